@@ -1,0 +1,1 @@
+//! `server` / `default-server` lines and their options (HAProxy's `server.c`).

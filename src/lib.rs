@@ -1,0 +1,14 @@
+//! haproxy-rs: HAProxy 2.6 rebuilt in Rust, as a drop-in binary and a C library.
+//!
+//! The flow is config → model → runtime:
+//! - [`config`] reads HAProxy configuration text (nom) into the typed [`model`], with
+//!   HAProxy's diagnostics;
+//! - [`model`] is what the configuration means;
+//! - the runtime (event loops, queue, load balancing) consumes the model;
+//! - [`cli`] is the `haproxy-rs` command line; [`ffi`] is the C face.
+
+pub mod cli;
+pub mod config;
+pub mod ffi;
+pub mod model;
+pub mod version;
