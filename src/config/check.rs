@@ -3,6 +3,11 @@
 
 use super::State;
 
-pub fn check_config(_st: &mut State) -> u32 {
-    0
+/// Runs the post-parse checks, then the start-time address resolution. Returns error bits.
+pub fn check_config(st: &mut State) -> u32 {
+    let mut e = 0;
+    if e & super::err::FATAL == 0 {
+        e |= super::server::resolve_addresses(st);
+    }
+    e
 }

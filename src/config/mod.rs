@@ -19,6 +19,7 @@ pub mod diag;
 pub mod expr;
 pub mod global;
 pub mod lexer;
+pub mod log;
 pub mod proxy;
 pub mod reader;
 pub mod rules;
