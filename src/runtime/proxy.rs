@@ -1,0 +1,217 @@
+//! A frontend as the runtime serves it: its `http-request` rules (then those of its default
+//! backend) compiled once at start-up, and its client-side timeouts.
+
+use std::time::Duration;
+
+use super::acl::CondRt;
+use super::http_return::Reply;
+use super::sample::Req;
+use crate::model::rules::Rule;
+use crate::model::{Config, Proxy};
+
+#[derive(Debug, Clone)]
+enum Action {
+    /// `return`, `deny`: answer with this reply and stop.
+    Reply(Reply),
+    /// `allow`: stop evaluating this proxy's rules.
+    Allow,
+}
+
+#[derive(Debug, Clone)]
+struct RuleRt {
+    cond: Option<CondRt>,
+    action: Action,
+}
+
+/// The client-side timeouts of a frontend.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientTimeouts {
+    /// Waiting for a complete request head (`timeout http-request`, else `timeout client`).
+    pub request: Option<Duration>,
+    /// Idle between two requests (`timeout http-keep-alive`, else the request timeout).
+    pub keep_alive: Option<Duration>,
+    /// Sending to a client that does not read (`timeout client`).
+    pub client: Option<Duration>,
+}
+
+/// One frontend (or listen) proxy, ready to answer requests.
+#[derive(Debug, Clone)]
+pub struct ProxyRt {
+    pub name: String,
+    /// Rule sets in evaluation order: the frontend's, then the backend's.
+    rule_sets: Vec<Vec<RuleRt>>,
+    pub timeouts: ClientTimeouts,
+}
+
+impl ProxyRt {
+    /// Compiles frontend `px` of `cfg`. What cannot be honoured is pushed to `warnings`.
+    pub fn compile(cfg: &Config, px: &Proxy, warnings: &mut Vec<String>) -> ProxyRt {
+        let mut rule_sets = vec![compile_rules(px, warnings)];
+        if !px.cap.is_be() {
+            let be = px
+                .default_backend
+                .as_ref()
+                .and_then(|(name, _)| cfg.find_proxy(name, crate::model::ProxyCap::BE));
+            if let Some(be) = be {
+                rule_sets.push(compile_rules(be, warnings));
+            }
+        }
+        let t = &px.settings.timeouts;
+        let ms = |v: Option<u32>| {
+            v.filter(|&v| v > 0)
+                .map(|v| Duration::from_millis(v.into()))
+        };
+        let client = ms(t.client);
+        let request = ms(t.http_request).or(client);
+        ProxyRt {
+            name: px.name.clone(),
+            rule_sets,
+            timeouts: ClientTimeouts {
+                request,
+                keep_alive: ms(t.http_keep_alive).or(request),
+                client,
+            },
+        }
+    }
+
+    /// The reply for `req`: the first matching `return`/`deny`, else HAProxy's 503 (the
+    /// runtime has no server connections yet, so every request ends as "no server").
+    pub fn respond(&self, req: &Req) -> Reply {
+        for set in &self.rule_sets {
+            for r in set {
+                if r.cond.as_ref().is_some_and(|c| !c.eval(req)) {
+                    continue;
+                }
+                match &r.action {
+                    Action::Reply(rep) => return rep.clone(),
+                    Action::Allow => break,
+                }
+            }
+        }
+        Reply::error_page(503)
+    }
+}
+
+fn compile_rules(px: &Proxy, warnings: &mut Vec<String>) -> Vec<RuleRt> {
+    let mut out = Vec::new();
+    for rule in &px.rules.http_request {
+        let mut w = Vec::new();
+        let Some(action) = compile_action(rule, &mut w) else {
+            continue;
+        };
+        let cond = rule
+            .cond
+            .as_ref()
+            .map(|c| CondRt::compile(c, &px.rules.acls, &mut w));
+        warnings.extend(w.into_iter().map(|m| format!("[{}] : {m}", rule.loc)));
+        out.push(RuleRt { cond, action });
+    }
+    out
+}
+
+/// Actions that end request processing; others (header edits…) are already reported as
+/// not active by the parser and are skipped here.
+fn compile_action(rule: &Rule, w: &mut Vec<String>) -> Option<Action> {
+    let args: Vec<String> = rule
+        .args
+        .iter()
+        .take_while(|a| *a != "if" && *a != "unless")
+        .cloned()
+        .collect();
+    match rule.action.as_str() {
+        "return" => Some(Action::Reply(Reply::from_return_args(&args, w))),
+        "deny" => Some(Action::Reply(deny_reply(&args, w))),
+        "allow" => Some(Action::Allow),
+        _ => None,
+    }
+}
+
+/// `deny [deny_status <code>] [<http reply args>]`: the error page of the status by default.
+fn deny_reply(args: &[String], w: &mut Vec<String>) -> Reply {
+    let mut status = 403;
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == "deny_status" || args[i] == "status" {
+            status = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(403);
+            i += 2;
+        } else {
+            rest.push(args[i].clone());
+            i += 1;
+        }
+    }
+    if rest.is_empty() {
+        return Reply::error_page(status);
+    }
+    let mut full = vec!["status".to_string(), status.to_string()];
+    full.extend(rest);
+    Reply::from_return_args(&full, w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::expr::{AclRef, Cond, CondTerm};
+    use crate::model::{Loc, ProxyCap};
+
+    fn rule(action: &str, args: &[&str], path: Option<&str>) -> Rule {
+        Rule {
+            loc: Loc::default(),
+            action: action.into(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            cond: path.map(|p| Cond {
+                unless: false,
+                groups: vec![vec![CondTerm {
+                    negate: false,
+                    acl: AclRef::Anonymous(vec!["path".into(), p.into()]),
+                }]],
+            }),
+        }
+    }
+
+    fn get(uri: &str) -> Req {
+        Req {
+            method: "GET".into(),
+            uri: uri.into(),
+            minor: 1,
+            headers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn first_matching_rule_wins_else_503() {
+        let mut px = Proxy {
+            name: "fe".into(),
+            cap: ProxyCap::LISTEN,
+            ..Default::default()
+        };
+        px.rules.http_request = vec![
+            rule("set-header", &["X", "y"], None),
+            rule("deny", &["deny_status", "429"], Some("/deny")),
+            rule("return", &["status", "200", "string", "hi"], Some("/")),
+            rule("return", &["status", "201"], None),
+        ];
+        px.settings.timeouts.client = Some(30_000);
+        let mut w = Vec::new();
+        let rt = ProxyRt::compile(&Config::default(), &px, &mut w);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(rt.respond(&get("/")).status, 200);
+        assert_eq!(rt.respond(&get("/deny")).status, 429);
+        assert_eq!(rt.respond(&get("/other")).status, 201);
+        assert_eq!(rt.timeouts.request, Some(Duration::from_secs(30)));
+        assert_eq!(rt.timeouts.keep_alive, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn allow_stops_the_rule_set() {
+        let mut px = Proxy {
+            name: "fe".into(),
+            cap: ProxyCap::LISTEN,
+            ..Default::default()
+        };
+        px.rules.http_request = vec![rule("allow", &[], Some("/open")), rule("deny", &[], None)];
+        let rt = ProxyRt::compile(&Config::default(), &px, &mut Vec::new());
+        assert_eq!(rt.respond(&get("/open")).status, 503);
+        assert_eq!(rt.respond(&get("/x")).status, 403);
+    }
+}
