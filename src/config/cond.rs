@@ -302,6 +302,18 @@ fn strtol(s: &[u8], at: usize) -> Option<(i128, usize)> {
     Some((sign * v, j))
 }
 
+/// Length of the prefix of `s` that C's `strtol(s, &end, 0)` consumes (0 if none).
+pub fn strtol_prefix_len(s: &str) -> usize {
+    strtol(s.as_bytes(), 0).map(|(_, e)| e).unwrap_or(0)
+}
+
+/// C's `strtol(s, NULL, 0)`, saturating.
+pub fn strtol_value(s: &str) -> i64 {
+    strtol(s.as_bytes(), 0)
+        .map(|(v, _)| v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+        .unwrap_or(0)
+}
+
 /// HAProxy's `make_arg_list()` for string arguments, starting right after the predicate
 /// name. Returns the arguments and the position after them, or HAProxy's message, the
 /// argument number it names and the position it points at.
