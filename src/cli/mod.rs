@@ -86,15 +86,34 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
     if opts.master_worker {
         std::env::set_var("HAPROXY_MWORKER", "1");
     }
+    if opts.master_worker {
+        for b in &opts.master_cli {
+            if let Err(e) = check_master_cli(b) {
+                for a in [
+                    "Cannot create the listener of the master CLI",
+                    e.as_str(),
+                    "Can't create the master's CLI.",
+                ] {
+                    say(&mut diag, Level::Alert, Some("config"), a.to_string());
+                }
+                return 1;
+            }
+        }
+    }
     if !opts.master_cli.is_empty() && !opts.master_worker {
         let w = "a master CLI socket was defined, but master-worker mode (-W) is not enabled.";
         say(&mut diag, Level::Warning, Some("config"), w.into());
+    }
+    // The global section's `quiet` and `zero-warning` act like -q and -dW.
+    if global_flag(&cfg, "quiet") && !opts.verbose {
+        diag.quiet = true;
+        diag.echo = false;
     }
     let warned = diag
         .messages
         .iter()
         .any(|m| m.level == Level::Warning && !m.text.contains(INACTIVE_MARK));
-    if warned && opts.zero_warning {
+    if warned && (opts.zero_warning || global_flag(&cfg, "zero-warning")) {
         let a = "Some warnings were found and 'zero-warning' is set. Aborting.";
         say(&mut diag, Level::Alert, Some("config"), a.into());
         return 1;
@@ -109,7 +128,8 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
         if warned {
             qprint(&diag, "Warnings were found.\n");
         }
-        if has_listener(&cfg, localpeer) {
+        // In master-worker mode the worker always listens on its master socketpair.
+        if opts.master_worker || has_listener(&cfg, localpeer) {
             qprint(&diag, "Configuration file is valid\n");
             return 0;
         }
@@ -126,6 +146,26 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
     }
     let _ = std::io::stdout().flush();
     start_runtime(cfg, &run)
+}
+
+/// `-S <bind>[,<option>…]`: the address must parse as a `bind` address does (HAProxy's
+/// `str2listener()`); the options are the bind keywords, checked by the runtime.
+fn check_master_cli(spec: &str) -> Result<(), String> {
+    let addr = spec.split(',').next().unwrap_or("");
+    let o = config::addr::SaOpts {
+        port_mandatory: true,
+        port_range: true,
+        resolve: true,
+        allow_fd: true,
+        allow_unix: true,
+        ..Default::default()
+    };
+    config::addr::str2sa_range(addr, &o).map(|_| ())
+}
+
+/// Whether the global section has the flag keyword `kw` (kept as a raw entry).
+fn global_flag(cfg: &crate::model::Config, kw: &str) -> bool {
+    cfg.global.other.iter().any(|(k, _, _)| k == kw)
 }
 
 /// HAProxy's `-c` verdict: at least one enabled proxy with a listener (the `stats socket`

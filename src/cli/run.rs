@@ -115,7 +115,11 @@ impl RunOpts {
 /// `RunOpts` into `crate::runtime::RunOpts`). Until then haproxy-rs cannot serve traffic,
 /// and says so instead of exiting silently.
 pub fn start_runtime(cfg: crate::model::Config, opts: &RunOpts) -> i32 {
-    let _ = (cfg, opts);
+    let _ = cfg;
+    // HAProxy's alerts are silenced by -q while starting.
+    if opts.quiet && !opts.verbose {
+        return 1;
+    }
     let m = Message {
         level: Level::Alert,
         context: None,
