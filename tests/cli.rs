@@ -131,6 +131,23 @@ fn check_mode_verdicts() {
     let o = run_in(&d, BIN, &["-c", "-q", "-f", "empty.cfg"]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stdout(&o), "");
+    // A master-worker always listens (its worker socketpair): valid.
+    let o = run_in(&d, BIN, &["-W", "-c", "-f", "empty.cfg"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "Configuration file is valid\n");
+    // Warnings are announced on stdout before the verdict.
+    std::fs::write(d.join("warn.cfg"), ".warning \"careful\"\nglobal\n").unwrap();
+    let o = run_in(&d, BIN, &["-W", "-c", "-f", "warn.cfg"]);
+    assert_eq!(
+        stdout(&o),
+        "Warnings were found.\nConfiguration file is valid\n"
+    );
+    assert!(stderr(&o).contains("[WARNING]  ("));
+    assert!(stderr(&o).contains(") : config : parsing [warn.cfg:1]: 'careful'.\n"));
+    // -dW turns any warning into a failure.
+    let o = run_in(&d, BIN, &["-W", "-dW", "-c", "-f", "warn.cfg"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("Some warnings were found and 'zero-warning' is set. Aborting.\n"));
     let o = run_in(&d, BIN, &["-c", "-f", "bad.cfg"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
@@ -223,6 +240,7 @@ fn same_as_haproxy() {
             ".if version_atleast(2.7) || !defined(HAPROXY_RS_TEST_UNSET)\n.alert \"v\"\n.endif\n",
         ),
         ("trailing.cfg", ".if defined (X)\n.endif\n"),
+        ("warning.cfg", ".warning \"w\"\nglobal\n"),
     ];
     for (name, text) in cfgs {
         std::fs::write(d.join(name), text).unwrap();
@@ -239,6 +257,19 @@ fn same_as_haproxy() {
     runs.push(vec!["-c", "-sf", "12x", "-f", "global.cfg"]);
     runs.push(vec!["-dMfoo", "-c", "-f", "global.cfg"]);
     runs.push(vec!["-x"]);
+    runs.push(vec!["-W", "-c", "-f", "global.cfg"]);
+    runs.push(vec!["-W", "-c", "-f", "warning.cfg"]);
+    runs.push(vec!["-W", "-dW", "-c", "-f", "warning.cfg"]);
+    runs.push(vec!["-qc", "-f", "global.cfg"]);
+    for e in [
+        "streq(a#,a#)",
+        "1 # x",
+        "streq(a,\"a)",
+        "version_before(2.6.13)",
+        "defined(HOME)",
+    ] {
+        runs.push(vec!["-cc", e]);
+    }
     for args in &runs {
         let ours = run_in(&d, BIN, args);
         let theirs = run_in(&d, HAPROXY, args);

@@ -195,7 +195,7 @@ fn check_condition(expr: &str, diag: &mut Diag) -> i32 {
         say(diag, Level::Alert, Some("config"), m.to_string());
         2
     };
-    let words = match lexer::split_words(expr, &vars) {
+    let words = match lexer::split_words(&escape_sharps(expr), &vars) {
         Ok(w) => w,
         Err(e) => {
             let m = match e.kind {
@@ -226,6 +226,36 @@ fn check_condition(expr: &str, diag: &mut Diag) -> i32 {
             2
         }
     }
+}
+
+/// HAProxy tokenizes `-cc` without comment support: a `#` outside quotes is an ordinary
+/// character there, so it is escaped before handing the text to the configuration lexer.
+fn escape_sharps(expr: &str) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let (mut squote, mut dquote) = (false, false);
+    let mut chars = expr.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if !squote => {
+                match chars.next() {
+                    // Without comments HAProxy keeps "\#" as is.
+                    Some('#') => out.push_str("\\\\\\#"),
+                    Some(n) => {
+                        out.push(c);
+                        out.push(n);
+                    }
+                    None => out.push(c),
+                }
+                continue;
+            }
+            '\'' if !dquote => squote = !squote,
+            '"' if !squote => dquote = !dquote,
+            '#' if !squote && !dquote => out.push('\\'),
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Ends the program as argument parsing asked.
@@ -334,6 +364,10 @@ mod tests {
             d.messages.last().unwrap().text,
             "Syntax Error in condition: Unmatched quote."
         );
+        assert_eq!(check_condition("streq(a#,a#)", &mut d), 0);
+        assert_eq!(check_condition("1 # comment", &mut d), 2);
+        assert_eq!(check_condition("streq(a\\#,a#)", &mut d), 1);
+        assert_eq!(check_condition("streq(\"a#\",'a#')", &mut d), 0);
         assert_eq!(check_condition("foo", &mut d), 2);
         assert_eq!(
             d.messages.last().unwrap().text,
