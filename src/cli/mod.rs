@@ -122,7 +122,7 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
         qprint(&diag, &dump_libs());
     }
     if let Some(classes) = &opts.kwd_dump {
-        print!("{}", dk::dump(classes));
+        out(&dk::dump(classes));
     }
     if opts.check {
         if warned {
@@ -262,9 +262,9 @@ fn escape_sharps(expr: &str) -> String {
 fn stop_exit(stop: Stop, diag: &mut Diag, progname: &str) -> i32 {
     match stop {
         Stop::Version { build_opts } => {
-            print!("{}", text::version());
+            out(&text::version());
             if build_opts {
-                print!("{}", text::build_opts());
+                out(&text::build_opts());
             }
             0
         }
@@ -279,7 +279,7 @@ fn stop_exit(stop: Stop, diag: &mut Diag, progname: &str) -> i32 {
             code
         }
         Stop::Print(t) => {
-            println!("{t}");
+            out(&format!("{t}\n"));
             0
         }
     }
@@ -287,9 +287,9 @@ fn stop_exit(stop: Stop, diag: &mut Diag, progname: &str) -> i32 {
 
 /// `usage()`: the version on stdout, the usage on stderr, exit 1.
 fn usage_exit(progname: &str, maxpconn: i64) -> i32 {
-    print!("{}", text::version());
+    out(&text::version());
     let _ = std::io::stdout().flush();
-    eprint!("{}", text::usage(progname, maxpconn));
+    let _ = std::io::stderr().write_all(text::usage(progname, maxpconn).as_bytes());
     1
 }
 
@@ -305,10 +305,18 @@ fn say(diag: &mut Diag, level: Level, context: Option<&'static str>, text: Strin
     });
 }
 
+/// Writes to stdout; a closed pipe (`haproxy-rs -vv | head -1`) is not an error worth a
+/// panic, HAProxy would just die of SIGPIPE.
+fn out(s: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(s.as_bytes());
+    let _ = o.flush();
+}
+
 /// HAProxy's `qfprintf(stdout, …)`: silenced by `-q` (unless `-V`).
 fn qprint(diag: &Diag, s: &str) {
     if !diag.quiet {
-        print!("{s}");
+        out(s);
     }
 }
 

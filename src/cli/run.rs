@@ -2,6 +2,7 @@
 
 use super::args::{OldPidsSignal, Opts};
 use crate::config::{Level, Message};
+use std::io::Write as _;
 
 /// The process-level settings the runtime needs from the command line (HAProxy keeps them
 /// in `global.mode`, `global.tune.options`, `oldpids`, `old_unixsocket`…).
@@ -126,7 +127,7 @@ pub fn start_runtime(cfg: crate::model::Config, opts: &RunOpts) -> i32 {
         text: "runtime not available in this haproxy-rs build: the configuration is valid but cannot be served yet.".into(),
         at: None,
     };
-    eprint!("{}", m.render(std::process::id()));
+    let _ = std::io::stderr().write_all(m.render(std::process::id()).as_bytes());
     1
 }
 
