@@ -74,6 +74,7 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
     let env = ParseEnv {
         localpeer: localpeer.to_string(),
         resolve_dontfail: opts.resolve_dontfail,
+        maxpconn: opts.maxpconn,
         ..ParseEnv::default()
     };
     let loaded = config::load_files(&opts.cfgfiles, diag, env);

@@ -145,6 +145,9 @@ pub struct ParseEnv {
     pub localpeer: String,
     /// `-dr`: server address resolution failures are not fatal.
     pub resolve_dontfail: bool,
+    /// `-N`: HAProxy's `cfg_maxpconn`, the `maxconn` every new defaults/proxy starts from
+    /// (`proxy_preset_defaults()`); 0 when not given.
+    pub maxpconn: i64,
 }
 
 /// The host name as HAProxy's `gethostname()` gives it (empty if unknown).
@@ -164,6 +167,7 @@ impl Default for ParseEnv {
                 .unwrap_or(1),
             localpeer: hostname(),
             resolve_dontfail: false,
+            maxpconn: 0,
         }
     }
 }
