@@ -84,26 +84,8 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
     };
     let files = config::expand_cfg_paths(&opts.cfgfiles, &mut Diag::new()).unwrap_or_default();
     std::env::set_var("HAPROXY_CFGFILES", files.join(";"));
-    if opts.master_worker {
-        std::env::set_var("HAPROXY_MWORKER", "1");
-    }
-    if opts.master_worker {
-        for b in &opts.master_cli {
-            if let Err(e) = check_master_cli(b) {
-                for a in [
-                    "Cannot create the listener of the master CLI",
-                    e.as_str(),
-                    "Can't create the master's CLI.",
-                ] {
-                    say(&mut diag, Level::Alert, Some("config"), a.to_string());
-                }
-                return 1;
-            }
-        }
-    }
-    if !opts.master_cli.is_empty() && !opts.master_worker {
-        let w = "a master CLI socket was defined, but master-worker mode (-W) is not enabled.";
-        say(&mut diag, Level::Warning, Some("config"), w.into());
+    if let Err(code) = master_worker_setup(opts, &mut diag) {
+        return code;
     }
     // The global section's `quiet` and `zero-warning` act like -q and -dW.
     if global_flag(&cfg, "quiet") && !opts.verbose {
@@ -126,19 +108,7 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
         out(&dk::dump(classes));
     }
     if opts.check {
-        if warned {
-            qprint(&diag, "Warnings were found.\n");
-        }
-        // In master-worker mode the worker always listens on its master socketpair.
-        if opts.master_worker || has_listener(&cfg, localpeer) {
-            qprint(&diag, "Configuration file is valid\n");
-            return 0;
-        }
-        qprint(
-            &diag,
-            "Configuration file has no error but will not start (no listener) => exit(2).\n",
-        );
-        return 2;
+        return check_verdict(&cfg, opts, &diag, warned, localpeer);
     }
     let run = RunOpts::from_opts(opts, argv, files, localpeer);
     for flag in run.inactive_flags() {
@@ -147,6 +117,33 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
     }
     let _ = std::io::stdout().flush();
     start_runtime(cfg, &run)
+}
+
+/// What HAProxy does for `-W` and `-S` between parsing and checking: export
+/// `HAPROXY_MWORKER`, create the master CLI listeners (here: validate their addresses), and
+/// warn about `-S` without `-W`.
+fn master_worker_setup(opts: &Opts, diag: &mut Diag) -> Result<(), i32> {
+    if !opts.master_worker {
+        if !opts.master_cli.is_empty() {
+            let w = "a master CLI socket was defined, but master-worker mode (-W) is not enabled.";
+            say(diag, Level::Warning, Some("config"), w.into());
+        }
+        return Ok(());
+    }
+    std::env::set_var("HAPROXY_MWORKER", "1");
+    for b in &opts.master_cli {
+        if let Err(e) = check_master_cli(b) {
+            for a in [
+                "Cannot create the listener of the master CLI",
+                e.as_str(),
+                "Can't create the master's CLI.",
+            ] {
+                say(diag, Level::Alert, Some("config"), a.to_string());
+            }
+            return Err(1);
+        }
+    }
+    Ok(())
 }
 
 /// `-S <bind>[,<option>…]`: the address must parse as a `bind` address does (HAProxy's
@@ -167,6 +164,29 @@ fn check_master_cli(spec: &str) -> Result<(), String> {
 /// Whether the global section has the flag keyword `kw` (kept as a raw entry).
 fn global_flag(cfg: &crate::model::Config, kw: &str) -> bool {
     cfg.global.other.iter().any(|(k, _, _)| k == kw)
+}
+
+/// The end of `-c`: "Warnings were found." then valid (0) or no listener (2), on stdout.
+fn check_verdict(
+    cfg: &crate::model::Config,
+    opts: &Opts,
+    diag: &Diag,
+    warned: bool,
+    localpeer: &str,
+) -> i32 {
+    if warned {
+        qprint(diag, "Warnings were found.\n");
+    }
+    // In master-worker mode the worker always listens on its master socketpair.
+    if opts.master_worker || has_listener(cfg, localpeer) {
+        qprint(diag, "Configuration file is valid\n");
+        return 0;
+    }
+    qprint(
+        diag,
+        "Configuration file has no error but will not start (no listener) => exit(2).\n",
+    );
+    2
 }
 
 /// HAProxy's `-c` verdict: at least one enabled proxy with a listener (the `stats socket`
