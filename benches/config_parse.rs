@@ -32,10 +32,19 @@ fn generate(backends: usize) -> String {
 
 fn time_process(program: &str, path: &str) -> Option<Duration> {
     let t = Instant::now();
-    let st = Command::new(program).args(["-c", "-q", "-f", path]).output().ok()?;
+    let st = Command::new(program)
+        .args(["-c", "-q", "-f", path])
+        .output()
+        .ok()?;
     let d = t.elapsed();
     if !st.status.success() {
-        eprintln!("{program} -c failed: {}", String::from_utf8_lossy(&st.stderr).lines().next().unwrap_or(""));
+        eprintln!(
+            "{program} -c failed: {}",
+            String::from_utf8_lossy(&st.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+        );
         return None;
     }
     Some(d)
@@ -54,18 +63,35 @@ fn main() {
     for _ in 0..3 {
         let mut diag = haproxy_rs::config::Diag::new();
         diag.quiet = true;
-        let env = haproxy_rs::config::ParseEnv { resolve_hosts: false, check_files: false, ncpus: 2 };
+        let env = haproxy_rs::config::ParseEnv {
+            resolve_hosts: false,
+            check_files: false,
+            ncpus: 2,
+        };
         let t = Instant::now();
         let loaded = haproxy_rs::config::load_str("10k.cfg", &text, diag, env);
         best = best.min(t.elapsed());
-        assert!(loaded.config.is_some(), "generated config must load: {:?}", loaded.diag.first_alert());
+        assert!(
+            loaded.config.is_some(),
+            "generated config must load: {:?}",
+            loaded.diag.first_alert()
+        );
     }
-    println!("config_parse: {n} backends, {} lines, in-process load: {:.3} s (best of 3)", text.lines().count(), best.as_secs_f64());
+    println!(
+        "config_parse: {n} backends, {} lines, in-process load: {:.3} s (best of 3)",
+        text.lines().count(),
+        best.as_secs_f64()
+    );
 
     let ours = std::env::var("HAPROXY_RS_BIN").unwrap_or_else(|_| {
         let exe = std::env::current_exe().unwrap();
         // target/release/deps/config_parse-xxxx → target/release/haproxy-rs
-        exe.parent().and_then(|p| p.parent()).unwrap().join("haproxy-rs").display().to_string()
+        exe.parent()
+            .and_then(|p| p.parent())
+            .unwrap()
+            .join("haproxy-rs")
+            .display()
+            .to_string()
     });
     let rs = time_process(&ours, &path);
     let hap = time_process("/usr/sbin/haproxy", &path);
@@ -76,7 +102,9 @@ fn main() {
             b.as_secs_f64(),
             a.as_secs_f64() / b.as_secs_f64()
         ),
-        (a, b) => println!("config_parse: -c as a process: haproxy-rs {a:?}, haproxy {b:?} (one side unavailable)"),
+        (a, b) => println!(
+            "config_parse: -c as a process: haproxy-rs {a:?}, haproxy {b:?} (one side unavailable)"
+        ),
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
