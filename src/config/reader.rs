@@ -3,7 +3,7 @@
 //! modifiers, section starts, and dispatch of each line to its section parser.
 
 use super::lexer::{self, sanitize_for_printing, ProcessEnv};
-use super::{cond, err, Diag, Kwm, Level, Line, Loc, State};
+use super::{cond, err, Kwm, Level, Line, Loc, State};
 use std::sync::Arc;
 
 /// HAProxy's `MAX_LINE_ARGS`.
