@@ -239,12 +239,20 @@ pub fn alert_loc(alert: &str) -> Option<String> {
 }
 
 /// Do the two runs give the same verdict? Same exit class and, when both reject, the same
-/// `file:line` in the first alert (the line a user is sent to).
+/// `file:line` in the first alert (the line a user is sent to). When HAProxy's first alert
+/// names no line (post-parse checks such as "unable to find required default_backend"),
+/// its text must match instead: otherwise any bare "Fatal errors found" would pass.
 pub fn agree(oracle: &Outcome, rs: &Outcome) -> bool {
     if oracle.class != rs.class {
         return false;
     }
-    oracle.class != Class::Invalid || oracle.loc == rs.loc
+    if oracle.class != Class::Invalid {
+        return true;
+    }
+    match &oracle.loc {
+        Some(_) => oracle.loc == rs.loc,
+        None => oracle.first_alert == rs.first_alert,
+    }
 }
 
 /// Whether the two first alerts carry the same text (a stricter, informational measure).
