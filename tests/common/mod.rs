@@ -16,9 +16,12 @@ use std::time::{Duration, Instant};
 /// Per-run limit: a check that hangs (DNS, a blocking file) must not hang the suite.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The haproxy-rs binary under test, built by cargo for this test crate.
+/// The haproxy-rs binary under test: the one cargo built for this test crate, or
+/// `HAPROXY_RS_BIN` (e.g. a release build, or another branch's binary).
 pub fn rs_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_haproxy-rs"))
+    std::env::var_os("HAPROXY_RS_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_haproxy-rs")))
 }
 
 /// The HAProxy 2.6 binary used as the oracle. Panics with instructions when it is missing
