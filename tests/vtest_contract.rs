@@ -94,14 +94,14 @@ fn vtest_style_startup_config_is_accepted() {
     let envs = [("cli", cli_fd.as_str()), ("fe1", fe1_fd.as_str())];
 
     let ora = vtest_check(&haproxy, &dir, &cfg, &envs, false);
+    let rs = vtest_check(&rs_bin(), &dir, &cfg, &envs, false);
+    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(
         ora.class,
         Class::Valid,
         "oracle rejects the test config: {}",
         ora.describe()
     );
-    let rs = vtest_check(&rs_bin(), &dir, &cfg, &envs, false);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(rs.class, Class::Valid, "haproxy-rs: {}", rs.describe());
 }
 

@@ -322,8 +322,9 @@ impl Tally {
             }
         } else {
             self.disagree += 1;
+            // One line per disagreement, so that `grep DISAGREE` gives the whole list.
             println!(
-                "DISAGREE {name}\n    haproxy:    {}\n    haproxy-rs: {}",
+                "DISAGREE {name} | haproxy: {} | haproxy-rs: {}",
                 oracle.describe(),
                 rs.describe()
             );
