@@ -84,9 +84,11 @@ fn mutations_agree_with_haproxy() {
 
     let scratch = Scratch::new(&corpus);
     let mut jobs_list = Vec::new();
+    let mut candidates = 0;
     for name in &accepted {
         let text = std::fs::read_to_string(corpus.join(name)).expect("read config");
         let all = mutate::all_mutants(&text);
+        candidates += all.len();
         let chosen = match per_config() {
             Some(n) => mutate::select(name, all, n),
             None => all,
@@ -111,7 +113,8 @@ fn mutations_agree_with_haproxy() {
     });
 
     let mut tally = Tally::default();
-    let mut by_kind: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    // Per kind: agree, disagree, and how many of the mutants HAProxy rejects.
+    let mut by_kind: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     for (j, (ora, got)) in jobs_list.iter().zip(&results) {
         let before = tally.disagree;
         tally.record(&format!("{} ({})", j.file, j.desc), ora, got);
@@ -121,12 +124,16 @@ fn mutations_agree_with_haproxy() {
         } else {
             e.1 += 1;
         }
+        e.2 += usize::from(ora.class == Class::Invalid);
     }
-    for (kind, (a, d)) in &by_kind {
-        println!("mutations[{kind}]: {a} agree, {d} disagree");
+    for (kind, (a, d, rejected)) in &by_kind {
+        println!(
+            "mutations[{kind}]: {a} agree, {d} disagree ({rejected} of {} rejected by HAProxy)",
+            a + d
+        );
     }
     println!(
-        "mutations: {} mutants of {} accepted configs, took {:.1}s",
+        "mutations: {} mutants (of {candidates} possible) of {} accepted configs, took {:.1}s",
         jobs_list.len(),
         accepted.len(),
         start.elapsed().as_secs_f64()
