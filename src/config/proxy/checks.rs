@@ -123,7 +123,7 @@ pub(super) fn parse_http_check(st: &mut State, line: &Line, px: usize) -> KwResu
         "disable-on-404" | "send-state" => {
             if !line.arg(2).is_empty() {
                 return Err(format!(
-                    "'http-check {verb}' cannot handle unexpected argument '{}'.",
+                    "'http-check' cannot handle unexpected argument '{}'.",
                     line.arg(2)
                 ));
             }
@@ -139,8 +139,8 @@ pub(super) fn parse_http_check(st: &mut State, line: &Line, px: usize) -> KwResu
         "send" => check_send_http(line),
         "expect" => check_expect(line, true),
         "comment" => check_comment(line),
-        "set-var" | "unset-var" => check_var(line),
-        _ => Err(format!("'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var', 'unset-var'. but got '{verb}'")),
+        _ if is_var_action(verb) => check_var(line),
+        _ => return Err(format!("'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{verb}'")),
     }
     .map_err(|m| format!("'http-check {verb}' : {m}."))?;
     if verb == "connect" {
@@ -158,15 +158,16 @@ pub(super) fn parse_http_check(st: &mut State, line: &Line, px: usize) -> KwResu
 
 /// `tcp-check …`.
 pub(super) fn parse_tcp_check(st: &mut State, line: &Line, px: usize) -> KwResult {
-    let _ = warnifnotcap(st, line, px, ProxyCap::BE, "tcp-check", "");
+    // HAProxy then reports its empty message as a warning: "(null)".
+    let not_be = warnifnotcap(st, line, px, ProxyCap::BE, "tcp-check", "");
     let verb = line.arg(1);
     match verb {
         "connect" => check_connect(line, false),
         "send" | "send-binary" | "send-lf" | "send-binary-lf" => check_send_tcp(line),
         "expect" => check_expect(line, false),
         "comment" => check_comment(line),
-        "set-var" | "unset-var" => check_var(line),
-        _ => Err(format!("'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var', 'unset-var'. but got '{verb}'")),
+        _ if is_var_action(verb) => check_var(line),
+        _ => return Err(format!("'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{verb}'")),
     }
     .map_err(|m| format!("'tcp-check {verb}' : {m}."))?;
     if verb == "connect" {
@@ -178,18 +179,21 @@ pub(super) fn parse_tcp_check(st: &mut State, line: &Line, px: usize) -> KwResul
         args: words_from(line, 2),
         loc: line.loc.clone(),
     });
-    Ok(None)
+    Ok(not_be.then(|| "(null)".to_string()))
 }
 
 /// A `connect` step must come first (after comments and variable settings).
 fn first_step_connect(rules: &[CheckRule]) -> Result<(), String> {
-    if rules
-        .iter()
-        .all(|r| matches!(r.verb.as_str(), "comment" | "set-var" | "unset-var"))
-    {
-        return Ok(());
+    for r in rules {
+        if r.verb == "connect" {
+            break;
+        }
+        if r.verb == "comment" || is_var_action(&r.verb) {
+            continue;
+        }
+        return Err("first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset".into());
     }
-    Err("first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset".into())
+    Ok(())
 }
 
 fn check_comment(line: &Line) -> Result<(), String> {
@@ -205,18 +209,18 @@ fn check_comment(line: &Line) -> Result<(), String> {
     Ok(())
 }
 
+/// The check action keywords (`set-var(<name>)`, `set-var-fmt(<name>)`, `unset-var(<name>)`).
+fn is_var_action(v: &str) -> bool {
+    v.starts_with("set-var(") || v.starts_with("set-var-fmt(") || v.starts_with("unset-var(")
+}
+
 fn check_var(line: &Line) -> Result<(), String> {
     let v = line.arg(1);
-    let Some(rest) = v
-        .strip_prefix("set-var")
-        .or_else(|| v.strip_prefix("unset-var"))
-    else {
-        return Err("unknown action".into());
-    };
-    if !rest.starts_with('(') || !rest.ends_with(')') {
-        return Err(format!(
-            "'{v}' : expects a variable name between parenthesis"
-        ));
+    if !v.ends_with(')') {
+        return Err(format!("'{v}' : missing closing parenthesis"));
+    }
+    if !v.starts_with("unset-var(") && line.arg(2).is_empty() {
+        return Err(format!("'{v}' : missing expression"));
     }
     Ok(())
 }
@@ -281,20 +285,14 @@ fn check_connect(line: &Line, http: bool) -> Result<(), String> {
 
 fn check_send_tcp(line: &Line) -> Result<(), String> {
     let verb = line.arg(1);
-    let what = match verb {
-        "send-binary-lf" => "binary log-format string",
-        "send-binary" => "binary string",
-        "send-lf" => "log-format string",
-        _ => "string",
+    let what = if verb == "send-binary" {
+        "binary string"
+    } else {
+        "string"
     };
     let data = line.arg(2);
     if data.is_empty() {
-        return Err(format!("'{verb}' expects a {what} as argument"));
-    }
-    if verb == "send-binary"
-        && (data.len() % 2 != 0 || !data.bytes().all(|c| c.is_ascii_hexdigit()))
-    {
-        return Err(format!("'{verb}' invalid binary string ({data})"));
+        return Err(format!("'{what}' expects a {verb} as argument"));
     }
     let mut i = 3;
     while !line.arg(i).is_empty() {
@@ -310,7 +308,21 @@ fn check_send_tcp(line: &Line) -> Result<(), String> {
             ));
         }
     }
+    if verb == "send-binary" {
+        parse_binary(data).map_err(|m| format!("'{data}' invalid binary string ({m}).\n"))?;
+    }
     Ok(())
+}
+
+/// HAProxy's `parse_binary()` validation of a hex string.
+fn parse_binary(data: &str) -> Result<(), String> {
+    if data.len() % 2 != 0 {
+        return Err("an even number of hex digit is expected".into());
+    }
+    match data.chars().find(|c| !c.is_ascii_hexdigit()) {
+        Some(c) => Err(format!("an hex digit is expected (found '{c}')")),
+        None => Ok(()),
+    }
 }
 
 fn check_send_http(line: &Line) -> Result<(), String> {
@@ -321,14 +333,7 @@ fn check_send_http(line: &Line) -> Result<(), String> {
         match a {
             "meth" | "uri" | "uri-lf" | "ver" | "body" | "body-lf" | "comment" => {
                 if n.is_empty() {
-                    let what = match a {
-                        "meth" => "a method",
-                        "uri" | "uri-lf" => "an URI",
-                        "ver" => "a version string",
-                        "body" | "body-lf" => "a string",
-                        _ => "a string",
-                    };
-                    return Err(format!("'{a}' expects {what} as argument."));
+                    return Err(format!("'{a}' expects a string as argument."));
                 }
                 i += 2;
             }
@@ -342,6 +347,27 @@ fn check_send_http(line: &Line) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn check_match_method(kw: &str, m: &str) -> Result<(), String> {
+    if m.is_empty() {
+        return Err(format!(
+            "'{kw}' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg')"
+        ));
+    }
+    if !matches!(m, "str" | "beg" | "end" | "sub" | "reg") {
+        return Err(format!(
+            "'{kw}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '{m}')"
+        ));
+    }
+    Ok(())
+}
+
+/// A regex pattern as HAProxy compiles it (PCRE2 there; its error text differs).
+fn check_regex(p: &str) -> Result<(), String> {
+    regex::bytes::Regex::new(p)
+        .map(|_| ())
+        .map_err(|_| format!("regex '{p}' is invalid"))
 }
 
 fn check_expect(line: &Line, http: bool) -> Result<(), String> {
@@ -401,7 +427,7 @@ fn check_expect(line: &Line, http: bool) -> Result<(), String> {
                     return Err(format!("'{a}' expects a <pattern> as argument"));
                 }
                 if a == "rstring" {
-                    regex::bytes::Regex::new(n).map_err(|e| e.to_string())?;
+                    check_regex(n)?;
                 }
                 have_pattern = true;
                 i += 2;
@@ -424,7 +450,7 @@ fn check_expect(line: &Line, http: bool) -> Result<(), String> {
                     return Err(format!("'{a}' expects a <pattern> as argument"));
                 }
                 if a == "rstatus" {
-                    regex::bytes::Regex::new(n).map_err(|e| e.to_string())?;
+                    check_regex(n)?;
                 }
                 have_pattern = true;
                 i += 2;
@@ -433,42 +459,33 @@ fn check_expect(line: &Line, http: bool) -> Result<(), String> {
                 if have_pattern {
                     return Err("only on pattern expected".into());
                 }
+                let name_err = || {
+                    format!(
+                        "'{a}' expects at the name keyword as first argument followed by a pattern"
+                    )
+                };
                 if n != "name" && n != "name-lf" {
-                    return Err(format!(
-                        "'{a}' expects at the name keyword as first argument followed by a pattern"
-                    ));
+                    return Err(name_err());
                 }
-                if line.arg(i + 2).is_empty() {
-                    return Err(format!(
-                        "'{a}' expects at the name keyword as first argument followed by a pattern"
-                    ));
+                i += 2;
+                if line.arg(i) == "-m" {
+                    check_match_method(a, line.arg(i + 1))?;
+                    i += 2;
                 }
-                i += 3;
-                for (kw, tail) in [("-m", true), ("value", false)] {
-                    let _ = tail;
-                    if line.arg(i) == kw && kw == "-m" {
-                        let m = line.arg(i + 1);
-                        if m.is_empty() {
-                            return Err(format!("'{a}' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg')"));
-                        }
-                        if !matches!(m, "str" | "beg" | "end" | "sub" | "reg") {
-                            return Err(format!("'{a}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '{m}')"));
-                        }
+                if line.arg(i).is_empty() {
+                    return Err(name_err());
+                }
+                i += 1;
+                if line.arg(i) == "value" || line.arg(i) == "value-lf" {
+                    i += 1;
+                    if line.arg(i) == "-m" {
+                        check_match_method(a, line.arg(i + 1))?;
                         i += 2;
                     }
-                    if kw == "value" && (line.arg(i) == "value" || line.arg(i) == "value-lf") {
-                        if line.arg(i + 1).is_empty() {
-                            return Err(format!("'{a}' expect a pattern with the value keyword"));
-                        }
-                        i += 2;
-                        if line.arg(i) == "-m" {
-                            let m = line.arg(i + 1);
-                            if !matches!(m, "str" | "beg" | "end" | "sub" | "reg") {
-                                return Err(format!("'{a}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '{m}')"));
-                            }
-                            i += 2;
-                        }
+                    if line.arg(i).is_empty() {
+                        return Err(format!("'{a}' expect a pattern with the value keyword"));
                     }
+                    i += 1;
                 }
                 have_pattern = true;
             }
@@ -518,7 +535,7 @@ fn check_expect(line: &Line, http: bool) -> Result<(), String> {
         }
     }
     if !have_pattern {
-        return Err("expects at least a matching pattern as arguments".into());
+        return Err("pattern not found".into());
     }
     Ok(())
 }

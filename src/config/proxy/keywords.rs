@@ -387,8 +387,8 @@ fn kw_id(st: &mut State, line: &Line, px: usize) -> u32 {
     if line.arg(1).is_empty() {
         return alert_ns(st, line, "'id' expects an integer argument.");
     }
-    let id = atol(line.arg(1));
-    if id <= 0 || id > i32::MAX as i64 {
+    let id = atol(line.arg(1)) as i32;
+    if id <= 0 {
         return alert_ns(st, line, "custom id has to be > 0.");
     }
     let id = id as u32;
@@ -397,9 +397,7 @@ fn kw_id(st: &mut State, line: &Line, px: usize) -> u32 {
         .model
         .proxies
         .iter()
-        .enumerate()
-        .find(|(i, p)| *i != px && !p.cap.is_defaults() && p.settings.id == Some(id))
-        .map(|(_, p)| p)
+        .find(|p| !p.cap.is_defaults() && p.settings.id == Some(id))
     {
         let t = format!(
             "{} {} reuses same custom id as {} {} (declared at {}).",
@@ -542,8 +540,8 @@ fn kw_cookie(st: &mut State, line: &Line, px: usize) -> u32 {
                         format!("'{a}' expects <{what}> in seconds as argument."),
                     );
                 }
-                let v = match parse_time(next, TimeUnit::S) {
-                    Ok(t) => t.value,
+                let v = match ptime(st, next, TimeUnit::S) {
+                    Ok(t) => t,
                     Err(TimeError::Over) => return e | alert_ns(st, line, format!("timer overflow in argument <{next}> to <{a}>, maximum value is 2147483647 s (~68 years).")),
                     Err(TimeError::Under) => return e | alert_ns(st, line, format!("timer underflow in argument <{next}> to <{a}>, minimum non-null value is 1 s.")),
                     Err(TimeError::BadChar(p)) => return e | alert_ns(st, line, format!("unexpected character '{}' in argument to <{a}>.", char_at(next, p))),
@@ -609,6 +607,16 @@ fn kw_cookie(st: &mut State, line: &Line, px: usize) -> u32 {
         st.used(line, "cookie");
     }
     e
+}
+
+/// `parse_time_err()`, which itself warns (without a location) about trailing characters
+/// after a valid unit.
+pub(crate) fn ptime(st: &mut State, text: &str, unit: TimeUnit) -> Result<u32, TimeError> {
+    let t = parse_time(text, unit)?;
+    if let Some(w) = t.warning {
+        st.diag.warning(w);
+    }
+    Ok(t.value)
 }
 
 /// The character at byte offset `p` (HAProxy prints `*res`), NUL past the end.
@@ -1295,13 +1303,8 @@ fn kw_timeout(st: &mut State, line: &Line, px: usize) -> KwResult {
             "'timeout {name}' expects an integer value (in milliseconds)"
         ));
     }
-    let v = match parse_time(val, TimeUnit::Ms) {
-        Ok(t) => {
-            if let Some(w) = t.warning {
-                st.warn(line, w);
-            }
-            t.value
-        }
+    let v = match ptime(st, val, TimeUnit::Ms) {
+        Ok(t) => t,
         Err(TimeError::Over) => return Err(format!("timer overflow in argument '{val}' to 'timeout {name}' (maximum value is 2147483647 ms or ~24.8 days)")),
         Err(TimeError::Under) => return Err(format!("timer underflow in argument '{val}' to 'timeout {name}' (minimum non-null value is 1 ms)")),
         Err(TimeError::BadChar(p)) => return Err(format!("unexpected character '{}' in 'timeout {name}'", char_at(val, p))),
@@ -1531,8 +1534,8 @@ fn kw_tcpka_time(st: &mut State, line: &Line, px: usize) -> KwResult {
     if a.is_empty() {
         return Err(format!("'{kw}' expects an integer value"));
     }
-    let v = match parse_time(a, TimeUnit::S) {
-        Ok(t) => t.value,
+    let v = match ptime(st, a, TimeUnit::S) {
+        Ok(t) => t,
         Err(TimeError::Over) => return Err(format!("timer overflow in argument '{a}' to '{kw}' (maximum value is 2147483647 ms or ~24.8 days)")),
         Err(TimeError::Under) => return Err(format!("timer underflow in argument '{a}' to '{kw}' (minimum non-null value is 1 ms)")),
         Err(TimeError::BadChar(p)) => return Err(format!("unexpected character '{}' in argument to <{kw}>.\n", char_at(a, p))),

@@ -581,7 +581,7 @@ pub(crate) fn warnifnotcap(
 
 /// HAProxy's `alertif_too_many_args_idx()`.
 pub(crate) fn too_many_args_idx(st: &mut State, line: &Line, maxarg: usize, index: usize) -> bool {
-    let extra = line.arg(index + maxarg + 1);
+    let extra = harg(line, index + maxarg + 1);
     if extra.is_empty() {
         return false;
     }
@@ -598,6 +598,16 @@ pub(crate) fn too_many_args_idx(st: &mut State, line: &Line, maxarg: usize, inde
 
 pub(crate) fn too_many_args(st: &mut State, line: &Line, maxarg: usize) -> bool {
     too_many_args_idx(st, line, maxarg, 0)
+}
+
+/// HAProxy's `args[i]`. After a `default` prefix HAProxy shifts the words left without
+/// clearing the last slot, so the last word appears twice (`default option x` has args
+/// `option x x`); its "unexpected argument" checks see that copy.
+pub(crate) fn harg(line: &Line, i: usize) -> &str {
+    if line.kwm == super::Kwm::Default && i == line.nargs() && i > 0 {
+        return line.arg(i - 1);
+    }
+    line.arg(i)
 }
 
 /// An alert in HAProxy's other spelling, `parsing [file:line]: text` (no space).

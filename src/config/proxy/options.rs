@@ -1,8 +1,8 @@
 //! `option …` (with its `no` / `default` modifiers) and `stats …`.
 
-use super::keywords::{char_at, detach_stats, set_log_format, stats_mut};
+use super::keywords::{char_at, detach_stats, ptime, set_log_format, stats_mut};
 use super::{alert_ns, pxm, too_many_args_idx, warn_ns, warnifnotcap, words_from};
-use crate::config::values::{atol, parse_time, TimeError, TimeUnit};
+use crate::config::values::{atol, TimeError, TimeUnit};
 use crate::config::{err, Kwm, Line, State};
 use crate::model::proxy::{AddrHeader, HttpConnMode, LogFormat};
 use crate::model::ProxyCap;
@@ -441,8 +441,8 @@ pub(super) fn parse_stats(st: &mut State, line: &Line, px: usize) -> u32 {
             }
         }
         "refresh" => {
-            let v = match parse_time(&a2, TimeUnit::S) {
-                Ok(t) => t.value,
+            let v = match ptime(st, &a2, TimeUnit::S) {
+                Ok(t) => t,
                 Err(TimeError::Over) => return alert_ns(st, line, format!("timer overflow in argument <{a2}> to stats refresh interval, maximum value is 2147483647 s (~68 years).")),
                 Err(TimeError::Under) => return alert_ns(st, line, format!("timer underflow in argument <{a2}> to stats refresh interval, minimum non-null value is 1 s.")),
                 Err(TimeError::BadChar(p)) => return alert_ns(st, line, format!("unexpected character '{}' in argument to stats refresh interval.", char_at(&a2, p))),
