@@ -543,6 +543,7 @@ fn check_expect(line: &Line, http: bool) -> Result<(), String> {
 /// HAProxy's `http_parse_http_reply()` validation. Returns the status if given.
 pub(super) fn parse_http_reply(
     st: &mut State,
+    line: &Line,
     args: &[String],
 ) -> Result<(Option<u16>, usize), String> {
     let a = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
@@ -618,6 +619,18 @@ pub(super) fn parse_http_reply(
             }
             _ => break,
         }
+    }
+    if act.is_none() && ctype {
+        let ct = args
+            .iter()
+            .position(|w| w == "content-type")
+            .and_then(|p| args.get(p + 1))
+            .cloned()
+            .unwrap_or_default();
+        st.warn(
+            line,
+            format!("content-type '{ct}' ignored by the http reply because neither errorfile nor payload defined."),
+        );
     }
     let Some(s) = status else {
         return Ok((None, i));

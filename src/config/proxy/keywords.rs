@@ -1600,20 +1600,32 @@ fn kw_errorfile(st: &mut State, line: &Line, px: usize) -> KwResult {
 
 /// `http_load_errorfile()`: the file must be readable and hold an HTTP response.
 pub(crate) fn check_errorfile(path: &str) -> Result<(), String> {
-    let data = match std::fs::read(path) {
-        Ok(d) => d,
-        Err(_) => return Err(format!("error opening file '{path}'.")),
-    };
-    if std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false) {
+    let md = std::fs::metadata(path).map_err(|_| format!("error opening file '{path}'."))?;
+    if md.is_dir() {
         return Err(format!("error reading file '{path}'."));
     }
+    let data = std::fs::read(path).map_err(|_| format!("error opening file '{path}'."))?;
     http_str_check(&data).map_err(|m| format!("'{path}': {m}"))
 }
 
-/// The checks of `http_str_to_htx()` on a raw error message.
+/// The checks of `http_str_to_htx()` on a raw error message: one HTTP/1 response whose
+/// payload matches its framing.
 fn http_str_check(data: &[u8]) -> Result<(), String> {
     if data.is_empty() {
-        return Err("Response is empty.".into());
+        return Ok(());
+    }
+    let bad = |off: i64| format!("unable to parse headers (error offset: {off})");
+    let line_end = data.iter().position(|&c| c == b'\n');
+    let first = &data[..line_end.unwrap_or(data.len())];
+    let first = first.strip_suffix(b"\r").unwrap_or(first);
+    let mut parts = first.splitn(3, |&c| c == b' ');
+    let ver = parts.next().unwrap_or(b"");
+    let code = parts.next().unwrap_or(b"");
+    if !ver.starts_with(b"HTTP/") {
+        return Err(bad(0));
+    }
+    if code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
+        return Err(bad(ver.len() as i64 + 1));
     }
     // Headers must be complete (the h1 parser needs the empty line).
     let end = data
@@ -1622,24 +1634,46 @@ fn http_str_check(data: &[u8]) -> Result<(), String> {
         .map(|p| p + 4)
         .or_else(|| data.windows(2).position(|w| w == b"\n\n").map(|p| p + 2));
     let Some(end) = end else {
-        return Err("Response headers are too large or incomplete.".into());
+        return Err(bad(-2));
     };
-    let head = String::from_utf8_lossy(&data[..end]);
-    let first = head.lines().next().unwrap_or("");
-    let mut parts = first.split(' ');
-    let ver = parts.next().unwrap_or("");
-    let code = parts.next().unwrap_or("");
-    let valid_ver = ver.len() == 8
-        && ver.starts_with("HTTP/")
-        && ver.as_bytes()[5].is_ascii_digit()
-        && ver.as_bytes()[6] == b'.'
-        && ver.as_bytes()[7].is_ascii_digit();
-    if !valid_ver || code.len() != 3 || !code.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(format!("unable to parse headers (error offset: {}).", 0));
+    if ver.len() != 8 {
+        return Err(format!(
+            "invalid http version ({})",
+            String::from_utf8_lossy(ver)
+        ));
     }
-    let status: u32 = code.parse().unwrap_or(0);
-    if status < 200 {
-        return Err("Response must not be an interim response.".into());
+    let status: u32 = std::str::from_utf8(code)
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    if status < 200 && (status == 100 || status >= 102) {
+        return Err(format!(
+            "invalid http status code for an error message ({status})"
+        ));
+    }
+    let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+    let mut clen: Option<usize> = None;
+    for h in head.lines().skip(1) {
+        if let Some((n, v)) = h.split_once(':') {
+            let v = v.trim();
+            if n.trim() == "transfer-encoding" && v.contains("chunked") {
+                return Err("chunk-encoded payload not supported".into());
+            }
+            if n.trim() == "content-length" {
+                clen = v.parse().ok();
+            }
+        }
+    }
+    let body = data.len() - end;
+    if (status == 204 || status == 304) && body > 0 {
+        return Err("message payload not expected".into());
+    }
+    if let Some(l) = clen {
+        if l != body {
+            return Err(format!(
+                "payload size does not match the announced content-length ({body} != {l})"
+            ));
+        }
     }
     Ok(())
 }
@@ -1671,8 +1705,8 @@ fn kw_errorfiles(st: &mut State, line: &Line, px: usize) -> KwResult {
 
 fn kw_http_error(st: &mut State, line: &Line, px: usize) -> KwResult {
     let args = words_from(line, 1);
-    let (status, stop) =
-        super::checks::parse_http_reply(st, &args).map_err(|m| format!("http-error : {m}"))?;
+    let (status, stop) = super::checks::parse_http_reply(st, line, &args)
+        .map_err(|m| format!("http-error : {m}"))?;
     let Some(status) = status else {
         return Err("http-error : expects at least a <status> as arguments.\n".into());
     };
