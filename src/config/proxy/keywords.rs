@@ -1816,15 +1816,11 @@ fn kw_filter(st: &mut State, line: &Line, px: usize) -> KwResult {
             p.name
         ));
     }
-    // Filter arguments are parsed by each filter; only those without arguments are
-    // checked for extra words here.
-    if matches!(name, "compression" | "fcgi-app")
-        && !line.arg(2).is_empty()
-        && name == "compression"
-    {
+    let stop = filter_args(line, st.env.check_files).map_err(|m| format!("'filter' : '{m}'"))?;
+    if !line.arg(stop).is_empty() {
         return Err(format!(
-            "'filter compression' : unknown keyword '{}'.",
-            line.arg(2)
+            "'filter {name}' : unknown keyword '{}'.",
+            line.arg(stop)
         ));
     }
     let args = words_from(line, 2);
@@ -1833,6 +1829,79 @@ fn kw_filter(st: &mut State, line: &Line, px: usize) -> KwResult {
         .filters
         .push((name.to_string(), args, line.loc.clone()));
     Ok(None)
+}
+
+/// Each filter's own argument parser: returns the index of the first word it did not take.
+fn filter_args(line: &Line, check_files: bool) -> Result<usize, String> {
+    let name = line.arg(1);
+    let a = |i: usize| line.arg(i);
+    match name {
+        "cache" | "fcgi-app" => {
+            if a(2).is_empty() {
+                return Err(format!("{name} : expects a <name> argument"));
+            }
+            Ok(3)
+        }
+        "trace" => {
+            let mut i = 2;
+            loop {
+                match a(i) {
+                    "name" => {
+                        if a(i + 1).is_empty() {
+                            return Err("'trace' : 'name' option without value".into());
+                        }
+                        i += 1;
+                    }
+                    "quiet" | "random-parsing" | "random-forwarding" | "hexdump" => {}
+                    _ => return Ok(i),
+                }
+                i += 1;
+            }
+        }
+        "spoe" | "opentracing" => {
+            let mut i = 2;
+            let mut config = None;
+            while !a(i).is_empty() {
+                let k = a(i);
+                let known = if name == "spoe" {
+                    matches!(k, "config" | "engine")
+                } else {
+                    matches!(k, "config" | "id")
+                };
+                if !known {
+                    return Err(if name == "spoe" {
+                        format!("unknown keyword '{k}'")
+                    } else {
+                        format!("'{name}' : unknown keyword '{k}'")
+                    });
+                }
+                if a(i + 1).is_empty() {
+                    return Err(format!("'{name}' : '{k}' option without value"));
+                }
+                if k == "config" {
+                    config = Some(a(i + 1));
+                }
+                i += 2;
+            }
+            let Some(file) = config else {
+                return Err(if name == "spoe" {
+                    "'spoe' : missing config file".into()
+                } else {
+                    "'opentracing' : no configuration file specified".into()
+                });
+            };
+            if check_files && name == "spoe" {
+                if let Err(e) = std::fs::metadata(file) {
+                    return Err(format!(
+                        "Could not open configuration file {file} : {}",
+                        crate::config::reader::strerr(&e)
+                    ));
+                }
+            }
+            Ok(i)
+        }
+        _ => Ok(2),
+    }
 }
 
 fn kw_external_check(st: &mut State, line: &Line, px: usize) -> KwResult {

@@ -300,7 +300,7 @@ fn section_start(st: &mut State, line: &Line) -> u32 {
     }
     if line.arg(arg) == "from" {
         let dname = line.arg(arg + 1);
-        let found: Vec<usize> = st
+        let mut found: Vec<usize> = st
             .model
             .proxies
             .iter()
@@ -308,7 +308,18 @@ fn section_start(st: &mut State, line: &Line) -> u32 {
             .filter(|(_, p)| p.cap.is_defaults() && p.name == dname)
             .map(|(i, _)| i)
             .collect();
+        if dname.is_empty() {
+            // `from` with nothing after it designates HAProxy's built-in (unnamed, unlisted)
+            // defaults, whose empty name then fails `invalid_char()`: HAProxy prints the
+            // NUL character, which cuts its message short.
+            errc |= st.alert(line, "character '");
+            found.clear();
+        }
         let Some(&first) = found.first() else {
+            if dname.is_empty() {
+                curr_def = None;
+                return finish_section_start(st, line, rc, &name, curr_def, errc);
+            }
             st.alert(
                 line,
                 format!(
@@ -345,6 +356,20 @@ fn section_start(st: &mut State, line: &Line) -> u32 {
     } else if let Some(d) = curr_def {
         st.model.proxies[d].implicit_ref = true;
     }
+    finish_section_start(st, line, rc, &name, curr_def, errc)
+}
+
+/// The end of a section start: reference checks, creation of the proxy from its defaults.
+fn finish_section_start(
+    st: &mut State,
+    line: &Line,
+    rc: ProxyCap,
+    name: &str,
+    curr_def: Option<usize>,
+    mut errc: u32,
+) -> u32 {
+    let kw = line.arg(0);
+    let is_def = rc.is_defaults();
     if let Some(d) = curr_def {
         let dp = &st.model.proxies[d];
         if dp.explicit_ref && dp.implicit_ref {
@@ -357,7 +382,7 @@ fn section_start(st: &mut State, line: &Line) -> u32 {
         }
     }
 
-    let mut px = new_proxy(st, &name, rc, line, curr_def);
+    let mut px = new_proxy(st, name, rc, line, curr_def);
     if let Some(d) = curr_def {
         errc |= check_defaults_rules(st, line, rc, d);
         if rc.is_be() {
