@@ -302,12 +302,15 @@ fn section_start(st: &mut State, line: &Line) -> u32 {
         let dname = line.arg(arg + 1);
         let mut found: Vec<usize> = st
             .model
-            .proxies
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.cap.is_defaults() && p.name == dname)
-            .map(|(i, _)| i)
-            .collect();
+            .proxy_names
+            .get(dname)
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|&i| st.model.proxies[i].cap.is_defaults())
+                    .collect()
+            })
+            .unwrap_or_default();
         if dname.is_empty() {
             // `from` with nothing after it designates HAProxy's built-in (unnamed, unlisted)
             // defaults, whose empty name then fails `invalid_char()`: HAProxy prints the
@@ -403,6 +406,11 @@ fn finish_section_start(
     px.defaults_idx = curr_def;
     st.model.proxies.push(px);
     let idx = st.model.proxies.len() - 1;
+    st.model
+        .proxy_names
+        .entry(name.to_string())
+        .or_default()
+        .push(idx);
     st.cur_proxy = Some(idx);
     if is_def {
         st.last_defaults = Some(idx);
@@ -414,10 +422,11 @@ fn finish_section_start(
 /// The finder behind `proxy_fe_by_name()` / `proxy_be_by_name()`: a regular proxy with all
 /// the capabilities in `want`.
 fn find_proxy(st: &State, name: &str, want: ProxyCap) -> Option<usize> {
-    st.model
-        .proxies
-        .iter()
-        .position(|p| !p.cap.is_defaults() && p.name == name && p.cap.0 & want.0 == want.0)
+    let idx = st.model.proxy_names.get(name)?;
+    idx.iter().copied().find(|&i| {
+        let p = &st.model.proxies[i];
+        !p.cap.is_defaults() && p.cap.0 & want.0 == want.0
+    })
 }
 
 /// The sanity checks HAProxy makes when a proxy inherits from a defaults section that
