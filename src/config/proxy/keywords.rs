@@ -1198,11 +1198,8 @@ fn kw_formats(st: &mut State, line: &Line, px: usize) -> u32 {
             format!("backend '{name}' : '{kw}' directive is ignored in backends."),
         );
     }
-    // The format itself is compiled when the configuration is checked, as HAProxy does;
-    // checking it here too gives the error the same place when it is obviously wrong.
-    if let Err(m) = crate::config::expr::check_logformat(st, px, &fmt) {
-        return e | st.alert(line, m);
-    }
+    // The format itself is compiled after parsing (`check.rs`), as HAProxy does, with
+    // the location kept next to it.
     e | used(st, line, &kw)
 }
 

@@ -518,7 +518,15 @@ fn inherit_settings(d: &ProxySettings, cap: ProxyCap) -> ProxySettings {
         unique_id_format: d.unique_id_format.clone(),
         unique_id_header: d.unique_id_header.clone(),
         log_tag: d.log_tag.clone(),
-        compression: d.compression.clone(),
+        // Only the algorithms and types are copied, not `offload`.
+        compression: d
+            .compression
+            .as_ref()
+            .map(|c| crate::model::proxy::Compression {
+                algos: c.algos.clone(),
+                types: c.types.clone(),
+                offload: false,
+            }),
         stats: d.stats.clone(),
         external_check_command: d.external_check_command.clone(),
         external_check_path: d.external_check_path.clone(),
