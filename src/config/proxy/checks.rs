@@ -327,6 +327,7 @@ fn parse_binary(data: &str) -> Result<(), String> {
 
 fn check_send_http(line: &Line) -> Result<(), String> {
     let mut i = 2;
+    let mut host: Option<&str> = None;
     while !line.arg(i).is_empty() {
         let a = line.arg(i);
         let n = line.arg(i + 1);
@@ -340,6 +341,14 @@ fn check_send_http(line: &Line) -> Result<(), String> {
             "hdr" => {
                 if n.is_empty() || line.arg(i + 2).is_empty() {
                     return Err(format!("'{a}' expects <name> and <value> as arguments"));
+                }
+                if n.eq_ignore_ascii_case("host") {
+                    if let Some(prev) = host {
+                        return Err(format!(
+                            "'{n}' header already defined (previous value is '{prev}')"
+                        ));
+                    }
+                    host = Some(line.arg(i + 2));
                 }
                 i += 3;
             }
