@@ -96,15 +96,7 @@ pub(super) fn parse_check_option(st: &mut State, line: &Line, px: usize) -> u32 
             CheckKind::Mysql { user, post41 }
         }
         "ldap-check" => CheckKind::Ldap,
-        "spop-check" => {
-            if st.model.proxies[px].cap.is_defaults() {
-                return e | st.alert(
-                    line,
-                    "'option spop-check' not allowed in 'defaults' section.",
-                );
-            }
-            CheckKind::Spop
-        }
+        "spop-check" => CheckKind::Spop,
         "tcp-check" => CheckKind::Tcp,
         _ => CheckKind::External,
     };
