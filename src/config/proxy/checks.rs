@@ -600,7 +600,7 @@ pub(super) fn parse_http_reply(
                     }
                 }
                 if k == "errorfile" && st.env.check_files {
-                    super::keywords::check_errorfile(a(i + 1))?;
+                    super::registered::check_errorfile(a(i + 1))?;
                 }
                 act = Some(match k {
                     "errorfiles" => "errorfiles",
@@ -652,7 +652,7 @@ pub(super) fn parse_http_reply(
         }
     }
     if matches!(act, Some("default-errorfiles") | Some("errorfiles"))
-        && !super::keywords::HTTP_ERR_CODES.contains(&(s as i64))
+        && !super::registered::HTTP_ERR_CODES.contains(&(s as i64))
     {
         return Err(format!(
             "status code '{s}' not handled by default with '{}' argument.",

@@ -9,6 +9,7 @@
 mod checks;
 mod keywords;
 mod options;
+mod registered;
 #[cfg(test)]
 mod tests;
 
