@@ -135,6 +135,7 @@ pub(super) fn parse_http_check(st: &mut State, line: &Line, px: usize) -> KwResu
         _ => return Err(format!("'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{verb}'")),
     }
     .map_err(|m| format!("'http-check {verb}' : {m}."))?;
+    check_rule_logformats(st, line, px).map_err(|m| format!("'http-check {verb}' : {m}."))?;
     if verb == "connect" {
         first_step_connect(&st.model.proxies[px].settings.http_check_rules)
             .map_err(|m| format!("'http-check {verb}' : {m}."))?;
@@ -162,6 +163,7 @@ pub(super) fn parse_tcp_check(st: &mut State, line: &Line, px: usize) -> KwResul
         _ => return Err(format!("'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{verb}'")),
     }
     .map_err(|m| format!("'tcp-check {verb}' : {m}."))?;
+    check_rule_logformats(st, line, px).map_err(|m| format!("'tcp-check {verb}' : {m}."))?;
     if verb == "connect" {
         first_step_connect(&st.model.proxies[px].settings.tcp_check_rules)
             .map_err(|m| format!("'tcp-check {verb}' : {m}."))?;
@@ -172,6 +174,39 @@ pub(super) fn parse_tcp_check(st: &mut State, line: &Line, px: usize) -> KwResul
         loc: line.loc.clone(),
     });
     Ok(not_be.then(|| "(null)".to_string()))
+}
+
+/// The log-format strings of a check rule are compiled when the rule is parsed.
+fn check_rule_logformats(st: &State, line: &Line, px: usize) -> Result<(), String> {
+    let verb = line.arg(1);
+    let mut fmts: Vec<&str> = Vec::new();
+    if verb == "send-lf" || verb == "send-binary-lf" {
+        fmts.push(line.arg(2));
+    }
+    let mut i = 2;
+    while !line.arg(i).is_empty() {
+        let a = line.arg(i);
+        let lf = matches!(
+            a,
+            "uri-lf"
+                | "body-lf"
+                | "string-lf"
+                | "binary-lf"
+                | "name-lf"
+                | "value-lf"
+                | "on-success"
+                | "on-error"
+        );
+        if lf && !line.arg(i + 1).is_empty() {
+            fmts.push(line.arg(i + 1));
+        }
+        i += 1;
+    }
+    for f in fmts {
+        crate::config::expr::check_logformat(st, px, f)
+            .map_err(|m| format!("'{f}' invalid log-format string ({m}).\n"))?;
+    }
+    Ok(())
 }
 
 /// A `connect` step must come first (after comments and variable settings).
@@ -545,6 +580,7 @@ fn check_expect(line: &Line, http: bool) -> Result<(), String> {
 pub(super) fn parse_http_reply(
     st: &mut State,
     line: &Line,
+    px: usize,
     args: &[String],
 ) -> Result<(Option<u16>, usize), String> {
     let a = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
@@ -599,6 +635,9 @@ pub(super) fn parse_http_reply(
                         return Err(format!("error opening file '{path}'"));
                     }
                 }
+                if k == "lf-string" {
+                    crate::config::expr::check_logformat(st, px, a(i + 1))?;
+                }
                 if k == "errorfile" && st.env.check_files {
                     super::registered::check_errorfile(a(i + 1))?;
                 }
@@ -615,6 +654,18 @@ pub(super) fn parse_http_reply(
             "hdr" => {
                 if a(i + 1).is_empty() || a(i + 2).is_empty() {
                     return Err(format!("'{k}' expects <name> and <value> as arguments"));
+                }
+                let n = a(i + 1);
+                if n.eq_ignore_ascii_case("content-length")
+                    || n.eq_ignore_ascii_case("transfer-encoding")
+                    || n.eq_ignore_ascii_case("content-type")
+                {
+                    st.warn(
+                        line,
+                        format!("header '{n}' always ignored by the http reply."),
+                    );
+                } else {
+                    crate::config::expr::check_logformat(st, px, a(i + 2))?;
                 }
                 i += 3;
             }

@@ -457,7 +457,7 @@ pub(super) fn kw_errorfiles(st: &mut State, line: &Line, px: usize) -> KwResult 
 
 pub(super) fn kw_http_error(st: &mut State, line: &Line, px: usize) -> KwResult {
     let args = words_from(line, 1);
-    let (status, stop) = super::checks::parse_http_reply(st, line, &args)
+    let (status, stop) = super::checks::parse_http_reply(st, line, px, &args)
         .map_err(|m| format!("http-error : {m}"))?;
     let Some(status) = status else {
         return Err("http-error : expects at least a <status> as arguments.\n".into());
