@@ -432,3 +432,63 @@ fn removed_and_unknown_keywords() {
         "parsing [t.cfg:4]: frontend b reuses same custom id as frontend a (declared at t.cfg:1)."
     );
 }
+
+#[test]
+fn filters_and_registered_keywords() {
+    assert_eq!(
+        first_alert("defaults\n filter compression\n"),
+        "parsing [t.cfg:2] : parsing [t.cfg:2] : filter is not allowed in a 'default' section."
+    );
+    assert_eq!(
+        first_alert("frontend f\n filter cache\n"),
+        "parsing [t.cfg:2] : 'filter' : 'cache : expects a <name> argument'"
+    );
+    assert_eq!(
+        first_alert("frontend f\n filter compression x\n"),
+        "parsing [t.cfg:2] : 'filter compression' : unknown keyword 'x'."
+    );
+    assert_eq!(
+        first_alert("frontend f\n filter spoe\n"),
+        "parsing [t.cfg:2] : 'filter' : ''spoe' : missing config file'"
+    );
+    let l = load("frontend f\n filter trace name t quiet\n");
+    assert_eq!(proxy(&l, "f", ProxyCap::FE).settings.filters.len(), 1);
+    assert_eq!(
+        warnings("backend b\n rate-limit sessions 10\n")[0],
+        "parsing [t.cfg:2] : rate-limit sessions will be ignored because backend 'b' has no frontend capability"
+    );
+    assert_eq!(
+        first_alert("backend b\n rate-limit sessions 1x\n"),
+        "parsing [t.cfg:2] : 'rate-limit sessions' : unexpected character 'x' in integer value '1x'"
+    );
+    assert_eq!(
+        first_alert("frontend f\n retry-on 503\n"),
+        "parsing [t.cfg:2] : 'retry-on' only available in backend or listen section"
+    );
+    assert_eq!(
+        first_alert("backend b\n retry-on none 503\n"),
+        "parsing [t.cfg:2] : 'retry-on' 'none' keyworld only usable alone"
+    );
+    assert_eq!(
+        first_alert("defaults\n http-error status 204 content-type text/plain string x\n"),
+        "parsing [t.cfg:2] : http-error : No body expected for 204 responses"
+    );
+}
+
+#[test]
+fn empty_from_and_listen_conflicts() {
+    // `from` with nothing after designates HAProxy's built-in defaults, whose empty name
+    // fails the character check (HAProxy prints a NUL there).
+    assert_eq!(
+        first_alert("defaults a from\n"),
+        "parsing [t.cfg:1] : character '"
+    );
+    assert_eq!(
+        first_alert("frontend x\nlisten x\n"),
+        "Parsing [t.cfg:2]: proxy 'x' has the same name as frontend 'x' declared at t.cfg:1."
+    );
+    let l = load("defaults d\n mode http\ndefaults e from d\nbackend b\n");
+    let b = proxy(&l, "b", ProxyCap::BE);
+    assert_eq!(b.mode, Mode::Http);
+    assert_eq!(b.defaults_from.as_deref(), Some("e"));
+}
