@@ -412,9 +412,10 @@ fn kw_description(st: &mut State, line: &Line, px: usize) -> u32 {
         return alert_ns(st, line, "'description' not allowed in 'defaults' section.");
     }
     if line.arg(1).is_empty() {
-        // HAProxy returns -1 here, i.e. every error bit, which aborts the parsing.
+        // HAProxy returns -1 here, i.e. every error bit: the file is abandoned and its
+        // caller then reports "Could not open configuration file <f> : Success".
         alert_ns(st, line, "'description' expects a string argument.");
-        return err::ALERT_FATAL | err::ABORT;
+        return u32::MAX;
     }
     pxm(st, px).settings.description = Some(words_from(line, 1).join(" "));
     used(st, line, "description")
