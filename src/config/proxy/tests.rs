@@ -5,16 +5,7 @@ use crate::model::proxy::{Balance, CheckKind, HashFunction, HttpConnMode, HttpRe
 use crate::model::{Mode, Proxy, ProxyCap};
 
 fn load(text: &str) -> Loaded {
-    load_str(
-        "t.cfg",
-        text,
-        Diag::new(),
-        ParseEnv {
-            resolve_hosts: false,
-            check_files: false,
-            ncpus: 2,
-        },
-    )
+    load_str("t.cfg", text, Diag::new(), ParseEnv::offline())
 }
 
 fn msgs(l: &Loaded, lvl: Level) -> Vec<String> {
