@@ -82,6 +82,8 @@ pub struct ProxySettings {
     pub balance: Option<String>,
     /// Raw directives kept for keywords the model has no typed field for yet.
     pub other: Vec<(String, Vec<String>, Loc)>,
+    /// `log` targets (including those copied by `log global`).
+    pub logs: Vec<crate::model::global::LogTarget>,
 }
 
 /// `timeout …` values in milliseconds.
