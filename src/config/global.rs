@@ -253,7 +253,10 @@ fn too_many_idx(st: &mut State, line: &Line, max: usize, index: usize) -> Option
     if extra.is_empty() {
         return None;
     }
-    let kw = (0..=index).map(|i| line.arg(i)).collect::<Vec<_>>().join(" ");
+    let kw = (0..=index)
+        .map(|i| line.arg(i))
+        .collect::<Vec<_>>()
+        .join(" ");
     Some(st.alert(
         line,
         format!("'{kw}' cannot handle unexpected argument '{extra}'."),
@@ -747,11 +750,7 @@ fn uid_gid(st: &mut State, line: &Line, kw: &str) -> u32 {
     };
     if cur.is_some_and(|v| v != 0) {
         let what = if is_uid { "user/uid" } else { "group/gid" };
-        return alert_soft(
-            st,
-            line,
-            format!("{what} already specified. Continuing."),
-        );
+        return alert_soft(st, line, format!("{what} already specified. Continuing."));
     }
     if line.arg(1).is_empty() {
         return st.alert(line, format!("'{kw}' expects an integer argument."));
@@ -861,8 +860,7 @@ fn node(st: &mut State, line: &Line) -> u32 {
     }
     let n = line.arg(1);
     let ok = !n.is_empty()
-        && n
-            .bytes()
+        && n.bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.');
     if !ok {
         return alert_tight(
@@ -1142,6 +1140,73 @@ fn localpeer(st: &mut State, line: &Line) -> u32 {
 /// End of a `global` section: nothing to finalize, sections merge.
 pub fn post_section(_st: &mut State) -> u32 {
     0
+}
+
+/// The checks HAProxy makes on global settings after the whole configuration was read
+/// (post-parsers of the h1 mux and the HTTP client). Returns error bits.
+pub fn post_check(st: &mut State) -> u32 {
+    let mut errc = 0;
+    let g = st.model.global.clone();
+    if st.env.check_files {
+        if let Some((file, _)) = &g.h1_case_adjust_file {
+            if std::fs::File::open(file).is_err() {
+                st.diag.alert(format!(
+                    "h1-headers-case-adjust-file '{file}': failed to open file."
+                ));
+                errc |= err::ALERT_FATAL;
+            }
+        }
+    }
+    if let Some((id, _)) = &g.httpclient_resolvers_id {
+        if !st.model.resolvers.iter().any(|r| &r.name == id) {
+            st.diag.alert(format!(
+                "Proxy '<HTTPCLIENT>': Can't find resolvers section '{id}' for do-resolve action."
+            ));
+            errc |= err::ALERT_FATAL;
+        }
+    }
+    if st.env.check_files {
+        if let Some((file, _)) = &g.httpclient_ca_file {
+            if let Err(e) = std::fs::File::open(file) {
+                st.diag.alert(format!(
+                    "Couldn't open the ca-file '{file}' ({}).",
+                    super::reader::strerr(&e)
+                ));
+                st.diag.alert(format!(
+                    "httpclient: cannot initialize: cannot initialize SSL verify with 'ca-file \"{file}\"'."
+                ));
+                errc |= err::ALERT_FATAL;
+            }
+        }
+    }
+    if st.env.check_files {
+        errc |= server_state_file_check(st, &g);
+    }
+    errc
+}
+
+/// `apply_server_state()` at start-up: the global state file must be readable.
+fn server_state_file_check(st: &mut State, g: &crate::model::Global) -> u32 {
+    let Some(file) = &g.server_state_file else {
+        return 0;
+    };
+    let path = match &g.server_state_base {
+        Some(base) if !file.starts_with('/') => {
+            let sep = if base.ends_with('/') { "" } else { "/" };
+            format!("{base}{sep}{file}")
+        }
+        _ => file.clone(),
+    };
+    match std::fs::File::open(&path) {
+        Ok(_) => 0,
+        Err(e) => {
+            st.diag.warning(format!(
+                "config: Can't open global server state file '{path}': {}",
+                super::reader::strerr(&e)
+            ));
+            err::WARN
+        }
+    }
 }
 
 #[cfg(test)]

@@ -386,10 +386,12 @@ fn sa(addr: SaAddr, prefix: Option<&str>) -> SaRange {
 
 /// Minimal `str2sa_range()` for log targets and CLI sockets: families, UNIX paths, `fd@`,
 /// literal IPv4/IPv6 addresses, resolved host names, ports.
-fn fallback_str2sa(whole: &str, opts: &SaOpts) -> Result<SaRange, String> {
+fn fallback_str2sa(orig: &str, opts: &SaOpts) -> Result<SaRange, String> {
+    let expanded = env_expand(orig);
+    let whole = expanded.as_str();
     if whole.is_empty() {
         return Err(format!(
-            "'{whole}' resolves to an empty address (environment variable missing?)\n"
+            "'{orig}' resolves to an empty address (environment variable missing?)\n"
         ));
     }
     let (prefix, rest) = match whole.find('@') {
@@ -414,6 +416,9 @@ fn fallback_str2sa(whole: &str, opts: &SaOpts) -> Result<SaRange, String> {
                 ));
             }
             let fd = v as i32;
+            if prefix == Some("sockpair@") {
+                check_socket_fd(fd)?;
+            }
             return Ok(sa(
                 if prefix == Some("fd@") {
                     SaAddr::Fd(fd)
@@ -447,6 +452,33 @@ fn fallback_str2sa(whole: &str, opts: &SaOpts) -> Result<SaRange, String> {
         r.no_port = false;
     }
     Ok(r)
+}
+
+/// `env_expand()`: `${VAR}` left in an address is replaced by its value (empty if unset).
+fn env_expand(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        let Some(end) = rest[i + 2..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..i]);
+        let name = &rest[i + 2..i + 2 + end];
+        out.push_str(&std::env::var(name).unwrap_or_default());
+        rest = &rest[i + 3 + end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `sockpair@N` must name an open socket, as HAProxy checks with `getsockopt()`.
+fn check_socket_fd(fd: i32) -> Result<(), String> {
+    let why = match std::fs::read_link(format!("/proc/self/fd/{fd}")) {
+        Err(_) => "Bad file descriptor",
+        Ok(p) if p.to_string_lossy().starts_with("socket:") => return Ok(()),
+        Ok(_) => "Socket operation on non-socket",
+    };
+    Err(format!("cannot use file descriptor '{fd}' : {why}.\n"))
 }
 
 /// Splits at the last colon, honouring `[ipv6]` brackets.
@@ -542,16 +574,10 @@ mod tests {
             "global\n log 127.0.0.1 local0\n log 10.0.0.1:1514 len 2048 format rfc5424 local1 info notice\n log stdout format raw daemon\n log /dev/log local2\n log ring@buf user\n",
         );
         assert_eq!(logs.len(), 5);
-        assert_eq!(
-            logs[0].dest,
-            LogDest::Udp("127.0.0.1:514".parse().unwrap())
-        );
+        assert_eq!(logs[0].dest, LogDest::Udp("127.0.0.1:514".parse().unwrap()));
         assert_eq!(logs[0].facility, 16);
         assert_eq!(logs[0].level, 7);
-        assert_eq!(
-            logs[1].dest,
-            LogDest::Udp("10.0.0.1:1514".parse().unwrap())
-        );
+        assert_eq!(logs[1].dest, LogDest::Udp("10.0.0.1:1514".parse().unwrap()));
         assert_eq!(logs[1].maxlen, 2048);
         assert_eq!(logs[1].format, LogFormat::Rfc5424);
         assert_eq!((logs[1].level, logs[1].minlevel), (6, 5));

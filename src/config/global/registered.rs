@@ -141,7 +141,10 @@ fn dispatch(st: &mut State, line: &Line, kw: &str) -> R {
     match kw {
         "ca-base" | "crt-base" => ca_crt_base(st, line),
         "issuers-chain-path" => issuers_chain_path(st, line),
-        "maxsslconn" | "tune.ssl.cachesize" | "tune.ssl.maxrecord" | "tune.ssl.hard-maxrecord"
+        "maxsslconn"
+        | "tune.ssl.cachesize"
+        | "tune.ssl.maxrecord"
+        | "tune.ssl.hard-maxrecord"
         | "tune.ssl.ssl-ctx-cache-size" => ssl_int(line).map(|v| {
             if kw == "maxsslconn" {
                 st.model.global.maxsslconn = Some(v);
@@ -258,9 +261,7 @@ fn dispatch(st: &mut State, line: &Line, kw: &str) -> R {
         "tune.fail-alloc" => {
             no_extra(line, 1)?;
             if !(0..=100).contains(&c_atoi(line.arg(1))) {
-                return Err(format!(
-                    "'{kw}' expects a numeric value between 0 and 100."
-                ));
+                return Err(format!("'{kw}' expects a numeric value between 0 and 100."));
             }
             keep_other(st, line);
             Ok(())
@@ -445,9 +446,7 @@ fn ssl_default_options(st: &mut State, line: &Line) -> R {
         } else if tls_method_option(o) {
             opts.push(o.to_string());
         } else {
-            return Err(format!(
-                "unknown option '{o}' on global statement '{kw}'."
-            ));
+            return Err(format!("unknown option '{o}' on global statement '{kw}'."));
         }
         i += 1;
     }
@@ -640,9 +639,9 @@ fn process_number(arg: &str, max: u32, allow_auto: bool) -> Result<(u64, bool), 
 
 /// C `str2uic()`: leading decimal digits as an unsigned int.
 fn str2uic(s: &str) -> u32 {
-    s.bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0u32, |v, c| v.wrapping_mul(10).wrapping_add((c - b'0') as u32))
+    s.bytes().take_while(u8::is_ascii_digit).fold(0u32, |v, c| {
+        v.wrapping_mul(10).wrapping_add((c - b'0') as u32)
+    })
 }
 
 /// `parse_cpu_set()` without commas: returns the number of CPUs selected.
@@ -698,16 +697,19 @@ pub fn cpu_map(st: &mut State, line: &Line) -> u32 {
         };
         let cpus = cpu_set(&line.argv()[2..])?;
         if auto && proc.count_ones() != cpus && thread.count_ones() != cpus {
-            return Err("PROC/THREAD range and CPU sets must have the same size to be automatically bound".into());
+            return Err(
+                "PROC/THREAD range and CPU sets must have the same size to be automatically bound"
+                    .into(),
+            );
         }
         Ok(())
     })();
     match r {
         Ok(()) => {
-            st.model
-                .global
-                .cpu_maps
-                .push((line.argv()[1..].iter().map(|s| s.to_string()).collect(), line.loc.clone()));
+            st.model.global.cpu_maps.push((
+                line.argv()[1..].iter().map(|s| s.to_string()).collect(),
+                line.loc.clone(),
+            ));
             0
         }
         Err(m) => alert_msg(st, line, &format!("{kw} : {m}")),
@@ -787,9 +789,9 @@ fn lua_load(st: &mut State, line: &Line, kw: &str) -> R {
     let file = line.arg(1);
     if file.is_empty() {
         return Err(if kw == "lua-load" {
-            format!("'{kw}' expects a file name as parameter.\n")
+            format!("'{kw}' expects a file name as parameter.")
         } else {
-            format!("'{kw}' expects a file as parameter.\n")
+            format!("'{kw}' expects a file as parameter.")
         });
     }
     if st.env.check_files {
@@ -850,7 +852,7 @@ fn lua_maxmem(st: &mut State, line: &Line) -> R {
     let (kw, a) = (line.arg(0), line.arg(1));
     if a.is_empty() {
         return Err(format!(
-            "'{kw}' expects an integer argument (Lua memory size in MB).\n"
+            "'{kw}' expects an integer argument (Lua memory size in MB)."
         ));
     }
     let (_, n) = values::strtol(a);
@@ -1012,9 +1014,7 @@ fn check_var_name(name: &str, tail: &str) -> Result<&'static str, String> {
         return Err(format!("invalid variable name '{name}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"));
     };
     let rest = &name[scope.len()..];
-    if let Some(i) = rest
-        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '.')
-    {
+    if let Some(i) = rest.find(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '.') {
         return Err(format!("invalid syntax at char '{}{tail}'", &rest[i..]));
     }
     Ok(scope)
@@ -1060,7 +1060,10 @@ fn mworker_max_reloads(st: &mut State, line: &Line) -> u32 {
         st.diag.alert_at(
             &f,
             l,
-            format!("'{kw}' cannot handle unexpected argument '{}'.", line.arg(2)),
+            format!(
+                "'{kw}' cannot handle unexpected argument '{}'.",
+                line.arg(2)
+            ),
         );
         return warn_msg(st, line, "(null)");
     }

@@ -95,7 +95,10 @@ fn removed_and_unknown() {
 
 #[test]
 fn argument_errors() {
-    check("daemon x", "'daemon' cannot handle unexpected argument 'x'.");
+    check(
+        "daemon x",
+        "'daemon' cannot handle unexpected argument 'x'.",
+    );
     check(
         "master-worker foo",
         "'master-worker' only supports 'no-exit-on-failure' option.",
@@ -117,7 +120,10 @@ fn argument_errors() {
         "tune.idletimer 5x",
         "unexpected character 'x' in argument to <tune.idletimer>.",
     );
-    check("nbthread 65", "'nbthread' value must be between 1 and 64 (was 65)");
+    check(
+        "nbthread 65",
+        "'nbthread' value must be between 1 and 64 (was 65)",
+    );
     check(
         "nbthread x",
         "'nbthread' passed a missing or unparsable integer value in 'x'",
@@ -181,7 +187,7 @@ fn argument_errors() {
         "tune.lua.maxmem 10x",
         "tune.lua.maxmem: invalid number 10x (error at 'x')",
     );
-    check("lua-load", "'lua-load' expects a file name as parameter.\n\n");
+    check("lua-load", "'lua-load' expects a file name as parameter.");
     check(
         "issuers-chain-path",
         "global statement 'issuers-chain-path' expects a directory path as an argument.\n\n",
@@ -248,5 +254,6 @@ fn setenv_applies_to_later_lines() {
 fn not_active_keywords_warn() {
     let l = load("global\n tune.h2.max-frame-size 16384\n");
     assert!(l.diag.messages.iter().any(|m| m.level == Level::Warning
-        && m.text.contains("'tune.h2.max-frame-size' parsed but not active yet")));
+        && m.text
+            .contains("'tune.h2.max-frame-size' parsed but not active yet")));
 }
