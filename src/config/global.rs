@@ -735,7 +735,7 @@ fn strl2irc(s: &str) -> Option<i32> {
     if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    s.parse::<i64>().ok().map(|v| v as i32)
+    s.parse::<i32>().ok()
 }
 
 fn uid_gid(st: &mut State, line: &Line, kw: &str) -> u32 {
@@ -1149,11 +1149,20 @@ pub fn post_check(st: &mut State) -> u32 {
     let g = st.model.global.clone();
     if st.env.check_files {
         if let Some((file, _)) = &g.h1_case_adjust_file {
-            if std::fs::File::open(file).is_err() {
-                st.diag.alert(format!(
-                    "h1-headers-case-adjust-file '{file}': failed to open file."
-                ));
-                errc |= err::ALERT_FATAL;
+            match std::fs::read(file) {
+                Err(_) => {
+                    st.diag.alert(format!(
+                        "h1-headers-case-adjust-file '{file}': failed to open file."
+                    ));
+                    errc |= err::ALERT_FATAL;
+                }
+                Ok(bytes) => {
+                    if let Err(e) = h1_case_file(&String::from_utf8_lossy(&bytes), &g) {
+                        st.diag
+                            .alert(format!("h1-headers-case-adjust-file '{file}' : {e}."));
+                        errc |= err::ALERT_FATAL;
+                    }
+                }
             }
         }
     }
@@ -1183,6 +1192,36 @@ pub fn post_check(st: &mut State) -> u32 {
         errc |= server_state_file_check(st, &g);
     }
     errc
+}
+
+/// The `h1-case-adjust-file` contents: `<from> <to>` per line, `#` comments.
+fn h1_case_file(text: &str, g: &crate::model::Global) -> Result<(), String> {
+    let mut seen: Vec<String> = g.h1_case_adjust.iter().map(|(f, _)| f.clone()).collect();
+    for (n, raw) in text.split_inclusive('\n').enumerate() {
+        let l = raw.trim_start_matches([' ', '\t']);
+        if l.is_empty() || l.starts_with(['#', '\r', '\n']) {
+            continue;
+        }
+        let key_end = l.find([' ', '\t', '\n', '\r']).unwrap_or(l.len());
+        let (from, rest) = l.split_at(key_end);
+        let rest = rest.trim_start_matches([' ', '\t']);
+        let to =
+            rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())].trim_end_matches([' ', '\t']);
+        let line = n + 1;
+        if to.is_empty() {
+            return Err(format!("expect <to> at line {line}"));
+        }
+        if !from.eq_ignore_ascii_case(to) {
+            return Err(format!(
+                "<from> and <to> must not differ execpt the case at line {line}"
+            ));
+        }
+        if seen.iter().any(|s| s == from) {
+            return Err(format!("duplicate entry '{from}' at line {line}"));
+        }
+        seen.push(from.to_string());
+    }
+    Ok(())
 }
 
 /// `apply_server_state()` at start-up: the global state file must be readable.

@@ -401,10 +401,8 @@ fn fallback_str2sa(orig: &str, opts: &SaOpts) -> Result<SaRange, String> {
     let mut v4_only = false;
     let mut v6_only = false;
     match prefix {
-        None => {
-            if rest.starts_with('/') && opts.allow_unix {
-                return Ok(sa(SaAddr::Unix(rest.to_string()), None));
-            }
+        None if rest.starts_with('/') && opts.allow_unix => {
+            return Ok(sa(SaAddr::Unix(rest.to_string()), None));
         }
         Some("unix@") => return Ok(sa(SaAddr::Unix(rest.to_string()), prefix)),
         Some("abns@") => return Ok(sa(SaAddr::Abns(rest.to_string()), prefix)),
@@ -430,7 +428,14 @@ fn fallback_str2sa(orig: &str, opts: &SaOpts) -> Result<SaRange, String> {
         }
         Some("ipv4@") | Some("udp4@") | Some("tcp4@") => v4_only = true,
         Some("ipv6@") | Some("udp6@") | Some("tcp6@") => v6_only = true,
-        Some("udp@") | Some("tcp@") => {}
+        _ => {}
+    }
+    if !opts.dgram && prefix.is_some_and(|p| p.starts_with("udp")) {
+        return Err(format!("dgram-type address not acceptable in '{whole}'\n"));
+    }
+    match prefix {
+        None | Some("ipv4@") | Some("udp4@") | Some("tcp4@") | Some("ipv6@") | Some("udp6@")
+        | Some("tcp6@") | Some("udp@") | Some("tcp@") => {}
         Some("quic4@") | Some("quic6@") => {
             return Err(format!(
                 "unsupported stream protocol for datagram family {} address '{whole}'; QUIC is not compiled in if this is what you were looking for.",
@@ -700,5 +705,59 @@ mod tests {
             e,
             "invalid address: 'no-such-host.invalid' in 'no-such-host.invalid'\n"
         );
+    }
+
+    fn proxy_line(text: &str) -> Line {
+        let words = text
+            .split_whitespace()
+            .enumerate()
+            .map(|(col, w)| crate::config::Word {
+                text: w.to_string(),
+                col,
+            })
+            .collect::<Vec<_>>();
+        let (kwm, words) = if words[0].text == "no" {
+            (Kwm::No, words[1..].to_vec())
+        } else {
+            (Kwm::Std, words)
+        };
+        Line {
+            loc: crate::config::Loc {
+                file: "p.cfg".into(),
+                line: 9,
+            },
+            words,
+            kwm,
+            raw: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn proxy_owner() {
+        let mut st = State::new(Diag::new(), env());
+        st.model.global.logs =
+            global_logs("global\n log 127.0.0.1 local0\n log 127.0.0.2 local1\n");
+        st.model.proxies.push(crate::model::Proxy::default());
+        let owner = LogOwner::Proxy(0);
+        assert_eq!(parse_log(&mut st, &proxy_line("log global"), owner), 0);
+        // A second `log global` does not duplicate the copied targets.
+        assert_eq!(parse_log(&mut st, &proxy_line("log global"), owner), 0);
+        assert_eq!(
+            parse_log(&mut st, &proxy_line("log stderr local2 err"), owner),
+            0
+        );
+        let logs = &st.model.proxies[0].settings.logs;
+        assert_eq!(logs.len(), 3);
+        assert_eq!(logs[0].global_ref, Some(0));
+        assert_eq!(logs[0].loc.line, 9);
+        assert_eq!(logs[2].dest, LogDest::Fd(2));
+        assert_eq!(logs[2].level, 3);
+        assert!(parse_log(&mut st, &proxy_line("log"), owner) & crate::config::err::FATAL != 0);
+        assert_eq!(
+            st.diag.first_alert().unwrap().text,
+            "parsing [p.cfg:9] : log : expects <address> and <facility> or global as arguments"
+        );
+        assert_eq!(parse_log(&mut st, &proxy_line("no log"), owner), 0);
+        assert!(st.model.proxies[0].settings.logs.is_empty());
     }
 }
