@@ -1188,10 +1188,32 @@ pub fn post_check(st: &mut State) -> u32 {
             }
         }
     }
+    errc |= thread_groups_check(st, &g);
     if st.env.check_files {
         errc |= server_state_file_check(st, &g);
     }
     errc
+}
+
+/// `thread_map_to_groups()` with a single thread group: once `thread-group 1` lists
+/// threads, every thread up to `nbthread` must be among them.
+fn thread_groups_check(st: &mut State, g: &crate::model::Global) -> u32 {
+    if g.thread_groups_map.is_empty() {
+        return 0;
+    }
+    let nbthread = g
+        .nbthread
+        .unwrap_or_else(|| st.env.ncpus.clamp(1, registered::MAX_THREADS as usize) as u32);
+    let unassigned = (1..=nbthread)
+        .filter(|t| !g.thread_groups_map.iter().any(|(_, ts)| ts.contains(t)))
+        .count();
+    if unassigned == 0 {
+        return 0;
+    }
+    st.diag.alert(format!(
+        "Remaining unassigned threads found ({unassigned}) because all groups are in use. Please increase 'thread-groups', reduce 'nbthreads' or remove or extend 'thread-group' enumerations."
+    ));
+    err::ALERT_FATAL
 }
 
 /// The `h1-case-adjust-file` contents: `<from> <to>` per line, `#` comments.
@@ -1236,8 +1258,21 @@ fn server_state_file_check(st: &mut State, g: &crate::model::Global) -> u32 {
         }
         _ => file.clone(),
     };
-    match std::fs::File::open(&path) {
-        Ok(_) => 0,
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            // srv_state_get_version(): the first line is the format version, 1 only.
+            let first = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
+            let has_lf = bytes.len() > first.len();
+            let first = String::from_utf8_lossy(first);
+            let (v, n) = values::strtol(&first);
+            if n == 0 || n != first.len() || !has_lf || v != 1 {
+                st.diag.warning(format!(
+                    "config: Can't get version of the global server state file '{path}'."
+                ));
+                return err::WARN;
+            }
+            0
+        }
         Err(e) => {
             st.diag.warning(format!(
                 "config: Can't open global server state file '{path}': {}",

@@ -66,6 +66,8 @@ pub struct Global {
     pub set_vars: Vec<(String, String, Vec<String>, Loc)>,
     pub httpclient_resolvers_id: Option<(String, Loc)>,
     pub httpclient_ca_file: Option<(String, Loc)>,
+    /// `thread-group <n> <threads>`: the threads (1-based) each group was given.
+    pub thread_groups_map: Vec<(u32, Vec<u32>)>,
 }
 
 /// `tune.*` values that matter to the runtime.

@@ -965,6 +965,22 @@ fn thread_group(st: &mut State, line: &Line) -> R {
             "'{kw}' thread-group number must be between 1 and {MAX_TGROUPS} (was {g})"
         ));
     }
+    if st
+        .model
+        .global
+        .thread_groups_map
+        .iter()
+        .any(|(n, _)| *n as i64 == g)
+    {
+        st.warn(
+            line,
+            format!("'{kw} {g}' was already defined and will be overridden."),
+        );
+        st.model
+            .global
+            .thread_groups_map
+            .retain(|(n, _)| *n as i64 != g);
+    }
     let mut threads: Vec<i64> = Vec::new();
     for w in line.argv().into_iter().skip(2) {
         let (lo, n) = values::strtol(w);
@@ -997,7 +1013,10 @@ fn thread_group(st: &mut State, line: &Line) -> R {
             ));
         }
     }
-    keep_other(st, line);
+    st.model
+        .global
+        .thread_groups_map
+        .push((g as u32, threads.iter().map(|t| *t as u32).collect()));
     Ok(())
 }
 

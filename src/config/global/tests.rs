@@ -257,3 +257,59 @@ fn not_active_keywords_warn() {
         && m.text
             .contains("'tune.h2.max-frame-size' parsed but not active yet")));
 }
+
+/// Parses `text` then runs the global post-parse checks only.
+fn post_check_alerts(text: &str, check_files: bool) -> Vec<String> {
+    let env = ParseEnv {
+        resolve_hosts: false,
+        check_files,
+        ncpus: 2,
+    };
+    let mut st = crate::config::State::new(Diag::new(), env);
+    crate::config::reader::read_text(&mut st, "t.cfg", text.as_bytes());
+    super::post_check(&mut st);
+    st.diag
+        .messages
+        .iter()
+        .filter(|m| m.level >= Level::Warning && !m.text.contains("not active yet"))
+        .map(|m| m.text.clone())
+        .collect()
+}
+
+#[test]
+fn post_checks() {
+    assert_eq!(
+        post_check_alerts("global\n thread-group 1 1\n", false),
+        vec!["Remaining unassigned threads found (1) because all groups are in use. Please increase 'thread-groups', reduce 'nbthreads' or remove or extend 'thread-group' enumerations."]
+    );
+    assert!(post_check_alerts("global\n thread-group 1 1-2\n", false).is_empty());
+    assert_eq!(
+        post_check_alerts("global\n httpclient.resolvers.id foo\n", false),
+        vec!["Proxy '<HTTPCLIENT>': Can't find resolvers section 'foo' for do-resolve action."]
+    );
+    assert_eq!(
+        post_check_alerts("global\n h1-case-adjust-file /nonexistent/h1\n", true),
+        vec!["h1-headers-case-adjust-file '/nonexistent/h1': failed to open file."]
+    );
+    assert_eq!(
+        post_check_alerts("global\n server-state-file /nonexistent/state\n", true),
+        vec!["config: Can't open global server state file '/nonexistent/state': No such file or directory"]
+    );
+}
+
+#[test]
+fn h1_case_file_contents() {
+    let g = crate::model::Global::default();
+    assert_eq!(
+        super::h1_case_file("# c\n  content-type   Content-Type \n\nx-a X-A\n", &g),
+        Ok(())
+    );
+    assert_eq!(
+        super::h1_case_file("ok\n", &g),
+        Err("expect <to> at line 1".into())
+    );
+    assert_eq!(
+        super::h1_case_file("a A\na A\n", &g),
+        Err("duplicate entry 'a' at line 2".into())
+    );
+}
