@@ -477,7 +477,7 @@ fn env_expand(s: &str) -> String {
 }
 
 /// `sockpair@N` must name an open socket, as HAProxy checks with `getsockopt()`.
-fn check_socket_fd(fd: i32) -> Result<(), String> {
+pub(crate) fn check_socket_fd(fd: i32) -> Result<(), String> {
     let why = match std::fs::read_link(format!("/proc/self/fd/{fd}")) {
         Err(_) => "Bad file descriptor",
         Ok(p) if p.to_string_lossy().starts_with("socket:") => return Ok(()),

@@ -733,7 +733,12 @@ fn stats(st: &mut State, line: &Line) -> R {
                 allow_unix: true,
                 ..Default::default()
             };
-            if let Err(e) = super::super::log::str2sa(a2, &opts) {
+            // A listener's `fd@` must be a socket (`PA_O_SOCKET_FD`), unlike a log target's.
+            let parsed = super::super::log::str2sa(a2, &opts).and_then(|sa| match sa.addr {
+                super::super::addr::SaAddr::Fd(fd) => super::super::log::check_socket_fd(fd),
+                _ => Ok(()),
+            });
+            if let Err(e) = parsed {
                 return Err(format!(
                     "parsing [{}:{}] : '{a0} {a1}' : {e}\n",
                     line.file(),

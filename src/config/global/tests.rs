@@ -206,7 +206,6 @@ fn accepted_forms() {
         "close-spread-time infinite",
         "set-var proc.a int(1)",
         "stats socket ipv4@127.0.0.1:9999 level admin",
-        "stats socket fd@3 level admin",
         "stats bind-process all",
         "expose-experimental-directives",
         "log-send-hostname",
@@ -216,6 +215,20 @@ fn accepted_forms() {
     ] {
         assert_eq!(first_alert(&format!("global\n{line}\n")), None, "{line}");
     }
+}
+
+#[test]
+fn cli_fd_must_be_a_socket() {
+    use std::os::fd::AsRawFd;
+    let sock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let fd = sock.as_raw_fd();
+    let text = format!("global\nstats socket fd@{fd} level admin\n");
+    assert_eq!(first_alert(&text), None);
+    let file = std::fs::File::open("/proc/self/stat").unwrap();
+    let text = format!("global\nstats socket fd@{} level admin\n", file.as_raw_fd());
+    assert!(first_alert(&text)
+        .unwrap()
+        .ends_with("Socket operation on non-socket.\n\n\n"));
 }
 
 #[test]
