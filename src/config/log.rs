@@ -338,39 +338,51 @@ fn inet_aton(s: &str) -> Option<Ipv4Addr> {
     u32::try_from(v).ok().map(Ipv4Addr::from)
 }
 
-/// Parses the port part. `Ok(None)` when absent.
+/// Parses the port part like `str2sa_range()`: digits via `atoi()` (trailing garbage
+/// ignored), `a-b` ranges, `+N`/`-N` offsets. `Ok(None)` when absent.
 fn fallback_port(port: &str, whole: &str, opts: &SaOpts) -> Result<Option<(u16, u16)>, String> {
-    if port.is_empty() {
-        return Ok(None);
-    }
-    if port.starts_with('+') || port.starts_with('-') {
-        if !opts.port_offset {
-            return Err(format!("port offset not permitted here in '{whole}'"));
-        }
-        return Err(format!("invalid port '{port}'"));
-    }
-    let (lo, hi) = match port.split_once('-') {
-        Some((l, h)) => {
-            if !opts.port_range {
-                return Err(format!("port range not permitted here in '{whole}'"));
+    let atoi = |s: &str| super::values::strtol(s).0;
+    let first = port.chars().next();
+    match first {
+        None => {
+            if opts.port_mandatory {
+                return Err(format!("missing port specification in '{whole}'"));
             }
-            (l, h)
+            Ok(None)
         }
-        None => (port, port),
-    };
-    for part in [lo, hi] {
-        if let Some(c) = part.chars().find(|c| !c.is_ascii_digit()) {
-            return Err(format!(
-                "invalid character '{c}' in port number '{port}' in '{whole}'\n"
-            ));
+        Some(c) if c.is_ascii_digit() => {
+            let (p1, p2) = match port.split_once('-') {
+                Some((a, b)) => {
+                    if !opts.port_range {
+                        return Err(format!("port range not permitted here in '{whole}'"));
+                    }
+                    (a, b)
+                }
+                None => (port, port),
+            };
+            let (l, h) = (atoi(p1), atoi(p2));
+            let min = i64::from(opts.port_mandatory);
+            if l < min || l > 65535 {
+                return Err(format!("invalid port '{p1}'"));
+            }
+            if h < min || h > 65535 {
+                return Err(format!("invalid port '{p2}'"));
+            }
+            if l > h {
+                return Err(format!("invalid port range '{l}-{h}'"));
+            }
+            Ok(Some((l as u16, h as u16)))
         }
+        Some('-') | Some('+') => {
+            if !opts.port_offset {
+                return Err(format!("port offset not permitted here in '{whole}'"));
+            }
+            Ok(None)
+        }
+        Some(c) => Err(format!(
+            "invalid character '{c}' in port number '{port}' in '{whole}'\n"
+        )),
     }
-    let l: u32 = lo.parse().unwrap_or(u32::MAX);
-    let h: u32 = hi.parse().unwrap_or(u32::MAX);
-    if l > 65535 || h > 65535 {
-        return Err(format!("invalid port '{port}'"));
-    }
-    Ok(Some((l as u16, h as u16)))
 }
 
 fn sa(addr: SaAddr, prefix: Option<&str>) -> SaRange {
@@ -446,9 +458,6 @@ fn fallback_str2sa(orig: &str, opts: &SaOpts) -> Result<SaRange, String> {
     }
     let (host, port) = split_host_port(rest);
     let ports = fallback_port(port, whole, opts)?;
-    if ports.is_none() && opts.port_mandatory {
-        return Err(format!("missing port specification in '{whole}'"));
-    }
     let ip = fallback_host(host, whole, opts, v4_only, v6_only)?;
     let mut r = sa(ip, prefix);
     if let Some((l, h)) = ports {
