@@ -326,3 +326,53 @@ fn h1_case_file_contents() {
         Err("duplicate entry 'a' at line 2".into())
     );
 }
+
+/// Suggestions as the HAProxy 2.6 binary makes them (checked once the shared
+/// `suggest::best_match` is implemented; the stub never suggests).
+#[test]
+fn unknown_keyword_suggestions() {
+    if crate::config::suggest::best_match("maxconm", &["maxconn"]).is_none() {
+        return;
+    }
+    let cases = [
+        ("tune.zlib.memlevel", Some("tune.comp.maxlevel")),
+        ("profiling.memory", Some("no-memory-trimming")),
+        (
+            "tune.h2.be.initial-window-size",
+            Some("tune.h2.initial-window-size"),
+        ),
+        ("httpclient.timeout.connect", Some("tune.http.cookielen")),
+        ("tune.ssl.ocsp-update.maxdelay", Some("tune.ssl.maxrecord")),
+        ("tune.h1.zero-copy-fwd-recv", Some("tune.recv_enough")),
+        ("tune.memory.hot-size", Some("tune.bufsize")),
+        ("tune.glitches.kill.cpu-usage", Some("tune.ssl.cachesize")),
+        (
+            "tune.h2.max-total-streams",
+            Some("tune.h2.max-concurrent-streams"),
+        ),
+        (
+            "tune.lua.bool-sample-conversion",
+            Some("tune.lua.session-timeout"),
+        ),
+        ("tune.max-checks-per-thread", Some("max-spread-checks")),
+        ("stats-file", Some("stats")),
+        ("tune.rcvbuf.frontend", Some("tune.rcvbuf.client")),
+        ("tune.epoll.mask-events", Some("tune.maxpollevents")),
+        ("debug", None),
+        ("setcap", None),
+        ("prealloc-fd", None),
+        ("tune.disable-zero-copy-forwarding", None),
+        ("harden.reject-privileged-ports.tcp", None),
+        ("tune.quic.socket-owner", None),
+        ("wurfl-data-file", None),
+    ];
+    for (kw, best) in cases {
+        let msg = match best {
+            Some(b) => {
+                format!("unknown keyword '{kw}' in 'global' section; did you mean '{b}' maybe ?")
+            }
+            None => format!("unknown keyword '{kw}' in 'global' section"),
+        };
+        check(&format!("{kw} x"), &msg);
+    }
+}
