@@ -948,7 +948,7 @@ fn log_send_hostname(st: &mut State, line: &Line) -> u32 {
         );
     }
     let name = if line.arg(1).is_empty() {
-        sys::hostname()
+        super::hostname()
     } else {
         line.arg(1).to_string()
     };

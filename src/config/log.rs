@@ -564,6 +564,7 @@ mod tests {
             resolve_hosts: false,
             check_files: false,
             ncpus: 2,
+            ..ParseEnv::default()
         }
     }
 

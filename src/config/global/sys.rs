@@ -1,4 +1,4 @@
-//! System lookups the `global` section needs (`getpwnam()`, `getgrnam()`, host name),
+//! System lookups the `global` section needs (`getpwnam()`, `getgrnam()`),
 //! done by reading the system files so that no `unsafe` FFI is needed.
 
 /// Id of `name` in a colon-separated database (`/etc/passwd`, `/etc/group`).
@@ -19,13 +19,6 @@ pub fn user_id(name: &str) -> Option<u32> {
 /// `getgrnam(name)->gr_gid`.
 pub fn group_id(name: &str) -> Option<u32> {
     lookup("/etc/group", name)
-}
-
-/// The machine's host name, as `gethostname()` returns it.
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim_end().to_string())
-        .unwrap_or_else(|_| "localhost".into())
 }
 
 #[cfg(test)]
