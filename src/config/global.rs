@@ -1137,6 +1137,30 @@ fn localpeer(st: &mut State, line: &Line) -> u32 {
     0
 }
 
+/// The directory relative file names are taken from while parsing `cfg_file`, per
+/// `default-path` (HAProxy `chdir()`s there at the start of each file and after the
+/// keyword; haproxy-rs resolves instead). `None` means the working directory.
+pub fn default_path_dir(st: &State, cfg_file: &str) -> Option<std::path::PathBuf> {
+    let (mode, origin) = st.model.global.default_path.as_ref()?;
+    let dir = cfg_file.rfind('/').map(|i| &cfg_file[..i]).unwrap_or("");
+    let base = match mode.as_str() {
+        "config" => dir.to_string(),
+        "parent" if dir.is_empty() => "..".to_string(),
+        "parent" => format!("{dir}/.."),
+        "origin" => origin.clone().unwrap_or_default(),
+        _ => String::new(),
+    };
+    (!base.is_empty()).then(|| std::path::PathBuf::from(base))
+}
+
+/// `path` as it opens from the current `default-path`.
+pub fn resolve_path(st: &State, cfg_file: &str, path: &str) -> std::path::PathBuf {
+    match default_path_dir(st, cfg_file) {
+        Some(base) if !path.starts_with('/') => base.join(path),
+        _ => std::path::PathBuf::from(path),
+    }
+}
+
 /// End of a `global` section: nothing to finalize, sections merge.
 pub fn post_section(_st: &mut State) -> u32 {
     0

@@ -400,7 +400,7 @@ fn issuers_chain_path(st: &mut State, line: &Line) -> R {
         return Err(expects);
     }
     if st.env.check_files {
-        match std::fs::metadata(path) {
+        match std::fs::metadata(super::resolve_path(st, line.file(), path)) {
             Err(_) => return Err(expects),
             Ok(m) if !m.is_dir() => {
                 return Err(format!(
@@ -477,7 +477,7 @@ fn ssl_dh_param_file(st: &mut State, line: &Line) -> R {
     }
     if st.env.check_files {
         // OpenSSL reads only PKCS#3 "DH PARAMETERS" here (not X9.42 ones).
-        let ok = std::fs::read_to_string(path)
+        let ok = std::fs::read_to_string(super::resolve_path(st, line.file(), path))
             .map(|t| t.contains("-----BEGIN DH PARAMETERS-----"))
             .unwrap_or(false);
         if !ok {
@@ -802,7 +802,7 @@ fn lua_load(st: &mut State, line: &Line, kw: &str) -> R {
     if st.env.check_files {
         // luaL_loadfile()'s wording; haproxy-rs has no Lua runtime, so a readable file is
         // accepted (and reported as not active) without being compiled.
-        match std::fs::File::open(file) {
+        match std::fs::File::open(super::resolve_path(st, line.file(), file)) {
             Err(e) => {
                 return Err(format!(
                     "error in Lua file '{file}': cannot open {file}: {}",

@@ -370,3 +370,31 @@ fn unknown_keyword_suggestions() {
         check(&format!("{kw} x"), &msg);
     }
 }
+
+#[test]
+fn default_path_bases() {
+    let env = ParseEnv {
+        resolve_hosts: false,
+        check_files: false,
+        ncpus: 2,
+        ..ParseEnv::default()
+    };
+    let mut st = crate::config::State::new(Diag::new(), env);
+    assert_eq!(super::default_path_dir(&st, "/etc/h/x.cfg"), None);
+    let mut set = |mode: &str, origin: Option<&str>| {
+        st.model.global.default_path = Some((mode.into(), origin.map(Into::into)));
+        (
+            super::default_path_dir(&st, "/etc/h/x.cfg"),
+            super::default_path_dir(&st, "x.cfg"),
+        )
+    };
+    let p = |s: &str| Some(std::path::PathBuf::from(s));
+    assert_eq!(set("config", None), (p("/etc/h"), None));
+    assert_eq!(set("parent", None), (p("/etc/h/.."), p("..")));
+    assert_eq!(set("origin", Some("/srv")), (p("/srv"), p("/srv")));
+    assert_eq!(set("current", None), (None, None));
+    assert_eq!(
+        super::resolve_path(&st, "/etc/h/x.cfg", "/abs/f"),
+        std::path::PathBuf::from("/abs/f")
+    );
+}
