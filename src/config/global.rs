@@ -347,7 +347,8 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
     let r = parse_common(st, line, &kw)
         .or_else(|| registered::parse(st, line, &kw))
         .unwrap_or_else(|| unknown(st, line, &kw));
-    if r & (err::FATAL | err::ALERT) == 0 && kw != "global" && kw != "log" {
+    // Lines that alerted or only warned (e.g. a non-numeric `uid`) were not applied.
+    if r == 0 && kw != "global" && kw != "log" {
         st.used(line, &used_name(line, &kw));
     }
     r
