@@ -398,3 +398,26 @@ fn default_path_bases() {
         std::path::PathBuf::from("/abs/f")
     );
 }
+
+#[test]
+fn every_listed_keyword_is_known() {
+    for kw in super::KEYWORDS {
+        let a = first_alert(&format!("global\n{kw}\n")).unwrap_or_default();
+        assert!(!a.contains("unknown keyword"), "{kw}: {a}");
+    }
+    for kw in super::registered::NAMES {
+        assert!(super::KEYWORDS.contains(kw), "{kw} missing from KEYWORDS");
+    }
+    let expected = std::fs::read_to_string("/work/shared/reference/haproxy-2.6-keywords/cfg.txt");
+    if let Ok(text) = expected {
+        // The registered global keywords of the reference binary, one per tabbed line.
+        let listed: Vec<&str> = text
+            .lines()
+            .skip_while(|l| *l != "global")
+            .skip(1)
+            .take_while(|l| l.starts_with('\t'))
+            .map(str::trim)
+            .collect();
+        assert_eq!(listed, super::registered::NAMES.to_vec());
+    }
+}
