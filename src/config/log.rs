@@ -33,7 +33,33 @@ pub const SYSLOG_PORT: u16 = 514;
 
 /// Parses `log …` / `no log` / `log global`. Returns HAProxy's error bits.
 pub fn parse_log(st: &mut State, line: &Line, owner: LogOwner) -> u32 {
-    match parse_logsrv(st, line, owner) {
+    let mut targets = match owner {
+        LogOwner::Global => std::mem::take(&mut st.model.global.logs),
+        LogOwner::Proxy(i) => match st.model.proxies.get_mut(i) {
+            Some(p) => std::mem::take(&mut p.settings.logs),
+            None => Vec::new(),
+        },
+    };
+    let r = parse_into(st, line, &mut targets, owner == LogOwner::Global);
+    match owner {
+        LogOwner::Global => st.model.global.logs = targets,
+        LogOwner::Proxy(i) => {
+            if let Some(p) = st.model.proxies.get_mut(i) {
+                p.settings.logs = targets;
+            }
+        }
+    }
+    r
+}
+
+/// Parses a `log` line into `targets`, a list the caller keeps (e.g. a `peers` or
+/// `log-forward` section): the same rules and messages as in a proxy, `log global` included.
+pub fn parse_log_into(st: &mut State, line: &Line, targets: &mut Vec<LogTarget>) -> u32 {
+    parse_into(st, line, targets, false)
+}
+
+fn parse_into(st: &mut State, line: &Line, targets: &mut Vec<LogTarget>, global: bool) -> u32 {
+    match parse_logsrv(st, line, targets, global) {
         Ok(()) => {
             st.used(line, "log");
             0
@@ -49,62 +75,49 @@ pub fn parse_log(st: &mut State, line: &Line, owner: LogOwner) -> u32 {
     }
 }
 
-fn targets_mut(st: &mut State, owner: LogOwner) -> Option<&mut Vec<LogTarget>> {
-    match owner {
-        LogOwner::Global => Some(&mut st.model.global.logs),
-        LogOwner::Proxy(i) => st.model.proxies.get_mut(i).map(|p| &mut p.settings.logs),
-    }
-}
-
-fn parse_logsrv(st: &mut State, line: &Line, owner: LogOwner) -> Result<(), String> {
+/// `parse_logsrv()`; `global` tells whether `targets` is the global list.
+fn parse_logsrv(
+    st: &State,
+    line: &Line,
+    targets: &mut Vec<LogTarget>,
+    global: bool,
+) -> Result<(), String> {
     let a = |i: usize| line.arg(i);
     if line.kwm == Kwm::No {
         if !a(1).is_empty() {
             return Err("'no log' does not expect arguments".into());
         }
-        if let Some(t) = targets_mut(st, owner) {
-            t.clear();
-        }
+        targets.clear();
         return Ok(());
     }
     if !a(1).is_empty() && a(2).is_empty() && a(1) == "global" {
-        if owner == LogOwner::Global {
+        if global {
             return Err("'global' is not supported for a global syslog server".into());
         }
-        return copy_global(st, line, owner);
+        copy_global(&st.model.global.logs, line, targets);
+        return Ok(());
     }
     if a(1).is_empty() || a(2).is_empty() {
         return Err(format!(
             "expects <address> and <facility> {} as arguments",
-            if owner == LogOwner::Global {
-                ""
-            } else {
-                "or global"
-            }
+            if global { "" } else { "or global" }
         ));
     }
-    let target = parse_target(st, line)?;
-    if let Some(t) = targets_mut(st, owner) {
-        t.push(target);
-    }
+    targets.push(parse_target(st, line)?);
     Ok(())
 }
 
 /// `log global`: appends the global targets not already copied.
-fn copy_global(st: &mut State, line: &Line, owner: LogOwner) -> Result<(), String> {
-    let globals = st.model.global.logs.clone();
-    if let Some(t) = targets_mut(st, owner) {
-        for (i, g) in globals.into_iter().enumerate() {
-            if t.iter().any(|x| x.global_ref == Some(i)) {
-                continue;
-            }
-            let mut node = g;
-            node.global_ref = Some(i);
-            node.loc = line.loc.clone();
-            t.push(node);
+fn copy_global(globals: &[LogTarget], line: &Line, targets: &mut Vec<LogTarget>) {
+    for (i, g) in globals.iter().enumerate() {
+        if targets.iter().any(|x| x.global_ref == Some(i)) {
+            continue;
         }
+        let mut node = g.clone();
+        node.global_ref = Some(i);
+        node.loc = line.loc.clone();
+        targets.push(node);
     }
-    Ok(())
 }
 
 fn parse_target(st: &State, line: &Line) -> Result<LogTarget, String> {
@@ -769,5 +782,17 @@ mod tests {
         );
         assert_eq!(parse_log(&mut st, &proxy_line("no log"), owner), 0);
         assert!(st.model.proxies[0].settings.logs.is_empty());
+        // A section keeping its own list (peers, log-forward).
+        let mut own = Vec::new();
+        assert_eq!(
+            parse_log_into(&mut st, &proxy_line("log global"), &mut own),
+            0
+        );
+        assert_eq!(
+            parse_log_into(&mut st, &proxy_line("log 10.0.0.1:5140 local3"), &mut own),
+            0
+        );
+        assert_eq!(own.len(), 3);
+        assert_eq!(own[2].dest, LogDest::Udp("10.0.0.1:5140".parse().unwrap()));
     }
 }
