@@ -685,7 +685,7 @@ pub fn cpu_map(st: &mut State, line: &Line) -> u32 {
             ),
         );
     }
-    let r = (|| -> R {
+    let r = (|| -> Result<bool, String> {
         let (p, t) = match line.arg(1).split_once('/') {
             Some((p, t)) => (p, Some(t)),
             None => (line.arg(1), None),
@@ -702,8 +702,18 @@ pub fn cpu_map(st: &mut State, line: &Line) -> u32 {
                     .into(),
             );
         }
-        Ok(())
+        Ok(thread > 1 && proc != 1)
     })();
+    let r = r.map(|ignored| {
+        if ignored {
+            let (f, l) = (line.file().to_string(), line.lineno());
+            st.diag.raw(
+                super::Level::Diag,
+                Some((&f, l)),
+                format!("parsing [{f}:{l}] : cpu-map statement is considered invalid and thus ignored as it addresses multiple processes and threads at the same time. At least one of them should be 1 and only 1."),
+            );
+        }
+    });
     match r {
         Ok(()) => {
             st.model.global.cpu_maps.push((
@@ -918,6 +928,19 @@ fn stop_timer(st: &mut State, line: &Line, kw: &str) -> R {
     Ok(())
 }
 
+/// The `-dD` note HAProxy gives when a keyword is set twice.
+fn diag_overridden(st: &mut State, line: &Line) {
+    let (f, l) = (line.file().to_string(), line.lineno());
+    st.diag.raw(
+        super::Level::Diag,
+        Some((&f, l)),
+        format!(
+            "parsing [{f}:{l}] : '{}' is already defined and will be overridden.",
+            line.arg(0)
+        ),
+    );
+}
+
 /// `strtol()` of a whole word; `None` when empty or with trailing garbage.
 fn whole_long(s: &str) -> Option<i64> {
     let (v, n) = values::strtol(s);
@@ -937,6 +960,9 @@ fn nbthread(st: &mut State, line: &Line) -> R {
             "'{kw}' value must be between 1 and {MAX_THREADS} (was {n})"
         ));
     }
+    if st.model.global.nbthread.is_some() {
+        diag_overridden(st, line);
+    }
     st.model.global.nbthread = Some(n as u32);
     Ok(())
 }
@@ -953,6 +979,9 @@ fn thread_groups(st: &mut State, line: &Line) -> R {
         return Err(format!(
             "'{kw}' value must be between 1 and {MAX_TGROUPS} (was {n})"
         ));
+    }
+    if st.model.global.other.iter().any(|(k, _, _)| k == kw) {
+        diag_overridden(st, line);
     }
     keep_other(st, line);
     Ok(())
