@@ -1214,6 +1214,13 @@ pub fn post_check(st: &mut State) -> u32 {
         }
     }
     errc |= thread_groups_check(st, &g);
+    if let Some(q) = &g.ssl.propquery {
+        if !registered::propquery_satisfiable(q) {
+            st.diag
+                .alert("'server <HTTPCLIENT>/<HTTPSCLIENT>' : unable to allocate ssl context.");
+            errc |= err::ALERT_FATAL;
+        }
+    }
     if st.env.check_files {
         errc |= server_state_file_check(st, &g);
     }

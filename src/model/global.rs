@@ -104,6 +104,8 @@ pub struct SslDefaults {
     pub default_dh_param: Option<u32>,
     /// `ssl-server-verify required` (true) / `none` (false).
     pub server_verify_required: Option<bool>,
+    /// `ssl-propquery`: OpenSSL's default property query.
+    pub propquery: Option<String>,
 }
 
 /// Syslog header formats (`log … format <fmt>`).

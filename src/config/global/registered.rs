@@ -169,11 +169,20 @@ fn dispatch(st: &mut State, line: &Line, kw: &str) -> R {
             keep_other(st, line);
             Ok(())
         }
-        "ssl-propquery" => nonempty(
-            st,
-            line,
-            format!("global statement '{kw}' expects a property string as an argument."),
-        ),
+        "ssl-propquery" => {
+            let q = line.arg(1);
+            if q.is_empty() {
+                return Err(format!(
+                    "global statement '{kw}' expects a property string as an argument."
+                ));
+            }
+            if propquery_clauses(q).is_none() {
+                // EVP_set_default_properties() failed: HAProxy prints its empty message.
+                return Err("(null)".into());
+            }
+            st.model.global.ssl.propquery = Some(q.to_string());
+            Ok(())
+        }
         "ssl-provider-path" => nonempty(
             st,
             line,
@@ -1174,4 +1183,81 @@ fn httpclient_choice(st: &mut State, line: &Line, kw: &str) -> u32 {
     }
     keep_other(st, line);
     err::NONE
+}
+
+/// One clause of an OpenSSL property query: `[?|-]name[(=|!=)value]`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PropClause {
+    pub optional: bool,
+    pub negated: bool,
+    pub name: String,
+    /// `(is_equal, value)`.
+    pub value: Option<(bool, String)>,
+}
+
+/// Parses an OpenSSL property query (`ossl_parse_query()` grammar); `None` if malformed.
+pub fn propquery_clauses(q: &str) -> Option<Vec<PropClause>> {
+    q.split(',').map(prop_clause).collect()
+}
+
+fn prop_clause(c: &str) -> Option<PropClause> {
+    let (optional, negated, rest) = match c.as_bytes().first()? {
+        b'?' => (true, false, &c[1..]),
+        b'-' => (false, true, &c[1..]),
+        _ => (false, false, c),
+    };
+    if !rest.starts_with(|ch: char| ch.is_ascii_alphabetic()) {
+        return None;
+    }
+    let end = rest
+        .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '.'))
+        .unwrap_or(rest.len());
+    let (name, tail) = rest.split_at(end);
+    let value = if tail.is_empty() {
+        None
+    } else {
+        let (eq, v) = if let Some(v) = tail.strip_prefix("!=") {
+            (false, v)
+        } else {
+            (true, tail.strip_prefix('=')?)
+        };
+        if negated || v.contains(char::is_whitespace) {
+            return None;
+        }
+        let v = v
+            .strip_prefix('"')
+            .and_then(|x| x.strip_suffix('"'))
+            .or_else(|| v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
+            .unwrap_or(v);
+        Some((eq, v.to_string()))
+    };
+    Some(PropClause {
+        optional,
+        negated,
+        name: name.to_ascii_lowercase(),
+        value,
+    })
+}
+
+/// Whether the default provider's algorithms (`provider=default`, `fips=no`) satisfy
+/// every mandatory clause; otherwise no SSL context can be built.
+pub fn propquery_satisfiable(q: &str) -> bool {
+    let Some(clauses) = propquery_clauses(q) else {
+        return false;
+    };
+    clauses.iter().all(|c| {
+        if c.optional || c.negated {
+            return true;
+        }
+        let actual = match c.name.as_str() {
+            "provider" => "default",
+            "fips" => "no",
+            _ => return matches!(c.value, Some((false, _))),
+        };
+        match &c.value {
+            Some((true, v)) => v == actual,
+            Some((false, v)) => v != actual,
+            None => false,
+        }
+    })
 }

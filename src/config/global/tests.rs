@@ -421,3 +421,29 @@ fn every_listed_keyword_is_known() {
         assert_eq!(listed, super::registered::NAMES.to_vec());
     }
 }
+
+#[test]
+fn ssl_propquery() {
+    use super::registered::{propquery_clauses, propquery_satisfiable};
+    for ok in [
+        "provider=default",
+        "?fips=yes",
+        "-fips",
+        "fips!=yes",
+        "provider=\"default\"",
+    ] {
+        assert!(propquery_satisfiable(ok), "{ok}");
+    }
+    for bad in ["foo", "fips=yes", "a=", "provider=legacy"] {
+        assert!(propquery_clauses(bad).is_some(), "{bad}");
+        assert!(!propquery_satisfiable(bad), "{bad}");
+    }
+    for malformed in ["1a", ",", "a b", "?", "=x"] {
+        assert!(propquery_clauses(malformed).is_none(), "{malformed}");
+    }
+    check("ssl-propquery =x", "(null)");
+    assert_eq!(
+        post_check_alerts("global\n ssl-propquery foo\n", false),
+        vec!["'server <HTTPCLIENT>/<HTTPSCLIENT>' : unable to allocate ssl context."]
+    );
+}
