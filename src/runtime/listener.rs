@@ -112,14 +112,13 @@ pub fn strerror(e: &std::io::Error) -> String {
     }
 }
 
-fn kind(a: &ListenAddr) -> &'static str {
-    match a {
-        ListenAddr::Inet { .. } => "inet",
-        ListenAddr::Unix { .. } => "unix",
-        ListenAddr::Abns { .. } => "abns",
-        ListenAddr::Fd { .. } => "fd",
-        ListenAddr::SockPair { .. } => "sockpair",
-    }
+/// The variant name (`Unix`, `Abns`…), for the "not served yet" warning.
+fn kind(a: &ListenAddr) -> String {
+    let d = format!("{a:?}");
+    d.split([' ', '{', '('])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 #[cfg(test)]
