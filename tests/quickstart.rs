@@ -219,7 +219,10 @@ fn stop_with_sigint(mut px: Proxy) {
             // HAProxy itself dies by the signal, which VTest also accepts; ours exits 0.
             let reference = std::env::var("HAPROXY_RS_BIN").is_ok();
             let by_signal = std::os::unix::process::ExitStatusExt::signal(&st) == Some(2);
-            assert!(st.code() == Some(0) || (reference && by_signal), "after SIGINT: {st}");
+            assert!(
+                st.code() == Some(0) || (reference && by_signal),
+                "after SIGINT: {st}"
+            );
             return;
         }
         assert!(Instant::now() < deadline, "still running 5 s after SIGINT");
