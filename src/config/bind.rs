@@ -212,7 +212,11 @@ fn unix_bind_prefix_len(st: &State) -> usize {
 }
 
 /// `str2listener()`: the comma-separated addresses of a `bind` line.
-pub fn parse_listen_addrs(st: &State, text: &str, for_cli: bool) -> Result<Vec<ListenAddr>, String> {
+pub fn parse_listen_addrs(
+    st: &State,
+    text: &str,
+    for_cli: bool,
+) -> Result<Vec<ListenAddr>, String> {
     let opts = listener_opts(st, for_cli);
     let mut out = Vec::new();
     for part in text.split(',') {
@@ -291,7 +295,16 @@ pub fn parse_bind(st: &mut State, line: &Line, px: usize) -> u32 {
     } else {
         st.cursection.clone()
     };
-    let c = parse_bind_options(st, line, 2, BindCtx::Proxy { section: &section, px }, &mut bind);
+    let c = parse_bind_options(
+        st,
+        line,
+        2,
+        BindCtx::Proxy {
+            section: &section,
+            px,
+        },
+        &mut bind,
+    );
     code |= c;
     if c & err::FATAL == 0 {
         st.used(line, "bind");
@@ -607,9 +620,7 @@ fn bind_option(st: &mut State, line: &Line, i: usize, b: &mut Bind, ctx: BindCtx
                 return fail(format!("'{kw}' : missing fd type"));
             }
             if arg != "listeners" {
-                return fail(format!(
-                    "'{kw}' only supports 'listeners' (got '{arg}')"
-                ));
+                return fail(format!("'{kw}' only supports 'listeners' (got '{arg}')"));
             }
             o.expose_fd_listeners = true;
         }
@@ -679,7 +690,8 @@ fn bind_process(arg: &str, kw: &str, o: &mut crate::model::bind::BindOptions) ->
         }
         o.thread.push(t.to_string());
     }
-    let mut msg = format!("'process {arg}' on 'bind' lines is deprecated and will be removed in 2.7.");
+    let mut msg =
+        format!("'process {arg}' on 'bind' lines is deprecated and will be removed in 2.7.");
     if let Some(t) = threads {
         msg.push_str(&format!(" Please use 'thread {t}' instead."));
     }
@@ -761,7 +773,11 @@ fn strtol_radix(s: &str, radix: u32) -> (i64, usize) {
     let mut v: i64 = 0;
     while i < b.len() {
         match (b[i] as char).to_digit(radix) {
-            Some(d) => v = v.saturating_mul(i64::from(radix)).saturating_add(i64::from(d)),
+            Some(d) => {
+                v = v
+                    .saturating_mul(i64::from(radix))
+                    .saturating_add(i64::from(d))
+            }
             None => break,
         }
         i += 1;
@@ -788,4 +804,4 @@ pub(crate) fn bare_alert(st: &mut State, text: String) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

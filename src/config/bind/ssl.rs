@@ -75,8 +75,7 @@ fn has_key(pem: &str) -> bool {
 
 /// `ckchs_load_cert_file()`: a PEM with a certificate and a key (or a `.key` side file).
 pub fn load_cert_file(path: &str) -> Result<(), String> {
-    let bytes =
-        std::fs::read(path).map_err(|_| format!("cannot open the file '{path}'.\n"))?;
+    let bytes = std::fs::read(path).map_err(|_| format!("cannot open the file '{path}'.\n"))?;
     let pem = String::from_utf8_lossy(&bytes);
     if !has_cert(&pem) {
         return Err(format!("unable to load certificate from file '{path}'.\n"));
@@ -126,12 +125,8 @@ pub fn load_cert(path: &str) -> Result<(), String> {
 
 /// `crtlist_load_cert_dir()`: every regular file except dot files and the side files.
 fn load_cert_dir(path: &str) -> Result<(), String> {
-    let rd = std::fs::read_dir(path).map_err(|e| {
-        format!(
-            "unable to scan directory '{path}' : {}.\n",
-            strerror(&e)
-        )
-    })?;
+    let rd = std::fs::read_dir(path)
+        .map_err(|e| format!("unable to scan directory '{path}' : {}.\n", strerror(&e)))?;
     let mut names: Vec<String> = rd
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -162,8 +157,8 @@ fn load_cert_dir(path: &str) -> Result<(), String> {
 /// `crtlist_parse_file()`: each non-comment line names a certificate (relative to
 /// `crt-base`), optionally followed by `[ssl options]` and SNI filters.
 pub fn load_crt_list(st: &State, file: &str) -> Result<Vec<String>, String> {
-    let bytes = std::fs::read(file)
-        .map_err(|e| format!("cannot open file '{file}' : {}", strerror(&e)))?;
+    let bytes =
+        std::fs::read(file).map_err(|e| format!("cannot open file '{file}' : {}", strerror(&e)))?;
     if std::fs::metadata(file).map(|m| m.is_dir()).unwrap_or(false) {
         load_cert_dir(file)?;
         return Ok(Vec::new());
@@ -246,7 +241,10 @@ pub fn bind_ssl_option(st: &mut State, line: &Line, i: usize, b: &mut Bind) -> O
     let arg = line.arg(i + 1);
     match kw {
         "ssl" => b.options.ssl = true,
-        "allow-0rtt" | "generate-certificates" | "no-ca-names" | "no-tls-tickets"
+        "allow-0rtt"
+        | "generate-certificates"
+        | "no-ca-names"
+        | "no-tls-tickets"
         | "prefer-client-ciphers" => b.options.other.push((kw.to_string(), Vec::new())),
         "strict-sni" => b.options.strict_sni = true,
         "alpn" | "npn" => {
@@ -267,7 +265,11 @@ pub fn bind_ssl_option(st: &mut State, line: &Line, i: usize, b: &mut Bind) -> O
         }
         "ca-file" | "ca-verify-file" | "crl-file" => {
             if arg.is_empty() {
-                let what = if kw == "crl-file" { "CRLfile" } else { "CAfile" };
+                let what = if kw == "crl-file" {
+                    "CRLfile"
+                } else {
+                    "CAfile"
+                };
                 return fail(format!("'{kw}' : missing {what} path"));
             }
             let path = with_base(st, "ca-base", arg);
@@ -289,7 +291,9 @@ pub fn bind_ssl_option(st: &mut State, line: &Line, i: usize, b: &mut Bind) -> O
                 };
                 return fail(format!("'{kw}' : missing {what}"));
             }
-            b.options.other.push((kw.to_string(), vec![arg.to_string()]));
+            b.options
+                .other
+                .push((kw.to_string(), vec![arg.to_string()]));
         }
         "ciphers" | "ciphersuites" | "curves" | "ecdhe" => {
             if arg.is_empty() {
@@ -305,7 +309,10 @@ pub fn bind_ssl_option(st: &mut State, line: &Line, i: usize, b: &mut Bind) -> O
                 "ciphers" => b.options.ciphers = v,
                 "ciphersuites" => b.options.ciphersuites = v,
                 "curves" => b.options.curves = v,
-                _ => b.options.other.push((kw.to_string(), vec![arg.to_string()])),
+                _ => b
+                    .options
+                    .other
+                    .push((kw.to_string(), vec![arg.to_string()])),
             }
         }
         "crt" => {
@@ -345,7 +352,9 @@ pub fn bind_ssl_option(st: &mut State, line: &Line, i: usize, b: &mut Bind) -> O
                     }
                 }
             }
-            b.options.other.push((kw.to_string(), vec![arg.to_string()]));
+            b.options
+                .other
+                .push((kw.to_string(), vec![arg.to_string()]));
         }
         "ssl-min-ver" | "ssl-max-ver" => {
             if let Err(e) = tls_minmax(kw, arg, &mut b.options.tls) {
@@ -389,6 +398,8 @@ fn tls_ticket_keys(st: &State, kw: &str, arg: &str, b: &mut Bind) -> OptResult {
             ));
         }
     }
-    b.options.other.push((kw.to_string(), vec![arg.to_string()]));
+    b.options
+        .other
+        .push((kw.to_string(), vec![arg.to_string()]));
     (0, None)
 }
