@@ -158,6 +158,21 @@ pub fn env_expand(input: &str) -> String {
     out
 }
 
+/// HAProxy's `getsockname()` probe on an inherited descriptor, done through
+/// `/proc/self/fd` so that no FFI is needed: the descriptor must exist and be a socket.
+fn check_socket_fd(fd: i32) -> Result<(), String> {
+    match std::fs::read_link(format!("/proc/self/fd/{fd}")) {
+        Ok(t) if t.to_string_lossy().starts_with("socket:") => Ok(()),
+        Ok(_) => Err(format!(
+            "cannot use file descriptor '{fd}' : Socket operation on non-socket.\n"
+        )),
+        Err(_) if !std::path::Path::new("/proc/self/fd").exists() => Ok(()),
+        Err(_) => Err(format!(
+            "cannot use file descriptor '{fd}' : Bad file descriptor.\n"
+        )),
+    }
+}
+
 /// `resolv_hostname_validation()`: only letters, digits, `-`, `_` and dots, with
 /// HAProxy's name and label size limits.
 pub fn valid_hostname(s: &str) -> bool {
@@ -448,6 +463,7 @@ pub fn str2sa_range(text: &str, opts: &SaOpts) -> Result<SaRange, String> {
                 .ok_or_else(|| {
                     format!("file descriptor '{s}' is not a valid integer in '{text}'\n")
                 })?;
+            check_socket_fd(fd as i32)?;
             out.addr = SaAddr::SockPair(fd as i32);
         }
         Family::Fd => {
@@ -456,7 +472,9 @@ pub fn str2sa_range(text: &str, opts: &SaOpts) -> Result<SaRange, String> {
                 .ok_or_else(|| {
                     format!("file descriptor '{s}' is not a valid integer in '{text}'\n")
                 })?;
-            if !opts.allow_fd && !opts.raw_fd {
+            if opts.allow_fd {
+                check_socket_fd(fd as i32)?;
+            } else if !opts.raw_fd {
                 return Err(format!(
                     "a file descriptor is not acceptable here in '{text}'\n"
                 ));
@@ -762,8 +780,14 @@ mod tests {
         assert_eq!(r.addr, SaAddr::Unix("/tmp/x.sock".into()));
         let r = str2sa_range("abns@foo", &o).unwrap();
         assert_eq!(r.addr, SaAddr::Abns("foo".into()));
-        let r = str2sa_range("fd@3", &o).unwrap();
-        assert_eq!(r.addr, SaAddr::Fd(3));
+        let sock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
+        let r = str2sa_range(&format!("fd@{fd}"), &o).unwrap();
+        assert_eq!(r.addr, SaAddr::Fd(fd));
+        assert_eq!(
+            str2sa_range("fd@99999", &o).unwrap_err(),
+            "cannot use file descriptor '99999' : Bad file descriptor.\n"
+        );
         let r = str2sa_range("example.org:80", &o).unwrap();
         assert_eq!(r.addr, SaAddr::Unresolved("example.org".into()));
     }

@@ -270,9 +270,7 @@ fn parse_init(
     srv.name = line.arg(1).to_string();
     srv.loc = line.loc.clone();
     srv.addr_text = line.arg(cur).to_string();
-    if let Err(c) = set_address(st, &mut srv, line.arg(cur), ctx) {
-        return Err(c);
-    }
+    set_address(st, &mut srv, line.arg(cur), ctx)?;
     Ok((srv, cur + 1, tmpl))
 }
 

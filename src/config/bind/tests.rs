@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::config::{lexer, Diag, Kwm, Loc, ParseEnv};
-use crate::model::{Mode, Proxy, ProxyCap};
+use crate::model::{Mode, ProxyCap};
 
 /// Parses `text` with only section starts, `mode`, `bind`, `stats socket` and the
 /// server lines handled, as the real reader would dispatch them.
@@ -147,13 +147,20 @@ fn one(text: &str) -> Vec<String> {
 
 #[test]
 fn bind_addresses_and_listeners() {
-    let st = mini_load("frontend f\n  bind :80,[::1]:8000-8002,/tmp/s.sock,abns@x,fd@3 name web\n");
+    let sock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
+    let st = mini_load(&format!(
+        "frontend f\n  bind :80,[::1]:8000-8002,/tmp/s.sock,abns@x,fd@{fd} name web\n"
+    ));
     assert!(texts(&st).is_empty(), "{:?}", texts(&st));
     let b = &st.model.proxies[0].binds[0];
     assert_eq!(b.addrs.len(), 5);
     assert_eq!(b.addrs[1].listener_count(), 3);
     assert_eq!(b.options.name.as_deref(), Some("web"));
-    assert_eq!(b.text, ":80,[::1]:8000-8002,/tmp/s.sock,abns@x,fd@3");
+    assert_eq!(
+        b.text,
+        format!(":80,[::1]:8000-8002,/tmp/s.sock,abns@x,fd@{fd}")
+    );
 }
 
 #[test]

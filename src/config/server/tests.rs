@@ -1,1 +1,211 @@
+use super::*;
+use crate::config::bind::tests::{mini_load, mini_load_env, texts};
+use crate::config::ParseEnv;
 
+fn one(text: &str) -> Vec<String> {
+    texts(&mini_load(text))
+}
+
+#[test]
+fn section_and_argument_checks() {
+    let cases = [
+        ("defaults\n  server a 1.2.3.4:80\n", "A [t.cfg:2] : 'server' not allowed in 'defaults' section."),
+        ("frontend f\n  server a 1.2.3.4:80\n", "A [t.cfg:2] : parsing [t.cfg:2] : 'server' not allowed because frontend 'f' has no backend capability."),
+        ("backend b\n  server a\n", "A [t.cfg:2] : 'server' expects <name> and <addr>[:<port>] as arguments."),
+        ("backend b\n  server a/b 1.1.1.1:80\n", "A [t.cfg:2] : character '/' is not permitted in server name 'a/b'."),
+        ("backend b\n  server-template a 0 1.1.1.1:80\n", "A [t.cfg:2] : Wrong server-template number or range arg '0'."),
+        ("backend b\n  server-template a 3\n", "A [t.cfg:2] : 'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments."),
+        ("backend b\n  server a 1.1.1.1:80-90\n", "A [t.cfg:2] : 'server b/a' : port range not permitted here in '1.1.1.1:80-90'"),
+        ("backend b\n  server a udp@1.1.1.1:53\n", "A [t.cfg:2] : 'server b/a' : dgram-type address not acceptable in 'udp@1.1.1.1:53'\n\n"),
+        ("backend b\n  server h a..b:80\n", "A [t.cfg:2] : 'server b/h' : Can't create DNS resolution for server 'h'"),
+        ("backend b\n  server a 1.1.1.1:80 foo\n", "A [t.cfg:2] : 'server b/a' : unknown keyword 'foo'."),
+        ("backend b\n  default-server foo\n", "A [t.cfg:2] : unknown keyword 'foo'. Hint: no address was expected for this server."),
+        ("backend b\n  server-template x 2 1.1.1.1:80 foo\n", "A [t.cfg:2] : 'server b/(null)' : unknown keyword 'foo'."),
+    ];
+    for (cfg, want) in cases {
+        assert_eq!(one(cfg), [want], "{cfg}");
+    }
+}
+
+#[test]
+fn option_errors() {
+    let cases = [
+        ("inter 0", "invalid value 0 for argument 'inter' of server a.."),
+        ("inter 10x", "unexpected character 'x' in 'agent-inter' argument of server a.."),
+        ("inter 30d", "timer overflow in argument <30d> to <inter> of server a, maximum value is 2147483647 ms (~24.8 days).."),
+        ("rise 0", "'rise' has to be > 0.."),
+        ("slowstart 10x", "unexpected character 'x' in 'slowstart' argument of server a.."),
+        ("cookie", "'cookie' expects <value> as argument.."),
+        ("init-addr foo", "'init-addr' : unknown init-addr method 'foo', supported methods are 'libc', 'last', 'none'.."),
+        ("source", "'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument.."),
+        ("usesrc client", "'usesrc' only allowed after a 'source' statement.."),
+        ("ws", "'ws' has to be 'auto', 'h1' or 'h2'."),
+        ("log-proto", "'log-proto' expects one of 'legacy' or 'octet-count' but got ''."),
+        ("addr", "'addr' expects <ipv4|ipv6> as argument.."),
+        ("resolve-net 1.2.3.0/99", "'resolve-net' invalid network '1.2.3.0/99'.."),
+        ("proxy-v2-options ssl,foo", "'foo' : proxy v2 option not implemented."),
+        ("verify maybe", "'verify' : unknown verify method 'maybe', only 'none' and 'required' are supported."),
+        ("ssl-max-ver x", "'x' : unknown ssl/tls version."),
+        ("pool-purge-delay 5x", "unexpected character 'x' in argument to <pool-purge-delay>.."),
+        ("agent-addr foo.bar", "parsing agent-addr failed. Check if 'foo.bar' is correct address.."),
+        ("socks4 1.2.3.4", "'socks4 1.2.3.4' : missing port specification in '1.2.3.4'."),
+        ("error-limit 0", "error-limit has to be > 0.."),
+        ("pool-max-conn -2", "'pool-max-conn' must be >= -1."),
+        ("resolve-prefer ipv5", "'resolve-prefer' expects either ipv4 or ipv6 as argument.."),
+        ("proto h3", "'proto' :  unknown MUX protocol 'h3'."),
+        ("sni", "'sni' : missing sni expression."),
+        ("weight 300", "weight of server a is not within 0 and 256 (300).."),
+        ("check track b/x", "unable to enable checks and tracking at the same time!"),
+        ("agent-check", "server a does not have agent port. Agent check has been disabled."),
+    ];
+    for (opts, want) in cases {
+        let got = one(&format!("backend b\n  server a 1.1.1.1:80 {opts}\n"));
+        assert_eq!(
+            got,
+            [format!("A [t.cfg:2] : 'server b/a' : {want}")],
+            "{opts}"
+        );
+    }
+}
+
+#[test]
+fn source_usesrc_errors_drop_the_context() {
+    assert_eq!(
+        one("backend b\n  server a 1.1.1.1:80 source 1.2.3.4 usesrc\n"),
+        [
+            "A [t.cfg:2] : 'server b/a' : 'usesrc' expects <addr>[:<port>], 'client', 'clientip', or 'hdr_ip(name,#)' as argument.",
+            "A error encountered while processing 'usesrc'.",
+        ]
+    );
+}
+
+#[test]
+fn default_server_rules() {
+    assert_eq!(
+        one("backend b\n  default-server inter 10x\n"),
+        ["A [t.cfg:2] : unexpected character 'x' in 'agent-inter' argument of server default-server.."]
+    );
+    // Not accepted in default-server: a non-fatal alert, parsing goes on.
+    let st =
+        mini_load("backend b\n  default-server id 4 no-sslv3 weight 7\n  server a 1.1.1.1:80\n");
+    assert_eq!(
+        texts(&st),
+        [
+            "A [t.cfg:2] : 'id' option is not accepted in default-server sections",
+            "A 'no-sslv3' option is not accepted in default-server sections",
+        ]
+    );
+    assert_eq!(st.model.proxies[0].servers[0].weight, 7);
+}
+
+#[test]
+fn inheritance_from_defaults_and_default_server() {
+    let st = mini_load(
+        "defaults\n  default-server inter 3s check maxconn 50\nbackend b\n  default-server weight 20\n  server a 10.0.0.1:8080\n  server b 10.0.0.2 no-check weight 5 backup cookie c1 id 9\n",
+    );
+    assert!(texts(&st).is_empty(), "{:?}", texts(&st));
+    let sv = &st.model.proxies[1].servers;
+    assert_eq!(sv[0].health.inter, 3000);
+    assert!(sv[0].check);
+    assert_eq!(sv[0].maxconn, 50);
+    assert_eq!(sv[0].weight, 20);
+    assert_eq!(sv[0].addr, Some("10.0.0.1:8080".parse().unwrap()));
+    assert_eq!(sv[0].port, Some(8080));
+    assert!(!sv[1].check);
+    assert_eq!(sv[1].weight, 5);
+    assert!(sv[1].backup);
+    assert_eq!(sv[1].cookie.as_deref(), Some("c1"));
+    assert_eq!(sv[1].id, Some(9));
+    assert_eq!(sv[1].port, None);
+    assert_eq!(sv[1].port_offset, Some(0));
+}
+
+#[test]
+fn typed_fields_and_templates() {
+    let st = mini_load(
+        "backend b\n  server-template web 1-3 app.local:80 check\n  server s [::1]:+5 ssl verify none sni str(x) alpn h2 send-proxy-v2 source 1.2.3.4 usesrc client interface eth0 slowstart 1500\n",
+    );
+    assert!(texts(&st).is_empty(), "{:?}", texts(&st));
+    let sv = &st.model.proxies[0].servers;
+    let names: Vec<&str> = sv.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["web1", "web2", "web3", "s"]);
+    assert_eq!(sv[0].hostname.as_deref(), Some("app.local"));
+    assert_eq!(sv[0].template, Some(("web".to_string(), 1, 3)));
+    let s = &sv[3];
+    assert_eq!(s.port_offset, Some(5));
+    assert!(s.ssl.enabled);
+    assert_eq!(s.ssl.verify.as_deref(), Some("none"));
+    assert!(s.send_proxy_v2);
+    assert_eq!(
+        s.source.as_deref(),
+        Some("1.2.3.4 usesrc client interface eth0")
+    );
+    assert_eq!(s.slowstart, 2);
+}
+
+#[test]
+fn duplicate_ids_and_names() {
+    let st = mini_load("backend b\n  server a 1.1.1.1:80 id 3\n  server b 1.1.1.1:80 id 3\n");
+    assert_eq!(
+        texts(&st),
+        ["A [t.cfg:3] : 'server b/b' : 'id' : custom id 3 already used at t.cfg:2 ('server a')."]
+    );
+    let mut st = mini_load(
+        "backend c\n  server a 1.1.1.1:80\n  server a 1.1.1.2:80\n  server a 1.1.1.3:80 id 5\n",
+    );
+    assert_eq!(check_duplicate_names(&mut st), err::ALERT_FATAL);
+    assert_eq!(
+        texts(&st),
+        ["A parsing [t.cfg:3] : backend 'c', another server named 'a' was already defined at line 2, please use distinct names."]
+    );
+}
+
+#[test]
+fn ca_file_missing_for_server() {
+    assert_eq!(
+        one("backend b\n  server ssl 127.0.0.1:443 ssl verify required ca-file /nonexistent/rsa2048.pem\n"),
+        [
+            "A [t.cfg:2] : 'server b/ssl' : Couldn't open the ca-file '/nonexistent/rsa2048.pem' (No such file or directory).",
+            "A 'ca-file' : unable to load /nonexistent/rsa2048.pem.",
+        ]
+    );
+}
+
+#[test]
+fn observe_layer7_needs_http() {
+    let st = mini_load("backend b\n  server a 1.1.1.1:80 observe layer7 weight 2\nbackend h\n  mode http\n  server a 1.1.1.1:80 observe layer7\n");
+    assert_eq!(
+        texts(&st),
+        ["A [t.cfg:2] : 'server b/a' : 'layer7' can only be used in http proxies.."]
+    );
+    assert_eq!(st.model.proxies[0].servers[0].weight, 2);
+}
+
+#[test]
+fn start_time_resolution() {
+    let mut st = mini_load_env(
+        "backend b1\n  server a foo.invalid:80\n  server b bar.invalid:80\nbackend b2\n  server d qux.invalid:80 init-addr libc,none\n  server e q2.invalid:80 init-addr none\n  server f q3.invalid:80 init-addr libc,1.2.3.4\n  server g 127.0.0.1:80\n",
+        ParseEnv {
+            resolve_hosts: true,
+            check_files: true,
+            ncpus: 1,
+        },
+    );
+    assert!(texts(&st).is_empty());
+    let c = resolve_addresses(&mut st);
+    assert_eq!(c & err::FATAL, err::FATAL);
+    assert_eq!(
+        texts(&st),
+        [
+            "A [t.cfg:2] : 'server b1/a' : could not resolve address 'foo.invalid'.",
+            "A [t.cfg:3] : 'server b1/b' : could not resolve address 'bar.invalid'.",
+            "W [t.cfg:5] : 'server b2/d' : could not resolve address 'qux.invalid', disabling server.",
+            "W [t.cfg:7] : 'server b2/f' : could not resolve address 'q3.invalid', falling back to configured address.",
+            "A Failed to initialize server(s) addr.",
+        ]
+    );
+    assert_eq!(
+        st.model.proxies[1].servers[2].addr,
+        Some("1.2.3.4:80".parse().unwrap())
+    );
+}
