@@ -64,7 +64,7 @@ pub(crate) fn mini_load_file(file: &str, text: &str, env: ParseEnv) -> State {
             continue;
         }
         match (st.cur_proxy, a0.as_str()) {
-            (None, "stats") => {
+            (None, "stats") if line.arg(1) == "socket" => {
                 let _ = parse_stats_socket(&mut st, &line);
             }
             (None, _) => {
