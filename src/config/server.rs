@@ -75,16 +75,6 @@ impl MsgCtx {
     }
 }
 
-impl Server {
-    /// A server with HAProxy's defaults (weight 1, checks every 2s, rise 2, fall 3).
-    pub fn with_defaults() -> Server {
-        Server {
-            weight: 1,
-            ..Default::default()
-        }
-    }
-}
-
 /// `invalid_char()` / `invalid_prefix_char()`: names allow letters, digits, `-_.:`.
 fn invalid_char(name: &str, prefix: bool) -> Option<char> {
     let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':');
@@ -394,6 +384,34 @@ pub fn check_duplicate_names(st: &mut State) -> u32 {
     }
     if n > 0 {
         err::ALERT_FATAL
+    } else {
+        0
+    }
+}
+
+/// The server part of `resolvers_finalize_config()`: every `resolvers <id>` must name a
+/// resolvers section (`default` always exists, HAProxy creates it from resolv.conf).
+pub fn check_resolvers(st: &mut State) -> u32 {
+    let mut msgs = Vec::new();
+    for p in st.model.proxies.iter().filter(|p| !p.cap.is_defaults()) {
+        for s in &p.servers {
+            let Some(r) = &s.resolvers else { continue };
+            if r != "default" && !st.model.resolvers.iter().any(|x| &x.name == r) {
+                msgs.push(format!(
+                    "{} '{}', server '{}': unable to find required resolvers '{r}'",
+                    p.cap.type_name(),
+                    p.name,
+                    s.name
+                ));
+            }
+        }
+    }
+    let bad = !msgs.is_empty();
+    for m in msgs {
+        st.diag.alert(m);
+    }
+    if bad {
+        err::ALERT | err::ABORT
     } else {
         0
     }

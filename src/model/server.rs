@@ -74,6 +74,16 @@ pub struct Server {
     pub template: Option<(String, u32, u32)>,
 }
 
+impl Server {
+    /// A server with HAProxy's defaults (weight 1, checks every 2s, rise 2, fall 3).
+    pub fn with_defaults() -> Server {
+        Server {
+            weight: 1,
+            ..Default::default()
+        }
+    }
+}
+
 /// `check`, `inter`, `rise`, `fall`… (HAProxy's defaults: 2s, 2, 3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthCheck {

@@ -209,3 +209,13 @@ fn start_time_resolution() {
         Some("1.2.3.4:80".parse().unwrap())
     );
 }
+
+#[test]
+fn resolvers_references() {
+    let mut st = mini_load("backend b\n  server x foo.local:80 resolvers nodns\n  server y foo.local:80 resolvers default\n");
+    assert_eq!(check_resolvers(&mut st), err::ALERT | err::ABORT);
+    assert_eq!(
+        texts(&st),
+        ["A backend 'b', server 'x': unable to find required resolvers 'nodns'"]
+    );
+}
