@@ -4,6 +4,7 @@
 //! The same option parser serves `bind` in proxies and `stats socket` in `global`, which
 //! only differ in how messages are framed; [`BindCtx`] carries that difference.
 
+pub mod checks;
 pub mod ssl;
 
 use super::addr::{indent_msg, str2sa_range, SaAddr, SaOpts};

@@ -7,6 +7,7 @@
 //! `'server <proxy>/<name>' : `; printing resets the context, so later messages of the same
 //! line have no prefix at all. [`MsgCtx`] reproduces that.
 
+pub mod checks;
 mod options;
 
 use super::addr::{indent_msg, str2sa_range, SaAddr, SaOpts};
@@ -355,38 +356,34 @@ fn store(st: &mut State, px: usize, kind: SrvKind, mut srv: Server, tmpl: Option
 /// The duplicate server name check of `check_config_validity()`: servers without an
 /// explicit `id` must have distinct names within a proxy. Reports every conflict.
 pub fn check_duplicate_names(st: &mut State) -> u32 {
-    let mut msgs = Vec::new();
-    for p in st.model.proxies.iter().filter(|p| !p.cap.is_defaults()) {
-        for (i, s) in p.servers.iter().enumerate() {
-            if s.id.is_some() {
-                continue;
-            }
-            if let Some(o) = p.servers[..i]
-                .iter()
-                .find(|o| o.id.is_none() && o.name == s.name)
-            {
-                msgs.push((
-                    s.loc.clone(),
-                    format!(
-                        "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
-                        p.cap.type_name(),
-                        p.name,
-                        s.name,
-                        o.loc.line
-                    ),
-                ));
-            }
+    let mut code = 0;
+    for px in 0..st.model.proxies.len() {
+        if !st.model.proxies[px].cap.is_defaults() {
+            code |= checks::check_duplicate_names_in(st, px);
         }
     }
-    let n = msgs.len();
-    for (loc, m) in msgs {
-        st.diag.alert_at(&loc.file, loc.line, m);
+    code
+}
+
+/// Every bind/server post-parse check in HAProxy's order, for callers that have nothing
+/// to interleave: per proxy the duplicate names, the server loop and the multiplexer
+/// checks, then per proxy the TLS bind preparation, then `resolvers`
+/// references. Name resolution ([`resolve_addresses`]) comes after, once all passed.
+pub fn check_all(st: &mut State) -> u32 {
+    let real: Vec<usize> = (0..st.model.proxies.len())
+        .filter(|&px| !st.model.proxies[px].cap.is_defaults())
+        .collect();
+    let mut code = 0;
+    for &px in &real {
+        code |= checks::check_duplicate_names_in(st, px);
+        code |= checks::check_servers_in(st, px);
+        code |= super::bind::checks::check_bind_muxes(st, px);
+        code |= checks::check_server_muxes(st, px);
     }
-    if n > 0 {
-        err::ALERT_FATAL
-    } else {
-        0
+    for &px in &real {
+        code |= super::bind::checks::check_bind_ssl(st, px);
     }
+    code | check_resolvers(st)
 }
 
 /// The server part of `resolvers_finalize_config()`: every `resolvers <id>` must name a

@@ -116,4 +116,8 @@ pub struct BindOptions {
     pub expose_fd_listeners: bool,
     pub accept_netscaler_cip: Option<u32>,
     pub shards: Option<u32>,
+    /// Certificates loaded by `crt` / `crt-list` (files found while parsing).
+    pub cert_count: usize,
+    pub ca_sign_file: Option<String>,
+    pub generate_certificates: bool,
 }

@@ -98,21 +98,21 @@ pub fn load_cert_file(path: &str) -> Result<(), String> {
 
 /// `ssl_sock_load_cert()`: a file, a directory of certificates, or a `.rsa/.dsa/.ecdsa`
 /// bundle.
-pub fn load_cert(path: &str) -> Result<(), String> {
+pub fn load_cert(path: &str) -> Result<usize, String> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => load_cert_dir(path),
-        Ok(_) => load_cert_file(path),
+        Ok(_) => load_cert_file(path).map(|_| 1),
         Err(e) => {
-            let mut found = false;
+            let mut found = 0;
             for ext in ["rsa", "dsa", "ecdsa"] {
                 let fp = format!("{path}.{ext}");
                 if Path::new(&fp).exists() {
-                    found = true;
+                    found += 1;
                     load_cert_file(&fp)?;
                 }
             }
-            if found {
-                Ok(())
+            if found > 0 {
+                Ok(found)
             } else {
                 Err(format!(
                     "unable to stat SSL certificate from file '{path}' : {}.\n",
@@ -124,7 +124,7 @@ pub fn load_cert(path: &str) -> Result<(), String> {
 }
 
 /// `crtlist_load_cert_dir()`: every regular file except dot files and the side files.
-fn load_cert_dir(path: &str) -> Result<(), String> {
+fn load_cert_dir(path: &str) -> Result<usize, String> {
     let rd = std::fs::read_dir(path)
         .map_err(|e| format!("unable to scan directory '{path}' : {}.\n", strerror(&e)))?;
     let mut names: Vec<String> = rd
@@ -132,6 +132,7 @@ fn load_cert_dir(path: &str) -> Result<(), String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
+    let mut count = 0;
     for n in names {
         if let Some(p) = n.rfind('.') {
             let ext = &n[p..];
@@ -148,10 +149,13 @@ fn load_cert_dir(path: &str) -> Result<(), String> {
                 ))
             }
             Ok(m) if !m.is_file() => continue,
-            Ok(_) => load_cert_file(&fp)?,
+            Ok(_) => {
+                load_cert_file(&fp)?;
+                count += 1;
+            }
         }
     }
-    Ok(())
+    Ok(count)
 }
 
 /// `crtlist_parse_file()`: each non-comment line names a certificate (relative to
@@ -160,8 +164,8 @@ pub fn load_crt_list(st: &State, file: &str) -> Result<Vec<String>, String> {
     let bytes =
         std::fs::read(file).map_err(|e| format!("cannot open file '{file}' : {}", strerror(&e)))?;
     if std::fs::metadata(file).map(|m| m.is_dir()).unwrap_or(false) {
-        load_cert_dir(file)?;
-        return Ok(Vec::new());
+        let n = load_cert_dir(file)?;
+        return Ok(vec![file.to_string(); n]);
     }
     let text = String::from_utf8_lossy(&bytes);
     let mut certs = Vec::new();
@@ -241,11 +245,10 @@ pub fn bind_ssl_option(st: &mut State, line: &Line, i: usize, b: &mut Bind) -> O
     let arg = line.arg(i + 1);
     match kw {
         "ssl" => b.options.ssl = true,
-        "allow-0rtt"
-        | "generate-certificates"
-        | "no-ca-names"
-        | "no-tls-tickets"
-        | "prefer-client-ciphers" => b.options.other.push((kw.to_string(), Vec::new())),
+        "generate-certificates" => b.options.generate_certificates = true,
+        "allow-0rtt" | "no-ca-names" | "no-tls-tickets" | "prefer-client-ciphers" => {
+            b.options.other.push((kw.to_string(), Vec::new()))
+        }
         "strict-sni" => b.options.strict_sni = true,
         "alpn" | "npn" => {
             let up = kw.to_uppercase();
@@ -281,6 +284,9 @@ pub fn bind_ssl_option(st: &mut State, line: &Line, i: usize, b: &mut Bind) -> O
                 "crl-file" => b.options.crl_file = Some(path),
                 _ => b.options.other.push((kw.to_string(), vec![path])),
             }
+        }
+        "ca-sign-file" if !arg.is_empty() => {
+            b.options.ca_sign_file = Some(with_base(st, "ca-base", arg));
         }
         "ca-sign-file" | "ca-sign-pass" => {
             if arg.is_empty() {
@@ -321,9 +327,12 @@ pub fn bind_ssl_option(st: &mut State, line: &Line, i: usize, b: &mut Bind) -> O
             }
             let path = with_base(st, "crt-base", arg);
             if st.env.check_files {
-                if let Err(e) = load_cert(&path) {
-                    return fail(e);
+                match load_cert(&path) {
+                    Ok(n) => b.options.cert_count += n,
+                    Err(e) => return fail(e),
                 }
+            } else {
+                b.options.cert_count += 1;
             }
             b.options.crt.push(path);
         }
@@ -332,9 +341,12 @@ pub fn bind_ssl_option(st: &mut State, line: &Line, i: usize, b: &mut Bind) -> O
                 return fail(format!("'{kw}' : missing certificate location"));
             }
             if st.env.check_files {
-                if let Err(e) = load_crt_list(st, arg) {
-                    return fail(format!("'{kw}' : {e}"));
+                match load_crt_list(st, arg) {
+                    Ok(v) => b.options.cert_count += v.len(),
+                    Err(e) => return fail(format!("'{kw}' : {e}")),
                 }
+            } else {
+                b.options.cert_count += 1;
             }
             b.options.crt_list.push(arg.to_string());
         }

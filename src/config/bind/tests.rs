@@ -132,8 +132,9 @@ fn harness_print() {
             ncpus: 1,
         },
     );
-    crate::config::server::check_duplicate_names(&mut st);
-    crate::config::server::resolve_addresses(&mut st);
+    if crate::config::server::check_all(&mut st) & crate::config::err::FATAL == 0 {
+        crate::config::server::resolve_addresses(&mut st);
+    }
     for m in &st.diag.messages {
         if !m.text.contains("not active yet") {
             print!("{}", m.render(0));

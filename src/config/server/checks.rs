@@ -1,0 +1,235 @@
+//! Post-parse checks on servers that HAProxy makes in `check_config_validity()`, proxy by
+//! proxy: duplicate names, the per-server loop (connection limits, TLS preparation, TCP
+//! Fast Open retry advice, `track` resolution) and multiplexer compatibility.
+
+use super::MsgCtx;
+use crate::config::bind::checks::global_words;
+use crate::config::{err, State};
+use crate::model::Mode;
+
+/// Duplicate server names within proxy `px` (servers with an explicit `id` are exempt).
+pub fn check_duplicate_names_in(st: &mut State, px: usize) -> u32 {
+    let p = &st.model.proxies[px];
+    let mut msgs = Vec::new();
+    for (i, s) in p.servers.iter().enumerate() {
+        if s.id.is_some() {
+            continue;
+        }
+        if let Some(o) = p.servers[..i]
+            .iter()
+            .find(|o| o.id.is_none() && o.name == s.name)
+        {
+            msgs.push((
+                s.loc.clone(),
+                format!(
+                    "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+                    p.cap.type_name(),
+                    p.name,
+                    s.name,
+                    o.loc.line
+                ),
+            ));
+        }
+    }
+    let n = msgs.len();
+    for (loc, m) in msgs {
+        st.diag.alert_at(&loc.file, loc.line, m);
+    }
+    if n > 0 {
+        err::ALERT_FATAL
+    } else {
+        0
+    }
+}
+
+/// The per-server loop of `check_config_validity()` for proxy `px`: `minconn`/`maxconn`
+/// adjustment, TLS verification prerequisites, the `tfo` retry warning and `track`.
+pub fn check_servers_in(st: &mut State, px: usize) -> u32 {
+    let verify_required = global_words(st, "ssl-server-verify")
+        .and_then(|w| w.first().cloned())
+        .is_none_or_required();
+    let retry_ok = retry_covers_tfo(st, px);
+    let mut code = 0;
+    for si in 0..st.model.proxies[px].servers.len() {
+        let s = &mut st.model.proxies[px].servers[si];
+        if s.minconn > s.maxconn {
+            s.maxconn = s.minconn;
+        } else if s.maxconn != 0 && s.minconn == 0 {
+            s.minconn = s.maxconn;
+        }
+        let s = &st.model.proxies[px].servers[si];
+        let mut ctx = MsgCtx {
+            file: s.loc.file.to_string(),
+            line: s.loc.line,
+            obj: Some(format!("server {}/{}", st.model.proxies[px].name, s.name)),
+            used: false,
+        };
+        if s.ssl.enabled || s.health.ssl {
+            let verify = match s.ssl.verify.as_deref() {
+                Some("none") => false,
+                Some(_) => true,
+                None => verify_required,
+            };
+            if verify && s.ssl.ca_file.is_none() {
+                let text = if verify_required {
+                    "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.\n"
+                } else {
+                    "verify is enabled but no CA file specified.\n"
+                };
+                ctx.alert(st, text);
+                code |= err::ALERT_FATAL;
+            }
+        }
+        let s = &st.model.proxies[px].servers[si];
+        if s.tfo && !retry_ok {
+            ctx.warn(st, "server has tfo activated, the backend should be configured with at least 'conn-failure', 'empty-response' and 'response-timeout' or we wouldn't be able to retry the connection on failure.\n");
+            code |= err::WARN;
+        }
+        if let Some(t) = st.model.proxies[px].servers[si].track.clone() {
+            if let Err(m) = apply_track(st, px, si, &t) {
+                ctx.alert(st, &m);
+                code |= err::ALERT_FATAL;
+            }
+        }
+    }
+    code
+}
+
+trait VerifyWord {
+    fn is_none_or_required(self) -> bool;
+}
+
+impl VerifyWord for Option<String> {
+    /// `ssl-server-verify` defaults to `required`.
+    fn is_none_or_required(self) -> bool {
+        self.as_deref() != Some("none")
+    }
+}
+
+/// Whether `retry-on` includes both `empty-response` and `response-timeout`.
+fn retry_covers_tfo(st: &State, px: usize) -> bool {
+    let p = &st.model.proxies[px];
+    let Some((_, words, _)) = p
+        .settings
+        .other
+        .iter()
+        .rev()
+        .find(|(k, _, _)| k == "retry-on")
+    else {
+        return false;
+    };
+    let has = |w: &str| words.iter().any(|x| x == w || x == "all-retryable-errors");
+    has("empty-response") && has("response-timeout")
+}
+
+/// `srv_apply_track()`: `[<proxy>/]<server>` must name a checked server, without loops.
+fn apply_track(st: &State, px: usize, si: usize, spec: &str) -> Result<(), String> {
+    let (pname, sname) = match spec.rfind('/') {
+        Some(i) => (Some(&spec[..i]), &spec[i + 1..]),
+        None => (None, spec),
+    };
+    let tpx = match pname {
+        Some(n) => st
+            .model
+            .proxies
+            .iter()
+            .position(|p| p.name == n && p.cap.is_be() && !p.cap.is_defaults())
+            .ok_or_else(|| format!("unable to find required proxy '{n}' for tracking.\n"))?,
+        None => px,
+    };
+    let p = &st.model.proxies[tpx];
+    let tsi = p
+        .servers
+        .iter()
+        .position(|s| s.name == sname)
+        .ok_or_else(|| format!("unable to find required server '{sname}' for tracking.\n"))?;
+    let t = &p.servers[tsi];
+    if !t.check && !t.agent.enabled && t.track.is_none() {
+        return Err(format!(
+            "unable to use {}/{} for tracking as it does not have any check nor agent enabled.\n",
+            p.name, t.name
+        ));
+    }
+    // Walk the chain of tracks already applied (servers checked before this one).
+    let mut cur = (tpx, tsi);
+    let mut guard = 0;
+    loop {
+        if cur == (px, si) {
+            let back = if (tpx, tsi) == (px, si) {
+                t.name.clone()
+            } else {
+                st.model.proxies[px].servers[si].name.clone()
+            };
+            return Err(format!(
+                "unable to track {}/{} as it belongs to a tracking chain looping back to {}/{}.\n",
+                p.name, t.name, p.name, back
+            ));
+        }
+        let applied = cur.0 < px || (cur.0 == px && cur.1 < si);
+        let s = &st.model.proxies[cur.0].servers[cur.1];
+        let next = match (&s.track, applied) {
+            (Some(spec), true) => resolve(st, cur.0, spec),
+            _ => None,
+        };
+        guard += 1;
+        match next {
+            Some(n) if guard < 10_000 => cur = n,
+            _ => return Ok(()),
+        }
+    }
+}
+
+fn resolve(st: &State, px: usize, spec: &str) -> Option<(usize, usize)> {
+    let (pname, sname) = match spec.rfind('/') {
+        Some(i) => (Some(&spec[..i]), &spec[i + 1..]),
+        None => (None, spec),
+    };
+    let tpx = match pname {
+        Some(n) => st
+            .model
+            .proxies
+            .iter()
+            .position(|p| p.name == n && p.cap.is_be() && !p.cap.is_defaults())?,
+        None => px,
+    };
+    let tsi = st.model.proxies[tpx]
+        .servers
+        .iter()
+        .position(|s| s.name == sname)?;
+    Some((tpx, tsi))
+}
+
+/// Multiplexer compatibility of `proto` on servers: h1/h2/fcgi need HTTP mode, `none`
+/// TCP mode.
+pub fn check_server_muxes(st: &mut State, px: usize) -> u32 {
+    let p = &st.model.proxies[px];
+    let http = p.mode == Mode::Http;
+    let mut msgs = Vec::new();
+    for s in &p.servers {
+        let Some(proto) = &s.proto else { continue };
+        let usable = match proto.as_str() {
+            "h1" | "h2" | "fcgi" => http,
+            "none" => !http,
+            _ => false,
+        };
+        if !usable {
+            msgs.push(format!(
+                "{} '{}' : MUX protocol '{proto}' is not usable for server '{}' at [{}:{}].",
+                p.cap.type_name(),
+                p.name,
+                s.name,
+                s.loc.file,
+                s.loc.line
+            ));
+        }
+    }
+    let bad = !msgs.is_empty();
+    for m in msgs {
+        st.diag.alert(m);
+    }
+    if bad {
+        err::ALERT_FATAL
+    } else {
+        0
+    }
+}
