@@ -45,9 +45,11 @@ pub fn check_duplicate_names_in(st: &mut State, px: usize) -> u32 {
 /// The per-server loop of `check_config_validity()` for proxy `px`: `minconn`/`maxconn`
 /// adjustment, TLS verification prerequisites, the `tfo` retry warning and `track`.
 pub fn check_servers_in(st: &mut State, px: usize) -> u32 {
+    // `ssl-server-verify` defaults to `required`.
     let verify_required = global_words(st, "ssl-server-verify")
         .and_then(|w| w.first().cloned())
-        .is_none_or_required();
+        .as_deref()
+        != Some("none");
     let retry_ok = retry_covers_tfo(st, px);
     let mut code = 0;
     for si in 0..st.model.proxies[px].servers.len() {
@@ -93,17 +95,6 @@ pub fn check_servers_in(st: &mut State, px: usize) -> u32 {
         }
     }
     code
-}
-
-trait VerifyWord {
-    fn is_none_or_required(self) -> bool;
-}
-
-impl VerifyWord for Option<String> {
-    /// `ssl-server-verify` defaults to `required`.
-    fn is_none_or_required(self) -> bool {
-        self.as_deref() != Some("none")
-    }
 }
 
 /// Whether `retry-on` includes both `empty-response` and `response-timeout`.

@@ -219,3 +219,55 @@ fn resolvers_references() {
         ["A backend 'b', server 'x': unable to find required resolvers 'nodns'"]
     );
 }
+
+#[test]
+fn post_checks_in_haproxy_order() {
+    let pem = "/work/shared/configs/files/test.pem";
+    if !std::path::Path::new(pem).exists() {
+        return;
+    }
+    let cfg = format!(
+        "frontend f1\n  bind :443 ssl\nfrontend f2\n  bind :445 ssl crt {pem} verify required\n  bind :447 proto fcgi\n  bind :448 ssl crt {pem} ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2\nbackend b\n  mode http\n  server s 1.1.1.1:80 ssl verify required\n  server u 1.1.1.1:80 track b/zz\n  server v 1.1.1.1:80 track nob/s\n  server w 1.1.1.1:80 track s\n  server x 1.1.1.1:80 minconn 10 maxconn 5 tfo\n"
+    );
+    let mut st = mini_load(&cfg);
+    assert!(texts(&st).is_empty(), "{:?}", texts(&st));
+    assert_eq!(check_all(&mut st) & err::FATAL, err::FATAL);
+    let v = "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.";
+    let verify445 =
+        "Proxy 'f2': verify is enabled but no CA file specified for bind ':445' at [t.cfg:4].";
+    assert_eq!(
+        texts(&st),
+        [
+            "A frontend 'f2' : MUX protocol 'fcgi' is not usable for 'bind :447' at [t.cfg:5].".to_string(),
+            format!("A [t.cfg:9] : 'server b/s' : {v}"),
+            "A [t.cfg:10] : 'server b/u' : unable to find required server 'zz' for tracking.".to_string(),
+            "A [t.cfg:11] : 'server b/v' : unable to find required proxy 'nob' for tracking.".to_string(),
+            "A [t.cfg:12] : 'server b/w' : unable to use b/s for tracking as it does not have any check nor agent enabled.".to_string(),
+            "W [t.cfg:13] : 'server b/x' : server has tfo activated, the backend should be configured with at least 'conn-failure', 'empty-response' and 'response-timeout' or we wouldn't be able to retry the connection on failure.".to_string(),
+            "A Proxy 'f1': no SSL certificate specified for bind ':443' at [t.cfg:2] (use 'crt').".to_string(),
+            format!("A {verify445}\n{verify445}"),
+            "A Proxy 'f2': all SSL/TLS versions are disabled for bind ':448' at [t.cfg:6].".to_string(),
+        ]
+    );
+    let x = &st.model.proxies[2].servers[4];
+    assert_eq!((x.minconn, x.maxconn), (10, 10));
+}
+
+#[test]
+fn tls_version_warnings() {
+    let pem = "/work/shared/configs/files/test.pem";
+    if !std::path::Path::new(pem).exists() {
+        return;
+    }
+    let mut st = mini_load(&format!(
+        "frontend f\n  bind :1 ssl crt {pem} no-tlsv10 ssl-min-ver TLSv1.2\n  bind :2 ssl crt {pem} ssl-max-ver TLSv1.1\n  bind :3 ssl crt {pem} no-tlsv12\n"
+    ));
+    assert_eq!(check_all(&mut st), 0);
+    assert_eq!(
+        texts(&st),
+        [
+            "W Proxy 'f': no-sslv3/no-tlsv1x are ignored for bind ':1' at [t.cfg:2]. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.",
+            "W Proxy 'f': Ambiguous configuration for bind ':2' at [t.cfg:3]: the ssl-min-ver value is not configured and the ssl-max-ver value is lower than the default ssl-min-ver value (TLSv1.2). Setting the ssl-min-ver to TLSv1.1. Use 'ssl-min-ver' to fix this.",
+        ]
+    );
+}
