@@ -286,7 +286,7 @@ fn set_address(st: &mut State, srv: &mut Server, text: &str, ctx: &mut MsgCtx) -
     srv.sockpair_fd = None;
     srv.family_hint = r.family_hint;
     srv.port_offset = (r.port_low == 0 || r.port_high == 0).then_some(r.port);
-    srv.port = (!r.no_port && !r.port_offset).then_some(r.port as u16);
+    srv.port = srv.port_offset.is_none().then_some(r.port as u16);
     match r.addr {
         SaAddr::Inet(ip) => {
             srv.addr = Some(std::net::SocketAddr::new(ip, r.port.clamp(0, 65535) as u16))
@@ -454,6 +454,10 @@ fn resolve_one(st: &mut State, pi: usize, si: usize) -> u32 {
         if s.resolvers.is_some() {
             methods.push("none".into());
         }
+    }
+    // "-dr": resolution failures are silently ignored.
+    if st.env.resolve_dontfail {
+        methods.push("none".into());
     }
     let mut ctx = MsgCtx {
         file: s.loc.file.to_string(),

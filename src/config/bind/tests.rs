@@ -97,6 +97,7 @@ pub(crate) fn mini_load(text: &str) -> State {
             resolve_hosts: false,
             check_files: true,
             ncpus: 1,
+            ..Default::default()
         },
     )
 }
@@ -130,6 +131,7 @@ fn harness_print() {
             resolve_hosts: std::env::var("BINDSRV_DNS").is_ok(),
             check_files: true,
             ncpus: 1,
+            ..Default::default()
         },
     );
     if crate::config::server::check_all(&mut st) & crate::config::err::FATAL == 0 {
@@ -210,6 +212,8 @@ fn bind_option_errors() {
         ("bind :109 verify foo", "'bind :109' in section 'frontend' : 'verify' : unknown verify method 'foo', only 'none', 'optional', and 'required' are supported"),
         ("bind :110 crt-list", "'bind :110' in section 'frontend' : 'crt-list' : missing certificate location"),
         ("bind :111 tls-ticket-keys /nonexist", "'bind :111' in section 'frontend' : '/nonexist' : unable to load ssl tickets keys file"),
+        ("bind :113 accept-prox", "'bind :113' in section 'frontend': unknown keyword 'accept-prox'; did you mean 'accept-proxy' maybe ?"),
+        ("bind :114 no-tlsv14", "'bind :114' in section 'frontend': unknown keyword 'no-tlsv14'; did you mean 'no-tlsv10' maybe ?"),
         ("bind :112 thread 2/1", "'bind :112' in section 'frontend' : '2/1' thread-group number must be between 1 and 1 (was 2)"),
     ];
     for (l, want) in cases {
@@ -287,7 +291,7 @@ fn stats_socket_forms() {
         texts(&st),
         [
             "A parsing [t.cfg:2] : 'stats socket' : ''level' only supports 'user', 'operator', and 'admin' (got 'foo')'",
-            "A parsing [t.cfg:3] : 'stats socket' : unknown keyword 'leve'.",
+            "A parsing [t.cfg:3] : 'stats socket' : unknown keyword 'leve'. Did you mean 'level' maybe ?",
             "A parsing [t.cfg:4] : parsing [t.cfg:4] : 'stats socket' : invalid character '{' in port number '{{' in '*:{{'\n\n\n",
             "A parsing [t.cfg:5] : 'stats socket' in global section expects an address or a path to a UNIX socket",
         ]

@@ -18,9 +18,9 @@ fn section_and_argument_checks() {
         ("backend b\n  server a 1.1.1.1:80-90\n", "A [t.cfg:2] : 'server b/a' : port range not permitted here in '1.1.1.1:80-90'"),
         ("backend b\n  server a udp@1.1.1.1:53\n", "A [t.cfg:2] : 'server b/a' : dgram-type address not acceptable in 'udp@1.1.1.1:53'\n\n"),
         ("backend b\n  server h a..b:80\n", "A [t.cfg:2] : 'server b/h' : Can't create DNS resolution for server 'h'"),
-        ("backend b\n  server a 1.1.1.1:80 foo\n", "A [t.cfg:2] : 'server b/a' : unknown keyword 'foo'."),
-        ("backend b\n  default-server foo\n", "A [t.cfg:2] : unknown keyword 'foo'. Hint: no address was expected for this server."),
-        ("backend b\n  server-template x 2 1.1.1.1:80 foo\n", "A [t.cfg:2] : 'server b/(null)' : unknown keyword 'foo'."),
+        ("backend b\n  server a 1.1.1.1:80 foo\n", "A [t.cfg:2] : 'server b/a' : unknown keyword 'foo'; did you mean 'tfo' maybe ?"),
+        ("backend b\n  default-server chek\n", "A [t.cfg:2] : unknown keyword 'chek'; did you mean 'check' maybe ? Hint: no address was expected for this server."),
+        ("backend b\n  server-template x 2 1.1.1.1:80 foo\n", "A [t.cfg:2] : 'server b/(null)' : unknown keyword 'foo'; did you mean 'tfo' maybe ?"),
     ];
     for (cfg, want) in cases {
         assert_eq!(one(cfg), [want], "{cfg}");
@@ -118,6 +118,10 @@ fn inheritance_from_defaults_and_default_server() {
     assert_eq!(sv[1].id, Some(9));
     assert_eq!(sv[1].port, None);
     assert_eq!(sv[1].port_offset, Some(0));
+    let st = mini_load("backend b\n  server z 10.0.0.3:0\n  server m 10.0.0.3:-2\n");
+    let sv = &st.model.proxies[0].servers;
+    assert_eq!((sv[0].port, sv[0].port_offset), (None, Some(0)));
+    assert_eq!((sv[1].port, sv[1].port_offset), (None, Some(-2)));
 }
 
 #[test]
@@ -189,6 +193,7 @@ fn start_time_resolution() {
             resolve_hosts: true,
             check_files: true,
             ncpus: 1,
+            ..Default::default()
         },
     );
     assert!(texts(&st).is_empty());
