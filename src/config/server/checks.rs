@@ -67,6 +67,15 @@ pub fn check_servers_in(st: &mut State, px: usize) -> u32 {
             used: false,
         };
         if s.ssl.enabled || s.health.ssl {
+            if let Some(crt) = s.ssl.crt.clone() {
+                if st.env.check_files {
+                    if let Err(e) = load_client_cert(&crt) {
+                        ctx.alert(st, &e);
+                        code |= err::ALERT_FATAL;
+                    }
+                }
+            }
+            let s = &st.model.proxies[px].servers[si];
             let verify = match s.ssl.verify.as_deref() {
                 Some("none") => false,
                 Some(_) => true,
@@ -95,6 +104,21 @@ pub fn check_servers_in(st: &mut State, px: usize) -> u32 {
         }
     }
     code
+}
+
+/// `ssl_sock_load_srv_cert()`: a client certificate file (directories are not supported
+/// on the server side).
+fn load_client_cert(path: &str) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_dir() => crate::config::bind::ssl::load_cert_file(path),
+        Ok(_) => Err(format!(
+            "unable to stat SSL certificate from file '{path}' : Is a directory.\n"
+        )),
+        Err(e) => Err(format!(
+            "unable to stat SSL certificate from file '{path}' : {}.\n",
+            crate::config::bind::ssl::strerror(&e)
+        )),
+    }
 }
 
 /// Whether `retry-on` includes both `empty-response` and `response-timeout`.
