@@ -494,7 +494,13 @@ fn bind_option(st: &mut State, line: &Line, i: usize, b: &mut Bind, ctx: BindCtx
             match kw {
                 "name" => o.name = Some(arg.to_string()),
                 "interface" => o.interface = Some(arg.to_string()),
-                _ => o.namespace = Some(arg.to_string()),
+                _ => {
+                    if !netns_exists(st, arg) {
+                        bare_alert(st, format!("Cannot open namespace '{arg}'."));
+                        return (err::ALERT_FATAL, None);
+                    }
+                    b.options.namespace = Some(arg.to_string());
+                }
             }
         }
         "nice" => {
@@ -797,6 +803,11 @@ fn lookup_id(db: &str, name: &str) -> Option<u32> {
         (f.next()? == name).then_some(())?;
         f.nth(1)?.parse().ok()
     })
+}
+
+/// `netns_store_insert()` opens `/var/run/netns/<name>`: the namespace must exist.
+pub fn netns_exists(st: &State, name: &str) -> bool {
+    !st.env.check_files || std::path::Path::new(&format!("/var/run/netns/{name}")).exists()
 }
 
 /// Reports a context-less alert (HAProxy's `ha_alert()` outside any parsing context).

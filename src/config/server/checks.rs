@@ -75,6 +75,7 @@ pub fn check_servers_in(st: &mut State, px: usize) -> u32 {
                     }
                 }
             }
+            code |= server_tls_versions(st, px, si, &mut ctx);
             let s = &st.model.proxies[px].servers[si];
             let verify = match s.ssl.verify.as_deref() {
                 Some("none") => false,
@@ -104,6 +105,70 @@ pub fn check_servers_in(st: &mut State, px: usize) -> u32 {
         }
     }
     code
+}
+
+/// The TLS version range part of `ssl_sock_prepare_srv_ctx()` (no default minimum on the
+/// server side; `ssl-default-server-options` fills what the line leaves unset).
+fn server_tls_versions(st: &mut State, px: usize, si: usize, ctx: &mut MsgCtx) -> u32 {
+    const NAMES: [&str; 6] = ["NONE", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+    let idx = |n: &str| NAMES.iter().position(|v| *v == n).unwrap_or(0);
+    let defaults =
+        crate::config::bind::checks::global_tls_defaults(st, "ssl-default-server-options");
+    let p = &st.model.proxies[px];
+    let (ptype, pname) = (p.cap.type_name(), p.name.clone());
+    let s = &p.servers[si];
+    let sname = s.name.clone();
+    let tls = &s.ssl.tls;
+    let mut off = [false; 6];
+    for d in tls.disabled.iter().chain(defaults.disabled.iter()) {
+        let i = match d.as_str() {
+            "sslv3" => 1,
+            "tlsv10" => 2,
+            "tlsv11" => 3,
+            "tlsv12" => 4,
+            _ => 5,
+        };
+        off[i] = true;
+    }
+    let min = tls
+        .min
+        .as_deref()
+        .or(defaults.min.as_deref())
+        .map_or(0, idx);
+    let max = tls
+        .max
+        .as_deref()
+        .or(defaults.max.as_deref())
+        .map_or(0, idx);
+    if off.iter().any(|o| *o) && (min != 0 || max != 0) {
+        ctx.warn(st, "no-sslv3/no-tlsv1x are ignored for this server. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.\n");
+        off = [false; 6];
+    }
+    let hi = if max == 0 { 5 } else { max };
+    let (mut first, mut hole) = (0, 0);
+    for i in 1..6 {
+        if !off[i] && i >= min.max(1) && i <= hi {
+            if first != 0 && hole != 0 {
+                ctx.warn(st, &format!("{ptype} '{pname}': SSL/TLS versions range not contiguous for server '{sname}'. Hole find for {}. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.\n", NAMES[hole]));
+                hole = 0;
+            }
+            if first == 0 {
+                first = i;
+            }
+        } else if first != 0 {
+            hole = i;
+        }
+    }
+    if first == 0 {
+        ctx.alert(
+            st,
+            &format!(
+                "{ptype} '{pname}': all SSL/TLS versions are disabled for server '{sname}'.\n"
+            ),
+        );
+        return err::ALERT_FATAL;
+    }
+    0
 }
 
 /// `ssl_sock_load_srv_cert()`: a client certificate file (directories are not supported

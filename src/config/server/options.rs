@@ -383,6 +383,9 @@ fn keyword(
             if arg.is_empty() {
                 return fail(format!("'{kw}' : expects <name> as argument"));
             }
+            if arg != "*" && !crate::config::bind::netns_exists(st, arg) {
+                return fail(format!("Cannot open namespace '{arg}'"));
+            }
             s.namespace = Some(arg.to_string());
         }
         "no-send-proxy" => s.send_proxy = false,

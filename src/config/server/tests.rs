@@ -276,3 +276,25 @@ fn tls_version_warnings() {
         ]
     );
 }
+
+#[test]
+fn server_tls_preparation() {
+    let mut st = mini_load(
+        "backend b\n  server t 1.1.1.1:443 ssl verify none no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 no-sslv3\n  server u 1.1.1.1:443 ssl verify none no-tlsv11\n  server c 1.1.1.1:443 ssl verify none crt /nonexistent/c.pem no-tlsv10 ssl-min-ver TLSv1.2\n  server n 1.1.1.1:443 namespace surely-not-a-netns\n",
+    );
+    assert_eq!(
+        texts(&st),
+        ["A [t.cfg:5] : 'server b/n' : Cannot open namespace 'surely-not-a-netns'."]
+    );
+    st.diag.messages.clear();
+    assert_eq!(check_all(&mut st) & err::FATAL, err::FATAL);
+    assert_eq!(
+        texts(&st),
+        [
+            "A [t.cfg:2] : 'server b/t' : backend 'b': all SSL/TLS versions are disabled for server 't'.",
+            "W [t.cfg:3] : 'server b/u' : backend 'b': SSL/TLS versions range not contiguous for server 'u'. Hole find for TLSv1.1. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.",
+            "A [t.cfg:4] : 'server b/c' : unable to stat SSL certificate from file '/nonexistent/c.pem' : No such file or directory.",
+            "W no-sslv3/no-tlsv1x are ignored for this server. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.",
+        ]
+    );
+}
