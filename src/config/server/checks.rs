@@ -146,8 +146,8 @@ fn server_tls_versions(st: &mut State, px: usize, si: usize, ctx: &mut MsgCtx) -
     }
     let hi = if max == 0 { 5 } else { max };
     let (mut first, mut hole) = (0, 0);
-    for i in 1..6 {
-        if !off[i] && i >= min.max(1) && i <= hi {
+    for (i, disabled) in off.iter().enumerate().skip(1) {
+        if !disabled && i >= min.max(1) && i <= hi {
             if first != 0 && hole != 0 {
                 ctx.warn(st, &format!("{ptype} '{pname}': SSL/TLS versions range not contiguous for server '{sname}'. Hole find for {}. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.\n", NAMES[hole]));
                 hole = 0;
