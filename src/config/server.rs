@@ -374,7 +374,13 @@ pub fn check_all(st: &mut State) -> u32 {
         .filter(|&px| !st.model.proxies[px].cap.is_defaults())
         .collect();
     let mut code = 0;
-    for &px in &real {
+    // Disabled proxies skip the main loop of `check_config_validity()`.
+    let enabled: Vec<usize> = real
+        .iter()
+        .copied()
+        .filter(|&px| !st.model.proxies[px].disabled)
+        .collect();
+    for &px in &enabled {
         code |= checks::check_duplicate_names_in(st, px);
         code |= checks::check_servers_in(st, px);
         code |= super::bind::checks::check_bind_muxes(st, px);
