@@ -255,26 +255,33 @@ fn new_bind(line: &Line, text: &str) -> Bind {
     }
 }
 
-/// Parses a `bind` line of proxy `px` (index in `st.model.proxies`).
+/// The capability warning HAProxy gives before parsing `bind` in a proxy without frontend
+/// capability (parsing goes on). The proxy keyword parser issues it before calling
+/// [`parse_bind`]; this is for callers that do not.
+pub fn warn_bind_not_frontend(st: &mut State, line: &Line, px: usize) -> u32 {
+    let p = &st.model.proxies[px];
+    if p.cap.is_fe() || p.cap.is_defaults() {
+        return 0;
+    }
+    let msg = format!(
+        "'bind' ignored because {} '{}' has no frontend capability.",
+        p.cap.type_name(),
+        p.name
+    );
+    st.warn(line, msg)
+}
+
+/// Parses a `bind` line of proxy `px` (index in `st.model.proxies`): the address list and
+/// the options. The "no frontend capability" warning is the caller's (see
+/// [`warn_bind_not_frontend`]), as in HAProxy's `cfg_parse_listen()`.
 pub fn parse_bind(st: &mut State, line: &Line, px: usize) -> u32 {
     let Some(p) = st.model.proxies.get(px) else {
         return 0;
     };
-    let (cap, pname) = (p.cap, p.name.clone());
+    let cap = p.cap;
     let mut code = 0;
     if cap.is_defaults() {
         return st.alert(line, "'bind' not allowed in 'defaults' section.");
-    }
-    if !cap.is_fe() {
-        st.warn(
-            line,
-            format!(
-                "'bind' ignored because {} '{}' has no frontend capability.",
-                cap.type_name(),
-                pname
-            ),
-        );
-        code |= err::WARN;
     }
     let text = line.arg(1).to_string();
     if text.is_empty() {

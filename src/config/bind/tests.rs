@@ -79,6 +79,11 @@ pub(crate) fn mini_load_file(file: &str, text: &str, env: ParseEnv) -> State {
                 }
             }
             (Some(p), "bind") => {
+                if line.arg(1).is_empty() || st.model.proxies[p].cap.is_defaults() {
+                    parse_bind(&mut st, &line, p);
+                    continue;
+                }
+                warn_bind_not_frontend(&mut st, &line, p);
                 parse_bind(&mut st, &line, p);
             }
             (Some(p), "server" | "default-server" | "server-template") => {
