@@ -669,15 +669,26 @@ pub fn indent_msg(msg: &str, level: usize) -> String {
     if lf == 1 && msg.ends_with('\n') {
         return msg[..msg.len() - 1].to_string();
     }
-    let mut out = String::new();
-    let body = msg.trim_start_matches('\n');
-    let body = body.strip_suffix('\n').unwrap_or(body);
-    for l in body.split('\n') {
-        out.push('\n');
-        out.push_str(&" ".repeat(level));
-        out.push_str(l);
+    // A literal port of HAProxy's loop, including its quirk: a line that starts with a LF
+    // (an empty line) copies that LF as its first character.
+    let b = msg.trim_start_matches('\n').as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        out.push(b'\n');
+        out.extend(std::iter::repeat(b' ').take(level));
+        loop {
+            out.push(b[i]);
+            i += 1;
+            if i >= b.len() || b[i] == b'\n' {
+                break;
+            }
+        }
+        if i < b.len() {
+            i += 1;
+        }
     }
-    out
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -826,5 +837,6 @@ mod tests {
         assert_eq!(env_expand(":$HAPROXY_RS_ADDR_TEST/x"), ":8080/x");
         assert_eq!(indent_msg("a\n", 2), "a");
         assert_eq!(indent_msg("a\nb\n", 2), "\n  a\n  b");
+        assert_eq!(indent_msg("a\n\n", 2), "\n  a\n  \n");
     }
 }

@@ -220,11 +220,9 @@ pub fn parse_listen_addrs(
 ) -> Result<Vec<ListenAddr>, String> {
     let opts = listener_opts(st, for_cli);
     let mut out = Vec::new();
-    for part in text.split(',') {
-        if part.is_empty() {
-            // HAProxy stops at an empty element ("a,,b" ends after "a").
-            break;
-        }
+    // A trailing comma ends the list; an empty element elsewhere is an (empty) address.
+    let body = text.strip_suffix(',').unwrap_or(text);
+    for part in body.split(',') {
         let r = str2sa_range(part, &opts)?;
         out.push(match r.addr {
             SaAddr::Inet(ip) => ListenAddr::Inet {

@@ -189,6 +189,10 @@ fn bind_section_checks() {
         ["A parsing [t.cfg:2] : 'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments."]
     );
     assert_eq!(
+        one("frontend f\n  bind 1.2.3.4:9021,,:9022\n  bind :9023,\n"),
+        ["A parsing [t.cfg:2] : 'bind' : '' resolves to an empty address (environment variable missing?)"]
+    );
+    assert_eq!(
         one("frontend f\n  bind mptcp@[::]:5000\n"),
         ["A parsing [t.cfg:2] : 'bind' : invalid address: 'mptcp@[::]' in 'mptcp@[::]:5000'"]
     );

@@ -531,6 +531,9 @@ fn time_arg(
         Ok(t) => Ok(t.value),
         Err(TimeError::Over) => Err(format!("{over} in argument <{arg}> to <{kw}> of server {id}, maximum value is 2147483647 ms (~24.8 days).")),
         Err(TimeError::Under) => Err(format!("{under} in argument <{arg}> to <{kw}> of server {id}, minimum non-null value is 1 ms.")),
+        // HAProxy prints the NUL at the end of an empty value with %c: the C string stops
+        // there.
+        Err(TimeError::BadChar(p)) if p >= arg.len() => Err("unexpected character '".into()),
         Err(TimeError::BadChar(p)) => Err(format!(
             "unexpected character '{}' in '{what}' argument of server {id}.",
             char_at(arg, p)

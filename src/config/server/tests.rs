@@ -298,3 +298,14 @@ fn server_tls_preparation() {
         ]
     );
 }
+
+#[test]
+fn multi_line_messages_and_empty_timer() {
+    assert_eq!(
+        one("backend b\n  server d 1.2.3.4:80 source 1.2.3.4:x\n  server x 1.2.3.4:80 slowstart\n"),
+        [
+            "A [t.cfg:2] : 'server b/d' : \n  'source 1.2.3.4:x' : invalid character 'x' in port number 'x' in '1.2.3.4:x'\n  \n.",
+            "A [t.cfg:3] : 'server b/x' : unexpected character '.",
+        ]
+    );
+}
