@@ -13,7 +13,15 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 /// What the caller accepts (HAProxy's `PA_O_*` flags, as booleans).
 ///
 /// The defaults (all `false`) mean: ports allowed but optional, stream sockets only, host
-/// names refused, no file descriptors.
+/// names refused, no file descriptors. HAProxy's callers translate as follows:
+/// - `bind` (`str2listener`): `resolve, port_mandatory, port_range, allow_fd, want_proto`;
+/// - `server` address: `port_offset, fqdn, connect`;
+/// - `log` targets: `resolve, raw_fd, dgram, stream_too`;
+/// - `peer`, `nameserver`, `mailer`: `resolve, port_mandatory` (+ `dgram` for nameservers);
+/// - `source`/`usesrc`: `resolve, port_range, connect`.
+///
+/// Set `no_dns: !st.env.resolve_hosts` with `resolve` so that offline parsing (tests,
+/// `ParseEnv::offline()`) never queries the resolver.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SaOpts {
     /// A port is mandatory (`PA_O_PORT_MAND`).
