@@ -50,14 +50,27 @@ pub fn check_ca_file(st: &mut State, path: &str) -> bool {
     if !st.env.check_files {
         return true;
     }
-    match std::fs::metadata(path) {
-        Ok(_) => true,
-        Err(e) => {
-            bare_alert(
-                st,
-                format!("Couldn't open the ca-file '{path}' ({}).", strerror(&e)),
-            );
+    match ca_file_error(path) {
+        None => true,
+        Some(why) => {
+            bare_alert(st, format!("Couldn't open the ca-file '{path}' ({why})."));
             false
+        }
+    }
+}
+
+/// Why HAProxy's CA/CRL store would not load `path`: missing, or a file without any
+/// certificate or CRL. Directories are loaded as hashed CA directories.
+pub fn ca_file_error(path: &str) -> Option<String> {
+    match std::fs::metadata(path) {
+        Err(e) => Some(strerror(&e)),
+        Ok(m) if m.is_dir() => None,
+        Ok(_) => {
+            let text = std::fs::read(path)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let found = has_cert(&text) || text.contains("-----BEGIN X509 CRL-----");
+            (!found).then(|| "no certificate or crl found".to_string())
         }
     }
 }

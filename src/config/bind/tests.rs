@@ -318,3 +318,25 @@ fn process_numbers() {
         "'a' is not a valid number/range."
     );
 }
+
+#[test]
+fn ca_files_need_certificates() {
+    let dir = std::env::temp_dir().join(format!("bindsrv-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let garbage = dir.join("g.pem");
+    std::fs::write(&garbage, "garbage\n").unwrap();
+    let g = garbage.display();
+    let st = mini_load(&format!(
+        "frontend f\n  bind :1 crl-file {g}\nbackend b\n  server s 1.1.1.1:443 ssl ca-file {g}\n"
+    ));
+    assert_eq!(
+        texts(&st),
+        [
+            format!("A Couldn't open the ca-file '{g}' (no certificate or crl found)."),
+            format!("A parsing [t.cfg:2] : 'bind :1' in section 'frontend' : 'crl-file' : unable to load {g}"),
+            format!("A [t.cfg:4] : 'server b/s' : Couldn't open the ca-file '{g}' (no certificate or crl found)."),
+            format!("A 'ca-file' : unable to load {g}."),
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -940,14 +940,8 @@ fn ssl_kw(st: &mut State, line: &Line, cur: usize, s: &mut Server, ctx: &mut Msg
             }
             let path = tls::with_base(st, "ca-base", arg);
             if st.env.check_files {
-                if let Err(e) = std::fs::metadata(&path) {
-                    ctx.alert(
-                        st,
-                        &format!(
-                            "Couldn't open the ca-file '{path}' ({}).\n",
-                            tls::strerror(&e)
-                        ),
-                    );
+                if let Some(why) = tls::ca_file_error(&path) {
+                    ctx.alert(st, &format!("Couldn't open the ca-file '{path}' ({why}).\n"));
                     return fail(format!("'{kw}' : unable to load {path}"));
                 }
             }
