@@ -101,7 +101,7 @@ pub fn load_cert_file(path: &str) -> Result<(), String> {
         let k = std::fs::read(&key).map(|b| String::from_utf8_lossy(&b).into_owned());
         if !k.map(|k| has_key(&k)).unwrap_or(false) {
             return Err(format!(
-                "unable to load SSL private key from file '{key}'.\n '{key}' is present but cannot be read or parsed'.\n"
+                "unable to load private key from file '{key}'.\n '{key}' is present but cannot be read or parsed'.\n"
             ));
         }
         return Ok(());
