@@ -194,16 +194,86 @@ pub fn load_crt_list(st: &State, file: &str) -> Result<Vec<String>, String> {
                 raw.len() + 1
             ));
         }
-        let Some(crt) = raw.split_whitespace().next() else {
+        let line = raw.strip_suffix('\n').unwrap_or(raw);
+        let Some(crt) = crt_list_line(file, linenum, line)? else {
             continue;
         };
-        let path = with_base(st, "crt-base", crt);
+        let path = with_base(st, "crt-base", &crt);
         if st.env.check_files {
             load_cert(&path)?;
         }
         certs.push(path);
     }
     Ok(certs)
+}
+
+/// `ssl_bind_kws`: the options allowed between `[` and `]` in a crt-list line.
+const CRT_LIST_KWS: &[(&str, usize)] = &[
+    ("allow-0rtt", 0),
+    ("alpn", 1),
+    ("ca-file", 1),
+    ("ca-verify-file", 1),
+    ("ciphers", 1),
+    ("ciphersuites", 1),
+    ("crl-file", 1),
+    ("curves", 1),
+    ("ecdhe", 1),
+    ("no-ca-names", 0),
+    ("npn", 1),
+    ("ssl-min-ver", 1),
+    ("ssl-max-ver", 1),
+    ("verify", 1),
+];
+
+/// `crtlist_parse_line()`: `<crt> [[<ssl options>]] [<sni filters>]`; returns the
+/// certificate path, or `None` for an empty line.
+fn crt_list_line(file: &str, linenum: usize, line: &str) -> Result<Option<String>, String> {
+    let here = format!("parsing [{file}:{linenum}]:");
+    let mut args: Vec<String> = Vec::new();
+    let (mut ssl_b, mut ssl_e) = (0, 0);
+    let mut newarg = true;
+    for c in line.chars() {
+        if c.is_ascii_whitespace() {
+            newarg = true;
+        } else if c == '[' {
+            if ssl_b != 0 {
+                return Err(format!("{here} too many '['"));
+            }
+            if args.is_empty() {
+                return Err(format!("{here} file must start with a cert"));
+            }
+            ssl_b = args.len();
+            newarg = true;
+        } else if c == ']' {
+            if ssl_e != 0 {
+                return Err(format!("{here} too many ']'"));
+            }
+            if ssl_b == 0 {
+                return Err(format!("{here} missing '['"));
+            }
+            ssl_e = args.len();
+            newarg = true;
+        } else if newarg {
+            args.push(c.to_string());
+            newarg = false;
+        } else if let Some(a) = args.last_mut() {
+            a.push(c);
+        }
+    }
+    let Some(crt) = args.first().cloned() else {
+        return Ok(None);
+    };
+    let mut cur = if ssl_b != 0 { ssl_b } else { 1 };
+    while cur < ssl_e {
+        let Some(&(kw, skip)) = CRT_LIST_KWS.iter().find(|(k, _)| *k == args[cur]) else {
+            return Err(format!("{here} unknown ssl keyword {}", args[cur]));
+        };
+        if cur + 1 + skip > ssl_e {
+            return Err(format!("{here} ssl args out of '[]' for {kw}"));
+        }
+        cur += 1 + skip;
+    }
+    Ok(Some(crt))
 }
 
 /// `ssl_sock_parse_alpn()` / NPN: comma-separated names of at most 255 bytes.

@@ -340,3 +340,47 @@ fn ca_files_need_certificates() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn crt_list_lines() {
+    use super::ssl::load_crt_list;
+    let dir = std::env::temp_dir().join(format!("bindsrv-cl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("p.pem");
+    std::fs::write(
+        &pem,
+        "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n-----BEGIN EC PRIVATE KEY-----\nB\n-----END EC PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let p = pem.display().to_string();
+    let st = mini_load("");
+    let cases = [
+        (
+            format!("{p} [alpn h2 foo] www\n"),
+            Err("unknown ssl keyword foo"),
+        ),
+        (
+            format!("{p} [alpn] www\n"),
+            Err("ssl args out of '[]' for alpn"),
+        ),
+        (format!("{p} [alpn h2]] www\n"), Err("too many ']'")),
+        (
+            format!("[alpn h2] {p}\n"),
+            Err("file must start with a cert"),
+        ),
+        (
+            format!("\n  \n#c\n{p} [verify none no-ca-names] a.com !b.com\n"),
+            Ok(1),
+        ),
+    ];
+    for (i, (text, want)) in cases.into_iter().enumerate() {
+        let f = dir.join(format!("l{i}.lst"));
+        std::fs::write(&f, &text).unwrap();
+        let got = load_crt_list(&st, &f.display().to_string());
+        match want {
+            Ok(n) => assert_eq!(got.unwrap().len(), n),
+            Err(m) => assert!(got.unwrap_err().ends_with(m), "{text}"),
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
