@@ -367,8 +367,10 @@ pub fn check_duplicate_names(st: &mut State) -> u32 {
 
 /// Every bind/server post-parse check in HAProxy's order, for callers that have nothing
 /// to interleave: per proxy the duplicate names, the server loop and the multiplexer
-/// checks, then per proxy the TLS bind preparation, then `resolvers`
-/// references. Name resolution ([`resolve_addresses`]) comes after, once all passed.
+/// checks, then per proxy the TLS bind preparation, then `resolvers` references (a
+/// config post-parser, the end of `check_config_validity()`), then the post-server checks
+/// (health check ports and protocols), which HAProxy runs even after errors. Name
+/// resolution ([`resolve_addresses`]) comes after, only when all of this passed.
 pub fn check_all(st: &mut State) -> u32 {
     let real: Vec<usize> = (0..st.model.proxies.len())
         .filter(|&px| !st.model.proxies[px].cap.is_defaults())
@@ -389,7 +391,11 @@ pub fn check_all(st: &mut State) -> u32 {
     for &px in &real {
         code |= super::bind::checks::check_bind_ssl(st, px);
     }
-    code | check_resolvers(st)
+    code |= check_resolvers(st);
+    for &px in &real {
+        code |= checks::check_post_server(st, px);
+    }
+    code
 }
 
 /// The server part of `resolvers_finalize_config()`: every `resolvers <id>` must name a

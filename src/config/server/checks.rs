@@ -188,14 +188,7 @@ fn load_client_cert(path: &str) -> Result<(), String> {
 
 /// Whether `retry-on` includes both `empty-response` and `response-timeout`.
 fn retry_covers_tfo(st: &State, px: usize) -> bool {
-    let p = &st.model.proxies[px];
-    let Some((_, words, _)) = p
-        .settings
-        .other
-        .iter()
-        .rev()
-        .find(|(k, _, _)| k == "retry-on")
-    else {
+    let Some(words) = &st.model.proxies[px].settings.retry_on else {
         return false;
     };
     let has = |w: &str| words.iter().any(|x| x == w || x == "all-retryable-errors");
@@ -312,4 +305,100 @@ pub fn check_server_muxes(st: &mut State, px: usize) -> u32 {
     } else {
         0
     }
+}
+
+/// HAProxy's post-server checks (`init_srv_check()`), run for every enabled proxy after
+/// `check_config_validity()` even when it failed: a health check needs a port from
+/// somewhere, and an explicit `check-proto` must fit the check type.
+pub fn check_post_server(st: &mut State, px: usize) -> u32 {
+    use crate::model::proxy::CheckKind;
+    let p = &st.model.proxies[px];
+    if p.disabled || !p.cap.is_be() || p.cap.is_defaults() {
+        return 0;
+    }
+    let http = matches!(p.settings.check, Some(CheckKind::Http { .. }));
+    let head = format!("config: {} '{}': server", p.cap.type_name(), p.name);
+    let mut msgs = Vec::new();
+    let mut code = 0;
+    for s in p.servers.iter().filter(|s| s.check) {
+        if let Some(proto) = &s.health.proto {
+            let proto_http = proto != "none";
+            if proto_http != http {
+                msgs.push(format!(
+                    "{head} '{}' uses an incompatible MUX protocol for the selected check type",
+                    s.name
+                ));
+                code |= err::ALERT_FATAL;
+                continue;
+            }
+        }
+        if let Some(m) = missing_check_port(p, s) {
+            msgs.push(format!(
+                "{head} '{}' has neither service port nor check port{m}",
+                s.name
+            ));
+            code |= err::ALERT | err::ABORT;
+        }
+    }
+    for m in msgs {
+        st.diag.alert(m);
+    }
+    code
+}
+
+/// The end of HAProxy's "has neither service port nor check port" message when a
+/// check of server `s` would have no port, `None` when a port is known.
+fn missing_check_port(p: &crate::model::Proxy, s: &crate::model::Server) -> Option<&'static str> {
+    use crate::model::proxy::CheckKind;
+    let addr_port = |a: &str| {
+        crate::config::addr::str2sa_range(a, &Default::default())
+            .map(|r| r.port > 0)
+            .unwrap_or(false)
+    };
+    if s.health.port.unwrap_or(0) > 0
+        || s.health.addr.as_deref().is_some_and(addr_port)
+        || (s.port_offset.is_none() && s.port.unwrap_or(0) > 0)
+    {
+        return None;
+    }
+    // Only IPv4/IPv6 servers need a port (host names are resolved later, UNIX sockets
+    // have none).
+    if s.health.addr.is_none() && s.addr.is_none() {
+        return None;
+    }
+    let rules = match &p.settings.check {
+        Some(CheckKind::Http { .. }) => Some(&p.settings.http_check_rules),
+        Some(CheckKind::Tcp) => Some(&p.settings.tcp_check_rules),
+        None => None,
+        Some(_) => return Some(" nor tcp_check rule 'connect' with port information."),
+    };
+    let http = matches!(p.settings.check, Some(CheckKind::Http { .. }));
+    let rules: Vec<_> = rules.map(|r| r.iter().collect()).unwrap_or_default();
+    if rules.is_empty() {
+        return Some(if http {
+            " nor tcp_check rule 'connect' with port information."
+        } else {
+            "."
+        });
+    }
+    let is_var = |v: &str| v.starts_with("set-var") || v.starts_with("unset-var");
+    let connect_port = |args: &[String]| {
+        args.windows(2).any(|w| {
+            (w[0] == "port" && crate::config::values::atoi(&w[1]) > 0)
+                || (w[0] == "addr" && addr_port(&w[1]))
+        })
+    };
+    let first = rules
+        .iter()
+        .find(|r| r.verb != "comment" && !is_var(&r.verb));
+    if !first.is_some_and(|r| r.verb == "connect" && connect_port(&r.args)) {
+        return Some(" nor tcp_check rule 'connect' with port information.");
+    }
+    if rules
+        .iter()
+        .any(|r| r.verb == "connect" && !connect_port(&r.args))
+    {
+        return Some(", and a tcp_check rule 'connect' with no port information.");
+    }
+    None
 }
