@@ -309,3 +309,38 @@ fn multi_line_messages_and_empty_timer() {
         ]
     );
 }
+
+#[test]
+fn health_check_ports() {
+    use crate::model::proxy::{CheckKind, CheckRule};
+    let mut st = mini_load(
+        "backend b\n  server a 1.1.1.1 check\n  server d /tmp/x.sock check\n  server e foo.local check\n  server f 1.1.1.1:+1 check\n  server g 1.1.1.1 check port 80\n  server h 1.1.1.1 check addr 1.1.1.2:81\nbackend u\n  server a 1.1.1.1 check\nbackend w\n  server a 1.1.1.1 check check-proto none\n",
+    );
+    let rule = |verb: &str, args: &[&str]| CheckRule {
+        verb: verb.into(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        loc: Default::default(),
+    };
+    st.model.proxies[1].settings.check = Some(CheckKind::Tcp);
+    st.model.proxies[1].settings.tcp_check_rules =
+        vec![rule("connect", &["port", "80"]), rule("connect", &[])];
+    st.model.proxies[2].settings.check = Some(CheckKind::Http {
+        method: None,
+        uri: None,
+        version: None,
+    });
+    let mut code = 0;
+    for px in 0..3 {
+        code |= checks::check_post_server(&mut st, px);
+    }
+    assert_eq!(code & err::ALERT_FATAL, err::ALERT_FATAL);
+    assert_eq!(
+        texts(&st),
+        [
+            "A config: backend 'b': server 'a' has neither service port nor check port.",
+            "A config: backend 'b': server 'f' has neither service port nor check port.",
+            "A config: backend 'u': server 'a' has neither service port nor check port, and a tcp_check rule 'connect' with no port information.",
+            "A config: backend 'w': server 'a' uses an incompatible MUX protocol for the selected check type",
+        ]
+    );
+}
