@@ -14,9 +14,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 ///
 /// The defaults (all `false`) mean: ports allowed but optional, stream sockets only, host
 /// names refused, no file descriptors. HAProxy's callers translate as follows:
-/// - `bind` (`str2listener`): `resolve, port_mandatory, port_range, allow_fd, want_proto`;
+/// - `bind` (`str2listener`): `resolve, port_mandatory, port_range, probe_fd, want_proto`;
 /// - `server` address: `port_offset, fqdn, connect`;
-/// - `log` targets: `resolve, raw_fd, dgram, stream_too`;
+/// - `log` targets: `resolve, allow_fd, dgram`;
 /// - `peer`, `nameserver`, `mailer`: `resolve, port_mandatory` (+ `dgram` for nameservers);
 /// - `source`/`usesrc`: `resolve, port_range, connect`.
 ///
@@ -33,20 +33,21 @@ pub struct SaOpts {
     /// Host names are resolved now (`PA_O_RESOLVE`); otherwise only literal addresses
     /// (unless `fqdn` is set).
     pub resolve: bool,
-    /// Datagram socket expected (`PA_O_DGRAM`, plus `PA_O_DEFAULT_DGRAM` when
-    /// `stream_too` is set); otherwise stream only (`PA_O_STREAM`).
+    /// Datagram sockets by default, stream ones accepted too (`PA_O_DGRAM|PA_O_STREAM|
+    /// PA_O_DEFAULT_DGRAM`, as `log` and `nameserver` targets); otherwise stream only
+    /// (`PA_O_STREAM`).
     pub dgram: bool,
-    /// Inherited sockets `fd@N` accepted (`PA_O_SOCKET_FD`).
+    /// `fd@N` accepted (`PA_O_RAW_FD`): no check of what the descriptor is.
     pub allow_fd: bool,
     /// Kept for callers' own family checks: `str2sa_range()` itself never refuses UNIX
     /// sockets, the callers do (e.g. "only AF_INET and AF_INET6 are supported").
     pub allow_unix: bool,
     /// Ports are not permitted at all (absence of `PA_O_PORT_OK`).
     pub no_port: bool,
-    /// With `dgram`: stream addresses are accepted too (`PA_O_STREAM|PA_O_DGRAM`).
-    pub stream_too: bool,
-    /// Raw file descriptors `fd@N` accepted (`PA_O_RAW_FD`: pipes, ttys for logs).
-    pub raw_fd: bool,
+    /// With `dgram`: stream addresses are refused (`PA_O_DGRAM` alone, `dgram-bind`).
+    pub dgram_only: bool,
+    /// `fd@N` accepted and must be an open socket (`PA_O_SOCKET_FD`, listeners).
+    pub probe_fd: bool,
     /// The caller takes a host name to resolve later (HAProxy's non-NULL `fqdn` pointer):
     /// names are returned as [`SaAddr::Unresolved`].
     pub fqdn: bool,
@@ -86,6 +87,12 @@ pub struct SaRange {
     pub no_port: bool,
     /// Protocol prefix given (`ipv4@`, `udp@`, `quic4@`…), if any, with its `@`.
     pub prefix: Option<String>,
+}
+
+/// What [`str2sa_range_info`] tells besides the [`SaRange`] (kept apart so that code
+/// building `SaRange` values keeps compiling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SaInfo {
     /// HAProxy's `*port`: the port, or the signed offset.
     pub port: i32,
     /// The socket is a datagram one (`udp@`, `uxdg@`, `dgram+`…).
@@ -98,7 +105,8 @@ impl SaRange {
     /// The address with its (first) port, when it is an IP address.
     pub fn socket_addr(&self) -> Option<SocketAddr> {
         match &self.addr {
-            SaAddr::Inet(ip) => Some(SocketAddr::new(*ip, self.port.clamp(0, 65535) as u16)),
+            SaAddr::Inet(ip) if !self.port_offset => Some(SocketAddr::new(*ip, self.port_low)),
+            SaAddr::Inet(ip) => Some(SocketAddr::new(*ip, 0)),
             _ => None,
         }
     }
@@ -396,6 +404,11 @@ fn protocol_lookup(fam: Family, t: Types) -> Option<bool> {
 
 /// Parses `text`; on error returns HAProxy's message (without the caller's prefix).
 pub fn str2sa_range(text: &str, opts: &SaOpts) -> Result<SaRange, String> {
+    str2sa_range_info(text, opts).map(|(r, _)| r)
+}
+
+/// [`str2sa_range`] with the signed port, socket type and family hint.
+pub fn str2sa_range_info(text: &str, opts: &SaOpts) -> Result<(SaRange, SaInfo), String> {
     let expanded = env_expand(text);
     if expanded.is_empty() {
         return Err(format!(
@@ -455,6 +468,8 @@ pub fn str2sa_range(text: &str, opts: &SaOpts) -> Result<SaRange, String> {
         port_offset: false,
         no_port: true,
         prefix: (!prefix.is_empty()).then_some(prefix),
+    };
+    let mut info = SaInfo {
         port: 0,
         dgram: t.ctrl_dgram,
         family_hint: match fam {
@@ -480,9 +495,9 @@ pub fn str2sa_range(text: &str, opts: &SaOpts) -> Result<SaRange, String> {
                 .ok_or_else(|| {
                     format!("file descriptor '{s}' is not a valid integer in '{text}'\n")
                 })?;
-            if opts.allow_fd {
+            if opts.probe_fd {
                 check_socket_fd(fd as i32)?;
-            } else if !opts.raw_fd {
+            } else if !opts.allow_fd {
                 return Err(format!(
                     "a file descriptor is not acceptable here in '{text}'\n"
                 ));
@@ -506,7 +521,7 @@ pub fn str2sa_range(text: &str, opts: &SaOpts) -> Result<SaRange, String> {
             };
         }
         Family::Unspec | Family::Inet | Family::Inet6 => {
-            let (host, ip, is_fqdn) = parse_inet(s, text, fam, opts, &mut out)?;
+            let (host, ip, is_fqdn) = parse_inet(s, text, fam, opts, &mut out, &mut info)?;
             fqdn = is_fqdn;
             out.addr = match ip {
                 Some(ip) => SaAddr::Inet(ip),
@@ -522,7 +537,7 @@ pub fn str2sa_range(text: &str, opts: &SaOpts) -> Result<SaRange, String> {
         }
     }
     check_types(text, fam, t, fqdn, opts)?;
-    Ok(out)
+    Ok((out, info))
 }
 
 /// The IPv4/IPv6 branch: splits the port, validates it, then the host part.
@@ -533,6 +548,7 @@ fn parse_inet(
     fam: Family,
     opts: &SaOpts,
     out: &mut SaRange,
+    info: &mut SaInfo,
 ) -> Result<(String, Option<IpAddr>, bool), String> {
     let b = s.as_bytes();
     // search for ':' or ']' whatever comes first from the end (never index 0)
@@ -576,7 +592,7 @@ fn parse_inet(
             }
             out.port_low = lo as u16;
             out.port_high = hi as u16;
-            out.port = lo as i32;
+            info.port = lo as i32;
             out.no_port = false;
         }
         Some(c @ (b'-' | b'+')) => {
@@ -586,10 +602,10 @@ fn parse_inet(
             let v = atoi(&port1[1..]).clamp(0, 65535);
             if c == b'-' {
                 out.port_low = v as u16;
-                out.port = -(v as i32);
+                info.port = -(v as i32);
             } else {
                 out.port_high = v as u16;
-                out.port = v as i32;
+                info.port = v as i32;
             }
             out.port_offset = true;
             out.no_port = false;
@@ -634,7 +650,7 @@ fn parse_inet(
 
 /// The stream/datagram acceptance and protocol checks at the end of `str2sa_range()`.
 fn check_types(text: &str, fam: Family, t: Types, fqdn: bool, opts: &SaOpts) -> Result<(), String> {
-    let accept_stream = !opts.dgram || opts.stream_too;
+    let accept_stream = !opts.dgram || !opts.dgram_only;
     let accept_dgram = opts.dgram;
     if !t.ctrl_dgram && !accept_stream {
         return Err(format!("stream-type address not acceptable in '{text}'\n"));
@@ -708,7 +724,7 @@ mod tests {
             resolve: true,
             port_mandatory: true,
             port_range: true,
-            allow_fd: true,
+            probe_fd: true,
             want_proto: true,
             no_dns: true,
             ..Default::default()
@@ -741,8 +757,8 @@ mod tests {
         let r = str2sa_range("ipv6@:80", &o).unwrap();
         assert_eq!(r.addr, SaAddr::Inet("::".parse().unwrap()));
         assert_eq!(r.prefix.as_deref(), Some("ipv6@"));
-        let r = str2sa_range("ipv4@*:80", &o).unwrap();
-        assert_eq!(r.family_hint, 4);
+        let (_, i) = str2sa_range_info("ipv4@*:80", &o).unwrap();
+        assert_eq!(i.family_hint, 4);
     }
 
     #[test]
@@ -816,11 +832,11 @@ mod tests {
         let o = srv_opts();
         let r = str2sa_range("10.0.0.1", &o).unwrap();
         assert!(r.no_port);
-        let r = str2sa_range("10.0.0.1:+10", &o).unwrap();
+        let (r, i) = str2sa_range_info("10.0.0.1:+10", &o).unwrap();
         assert!(r.port_offset);
-        assert_eq!((r.port, r.port_low, r.port_high), (10, 0, 10));
-        let r = str2sa_range("10.0.0.1:-10", &o).unwrap();
-        assert_eq!((r.port, r.port_low, r.port_high), (-10, 10, 0));
+        assert_eq!((i.port, r.port_low, r.port_high), (10, 0, 10));
+        let (r, i) = str2sa_range_info("10.0.0.1:-10", &o).unwrap();
+        assert_eq!((i.port, r.port_low, r.port_high), (-10, 10, 0));
         let r = str2sa_range("db.local:5432", &o).unwrap();
         assert_eq!(r.addr, SaAddr::Unresolved("db.local".into()));
         assert_eq!(

@@ -7,7 +7,7 @@
 pub mod checks;
 pub mod ssl;
 
-use super::addr::{indent_msg, str2sa_range, SaAddr, SaOpts};
+use super::addr::{indent_msg, str2sa_range_info, SaAddr, SaOpts};
 use super::{err, Level, Line, State};
 use crate::model::bind::{Bind, ListenAddr};
 
@@ -185,7 +185,7 @@ fn listener_opts(st: &State, for_cli: bool) -> SaOpts {
         resolve: true,
         port_mandatory: true,
         port_range: true,
-        allow_fd: true,
+        probe_fd: true,
         want_proto: true,
         no_dns: !st.env.resolve_hosts,
         unix_prefix_len: if for_cli { 0 } else { unix_bind_prefix_len(st) },
@@ -223,7 +223,7 @@ pub fn parse_listen_addrs(
     // A trailing comma ends the list; an empty element elsewhere is an (empty) address.
     let body = text.strip_suffix(',').unwrap_or(text);
     for part in body.split(',') {
-        let r = str2sa_range(part, &opts)?;
+        let (r, info) = str2sa_range_info(part, &opts)?;
         out.push(match r.addr {
             SaAddr::Inet(ip) => ListenAddr::Inet {
                 addr: std::net::SocketAddr::new(ip, r.port_low),
@@ -237,7 +237,7 @@ pub fn parse_listen_addrs(
                 host,
                 port: r.port_low,
                 port_end: r.port_high,
-                family: r.family_hint,
+                family: info.family_hint,
             },
         });
     }

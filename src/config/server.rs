@@ -10,7 +10,7 @@
 pub mod checks;
 mod options;
 
-use super::addr::{indent_msg, str2sa_range, SaAddr, SaOpts};
+use super::addr::{indent_msg, str2sa_range_info, SaAddr, SaOpts};
 use super::bind::hap_text;
 use super::{err, Level, Line, State};
 use crate::model::server::Server;
@@ -273,7 +273,7 @@ fn set_address(st: &mut State, srv: &mut Server, text: &str, ctx: &mut MsgCtx) -
         connect: true,
         ..Default::default()
     };
-    let r = match str2sa_range(text, &opts) {
+    let (r, info) = match str2sa_range_info(text, &opts) {
         Ok(r) => r,
         Err(e) => {
             ctx.alert(st, &format!("{e}\n"));
@@ -284,12 +284,15 @@ fn set_address(st: &mut State, srv: &mut Server, text: &str, ctx: &mut MsgCtx) -
     srv.addr = None;
     srv.unix_path = None;
     srv.sockpair_fd = None;
-    srv.family_hint = r.family_hint;
-    srv.port_offset = (r.port_low == 0 || r.port_high == 0).then_some(r.port);
-    srv.port = srv.port_offset.is_none().then_some(r.port as u16);
+    srv.family_hint = info.family_hint;
+    srv.port_offset = (r.port_low == 0 || r.port_high == 0).then_some(info.port);
+    srv.port = srv.port_offset.is_none().then_some(info.port as u16);
     match r.addr {
         SaAddr::Inet(ip) => {
-            srv.addr = Some(std::net::SocketAddr::new(ip, r.port.clamp(0, 65535) as u16))
+            srv.addr = Some(std::net::SocketAddr::new(
+                ip,
+                info.port.clamp(0, 65535) as u16,
+            ))
         }
         SaAddr::Unix(p) => srv.unix_path = Some(p),
         SaAddr::Abns(p) => {

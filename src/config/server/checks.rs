@@ -351,8 +351,8 @@ pub fn check_post_server(st: &mut State, px: usize) -> u32 {
 fn missing_check_port(p: &crate::model::Proxy, s: &crate::model::Server) -> Option<&'static str> {
     use crate::model::proxy::CheckKind;
     let addr_port = |a: &str| {
-        crate::config::addr::str2sa_range(a, &Default::default())
-            .map(|r| r.port > 0)
+        crate::config::addr::str2sa_range_info(a, &Default::default())
+            .map(|(_, i)| i.port > 0)
             .unwrap_or(false)
     };
     if s.health.port.unwrap_or(0) > 0
