@@ -25,39 +25,26 @@ fn disabled_index(flag: &str) -> usize {
     }
 }
 
-/// The words of a global directive kept raw by the global parser (without its keyword).
-pub fn global_words(st: &State, kw: &str) -> Option<Vec<String>> {
-    st.model
-        .global
-        .other
-        .iter()
-        .rev()
-        .find(|(k, _, _)| k == kw)
-        .map(|(_, a, _)| {
-            let skip = usize::from(a.first().map(|s| s.as_str()) == Some(kw));
-            a[skip..].to_vec()
-        })
-}
-
 /// `ssl-default-bind-options` / `ssl-default-server-options` as version settings.
 pub fn global_tls_defaults(st: &State, kw: &str) -> TlsVersions {
-    let mut t = TlsVersions::default();
-    let Some(w) = global_words(st, kw) else {
-        return t;
+    let ssl = &st.model.global.ssl;
+    let opts = if kw == "ssl-default-bind-options" {
+        &ssl.bind_options
+    } else {
+        &ssl.server_options
     };
-    let mut i = 0;
-    while i < w.len() {
-        match w[i].as_str() {
-            "ssl-min-ver" | "ssl-max-ver" => {
-                let _ = super::ssl::tls_minmax(&w[i], w.get(i + 1).map_or("", |s| s), &mut t);
-                i += 1;
+    let mut t = TlsVersions::default();
+    for o in opts {
+        let w: Vec<&str> = o.split_whitespace().collect();
+        match w.as_slice() {
+            [k @ ("ssl-min-ver" | "ssl-max-ver"), v] => {
+                let _ = super::ssl::tls_minmax(k, v, &mut t);
             }
-            o if o.starts_with("no-") || o.starts_with("force-") => {
+            [o] if o.starts_with("no-") || o.starts_with("force-") => {
                 let _ = super::ssl::tls_method_option(o, &mut t);
             }
             _ => {}
         }
-        i += 1;
     }
     t
 }

@@ -22,18 +22,14 @@ pub fn strerror(e: &std::io::Error) -> String {
     }
 }
 
-/// `ca-base` / `crt-base` from the global section, if the global parser kept them.
+/// `ca-base` / `crt-base` from the global section.
 pub fn global_base(st: &State, kw: &str) -> Option<String> {
-    st.model
-        .global
-        .other
-        .iter()
-        .rev()
-        .find(|(k, _, _)| k == kw)
-        .and_then(|(_, a, _)| {
-            let start = usize::from(a.first().map(|s| s.as_str()) == Some(kw));
-            a.get(start).cloned()
-        })
+    let ssl = &st.model.global.ssl;
+    match kw {
+        "ca-base" => ssl.ca_base.clone(),
+        "crt-base" => ssl.crt_base.clone(),
+        _ => None,
+    }
 }
 
 /// Joins `arg` to the `base` directory unless it is absolute, as HAProxy does.

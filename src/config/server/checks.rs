@@ -3,7 +3,6 @@
 //! Fast Open retry advice, `track` resolution) and multiplexer compatibility.
 
 use super::MsgCtx;
-use crate::config::bind::checks::global_words;
 use crate::config::{err, State};
 use crate::model::Mode;
 
@@ -46,10 +45,7 @@ pub fn check_duplicate_names_in(st: &mut State, px: usize) -> u32 {
 /// adjustment, TLS verification prerequisites, the `tfo` retry warning and `track`.
 pub fn check_servers_in(st: &mut State, px: usize) -> u32 {
     // `ssl-server-verify` defaults to `required`.
-    let verify_required = global_words(st, "ssl-server-verify")
-        .and_then(|w| w.first().cloned())
-        .as_deref()
-        != Some("none");
+    let verify_required = st.model.global.ssl.server_verify_required != Some(false);
     let retry_ok = retry_covers_tfo(st, px);
     let mut code = 0;
     for si in 0..st.model.proxies[px].servers.len() {
