@@ -344,3 +344,54 @@ fn health_check_ports() {
         ]
     );
 }
+
+#[test]
+fn global_tls_settings_apply() {
+    let pem = "/work/shared/configs/files/test.pem";
+    if !std::path::Path::new(pem).exists() {
+        return;
+    }
+    let mut st = crate::config::State::new(crate::config::Diag::new(), ParseEnv::default());
+    st.model.global.ssl.crt_base = Some("/work/shared/configs/files".into());
+    st.model.global.ssl.bind_options = vec!["ssl-min-ver TLSv1.2".into()];
+    st.model.global.ssl.server_verify_required = Some(false);
+    st.model.proxies.push(crate::model::Proxy {
+        name: "f".into(),
+        cap: crate::model::ProxyCap::LISTEN,
+        ..Default::default()
+    });
+    let line = |n: usize, t: &str| crate::config::Line {
+        loc: crate::config::Loc {
+            file: "t.cfg".into(),
+            line: n,
+        },
+        words: crate::config::lexer::split_words(
+            t,
+            &crate::config::lexer::ProcessEnv {
+                file: "t.cfg",
+                line: n,
+                section: "listen",
+            },
+        )
+        .unwrap(),
+        kwm: crate::config::Kwm::Std,
+        raw: t.to_string(),
+    };
+    assert_eq!(
+        crate::config::bind::parse_bind(&mut st, &line(2, "bind :1 ssl crt test.pem no-tlsv10"), 0),
+        0
+    );
+    assert_eq!(
+        parse_server(&mut st, &line(3, "server s 1.1.1.1:443 ssl"), 0),
+        0
+    );
+    assert_eq!(check_all(&mut st), 0);
+    assert_eq!(
+        texts(&st),
+        ["W Proxy 'f': no-sslv3/no-tlsv1x are ignored for bind ':1' at [t.cfg:2]. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix."]
+    );
+    assert_eq!(
+        st.model.proxies[0].binds[0].options.crt,
+        ["/work/shared/configs/files/test.pem"]
+    );
+}
