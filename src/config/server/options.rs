@@ -772,7 +772,15 @@ fn check_kw(
             if arg.is_empty() {
                 return fail(format!("'{kw}' expects an address as argument."));
             }
-            if arg.parse::<std::net::IpAddr>().is_err() && arg != "*" {
+            // `str2ip()` resolves: host names (and inet_aton forms such as "0") count.
+            let o = SaOpts {
+                resolve: true,
+                no_port: true,
+                no_dns: !st.env.resolve_hosts,
+                ..Default::default()
+            };
+            let literal = arg.is_empty() || arg == "*" || arg.parse::<std::net::IpAddr>().is_ok();
+            if !literal && str2sa_range(arg, &o).is_err() {
                 return fail(format!(
                     "parsing agent-addr failed. Check if '{arg}' is correct address."
                 ));

@@ -47,7 +47,7 @@ fn option_errors() {
         ("verify maybe", "'verify' : unknown verify method 'maybe', only 'none' and 'required' are supported."),
         ("ssl-max-ver x", "'x' : unknown ssl/tls version."),
         ("pool-purge-delay 5x", "unexpected character 'x' in argument to <pool-purge-delay>.."),
-        ("agent-addr foo.bar", "parsing agent-addr failed. Check if 'foo.bar' is correct address.."),
+        ("agent-addr foo!bar", "parsing agent-addr failed. Check if 'foo!bar' is correct address.."),
         ("socks4 1.2.3.4", "'socks4 1.2.3.4' : missing port specification in '1.2.3.4'."),
         ("error-limit 0", "error-limit has to be > 0.."),
         ("pool-max-conn -2", "'pool-max-conn' must be >= -1."),
