@@ -27,14 +27,23 @@ pub fn open_proxy(
         for addr in &bind.addrs {
             match addr {
                 ListenAddr::Inet { addr, port_end } => {
-                    let last = (*port_end).max(addr.port());
-                    for port in addr.port()..=last {
-                        let mut sa = *addr;
-                        sa.set_port(port);
-                        let sock = mio::net::TcpListener::bind(sa)
-                            .map_err(|e| bind_error(px, bind, &e, &sa))?;
-                        out.push(Listener { sock, proxy: idx });
-                    }
+                    bind_range(px, bind, idx, *addr, *port_end, &mut out)?;
+                }
+                ListenAddr::Host {
+                    host,
+                    port,
+                    port_end,
+                    family,
+                } => {
+                    let addr = resolve(host, *port, *family).ok_or_else(|| {
+                        format!(
+                            "Binding [{}] for {} {}: could not resolve address '{host}'",
+                            bind.loc,
+                            proxy_type(px),
+                            px.name
+                        )
+                    })?;
+                    bind_range(px, bind, idx, addr, *port_end, &mut out)?;
                 }
                 ListenAddr::Fd { fd } => {
                     out.push(Listener {
@@ -61,6 +70,34 @@ pub fn open_proxy(
         }
     }
     Ok(out)
+}
+
+/// Binds `addr` and, for a range, every port up to `port_end`.
+fn bind_range(
+    px: &Proxy,
+    bind: &Bind,
+    idx: usize,
+    addr: std::net::SocketAddr,
+    port_end: u16,
+    out: &mut Vec<Listener>,
+) -> Result<(), String> {
+    for port in addr.port()..=port_end.max(addr.port()) {
+        let mut sa = addr;
+        sa.set_port(port);
+        let sock = mio::net::TcpListener::bind(sa).map_err(|e| bind_error(px, bind, &e, &sa))?;
+        out.push(Listener { sock, proxy: idx });
+    }
+    Ok(())
+}
+
+/// Resolves a host name left unresolved by the parser; `family` 4 or 6 forces one.
+fn resolve(host: &str, port: u16, family: u8) -> Option<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    (host, port).to_socket_addrs().ok()?.find(|a| match family {
+        4 => a.is_ipv4(),
+        6 => a.is_ipv6(),
+        _ => true,
+    })
 }
 
 /// Adopts an already-listening inherited socket.
@@ -181,6 +218,18 @@ mod tests {
             err,
             format!("Binding [t.cfg:3] for proxy p: cannot bind socket (Address already in use) for [127.0.0.1:{port}]")
         );
+    }
+
+    #[test]
+    fn host_names_are_resolved_at_bind_time() {
+        let px = proxy_with(vec![ListenAddr::Host {
+            host: "localhost".into(),
+            port: 0,
+            port_end: 0,
+            family: 4,
+        }]);
+        let ls = open_proxy(&px, 0, &mut HashSet::new(), &mut Vec::new()).unwrap();
+        assert!(ls[0].sock.local_addr().unwrap().ip().is_loopback());
     }
 
     #[test]
