@@ -430,6 +430,37 @@ mod tests {
     }
 
     #[test]
+    fn request_timeout_sends_raw_408_then_idle_keep_alive_closes_silently() {
+        let pre = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = pre.local_addr().unwrap();
+        let mut cfg = config(pre.into_raw_fd());
+        let t = &mut cfg.proxies[0].settings.timeouts;
+        t.http_request = Some(150);
+        t.http_keep_alive = Some(150);
+        let mut rt = Runtime::new(&cfg).unwrap();
+        let stopper = rt.stopper();
+        let th = std::thread::spawn(move || rt.run());
+        let out = exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\n");
+        assert_eq!(out.as_bytes(), pages::raw_mux_error(408));
+        // A complete request, then nothing: the keep-alive timeout closes without a word.
+        let out = exchange(addr, b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(out, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        stopper.stop();
+        th.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn soft_stop_closes_listeners_and_returns_once_idle() {
+        let pre = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = pre.local_addr().unwrap();
+        let mut rt = Runtime::new(&config(pre.into_raw_fd())).unwrap();
+        rt.begin_soft_stop();
+        assert!(rt.local_addrs().is_empty());
+        rt.run().unwrap();
+        assert!(std::net::TcpStream::connect(addr).is_err());
+    }
+
+    #[test]
     fn no_listener_is_haproxys_alert() {
         let err = Runtime::new(&Config::default()).err().unwrap();
         assert!(err.contains("No enabled listener found"), "{err}");
