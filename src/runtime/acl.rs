@@ -252,17 +252,7 @@ impl Test {
 mod tests {
     use super::*;
     use crate::model::expr::CondTerm;
-
-    fn words(s: &str) -> Vec<String> {
-        s.split_whitespace().map(String::from).collect()
-    }
-
-    fn anon(s: &str, negate: bool) -> CondTerm {
-        CondTerm {
-            negate,
-            acl: AclRef::Anonymous(words(s)),
-        }
-    }
+    use crate::runtime::testutil::{acl, anon, cond as mk_cond, named};
 
     fn req(method: &str, uri: &str) -> Req {
         Req {
@@ -275,7 +265,7 @@ mod tests {
 
     fn cond(unless: bool, groups: Vec<Vec<CondTerm>>) -> CondRt {
         let mut w = Vec::new();
-        let c = CondRt::compile(&Cond { unless, groups }, &[], &mut w);
+        let c = CondRt::compile(&mk_cond(unless, groups), &[], &mut w);
         assert!(w.is_empty(), "{w:?}");
         c
     }
@@ -318,28 +308,10 @@ mod tests {
 
     #[test]
     fn named_and_predefined() {
-        let acls = vec![
-            Acl {
-                name: "api".into(),
-                loc: Default::default(),
-                words: words("path_beg /api"),
-            },
-            Acl {
-                name: "api".into(),
-                loc: Default::default(),
-                words: words("path /v1"),
-            },
-        ];
-        let named = |n: &str| CondTerm {
-            negate: false,
-            acl: AclRef::Named(n.into()),
-        };
+        let acls = vec![acl("api", "path_beg /api"), acl("api", "path /v1")];
         let mut w = Vec::new();
         let c = CondRt::compile(
-            &Cond {
-                unless: false,
-                groups: vec![vec![named("api"), named("METH_GET")]],
-            },
+            &mk_cond(false, vec![vec![named("api"), named("METH_GET")]]),
             &acls,
             &mut w,
         );
@@ -352,10 +324,7 @@ mod tests {
     fn unsupported_is_false_and_reported() {
         let mut w = Vec::new();
         let c = CondRt::compile(
-            &Cond {
-                unless: false,
-                groups: vec![vec![anon("src 127.0.0.1", false)]],
-            },
+            &mk_cond(false, vec![vec![anon("src 127.0.0.1", false)]]),
             &[],
             &mut w,
         );

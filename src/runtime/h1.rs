@@ -225,8 +225,8 @@ fn framing(req: &Req) -> Option<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::rules::Rule;
     use crate::model::{Config, Proxy, ProxyCap};
+    use crate::runtime::testutil::rule;
 
     const HELLO: &str = "HTTP/1.1 200 OK\r\ncontent-length: 22\r\ncontent-type: text/plain\r\n\r\nHello from haproxy-rs\n";
     const P503: &str = "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n";
@@ -245,18 +245,7 @@ mod tests {
             "string",
             "Hello from haproxy-rs\n",
         ];
-        p.rules.http_request.push(Rule {
-            loc: Default::default(),
-            action: "return".into(),
-            args: args.iter().map(|s| s.to_string()).collect(),
-            cond: Some(crate::model::expr::Cond {
-                unless: false,
-                groups: vec![vec![crate::model::expr::CondTerm {
-                    negate: false,
-                    acl: crate::model::expr::AclRef::Anonymous(vec!["path".into(), "/".into()]),
-                }]],
-            }),
-        });
+        p.rules.http_request.push(rule("return", &args, Some("/")));
         ProxyRt::compile(&Config::default(), &p, &mut Vec::new())
     }
 

@@ -16,6 +16,8 @@ pub mod listener;
 pub mod pages;
 pub mod proxy;
 pub mod sample;
+#[cfg(test)]
+mod testutil;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Read};
@@ -369,7 +371,6 @@ fn drain(pipe: &mut mio::net::UnixStream) {
 mod tests {
     use super::*;
     use crate::model::bind::ListenAddr;
-    use crate::model::rules::Rule;
     use crate::model::{Bind, Proxy, ProxyCap};
     use std::io::Write;
     use std::os::fd::IntoRawFd;
@@ -388,12 +389,11 @@ mod tests {
             options: Default::default(),
         });
         px.settings.timeouts.client = Some(5_000);
-        px.rules.http_request.push(Rule {
-            loc: Default::default(),
-            action: "return".into(),
-            args: ["status", "200", "string", "ok"].map(String::from).to_vec(),
-            cond: None,
-        });
+        px.rules.http_request.push(testutil::rule(
+            "return",
+            &["status", "200", "string", "ok"],
+            None,
+        ));
         Config {
             proxies: vec![px],
             ..Default::default()

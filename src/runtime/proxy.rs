@@ -151,23 +151,8 @@ fn deny_reply(args: &[String], w: &mut Vec<String>) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::expr::{AclRef, Cond, CondTerm};
-    use crate::model::{Loc, ProxyCap};
-
-    fn rule(action: &str, args: &[&str], path: Option<&str>) -> Rule {
-        Rule {
-            loc: Loc::default(),
-            action: action.into(),
-            args: args.iter().map(|s| s.to_string()).collect(),
-            cond: path.map(|p| Cond {
-                unless: false,
-                groups: vec![vec![CondTerm {
-                    negate: false,
-                    acl: AclRef::Anonymous(vec!["path".into(), p.into()]),
-                }]],
-            }),
-        }
-    }
+    use crate::model::ProxyCap;
+    use crate::runtime::testutil::rule;
 
     fn get(uri: &str) -> Req {
         Req {
