@@ -40,13 +40,19 @@ pub struct RunOpts {
     pub foreground: bool,
     /// `-p <file>`: write our pid there.
     pub pidfile: Option<String>,
-    /// `-q`: no warnings on stderr.
+    /// `-q` (without `-V`): nothing on stderr, not even alerts, as HAProxy's quiet mode.
     pub quiet: bool,
 }
 
 /// Runs `cfg` until SIGINT/SIGTERM (or SIGUSR1 once idle). Returns the exit status:
 /// 0 after a signal-requested stop, 1 when start-up fails.
 pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
+    // One message per line: HAProxy prints each alert with its own prefix.
+    let say = |level: Level, text: &str| {
+        if !opts.quiet {
+            text.lines().for_each(|l| print_msg(level, l));
+        }
+    };
     let mut rt = match Runtime::new(&cfg) {
         Ok(rt) => rt,
         Err(e) => {
@@ -54,16 +60,14 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             return 1;
         }
     };
-    if !opts.quiet {
-        for w in &rt.warnings {
-            say(Level::Warning, w);
-        }
-        if !opts.foreground {
-            say(
-                Level::Warning,
-                "daemon mode is not available yet in haproxy-rs: staying in the foreground.",
-            );
-        }
+    for w in &rt.warnings {
+        say(Level::Warning, w);
+    }
+    if !opts.foreground {
+        say(
+            Level::Warning,
+            "daemon mode is not available yet in haproxy-rs: staying in the foreground.",
+        );
     }
     if let Some(p) = &opts.pidfile {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
@@ -86,7 +90,7 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
     }
 }
 
-fn say(level: Level, text: &str) {
+fn print_msg(level: Level, text: &str) {
     let m = Message {
         level,
         context: None,
