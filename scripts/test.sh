@@ -19,6 +19,7 @@ install_system_packages() {
     command -v socat >/dev/null 2>&1 || missing+=(socat)
     command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
     command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+    command -v pkg-config >/dev/null 2>&1 || missing+=(pkgconf)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
         step "installing ${missing[*]}"

@@ -92,6 +92,56 @@ fn c_check_config_program() {
     let _ = std::fs::remove_dir_all(exe.parent().unwrap());
 }
 
+/// The pkg-config template, filled in for this build tree, gives flags that build and
+/// link the C program against the shared library.
+#[test]
+fn c_program_via_pkg_config_and_shared_library() {
+    if !have("cc") {
+        return missing("cc");
+    }
+    if !have("pkg-config") {
+        return missing("pkg-config");
+    }
+    let dir = scratch("pc");
+    let tpl = std::fs::read_to_string(root().join("haproxy-rs.pc.in")).unwrap();
+    let pc = tpl
+        .replace("@PREFIX@", &root().display().to_string())
+        .replace("@LIBDIR@", &target_dir().display().to_string())
+        .replace("@INCLUDEDIR@", "${prefix}/include")
+        .replace("@VERSION@", env!("CARGO_PKG_VERSION"));
+    std::fs::write(dir.join("haproxy-rs.pc"), pc).unwrap();
+    let flags = Command::new("pkg-config")
+        .env("PKG_CONFIG_PATH", &dir)
+        .args(["--cflags", "--libs", "haproxy-rs"])
+        .output()
+        .unwrap();
+    assert!(
+        flags.status.success(),
+        "{}",
+        String::from_utf8_lossy(&flags.stderr)
+    );
+    let flags = String::from_utf8(flags.stdout).unwrap();
+    assert!(flags.contains("-lhaproxy_rs"), "{flags}");
+    let exe = dir.join("check_config_shared");
+    let st = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror"])
+        .arg(root().join("tests/c/check_config.c"))
+        .args(flags.split_whitespace())
+        .arg(format!("-Wl,-rpath,{}", target_dir().display()))
+        .arg("-o")
+        .arg(&exe)
+        .status()
+        .unwrap();
+    assert!(st.success(), "cc with pkg-config flags failed");
+    let out = Command::new(&exe).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn header_is_current() {
     let ok = Command::new("cbindgen")
