@@ -90,7 +90,11 @@ impl H1 {
     fn one_request(&mut self, px: &ProxyRt) -> bool {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut parsed = httparse::Request::new(&mut headers);
-        let n = match parsed.parse(&self.inbuf) {
+        // HAProxy tolerates several spaces between the request-line parts.
+        let n = match httparse::ParserConfig::default()
+            .allow_multiple_spaces_in_request_line_delimiters(true)
+            .parse_request(&mut parsed, &self.inbuf)
+        {
             Ok(httparse::Status::Complete(n)) => n,
             Ok(httparse::Status::Partial) => {
                 if self.inbuf.len() > MAX_HEAD {
@@ -114,15 +118,20 @@ impl H1 {
                 .collect(),
         };
         self.inbuf.drain(..n);
-        let Some(body) = framing(&req) else {
+        let Some((body, force_close)) = framing(&req) else {
             self.fail(400);
             return false;
         };
-        let keep = if req.minor == 0 {
-            req.connection_has("keep-alive") && !req.connection_has("close")
-        } else {
-            !req.connection_has("close")
-        };
+        if !single_host(&req) {
+            self.fail(400);
+            return false;
+        }
+        let keep = !force_close
+            && if req.minor == 0 {
+                req.connection_has("keep-alive") && !req.connection_has("close")
+            } else {
+                !req.connection_has("close")
+            };
         let conn = match (keep, req.minor) {
             (false, _) => ConnHdr::Close,
             (true, 0) => ConnHdr::KeepAlive,
@@ -195,18 +204,21 @@ impl H1 {
     }
 }
 
-/// The body framing of a request head; `None` when HAProxy would answer 400 (conflicting
-/// or invalid `Content-Length`, a `Transfer-Encoding` not ending with `chunked`).
-fn framing(req: &Req) -> Option<Body> {
+/// The body framing of a request head, and whether the connection must close after the
+/// response. `None` when HAProxy answers 400: conflicting or invalid `Content-Length`, a
+/// `Transfer-Encoding` not ending with `chunked`. Like HAProxy, a chunked body sent with a
+/// `Content-Length` (a smuggling attempt) or by an HTTP/1.0 client forces the close.
+fn framing(req: &Req) -> Option<(Body, bool)> {
     let te = req.header_values("transfer-encoding", true);
+    let cl = req.header_values("content-length", true);
     if !te.is_empty() {
-        if req.minor == 0 || !te.last()?.eq_ignore_ascii_case("chunked") {
+        if !te.last()?.eq_ignore_ascii_case("chunked") {
             return None;
         }
-        return Some(Body::ChunkSize);
+        return Some((Body::ChunkSize, !cl.is_empty() || req.minor == 0));
     }
     let mut len: Option<u64> = None;
-    for v in req.header_values("content-length", true) {
+    for v in cl {
         if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
@@ -216,10 +228,17 @@ fn framing(req: &Req) -> Option<Body> {
         }
         len = Some(n);
     }
-    Some(match len {
+    let body = match len {
         Some(n) if n > 0 => Body::Length(n),
         _ => Body::None,
-    })
+    };
+    Some((body, false))
+}
+
+/// Several `Host` headers are accepted by HAProxy only when they are identical.
+fn single_host(req: &Req) -> bool {
+    let hosts = req.header_values("host", false);
+    hosts.windows(2).all(|w| w[0] == w[1])
 }
 
 #[cfg(test)]
@@ -285,6 +304,8 @@ mod tests {
             b"GET / HTTP/1.1\r\nbad header\r\n\r\n",
             b"GET / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
             b"GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            b"GET / HTTP/1.1\r\n x: folded\r\n\r\n",
         ] {
             let (out, close) = feed(bad);
             assert_eq!(out.as_bytes(), pages::raw_mux_error(400), "{bad:?}");
@@ -299,6 +320,25 @@ mod tests {
         assert_eq!(out, format!("{HELLO}{HELLO}"));
         let (out, _) = feed(b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\n\r\nGET / HTTP/1.1\r\n\r\n");
         assert_eq!(out, format!("{P503}{HELLO}"));
+    }
+
+    // Captured from HAProxy 2.6.12: chunked with Content-Length, or from an HTTP/1.0
+    // client, is answered and then closed.
+    #[test]
+    fn smuggling_shapes_force_close() {
+        let (out, close) = feed(b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+        assert!(close);
+        assert!(
+            out.ends_with("connection: close\r\n\r\nHello from haproxy-rs\n"),
+            "{out}"
+        );
+        let (_, close) = feed(b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n0\r\n\r\n");
+        assert!(close);
+        let (out, close) = feed(b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\nContent-Length: 0, 0\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+        assert_eq!(out, format!("{HELLO}{HELLO}"));
+        assert!(!close);
+        let (out, _) = feed(b"GET /  HTTP/1.1\r\n\r\n");
+        assert_eq!(out, HELLO);
     }
 
     #[test]
