@@ -1,0 +1,418 @@
+//! `sample_parse_expr()` from HAProxy's `sample.c`: `fetch[(args)][,conv[(args)]]…`, with
+//! the keyword validators (`val_args`) that matter at configuration time.
+
+use super::args::{make_arg_list, read_int64};
+use super::kw::{self, ArgCheck, FetchKw};
+use crate::model::expr::{ArgValue, ConvExpr, SampleExpr, SmpType};
+
+/// Facts the validators need from outside (pattern files for `map*` converters).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExprEnv {
+    pub check_files: bool,
+}
+
+/// A parsed expression and where it stopped: the word index and byte offset in that word
+/// (the `endptr` of HAProxy, used by log-format strings).
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub expr: SampleExpr,
+    pub fetch: &'static FetchKw,
+    /// Index of the first word not consumed (HAProxy's updated `*idx`).
+    pub next: usize,
+    /// Byte offset where parsing stopped in the word being read (`endptr` mode).
+    pub end: usize,
+}
+
+fn idchar_len(s: &str) -> usize {
+    s.bytes().take_while(|&c| kw::is_idchar(c)).count()
+}
+
+/// Parses a sample expression starting at `words[idx]`. With `endptr`, parsing stops at the
+/// first character that cannot continue the expression instead of failing on it, and
+/// following words are not consumed as converters unless the word ended on a comma.
+pub fn parse_expr(
+    words: &[&str],
+    idx: usize,
+    endptr: bool,
+    env: ExprEnv,
+) -> Result<Parsed, String> {
+    let mut idx = idx;
+    let first = words.get(idx).copied().unwrap_or("");
+    let n = idchar_len(first);
+    if n == 0 {
+        return Err("missing fetch method".into());
+    }
+    let fkw = &first[..n];
+    let fetch = kw::find_fetch(fkw).ok_or_else(|| format!("unknown fetch method '{fkw}'"))?;
+    let mut prev = fetch.out;
+    let args = make_arg_list(&first[n..], fetch.args, fetch.min_args as usize)
+        .map_err(|e| format!("fetch method '{fkw}' : {}", e.msg))?;
+    let mut fargs = args.values;
+    check_fetch_args(fetch.check, &mut fargs)
+        .map_err(|e| format!("invalid args in fetch method '{fkw}' : {e}"))?;
+    let mut word = first;
+    let mut pos = n + args.end;
+    let mut convs = Vec::new();
+    let mut ckw: Option<String> = None;
+    loop {
+        let rest = &word.as_bytes()[pos..];
+        if !rest.is_empty() && rest[0] != b',' {
+            if endptr {
+                break;
+            }
+            return Err(match &ckw {
+                Some(c) => format!("missing comma after converter '{c}'"),
+                None => format!("missing comma after fetch keyword '{fkw}'"),
+            });
+        }
+        while pos < word.len() && word.as_bytes()[pos] == b',' {
+            pos += 1;
+        }
+        let mut at_word_start = false;
+        if pos >= word.len() {
+            idx += 1;
+            match words.get(idx) {
+                Some(w) if !w.is_empty() => {
+                    word = w;
+                    pos = 0;
+                    at_word_start = true;
+                }
+                _ => {
+                    pos = word.len();
+                    break;
+                }
+            }
+        }
+        let cw = &word[pos..];
+        let cn = idchar_len(cw);
+        let cname = &cw[..cn];
+        ckw = Some(cname.to_string());
+        let Some(conv) = kw::find_conv(cname) else {
+            if at_word_start {
+                // An isolated unknown word is not ours: the caller's next keyword.
+                pos = 0;
+                break;
+            }
+            return Err(format!("unknown converter '{cname}'"));
+        };
+        if !prev.casts_to(conv.input) {
+            return Err(format!("converter '{cname}' cannot be applied"));
+        }
+        prev = conv.out;
+        let a = make_arg_list(&cw[cn..], conv.args, conv.min_args as usize).map_err(|e| {
+            format!(
+                "invalid arg {} in converter '{cname}' : {}",
+                e.pos + 1,
+                e.msg
+            )
+        })?;
+        let mut cargs = a.values;
+        check_conv_args(conv.check, &mut cargs, env)
+            .map_err(|e| format!("invalid args in converter '{cname}' : {e}"))?;
+        convs.push(ConvExpr {
+            name: cname.to_string(),
+            args: cargs,
+        });
+        pos += cn + a.end;
+    }
+    Ok(Parsed {
+        expr: SampleExpr {
+            fetch: fkw.to_string(),
+            args: fargs,
+            convs,
+            out: prev,
+        },
+        fetch,
+        next: idx,
+        end: pos,
+    })
+}
+
+fn str_arg(args: &[ArgValue], i: usize) -> Option<&str> {
+    match args.get(i) {
+        Some(ArgValue::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// `vars_hash_name()`: a variable name must carry a scope and use `[A-Za-z0-9_.]`.
+pub fn check_var_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("Empty variable name cannot be accepted".into());
+    }
+    let scopes = ["proc.", "sess.", "txn.", "req.", "res.", "check."];
+    let Some(rest) = scopes
+        .iter()
+        .find(|s| name.len() > s.len() && name.starts_with(*s))
+        .map(|s| &name[s.len()..])
+    else {
+        return Err(format!(
+            "invalid variable name '{name}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"
+        ));
+    };
+    if let Some(p) = rest
+        .bytes()
+        .position(|c| !c.is_ascii_alphanumeric() && c != b'_' && c != b'.')
+    {
+        return Err(format!("invalid syntax at char '{}'", &rest[p..]));
+    }
+    Ok(())
+}
+
+/// `vars_parse_cond_param()`: `ifexists`, `ifnotexists`, `ifempty`… conditions.
+pub fn check_var_cond(c: &str) -> Result<(), String> {
+    const CONDS: [&str; 8] = [
+        "ifexists",
+        "ifnotexists",
+        "ifempty",
+        "ifnotempty",
+        "ifset",
+        "ifnotset",
+        "ifgt",
+        "iflt",
+    ];
+    if CONDS.contains(&c) {
+        Ok(())
+    } else {
+        Err(format!("unknown condition \"{c}\""))
+    }
+}
+
+fn to_var(args: &mut [ArgValue], i: usize) -> Result<(), String> {
+    if let Some(ArgValue::Str(s)) = args.get(i) {
+        check_var_name(s)?;
+        let s = s.clone();
+        args[i] = ArgValue::Var(s);
+        Ok(())
+    } else {
+        Err("unexpected argument type".into())
+    }
+}
+
+fn check_fetch_args(check: ArgCheck, args: &mut [ArgValue]) -> Result<(), String> {
+    match check {
+        ArgCheck::ValHdr => {
+            if let Some(ArgValue::Sint(v)) = args.get(1) {
+                if *v < -10 {
+                    return Err("header occurrence must be >= -10".into());
+                }
+            }
+            Ok(())
+        }
+        ArgCheck::SmpCheckVar => to_var(args, 0),
+        ArgCheck::SmpCheckConstBool => {
+            let s = str_arg(args, 0).unwrap_or("").to_ascii_lowercase();
+            match s.as_str() {
+                "true" | "1" => args[0] = ArgValue::Sint(1),
+                "false" | "0" => args[0] = ArgValue::Sint(0),
+                _ => return Err("Expects 'true', 'false', '0' or '1'".into()),
+            }
+            Ok(())
+        }
+        ArgCheck::SmpCheckConstMeth => {
+            let s = str_arg(args, 0).unwrap_or("");
+            if s.bytes().all(is_token_char) {
+                Ok(())
+            } else {
+                Err("expects valid method.".into())
+            }
+        }
+        ArgCheck::SmpCheckConstBin => {
+            let s = str_arg(args, 0).unwrap_or("").to_string();
+            let v = parse_binary(&s)?;
+            args[0] = ArgValue::Str(String::from_utf8_lossy(&v).into_owned());
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// RFC 7230 `tchar`.
+pub fn is_token_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
+}
+
+/// `parse_binary()`: an even number of hexadecimal digits.
+pub fn parse_binary(s: &str) -> Result<Vec<u8>, String> {
+    let b = s.as_bytes();
+    if b.len() % 2 != 0 {
+        return Err(format!(
+            "'{s}' ignored. The hex string length must be a multiple of 2"
+        ));
+    }
+    let mut out = Vec::with_capacity(b.len() / 2);
+    for (i, pair) in b.chunks(2).enumerate() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (hex(pair[0]), hex(pair[1])) {
+            (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
+            _ => {
+                let p = if hex(pair[0]).is_none() {
+                    i * 2
+                } else {
+                    i * 2 + 1
+                };
+                return Err(format!(
+                    "'{s}' ignored. Character '{}' at position {} is not a valid hexadecimal digit",
+                    b[p] as char,
+                    p + 1
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn check_conv_args(check: ArgCheck, args: &mut [ArgValue], env: ExprEnv) -> Result<(), String> {
+    match check {
+        ArgCheck::ConvCheckVar => {
+            to_var(args, 0)?;
+            for a in args.iter().skip(1) {
+                if let ArgValue::Str(c) = a {
+                    check_var_cond(c)?;
+                }
+            }
+            Ok(())
+        }
+        ArgCheck::CheckOperator => {
+            let s = str_arg(args, 0).unwrap_or("").to_string();
+            if check_var_name(&s).is_ok() {
+                args[0] = ArgValue::Var(s);
+                return Ok(());
+            }
+            let (v, n) = read_int64(s.as_bytes());
+            if n != s.len() {
+                return Err("expects an integer or a variable name".into());
+            }
+            args[0] = ArgValue::Sint(v);
+            Ok(())
+        }
+        ArgCheck::SmpCheckConcat | ArgCheck::SmpCheckAddItem => {
+            if let Some(s) = str_arg(args, 1) {
+                if !s.is_empty() {
+                    if check_var_name(s).is_err() {
+                        return Err(format!("failed to register variable name '{s}'"));
+                    }
+                    let s = s.to_string();
+                    args[1] = ArgValue::Var(s);
+                }
+            }
+            Ok(())
+        }
+        ArgCheck::SmpCheckStrcmp | ArgCheck::SmpCheckSecureMemcmp => {
+            let s = str_arg(args, 0).unwrap_or("").to_string();
+            if s.is_empty() {
+                return Err("missing variable name".into());
+            }
+            if check_var_name(&s).is_err() {
+                return Err(format!("failed to register variable name '{s}'"));
+            }
+            args[0] = ArgValue::Var(s);
+            Ok(())
+        }
+        ArgCheck::SampleConvFieldCheck => {
+            if !matches!(args.first(), Some(ArgValue::Sint(_))) {
+                return Err("Unexpected arg type".into());
+            }
+            if args.first() == Some(&ArgValue::Sint(0)) {
+                return Err("Unexpected value 0 for index".into());
+            }
+            match args.get(1) {
+                Some(ArgValue::Str(s)) if s.is_empty() => Err("Empty separators list".into()),
+                Some(ArgValue::Str(_)) => Ok(()),
+                _ => Err("Unexpected arg type".into()),
+            }
+        }
+        ArgCheck::SampleConvRegsubCheck => {
+            if let Some(f) = str_arg(args, 2) {
+                if let Some(c) = f.chars().find(|c| *c != 'i' && *c != 'g') {
+                    return Err(format!(
+                        "invalid regex flag '{c}', only 'i' and 'g' are supported"
+                    ));
+                }
+            }
+            Ok(())
+        }
+        ArgCheck::SampleConvJsonCheck => match str_arg(args, 0).unwrap_or("") {
+            "" | "ascii" | "utf8" | "utf8s" | "utf8p" | "utf8ps" => Ok(()),
+            _ => Err("Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'".into()),
+        },
+        ArgCheck::SampleLoadMap => {
+            let f = str_arg(args, 0).unwrap_or("").to_string();
+            if env.check_files && std::fs::File::open(&f).is_err() {
+                return Err(format!("failed to open pattern file <{f}>"));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `SmpType` of a fetch by name (for callers that only need the output type).
+pub fn fetch_out(name: &str) -> Option<SmpType> {
+    kw::find_fetch(name).map(|f| f.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Parsed, String> {
+        let w: Vec<&str> = s.split(' ').collect();
+        parse_expr(&w, 0, false, ExprEnv::default())
+    }
+
+    #[test]
+    fn fetches_and_converters() {
+        let e = p("req.hdr(host),lower,map_str(/x)").unwrap().expr;
+        assert_eq!(e.fetch, "req.hdr");
+        assert_eq!(e.convs.len(), 2);
+        assert_eq!(e.out, SmpType::Str);
+        assert_eq!(p("nope").unwrap_err(), "unknown fetch method 'nope'");
+        assert_eq!(p("src,blah").unwrap_err(), "unknown converter 'blah'");
+        assert_eq!(
+            p("hdr(arg))").unwrap_err(),
+            "missing comma after fetch keyword 'hdr'"
+        );
+        assert_eq!(
+            p("wait_end,ipmask(2)").unwrap_err(),
+            "converter 'ipmask' cannot be applied"
+        );
+        assert_eq!(
+            p("hdr(arg),ipmask(a)").unwrap_err(),
+            "invalid arg 1 in converter 'ipmask' : failed to parse 'a' as type 'IPv4 mask' at position 1"
+        );
+        assert_eq!(
+            p("hdr(arg),ipmask").unwrap_err(),
+            "invalid arg 1 in converter 'ipmask' : expected type 'IPv4 mask' at position 1, but got nothing"
+        );
+        assert_eq!(
+            p("var(foo)").unwrap_err(),
+            "invalid args in fetch method 'var' : invalid variable name 'foo'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"
+        );
+        assert!(p("var(txn.foo)").is_ok());
+        assert!(p("src lower").is_ok());
+        assert_eq!(p("src if").unwrap().next, 1);
+        assert_eq!(p("src lower if").unwrap().next, 2);
+        assert_eq!(p("src").unwrap().next, 1);
+    }
+
+    #[test]
+    fn endptr_mode() {
+        let r = parse_expr(&["hdr(arg))x"], 0, true, ExprEnv::default()).unwrap();
+        assert_eq!(r.end, 8);
+        let r = parse_expr(&["src,lower]rest"], 0, true, ExprEnv::default()).unwrap();
+        assert_eq!(&"src,lower]rest"[r.end..], "]rest");
+    }
+
+    #[test]
+    fn operators_and_binaries() {
+        assert!(p("int(1),add(txn.x)").is_ok());
+        assert!(p("int(1),add(3)").is_ok());
+        assert_eq!(
+            p("int(1),add(x)").unwrap_err(),
+            "invalid args in converter 'add' : expects an integer or a variable name"
+        );
+        assert_eq!(parse_binary("0a1B").unwrap(), vec![10, 27]);
+        assert!(parse_binary("abc").is_err());
+    }
+}
