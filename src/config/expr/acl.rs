@@ -398,7 +398,7 @@ pub fn parse_acl_expr(words: &[&str], env: AclEnv) -> Result<ParsedAcl, String> 
         .collect();
     if method.is_some() && cur_type != SmpType::Bool && rest.is_empty() {
         warnings.push(format!(
-            "parsing acl keyword '{crit}' :\n  no pattern to match against were provided, so this ACL will never match.\n  If this is what you intended, please add '--' to get rid of this warning.\n  If you intended to match only for existence, please use '-m found'.\n  If you wanted to force an int to match as a bool, please use '-m bool'.\n"
+            "parsing acl keyword '{crit}' :\n  no pattern to match against were provided, so this ACL will never match.\n  If this is what you intended, please add '--' to get rid of this warning.\n  If you intended to match only for existence, please use '-m found'.\n  If you wanted to force an int to match as a bool, please use '-m bool'.\n\n"
         ));
     }
     let mut expr = AclExpr {

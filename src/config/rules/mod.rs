@@ -1,0 +1,712 @@
+//! `acl`, `http-request`, `http-response`, `http-after-response`, `tcp-request`,
+//! `tcp-response`, `use_backend`, `use-server`, `redirect`, `stick-table`, `stick …`:
+//! validated into [`crate::model::rules`].
+
+pub mod actions;
+pub mod stick;
+pub mod tcp;
+
+use super::diag::Level;
+use super::expr::cond::{cond_conflict_warning, parse_cond_info, CondInfo};
+use super::expr::kw::val;
+use super::{err, Line, State};
+use crate::model::rules::{Acl, Action, Rule, UseBackend};
+use actions::{Ctx, Ruleset};
+
+/// Keywords handled here (for `-dK cfg` and coverage).
+pub const KEYWORDS: &[&str] = &[
+    "acl",
+    "http-request",
+    "http-response",
+    "http-after-response",
+    "tcp-request",
+    "tcp-response",
+    "use_backend",
+    "use-server",
+    "redirect",
+    "stick-table",
+    "stick",
+];
+
+/// Parses a rule keyword of proxy `px`; `None` if `line.arg(0)` is not a rule keyword.
+pub fn parse(st: &mut State, line: &Line, px: usize) -> Option<u32> {
+    Some(match line.arg(0) {
+        "acl" => parse_acl(st, line, px),
+        "http-request" => parse_http(st, line, px, Ruleset::HttpReq),
+        "http-response" => parse_http(st, line, px, Ruleset::HttpRes),
+        "http-after-response" => parse_http(st, line, px, Ruleset::HttpAfter),
+        "tcp-request" => tcp::parse_tcp_request(st, line, px),
+        "tcp-response" => tcp::parse_tcp_response(st, line, px),
+        "use_backend" => parse_use_backend(st, line, px),
+        "use-server" => parse_use_server(st, line, px),
+        "redirect" => parse_redirect(st, line, px),
+        "stick-table" => stick::parse_stick_table(st, line, px),
+        "stick" => stick::parse_stick(st, line, px),
+        _ => return None,
+    })
+}
+
+fn proxy_is_anon_defaults(st: &State, px: usize) -> bool {
+    let p = &st.model.proxies[px];
+    p.cap.is_defaults() && p.name.is_empty()
+}
+
+/// Prints `text` as HAProxy's `parsing [file:line]: ` (no space before the colon) alerts.
+fn alert_nospace(st: &mut State, line: &Line, text: &str) {
+    st.diag.raw(
+        Level::Alert,
+        Some((line.file(), line.lineno())),
+        format!("parsing [{}:{}]: {text}", line.file(), line.lineno()),
+    );
+}
+
+fn warn_nospace(st: &mut State, line: &Line, text: &str) {
+    st.diag.raw(
+        Level::Warning,
+        Some((line.file(), line.lineno())),
+        format!("parsing [{}:{}]: {text}", line.file(), line.lineno()),
+    );
+}
+
+/// Emits the warnings collected while parsing a condition and the "will never match"
+/// one for check points `where_`.
+fn cond_warnings(st: &mut State, line: &Line, info: &CondInfo, where_: u32) -> u32 {
+    let mut e = 0;
+    for w in &info.warnings {
+        st.diag.warning(w.clone());
+    }
+    if let Some(w) = cond_conflict_warning(info, where_) {
+        e |= st.warn(line, w);
+    }
+    e
+}
+
+/// The name HAProxy gives a rule list in "placed after" warnings.
+fn after_warning(st: &mut State, line: &Line, px: usize, arg: &str, order: &[&str]) -> u32 {
+    let r = &st.model.proxies[px].rules;
+    for what in order {
+        let nonempty = match *what {
+            "tcp-request session" => !r.tcp_request_session.is_empty(),
+            "tcp-request content" => !r.tcp_request_content.is_empty(),
+            "http-request" => !r.http_request.is_empty(),
+            "redirect" => !r.redirects.is_empty(),
+            "use_backend" => !r.use_backend.is_empty(),
+            "use-server" => !r.use_server.is_empty(),
+            _ => false,
+        };
+        if nonempty {
+            let an = if what.starts_with('h') { "an" } else { "a" };
+            return st.warn(
+                line,
+                format!("a '{arg}' rule placed after {an} '{what}' rule will still be processed before."),
+            );
+        }
+    }
+    0
+}
+
+fn rule_list(st: &mut State, px: usize, rs: Ruleset) -> &mut Vec<Rule> {
+    let r = &mut st.model.proxies[px].rules;
+    match rs {
+        Ruleset::HttpReq => &mut r.http_request,
+        Ruleset::HttpRes => &mut r.http_response,
+        Ruleset::HttpAfter => &mut r.http_after_response,
+        Ruleset::TcpCon => &mut r.tcp_request_connection,
+        Ruleset::TcpSes => &mut r.tcp_request_session,
+        Ruleset::TcpCnt => &mut r.tcp_request_content,
+        Ruleset::TcpRes => &mut r.tcp_response_content,
+    }
+}
+
+/// Whether the last rule of the list ends evaluation unconditionally.
+fn last_is_final(st: &mut State, px: usize, rs: Ruleset) -> bool {
+    rule_list(st, px, rs).last().is_some_and(|r| {
+        r.cond.is_none()
+            && actions::is_final(rs, &r.action)
+            && !(r.action == "redirect" && r.args.iter().any(|a| a == "ignore-empty"))
+    })
+}
+
+/// The keyword path given to [`State::used`]: `http-request set-var` for
+/// `http-request set-var(txn.x)`, `tcp-request content track-sc` for `track-sc1`.
+pub fn used_path(prefix: &str, action: &str) -> String {
+    let base = if action.starts_with("lua.") {
+        "lua"
+    } else if action.starts_with("track-sc") {
+        "track-sc"
+    } else {
+        action.split('(').next().unwrap_or(action)
+    };
+    format!("{prefix} {base}")
+}
+
+fn http_name(rs: Ruleset) -> &'static str {
+    match rs {
+        Ruleset::HttpReq => "http-request",
+        Ruleset::HttpRes => "http-response",
+        _ => "http-after-response",
+    }
+}
+
+/// Whether `expose-experimental-directives` was set in the global section.
+fn experimental_allowed(st: &State) -> bool {
+    st.model
+        .global
+        .other
+        .iter()
+        .any(|(k, _, _)| k == "expose-experimental-directives")
+}
+
+/// `http-request|http-response|http-after-response <action> [args] [if|unless cond]`.
+fn parse_http(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
+    let kwn = http_name(rs);
+    if proxy_is_anon_defaults(st, px) {
+        return st.alert(
+            line,
+            format!("'{kwn}' not allowed in anonymous 'defaults' section."),
+        );
+    }
+    let mut e = 0;
+    if last_is_final(st, px, rs) {
+        warn_nospace(
+            st,
+            line,
+            &format!("previous '{kwn}' action is final and has no condition attached, further entries are NOOP."),
+        );
+        e |= err::WARN;
+    }
+    let words = line.argv();
+    let args: Vec<&str> = words[1..].to_vec();
+    let aw = args.first().copied().unwrap_or("");
+    let mut cur = 1;
+    let st_ro: &State = st;
+    let ctx = Ctx {
+        st: st_ro,
+        px,
+        rs,
+        args: &args,
+    };
+    let action = if aw.starts_with("lua.") && actions::lua_loaded(st_ro) {
+        actions::skip_to_cond(&ctx, &mut cur);
+        Ok(Action::Other)
+    } else if let Some(k) = actions::lookup(rs, aw) {
+        if k.name == "normalize-uri" && !experimental_allowed(st_ro) {
+            let t = format!("parsing [{}:{}] : 'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'", line.file(), line.lineno());
+            st.diag
+                .raw(Level::Alert, Some((line.file(), line.lineno())), t);
+            return e | err::ALERT | err::ABORT;
+        }
+        (k.parse)(&ctx, &mut cur)
+    } else {
+        let names = actions::names(rs);
+        let best = super::suggest::best_match(aw, &names);
+        let t = format!(
+            "'{kwn}' expects {}, but got '{aw}'{}.{}",
+            actions::expects_list(rs),
+            if aw.is_empty() {
+                " (missing argument)"
+            } else {
+                ""
+            },
+            best.map(|b| format!(" Did you mean '{b}' maybe ?"))
+                .unwrap_or_default()
+        );
+        alert_nospace(st, line, &t);
+        return e | err::ALERT | err::ABORT;
+    };
+    let kind = match action {
+        Ok(a) => a,
+        Err(msg) => {
+            let p = &st.model.proxies[px];
+            let t = format!(
+                "error detected in {} '{}' while parsing '{kwn} {aw}' rule : {msg}.",
+                actions::proxy_cap_str(p.cap),
+                p.name
+            );
+            st.alert(line, t);
+            return e | err::ALERT | err::ABORT;
+        }
+    };
+    let where_ = ctx.where_();
+    let mut cond = None;
+    let next = ctx.args.get(cur).copied().unwrap_or("");
+    if next == "if" || next == "unless" {
+        match parse_cond_info(st, px, &args[cur..]) {
+            Ok(info) => {
+                e |= cond_warnings(st, line, &info, where_);
+                cond = Some(info.cond);
+            }
+            Err(msg) => {
+                st.alert(
+                    line,
+                    format!("error detected while parsing an '{kwn} {aw}' condition : {msg}."),
+                );
+                return e | err::ALERT | err::ABORT;
+            }
+        }
+    } else if !next.is_empty() {
+        alert_nospace(
+            st,
+            line,
+            &format!("'{kwn} {aw}' expects either 'if' or 'unless' followed by a condition but found '{next}'."),
+        );
+        return e | err::ALERT | err::ABORT;
+    }
+    if rs == Ruleset::HttpReq {
+        e |= after_warning(
+            st,
+            line,
+            px,
+            kwn,
+            &["redirect", "use_backend", "use-server"],
+        );
+    }
+    let rule = Rule {
+        loc: line.loc.clone(),
+        action: aw.to_string(),
+        args: args[1..cur].iter().map(|s| s.to_string()).collect(),
+        cond,
+        kind,
+    };
+    rule_list(st, px, rs).push(rule);
+    st.used(line, &used_path(kwn, aw));
+    e
+}
+
+/// `acl <name> <criterion> [flags] [operator] <patterns>`.
+fn parse_acl(st: &mut State, line: &Line, px: usize) -> u32 {
+    if proxy_is_anon_defaults(st, px) {
+        return st.alert(line, "'acl' not allowed in anonymous 'defaults' section.");
+    }
+    let name = line.arg(1);
+    if let Some(c) = super::expr::acl::invalid_char(name) {
+        return st.alert(
+            line,
+            format!("character '{c}' is not permitted in acl name '{name}'."),
+        );
+    }
+    if name.eq_ignore_ascii_case("or") {
+        return st.alert(line, format!("acl name '{name}' will never match. 'or' is used to express a logical disjunction within a condition."));
+    }
+    let words = line.argv();
+    let crit_words: Vec<&str> = words.get(2..).map(|w| w.to_vec()).unwrap_or_default();
+    let env = super::expr::cond::acl_env(st);
+    let parsed = if crit_words.is_empty() {
+        super::expr::acl::parse_acl_expr(&[""], env)
+    } else {
+        super::expr::acl::parse_acl_expr(&crit_words, env)
+    };
+    let p = match parsed {
+        Ok(p) => p,
+        Err(msg) => {
+            return st.alert(
+                line,
+                format!("error detected while parsing ACL '{name}' : {msg}."),
+            )
+        }
+    };
+    for w in &p.warnings {
+        st.diag.warning(w.clone());
+    }
+    let crit = line.arg(2);
+    if !crit.contains('(') && line.arg(3).starts_with('(') {
+        st.diag.warning(format!(
+            "parsing acl '{name}' :\n  matching '{crit}' for pattern '{}' is likely a mistake and probably\n  not what you want. Maybe you need to remove the extraneous space before '('.\n  If you are really sure this is not an error, please insert '--' between the\n  match and the pattern to make this warning message disappear.",
+            line.arg(3)
+        ));
+    }
+    let acl = Acl {
+        name: name.to_string(),
+        loc: line.loc.clone(),
+        words: words[2..].iter().map(|s| s.to_string()).collect(),
+        kw: p.expr.kw.clone(),
+        use_: p.use_,
+        val: p.val,
+        expr: Some(p.expr),
+    };
+    st.model.proxies[px].rules.acls.push(acl);
+    st.used(line, "acl");
+    0
+}
+
+fn warnifnotcap(st: &mut State, line: &Line, px: usize, fe: bool) -> u32 {
+    let p = &st.model.proxies[px];
+    let ok = if fe { p.cap.is_fe() } else { p.cap.is_be() };
+    if ok {
+        return 0;
+    }
+    let t = format!(
+        "'{}' ignored because {} '{}' has no {} capability.",
+        line.arg(0),
+        actions::proxy_cap_str(p.cap),
+        p.name,
+        if fe { "frontend" } else { "backend" }
+    );
+    st.warn(line, t)
+}
+
+fn parse_use_backend(st: &mut State, line: &Line, px: usize) -> u32 {
+    if st.model.proxies[px].cap.is_defaults() {
+        return st.alert(line, "'use_backend' not allowed in 'defaults' section.");
+    }
+    let mut e = warnifnotcap(st, line, px, true);
+    if line.arg(1).is_empty() {
+        return e | st.alert(line, "'use_backend' expects a backend name.");
+    }
+    let words = line.argv();
+    let mut cond = None;
+    let a2 = line.arg(2);
+    if a2 == "if" || a2 == "unless" {
+        match parse_cond_info(st, px, &words[2..]) {
+            Ok(info) => {
+                e |= cond_warnings(st, line, &info, val::FE_SET_BCK);
+                cond = Some(info.cond);
+            }
+            Err(msg) => {
+                return e | st.alert(
+                    line,
+                    format!("error detected while parsing switching rule : {msg}."),
+                )
+            }
+        }
+    } else if !a2.is_empty() {
+        return e | st.alert(line, format!("unexpected keyword '{a2}' after switching rule, only 'if' and 'unless' are allowed."));
+    }
+    let target = line.arg(1).to_string();
+    let dynamic = if target.contains("%[") {
+        let ctx = super::expr::logformat::ctx_for(st, px, false, val::FE_HRQ_HDR | val::FE_SET_BCK);
+        match super::expr::logformat::parse_checked(&target, ctx) {
+            Ok(f) => Some(f),
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    st.model.proxies[px].rules.use_backend.push(UseBackend {
+        loc: line.loc.clone(),
+        target,
+        cond,
+        dynamic,
+    });
+    st.used(line, "use_backend");
+    e
+}
+
+fn parse_use_server(st: &mut State, line: &Line, px: usize) -> u32 {
+    if st.model.proxies[px].cap.is_defaults() {
+        return st.alert(line, "'use-server' not allowed in 'defaults' section.");
+    }
+    let mut e = warnifnotcap(st, line, px, false);
+    if line.arg(1).is_empty() {
+        return e | st.alert(line, "'use-server' expects a server name.");
+    }
+    let a2 = line.arg(2);
+    if a2 != "if" && a2 != "unless" {
+        return e | st.alert(
+            line,
+            "'use-server' requires either 'if' or 'unless' followed by a condition.",
+        );
+    }
+    let words = line.argv();
+    let cond = match parse_cond_info(st, px, &words[2..]) {
+        Ok(info) => {
+            e |= cond_warnings(st, line, &info, val::BE_SET_SRV);
+            info.cond
+        }
+        Err(msg) => {
+            return e | st.alert(
+                line,
+                format!("error detected while parsing switching rule : {msg}."),
+            )
+        }
+    };
+    st.model.proxies[px].rules.use_server.push(UseBackend {
+        loc: line.loc.clone(),
+        target: line.arg(1).to_string(),
+        cond: Some(cond),
+        dynamic: None,
+    });
+    st.used(line, "use-server");
+    e
+}
+
+/// The legacy `redirect` keyword (static strings, condition parsed inside).
+fn parse_redirect(st: &mut State, line: &Line, px: usize) -> u32 {
+    if st.model.proxies[px].cap.is_defaults() {
+        return st.alert(line, "'redirect' not allowed in 'defaults' section.");
+    }
+    let words = line.argv();
+    let args: Vec<&str> = words[1..].to_vec();
+    let ctx = Ctx {
+        st,
+        px,
+        rs: Ruleset::HttpReq,
+        args: &args,
+    };
+    let p = &st.model.proxies[px];
+    let head = format!(
+        "error detected in {} '{}' while parsing redirect rule : ",
+        actions::proxy_cap_str(p.cap),
+        p.name
+    );
+    let (r, used) = match actions::parse_redirect(&ctx, &args, false, false) {
+        Ok(x) => x,
+        Err(m) => return st.alert(line, format!("{head}{m}.")),
+    };
+    let mut cond = None;
+    let mut e = 0;
+    if used < args.len() {
+        match parse_cond_info(st, px, &args[used..]) {
+            Ok(info) => {
+                let p = &st.model.proxies[px];
+                let mut w = 0;
+                if p.cap.is_fe() {
+                    w |= val::FE_HRQ_HDR;
+                }
+                if p.cap.is_be() {
+                    w |= val::BE_HRQ_HDR;
+                }
+                cond = Some(info.cond.clone());
+                let rule_loc = line.loc.clone();
+                let _ = rule_loc;
+                e |= after_warning(st, line, px, "redirect", &["use_backend", "use-server"]);
+                e |= cond_warnings(st, line, &info, w);
+            }
+            Err(m) => return st.alert(line, format!("{head}error in condition: {m}.")),
+        }
+    } else {
+        e |= after_warning(st, line, px, "redirect", &["use_backend", "use-server"]);
+    }
+    st.model.proxies[px].rules.redirects.push(Rule {
+        loc: line.loc.clone(),
+        action: "redirect".into(),
+        args: args[..used].iter().map(|s| s.to_string()).collect(),
+        cond,
+        kind: Action::Redirect(r),
+    });
+    st.used(line, "redirect");
+    e
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::config::lexer::split_words;
+    use crate::model::{Mode, Proxy, ProxyCap};
+
+    pub fn state(cap: ProxyCap, mode: Mode) -> State {
+        let mut st = State::new(
+            crate::config::Diag::new(),
+            crate::config::ParseEnv {
+                resolve_hosts: false,
+                check_files: false,
+                ncpus: 1,
+            },
+        );
+        st.model.proxies.push(Proxy {
+            name: "fe".into(),
+            cap,
+            mode,
+            ..Default::default()
+        });
+        st
+    }
+
+    pub fn line(text: &str) -> Line {
+        let env = crate::config::lexer::ProcessEnv {
+            file: "t.cfg",
+            line: 1,
+            section: "",
+        };
+        let words = split_words(text, &env).expect("lexes");
+        Line {
+            loc: crate::config::Loc {
+                file: "t.cfg".into(),
+                line: 1,
+            },
+            words,
+            kwm: crate::config::Kwm::Std,
+            raw: text.into(),
+        }
+    }
+
+    /// Runs one line and returns (error bits, first alert text or "").
+    pub fn run(st: &mut State, text: &str) -> (u32, String) {
+        let n = st.diag.messages.len();
+        let e = parse(st, &line(text), 0).expect("rule keyword");
+        let first = st.diag.messages[n..]
+            .iter()
+            .find(|m| m.level == Level::Alert)
+            .map(|m| m.text.clone())
+            .unwrap_or_default();
+        (e, first)
+    }
+
+    fn ok(st: &mut State, text: &str) {
+        let (e, m) = run(st, text);
+        assert_eq!(e & err::ALERT, 0, "{text}: {m}");
+    }
+
+    fn bad(st: &mut State, text: &str, msg: &str) {
+        let (e, m) = run(st, text);
+        assert_ne!(e & err::ALERT, 0, "{text} should fail");
+        assert!(m.contains(msg), "{text}: got {m}, want {msg}");
+    }
+
+    #[test]
+    fn http_request_actions() {
+        let mut st = state(ProxyCap::LISTEN, Mode::Http);
+        ok(&mut st, "acl api path_beg /api");
+        ok(&mut st, "http-request deny if api");
+        ok(&mut st, "http-request deny deny_status 429 if api");
+        ok(
+            &mut st,
+            "http-request return status 200 content-type text/plain string ok if api",
+        );
+        ok(&mut st, "http-request set-header X-Foo %[src] if !api");
+        ok(&mut st, "http-request add-header X-Bar bar");
+        ok(&mut st, "http-request del-header X-Bar -m beg");
+        ok(
+            &mut st,
+            "http-request set-var(txn.host) req.hdr(host),lower",
+        );
+        ok(
+            &mut st,
+            "http-request redirect scheme https code 301 unless { ssl_fc }",
+        );
+        ok(&mut st, "http-request replace-path /a(.*) /b\\1");
+        ok(&mut st, "http-request track-sc0 src table t");
+        ok(&mut st, "http-request capture req.hdr(host) len 20");
+        ok(&mut st, "http-request set-log-level silent");
+        ok(&mut st, "http-request set-timeout server 5s");
+        ok(&mut st, "http-request auth realm foo if !api");
+        ok(
+            &mut st,
+            "http-request use-service prometheus-exporter if { path /metrics }",
+        );
+        let r = &st.model.proxies[0].rules.http_request;
+        assert!(matches!(r[2].kind, Action::Return(ref rep) if rep.status == 200));
+        assert!(matches!(r[1].kind, Action::Deny(ref rep) if rep.status == 429));
+        bad(
+            &mut st,
+            "http-request add-header name %[hdr(arg))]",
+            "error detected in proxy 'fe' while parsing 'http-request add-header' rule : expected ']' after 'hdr(arg)', but found ')'.",
+        );
+        bad(
+            &mut st,
+            "http-request foo",
+            "'http-request' expects 'wait-for-handshake'",
+        );
+        bad(
+            &mut st,
+            "http-request deny if nope",
+            "error detected while parsing an 'http-request deny' condition : no such ACL : 'nope'.",
+        );
+        bad(&mut st, "http-request deny foo", "'http-request deny' expects either 'if' or 'unless' followed by a condition but found 'foo'.");
+        bad(
+            &mut st,
+            "http-request return status 200 string ok",
+            "a content type must be defined when non-empty payload is configured",
+        );
+        bad(
+            &mut st,
+            "http-request set-header X",
+            "expects exactly 2 arguments",
+        );
+        bad(
+            &mut st,
+            "http-request set-var(foo) src",
+            "invalid variable name 'foo'",
+        );
+        bad(&mut st, "http-request set-var(txn.x) res.hdr(x)", "fetch method 'set-var(txn.x)' extracts information from 'HTTP response headers', none of which is available here");
+        bad(
+            &mut st,
+            "http-request redirect code 301",
+            "redirection type expected",
+        );
+        bad(
+            &mut st,
+            "http-request set-timeout client 5s",
+            "'set-timeout' rule supports 'server'/'tunnel' (got 'client')",
+        );
+        bad(
+            &mut st,
+            "http-request track-sc5 src",
+            "5 track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value",
+        );
+        bad(
+            &mut st,
+            "http-request deny deny_status 999",
+            "Unexpected status code '999'",
+        );
+    }
+
+    #[test]
+    fn response_and_after_rules() {
+        let mut st = state(ProxyCap::LISTEN, Mode::Http);
+        ok(
+            &mut st,
+            "http-response set-header X-Server %[res.hdr(server)]",
+        );
+        ok(&mut st, "http-response set-status 503 reason Down");
+        ok(&mut st, "http-after-response add-header X a");
+        bad(
+            &mut st,
+            "http-response set-status 42",
+            "expects an integer status code between 100 and 999",
+        );
+        bad(
+            &mut st,
+            "http-after-response deny",
+            "'http-after-response' expects",
+        );
+        bad(
+            &mut st,
+            "http-response redirect prefix /x",
+            "response only supports redirect type 'location'",
+        );
+    }
+
+    #[test]
+    fn acl_and_routing() {
+        let mut st = state(ProxyCap::FE, Mode::Http);
+        ok(&mut st, "acl is_api path_beg /api");
+        ok(&mut st, "acl is_api hdr(host) -i api.example.com");
+        ok(&mut st, "use_backend api if is_api");
+        ok(&mut st, "use_backend be_%[req.hdr(host),lower]");
+        ok(
+            &mut st,
+            "redirect prefix https://x.example.com code 301 if is_api",
+        );
+        bad(
+            &mut st,
+            "acl b@d path /",
+            "character '@' is not permitted in acl name 'b@d'.",
+        );
+        bad(&mut st, "acl or path /", "acl name 'or' will never match.");
+        bad(&mut st, "acl x src 1.2.3.400", "error detected while parsing ACL 'x' : '1.2.3.400' is not a valid IPv4 or IPv6 address.");
+        bad(
+            &mut st,
+            "use_backend",
+            "'use_backend' expects a backend name.",
+        );
+        bad(
+            &mut st,
+            "use_backend b foo",
+            "unexpected keyword 'foo' after switching rule",
+        );
+        bad(
+            &mut st,
+            "use_backend b if nope",
+            "error detected while parsing switching rule : no such ACL : 'nope'.",
+        );
+        bad(
+            &mut st,
+            "redirect foo",
+            "error detected in frontend 'fe' while parsing redirect rule : expects 'code'",
+        );
+        assert_eq!(st.model.proxies[0].rules.acls.len(), 2);
+        assert_eq!(st.model.proxies[0].rules.use_backend.len(), 2);
+        assert!(st.model.proxies[0].rules.use_backend[1].dynamic.is_some());
+    }
+}
