@@ -11,6 +11,7 @@ pub struct AclEnv {
     pub check_files: bool,
     /// Resolve host names in IP patterns (HAProxy does while starting).
     pub resolve: bool,
+    pub lua: bool,
 }
 
 /// A parsed ACL expression with the sources and check points of its fetch.
@@ -334,6 +335,7 @@ fn parse_criterion(
             false,
             ExprEnv {
                 check_files: env.check_files,
+                lua: env.lua,
             },
         )
         .map_err(|e| format!("{e} in ACL expression '{word}'"))?;
@@ -349,6 +351,7 @@ fn parse_criterion(
         false,
         ExprEnv {
             check_files: env.check_files,
+            lua: env.lua,
         },
     )
     .map_err(|e| acl_kw_error(name, &e))?;

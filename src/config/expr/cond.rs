@@ -31,6 +31,7 @@ pub fn acl_env(st: &State) -> AclEnv {
     AclEnv {
         check_files: st.env.check_files,
         resolve: st.env.resolve_hosts,
+        lua: crate::config::rules::actions::lua_loaded(st),
     }
 }
 

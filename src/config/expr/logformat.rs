@@ -83,6 +83,7 @@ pub struct LfCtx {
     pub merge_spaces: bool,
     pub cap: u32,
     pub check_files: bool,
+    pub lua: bool,
 }
 
 /// `SMP_VAL_*` set used by `log-format`/`unique-id-format`: the proxy's request and
@@ -207,6 +208,7 @@ pub fn parse_logformat(fmt: &str, ctx: LfCtx) -> Result<LogFormat, String> {
                     true,
                     ExprEnv {
                         check_files: ctx.check_files,
+                        lua: ctx.lua,
                     },
                 )
                 .map_err(|e| format!("failed to parse sample expression <{text}> : {e}"))?;
@@ -312,6 +314,7 @@ pub fn ctx_for(st: &State, px: usize, merge_spaces: bool, cap: u32) -> LfCtx {
         merge_spaces,
         cap,
         check_files: st.env.check_files,
+        lua: crate::config::rules::actions::lua_loaded(st),
     }
 }
 
@@ -336,6 +339,7 @@ mod tests {
             merge_spaces: false,
             cap: val::FE_HRQ_HDR | val::BE_HRQ_HDR,
             check_files: false,
+            lua: false,
         }
     }
 

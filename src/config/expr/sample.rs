@@ -9,7 +9,51 @@ use crate::model::expr::{ArgValue, ConvExpr, SampleExpr, SmpType};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExprEnv {
     pub check_files: bool,
+    /// A Lua file is loaded: `lua.*` fetches and converters may exist.
+    pub lua: bool,
 }
+
+impl ExprEnv {
+    pub fn from_state(st: &crate::config::State) -> Self {
+        ExprEnv {
+            check_files: st.env.check_files,
+            lua: crate::config::rules::actions::lua_loaded(st),
+        }
+    }
+}
+
+/// Fetch used for `lua.*` keywords registered by Lua scripts (`core.register_fetches`):
+/// string output, up to five optional string arguments, usable everywhere but the CLI.
+static LUA_FETCH: FetchKw = FetchKw {
+    name: "lua",
+    args: &[
+        kw::ArgType::Str,
+        kw::ArgType::Str,
+        kw::ArgType::Str,
+        kw::ArgType::Str,
+        kw::ArgType::Str,
+    ],
+    min_args: 0,
+    out: SmpType::Str,
+    val: 0x0f_ffff,
+    use_: 1 << 1,
+    check: ArgCheck::None,
+};
+
+static LUA_CONV: kw::ConvKw = kw::ConvKw {
+    name: "lua",
+    args: &[
+        kw::ArgType::Str,
+        kw::ArgType::Str,
+        kw::ArgType::Str,
+        kw::ArgType::Str,
+        kw::ArgType::Str,
+    ],
+    min_args: 0,
+    input: SmpType::Str,
+    out: SmpType::Str,
+    check: ArgCheck::None,
+};
 
 /// A parsed expression and where it stopped: the word index and byte offset in that word
 /// (the `endptr` of HAProxy, used by log-format strings).
@@ -43,7 +87,9 @@ pub fn parse_expr(
         return Err("missing fetch method".into());
     }
     let fkw = &first[..n];
-    let fetch = kw::find_fetch(fkw).ok_or_else(|| format!("unknown fetch method '{fkw}'"))?;
+    let fetch = kw::find_fetch(fkw)
+        .or_else(|| (env.lua && fkw.starts_with("lua.")).then_some(&LUA_FETCH))
+        .ok_or_else(|| format!("unknown fetch method '{fkw}'"))?;
     let mut prev = fetch.out;
     let args = make_arg_list(&first[n..], fetch.args, fetch.min_args as usize)
         .map_err(|e| format!("fetch method '{fkw}' : {}", e.msg))?;
@@ -87,7 +133,9 @@ pub fn parse_expr(
         let cn = idchar_len(cw);
         let cname = &cw[..cn];
         ckw = Some(cname.to_string());
-        let Some(conv) = kw::find_conv(cname) else {
+        let conv = kw::find_conv(cname)
+            .or_else(|| (env.lua && cname.starts_with("lua.")).then_some(&LUA_CONV));
+        let Some(conv) = conv else {
             if at_word_start {
                 // An isolated unknown word is not ours: the caller's next keyword.
                 pos = 0;

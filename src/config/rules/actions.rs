@@ -78,9 +78,7 @@ impl Ctx<'_> {
         }
     }
     fn env(&self) -> ExprEnv {
-        ExprEnv {
-            check_files: self.st.env.check_files,
-        }
+        ExprEnv::from_state(self.st)
     }
     /// `sample_parse_expr()` at `*cur`, advancing it.
     fn expr(&self, cur: &mut usize) -> Result<Parsed, String> {
@@ -112,6 +110,7 @@ impl Ctx<'_> {
                 merge_spaces: false,
                 cap,
                 check_files: self.st.env.check_files,
+                lua: lua_loaded(self.st),
             },
         )
     }
@@ -297,6 +296,28 @@ pub fn lua_loaded(st: &State) -> bool {
         .any(|(k, _, _)| k.starts_with("lua-load"))
 }
 
+/// Whether a Lua file loaded by `lua-load` registers `name` (without `lua.`) with
+/// `core.register_<what>` (`action`, `service`, `fetches`, `converters`). An unreadable
+/// file cannot be checked, so it is assumed to register anything.
+pub fn lua_registers(st: &State, what: &str, name: &str) -> bool {
+    let pat = format!(r#"register_{what}\s*\(\s*["']{}["']"#, regex::escape(name));
+    let Ok(re) = regex::Regex::new(&pat) else {
+        return true;
+    };
+    let files: Vec<&str> = st
+        .model
+        .global
+        .other
+        .iter()
+        .filter(|(k, _, _)| k.starts_with("lua-load"))
+        .map(|(_, a, _)| a.first().map(|s| s.as_str()).unwrap_or(""))
+        .collect();
+    files.iter().any(|f| match std::fs::read_to_string(f) {
+        Ok(text) => re.is_match(&text),
+        Err(_) => true,
+    })
+}
+
 /// Consumes the words up to the condition (for actions whose arguments are kept raw).
 pub fn skip_to_cond(c: &Ctx, cur: &mut usize) {
     while !c.arg(*cur).is_empty() && !c.is_cond(*cur) {
@@ -347,7 +368,10 @@ fn p_use_service(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     if name.is_empty() {
         return Err(format!("'{}' expects a service name.", c.arg(0)));
     }
-    let known = name == "prometheus-exporter" || (name.starts_with("lua.") && lua_loaded(c.st));
+    let known = name == "prometheus-exporter"
+        || name
+            .strip_prefix("lua.")
+            .is_some_and(|n| lua_registers(c.st, "service", n));
     if !known {
         return Err(format!("'{}' unknown service name.", c.arg(1)));
     }
@@ -513,13 +537,21 @@ fn p_sc_set_gpt(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
             "invalid gpt ID '{full}'. Expects sc-set-gpt(<GPT ID>,<Track ID>)"
         ));
     }
-    // The value: an integer or an expression.
+    // The value: an integer (`strtol()` accepting all of it, even empty) or an expression
+    // usable at the ruleset's first check point.
     let v = c.arg(*cur);
     let (_, n) = crate::config::values::strtol(v);
-    if n == v.len() && !v.is_empty() {
+    if n == v.len() {
         *cur += 1;
     } else {
-        c.expr_here(cur, c.where_())?;
+        let w = match c.rs {
+            Ruleset::TcpSes => val::FE_SES_ACC,
+            Ruleset::TcpCnt => val::FE_REQ_CNT,
+            Ruleset::TcpRes => val::BE_RES_CNT,
+            Ruleset::HttpReq => val::FE_HRQ_HDR,
+            _ => val::BE_HRS_HDR,
+        };
+        c.expr_here(cur, w)?;
     }
     Ok(Action::Other)
 }
@@ -980,6 +1012,7 @@ fn p_set_var(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
                     merge_spaces: false,
                     cap: c.where_(),
                     check_files: c.st.env.check_files,
+                    lua: lua_loaded(c.st),
                 },
             )?;
             *cur += 1;
@@ -1328,7 +1361,7 @@ pub fn parse_reply(
                 }
                 if c.st.env.check_files {
                     std::fs::metadata(arg(i))
-                        .map_err(|_| format!("error opening file '{}'", arg(i)))?;
+                        .map_err(|_| format!("error opening file '{}'.", arg(i)))?;
                 }
                 reply.body = ReplyBody::ErrorFile(arg(i).to_string());
                 empty = false;

@@ -186,7 +186,10 @@ fn parse_http(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
         rs,
         args: &args,
     };
-    let action = if aw.starts_with("lua.") && actions::lua_loaded(st_ro) {
+    let lua_ok = aw
+        .strip_prefix("lua.")
+        .is_some_and(|n| actions::lua_registers(st_ro, "action", n));
+    let action = if lua_ok {
         actions::skip_to_cond(&ctx, &mut cur);
         Ok(Action::Other)
     } else if let Some(k) = actions::lookup(rs, aw) {
@@ -228,6 +231,7 @@ fn parse_http(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
         }
     };
     let where_ = ctx.where_();
+    let cur = cur.min(args.len());
     let mut cond = None;
     let next = ctx.args.get(cur).copied().unwrap_or("");
     if next == "if" || next == "unless" {
@@ -708,5 +712,146 @@ pub(crate) mod tests {
         assert_eq!(st.model.proxies[0].rules.acls.len(), 2);
         assert_eq!(st.model.proxies[0].rules.use_backend.len(), 2);
         assert!(st.model.proxies[0].rules.use_backend[1].dynamic.is_some());
+    }
+}
+
+/// A minimal driver used to compare rule parsing with HAProxy on real files: it creates
+/// proxies for section lines, sets `mode`, records global keywords and feeds every rule
+/// keyword to [`parse`]. Run with `RULES_CASES=<dir> cargo test --lib rules_cases -- --ignored
+/// --nocapture`; prints `file: first alert` for each `*.cfg`.
+#[cfg(test)]
+mod harness {
+    use super::*;
+    use crate::config::lexer::{split_words, ProcessEnv};
+    use crate::model::{Mode, Proxy, ProxyCap};
+
+    fn run_file(path: &std::path::Path) -> String {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let mut st = State::new(
+            crate::config::Diag::new(),
+            crate::config::ParseEnv::default(),
+        );
+        let fname = path.file_name().unwrap().to_string_lossy().to_string();
+        let mut cur: Option<usize> = None;
+        let mut in_global = false;
+        for (i, raw) in text.lines().enumerate() {
+            let env = ProcessEnv {
+                file: &fname,
+                line: i + 1,
+                section: "",
+            };
+            let Ok(words) = split_words(raw, &env) else {
+                continue;
+            };
+            if words.is_empty() {
+                continue;
+            }
+            let line = Line {
+                loc: crate::config::Loc {
+                    file: fname.as_str().into(),
+                    line: i + 1,
+                },
+                words,
+                kwm: crate::config::Kwm::Std,
+                raw: raw.into(),
+            };
+            let a0 = line.arg(0);
+            let cap = match a0 {
+                "frontend" => Some(ProxyCap::FE),
+                "backend" => Some(ProxyCap::BE),
+                "listen" => Some(ProxyCap::LISTEN),
+                "defaults" => Some(ProxyCap::DEF),
+                _ => None,
+            };
+            if let Some(cap) = cap {
+                in_global = false;
+                let mut p = Proxy {
+                    name: line.arg(1).to_string(),
+                    cap,
+                    ..Default::default()
+                };
+                if cap != ProxyCap::DEF {
+                    if let Some(d) = st.last_defaults {
+                        p.mode = st.model.proxies[d].mode;
+                    }
+                }
+                st.model.proxies.push(p);
+                cur = Some(st.model.proxies.len() - 1);
+                if cap == ProxyCap::DEF {
+                    st.last_defaults = cur;
+                }
+                continue;
+            }
+            if a0 == "global" {
+                in_global = true;
+                cur = None;
+                continue;
+            }
+            if matches!(
+                a0,
+                "userlist"
+                    | "peers"
+                    | "resolvers"
+                    | "cache"
+                    | "http-errors"
+                    | "ring"
+                    | "mailers"
+                    | "program"
+            ) {
+                in_global = false;
+                cur = None;
+                continue;
+            }
+            if in_global {
+                let args = line.argv()[1..].iter().map(|s| s.to_string()).collect();
+                st.model
+                    .global
+                    .other
+                    .push((a0.to_string(), args, line.loc.clone()));
+                continue;
+            }
+            let Some(px) = cur else { continue };
+            if a0 == "mode" {
+                st.model.proxies[px].mode = if line.arg(1) == "http" {
+                    Mode::Http
+                } else {
+                    Mode::Tcp
+                };
+                continue;
+            }
+            if let Some(e) = parse(&mut st, &line, px) {
+                if e & err::ABORT != 0 {
+                    break;
+                }
+            }
+        }
+        st.diag
+            .messages
+            .iter()
+            .find(|m| m.level == Level::Alert)
+            .map(|m| m.text.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    #[ignore]
+    fn rules_cases() {
+        let Ok(dir) = std::env::var("RULES_CASES") else {
+            return;
+        };
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "cfg"))
+            .collect();
+        files.sort();
+        for f in files {
+            let first = run_file(&f);
+            println!(
+                "CASE {}\t{}",
+                f.file_name().unwrap().to_string_lossy(),
+                first.replace('\n', "\\n")
+            );
+        }
     }
 }

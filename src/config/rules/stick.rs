@@ -339,14 +339,7 @@ pub fn parse_stick(st: &mut State, line: &Line, px: usize) -> u32 {
         return st.alert(line, "'stick' expects a fetch method.");
     }
     let words = line.argv();
-    let p = match parse_expr(
-        &words,
-        2,
-        false,
-        ExprEnv {
-            check_files: st.env.check_files,
-        },
-    ) {
+    let p = match parse_expr(&words, 2, false, ExprEnv::from_state(st)) {
         Ok(p) => p,
         Err(m) => return st.alert(line, format!("'stick': {m}")),
     };

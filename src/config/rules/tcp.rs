@@ -219,7 +219,10 @@ fn parse_rule(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
                 Ok(Action::Other)
             }
         }
-        w if w.starts_with("lua.") && actions::lua_loaded(st_ro) => {
+        w if w
+            .strip_prefix("lua.")
+            .is_some_and(|n| actions::lua_registers(st_ro, "action", n)) =>
+        {
             cur += 1;
             actions::skip_to_cond(&ctx, &mut cur);
             Ok(Action::Other)
@@ -259,6 +262,7 @@ fn parse_rule(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
         Ok(k) => k,
         Err(m) => return alert(st, line, &m),
     };
+    let cur = cur.min(words.len());
     let mut e = 0;
     let mut cond = None;
     let next = words.get(cur).copied().unwrap_or("");
@@ -370,8 +374,13 @@ fn parse_capture(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
         ));
     }
     *cur += 1;
-    let e = super::super::expr::sample::parse_expr(c.args, *cur, false, Default::default())
-        .map_err(|m| format!("'{a0} {a1} {kw}' : {m}"))?;
+    let e = super::super::expr::sample::parse_expr(
+        c.args,
+        *cur,
+        false,
+        super::super::expr::sample::ExprEnv::from_state(c.st),
+    )
+    .map_err(|m| format!("'{a0} {a1} {kw}' : {m}"))?;
     *cur = e.next;
     if e.fetch.val & w == 0 {
         return Err(format!("'{a0} {a1} {kw}' : fetch method '{}' extracts information from '{}', none of which is available here", c.args[*cur - 1], super::super::expr::kw::src_names(e.fetch.use_)));
@@ -402,8 +411,13 @@ fn parse_track(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     let n = actions::track_sc_num(&kw["track-sc".len()..])
         .map_err(|m| format!("'{a0} {a1} {kw}' : {m}"))?;
     *cur += 1;
-    let e = super::super::expr::sample::parse_expr(c.args, *cur, false, Default::default())
-        .map_err(|m| format!("'{a0} {a1} {kw}' : {m}"))?;
+    let e = super::super::expr::sample::parse_expr(
+        c.args,
+        *cur,
+        false,
+        super::super::expr::sample::ExprEnv::from_state(c.st),
+    )
+    .map_err(|m| format!("'{a0} {a1} {kw}' : {m}"))?;
     *cur = e.next;
     if e.fetch.val & c.where_() == 0 {
         return Err(format!("'{a0} {a1} {kw}' : fetch method '{}' extracts information from '{}', none of which is available here", c.args[*cur - 1], super::super::expr::kw::src_names(e.fetch.use_)));
