@@ -86,19 +86,6 @@ pub struct LfCtx {
     pub lua: bool,
 }
 
-/// `SMP_VAL_*` set used by `log-format`/`unique-id-format`: the proxy's request and
-/// response header rules and the log end.
-pub fn log_cap(fe: bool, be: bool) -> u32 {
-    let mut c = val::FE_LOG_END;
-    if fe {
-        c |= val::FE_HRQ_HDR | val::FE_HRS_HDR;
-    }
-    if be {
-        c |= val::BE_HRQ_HDR | val::BE_HRS_HDR;
-    }
-    c
-}
-
 fn apply_flags(args: &str, opts: &mut LfOptions) {
     for a in args.split(',') {
         let (on, name) = match a.as_bytes().first() {
@@ -318,15 +305,46 @@ pub fn ctx_for(st: &State, px: usize, merge_spaces: bool, cap: u32) -> LfCtx {
     }
 }
 
-/// Validates a log-format string for proxy `px`; on error HAProxy's message.
-pub fn check_logformat(st: &State, px: usize, fmt: &str) -> Result<(), String> {
+/// Where a log-format string is used; HAProxy parses each kind with its own options and
+/// check points (in `check_config()`, once the proxy's mode is final).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LfKind {
+    /// `log-format`, `log-format-sd`, `error-log-format`: logs, spaces merged.
+    Log,
+    /// `unique-id-format`: request headers, spaces merged.
+    UniqueId,
+    /// Dynamic `use_backend`/`use-server` names: request headers, spaces kept.
+    Switching,
+}
+
+/// Parses a log-format string of proxy `px` for `kind`; on error HAProxy's message (the
+/// caller adds its prefix, e.g. `Parsing [f:l]: failed to parse log-format : <msg>.`).
+pub fn check_logformat_kind(
+    st: &State,
+    px: usize,
+    fmt: &str,
+    kind: LfKind,
+) -> Result<LogFormat, String> {
     let (fe, be) = st
         .model
         .proxies
         .get(px)
         .map(|p| (p.cap.is_fe(), p.cap.is_be()))
         .unwrap_or((true, true));
-    parse_checked(fmt, ctx_for(st, px, true, log_cap(fe, be))).map(|_| ())
+    let (merge, cap) = match kind {
+        LfKind::Log => (true, val::FE_LOG_END),
+        LfKind::UniqueId => (
+            true,
+            (if fe { val::FE_HRQ_HDR } else { 0 }) | (if be { val::BE_HRQ_HDR } else { 0 }),
+        ),
+        LfKind::Switching => (false, val::FE_HRQ_HDR),
+    };
+    parse_checked(fmt, ctx_for(st, px, merge, cap))
+}
+
+/// Validates a `log-format` string for proxy `px`; on error HAProxy's message.
+pub fn check_logformat(st: &State, px: usize, fmt: &str) -> Result<(), String> {
+    check_logformat_kind(st, px, fmt, LfKind::Log).map(|_| ())
 }
 
 #[cfg(test)]

@@ -377,15 +377,21 @@ fn parse_use_backend(st: &mut State, line: &Line, px: usize) -> u32 {
         return e | st.alert(line, format!("unexpected keyword '{a2}' after switching rule, only 'if' and 'unless' are allowed."));
     }
     let target = line.arg(1).to_string();
-    let dynamic = if target.contains("%[") {
-        let ctx = super::expr::logformat::ctx_for(st, px, false, val::FE_HRQ_HDR | val::FE_SET_BCK);
-        match super::expr::logformat::parse_checked(&target, ctx) {
-            Ok(f) => Some(f),
-            Err(_) => None,
-        }
-    } else {
-        None
-    };
+    // HAProxy parses the name as a log-format string in its post-parse checks; a single
+    // text node means a static name. Errors are reported there, not here.
+    let dynamic = super::expr::logformat::check_logformat_kind(
+        st,
+        px,
+        &target,
+        super::expr::logformat::LfKind::Switching,
+    )
+    .ok()
+    .filter(|f| {
+        !matches!(
+            f.nodes.as_slice(),
+            [crate::model::expr::LfNode::Text(_)] | []
+        )
+    });
     st.model.proxies[px].rules.use_backend.push(UseBackend {
         loc: line.loc.clone(),
         target,
@@ -732,6 +738,9 @@ mod harness {
             crate::config::ParseEnv::default(),
         );
         let fname = path.file_name().unwrap().to_string_lossy().to_string();
+        if let Some(d) = path.parent() {
+            let _ = std::env::set_current_dir(d);
+        }
         let mut cur: Option<usize> = None;
         let mut in_global = false;
         for (i, raw) in text.lines().enumerate() {
