@@ -329,7 +329,12 @@ pub fn check_logformat_kind(
         .model
         .proxies
         .get(px)
-        .map(|p| (p.cap.is_fe(), p.cap.is_be()))
+        .map(|p| {
+            (
+                crate::config::rules::actions::has_fe(p.cap),
+                crate::config::rules::actions::has_be(p.cap),
+            )
+        })
         .unwrap_or((true, true));
     let (merge, cap) = match kind {
         LfKind::Log => (true, val::FE_LOG_END),

@@ -56,10 +56,10 @@ impl Ctx<'_> {
         self.args.get(i).copied().unwrap_or("")
     }
     fn fe(&self) -> bool {
-        self.st.model.proxies[self.px].cap.is_fe()
+        has_fe(self.st.model.proxies[self.px].cap)
     }
     fn be(&self) -> bool {
-        self.st.model.proxies[self.px].cap.is_be()
+        has_be(self.st.model.proxies[self.px].cap)
     }
     fn px_name(&self) -> &str {
         &self.st.model.proxies[self.px].name
@@ -424,6 +424,17 @@ fn p_switch_mode(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
 
 pub fn proxy_type_str(c: &Ctx) -> &'static str {
     proxy_cap_str(c.st.model.proxies[c.px].cap)
+}
+
+/// Frontend capability as HAProxy sees it: defaults sections carry both capabilities
+/// (`PR_CAP_DEF | PR_CAP_LISTEN`).
+pub fn has_fe(cap: crate::model::ProxyCap) -> bool {
+    cap.is_fe() || cap.is_defaults()
+}
+
+/// Backend capability, defaults included (see [`has_fe`]).
+pub fn has_be(cap: crate::model::ProxyCap) -> bool {
+    cap.is_be() || cap.is_defaults()
 }
 
 /// `proxy_cap_str()`: "listen" sections are called "proxy".

@@ -277,6 +277,68 @@ fn parse_http(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
     e
 }
 
+/// Whether a proxy defines TCP/HTTP rules that sections inheriting from it (when it is a
+/// defaults section) keep a reference to.
+pub fn has_tcp_http_rules(p: &crate::model::Proxy) -> bool {
+    let r = &p.rules;
+    !(r.http_request.is_empty()
+        && r.http_response.is_empty()
+        && r.http_after_response.is_empty()
+        && r.tcp_request_connection.is_empty()
+        && r.tcp_request_session.is_empty()
+        && r.tcp_request_content.is_empty()
+        && r.tcp_response_content.is_empty())
+}
+
+/// HAProxy's checks when a section of capability `new_cap` starts from defaults `def`
+/// (`cfg_parse_listen()`): a defaults section with rules can only initialize sections of
+/// one kind. `first_user` is the capability of the first section that already inherited
+/// from `def` (HAProxy narrows the defaults' capability to it). Returns the alert text
+/// without the `parsing [file:line]: ` prefix (no space before the colon); the error is
+/// `ALERT | ABORT`.
+pub fn defaults_inherit_error(
+    def: &crate::model::Proxy,
+    new_cap: crate::model::ProxyCap,
+    first_user: Option<crate::model::ProxyCap>,
+) -> Option<String> {
+    let at = format!("{}:{}", def.loc.file, def.loc.line);
+    if has_tcp_http_rules(def) {
+        if new_cap.is_defaults() {
+            return Some(format!("a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at {at})."));
+        }
+        if new_cap.is_fe() && new_cap.is_be() {
+            return Some(
+                "a listen section cannot inherit from a defaults section defining TCP/HTTP rules."
+                    .into(),
+            );
+        }
+        if let Some(u) = first_user {
+            if u.is_fe() != new_cap.is_fe() {
+                return Some(format!("frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at {at})."));
+            }
+        }
+        let r = &def.rules;
+        if !new_cap.is_fe()
+            && !(r.tcp_request_connection.is_empty() && r.tcp_request_session.is_empty())
+        {
+            return Some(format!("a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at {at})."));
+        }
+        if !new_cap.is_be() && !r.tcp_response_content.is_empty() {
+            return Some(format!("a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules (defaults section at {at})."));
+        }
+    }
+    let captures = def
+        .rules
+        .http_request
+        .iter()
+        .chain(def.rules.tcp_request_content.iter())
+        .any(|r| matches!(r.kind, Action::Capture { len: Some(_), .. }));
+    if (new_cap.is_be() || new_cap.is_defaults()) && captures {
+        return Some(format!("backend or defaults sections cannot inherit from a defaults section defining capptures (defaults section at {at})."));
+    }
+    None
+}
+
 /// `acl <name> <criterion> [flags] [operator] <patterns>`.
 fn parse_acl(st: &mut State, line: &Line, px: usize) -> u32 {
     if proxy_is_anon_defaults(st, px) {
@@ -335,7 +397,11 @@ fn parse_acl(st: &mut State, line: &Line, px: usize) -> u32 {
 
 fn warnifnotcap(st: &mut State, line: &Line, px: usize, fe: bool) -> u32 {
     let p = &st.model.proxies[px];
-    let ok = if fe { p.cap.is_fe() } else { p.cap.is_be() };
+    let ok = if fe {
+        crate::config::rules::actions::has_fe(p.cap)
+    } else {
+        crate::config::rules::actions::has_be(p.cap)
+    };
     if ok {
         return 0;
     }
@@ -470,10 +536,10 @@ fn parse_redirect(st: &mut State, line: &Line, px: usize) -> u32 {
             Ok(info) => {
                 let p = &st.model.proxies[px];
                 let mut w = 0;
-                if p.cap.is_fe() {
+                if crate::config::rules::actions::has_fe(p.cap) {
                     w |= val::FE_HRQ_HDR;
                 }
-                if p.cap.is_be() {
+                if crate::config::rules::actions::has_be(p.cap) {
                     w |= val::BE_HRQ_HDR;
                 }
                 cond = Some(info.cond.clone());
@@ -743,6 +809,7 @@ mod harness {
         }
         let mut cur: Option<usize> = None;
         let mut in_global = false;
+        let mut first_user: Vec<Option<ProxyCap>> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let env = ProcessEnv {
                 file: &fname,
@@ -777,13 +844,24 @@ mod harness {
                 let mut p = Proxy {
                     name: line.arg(1).to_string(),
                     cap,
+                    loc: line.loc.clone(),
                     ..Default::default()
                 };
-                if cap != ProxyCap::DEF {
-                    if let Some(d) = st.last_defaults {
+                if let Some(d) = st.last_defaults {
+                    if cap != ProxyCap::DEF {
                         p.mode = st.model.proxies[d].mode;
                     }
+                    let def = &st.model.proxies[d];
+                    if let Some(m) = defaults_inherit_error(def, cap, first_user[d]) {
+                        let t = format!("parsing [{}:{}]: {m}", fname, i + 1);
+                        st.diag.raw(Level::Alert, None, t);
+                        break;
+                    }
+                    if has_tcp_http_rules(def) && first_user[d].is_none() {
+                        first_user[d] = Some(cap);
+                    }
                 }
+                first_user.push(None);
                 st.model.proxies.push(p);
                 cur = Some(st.model.proxies.len() - 1);
                 if cap == ProxyCap::DEF {

@@ -320,7 +320,7 @@ pub fn parse_stick(st: &mut State, line: &Line, px: usize) -> u32 {
     if p.cap.is_defaults() {
         return st.alert(line, "'stick' not allowed in 'defaults' section.");
     }
-    if !p.cap.is_be() {
+    if !crate::config::rules::actions::has_be(p.cap) {
         let t = format!(
             "'stick' ignored because {} '{}' has no backend capability.",
             super::actions::proxy_cap_str(p.cap),

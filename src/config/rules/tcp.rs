@@ -92,7 +92,7 @@ pub fn parse_tcp_request(st: &mut State, line: &Line, px: usize) -> u32 {
     let rs = match line.arg(1) {
         "content" => Ruleset::TcpCnt,
         "connection" | "session" => {
-            if !st.model.proxies[px].cap.is_fe() {
+            if !crate::config::rules::actions::has_fe(st.model.proxies[px].cap) {
                 return alert(
                     st,
                     line,
@@ -129,7 +129,8 @@ pub fn parse_tcp_response(st: &mut State, line: &Line, px: usize) -> u32 {
             &format!("missing argument for 'tcp-response' in {t} '{n}'"),
         );
     }
-    let bad_place = anon_defaults(st, px) || !st.model.proxies[px].cap.is_be();
+    let bad_place =
+        anon_defaults(st, px) || !crate::config::rules::actions::has_be(st.model.proxies[px].cap);
     if line.arg(1) == "inspect-delay" {
         if bad_place {
             return alert(st, line, "tcp-response inspect-delay is only allowed in 'backend' sections or 'defaults' section with a name");
@@ -358,7 +359,7 @@ fn parse_rule(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
 fn parse_capture(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     let (a0, a1, kw) = (c.args[0], c.args[1], c.args[*cur]);
     let p = &c.st.model.proxies[c.px];
-    if !p.cap.is_fe() {
+    if !crate::config::rules::actions::has_fe(p.cap) {
         return Err(format!(
             "'{a0} {a1} {kw}' : proxy '{}' has no frontend capability",
             p.name
