@@ -273,8 +273,112 @@ pub fn is_idchar(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'+' | b':')
 }
 
+/// `(a,b[,c])` as HAProxy's keyword dumps print argument signatures.
+fn dump_args(out: &mut String, args: &[ArgType], min: u8) {
+    if args.is_empty() {
+        return;
+    }
+    out.push('(');
+    for (i, a) in args.iter().enumerate() {
+        if i == min as usize {
+            out.push('[');
+        }
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(a.name());
+    }
+    if args.len() > min as usize {
+        out.push(']');
+    }
+    out.push(')');
+}
+
+/// `haproxy -dKsmp`: every fetch with the check points it may be used at.
+pub fn dump_smp() -> String {
+    let mut out = String::from("# List of registered sample fetch functions:\n");
+    let n = CKP_NAMES.len();
+    for bit in 0..=n + 1 {
+        out.push('#');
+        for _ in 0..(n + 1).saturating_sub(bit) {
+            out.push(' ');
+        }
+        for _ in 0..bit.min(n) {
+            out.push_str(if bit <= n { "/ " } else { " |" });
+        }
+        if bit < n {
+            for index in bit..n + 2 {
+                out.push(if index == bit {
+                    '_'
+                } else if index == bit + 1 {
+                    '.'
+                } else {
+                    '-'
+                });
+            }
+        }
+        out.push(' ');
+        if bit < n {
+            out.push_str(CKP_NAMES[bit]);
+        }
+        out.push('\n');
+    }
+    for f in super::tables::FETCHES {
+        out.push_str("[ ");
+        for bit in 0..n {
+            out.push_str(if f.val & (1 << bit) != 0 { "Y " } else { ". " });
+        }
+        out.push_str("] ");
+        out.push_str(f.name);
+        dump_args(&mut out, f.args, f.min_args);
+        out.push_str(": ");
+        out.push_str(f.out.name());
+        out.push('\n');
+    }
+    out
+}
+
+/// `haproxy -dKcnv`.
+pub fn dump_cnv() -> String {
+    let mut out = String::from("# List of registered sample converter functions:\n");
+    for c in super::tables::CONVERTERS {
+        out.push_str(c.name);
+        dump_args(&mut out, c.args, c.min_args);
+        out.push_str(&format!(": {} => {}\n", c.input.name(), c.out.name()));
+    }
+    out
+}
+
+/// `haproxy -dKacl`.
+pub fn dump_acl() -> String {
+    let mut out = String::from("# List of registered ACL keywords:\n");
+    for a in super::tables::ACL_KWS {
+        out.push_str(&format!("{} = {} -m {}\n", a.name, a.fetch, a.method));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    /// The dumps reproduce HAProxy's own output when the reference is available.
+    #[test]
+    fn dumps_match_reference() {
+        let dir = "/work/shared/reference/haproxy-2.6-keywords";
+        for (f, text) in [
+            ("smp.txt", super::dump_smp()),
+            ("cnv.txt", super::dump_cnv()),
+            ("acl.txt", super::dump_acl()),
+        ] {
+            if let Ok(r) = std::fs::read_to_string(format!("{dir}/{f}")) {
+                let (a, b): (Vec<&str>, Vec<&str>) = (r.lines().collect(), text.lines().collect());
+                for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+                    assert_eq!(x, y, "{f}:{}", i + 1);
+                }
+                assert_eq!(a.len(), b.len(), "{f}");
+            }
+        }
+    }
+
     use super::*;
 
     #[test]
