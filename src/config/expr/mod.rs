@@ -6,6 +6,7 @@ pub mod args;
 pub mod cond;
 pub mod kw;
 pub mod logformat;
+pub mod resolve;
 pub mod sample;
 #[rustfmt::skip]
 pub mod tables;

@@ -912,6 +912,13 @@ mod harness {
                 }
             }
         }
+        if st.diag.alerts == 0 {
+            for px in 0..st.model.proxies.len() {
+                for m in crate::config::expr::resolve::resolve_proxy_args(&st.model, px) {
+                    st.diag.raw(Level::Alert, None, m);
+                }
+            }
+        }
         st.diag
             .messages
             .iter()
