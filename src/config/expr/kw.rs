@@ -344,7 +344,8 @@ pub fn dump_cnv() -> String {
     for c in super::tables::CONVERTERS {
         out.push_str(c.name);
         dump_args(&mut out, c.args, c.min_args);
-        out.push_str(&format!(": {} => {}\n", c.input.name(), c.out.name()));
+        // HAProxy prints the output type first (sic).
+        out.push_str(&format!(": {} => {}\n", c.out.name(), c.input.name()));
     }
     out
 }
