@@ -319,6 +319,25 @@ pub fn resolve_proxy_args(m: &Config, px: usize) -> Vec<String> {
     out
 }
 
+/// The single alert HAProxy prints for proxy `px` when some arguments do not resolve
+/// (`check_config()`): the message itself, or a header followed by every message indented
+/// by eight spaces when there are several. The error counts once per message.
+pub fn resolve_alert(m: &Config, px: usize) -> Option<(String, usize)> {
+    let msgs = resolve_proxy_args(m, px);
+    match msgs.len() {
+        0 => None,
+        1 => Some((msgs[0].clone(), 1)),
+        n => {
+            let mut t = String::from("multiple argument resolution errors:");
+            for msg in &msgs {
+                t.push_str("\n        ");
+                t.push_str(msg);
+            }
+            Some((t, n))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::rules::tests::{run, state};

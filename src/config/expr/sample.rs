@@ -265,8 +265,69 @@ fn check_fetch_args(check: ArgCheck, args: &mut [ArgValue]) -> Result<(), String
                 Err("expects valid method.".into())
             }
         }
+        ArgCheck::ValDistcc => {
+            if str_arg(args, 0).map(|s| s.len()) != Some(4) {
+                return Err("token name must be exactly 4 characters".into());
+            }
+            Ok(())
+        }
+        ArgCheck::ValBlkArg => match str_arg(args, 0) {
+            None | Some("") => Err(
+                "a block position is expected (> 0) or a special block name (head, tail, first)"
+                    .into(),
+            ),
+            Some("head" | "tail" | "first") => Ok(()),
+            Some(p) if p.bytes().all(|c| c.is_ascii_digit()) => Ok(()),
+            Some(_) => Err("invalid block position".into()),
+        },
+        ArgCheck::ValPayloadLv => {
+            if matches!(args.first(), Some(ArgValue::Sint(v)) if *v < 0) {
+                return Err("payload offset1 must be positive".into());
+            }
+            if matches!(args.get(1), Some(ArgValue::Sint(0)) | None) {
+                return Err("payload length must be > 0".into());
+            }
+            if let Some(o2) = str_arg(args, 2).filter(|s| !s.is_empty()) {
+                let (v, n) = read_int64(o2.as_bytes());
+                if n != o2.len() {
+                    return Err("payload offset2 is not a number".into());
+                }
+                let (a, b) = match (args.first(), args.get(1)) {
+                    (Some(ArgValue::Sint(a)), Some(ArgValue::Sint(b))) => (*a, *b),
+                    _ => (0, 0),
+                };
+                if a.saturating_add(b).saturating_add(v) < 0 {
+                    return Err("payload offset2 too negative".into());
+                }
+            }
+            Ok(())
+        }
+        ArgCheck::SmpCheckDateUnit => match str_arg(args, 1) {
+            None | Some("s" | "ms" | "us") => Ok(()),
+            Some(u) => Err(format!("expects 's', 'ms' or 'us', got '{u}'")),
+        },
+        ArgCheck::SmpCheckUuid => match args.first() {
+            None | Some(ArgValue::Sint(4)) => Ok(()),
+            Some(ArgValue::Sint(v)) => Err(format!("Unsupported UUID version: '{v}'")),
+            _ => Ok(()),
+        },
+        ArgCheck::ValFcTimeValue => match str_arg(args, 0) {
+            None | Some("us" | "ms") => Ok(()),
+            Some(u) => Err(format!("expects 'us' or 'ms', got '{u}'")),
+        },
+        ArgCheck::ValDnfmt => match str_arg(args, 2) {
+            Some(f) if !f.is_empty() && f != "rfc2253" => Err(
+                "only rfc2253 or a blank value are currently supported as the format argument."
+                    .into(),
+            ),
+            _ => Ok(()),
+        },
         ArgCheck::SmpCheckConstBin => {
             let s = str_arg(args, 0).unwrap_or("").to_string();
+            if s.is_empty() {
+                // parse_binary() fails without setting a message on an empty string.
+                return Err("(null)".into());
+            }
             let v = parse_binary(&s)?;
             args[0] = ArgValue::Str(String::from_utf8_lossy(&v).into_owned());
             Ok(())
@@ -384,6 +445,93 @@ fn check_conv_args(check: ArgCheck, args: &mut [ArgValue], env: ExprEnv) -> Resu
             "" | "ascii" | "utf8" | "utf8s" | "utf8p" | "utf8ps" => Ok(()),
             _ => Err("Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'".into()),
         },
+        ArgCheck::SampleConvBe2decCheck => {
+            let cs = match args.get(1) {
+                Some(ArgValue::Sint(v)) => *v,
+                _ => 0,
+            };
+            if cs <= 0 || cs > 8 {
+                return Err(format!("chunk_size out of [1..8] range ({cs})"));
+            }
+            match args.get(2) {
+                Some(ArgValue::Sint(t)) if *t != 0 && *t != 1 => {
+                    Err(format!("Unsupported truncate value ({t})"))
+                }
+                _ => Ok(()),
+            }
+        }
+        ArgCheck::SampleConvBe2hexCheck => {
+            let sep_len = str_arg(args, 0).map(|s| s.len()).unwrap_or(0);
+            let cs = match args.get(1) {
+                Some(ArgValue::Sint(v)) => *v,
+                _ => 0,
+            };
+            let tr = match args.get(2) {
+                Some(ArgValue::Sint(v)) => *v,
+                _ => 0,
+            };
+            if cs <= 0 && (sep_len > 0 || tr != 0) {
+                return Err(format!("chunk_size needs to be positive ({cs})"));
+            }
+            if tr != 0 && tr != 1 {
+                return Err(format!("Unsupported truncate value ({tr})"));
+            }
+            Ok(())
+        }
+        ArgCheck::CheckCryptoDigest | ArgCheck::CheckCryptoHmac => {
+            let d = str_arg(args, 0).unwrap_or("").to_ascii_lowercase();
+            const DIGESTS: [&str; 22] = [
+                "md4", "md5", "md5-sha1", "sha1", "sha224", "sha256", "sha384", "sha512",
+                "sha512-224", "sha512-256", "sha3-224", "sha3-256", "sha3-384", "sha3-512",
+                "shake128", "shake256", "blake2b512", "blake2s256", "sm3", "ripemd160",
+                "ripemd", "whirlpool",
+            ];
+            let base = d.strip_prefix("rsa-").unwrap_or(&d);
+            if !DIGESTS.contains(&base) && !DIGESTS.contains(&base.replace('_', "-").as_str()) {
+                return Err("algorithm must be a valid OpenSSL message digest name.".into());
+            }
+            Ok(())
+        }
+        ArgCheck::SampleCheckJsonQuery | ArgCheck::SampleConvJwtQueryCheck => {
+            if check == ArgCheck::SampleCheckJsonQuery && str_arg(args, 0) == Some("") {
+                return Err("json_path must not be empty".into());
+            }
+            match str_arg(args, 1) {
+                Some(t) if !t.is_empty() && t != "int" => {
+                    Err("output_type only supports \"int\" as argument".into())
+                }
+                _ => Ok(()),
+            }
+        }
+        ArgCheck::SmpCheckDateUnit | ArgCheck::SmpCheckHttpDateUnit => match str_arg(args, 1) {
+            None | Some("s" | "ms" | "us") => Ok(()),
+            Some(u) => Err(format!("expects 's', 'ms' or 'us', got '{u}'")),
+        },
+        ArgCheck::SmpCheckSha2 => match args.first() {
+            None | Some(ArgValue::Sint(224 | 256 | 384 | 512)) => Ok(()),
+            Some(ArgValue::Sint(b)) => Err(format!("Unsupported number of bits: '{b}'")),
+            _ => Ok(()),
+        },
+        ArgCheck::CheckAesGcm => match args.first() {
+            Some(ArgValue::Sint(128 | 192 | 256)) => Ok(()),
+            _ => Err("key size must be 128, 192 or 256 (bits).".into()),
+        },
+        ArgCheck::SmpCheckUuid => match args.first() {
+            None | Some(ArgValue::Sint(4)) => Ok(()),
+            Some(ArgValue::Sint(v)) => Err(format!("Unsupported UUID version: '{v}'")),
+            _ => Ok(()),
+        },
+        ArgCheck::SampleConvUrlEncCheck => match str_arg(args, 0).unwrap_or("") {
+            "" | "query" => Ok(()),
+            _ => Err("Unexpected encode type. Allowed value is 'query'".into()),
+        },
+        ArgCheck::SampleConvFixValueCheck => {
+            let t = str_arg(args, 0).unwrap_or("");
+            if t.is_empty() {
+                return Err(format!("Unknown FIX tag name '{t}'"));
+            }
+            Ok(())
+        }
         ArgCheck::SampleLoadMap => {
             let f = str_arg(args, 0).unwrap_or("").to_string();
             if env.check_files && std::fs::File::open(&f).is_err() {

@@ -919,7 +919,7 @@ mod harness {
         }
         if st.diag.alerts == 0 {
             for px in 0..st.model.proxies.len() {
-                for m in crate::config::expr::resolve::resolve_proxy_args(&st.model, px) {
+                if let Some((m, _)) = crate::config::expr::resolve::resolve_alert(&st.model, px) {
                     st.diag.raw(Level::Alert, None, m);
                 }
             }
