@@ -914,7 +914,13 @@ mod harness {
         }
         if std::env::var("RULES_ALL").is_ok() {
             for m in &st.diag.messages {
-                println!("MSG {:?} {}", m.level, m.text);
+                let lvl = if m.level == Level::Alert {
+                    "ALERT"
+                } else {
+                    "WARNING"
+                };
+                let first = m.text.lines().next().unwrap_or("");
+                println!("MSG {fname} {lvl} {first}");
             }
         }
         if st.diag.alerts == 0 {
