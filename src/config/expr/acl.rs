@@ -289,6 +289,57 @@ fn unopened_offset(text: &str) -> usize {
     b.len()
 }
 
+/// Reads a pattern file as `pat_ref_read_from_file()` (one pattern per line) or, for maps
+/// and `-M`, `pat_ref_read_from_file_smp()` (key, blanks, value): `(line number, key)` for
+/// each entry. Comment lines start with `#`; blank lines are skipped.
+pub fn read_pattern_file(path: &str, two_columns: bool) -> Result<Vec<(usize, String)>, String> {
+    let data = std::fs::read(path).map_err(|_| format!("failed to open pattern file <{path}>"))?;
+    let text = String::from_utf8_lossy(&data);
+    let mut out = Vec::new();
+    for (i, l) in text.split('\n').enumerate() {
+        if l.starts_with('#') {
+            continue;
+        }
+        let l = l.trim_start_matches([' ', '\t']);
+        let l = l.split('\r').next().unwrap_or("");
+        if l.is_empty() {
+            continue;
+        }
+        let key = if two_columns {
+            l.split([' ', '\t']).next().unwrap_or("")
+        } else {
+            l
+        };
+        out.push((i + 1, key.to_string()));
+    }
+    Ok(out)
+}
+
+/// Loads a pattern file and checks every pattern for `m`, with HAProxy's
+/// "… at line N of file 'F'" suffix on errors.
+pub fn check_pattern_file(
+    path: &str,
+    two_columns: bool,
+    m: MatchMethod,
+    env: AclEnv,
+    no_dns: bool,
+) -> Result<Vec<Pattern>, String> {
+    let mut out = Vec::new();
+    for (line, key) in read_pattern_file(path, two_columns)? {
+        let p = parse_pattern(m, &key, env, no_dns)
+            .map_err(|e| format!("{e} at line {line} of file '{path}'"))?;
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// The key matching method of a `map*` converter (`map_ip_int` → `ip`).
+pub fn map_key_method(conv: &str) -> MatchMethod {
+    let key = conv.strip_prefix("map_").unwrap_or("str");
+    let key = key.split('_').next().unwrap_or("str");
+    method_by_name(key).unwrap_or(MatchMethod::Str)
+}
+
 /// Parses one pattern for `method`.
 pub fn parse_pattern(
     m: MatchMethod,
@@ -417,7 +468,6 @@ pub fn parse_acl_expr(words: &[&str], env: AclEnv) -> Result<ParsedAcl, String> 
     };
     let mut i = 0;
     let mut loaded = false;
-    let mut file_lines: Vec<String> = Vec::new();
     while i < rest.len() && rest[i].starts_with('-') {
         match rest[i] {
             "-i" => expr.ignore_case = true,
@@ -437,17 +487,9 @@ pub fn parse_acl_expr(words: &[&str], env: AclEnv) -> Result<ParsedAcl, String> 
                 }
                 let f = rest.get(i + 1).copied().unwrap_or("");
                 if env.check_files {
-                    let text = std::fs::read(f)
-                        .map_err(|_| format!("failed to open pattern file <{f}>"))?;
-                    for l in String::from_utf8_lossy(&text).lines() {
-                        if l.starts_with('#') {
-                            continue;
-                        }
-                        let l = l.trim_start_matches([' ', '\t']).trim_end_matches('\r');
-                        if !l.is_empty() {
-                            file_lines.push(l.to_string());
-                        }
-                    }
+                    let m = method.expect("checked above");
+                    let pats = check_pattern_file(f, expr.map, m, env, expr.no_dns)?;
+                    expr.patterns.extend(pats);
                 }
                 expr.files.push(f.to_string());
                 loaded = true;
@@ -484,15 +526,6 @@ pub fn parse_acl_expr(words: &[&str], env: AclEnv) -> Result<ParsedAcl, String> 
     let Some(m) = method else {
         return Err(format!("matching method must be specified first (using '-m') when using a sample fetch of this type ('{kwname}')"));
     };
-    for l in &file_lines {
-        let text = if expr.map {
-            l.split([' ', '\t']).next().unwrap_or("")
-        } else {
-            l.as_str()
-        };
-        expr.patterns
-            .push(parse_pattern(m, text, env, expr.no_dns)?);
-    }
     let mut op = 0u8;
     while i < rest.len() {
         let arg = rest[i];

@@ -155,7 +155,7 @@ pub fn parse_expr(
             )
         })?;
         let mut cargs = a.values;
-        check_conv_args(conv.check, &mut cargs, env)
+        check_conv_args(conv.check, cname, &mut cargs, env)
             .map_err(|e| format!("invalid args in converter '{cname}' : {e}"))?;
         convs.push(ConvExpr {
             name: cname.to_string(),
@@ -371,7 +371,12 @@ pub fn parse_binary(s: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn check_conv_args(check: ArgCheck, args: &mut [ArgValue], env: ExprEnv) -> Result<(), String> {
+fn check_conv_args(
+    check: ArgCheck,
+    conv_name: &str,
+    args: &mut [ArgValue],
+    env: ExprEnv,
+) -> Result<(), String> {
     match check {
         ArgCheck::ConvCheckVar => {
             to_var(args, 0)?;
@@ -534,8 +539,14 @@ fn check_conv_args(check: ArgCheck, args: &mut [ArgValue], env: ExprEnv) -> Resu
         }
         ArgCheck::SampleLoadMap => {
             let f = str_arg(args, 0).unwrap_or("").to_string();
-            if env.check_files && std::fs::File::open(&f).is_err() {
-                return Err(format!("failed to open pattern file <{f}>"));
+            if env.check_files {
+                let m = super::acl::map_key_method(conv_name);
+                let aenv = super::acl::AclEnv {
+                    check_files: true,
+                    resolve: false,
+                    lua: env.lua,
+                };
+                super::acl::check_pattern_file(&f, true, m, aenv, true)?;
             }
             Ok(())
         }
