@@ -312,8 +312,16 @@ pub fn lua_registers(st: &State, what: &str, name: &str) -> bool {
         .filter(|(k, _, _)| k.starts_with("lua-load"))
         .map(|(_, a, _)| a.first().map(|s| s.as_str()).unwrap_or(""))
         .collect();
+    // Scripts also register names from tables (`for _, n in ipairs(names) do
+    // core.register_action(n, …)`): then any quoted occurrence of the name counts.
+    let dynamic = regex::Regex::new(&format!(r"register_{what}\s*\(\s*[A-Za-z_]")).ok();
+    let quoted = [format!("\"{name}\""), format!("'{name}'")];
     files.iter().any(|f| match std::fs::read_to_string(f) {
-        Ok(text) => re.is_match(&text),
+        Ok(text) => {
+            re.is_match(&text)
+                || (dynamic.as_ref().is_some_and(|d| d.is_match(&text))
+                    && quoted.iter().any(|q| text.contains(q.as_str())))
+        }
         Err(_) => true,
     })
 }

@@ -874,6 +874,12 @@ mod harness {
                 cur = None;
                 continue;
             }
+            if a0 == "userlist" {
+                st.model.userlists.push(crate::model::sections::Userlist {
+                    name: line.arg(1).to_string(),
+                    ..Default::default()
+                });
+            }
             if matches!(
                 a0,
                 "userlist"
