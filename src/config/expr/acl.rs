@@ -69,8 +69,7 @@ fn default_method(t: SmpType) -> Option<MatchMethod> {
     }
 }
 
-/// `strl2llrc()`, including its acceptance of characters below '0' (HAProxy only checks
-/// `c - '0' > 9`), so that the same odd inputs pass.
+/// `strl2llrc()`: a decimal integer with an optional leading `-`, without overflow.
 fn strl2llrc(s: &[u8]) -> Option<i64> {
     if s.is_empty() {
         return None;
@@ -78,19 +77,17 @@ fn strl2llrc(s: &[u8]) -> Option<i64> {
     let mut i: i64 = 0;
     if s[0] != b'-' {
         for &c in s {
-            let j = c as i64 - b'0' as i64;
-            if j > 9 {
+            if !c.is_ascii_digit() {
                 return None;
             }
-            i = i.checked_mul(10)?.checked_add(j)?;
+            i = i.checked_mul(10)?.checked_add((c - b'0') as i64)?;
         }
     } else {
         for &c in &s[1..] {
-            let j = c as i64 - b'0' as i64;
-            if j > 9 {
+            if !c.is_ascii_digit() {
                 return None;
             }
-            i = i.checked_mul(10)?.checked_sub(j)?;
+            i = i.checked_mul(10)?.checked_sub((c - b'0') as i64)?;
         }
     }
     Some(i)

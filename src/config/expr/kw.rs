@@ -298,6 +298,7 @@ fn dump_args(out: &mut String, args: &[ArgType], min: u8) {
 pub fn dump_smp() -> String {
     let mut out = String::from("# List of registered sample fetch functions:\n");
     let n = CKP_NAMES.len();
+    #[allow(clippy::needless_range_loop)] // the index drives the drawing, as in HAProxy
     for bit in 0..=n + 1 {
         out.push('#');
         for _ in 0..(n + 1).saturating_sub(bit) {

@@ -324,10 +324,6 @@ fn check_fetch_args(check: ArgCheck, args: &mut [ArgValue]) -> Result<(), String
         },
         ArgCheck::SmpCheckConstBin => {
             let s = str_arg(args, 0).unwrap_or("").to_string();
-            if s.is_empty() {
-                // parse_binary() fails without setting a message on an empty string.
-                return Err("(null)".into());
-            }
             let v = parse_binary(&s)?;
             args[0] = ArgValue::Str(String::from_utf8_lossy(&v).into_owned());
             Ok(())
@@ -341,32 +337,25 @@ pub fn is_token_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
 }
 
-/// `parse_binary()`: an even number of hexadecimal digits.
+/// `parse_binary()`: an even number of hexadecimal digits. An empty string fails without
+/// a message in HAProxy, which then prints "(null)".
 pub fn parse_binary(s: &str) -> Result<Vec<u8>, String> {
     let b = s.as_bytes();
     if b.len() % 2 != 0 {
-        return Err(format!(
-            "'{s}' ignored. The hex string length must be a multiple of 2"
-        ));
+        return Err("an even number of hex digit is expected".into());
     }
+    if b.is_empty() {
+        return Err("(null)".into());
+    }
+    let hex = |c: u8| (c as char).to_digit(16);
     let mut out = Vec::with_capacity(b.len() / 2);
-    for (i, pair) in b.chunks(2).enumerate() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (hex(pair[0]), hex(pair[1])) {
-            (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
-            _ => {
-                let p = if hex(pair[0]).is_none() {
-                    i * 2
-                } else {
-                    i * 2 + 1
-                };
-                return Err(format!(
-                    "'{s}' ignored. Character '{}' at position {} is not a valid hexadecimal digit",
-                    b[p] as char,
-                    p + 1
-                ));
+    for pair in b.chunks(2) {
+        for &c in pair {
+            if hex(c).is_none() {
+                return Err(format!("an hex digit is expected (found '{}')", c as char));
             }
         }
+        out.push((hex(pair[0]).unwrap_or(0) * 16 + hex(pair[1]).unwrap_or(0)) as u8);
     }
     Ok(out)
 }

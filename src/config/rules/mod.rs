@@ -319,7 +319,7 @@ pub fn defaults_inherit_error(
         }
         let r = &def.rules;
         if !new_cap.is_fe()
-            && !(r.tcp_request_connection.is_empty() && r.tcp_request_session.is_empty())
+            && (!r.tcp_request_connection.is_empty() || !r.tcp_request_session.is_empty())
         {
             return Some(format!("a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at {at})."));
         }
