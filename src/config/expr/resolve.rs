@@ -238,14 +238,8 @@ fn check_arg(m: &Config, p: &Proxy, a: &ArgValue, refd: &str) -> Option<String> 
             if any_by_name(m, name, fe).is_some() {
                 return None;
             }
-            if m.proxies
-                .iter()
-                .any(|q| !q.cap.is_defaults() && q.name == *name)
-            {
-                return Some(format!(
-                    "proxy '{name}', referenced in arg {refd}, has not {what} capability."
-                ));
-            }
+            // Named proxies are looked up by capability: a frontend named like the wanted
+            // backend is simply not found.
             Some(format!(
                 "unable to find {what} '{name}' referenced in arg {refd}"
             ))

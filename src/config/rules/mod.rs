@@ -3,6 +3,7 @@
 //! validated into [`crate::model::rules`].
 
 pub mod actions;
+pub mod check;
 pub mod stick;
 pub mod tcp;
 
@@ -904,6 +905,22 @@ mod harness {
                 continue;
             }
             let Some(px) = cur else { continue };
+            if a0 == "server" {
+                st.model.proxies[px].servers.push(crate::model::Server {
+                    name: line.arg(1).to_string(),
+                    ..Default::default()
+                });
+                continue;
+            }
+            if a0 == "capture" {
+                let args = line.argv()[1..].iter().map(|s| s.to_string()).collect();
+                st.model.proxies[px].settings.other.push((
+                    "capture".into(),
+                    args,
+                    line.loc.clone(),
+                ));
+                continue;
+            }
             if a0 == "mode" {
                 st.model.proxies[px].mode = if line.arg(1) == "http" {
                     Mode::Http
@@ -931,6 +948,15 @@ mod harness {
         }
         if st.diag.alerts == 0 {
             for px in 0..st.model.proxies.len() {
+                if st.model.proxies[px].cap.is_defaults() {
+                    continue;
+                }
+                for m in check::check_stick_rules(&st.model, px) {
+                    st.diag.raw(Level::Alert, None, m);
+                }
+                for m in check::check_action_rules(&st.model, px) {
+                    st.diag.raw(Level::Alert, None, m);
+                }
                 if let Some((m, _)) = crate::config::expr::resolve::resolve_alert(&st.model, px) {
                     st.diag.raw(Level::Alert, None, m);
                 }

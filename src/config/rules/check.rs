@@ -1,0 +1,201 @@
+//! Post-parse checks of rules that need the whole configuration (HAProxy's
+//! `check_action_rules()` and the sticking-rule checks of `check_config()`): stick tables
+//! named by `track-sc*` and `stick` rules, capture slots named by `capture … id N`.
+//!
+//! The check helper calls these for every proxy; each returned text is one alert, printed
+//! without a location (`Proxy 'name': …`).
+
+use crate::model::expr::{SampleExpr, SmpType};
+use crate::model::rules::{Action, Rule, StickKind};
+use crate::model::{Config, Proxy};
+
+/// The sample type of a stick table's key (`stktable_types[]`).
+fn key_type(t: &str) -> Option<SmpType> {
+    Some(match t {
+        "ip" => SmpType::Ipv4,
+        "ipv6" => SmpType::Ipv6,
+        "integer" => SmpType::Sint,
+        "string" => SmpType::Str,
+        "binary" => SmpType::Bin,
+        _ => return None,
+    })
+}
+
+/// `stktable_find_by_name()`: a proxy's table or a `table` of a peers section; its key type.
+fn find_table(m: &Config, name: &str) -> Option<Option<SmpType>> {
+    if let Some(t) = m
+        .proxies
+        .iter()
+        .filter(|p| !p.cap.is_defaults() && p.name == name)
+        .find_map(|p| p.rules.stick_table.as_ref())
+    {
+        return Some(key_type(&t.key_type));
+    }
+    for pe in &m.peers {
+        for (w, _) in &pe.lines {
+            if w.first().map(|s| s.as_str()) == Some("table")
+                && w.get(1).map(|s| s.as_str()) == Some(name)
+            {
+                let ty = w
+                    .iter()
+                    .position(|x| x == "type")
+                    .and_then(|i| w.get(i + 1))
+                    .and_then(|t| key_type(t));
+                return Some(ty);
+            }
+        }
+    }
+    None
+}
+
+/// `stktable_compatible_sample()`.
+fn compatible(expr: &SampleExpr, ty: Option<SmpType>) -> bool {
+    ty.is_some_and(|t| expr.out.casts_to(t))
+}
+
+/// The table a rule refers to: `table <name>` or the proxy's own.
+fn target<'a>(
+    m: &Config,
+    p: &'a Proxy,
+    name: Option<&'a str>,
+) -> (String, Option<Option<SmpType>>) {
+    match name {
+        Some(n) => (n.to_string(), find_table(m, n)),
+        None => (
+            p.name.clone(),
+            p.rules.stick_table.as_ref().map(|t| key_type(&t.key_type)),
+        ),
+    }
+}
+
+/// Number of request and response capture slots (`capture request|response header` lines
+/// kept in the proxy's raw settings, plus `http-request capture … len` and
+/// `tcp-request content capture` rules).
+fn capture_slots(p: &Proxy) -> (usize, usize) {
+    let mut req = 0;
+    let mut res = 0;
+    for (k, a, _) in &p.settings.other {
+        if k == "capture" {
+            match a.first().map(|s| s.as_str()) {
+                Some("request") => req += 1,
+                Some("response") => res += 1,
+                _ => {}
+            }
+        }
+    }
+    let by_len = |r: &Rule| matches!(r.kind, Action::Capture { len: Some(_), .. });
+    req += p.rules.http_request.iter().filter(|r| by_len(r)).count();
+    req += p
+        .rules
+        .tcp_request_content
+        .iter()
+        .filter(|r| by_len(r))
+        .count();
+    (req, res)
+}
+
+/// `check_action_rules()` over every rule list of proxy `px`.
+pub fn check_action_rules(m: &Config, px: usize) -> Vec<String> {
+    let p = &m.proxies[px];
+    let r = &p.rules;
+    let (req_caps, res_caps) = capture_slots(p);
+    let mut out = Vec::new();
+    let lists: [(&Vec<Rule>, bool); 7] = [
+        (&r.tcp_request_connection, false),
+        (&r.tcp_request_session, false),
+        (&r.tcp_request_content, false),
+        (&r.tcp_response_content, false),
+        (&r.http_request, true),
+        (&r.http_response, false),
+        (&r.http_after_response, false),
+    ];
+    for (i, (list, _)) in lists.iter().enumerate() {
+        for rule in list.iter() {
+            match &rule.kind {
+                Action::TrackSc { n, key, table } => {
+                    let (name, t) = target(m, p, table.as_deref());
+                    match t {
+                        None => out.push(format!("Proxy '{}': unable to find table '{name}' referenced by track-sc{n}.", p.name)),
+                        Some(ty) if !compatible(key, ty) => out.push(format!("Proxy '{}': stick-table '{name}' uses a type incompatible with the 'track-sc{n}' rule.", p.name)),
+                        _ => {}
+                    }
+                }
+                Action::Capture { id: Some(id), .. } if p.cap.is_fe() => {
+                    let (slots, what) = if i == 4 {
+                        (req_caps, "http-request")
+                    } else {
+                        (res_caps, "http-response")
+                    };
+                    if *id as usize >= slots {
+                        out.push(format!("Proxy '{}': unable to find capture id '{id}' referenced by {what} capture rule.", p.name));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The table checks of `stick` rules (`check_config()`).
+pub fn check_stick_rules(m: &Config, px: usize) -> Vec<String> {
+    let p = &m.proxies[px];
+    let mut out = Vec::new();
+    let (match_rules, store_rsp): (Vec<_>, Vec<_>) = p
+        .rules
+        .stick_rules
+        .iter()
+        .partition(|s| s.kind != StickKind::StoreResponse);
+    for (rules, what) in [(match_rules, "stick-table"), (store_rsp, "store table")] {
+        for s in rules {
+            let (name, t) = target(m, p, s.table.as_deref());
+            match t {
+                None => out.push(format!(
+                    "Proxy '{}': unable to find {what} '{name}'.",
+                    p.name
+                )),
+                Some(ty) if !compatible(&s.expr, ty) => out.push(format!(
+                    "Proxy '{}': type of fetch not usable with type of stick-table '{name}'.",
+                    p.name
+                )),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{run, state};
+    use crate::model::{Mode, ProxyCap};
+
+    #[test]
+    fn tables_and_captures() {
+        let mut st = state(ProxyCap::LISTEN, Mode::Http);
+        run(&mut st, "http-request track-sc0 src table nope");
+        run(&mut st, "http-request track-sc1 src");
+        run(&mut st, "http-request capture req.hdr(x) id 0");
+        run(&mut st, "stick on src");
+        let msgs = super::check_action_rules(&st.model, 0);
+        assert_eq!(
+            msgs[0],
+            "Proxy 'fe': unable to find table 'nope' referenced by track-sc0."
+        );
+        assert_eq!(
+            msgs[1],
+            "Proxy 'fe': unable to find table 'fe' referenced by track-sc1."
+        );
+        assert_eq!(
+            msgs[2],
+            "Proxy 'fe': unable to find capture id '0' referenced by http-request capture rule."
+        );
+        assert_eq!(
+            super::check_stick_rules(&st.model, 0),
+            vec!["Proxy 'fe': unable to find stick-table 'fe'.".to_string()]
+        );
+        run(&mut st, "stick-table type string size 10");
+        assert_eq!(super::check_action_rules(&st.model, 0).len(), 2);
+        assert!(super::check_stick_rules(&st.model, 0).is_empty());
+    }
+}
