@@ -33,6 +33,10 @@ pub struct Config {
     pub rings: Vec<sections::Ring>,
     pub programs: Vec<sections::Program>,
     pub caches: Vec<sections::Cache>,
+    /// Indexes in `proxies` by name, defaults sections included, in declaration order
+    /// (HAProxy's `proxy_by_name`/`defproxy_by_name` trees): name lookups stay O(1) with
+    /// tens of thousands of proxies. Kept up to date by `config::proxy`.
+    pub proxy_names: std::collections::HashMap<String, Vec<usize>>,
 }
 
 impl Config {
