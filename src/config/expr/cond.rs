@@ -207,11 +207,7 @@ mod tests {
     pub fn state() -> State {
         let mut st = State::new(
             crate::config::Diag::new(),
-            crate::config::ParseEnv {
-                resolve_hosts: false,
-                check_files: false,
-                ncpus: 1,
-            },
+            crate::config::ParseEnv::offline(),
         );
         st.model.proxies.push(Proxy {
             name: "fe".into(),

@@ -574,11 +574,7 @@ pub(crate) mod tests {
     pub fn state(cap: ProxyCap, mode: Mode) -> State {
         let mut st = State::new(
             crate::config::Diag::new(),
-            crate::config::ParseEnv {
-                resolve_hosts: false,
-                check_files: false,
-                ncpus: 1,
-            },
+            crate::config::ParseEnv::offline(),
         );
         st.model.proxies.push(Proxy {
             name: "fe".into(),
