@@ -289,11 +289,22 @@ pub fn lookup(rs: Ruleset, word: &str) -> Option<&'static ActionKw> {
 /// Actions registered by Lua scripts (`lua.<name>`) cannot be known without running them:
 /// they are accepted when a Lua file is loaded, with their arguments up to the condition.
 pub fn lua_loaded(st: &State) -> bool {
-    st.model
-        .global
-        .other
+    !lua_files(st).is_empty()
+}
+
+/// The files loaded by `lua-load` / `lua-load-per-thread`.
+fn lua_files(st: &State) -> Vec<&str> {
+    let g = &st.model.global;
+    g.lua_loads
         .iter()
-        .any(|(k, _, _)| k.starts_with("lua-load"))
+        .map(|(f, _, _)| f.as_str())
+        .chain(
+            g.other
+                .iter()
+                .filter(|(k, _, _)| k.starts_with("lua-load"))
+                .map(|(_, a, _)| a.first().map(|s| s.as_str()).unwrap_or("")),
+        )
+        .collect()
 }
 
 /// Whether a Lua file loaded by `lua-load` registers `name` (without `lua.`) with
@@ -304,14 +315,7 @@ pub fn lua_registers(st: &State, what: &str, name: &str) -> bool {
     let Ok(re) = regex::Regex::new(&pat) else {
         return true;
     };
-    let files: Vec<&str> = st
-        .model
-        .global
-        .other
-        .iter()
-        .filter(|(k, _, _)| k.starts_with("lua-load"))
-        .map(|(_, a, _)| a.first().map(|s| s.as_str()).unwrap_or(""))
-        .collect();
+    let files = lua_files(st);
     // Scripts also register names from tables (`for _, n in ipairs(names) do
     // core.register_action(n, …)`): then any quoted occurrence of the name counts.
     let dynamic = regex::Regex::new(&format!(r"register_{what}\s*\(\s*[A-Za-z_]")).ok();

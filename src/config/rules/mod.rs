@@ -151,11 +151,13 @@ fn http_name(rs: Ruleset) -> &'static str {
 
 /// Whether `expose-experimental-directives` was set in the global section.
 fn experimental_allowed(st: &State) -> bool {
-    st.model
-        .global
-        .other
-        .iter()
-        .any(|(k, _, _)| k == "expose-experimental-directives")
+    st.model.global.expose_experimental
+        || st
+            .model
+            .global
+            .other
+            .iter()
+            .any(|(k, _, _)| k == "expose-experimental-directives")
 }
 
 /// `http-request|http-response|http-after-response <action> [args] [if|unless cond]`.
