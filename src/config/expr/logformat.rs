@@ -315,6 +315,10 @@ pub enum LfKind {
     UniqueId,
     /// Dynamic `use_backend`/`use-server` names: request headers, spaces kept.
     Switching,
+    /// `tcp-check`/`http-check` strings (`send-lf`, `uri-lf`, `hdr`…): check rules.
+    Check,
+    /// `http-error`/`http-errors` reply strings: any request or response check point.
+    HttpReply,
 }
 
 /// Parses a log-format string of proxy `px` for `kind`; on error HAProxy's message (the
@@ -343,6 +347,8 @@ pub fn check_logformat_kind(
             (if fe { val::FE_HRQ_HDR } else { 0 }) | (if be { val::BE_HRQ_HDR } else { 0 }),
         ),
         LfKind::Switching => (false, val::FE_HRQ_HDR),
+        LfKind::Check => (false, val::BE_CHK_RUL),
+        LfKind::HttpReply => (false, val::REQUEST | val::RESPONSE),
     };
     parse_checked(fmt, ctx_for(st, px, merge, cap))
 }
