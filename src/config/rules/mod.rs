@@ -6,6 +6,9 @@ pub mod actions;
 pub mod check;
 pub mod stick;
 pub mod tcp;
+#[cfg(test)]
+#[rustfmt::skip]
+mod verified;
 
 use super::diag::Level;
 use super::expr::cond::{cond_conflict_warning, parse_cond_info, CondInfo};
@@ -626,6 +629,25 @@ pub(crate) mod tests {
         let (e, m) = run(st, text);
         assert_ne!(e & err::ALERT, 0, "{text} should fail");
         assert!(m.contains(msg), "{text}: got {m}, want {msg}");
+    }
+
+    /// Every line HAProxy was run on gives HAProxy's first alert (or none).
+    #[test]
+    fn verified_against_haproxy() {
+        let mut failures = Vec::new();
+        for (text, want) in super::verified::CASES {
+            let mut st = state(ProxyCap::FE, Mode::Http);
+            // HAProxy checks files and resolves names in IP patterns while starting.
+            st.env.check_files = true;
+            st.env.resolve_hosts = true;
+            run(&mut st, "acl a path_beg /a");
+            let (_, got) = run(&mut st, text);
+            let got = got.lines().next().unwrap_or("");
+            if got != *want {
+                failures.push(format!("{text}\n  want: {want}\n  got:  {got}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]
