@@ -72,9 +72,10 @@ fn parse_store(st: &mut State, line: &Line, t: &mut StickTable, list: &str) -> R
         let word = &list[start..end];
         let name = word.split('(').next().unwrap_or("");
         let Some(&(_, period, array)) = DATA_TYPES.iter().find(|d| d.0 == name) else {
-            return Err(st.alert(line, format!("{a0}: unknown store option '{word}'.")));
+            return Err(st.alert(line, format!("{a0}: unknown store option '{name}'.")));
         };
-        let cw = word.to_string();
+        // HAProxy cuts the option at '(' before naming it in messages.
+        let cw = name.to_string();
         if t.store.iter().any(|(n, _)| n == name) {
             e |= st.warn(
                 line,
