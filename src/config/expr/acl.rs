@@ -235,33 +235,97 @@ pub fn parse_ip(text: &str, resolve: bool) -> Result<Pattern, String> {
     }
 }
 
-/// Checks a regex as PCRE would. Rust's engine lacks some PCRE features (look-around,
-/// back-references, possessive quantifiers), so only structural errors that PCRE would
-/// also report are turned into failures.
+/// Caret span (start, end exclusive) of a `regex` crate syntax error, from its display.
+fn error_span(msg: &str) -> Option<(usize, usize)> {
+    let carets = msg.lines().nth(2)?;
+    let first = carets.find('^')?;
+    let last = carets.rfind('^')?;
+    Some((first.saturating_sub(4), last.saturating_sub(4) + 1))
+}
+
+/// The PCRE2 message and offset for a `regex` crate error that PCRE2 also reports, or
+/// `None` when the construct is one PCRE2 accepts (look-around, back-references…).
+fn pcre_error(text: &str, msg: &str) -> Option<(&'static str, usize)> {
+    let (start, end) = error_span(msg).unwrap_or((0, text.len()));
+    let m = if msg.contains("unclosed group") {
+        ("missing closing parenthesis", text.len())
+    } else if msg.contains("unopened group") {
+        ("unmatched closing parenthesis", unopened_offset(text))
+    } else if msg.contains("unclosed character class") {
+        ("missing terminating ] for character class", text.len())
+    } else if msg.contains("repetition operator missing expression") {
+        ("quantifier does not follow a repeatable item", start)
+    } else if msg.contains("invalid character class range") {
+        ("range out of order in character class", end - 1)
+    } else if msg.contains("invalid repetition count range") {
+        ("numbers out of order in {} quantifier", end - 1)
+    } else if msg.contains("incomplete escape sequence") {
+        ("\\ at end of pattern", text.len())
+    } else if msg.contains("Unicode property not found") {
+        ("unknown property after \\P or \\p", end)
+    } else if msg.contains("unrecognized flag") {
+        ("unrecognized character after (? or (?-", start)
+    } else if msg.contains("duplicate capture group name") {
+        let second = msg.lines().nth(2).and_then(|c| c.rfind('^')).unwrap_or(4) - 4;
+        let close = text[second..]
+            .find('>')
+            .map(|p| p + second + 1)
+            .unwrap_or(text.len());
+        (
+            "two named subpatterns have the same name (PCRE2_DUPNAMES not set)",
+            close,
+        )
+    } else {
+        return None;
+    };
+    Some(m)
+}
+
+/// `{n}` / `{n,m}` counts above 65535 that PCRE2 refuses (the `regex` crate accepts them).
+fn big_quantifier(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'{' => {
+                let mut j = i + 1;
+                let mut num_start = j;
+                while j < b.len() && (b[j].is_ascii_digit() || b[j] == b',') {
+                    if b[j] == b',' {
+                        num_start = j + 1;
+                    } else if j + 1 - num_start > 0
+                        && text[num_start..=j].parse::<u64>().is_ok_and(|v| v > 65535)
+                    {
+                        return Some(j + 1);
+                    }
+                    j += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Checks a regex as PCRE2 would. Rust's engine lacks some PCRE features (look-around,
+/// back-references, possessive quantifiers), so only errors PCRE2 also reports fail, with
+/// PCRE2's wording.
 pub fn check_regex(text: &str) -> Result<(), String> {
+    if let Some(off) = big_quantifier(text) {
+        return Err(format!(
+            "regex '{text}' is invalid (error=number too big in {{}} quantifier, erroffset={off})"
+        ));
+    }
     match regex::Regex::new(text) {
         Ok(_) => Ok(()),
-        Err(e) => {
-            let msg = e.to_string();
-            if msg.contains("unclosed group") {
-                Err(format!(
-                    "regex '{text}' is invalid (error=missing closing parenthesis, erroffset={})",
-                    text.len()
-                ))
-            } else if msg.contains("unopened group") {
-                let off = unopened_offset(text);
-                Err(format!(
-                    "regex '{text}' is invalid (error=unmatched closing parenthesis, erroffset={off})"
-                ))
-            } else if msg.contains("unclosed character class") {
-                Err(format!(
-                    "regex '{text}' is invalid (error=missing terminating ] for character class, erroffset={})",
-                    text.len()
-                ))
-            } else {
-                Ok(())
-            }
-        }
+        Err(e) => match pcre_error(text, &e.to_string()) {
+            Some((m, off)) => Err(format!(
+                "regex '{text}' is invalid (error={m}, erroffset={off})"
+            )),
+            None => Ok(()),
+        },
     }
 }
 
@@ -672,6 +736,16 @@ mod tests {
             "'-x' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'"
         );
         assert!(a("nbsrv(bk) lt 1").is_ok());
+        assert_eq!(
+            a("path_reg a{2,1}").unwrap_err(),
+            "regex 'a{2,1}' is invalid (error=numbers out of order in {} quantifier, erroffset=5)"
+        );
+        assert_eq!(
+            a("path_reg *abc").unwrap_err(),
+            "regex '*abc' is invalid (error=quantifier does not follow a repeatable item, erroffset=0)"
+        );
+        assert!(a("path_reg (?=a)b").is_ok());
+        assert!(a("path_reg x{99999}").is_err());
         assert_eq!(
             a("foo x").unwrap_err(),
             "unknown fetch method 'foo' in ACL expression 'foo'"

@@ -261,6 +261,15 @@ fn check_arg(m: &Config, p: &Proxy, a: &ArgValue, refd: &str) -> Option<String> 
                 ))
             }
         }
+        ArgValue::Reg(r) => {
+            if r.is_empty() {
+                return Some(format!("missing regex in arg {refd}"));
+            }
+            match super::acl::check_regex(r) {
+                Ok(()) => None,
+                Err(e) => Some(format!("error in regex '{r}' in arg {refd} : {e}.")),
+            }
+        }
         ArgValue::Usr(n) => {
             if n.is_empty() {
                 return Some(format!("missing userlist name in arg {refd}"));
@@ -358,5 +367,8 @@ mod tests {
             "parsing [t.cfg:1]: unable to find backend 'nope' referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'fe'."
         );
         assert!(msgs[1].contains("unable to find table 'tbl' referenced in arg 2 of sample fetch keyword 'sc_http_req_rate' in http-request expression in proxy 'fe'."), "{}", msgs[1]);
+        run(&mut st, "http-request set-header x %[path,regsub((a,b)]");
+        let msgs = super::resolve_proxy_args(&st.model, 0);
+        assert_eq!(msgs[2], "parsing [t.cfg:1]: error in regex '(a' in arg 1 of conversion keyword 'regsub' for sample fetch keyword 'path' in http-request expression in proxy 'fe' : regex '(a' is invalid (error=missing closing parenthesis, erroffset=2).");
     }
 }
