@@ -165,6 +165,24 @@ pub fn check_stick_rules(m: &Config, px: usize) -> Vec<String> {
     out
 }
 
+/// `stick-table … peers <name>` must name a peers section (`check_config()`, after the
+/// action rules). The local-peer check needs the peers model and is left to its owner.
+pub fn check_stick_table_peers(m: &Config, px: usize) -> Vec<String> {
+    let p = &m.proxies[px];
+    match p
+        .rules
+        .stick_table
+        .as_ref()
+        .and_then(|t| t.peers.as_deref())
+    {
+        Some(name) if !m.peers.iter().any(|pe| pe.name == name) => vec![format!(
+            "Proxy '{}': unable to find sync peers '{name}'.",
+            p.name
+        )],
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::{run, state};
@@ -197,23 +215,5 @@ mod tests {
         run(&mut st, "stick-table type string size 10");
         assert_eq!(super::check_action_rules(&st.model, 0).len(), 2);
         assert!(super::check_stick_rules(&st.model, 0).is_empty());
-    }
-}
-
-/// `stick-table … peers <name>` must name a peers section (`check_config()`, after the
-/// action rules). The local-peer check needs the peers model and is left to its owner.
-pub fn check_stick_table_peers(m: &Config, px: usize) -> Vec<String> {
-    let p = &m.proxies[px];
-    match p
-        .rules
-        .stick_table
-        .as_ref()
-        .and_then(|t| t.peers.as_deref())
-    {
-        Some(name) if !m.peers.iter().any(|pe| pe.name == name) => vec![format!(
-            "Proxy '{}': unable to find sync peers '{name}'.",
-            p.name
-        )],
-        _ => Vec::new(),
     }
 }
