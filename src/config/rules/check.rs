@@ -130,7 +130,54 @@ pub fn check_action_rules(m: &Config, px: usize) -> Vec<String> {
                         out.push(format!("Proxy '{}': unable to find capture id '{id}' referenced by {what} capture rule.", p.name));
                     }
                 }
-                _ => {}
+                Action::Deny(rep) | Action::Tarpit(rep) | Action::Return(rep) => {
+                    if let crate::model::rules::ReplyBody::ErrorFiles(name) = &rep.body {
+                        if !m.http_errors.iter().any(|h| h.name == *name) {
+                            out.push(format!("Proxy '{}': unknown http-errors section '{name}' referenced by an http reply .", p.name));
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(inner) = rule
+                        .action
+                        .strip_prefix("do-resolve(")
+                        .and_then(|s| s.strip_suffix(')'))
+                    {
+                        let res = inner.split(',').nth(1).unwrap_or("");
+                        if !m.resolvers.iter().any(|r| r.name == res) {
+                            out.push(format!("Proxy '{}': Can't find resolvers section '{res}' for do-resolve action.", p.name));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `cache-use` / `cache-store` must name a `cache` section (checked with the filters, after
+/// the proxy checks: `config: <type> '<name>': unable to find the cache …`).
+pub fn check_cache_refs(m: &Config, px: usize) -> Vec<String> {
+    let p = &m.proxies[px];
+    let mut out = Vec::new();
+    for r in p
+        .rules
+        .http_request
+        .iter()
+        .chain(p.rules.http_response.iter())
+    {
+        if r.action == "cache-use" || r.action == "cache-store" {
+            let name = r.args.first().map(|s| s.as_str()).unwrap_or("");
+            if !m.caches.iter().any(|c| c.name == name)
+                && !out
+                    .iter()
+                    .any(|o: &String| o.contains(&format!("'{name}'")))
+            {
+                out.push(format!(
+                    "config: {} '{}': unable to find the cache '{name}' referenced by the filter 'cache'.",
+                    super::actions::proxy_cap_str(p.cap),
+                    p.name
+                ));
             }
         }
     }
