@@ -230,6 +230,21 @@ pub fn check_stick_table_peers(m: &Config, px: usize) -> Vec<String> {
     }
 }
 
+/// Every post-parse alert of this module for proxy `px`, in the order HAProxy's
+/// `check_config()` prints them: stick rules, action rules, stick-table peers, then the
+/// argument resolution (one grouped alert). `use_backend`/`use-server` targets (checked
+/// before these) and log-format strings (checked between peers and arguments) belong to
+/// the caller; cache references come later, with the filters ([`check_cache_refs`]).
+pub fn post_parse_alerts(m: &Config, px: usize) -> Vec<String> {
+    let mut out = check_stick_rules(m, px);
+    out.extend(check_action_rules(m, px));
+    out.extend(check_stick_table_peers(m, px));
+    if let Some((msg, _)) = crate::config::expr::resolve::resolve_alert(m, px) {
+        out.push(msg);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::{run, state};

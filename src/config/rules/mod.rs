@@ -971,13 +971,7 @@ mod harness {
                 if st.model.proxies[px].cap.is_defaults() {
                     continue;
                 }
-                for m in check::check_stick_rules(&st.model, px) {
-                    st.diag.raw(Level::Alert, None, m);
-                }
-                for m in check::check_action_rules(&st.model, px) {
-                    st.diag.raw(Level::Alert, None, m);
-                }
-                if let Some((m, _)) = crate::config::expr::resolve::resolve_alert(&st.model, px) {
+                for m in check::post_parse_alerts(&st.model, px) {
                     st.diag.raw(Level::Alert, None, m);
                 }
             }
