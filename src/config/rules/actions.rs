@@ -1148,6 +1148,12 @@ fn p_redirect(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     let dir_res = c.rs != Ruleset::HttpReq;
     let words: Vec<&str> = c.args[*cur..].to_vec();
     let (r, used) = parse_redirect(c, &words, true, dir_res)?;
+    // HAProxy parses the condition inside the redirect rule, so its errors carry the
+    // rule's wording; it is only validated here and kept for the caller to attach.
+    if used < words.len() {
+        crate::config::expr::cond::parse_cond_info(c.st, c.px, &words[used..])
+            .map_err(|m| format!("error in condition: {m}"))?;
+    }
     *cur += used;
     Ok(Action::Redirect(r))
 }

@@ -230,13 +230,117 @@ pub fn check_stick_table_peers(m: &Config, px: usize) -> Vec<String> {
     }
 }
 
+/// `proxy_mode_str()`.
+fn mode_str(m: crate::model::Mode) -> &'static str {
+    match m {
+        crate::model::Mode::Http => "http",
+        crate::model::Mode::Tcp => "tcp",
+    }
+}
+
+/// Whether a switching target parses to a single text node (a static name), as HAProxy
+/// decides in `check_config()`; `Err` carries the log-format error.
+fn static_name(st_model: &Config, px: usize, name: &str) -> Result<bool, String> {
+    let p = &st_model.proxies[px];
+    let ctx = crate::config::expr::logformat::LfCtx {
+        http_mode: p.mode == crate::model::Mode::Http,
+        merge_spaces: false,
+        cap: crate::config::expr::kw::val::FE_HRQ_HDR,
+        check_files: false,
+        lua: true,
+    };
+    let f = crate::config::expr::logformat::parse_checked(name, ctx)?;
+    Ok(matches!(
+        f.nodes.as_slice(),
+        [crate::model::expr::LfNode::Text(_)] | []
+    ))
+}
+
+/// `use_backend` and `use-server` targets (`check_config()`, first of the rule checks):
+/// dynamic names must parse, static ones must exist, not loop, and agree on the mode.
+pub fn check_switching_rules(m: &Config, px: usize) -> Vec<String> {
+    let p = &m.proxies[px];
+    let mut out = Vec::new();
+    for u in &p.rules.use_backend {
+        match static_name(m, px, &u.target) {
+            Err(e) => {
+                out.push(format!(
+                    "Parsing [{}:{}]: failed to parse use_backend rule '{}' : {e}.",
+                    u.loc.file, u.loc.line, u.target
+                ));
+                continue;
+            }
+            Ok(false) => continue,
+            Ok(true) => {}
+        }
+        let target = m
+            .proxies
+            .iter()
+            .enumerate()
+            .find(|(_, q)| !q.cap.is_defaults() && q.cap.is_be() && q.name == u.target);
+        match target {
+            None => out.push(format!(
+                "Proxy '{}': unable to find required use_backend: '{}'.",
+                p.name, u.target
+            )),
+            Some((i, _)) if i == px => out.push(format!(
+                "Proxy '{}': loop detected for use_backend: '{}'.",
+                p.name, u.target
+            )),
+            Some((_, t))
+                if t.mode != p.mode
+                    && !(p.mode == crate::model::Mode::Tcp
+                        && t.mode == crate::model::Mode::Http) =>
+            {
+                out.push(format!(
+                    "{} {} '{}' ({}:{}) tries to use incompatible {} {} '{}' ({}:{}) in a 'use_backend' rule (see 'mode').",
+                    mode_str(p.mode),
+                    super::actions::proxy_cap_str(p.cap),
+                    p.name,
+                    p.loc.file,
+                    p.loc.line,
+                    mode_str(t.mode),
+                    super::actions::proxy_cap_str(t.cap),
+                    t.name,
+                    t.loc.file,
+                    t.loc.line
+                ))
+            }
+            _ => {}
+        }
+    }
+    for u in &p.rules.use_server {
+        match static_name(m, px, &u.target) {
+            Err(e) => {
+                out.push(format!(
+                    "Parsing [{}:{}]; use-server rule failed to parse log-format '{}' : {e}.",
+                    u.loc.file, u.loc.line, u.target
+                ));
+                continue;
+            }
+            Ok(false) => continue,
+            Ok(true) => {}
+        }
+        if !p.servers.iter().any(|s| s.name == u.target) {
+            out.push(format!(
+                "{} '{}' : unable to find server '{}' referenced in a 'use-server' rule.",
+                super::actions::proxy_cap_str(p.cap),
+                p.name,
+                u.target
+            ));
+        }
+    }
+    out
+}
+
 /// Every post-parse alert of this module for proxy `px`, in the order HAProxy's
 /// `check_config()` prints them: stick rules, action rules, stick-table peers, then the
-/// argument resolution (one grouped alert). `use_backend`/`use-server` targets (checked
-/// before these) and log-format strings (checked between peers and arguments) belong to
-/// the caller; cache references come later, with the filters ([`check_cache_refs`]).
+/// argument resolution (one grouped alert); `use_backend`/`use-server` targets come first.
+/// Log-format strings (checked between peers and arguments) belong to the caller; cache
+/// references come later, with the filters ([`check_cache_refs`]).
 pub fn post_parse_alerts(m: &Config, px: usize) -> Vec<String> {
-    let mut out = check_stick_rules(m, px);
+    let mut out = check_switching_rules(m, px);
+    out.extend(check_stick_rules(m, px));
     out.extend(check_action_rules(m, px));
     out.extend(check_stick_table_peers(m, px));
     if let Some((msg, _)) = crate::config::expr::resolve::resolve_alert(m, px) {
