@@ -509,7 +509,7 @@ fn p_sc_inc_gpc(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
         }
     } else {
         return Err(format!(
-            "invalid gpc ID '{full}'. Expects sc-set-gpc(<GPC ID>,<Track ID>)"
+            "invalid gpc ID '{full}'. Expects sc-inc-gpc(<GPC ID>,<Track ID>)"
         ));
     }
     Ok(Action::Other)
@@ -1024,7 +1024,22 @@ fn p_set_var(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     for cd in &conds {
         check_var_cond(cd)?;
     }
-    check_var_name(&name)?;
+    check_var_name(&name).map_err(|e| {
+        // HAProxy prints the rest of the action word from the offending character.
+        match e.strip_prefix("invalid syntax at char '") {
+            Some(bad) => {
+                let bad = bad.trim_end_matches('\'');
+                let at = full
+                    .find(&format!("{bad})"))
+                    .or_else(|| full.find(&format!("{bad},")));
+                match at {
+                    Some(p) => format!("invalid syntax at char '{}'", &full[p..]),
+                    None => e,
+                }
+            }
+            None => e,
+        }
+    })?;
     match mode {
         0 => Ok(Action::UnsetVar { name }),
         2 => {

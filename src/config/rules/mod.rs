@@ -351,6 +351,10 @@ fn parse_acl(st: &mut State, line: &Line, px: usize) -> u32 {
         return st.alert(line, "'acl' not allowed in anonymous 'defaults' section.");
     }
     let name = line.arg(1);
+    if name.is_empty() {
+        // HAProxy reports the terminating NUL of the empty name, which ends its output.
+        return st.alert(line, "character '");
+    }
     if let Some(c) = super::expr::acl::invalid_char(name) {
         return st.alert(
             line,
@@ -894,6 +898,12 @@ mod harness {
                 in_global = true;
                 cur = None;
                 continue;
+            }
+            if a0 == "peers" {
+                st.model.peers.push(crate::model::sections::Peers {
+                    name: line.arg(1).to_string(),
+                    ..Default::default()
+                });
             }
             if a0 == "userlist" {
                 st.model.userlists.push(crate::model::sections::Userlist {
