@@ -387,6 +387,9 @@ fn p_use_service(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     if !known {
         return Err(format!("'{}' unknown service name.", c.arg(1)));
     }
+    if name == "prometheus-exporter" && c.rs != Ruleset::HttpReq {
+        return Err("Prometheus exporter service only available on 'http-request' rulesets".into());
+    }
     *cur += 1;
     Ok(Action::UseService(name.to_string()))
 }
