@@ -610,15 +610,8 @@ fn p_cache(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
 
 /// `add-acl(<file>) <key fmt>`, `del-acl(…)`, `set-map(<file>) <key> <value>`, `del-map`.
 fn p_acl_map(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
+    // HAProxy takes the file name between the parentheses without checking it.
     let full = c.arg(*cur - 1);
-    let open = full.find('(');
-    let ok = open.is_some() && full.ends_with(')') && open.unwrap() + 1 < full.len() - 1;
-    if !ok {
-        return Err(format!(
-            "{full}: missing or invalid file name. Expects '{}(<file>)'",
-            &full[..open.unwrap_or(full.len())]
-        ));
-    }
     let two = full.starts_with("set-map");
     if two {
         if c.arg(*cur).is_empty() || c.arg(*cur + 1).is_empty() {
