@@ -797,6 +797,60 @@ pub(crate) mod tests {
         );
     }
 
+    /// Lua actions and services exist only when a loaded script registers them, literally
+    /// or from a table of names.
+    #[test]
+    fn lua_registrations() {
+        let dir = std::env::temp_dir().join(format!("rules-lua-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("a.lua");
+        std::fs::write(
+            &f,
+            "core.register_action('hello', {'http-req'}, function(t) end)\n\
+             local n = {\"svc\"}\nfor _, x in ipairs(n) do core.register_service(x, 'http', f) end\n",
+        )
+        .unwrap();
+        let mut st = state(ProxyCap::FE, Mode::Http);
+        st.model
+            .global
+            .lua_loads
+            .push((f.display().to_string(), false, Default::default()));
+        ok(&mut st, "http-request lua.hello arg1 if TRUE");
+        ok(&mut st, "http-request use-service lua.svc");
+        bad(&mut st, "http-request lua.nope", "'http-request' expects");
+        bad(&mut st, "http-request use-service lua.nope", "'lua.nope' unknown service name.");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Pattern files are read as HAProxy reads them and their patterns checked with line
+    /// numbers in errors.
+    #[test]
+    fn pattern_files() {
+        let dir = std::env::temp_dir().join(format!("rules-pat-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ips = dir.join("ips.txt");
+        std::fs::write(&ips, "10.0.0.1\n# comment\n  192.168.0.0/16\n\nnot-an-ip\n").unwrap();
+        let map = dir.join("m.map");
+        std::fs::write(&map, "10.0.0.0/8 be1\n1.2.3.4 be2\n").unwrap();
+        let mut st = state(ProxyCap::FE, Mode::Http);
+        st.env.check_files = true;
+        let (p, m) = (ips.display(), map.display());
+        bad(
+            &mut st,
+            &format!("acl x src -n -f {p}"),
+            &format!("'not-an-ip' is not a valid IPv4 or IPv6 address at line 5 of file '{p}'."),
+        );
+        ok(&mut st, &format!("acl y src -M -f {m}"));
+        ok(&mut st, &format!("http-request set-var(txn.b) src,map_ip({m})"));
+        bad(
+            &mut st,
+            &format!("http-request set-var(txn.b) src,map_int({m})"),
+            "'10.0.0.0/8' is not a number at line 1",
+        );
+        bad(&mut st, "acl z path -f /nonexistent/file", "failed to open pattern file </nonexistent/file>");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[test]
     fn acl_and_routing() {
         let mut st = state(ProxyCap::FE, Mode::Http);
