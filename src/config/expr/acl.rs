@@ -7,11 +7,11 @@ use crate::model::expr::{AclExpr, MatchMethod, Pattern, SampleExpr, SmpType};
 
 /// What the ACL parser needs from outside.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AclEnv {
+pub struct AclEnv<'a> {
     pub check_files: bool,
     /// Resolve host names in IP patterns (HAProxy does while starting).
     pub resolve: bool,
-    pub lua: bool,
+    pub lua: Option<&'a crate::model::Global>,
 }
 
 /// A parsed ACL expression with the sources and check points of its fetch.
@@ -382,7 +382,7 @@ pub fn check_pattern_file(
     path: &str,
     two_columns: bool,
     m: MatchMethod,
-    env: AclEnv,
+    env: AclEnv<'_>,
     no_dns: bool,
 ) -> Result<Vec<Pattern>, String> {
     let mut out = Vec::new();
@@ -405,7 +405,7 @@ pub fn map_key_method(conv: &str) -> MatchMethod {
 pub fn parse_pattern(
     m: MatchMethod,
     text: &str,
-    env: AclEnv,
+    env: AclEnv<'_>,
     no_dns: bool,
 ) -> Result<Pattern, String> {
     use MatchMethod::*;
@@ -436,7 +436,7 @@ fn std_op(s: &str) -> Option<u8> {
 /// plain sample expression.
 fn parse_criterion(
     word: &str,
-    env: AclEnv,
+    env: AclEnv<'_>,
 ) -> Result<(SampleExpr, Option<MatchMethod>, String, u32, u32), String> {
     let n = word.bytes().take_while(|&c| kw::is_idchar(c)).count();
     let name = &word[..n];
@@ -500,7 +500,7 @@ fn acl_kw_error(kw: &str, e: &str) -> String {
 }
 
 /// Parses `criterion [flags] [operator] patterns` (`words[0]` is the criterion).
-pub fn parse_acl_expr(words: &[&str], env: AclEnv) -> Result<ParsedAcl, String> {
+pub fn parse_acl_expr(words: &[&str], env: AclEnv<'_>) -> Result<ParsedAcl, String> {
     let crit = words.first().copied().unwrap_or("");
     let (smp, kw_method, kwname, use_, val) = parse_criterion(crit, env)?;
     let cur_type = smp.out;

@@ -27,11 +27,11 @@ pub struct TermInfo {
     pub val: u32,
 }
 
-pub fn acl_env(st: &State) -> AclEnv {
+pub fn acl_env(st: &State) -> AclEnv<'_> {
     AclEnv {
         check_files: st.env.check_files,
         resolve: st.env.resolve_hosts,
-        lua: crate::config::rules::actions::lua_loaded(st),
+        lua: crate::config::rules::actions::lua_global(st),
     }
 }
 

@@ -78,12 +78,12 @@ pub const VARS: &[(&str, bool)] = &[
 /// Parser options: whether spaces are merged into separators (`LOG_OPT_MERGE_SPACES`,
 /// only for `log-format`) and the check points its fetches must be usable in.
 #[derive(Debug, Clone, Copy)]
-pub struct LfCtx {
+pub struct LfCtx<'a> {
     pub http_mode: bool,
     pub merge_spaces: bool,
     pub cap: u32,
     pub check_files: bool,
-    pub lua: bool,
+    pub lua: Option<&'a crate::model::Global>,
 }
 
 fn apply_flags(args: &str, opts: &mut LfOptions) {
@@ -118,7 +118,7 @@ enum S {
 }
 
 /// Parses `fmt`; on error HAProxy's message.
-pub fn parse_logformat(fmt: &str, ctx: LfCtx) -> Result<LogFormat, String> {
+pub fn parse_logformat(fmt: &str, ctx: LfCtx<'_>) -> Result<LogFormat, String> {
     let b = fmt.as_bytes();
     let mut out = LogFormat::default();
     let mut defopts = LfOptions::default();
@@ -284,12 +284,12 @@ pub fn parse_logformat(fmt: &str, ctx: LfCtx) -> Result<LogFormat, String> {
 }
 
 /// Parses `fmt` (kept as the public name other modules use).
-pub fn parse_checked(fmt: &str, ctx: LfCtx) -> Result<LogFormat, String> {
+pub fn parse_checked(fmt: &str, ctx: LfCtx<'_>) -> Result<LogFormat, String> {
     parse_logformat(fmt, ctx)
 }
 
 /// Context for a log-format string of proxy `px` used in a rule or a proxy keyword.
-pub fn ctx_for(st: &State, px: usize, merge_spaces: bool, cap: u32) -> LfCtx {
+pub fn ctx_for(st: &State, px: usize, merge_spaces: bool, cap: u32) -> LfCtx<'_> {
     let http = st
         .model
         .proxies
@@ -301,7 +301,7 @@ pub fn ctx_for(st: &State, px: usize, merge_spaces: bool, cap: u32) -> LfCtx {
         merge_spaces,
         cap,
         check_files: st.env.check_files,
-        lua: crate::config::rules::actions::lua_loaded(st),
+        lua: crate::config::rules::actions::lua_global(st),
     }
 }
 
@@ -362,13 +362,13 @@ pub fn check_logformat(st: &State, px: usize, fmt: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn ctx() -> LfCtx {
+    fn ctx() -> LfCtx<'static> {
         LfCtx {
             http_mode: true,
             merge_spaces: false,
             cap: val::FE_HRQ_HDR | val::BE_HRQ_HDR,
             check_files: false,
-            lua: false,
+            lua: None,
         }
     }
 

@@ -7,17 +7,26 @@ use crate::model::expr::{ArgValue, ConvExpr, SampleExpr, SmpType};
 
 /// Facts the validators need from outside (pattern files for `map*` converters).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ExprEnv {
+pub struct ExprEnv<'a> {
     pub check_files: bool,
-    /// A Lua file is loaded: `lua.*` fetches and converters may exist.
-    pub lua: bool,
+    /// The global section when Lua files are loaded: `lua.*` fetches and converters exist
+    /// if a script registers them.
+    pub lua: Option<&'a crate::model::Global>,
 }
 
-impl ExprEnv {
-    pub fn from_state(st: &crate::config::State) -> Self {
+impl<'a> ExprEnv<'a> {
+    pub fn from_state(st: &'a crate::config::State) -> Self {
         ExprEnv {
             check_files: st.env.check_files,
-            lua: crate::config::rules::actions::lua_loaded(st),
+            lua: crate::config::rules::actions::lua_global(st),
+        }
+    }
+
+    /// Whether a Lua script registers `lua.<name>` as a `what` (`fetches`, `converters`).
+    fn lua_has(&self, what: &str, kw: &str) -> bool {
+        match (self.lua, kw.strip_prefix("lua.")) {
+            (Some(g), Some(n)) => crate::config::rules::actions::lua_registers(g, what, n),
+            _ => false,
         }
     }
 }
@@ -78,7 +87,7 @@ pub fn parse_expr(
     words: &[&str],
     idx: usize,
     endptr: bool,
-    env: ExprEnv,
+    env: ExprEnv<'_>,
 ) -> Result<Parsed, String> {
     let mut idx = idx;
     let first = words.get(idx).copied().unwrap_or("");
@@ -88,7 +97,7 @@ pub fn parse_expr(
     }
     let fkw = &first[..n];
     let fetch = kw::find_fetch(fkw)
-        .or_else(|| (env.lua && fkw.starts_with("lua.")).then_some(&LUA_FETCH))
+        .or_else(|| env.lua_has("fetches", fkw).then_some(&LUA_FETCH))
         .ok_or_else(|| format!("unknown fetch method '{fkw}'"))?;
     let mut prev = fetch.out;
     let args = make_arg_list(&first[n..], fetch.args, fetch.min_args as usize)
@@ -133,8 +142,8 @@ pub fn parse_expr(
         let cn = idchar_len(cw);
         let cname = &cw[..cn];
         ckw = Some(cname.to_string());
-        let conv = kw::find_conv(cname)
-            .or_else(|| (env.lua && cname.starts_with("lua.")).then_some(&LUA_CONV));
+        let conv =
+            kw::find_conv(cname).or_else(|| env.lua_has("converters", cname).then_some(&LUA_CONV));
         let Some(conv) = conv else {
             if at_word_start {
                 // An isolated unknown word is not ours: the caller's next keyword.
@@ -364,7 +373,7 @@ fn check_conv_args(
     check: ArgCheck,
     conv_name: &str,
     args: &mut [ArgValue],
-    env: ExprEnv,
+    env: ExprEnv<'_>,
 ) -> Result<(), String> {
     match check {
         ArgCheck::ConvCheckVar => {

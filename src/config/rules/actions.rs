@@ -77,7 +77,7 @@ impl Ctx<'_> {
             Ruleset::TcpRes => pick(val::FE_RES_CNT, val::BE_RES_CNT),
         }
     }
-    fn env(&self) -> ExprEnv {
+    fn env(&self) -> ExprEnv<'_> {
         ExprEnv::from_state(self.st)
     }
     /// `sample_parse_expr()` at `*cur`, advancing it.
@@ -110,7 +110,7 @@ impl Ctx<'_> {
                 merge_spaces: false,
                 cap,
                 check_files: self.st.env.check_files,
-                lua: lua_loaded(self.st),
+                lua: lua_global(self.st),
             },
         )
     }
@@ -289,12 +289,17 @@ pub fn lookup(rs: Ruleset, word: &str) -> Option<&'static ActionKw> {
 /// Actions registered by Lua scripts (`lua.<name>`) cannot be known without running them:
 /// they are accepted when a Lua file is loaded, with their arguments up to the condition.
 pub fn lua_loaded(st: &State) -> bool {
-    !lua_files(st).is_empty()
+    !lua_files(&st.model.global).is_empty()
+}
+
+/// The global section when it loads Lua files (what expression parsers need to look up
+/// `lua.*` fetches and converters).
+pub fn lua_global(st: &State) -> Option<&crate::model::Global> {
+    lua_loaded(st).then_some(&st.model.global)
 }
 
 /// The files loaded by `lua-load` / `lua-load-per-thread`.
-fn lua_files(st: &State) -> Vec<&str> {
-    let g = &st.model.global;
+fn lua_files(g: &crate::model::Global) -> Vec<&str> {
     g.lua_loads
         .iter()
         .map(|(f, _, _)| f.as_str())
@@ -310,12 +315,12 @@ fn lua_files(st: &State) -> Vec<&str> {
 /// Whether a Lua file loaded by `lua-load` registers `name` (without `lua.`) with
 /// `core.register_<what>` (`action`, `service`, `fetches`, `converters`). An unreadable
 /// file cannot be checked, so it is assumed to register anything.
-pub fn lua_registers(st: &State, what: &str, name: &str) -> bool {
+pub fn lua_registers(g: &crate::model::Global, what: &str, name: &str) -> bool {
     let pat = format!(r#"register_{what}\s*\(\s*["']{}["']"#, regex::escape(name));
     let Ok(re) = regex::Regex::new(&pat) else {
         return true;
     };
-    let files = lua_files(st);
+    let files = lua_files(g);
     // Scripts also register names from tables (`for _, n in ipairs(names) do
     // core.register_action(n, …)`): then any quoted occurrence of the name counts.
     let dynamic = regex::Regex::new(&format!(r"register_{what}\s*\(\s*[A-Za-z_]")).ok();
@@ -383,7 +388,7 @@ fn p_use_service(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     let known = name == "prometheus-exporter"
         || name
             .strip_prefix("lua.")
-            .is_some_and(|n| lua_registers(c.st, "service", n));
+            .is_some_and(|n| lua_registers(&c.st.model.global, "service", n));
     if !known {
         return Err(format!("'{}' unknown service name.", c.arg(1)));
     }
@@ -1046,7 +1051,7 @@ fn p_set_var(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
                     merge_spaces: false,
                     cap: c.where_(),
                     check_files: c.st.env.check_files,
-                    lua: lua_loaded(c.st),
+                    lua: lua_global(c.st),
                 },
             )?;
             *cur += 1;

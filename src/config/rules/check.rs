@@ -247,7 +247,7 @@ fn static_name(st_model: &Config, px: usize, name: &str) -> Result<bool, String>
         merge_spaces: false,
         cap: crate::config::expr::kw::val::FE_HRQ_HDR,
         check_files: false,
-        lua: true,
+        lua: Some(&st_model.global),
     };
     let f = crate::config::expr::logformat::parse_checked(name, ctx)?;
     Ok(matches!(

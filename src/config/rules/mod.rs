@@ -194,7 +194,7 @@ fn parse_http(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
     };
     let lua_ok = aw
         .strip_prefix("lua.")
-        .is_some_and(|n| actions::lua_registers(st_ro, "action", n));
+        .is_some_and(|n| actions::lua_registers(&st_ro.model.global, "action", n));
     let action = if lua_ok {
         actions::skip_to_cond(&ctx, &mut cur);
         Ok(Action::Other)
@@ -807,7 +807,8 @@ pub(crate) mod tests {
         std::fs::write(
             &f,
             "core.register_action('hello', {'http-req'}, function(t) end)\n\
-             local n = {\"svc\"}\nfor _, x in ipairs(n) do core.register_service(x, 'http', f) end\n",
+             local n = {\"svc\"}\nfor _, x in ipairs(n) do core.register_service(x, 'http', f) end\n\
+             core.register_fetches(\"f1\", function(t) return '' end)\n",
         )
         .unwrap();
         let mut st = state(ProxyCap::FE, Mode::Http);
@@ -818,7 +819,17 @@ pub(crate) mod tests {
         ok(&mut st, "http-request lua.hello arg1 if TRUE");
         ok(&mut st, "http-request use-service lua.svc");
         bad(&mut st, "http-request lua.nope", "'http-request' expects");
-        bad(&mut st, "http-request use-service lua.nope", "'lua.nope' unknown service name.");
+        bad(
+            &mut st,
+            "http-request use-service lua.nope",
+            "'lua.nope' unknown service name.",
+        );
+        ok(&mut st, "http-request set-var(txn.x) lua.f1,lower");
+        bad(
+            &mut st,
+            "http-request set-var(txn.x) lua.hello",
+            "unknown fetch method 'lua.hello'",
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 
@@ -841,13 +852,20 @@ pub(crate) mod tests {
             &format!("'not-an-ip' is not a valid IPv4 or IPv6 address at line 5 of file '{p}'."),
         );
         ok(&mut st, &format!("acl y src -M -f {m}"));
-        ok(&mut st, &format!("http-request set-var(txn.b) src,map_ip({m})"));
+        ok(
+            &mut st,
+            &format!("http-request set-var(txn.b) src,map_ip({m})"),
+        );
         bad(
             &mut st,
             &format!("http-request set-var(txn.b) src,map_int({m})"),
             "'10.0.0.0/8' is not a number at line 1",
         );
-        bad(&mut st, "acl z path -f /nonexistent/file", "failed to open pattern file </nonexistent/file>");
+        bad(
+            &mut st,
+            "acl z path -f /nonexistent/file",
+            "failed to open pattern file </nonexistent/file>",
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 

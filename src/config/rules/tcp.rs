@@ -222,7 +222,7 @@ fn parse_rule(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
         }
         w if w
             .strip_prefix("lua.")
-            .is_some_and(|n| actions::lua_registers(st_ro, "action", n)) =>
+            .is_some_and(|n| actions::lua_registers(&st_ro.model.global, "action", n)) =>
         {
             cur += 1;
             actions::skip_to_cond(&ctx, &mut cur);
