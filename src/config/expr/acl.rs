@@ -254,6 +254,10 @@ fn pcre_error(text: &str, msg: &str) -> Option<(&'static str, usize)> {
     } else if msg.contains("unclosed character class") {
         ("missing terminating ] for character class", text.len())
     } else if msg.contains("repetition operator missing expression") {
+        // PCRE2 takes a brace that does not form `{n[,m]}` as a literal.
+        if text.as_bytes().get(start) == Some(&b'{') && !brace_quantifier(&text[start..]) {
+            return None;
+        }
         ("quantifier does not follow a repeatable item", start)
     } else if msg.contains("invalid character class range") {
         ("range out of order in character class", end - 1)
@@ -279,6 +283,128 @@ fn pcre_error(text: &str, msg: &str) -> Option<(&'static str, usize)> {
         return None;
     };
     Some(m)
+}
+
+/// Whether `s` starts with a `{n}`, `{n,}` or `{n,m}` quantifier.
+fn brace_quantifier(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('{') else {
+        return false;
+    };
+    rest.find('}').is_some_and(|e| {
+        let inner = &rest[..e];
+        let (lo, hi) = inner.split_once(',').unwrap_or((inner, "0"));
+        !lo.is_empty()
+            && lo.bytes().all(|d| d.is_ascii_digit())
+            && hi.bytes().all(|d| d.is_ascii_digit())
+    })
+}
+
+/// Errors PCRE2 reports on constructs the `regex` crate accepts: a `*` right after a
+/// quantifier, unknown POSIX classes and back-references to missing groups.
+fn pcre_only_error(text: &str) -> Option<(&'static str, usize)> {
+    const POSIX: [&str; 14] = [
+        "alpha", "lower", "upper", "alnum", "ascii", "blank", "cntrl", "digit", "graph", "print",
+        "punct", "space", "word", "xdigit",
+    ];
+    let b = text.as_bytes();
+    let mut groups = 0usize;
+    let mut backrefs: Vec<(usize, usize)> = Vec::new();
+    let mut in_class = false;
+    let mut prev_quant = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' {
+            if !in_class && i + 1 < b.len() && b[i + 1].is_ascii_digit() && b[i + 1] != b'0' {
+                let mut j = i + 1;
+                while j < b.len() && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                let n = text[i + 1..j].parse().unwrap_or(usize::MAX);
+                backrefs.push((n, i + 1));
+                i = j;
+            } else {
+                i += 2;
+            }
+            prev_quant = false;
+            continue;
+        }
+        if in_class {
+            if c == b'[' && b.get(i + 1) == Some(&b':') {
+                if let Some(end) = text[i + 2..].find(":]") {
+                    let name = &text[i + 2..i + 2 + end];
+                    let name = name.strip_prefix('^').unwrap_or(name);
+                    if !POSIX.contains(&name) {
+                        return Some(("unknown POSIX class name", i + 2));
+                    }
+                    i += 2 + end + 2;
+                    continue;
+                }
+            }
+            if c == b']' {
+                in_class = false;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'[' => {
+                in_class = true;
+                // A leading ']' (or '^]') is a literal in a class.
+                if b.get(i + 1) == Some(&b'^') {
+                    i += 1;
+                }
+                if b.get(i + 1) == Some(&b']') {
+                    i += 1;
+                }
+                prev_quant = false;
+            }
+            b'(' => {
+                if b.get(i + 1) != Some(&b'?')
+                    || matches!(text.get(i + 2..i + 3), Some("<" | "'" | "P"))
+                        && !matches!(text.get(i + 2..i + 4), Some("<=" | "<!"))
+                {
+                    groups += 1;
+                }
+                prev_quant = false;
+            }
+            b'*' if prev_quant => {
+                return Some(("quantifier does not follow a repeatable item", i));
+            }
+            b'{' => {
+                // Only `{n}`, `{n,}` and `{n,m}` are quantifiers; other braces are literal.
+                let rest = &text[i + 1..];
+                let close = rest.find('}');
+                let is_quant = close.is_some_and(|e| {
+                    let inner = &rest[..e];
+                    let (lo, hi) = inner.split_once(',').unwrap_or((inner, "0"));
+                    !lo.is_empty()
+                        && lo.bytes().all(|d| d.is_ascii_digit())
+                        && hi.bytes().all(|d| d.is_ascii_digit())
+                });
+                if is_quant {
+                    if prev_quant {
+                        let end = i + 1 + close.unwrap_or(0);
+                        return Some(("quantifier does not follow a repeatable item", end));
+                    }
+                    i += close.unwrap_or(0) + 2;
+                    prev_quant = true;
+                    continue;
+                }
+                prev_quant = false;
+            }
+            b'*' | b'+' | b'?' => {
+                // '+' and '?' right after a quantifier make it possessive or lazy.
+                prev_quant = !prev_quant || c == b'*';
+            }
+            _ => prev_quant = false,
+        }
+        i += 1;
+    }
+    backrefs
+        .into_iter()
+        .find(|(n, _)| *n > groups)
+        .map(|(_, end)| ("reference to non-existent subpattern", end))
 }
 
 /// `{n}` / `{n,m}` counts above 65535 that PCRE2 refuses (the `regex` crate accepts them).
@@ -313,6 +439,11 @@ fn big_quantifier(text: &str) -> Option<usize> {
 /// back-references, possessive quantifiers), so only errors PCRE2 also reports fail, with
 /// PCRE2's wording.
 pub fn check_regex(text: &str) -> Result<(), String> {
+    if let Some((m, off)) = pcre_only_error(text) {
+        return Err(format!(
+            "regex '{text}' is invalid (error={m}, erroffset={off})"
+        ));
+    }
     if let Some(off) = big_quantifier(text) {
         return Err(format!(
             "regex '{text}' is invalid (error=number too big in {{}} quantifier, erroffset={off})"
@@ -745,6 +876,21 @@ mod tests {
             "regex '*abc' is invalid (error=quantifier does not follow a repeatable item, erroffset=0)"
         );
         assert!(a("path_reg (?=a)b").is_ok());
+        assert!(a("path_reg {a}*").is_ok());
+        assert!(a("path_reg (a)\\1").is_ok());
+        assert!(a("path_reg a{2}+").is_ok());
+        assert_eq!(
+            a("path_reg a{2}{3}").unwrap_err(),
+            "regex 'a{2}{3}' is invalid (error=quantifier does not follow a repeatable item, erroffset=6)"
+        );
+        assert_eq!(
+            a("path_reg (?:a)\\1").unwrap_err(),
+            "regex '(?:a)\\1' is invalid (error=reference to non-existent subpattern, erroffset=6)"
+        );
+        assert_eq!(
+            a("path_reg [[:foo:]]").unwrap_err(),
+            "regex '[[:foo:]]' is invalid (error=unknown POSIX class name, erroffset=3)"
+        );
         assert!(a("path_reg x{99999}").is_err());
         assert_eq!(
             a("foo x").unwrap_err(),
