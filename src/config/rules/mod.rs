@@ -381,6 +381,21 @@ fn parse_acl(st: &mut State, line: &Line, px: usize) -> u32 {
             )
         }
     };
+    // `-u <id>` must be unique among the pattern references of the whole configuration.
+    if let Some(id) = p.expr.unique_id {
+        let used = st.model.proxies.iter().any(|q| {
+            q.rules
+                .acls
+                .iter()
+                .any(|a| a.expr.as_ref().and_then(|e| e.unique_id) == Some(id))
+        });
+        if used {
+            return st.alert(
+                line,
+                format!("error detected while parsing ACL '{name}' : the id is already used."),
+            );
+        }
+    }
     for w in &p.warnings {
         st.diag.warning(w.clone());
     }
