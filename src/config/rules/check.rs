@@ -349,6 +349,103 @@ pub fn post_parse_alerts(m: &Config, px: usize) -> Vec<String> {
     out
 }
 
+/// `SMP_USE_*` sources a condition reads (`cond->use`): its named ACLs' lines in proxy `p`
+/// and its anonymous or predefined ACLs.
+fn cond_use(p: &Proxy, cond: &crate::model::expr::Cond) -> u32 {
+    let mut u = 0;
+    for t in cond.groups.iter().flatten() {
+        if let Some(e) = &t.expr {
+            u |= crate::config::expr::kw::find_fetch(&e.smp.fetch).map_or(0, |f| f.use_);
+        } else if let crate::model::expr::AclRef::Named(n) = &t.acl {
+            u |= p
+                .rules
+                .acls
+                .iter()
+                .filter(|a| a.name == *n)
+                .fold(0, |acc, a| acc | a.use_);
+        }
+    }
+    u
+}
+
+/// The post-parse warnings HAProxy prints about the rules of proxy `px` (in its order):
+/// L6 fetches in conditions of HTTP proxies, `tcp-request content track-sc*` rules
+/// without inspect delay or better placed at session level, `switch-mode http` without
+/// backend, and HTTP rule lists in non-HTTP proxies. Texts are printed without location.
+pub fn post_parse_warnings(m: &Config, px: usize) -> Vec<String> {
+    use crate::config::expr::kw::{self, val, USE_L6};
+    use crate::model::Mode;
+    let p = &m.proxies[px];
+    let r = &p.rules;
+    let http = p.mode == Mode::Http;
+    let mut out = Vec::new();
+    let l6 = |cond: &Option<crate::model::expr::Cond>,
+              loc: &crate::model::Loc,
+              out: &mut Vec<String>| {
+        if let Some(c) = cond {
+            if http && cond_use(p, c) & USE_L6 != 0 {
+                out.push(format!(
+                    "Proxy '{}': L6 sample fetches ignored on HTTP proxies (declared at {}:{}).",
+                    p.name, loc.file, loc.line
+                ));
+            }
+        }
+    };
+    for u in r.use_backend.iter().chain(r.use_server.iter()) {
+        l6(&u.cond, &u.loc, &mut out);
+    }
+    for s in &r.stick_rules {
+        l6(&s.cond, &s.loc, &mut out);
+    }
+    let type_name = super::actions::proxy_cap_str(p.cap);
+    // HAProxy's SMP_USE_L6REQ | SMP_USE_HRQHV | SMP_USE_HRQHP | SMP_USE_HRQBO.
+    let req_content: u32 = (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10);
+    if p.cap.is_fe() {
+        for rule in &r.tcp_request_content {
+            let Action::TrackSc { key, .. } = &rule.kind else {
+                continue;
+            };
+            let f = kw::find_fetch(&key.fetch);
+            let (fval, fuse) = f.map_or((0, 0), |f| (f.val, f.use_));
+            if r.tcp_request_inspect_delay.unwrap_or(0) == 0 && fval & val::FE_SES_ACC == 0 {
+                out.push(format!("{type_name} '{}' : a 'tcp-request content track-sc*' rule explicitly depending on request contents without any 'tcp-request inspect-delay' setting. This means that this rule will randomly find its contents. This can be fixed by setting the tcp-request inspect-delay.", p.name));
+            }
+            let cuse = rule.cond.as_ref().map_or(0, |c| cond_use(p, c));
+            if http && fuse & req_content == 0 && cuse & req_content == 0 {
+                out.push(format!("{type_name} '{}' : a 'tcp-request content track-sc*' rule not depending on request contents for an HTTP frontend should be executed at the session level, using a 'tcp-request session' rule (mandatory to track invalid HTTP requests).", p.name));
+            }
+        }
+    }
+    let upgrades = r
+        .tcp_request_content
+        .iter()
+        .any(|x| x.action == "switch-mode");
+    if p.default_backend.is_none()
+        && r.use_backend.is_empty()
+        && !p.servers.is_empty()
+        && upgrades
+        && !http
+    {
+        out.push(format!("Proxy '{}' : 'switch-mode http' configured for a tcp {type_name} with no backend. Incoming connections upgraded to HTTP cannot be routed to TCP servers", p.name));
+    }
+    if !http && !upgrades {
+        for (list, name) in [
+            (&r.http_request, "http-request"),
+            (&r.http_response, "http-response"),
+            (&r.http_after_response, "http-after-response"),
+            (&r.redirects, "redirect"),
+        ] {
+            if !list.is_empty() {
+                out.push(format!(
+                    "'{name}' rules ignored for {type_name} '{}' as they require HTTP mode.",
+                    p.name
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::{run, state};
@@ -381,5 +478,30 @@ mod tests {
         run(&mut st, "stick-table type string size 10");
         assert_eq!(super::check_action_rules(&st.model, 0).len(), 2);
         assert!(super::check_stick_rules(&st.model, 0).is_empty());
+    }
+
+    /// The texts and cases HAProxy 2.6.12 printed for the same rules.
+    #[test]
+    fn post_parse_warnings_like_haproxy() {
+        let mut st = state(ProxyCap::FE, Mode::Http);
+        run(&mut st, "tcp-request content track-sc0 src table be");
+        run(&mut st, "use_backend be if { req.len gt 0 }");
+        let w = super::post_parse_warnings(&st.model, 0);
+        assert_eq!(w, vec![
+            "Proxy 'fe': L6 sample fetches ignored on HTTP proxies (declared at t.cfg:1).".to_string(),
+            "frontend 'fe' : a 'tcp-request content track-sc*' rule not depending on request contents for an HTTP frontend should be executed at the session level, using a 'tcp-request session' rule (mandatory to track invalid HTTP requests).".to_string(),
+        ]);
+        let mut st = state(ProxyCap::FE, Mode::Tcp);
+        run(&mut st, "http-request deny");
+        run(&mut st, "redirect location /");
+        let w = super::post_parse_warnings(&st.model, 0);
+        assert_eq!(
+            w,
+            vec![
+                "'http-request' rules ignored for frontend 'fe' as they require HTTP mode."
+                    .to_string(),
+                "'redirect' rules ignored for frontend 'fe' as they require HTTP mode.".to_string(),
+            ]
+        );
     }
 }
