@@ -255,7 +255,9 @@ fn pcre_error(text: &str, msg: &str) -> Option<(&'static str, usize)> {
         ("missing terminating ] for character class", text.len())
     } else if msg.contains("repetition operator missing expression") {
         // PCRE2 takes a brace that does not form `{n[,m]}` as a literal.
-        if text.as_bytes().get(start) == Some(&b'{') && !brace_quantifier(&text[start..]) {
+        if text.as_bytes().get(start) == Some(&b'{')
+            && !brace_quantifier(text.get(start..).unwrap_or(""))
+        {
             return None;
         }
         ("quantifier does not follow a repeatable item", start)
@@ -270,8 +272,15 @@ fn pcre_error(text: &str, msg: &str) -> Option<(&'static str, usize)> {
     } else if msg.contains("unrecognized flag") {
         ("unrecognized character after (? or (?-", start)
     } else if msg.contains("duplicate capture group name") {
-        let second = msg.lines().nth(2).and_then(|c| c.rfind('^')).unwrap_or(4) - 4;
-        let close = text[second..]
+        let second = msg
+            .lines()
+            .nth(2)
+            .and_then(|c| c.rfind('^'))
+            .unwrap_or(4)
+            .saturating_sub(4);
+        let close = text
+            .get(second..)
+            .unwrap_or("")
             .find('>')
             .map(|p| p + second + 1)
             .unwrap_or(text.len());

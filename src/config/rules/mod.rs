@@ -884,6 +884,115 @@ pub(crate) mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// Arbitrary words never make the parsers panic (they end in an alert or are accepted).
+    #[test]
+    fn garbage_does_not_panic() {
+        const PIECES: &[&str] = &[
+            "%[",
+            "]",
+            "(",
+            ")",
+            ",",
+            "{",
+            "}",
+            "%",
+            "\\",
+            "'",
+            "\"",
+            "é",
+            "ü",
+            "src",
+            "hdr",
+            "lower",
+            "map",
+            "if",
+            "unless",
+            "!",
+            "||",
+            "or",
+            "-m",
+            "-f",
+            "-i",
+            "reg",
+            "a",
+            "1",
+            "-",
+            ":",
+            "set-var(",
+            "txn.x",
+            "track-sc",
+            "sc-inc-gpc(",
+            "0x",
+            "*",
+            "+",
+            "?",
+            "[",
+            "[:",
+            "\\1",
+            "lua.",
+            "return",
+            "status",
+            "hdr",
+            "string",
+            "content-type",
+            "deny",
+        ];
+        let heads = [
+            "http-request ",
+            "http-response ",
+            "tcp-request content ",
+            "tcp-request connection ",
+            "acl x ",
+            "use_backend ",
+            "redirect ",
+            "stick on ",
+            "stick-table ",
+            "http-request set-header x ",
+            "acl y path_reg ",
+            "http-request deny if { ",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3000 {
+            let mut text = heads[(next() % heads.len() as u64) as usize].to_string();
+            for _ in 0..(next() % 8) {
+                text.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+                if next() % 3 == 0 {
+                    text.push(' ');
+                }
+            }
+            let env = crate::config::lexer::ProcessEnv {
+                file: "t.cfg",
+                line: 1,
+                section: "",
+            };
+            let Ok(words) = split_words(&text, &env) else {
+                continue;
+            };
+            if words.is_empty() {
+                continue;
+            }
+            let mut st = state(ProxyCap::LISTEN, Mode::Http);
+            let l = Line {
+                loc: crate::config::Loc {
+                    file: "t.cfg".into(),
+                    line: 1,
+                },
+                words,
+                kwm: crate::config::Kwm::Std,
+                raw: text.clone(),
+            };
+            let _ = parse(&mut st, &l, 0);
+            let _ = check::post_parse_alerts(&st.model, 0);
+            let _ = check::post_parse_warnings(&st.model, 0);
+        }
+    }
+
     #[test]
     fn acl_and_routing() {
         let mut st = state(ProxyCap::FE, Mode::Http);
