@@ -68,12 +68,12 @@ fn target<'a>(
     }
 }
 
-/// Number of request and response capture slots (`capture request|response header` lines
-/// kept in the proxy's raw settings, plus `http-request capture … len` and
-/// `tcp-request content capture` rules).
+/// Number of request and response capture slots (`capture request|response header` and
+/// `declare capture`, plus `http-request capture … len` and `tcp-request content capture`
+/// rules).
 fn capture_slots(p: &Proxy) -> (usize, usize) {
-    let mut req = 0;
-    let mut res = 0;
+    let mut req = p.settings.req_captures.len();
+    let mut res = p.settings.rsp_captures.len();
     for (k, a, _) in &p.settings.other {
         if k == "capture" {
             match a.first().map(|s| s.as_str()) {
