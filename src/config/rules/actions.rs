@@ -49,9 +49,15 @@ pub struct Ctx<'a> {
     pub px: usize,
     pub rs: Ruleset,
     pub args: &'a [&'a str],
+    /// Warnings HAProxy prints while parsing the action (`parsing [f:l] : <text>`), for
+    /// the caller to emit.
+    pub warns: &'a std::cell::RefCell<Vec<String>>,
 }
 
 impl Ctx<'_> {
+    fn warn(&self, w: String) {
+        self.warns.borrow_mut().push(w);
+    }
     fn arg(&self, i: usize) -> &str {
         self.args.get(i).copied().unwrap_or("")
     }
@@ -1460,10 +1466,12 @@ pub fn parse_reply(
                     return Err(format!("'{a}' expects <name> and <value> as arguments"));
                 }
                 let name = arg(i);
-                if !["content-length", "transfer-encoding", "content-type"]
+                if ["content-length", "transfer-encoding", "content-type"]
                     .iter()
                     .any(|h| h.eq_ignore_ascii_case(name))
                 {
+                    c.warn(format!("header '{name}' always ignored by the http reply."));
+                } else {
                     let v = c.lf(arg(i + 1))?;
                     reply.headers.push((name.to_string(), v));
                 }
@@ -1473,8 +1481,23 @@ pub fn parse_reply(
         }
     }
     reply.status = status as u16;
+    let ignored_for_errorfile = |reply: &mut Reply| {
+        if let Some(ct) = reply.content_type.take() {
+            c.warn(format!(
+                "content-type '{ct}' ignored by the http reply when used with an erorrfile."
+            ));
+        }
+        if !reply.headers.is_empty() {
+            c.warn("hdr parameters ignored by the http reply when used with an erorrfile.".into());
+            reply.headers.clear();
+        }
+    };
     match &reply.body {
-        ReplyBody::Empty => reply.content_type = None,
+        ReplyBody::Empty => {
+            if let Some(ct) = reply.content_type.take() {
+                c.warn(format!("content-type '{ct}' ignored by the http reply because neither errorfile nor payload defined."));
+            }
+        }
         ReplyBody::ErrorFiles(_) | ReplyBody::DefaultErrorFiles => {
             if !ERR_CODES.contains(&reply.status) {
                 return Err(format!(
@@ -1482,13 +1505,9 @@ pub fn parse_reply(
                     reply.status
                 ));
             }
-            reply.content_type = None;
-            reply.headers.clear();
+            ignored_for_errorfile(&mut reply);
         }
-        ReplyBody::ErrorFile(_) => {
-            reply.content_type = None;
-            reply.headers.clear();
-        }
+        ReplyBody::ErrorFile(_) => ignored_for_errorfile(&mut reply),
         ReplyBody::Raw(_) => {
             if (reply.status == 204 || reply.status == 304) && raw_len > 0 {
                 return Err(format!("No body expected for {} responses", reply.status));
@@ -1497,6 +1516,15 @@ pub fn parse_reply(
                 return Err(
                     "a content type must be defined when non-empty payload is configured".into(),
                 );
+            }
+            if raw_len == 0 {
+                if let Some(ct) = reply.content_type.take() {
+                    c.warn(format!("content-type '{ct}' ignored by the http reply when used with an empty payload."));
+                }
+            }
+            // bufsize (16384) minus maxrewrite (1024) must hold the payload.
+            if 16384 - raw_len.min(16384) < 1024 {
+                c.warn("http reply payload runs over the buffer space reserved to headers rewriting. It may lead to internal errors if strict rewriting mode is enabled.".into());
             }
         }
         ReplyBody::LogFormat(_) => {

@@ -186,12 +186,15 @@ fn parse_http(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
     let aw = args.first().copied().unwrap_or("");
     let mut cur = 1;
     let st_ro: &State = st;
+    let warns = std::cell::RefCell::new(Vec::new());
     let ctx = Ctx {
         st: st_ro,
         px,
         rs,
         args: &args,
+        warns: &warns,
     };
+    let where_ = ctx.where_();
     let lua_ok = aw
         .strip_prefix("lua.")
         .is_some_and(|n| actions::lua_registers(&st_ro.model.global, "action", n));
@@ -223,6 +226,9 @@ fn parse_http(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
         alert_nospace(st, line, &t);
         return e | err::ALERT | err::ABORT;
     };
+    for w in warns.take() {
+        e |= st.warn(line, w);
+    }
     let kind = match action {
         Ok(a) => a,
         Err(msg) => {
@@ -236,10 +242,9 @@ fn parse_http(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
             return e | err::ALERT | err::ABORT;
         }
     };
-    let where_ = ctx.where_();
     let cur = cur.min(args.len());
     let mut cond = None;
-    let next = ctx.args.get(cur).copied().unwrap_or("");
+    let next = args.get(cur).copied().unwrap_or("");
     if next == "if" || next == "unless" {
         match parse_cond_info(st, px, &args[cur..]) {
             Ok(info) => {
@@ -538,11 +543,13 @@ fn parse_redirect(st: &mut State, line: &Line, px: usize) -> u32 {
     }
     let words = line.argv();
     let args: Vec<&str> = words[1..].to_vec();
+    let warns = std::cell::RefCell::new(Vec::new());
     let ctx = Ctx {
         st,
         px,
         rs: Ruleset::HttpReq,
         args: &args,
+        warns: &warns,
     };
     let p = &st.model.proxies[px];
     let head = format!(

@@ -182,11 +182,13 @@ fn parse_rule(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
     let mut cur = 2;
     let aw = line.arg(2).to_string();
     let st_ro: &State = st;
+    let warns = std::cell::RefCell::new(Vec::new());
     let ctx = Ctx {
         st: st_ro,
         px,
         rs,
         args: &words,
+        warns: &warns,
     };
     let where_ = ctx.where_();
     let res: Result<Action, String> = match aw.as_str() {
