@@ -12,6 +12,9 @@ pub struct AclEnv<'a> {
     /// Resolve host names in IP patterns (HAProxy does while starting).
     pub resolve: bool,
     pub lua: Option<&'a crate::model::Global>,
+    /// The configuration read so far, for pattern files already loaded with another
+    /// number of columns.
+    pub model: Option<&'a crate::model::Config>,
 }
 
 /// A parsed ACL expression with the sources and check points of its fetch.
@@ -525,6 +528,15 @@ pub fn check_pattern_file(
     env: AclEnv<'_>,
     no_dns: bool,
 ) -> Result<Vec<Pattern>, String> {
+    if let Some(prev) = env
+        .model
+        .and_then(|m| super::resolve::file_columns(m, path))
+    {
+        if prev != two_columns {
+            let (was, now) = if prev { ("two", "one") } else { ("one", "two") };
+            return Err(format!("The file \"{path}\" is already used as {was} column file and cannot be used by as {now} column file."));
+        }
+    }
     let mut out = Vec::new();
     for (line, key) in read_pattern_file(path, two_columns)? {
         let p = parse_pattern(m, &key, env, no_dns)
@@ -588,6 +600,7 @@ fn parse_criterion(
             ExprEnv {
                 check_files: env.check_files,
                 lua: env.lua,
+                model: env.model,
             },
         )
         .map_err(|e| format!("{e} in ACL expression '{word}'"))?;
@@ -604,6 +617,7 @@ fn parse_criterion(
         ExprEnv {
             check_files: env.check_files,
             lua: env.lua,
+            model: env.model,
         },
     )
     .map_err(|e| acl_kw_error(name, &e))?;

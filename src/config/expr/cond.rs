@@ -32,6 +32,7 @@ pub fn acl_env(st: &State) -> AclEnv<'_> {
         check_files: st.env.check_files,
         resolve: st.env.resolve_hosts,
         lua: crate::config::rules::actions::lua_global(st),
+        model: Some(&st.model),
     }
 }
 

@@ -84,6 +84,9 @@ pub struct LfCtx<'a> {
     pub cap: u32,
     pub check_files: bool,
     pub lua: Option<&'a crate::model::Global>,
+    /// The configuration read so far, for pattern files already loaded with another
+    /// number of columns.
+    pub model: Option<&'a crate::model::Config>,
 }
 
 fn apply_flags(args: &str, opts: &mut LfOptions) {
@@ -196,6 +199,7 @@ pub fn parse_logformat(fmt: &str, ctx: LfCtx<'_>) -> Result<LogFormat, String> {
                     ExprEnv {
                         check_files: ctx.check_files,
                         lua: ctx.lua,
+                        model: ctx.model,
                     },
                 )
                 .map_err(|e| format!("failed to parse sample expression <{text}> : {e}"))?;
@@ -302,6 +306,7 @@ pub fn ctx_for(st: &State, px: usize, merge_spaces: bool, cap: u32) -> LfCtx<'_>
         cap,
         check_files: st.env.check_files,
         lua: crate::config::rules::actions::lua_global(st),
+        model: Some(&st.model),
     }
 }
 
@@ -369,6 +374,7 @@ mod tests {
             cap: val::FE_HRQ_HDR | val::BE_HRQ_HDR,
             check_files: false,
             lua: None,
+            model: None,
         }
     }
 

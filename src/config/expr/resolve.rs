@@ -164,6 +164,56 @@ fn proxy_exprs(p: &Proxy) -> Vec<Use<'_>> {
     out
 }
 
+/// How pattern file `path` was first loaded in the configuration read so far: `Some(true)`
+/// as a two-column file (maps, `-M`), `Some(false)` as a pattern list (`acl … -f`).
+/// HAProxy keeps one reference per file name and refuses to reuse it the other way.
+pub fn file_columns(m: &Config, path: &str) -> Option<bool> {
+    for p in &m.proxies {
+        let acl_files = p.rules.acls.iter().filter_map(|a| a.expr.as_ref());
+        let anon = proxy_conds(p)
+            .into_iter()
+            .flat_map(|c| c.groups.iter().flatten())
+            .filter_map(|t| t.expr.as_ref());
+        for e in acl_files.chain(anon) {
+            if e.files.iter().any(|f| f == path) {
+                return Some(e.map);
+            }
+        }
+        for u in proxy_exprs(p) {
+            for c in &u.expr.convs {
+                if c.name.starts_with("map") && c.args.first() == Some(&ArgValue::Str(path.into()))
+                {
+                    return Some(true);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Every condition of proxy `p`'s rules.
+fn proxy_conds(p: &Proxy) -> Vec<&crate::model::expr::Cond> {
+    let r = &p.rules;
+    let rules = r
+        .http_request
+        .iter()
+        .chain(&r.http_response)
+        .chain(&r.http_after_response)
+        .chain(&r.tcp_request_connection)
+        .chain(&r.tcp_request_session)
+        .chain(&r.tcp_request_content)
+        .chain(&r.tcp_response_content)
+        .chain(&r.redirects)
+        .filter_map(|x| x.cond.as_ref());
+    let switching = r
+        .use_backend
+        .iter()
+        .chain(&r.use_server)
+        .filter_map(|u| u.cond.as_ref());
+    let stick = r.stick_rules.iter().filter_map(|s| s.cond.as_ref());
+    rules.chain(switching).chain(stick).collect()
+}
+
 fn be_by_name<'a>(m: &'a Config, name: &str) -> Option<&'a Proxy> {
     m.proxies
         .iter()

@@ -12,6 +12,9 @@ pub struct ExprEnv<'a> {
     /// The global section when Lua files are loaded: `lua.*` fetches and converters exist
     /// if a script registers them.
     pub lua: Option<&'a crate::model::Global>,
+    /// The configuration read so far, for pattern files already loaded with another
+    /// number of columns.
+    pub model: Option<&'a crate::model::Config>,
 }
 
 impl<'a> ExprEnv<'a> {
@@ -19,6 +22,7 @@ impl<'a> ExprEnv<'a> {
         ExprEnv {
             check_files: st.env.check_files,
             lua: crate::config::rules::actions::lua_global(st),
+            model: Some(&st.model),
         }
     }
 
@@ -543,6 +547,7 @@ fn check_conv_args(
                     check_files: true,
                     resolve: false,
                     lua: env.lua,
+                    model: env.model,
                 };
                 super::acl::check_pattern_file(&f, true, m, aenv, true)?;
             }

@@ -117,6 +117,7 @@ impl Ctx<'_> {
                 cap,
                 check_files: self.st.env.check_files,
                 lua: lua_global(self.st),
+                model: Some(&self.st.model),
             },
         )
     }
@@ -1058,6 +1059,7 @@ fn p_set_var(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
                     cap: c.where_(),
                     check_files: c.st.env.check_files,
                     lua: lua_global(c.st),
+                    model: Some(&c.st.model),
                 },
             )?;
             *cur += 1;

@@ -248,6 +248,7 @@ fn static_name(st_model: &Config, px: usize, name: &str) -> Result<bool, String>
         cap: crate::config::expr::kw::val::FE_HRQ_HDR,
         check_files: false,
         lua: Some(&st_model.global),
+        model: Some(st_model),
     };
     let f = crate::config::expr::logformat::parse_checked(name, ctx)?;
     Ok(matches!(
