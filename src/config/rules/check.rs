@@ -401,20 +401,31 @@ pub fn post_parse_warnings(m: &Config, px: usize) -> Vec<String> {
     let type_name = super::actions::proxy_cap_str(p.cap);
     // HAProxy's SMP_USE_L6REQ | SMP_USE_HRQHV | SMP_USE_HRQHP | SMP_USE_HRQBO.
     let req_content: u32 = (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10);
-    if p.cap.is_fe() {
-        for rule in &r.tcp_request_content {
-            let Action::TrackSc { key, .. } = &rule.kind else {
-                continue;
-            };
-            let f = kw::find_fetch(&key.fetch);
-            let (fval, fuse) = f.map_or((0, 0), |f| (f.val, f.use_));
-            if r.tcp_request_inspect_delay.unwrap_or(0) == 0 && fval & val::FE_SES_ACC == 0 {
-                out.push(format!("{type_name} '{}' : a 'tcp-request content track-sc*' rule explicitly depending on request contents without any 'tcp-request inspect-delay' setting. This means that this rule will randomly find its contents. This can be fixed by setting the tcp-request inspect-delay.", p.name));
+    // check_action_rules(): per rule, the track-sc checks then the L6 condition warning.
+    let lists = [
+        (&r.tcp_request_connection, false),
+        (&r.tcp_request_session, false),
+        (&r.tcp_request_content, true),
+        (&r.tcp_response_content, false),
+        (&r.http_request, false),
+        (&r.http_response, false),
+        (&r.http_after_response, false),
+    ];
+    for (list, content) in lists {
+        for rule in list.iter() {
+            if let (true, true, Action::TrackSc { key, .. }) = (content, p.cap.is_fe(), &rule.kind)
+            {
+                let f = kw::find_fetch(&key.fetch);
+                let (fval, fuse) = f.map_or((0, 0), |f| (f.val, f.use_));
+                if r.tcp_request_inspect_delay.unwrap_or(0) == 0 && fval & val::FE_SES_ACC == 0 {
+                    out.push(format!("{type_name} '{}' : a 'tcp-request content track-sc*' rule explicitly depending on request contents without any 'tcp-request inspect-delay' setting. This means that this rule will randomly find its contents. This can be fixed by setting the tcp-request inspect-delay.", p.name));
+                }
+                let cuse = rule.cond.as_ref().map_or(0, |c| cond_use(p, c));
+                if http && fuse & req_content == 0 && cuse & req_content == 0 {
+                    out.push(format!("{type_name} '{}' : a 'tcp-request content track-sc*' rule not depending on request contents for an HTTP frontend should be executed at the session level, using a 'tcp-request session' rule (mandatory to track invalid HTTP requests).", p.name));
+                }
             }
-            let cuse = rule.cond.as_ref().map_or(0, |c| cond_use(p, c));
-            if http && fuse & req_content == 0 && cuse & req_content == 0 {
-                out.push(format!("{type_name} '{}' : a 'tcp-request content track-sc*' rule not depending on request contents for an HTTP frontend should be executed at the session level, using a 'tcp-request session' rule (mandatory to track invalid HTTP requests).", p.name));
-            }
+            l6(&rule.cond, &rule.loc, &mut out);
         }
     }
     let upgrades = r

@@ -244,11 +244,16 @@ fn parse_http(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
     };
     let cur = cur.min(args.len());
     let mut cond = None;
+    let mut conflict = None;
     let next = args.get(cur).copied().unwrap_or("");
     if next == "if" || next == "unless" {
         match parse_cond_info(st, px, &args[cur..]) {
             Ok(info) => {
-                e |= cond_warnings(st, line, &info, where_);
+                // ACL parse warnings come at once, the conflict one after the placement one.
+                for w in &info.warnings {
+                    st.diag.warning(w.clone());
+                }
+                conflict = cond_conflict_warning(&info, where_);
                 cond = Some(info.cond);
             }
             Err(msg) => {
@@ -275,6 +280,9 @@ fn parse_http(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
             kwn,
             &["redirect", "use_backend", "use-server"],
         );
+    }
+    if let Some(w) = conflict {
+        e |= st.warn(line, w);
     }
     let rule = Rule {
         loc: line.loc.clone(),
@@ -575,10 +583,13 @@ fn parse_redirect(st: &mut State, line: &Line, px: usize) -> u32 {
                     w |= val::BE_HRQ_HDR;
                 }
                 cond = Some(info.cond.clone());
-                let rule_loc = line.loc.clone();
-                let _ = rule_loc;
+                for x in &info.warnings {
+                    st.diag.warning(x.clone());
+                }
                 e |= after_warning(st, line, px, "redirect", &["use_backend", "use-server"]);
-                e |= cond_warnings(st, line, &info, w);
+                if let Some(x) = cond_conflict_warning(&info, w) {
+                    e |= st.warn(line, x);
+                }
             }
             Err(m) => return st.alert(line, format!("{head}error in condition: {m}.")),
         }

@@ -268,6 +268,7 @@ fn parse_rule(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
     let cur = cur.min(words.len());
     let mut e = 0;
     let mut cond = None;
+    let mut conflict = None;
     let next = words.get(cur).copied().unwrap_or("");
     if next == "if" || next == "unless" {
         match parse_cond_info(st, px, &words[cur..]) {
@@ -275,17 +276,16 @@ fn parse_rule(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
                 for w in &info.warnings {
                     st.diag.warning(w.clone());
                 }
-                if let Some(w) = cond_conflict_warning(&info, where_) {
-                    // tcp rules phrase it with the rule name.
-                    let w = w
-                        .replacen(
-                            " will never match because",
-                            &format!(" will never match in '{a0} {a1}' because"),
-                            1,
-                        )
-                        .replacen("involves keywords '", "involves keyword '", 1);
-                    e |= st.warn(line, w);
-                }
+                // Tcp rules phrase it with the rule name; it is printed after the
+                // placement warning.
+                conflict = cond_conflict_warning(&info, where_).map(|w| {
+                    w.replacen(
+                        " will never match because",
+                        &format!(" will never match in '{a0} {a1}' because"),
+                        1,
+                    )
+                    .replacen("involves keywords '", "involves keyword '", 1)
+                });
                 cond = Some(info.cond);
             }
             Err(m) => {
@@ -341,6 +341,9 @@ fn parse_rule(st: &mut State, line: &Line, px: usize, rs: Ruleset) -> u32 {
             )
         }
         _ => {}
+    }
+    if let Some(w) = conflict {
+        e |= st.warn(line, w);
     }
     let rule = Rule {
         loc: line.loc.clone(),
