@@ -373,6 +373,25 @@ pub fn parse_binary(s: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// `sample_check_arg_base64()`: empty, a variable name, or base64 text.
+fn check_base64_arg(a: &str) -> Result<(), String> {
+    let msg = "argument needs to be base64 encoded, and can either be a string or a variable";
+    if a.is_empty() || check_var_name(a).is_ok() {
+        return Ok(());
+    }
+    let body = a.trim_end_matches('=');
+    let valid = a.len() % 4 == 0
+        && a.len() - body.len() <= 2
+        && body
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/');
+    if valid {
+        Ok(())
+    } else {
+        Err(msg.into())
+    }
+}
+
 fn check_conv_args(
     check: ArgCheck,
     conv_name: &str,
@@ -485,6 +504,42 @@ fn check_conv_args(
             }
             Ok(())
         }
+        ArgCheck::CheckAesGcm => {
+            if !matches!(args.first(), Some(ArgValue::Sint(128 | 192 | 256))) {
+                return Err("key size must be 128, 192 or 256 (bits).".into());
+            }
+            for (i, what) in [(1, "nonce"), (2, "key"), (3, "aead_tag")] {
+                check_base64_arg(str_arg(args, i).unwrap_or(""))
+                    .map_err(|e| format!("failed to parse {what} : {e}"))?;
+            }
+            Ok(())
+        }
+        ArgCheck::SampleConvMqttFieldValueCheck => {
+            const TYPES: [&str; 15] = [
+                "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
+                "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP",
+                "DISCONNECT", "AUTH",
+            ];
+            let t = str_arg(args, 0).unwrap_or("");
+            let n: u32 = t.parse().unwrap_or(0);
+            if (1..=15).contains(&n) || TYPES.iter().any(|x| x.eq_ignore_ascii_case(t)) {
+                Ok(())
+            } else {
+                Err(format!("Unknown MQTT type '{t}'"))
+            }
+        }
+        ArgCheck::SmpCheckDebug => {
+            let sink = str_arg(args, 1).unwrap_or("buf0");
+            let known = matches!(sink, "buf0" | "stdout" | "stderr")
+                || env
+                    .model
+                    .is_some_and(|m| m.rings.iter().any(|r| r.name == sink));
+            if known || env.model.is_none() {
+                Ok(())
+            } else {
+                Err(format!("No such sink '{sink}'"))
+            }
+        }
         ArgCheck::CheckCryptoDigest | ArgCheck::CheckCryptoHmac => {
             let d = str_arg(args, 0).unwrap_or("").to_ascii_lowercase();
             const DIGESTS: [&str; 22] = [
@@ -496,6 +551,10 @@ fn check_conv_args(
             let base = d.strip_prefix("rsa-").unwrap_or(&d);
             if !DIGESTS.contains(&base) && !DIGESTS.contains(&base.replace('_', "-").as_str()) {
                 return Err("algorithm must be a valid OpenSSL message digest name.".into());
+            }
+            if check == ArgCheck::CheckCryptoHmac {
+                check_base64_arg(str_arg(args, 1).unwrap_or(""))
+                    .map_err(|e| format!("failed to parse key : {e}"))?;
             }
             Ok(())
         }
@@ -519,10 +578,6 @@ fn check_conv_args(
             Some(ArgValue::Sint(b)) => Err(format!("Unsupported number of bits: '{b}'")),
             _ => Ok(()),
         },
-        ArgCheck::CheckAesGcm => match args.first() {
-            Some(ArgValue::Sint(128 | 192 | 256)) => Ok(()),
-            _ => Err("key size must be 128, 192 or 256 (bits).".into()),
-        },
         ArgCheck::SmpCheckUuid => match args.first() {
             None | Some(ArgValue::Sint(4)) => Ok(()),
             Some(ArgValue::Sint(v)) => Err(format!("Unsupported UUID version: '{v}'")),
@@ -533,11 +588,51 @@ fn check_conv_args(
             _ => Err("Unexpected encode type. Allowed value is 'query'".into()),
         },
         ArgCheck::SampleConvFixValueCheck => {
+            // `fix_tagid()`: a non-zero number or one of the named header tags.
             let t = str_arg(args, 0).unwrap_or("");
-            if t.is_empty() {
-                return Err(format!("Unknown FIX tag name '{t}'"));
+            const NAMES: [&str; 6] = [
+                "MsgType",
+                "CheckSum",
+                "BodyLength",
+                "TargetCompID",
+                "BeginString",
+                "SenderCompID",
+            ];
+            let numeric = !t.is_empty()
+                && t.bytes().all(|c| c.is_ascii_digit())
+                && t.trim_start_matches('0') != "";
+            if numeric || NAMES.iter().any(|n| n.eq_ignore_ascii_case(t)) {
+                Ok(())
+            } else {
+                Err(format!("Unknown FIX tag name '{t}'"))
             }
-            Ok(())
+        }
+        ArgCheck::SampleConvProtobufCheck => match str_arg(args, 1) {
+            None => Ok(()),
+            Some(
+                "int32" | "uint32" | "sint32" | "int64" | "uint64" | "sint64" | "bool" | "enum"
+                | "fixed32" | "sfixed32" | "float" | "fixed64" | "sfixed64" | "double",
+            ) => Ok(()),
+            Some(t) => Err(format!("Wrong protocol buffer type '{t}'")),
+        },
+        ArgCheck::SampleConvJwtVerifyCheck => {
+            // A variable name is resolved at run time; a literal must be a known algorithm.
+            let alg = str_arg(args, 0).unwrap_or("");
+            if check_var_name(alg).is_ok() {
+                return Ok(());
+            }
+            const ALGS: [&str; 10] = [
+                "none", "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384",
+                "ES512",
+            ];
+            if ["PS256", "PS384", "PS512"].contains(&alg) {
+                return Err("RSASSA-PSS JWS signing not managed yet".into());
+            }
+            if ALGS.contains(&alg) {
+                Ok(())
+            } else {
+                Err(format!("unknown JWT algorithm: {alg}"))
+            }
         }
         ArgCheck::SampleLoadMap => {
             let f = str_arg(args, 0).unwrap_or("").to_string();
