@@ -600,7 +600,7 @@ fn check_conv_args(
             ];
             let numeric = !t.is_empty()
                 && t.bytes().all(|c| c.is_ascii_digit())
-                && t.trim_start_matches('0') != "";
+                && !t.trim_start_matches('0').is_empty();
             if numeric || NAMES.iter().any(|n| n.eq_ignore_ascii_case(t)) {
                 Ok(())
             } else {
