@@ -13,6 +13,7 @@ pub fn anon(ws: &str, negate: bool) -> CondTerm {
     CondTerm {
         negate,
         acl: AclRef::Anonymous(words(ws)),
+        expr: None,
     }
 }
 
@@ -21,6 +22,7 @@ pub fn named(name: &str) -> CondTerm {
     CondTerm {
         negate: false,
         acl: AclRef::Named(name.into()),
+        expr: None,
     }
 }
 
@@ -30,6 +32,10 @@ pub fn acl(name: &str, ws: &str) -> Acl {
         name: name.into(),
         loc: Default::default(),
         words: words(ws),
+        expr: None,
+        kw: String::new(),
+        use_: 0,
+        val: 0,
     }
 }
 
@@ -44,6 +50,7 @@ pub fn rule(action: &str, args: &[&str], path: Option<&str>) -> Rule {
         loc: Default::default(),
         action: action.into(),
         args: args.iter().map(|s| s.to_string()).collect(),
+        kind: Default::default(),
         cond: path.map(|p| cond(false, vec![vec![anon(&format!("path {p}"), false)]])),
     }
 }
