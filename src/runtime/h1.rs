@@ -244,28 +244,17 @@ fn single_host(req: &Req) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Config, Proxy, ProxyCap};
-    use crate::runtime::testutil::rule;
+    use crate::runtime::testutil::listen;
 
     const HELLO: &str = "HTTP/1.1 200 OK\r\ncontent-length: 22\r\ncontent-type: text/plain\r\n\r\nHello from haproxy-rs\n";
     const P503: &str = "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n";
 
     fn px() -> ProxyRt {
-        let mut p = Proxy {
-            name: "q".into(),
-            cap: ProxyCap::LISTEN,
-            ..Default::default()
-        };
-        let args = [
-            "status",
-            "200",
-            "content-type",
-            "text/plain",
-            "string",
-            "Hello from haproxy-rs\n",
-        ];
-        p.rules.http_request.push(rule("return", &args, Some("/")));
-        ProxyRt::compile(&Config::default(), &p, &mut Vec::new())
+        let cfg = listen(&[
+            r#"http-request return status 200 content-type text/plain string "Hello from haproxy-rs\n" if { path / }"#,
+        ]);
+        let p = cfg.proxies.iter().find(|p| p.name == "l").unwrap();
+        ProxyRt::compile(&cfg, p, &mut Vec::new())
     }
 
     fn feed(input: &[u8]) -> (String, bool) {

@@ -3,6 +3,8 @@
 
 use super::pages;
 use super::sample::{self, Piece, Req};
+use crate::model::expr::LogFormat;
+use crate::model::rules::{Reply as ModelReply, ReplyBody};
 
 /// How the connection header of a reply must read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,59 +43,39 @@ impl Reply {
         }
     }
 
-    /// Compiles the words after `return` (HAProxy's `http_parse_http_reply()` arguments).
-    /// Arguments the runtime cannot honour are pushed to `warnings`.
-    pub fn from_return_args(args: &[String], warnings: &mut Vec<String>) -> Reply {
-        let mut status = 200u16;
-        let mut ctype = None;
-        let mut headers = Vec::new();
-        let mut body: Option<Vec<Piece>> = None;
-        let mut default_errorfiles = false;
-        let mut i = 0;
-        let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
-        while i < args.len() {
-            // Most keywords take one value; flags take none and `hdr` takes two.
-            let mut step = 2;
-            match args[i].as_str() {
-                "status" => status = arg(i + 1).parse().unwrap_or(200),
-                "content-type" => ctype = Some(arg(i + 1)),
-                "string" => body = Some(vec![Piece::Lit(arg(i + 1))]),
-                "lf-string" => body = Some(logformat(&arg(i + 1), warnings)),
-                "file" | "lf-file" => body = Some(file_body(&arg(i + 1), warnings)),
-                "hdr" => {
-                    headers.push((
-                        arg(i + 1).to_ascii_lowercase(),
-                        logformat(&arg(i + 2), warnings),
-                    ));
-                    step = 3;
+    /// Compiles the reply of a `return`/`deny` rule as the parser typed it. What the
+    /// runtime cannot honour yet is pushed to `warnings`.
+    pub fn from_model(r: &ModelReply, warnings: &mut Vec<String>) -> Reply {
+        let headers = r
+            .headers
+            .iter()
+            .map(|(n, lf)| (n.to_ascii_lowercase(), pieces(lf, warnings)))
+            .collect();
+        let body = match &r.body {
+            ReplyBody::Empty => Vec::new(),
+            ReplyBody::Raw(b) => vec![Piece::Lit(String::from_utf8_lossy(b).into_owned())],
+            ReplyBody::LogFormat(lf) => pieces(lf, warnings),
+            ReplyBody::ErrorFile(_) | ReplyBody::ErrorFiles(_) | ReplyBody::DefaultErrorFiles => {
+                if !matches!(r.body, ReplyBody::DefaultErrorFiles) {
+                    warnings.push(
+                        "'errorfile'/'errorfiles' replies are not served by the haproxy-rs runtime yet; using the built-in page".into(),
+                    );
                 }
-                "default-errorfiles" => {
-                    default_errorfiles = true;
-                    step = 1;
+                if pages::page(r.status).is_some() {
+                    let mut page = Reply::error_page(r.status);
+                    page.headers = headers;
+                    return page;
                 }
-                "errorfile" | "errorfiles" => {
-                    warnings.push(format!(
-                        "'return {}' is not served by the haproxy-rs runtime yet; using the built-in page",
-                        args[i]
-                    ));
-                    default_errorfiles = true;
-                }
-                _ => step = 1,
+                Vec::new()
             }
-            i += step;
-        }
-        if body.is_none() && default_errorfiles && pages::page(status).is_some() {
-            let mut r = Reply::error_page(status);
-            r.headers = headers;
-            return r;
-        }
+        };
         Reply {
-            status,
-            reason: pages::reason(status).to_string(),
+            status: r.status,
+            reason: pages::reason(r.status).to_string(),
             headers,
-            content_type: ctype,
+            content_type: r.content_type.clone(),
             no_cache: false,
-            body: body.unwrap_or_default(),
+            body,
         }
     }
 
@@ -128,33 +110,20 @@ impl Reply {
     }
 }
 
-fn logformat(fmt: &str, warnings: &mut Vec<String>) -> Vec<Piece> {
-    let (pieces, bad) = sample::parse_logformat(fmt);
+fn pieces(lf: &LogFormat, warnings: &mut Vec<String>) -> Vec<Piece> {
+    let (pieces, bad) = sample::from_logformat(lf);
     if let Some(b) = bad {
         warnings.push(format!(
-            "log-format element '{b}' is not evaluated by the haproxy-rs runtime yet; sent literally"
+            "log-format element '{b}' is not evaluated by the haproxy-rs runtime yet; sent as '-'"
         ));
     }
     pieces
 }
 
-fn file_body(path: &str, warnings: &mut Vec<String>) -> Vec<Piece> {
-    match std::fs::read(path) {
-        Ok(b) => vec![Piece::Lit(String::from_utf8_lossy(&b).into_owned())],
-        Err(e) => {
-            warnings.push(format!("cannot read '{path}': {e}"));
-            Vec::new()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(s: &[&str]) -> Vec<String> {
-        s.iter().map(|x| x.to_string()).collect()
-    }
+    use crate::runtime::testutil::first_rule;
 
     fn get(uri: &str) -> Req {
         Req {
@@ -165,52 +134,37 @@ mod tests {
         }
     }
 
-    fn render(a: &[&str], conn: ConnHdr) -> String {
+    /// The reply of `http-request <rule>` as parsed from a real configuration line.
+    fn render(rule: &str, conn: ConnHdr) -> String {
+        let r = match first_rule(rule).kind {
+            crate::model::rules::Action::Return(r) | crate::model::rules::Action::Deny(r) => r,
+            k => panic!("not a reply: {k:?}"),
+        };
         let mut w = Vec::new();
-        let r = Reply::from_return_args(&args(a), &mut w);
+        let reply = Reply::from_model(&r, &mut w);
         assert!(w.is_empty(), "{w:?}");
-        String::from_utf8(r.render(&get("/lf"), false, conn)).unwrap()
+        String::from_utf8(reply.render(&get("/lf"), false, conn)).unwrap()
     }
 
     // Expected bytes below were captured from HAProxy 2.6.12.
     #[test]
     fn return_string_matches_haproxy() {
-        let a = [
-            "status",
-            "200",
-            "content-type",
-            "text/plain",
-            "string",
-            "Hello from haproxy-rs\n",
-        ];
+        let r = r#"return status 200 content-type text/plain string "Hello from haproxy-rs\n""#;
         assert_eq!(
-            render(&a, ConnHdr::None),
+            render(r, ConnHdr::None),
             "HTTP/1.1 200 OK\r\ncontent-length: 22\r\ncontent-type: text/plain\r\n\r\nHello from haproxy-rs\n"
         );
         assert_eq!(
-            render(&a, ConnHdr::Close),
+            render(r, ConnHdr::Close),
             "HTTP/1.1 200 OK\r\ncontent-length: 22\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nHello from haproxy-rs\n"
         );
     }
 
     #[test]
     fn return_headers_come_first() {
-        let a = [
-            "status",
-            "404",
-            "content-type",
-            "text/plain; charset=utf-8",
-            "hdr",
-            "X-Foo",
-            "bar",
-            "hdr",
-            "x-two",
-            "a b",
-            "string",
-            "nf",
-        ];
+        let r = r#"return status 404 content-type "text/plain; charset=utf-8" hdr X-Foo bar hdr x-two "a b" string nf"#;
         assert_eq!(
-            render(&a, ConnHdr::None),
+            render(r, ConnHdr::None),
             "HTTP/1.1 404 Not Found\r\nx-foo: bar\r\nx-two: a b\r\ncontent-length: 2\r\ncontent-type: text/plain; charset=utf-8\r\n\r\nnf"
         );
     }
@@ -218,33 +172,51 @@ mod tests {
     #[test]
     fn return_without_payload() {
         assert_eq!(
-            render(&[], ConnHdr::None),
+            render("return", ConnHdr::None),
             "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
         );
         assert_eq!(
-            render(&["status", "204"], ConnHdr::None),
+            render("return status 204", ConnHdr::None),
             "HTTP/1.1 204 No Content\r\n\r\n"
         );
         assert_eq!(
-            render(&["status", "503"], ConnHdr::None),
+            render("return status 503", ConnHdr::None),
             "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n"
         );
-        assert!(render(&["status", "404", "default-errorfiles"], ConnHdr::None)
+        assert!(render("return status 404 default-errorfiles", ConnHdr::None)
             .starts_with("HTTP/1.1 404 Not Found\r\ncontent-length: 83\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html>"));
     }
 
     #[test]
+    fn deny_uses_the_error_page_of_its_status() {
+        assert!(render("deny", ConnHdr::None).starts_with(
+            "HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\n"
+        ));
+        assert!(render("deny deny_status 429", ConnHdr::None)
+            .starts_with("HTTP/1.1 429 Too Many Requests\r\ncontent-length: 117\r\n"));
+    }
+
+    #[test]
     fn lf_string_evaluates_path() {
-        let a = [
-            "status",
-            "200",
-            "content-type",
-            "text/plain",
-            "lf-string",
-            "hi %[path]",
-        ];
-        assert!(render(&a, ConnHdr::None)
+        let r = r#"return status 200 content-type text/plain lf-string "hi %[path]""#;
+        assert!(render(r, ConnHdr::None)
             .ends_with("content-length: 6\r\ncontent-type: text/plain\r\n\r\nhi /lf"));
+    }
+
+    #[test]
+    fn unsupported_logformat_is_reported() {
+        let r = match first_rule(r#"return content-type text/plain lf-string "from %ci""#).kind {
+            crate::model::rules::Action::Return(r) => r,
+            k => panic!("{k:?}"),
+        };
+        let mut w = Vec::new();
+        let reply = Reply::from_model(&r, &mut w);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            String::from_utf8(reply.render(&get("/"), false, ConnHdr::None))
+                .unwrap()
+                .ends_with("\r\n\r\nfrom -")
+        );
     }
 
     #[test]

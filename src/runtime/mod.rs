@@ -375,33 +375,16 @@ fn drain(pipe: &mut mio::net::UnixStream) {
 mod tests {
     use super::*;
     use crate::model::bind::ListenAddr;
-    use crate::model::{Bind, Proxy, ProxyCap};
     use std::io::Write;
     use std::os::fd::IntoRawFd;
 
+    /// `listen l` serving "ok" on the inherited listener `fd` (its parsed bind replaced).
     fn config(fd: i32) -> Config {
-        let mut px = Proxy {
-            name: "quickstart".into(),
-            cap: ProxyCap::LISTEN,
-            mode: Mode::Http,
-            ..Default::default()
-        };
-        px.binds.push(Bind {
-            loc: Default::default(),
-            text: format!("fd@{fd}"),
-            addrs: vec![ListenAddr::Fd { fd }],
-            options: Default::default(),
-        });
-        px.settings.timeouts.client = Some(5_000);
-        px.rules.http_request.push(testutil::rule(
-            "return",
-            &["status", "200", "string", "ok"],
-            None,
-        ));
-        Config {
-            proxies: vec![px],
-            ..Default::default()
-        }
+        let mut cfg =
+            testutil::listen(&["http-request return status 200 content-type text/plain string ok"]);
+        let px = cfg.proxies.iter_mut().find(|p| p.name == "l").unwrap();
+        px.binds[0].addrs = vec![ListenAddr::Fd { fd }];
+        cfg
     }
 
     fn exchange(addr: std::net::SocketAddr, req: &[u8]) -> String {
@@ -425,7 +408,7 @@ mod tests {
         let out = exchange(addr, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
         assert_eq!(
             out,
-            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nok"
         );
         let out = exchange(addr, b"NOT HTTP\r\n\r\n");
         assert!(out.starts_with("HTTP/1.1 400 Bad request\r\n"), "{out}");
@@ -438,7 +421,8 @@ mod tests {
         let pre = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = pre.local_addr().unwrap();
         let mut cfg = config(pre.into_raw_fd());
-        let t = &mut cfg.proxies[0].settings.timeouts;
+        let px = cfg.proxies.iter_mut().find(|p| p.name == "l").unwrap();
+        let t = &mut px.settings.timeouts;
         t.http_request = Some(150);
         t.http_keep_alive = Some(150);
         let mut rt = Runtime::new(&cfg).unwrap();
@@ -448,7 +432,10 @@ mod tests {
         assert_eq!(out.as_bytes(), pages::raw_mux_error(408));
         // A complete request, then nothing: the keep-alive timeout closes without a word.
         let out = exchange(addr, b"GET / HTTP/1.1\r\n\r\n");
-        assert_eq!(out, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        assert_eq!(
+            out,
+            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok"
+        );
         stopper.stop();
         th.join().unwrap().unwrap();
     }

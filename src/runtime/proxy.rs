@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::acl::CondRt;
 use super::http_return::Reply;
 use super::sample::Req;
-use crate::model::rules::Rule;
+use crate::model::rules::{Action as ModelAction, Rule};
 use crate::model::{Config, Proxy};
 
 #[derive(Debug, Clone)]
@@ -112,47 +112,19 @@ fn compile_rules(px: &Proxy, warnings: &mut Vec<String>) -> Vec<RuleRt> {
 /// Actions that end request processing; others (header edits…) are already reported as
 /// not active by the parser and are skipped here.
 fn compile_action(rule: &Rule, w: &mut Vec<String>) -> Option<Action> {
-    let args: Vec<String> = rule
-        .args
-        .iter()
-        .take_while(|a| *a != "if" && *a != "unless")
-        .cloned()
-        .collect();
-    match rule.action.as_str() {
-        "return" => Some(Action::Reply(Reply::from_return_args(&args, w))),
-        "deny" => Some(Action::Reply(deny_reply(&args, w))),
-        "allow" => Some(Action::Allow),
+    match &rule.kind {
+        ModelAction::Return(r) | ModelAction::Deny(r) => {
+            Some(Action::Reply(Reply::from_model(r, w)))
+        }
+        ModelAction::Allow => Some(Action::Allow),
         _ => None,
     }
-}
-
-/// `deny [deny_status <code>] [<http reply args>]`: the error page of the status by default.
-fn deny_reply(args: &[String], w: &mut Vec<String>) -> Reply {
-    let mut status = 403;
-    let mut rest = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        if args[i] == "deny_status" || args[i] == "status" {
-            status = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(403);
-            i += 2;
-        } else {
-            rest.push(args[i].clone());
-            i += 1;
-        }
-    }
-    if rest.is_empty() {
-        return Reply::error_page(status);
-    }
-    let mut full = vec!["status".to_string(), status.to_string()];
-    full.extend(rest);
-    Reply::from_return_args(&full, w)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ProxyCap;
-    use crate::runtime::testutil::rule;
+    use crate::runtime::testutil::listen;
 
     fn get(uri: &str) -> Req {
         Req {
@@ -163,40 +135,49 @@ mod tests {
         }
     }
 
+    fn compile(cfg: &Config) -> ProxyRt {
+        let px = cfg.proxies.iter().find(|p| p.name == "l").unwrap();
+        let mut w = Vec::new();
+        let rt = ProxyRt::compile(cfg, px, &mut w);
+        assert!(w.is_empty(), "{w:?}");
+        rt
+    }
+
     #[test]
     fn first_matching_rule_wins_else_503() {
-        let mut px = Proxy {
-            name: "fe".into(),
-            cap: ProxyCap::LISTEN,
-            ..Default::default()
-        };
-        px.rules.http_request = vec![
-            rule("set-header", &["X", "y"], None),
-            rule("deny", &["deny_status", "429"], Some("/deny")),
-            rule("return", &["status", "200", "string", "hi"], Some("/")),
-            rule("return", &["status", "201"], None),
-        ];
-        px.settings.timeouts.client = Some(30_000);
-        let mut w = Vec::new();
-        let rt = ProxyRt::compile(&Config::default(), &px, &mut w);
-        assert!(w.is_empty(), "{w:?}");
+        let cfg = listen(&[
+            "http-request set-header X y",
+            "http-request deny deny_status 429 if { path /deny }",
+            "http-request return status 200 content-type text/plain string hi if { path / }",
+            "http-request return status 201 if { path_beg /c }",
+        ]);
+        let rt = compile(&cfg);
         assert_eq!(rt.respond(&get("/")).status, 200);
         assert_eq!(rt.respond(&get("/deny")).status, 429);
-        assert_eq!(rt.respond(&get("/other")).status, 201);
-        assert_eq!(rt.timeouts.request, Some(Duration::from_secs(30)));
-        assert_eq!(rt.timeouts.keep_alive, Some(Duration::from_secs(30)));
+        assert_eq!(rt.respond(&get("/created")).status, 201);
+        assert_eq!(rt.respond(&get("/other")).status, 503);
+        assert_eq!(rt.timeouts.request, Some(Duration::from_secs(5)));
+        assert_eq!(rt.timeouts.keep_alive, Some(Duration::from_secs(5)));
     }
 
     #[test]
     fn allow_stops_the_rule_set() {
-        let mut px = Proxy {
-            name: "fe".into(),
-            cap: ProxyCap::LISTEN,
-            ..Default::default()
-        };
-        px.rules.http_request = vec![rule("allow", &[], Some("/open")), rule("deny", &[], None)];
-        let rt = ProxyRt::compile(&Config::default(), &px, &mut Vec::new());
+        let cfg = listen(&["http-request allow if { path /open }", "http-request deny"]);
+        let rt = compile(&cfg);
         assert_eq!(rt.respond(&get("/open")).status, 503);
         assert_eq!(rt.respond(&get("/x")).status, 403);
+    }
+
+    #[test]
+    fn named_acls_from_the_configuration() {
+        let cfg = listen(&[
+            "acl api path_beg /api",
+            "acl api path /v1",
+            "http-request return status 202 if api METH_GET",
+        ]);
+        let rt = compile(&cfg);
+        assert_eq!(rt.respond(&get("/v1")).status, 202);
+        assert_eq!(rt.respond(&get("/api/x")).status, 202);
+        assert_eq!(rt.respond(&get("/x")).status, 503);
     }
 }

@@ -104,40 +104,36 @@ pub enum Piece {
     Fetch(Fetch),
 }
 
-/// Parses a log-format string. Only literal text, `%%` and `%[fetch]` with the fetches above
-/// are evaluated; anything else is kept literally and reported in the returned warnings.
-pub fn parse_logformat(fmt: &str) -> (Vec<Piece>, Option<String>) {
+/// Converts a log-format string compiled by the parser. `%[fetch]` with the fetches above
+/// and no converter is evaluated; any other node (`%ci`, converters…) renders as HAProxy's
+/// "-" for a missing value and is reported in the returned text.
+pub fn from_logformat(lf: &crate::model::expr::LogFormat) -> (Vec<Piece>, Option<String>) {
+    use crate::model::expr::{ArgValue, LfNode};
     let mut pieces = Vec::new();
-    let mut lit = String::new();
     let mut unsupported = None;
-    let mut rest = fmt;
-    while let Some(i) = rest.find('%') {
-        lit.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(a) = after.strip_prefix('%') {
-            lit.push('%');
-            rest = a;
-            continue;
-        }
-        if let Some(body) = after.strip_prefix('[') {
-            if let Some(end) = body.find(']') {
-                if let Some(f) = Fetch::parse(&body[..end]) {
-                    if !lit.is_empty() {
-                        pieces.push(Piece::Lit(std::mem::take(&mut lit)));
+    for node in &lf.nodes {
+        let piece = match node {
+            LfNode::Text(t) => Piece::Lit(t.clone()),
+            LfNode::Separator => Piece::Lit(" ".into()),
+            LfNode::Expr { expr, .. } => {
+                let arg = match expr.args.first() {
+                    Some(ArgValue::Str(a)) => format!("({a})"),
+                    _ => String::new(),
+                };
+                match Fetch::parse(&format!("{}{arg}", expr.fetch)) {
+                    Some(f) if expr.convs.is_empty() => Piece::Fetch(f),
+                    _ => {
+                        unsupported.get_or_insert_with(|| format!("%[{}…]", expr.fetch));
+                        Piece::Lit("-".into())
                     }
-                    pieces.push(Piece::Fetch(f));
-                    rest = &body[end + 1..];
-                    continue;
                 }
             }
-        }
-        unsupported.get_or_insert_with(|| rest[i..].to_string());
-        lit.push('%');
-        rest = after;
-    }
-    lit.push_str(rest);
-    if !lit.is_empty() {
-        pieces.push(Piece::Lit(lit));
+            LfNode::Var { name, .. } => {
+                unsupported.get_or_insert_with(|| format!("%{name}"));
+                Piece::Lit("-".into())
+            }
+        };
+        pieces.push(piece);
     }
     (pieces, unsupported)
 }
@@ -202,12 +198,19 @@ mod tests {
     }
 
     #[test]
-    fn logformat_literal_percent_and_fetches() {
-        let (p, bad) = parse_logformat("hi %[path] 100%% %[hdr(host)]");
-        assert!(bad.is_none());
+    fn logformat_fetches_and_literals() {
+        use crate::model::rules::{Action, ReplyBody};
+        let rule = crate::runtime::testutil::first_rule(
+            r#"return content-type text/plain lf-string "hi %[path] 100%% %[req.hdr(host)]""#,
+        );
+        let Action::Return(r) = rule.kind else {
+            panic!("{:?}", rule.kind)
+        };
+        let ReplyBody::LogFormat(lf) = r.body else {
+            panic!("{:?}", r.body)
+        };
+        let (p, bad) = from_logformat(&lf);
+        assert!(bad.is_none(), "{bad:?}");
         assert_eq!(render(&p, &req("/x?y")), "hi /x 100% example");
-        let (p, bad) = parse_logformat("from %ci");
-        assert_eq!(bad.as_deref(), Some("%ci"));
-        assert_eq!(render(&p, &req("/")), "from %ci");
     }
 }
