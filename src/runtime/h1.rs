@@ -127,6 +127,7 @@ impl H1 {
             return false;
         }
         let keep = !force_close
+            && !px.httpclose
             && if req.minor == 0 {
                 req.connection_has("keep-alive") && !req.connection_has("close")
             } else {

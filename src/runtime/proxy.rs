@@ -41,12 +41,15 @@ pub struct ProxyRt {
     /// Rule sets in evaluation order: the frontend's, then the backend's.
     rule_sets: Vec<Vec<RuleRt>>,
     pub timeouts: ClientTimeouts,
+    /// `option httpclose` (on the frontend or its backend): close after every response.
+    pub httpclose: bool,
 }
 
 impl ProxyRt {
     /// Compiles frontend `px` of `cfg`. What cannot be honoured is pushed to `warnings`.
     pub fn compile(cfg: &Config, px: &Proxy, warnings: &mut Vec<String>) -> ProxyRt {
         let mut rule_sets = vec![compile_rules(px, warnings)];
+        let mut httpclose = closes_each_response(px);
         if !px.cap.is_be() {
             let be = px
                 .default_backend
@@ -54,6 +57,7 @@ impl ProxyRt {
                 .and_then(|(name, _)| cfg.find_proxy(name, crate::model::ProxyCap::BE));
             if let Some(be) = be {
                 rule_sets.push(compile_rules(be, warnings));
+                httpclose |= closes_each_response(be);
             }
         }
         let t = &px.settings.timeouts;
@@ -71,6 +75,7 @@ impl ProxyRt {
                 keep_alive: ms(t.http_keep_alive).or(request),
                 client,
             },
+            httpclose,
         }
     }
 
@@ -90,6 +95,11 @@ impl ProxyRt {
         }
         Reply::error_page(503)
     }
+}
+
+/// `option httpclose` (HAProxy's `PR_O_HTTP_CLO` connection mode).
+fn closes_each_response(px: &Proxy) -> bool {
+    px.settings.http_conn_mode == Some(crate::model::proxy::HttpConnMode::Close)
 }
 
 fn compile_rules(px: &Proxy, warnings: &mut Vec<String>) -> Vec<RuleRt> {
@@ -166,6 +176,13 @@ mod tests {
         let rt = compile(&cfg);
         assert_eq!(rt.respond(&get("/open")).status, 503);
         assert_eq!(rt.respond(&get("/x")).status, 403);
+    }
+
+    #[test]
+    fn option_httpclose() {
+        assert!(compile(&listen(&["option httpclose"])).httpclose);
+        assert!(!compile(&listen(&["option httpclose", "no option httpclose"])).httpclose);
+        assert!(!compile(&listen(&[])).httpclose);
     }
 
     #[test]
