@@ -89,7 +89,7 @@ impl Conn {
 
     /// Applies an expired timeout; returns false when the connection must be dropped.
     pub fn on_timeout(&mut self, px: &ProxyRt, now: Instant) -> bool {
-        if !self.deadline(px).is_some_and(|d| d <= now) {
+        if self.deadline(px).is_none_or(|d| d > now) {
             return true;
         }
         if self.closing_until.is_some() || !self.h1.outbuf.is_empty() {
