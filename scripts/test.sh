@@ -37,8 +37,37 @@ install_cbindgen() {
     fi
 }
 
+# HAProxy 2.6's own reg-tests (their haproxy configurations are replayed by
+# tests/vtest_contract.rs). They come from Debian's haproxy source package, the same upstream
+# release as the oracle binary, downloaded into target/ and never committed.
+fetch_regtests() {
+    local dir=target/haproxy-src
+    if [ -n "${HAPROXY_RS_REGTESTS:-}" ] && [ -d "$HAPROXY_RS_REGTESTS" ]; then return 0; fi
+    if [ ! -d "$dir/reg-tests" ]; then
+        step "fetching HAProxy 2.6 reg-tests (Debian source package)"
+        local tmp; tmp=$(mktemp -d)
+        mkdir -p "$tmp/lists/partial" "$tmp/parts"
+        cat > "$tmp/parts/src.sources" <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+        local aptopts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$tmp/parts"
+                       -o "Dir::State::Lists=$tmp/lists" -o APT::Sandbox::User=root)
+        apt-get "${aptopts[@]}" update -qq >/dev/null
+        (cd "$tmp" && apt-get "${aptopts[@]}" source --download-only -qq haproxy >/dev/null)
+        mkdir -p "$dir"
+        tar -xzf "$tmp"/haproxy_2.6*.orig.tar.gz -C "$dir" --strip-components=1 --wildcards '*/reg-tests'
+        rm -rf "$tmp"
+    fi
+    export HAPROXY_RS_REGTESTS="$PWD/$dir/reg-tests"
+}
+
 install_system_packages
 install_cbindgen
+fetch_regtests
 
 step "cargo fmt --check"
 cargo fmt --check
