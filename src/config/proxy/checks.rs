@@ -406,6 +406,23 @@ fn check_regex(p: &str) -> Result<(), String> {
         .map_err(|_| format!("regex '{p}' is invalid"))
 }
 
+/// HAProxy strips any run of leading `!` from an expect word (`!rstring`, `! rstring`,
+/// `!!string`): a bare run moves on to the next word, and the rest is rescanned. Returns the
+/// index of the word finally scanned, that word without its `!`s, and whether a `!` was seen.
+fn strip_inverse(line: &Line, mut i: usize) -> (usize, &str, bool) {
+    let mut a = line.arg(i);
+    let mut seen = false;
+    while a.starts_with('!') {
+        seen = true;
+        a = a.trim_start_matches('!');
+        if a.is_empty() {
+            i += 1;
+            a = line.arg(i);
+        }
+    }
+    (i, a, seen)
+}
+
 fn check_expect(line: &Line, http: bool) -> Result<(), String> {
     if line.arg(2).is_empty() {
         return Err("expects at least a matching pattern as arguments".into());
@@ -420,16 +437,13 @@ fn check_expect(line: &Line, http: bool) -> Result<(), String> {
     let mut have_pattern = false;
     let mut i = 2;
     while !line.arg(i).is_empty() {
-        let mut a = line.arg(i);
-        let inverse = a == "!";
-        if inverse {
-            i += 1;
-            a = line.arg(i);
-        }
+        let (next, a, inverse) = strip_inverse(line, i);
+        i = next;
         let n = line.arg(i + 1);
         let simple_opt = matches!(
             a,
             "min-recv"
+                | "custom"
                 | "comment"
                 | "on-success"
                 | "on-error"
@@ -576,6 +590,27 @@ fn check_expect(line: &Line, http: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// An `http-error` log-format string (`hdr` value, `lf-string`, `lf-file` contents), parsed
+/// as HAProxy does in the `ARGC_HERR` context: any request or response fetch is allowed.
+fn check_reply_lf(st: &State, px: usize, fmt: &str) -> Result<(), String> {
+    use crate::config::expr::logformat::{check_logformat_kind, LfKind};
+    check_logformat_kind(st, px, fmt, LfKind::HttpReply).map(|_| ())
+}
+
+/// Loads a `file`/`lf-file` payload, refusing it as HAProxy does when it cannot be opened or
+/// does not fit in a buffer (`tune.bufsize`).
+fn read_reply_file(st: &State, path: &str) -> Result<String, String> {
+    let data = std::fs::read(path).map_err(|_| format!("error opening file '{path}'"))?;
+    let bufsize = st.model.global.tune.bufsize.unwrap_or(16384) as usize;
+    if data.len() > bufsize {
+        return Err(format!(
+            "file '{path}' exceeds the buffer size ({} > {bufsize})",
+            data.len()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&data).into_owned())
+}
+
 /// HAProxy's `http_parse_http_reply()` validation. Returns the status if given.
 pub(super) fn parse_http_reply(
     st: &mut State,
@@ -587,6 +622,7 @@ pub(super) fn parse_http_reply(
     let mut status: Option<u16> = None;
     let mut act: Option<&str> = None;
     let mut ctype = false;
+    let mut lf_body: Option<String> = None;
     let mut i = 0;
     while !a(i).is_empty() {
         let k = a(i);
@@ -630,13 +666,13 @@ pub(super) fn parse_http_reply(
                     return Err(format!("'{k}' expects {what} as argument"));
                 }
                 if matches!(k, "file" | "lf-file") && st.env.check_files {
-                    let path = a(i + 1);
-                    if std::fs::read(path).is_err() {
-                        return Err(format!("error opening file '{path}'"));
+                    let body = read_reply_file(st, a(i + 1))?;
+                    if k == "lf-file" {
+                        lf_body = Some(body);
                     }
                 }
                 if k == "lf-string" {
-                    crate::config::expr::check_logformat(st, px, a(i + 1))?;
+                    lf_body = Some(a(i + 1).to_string());
                 }
                 if k == "errorfile" && st.env.check_files {
                     super::registered::check_errorfile(a(i + 1))?;
@@ -665,7 +701,7 @@ pub(super) fn parse_http_reply(
                         format!("header '{n}' always ignored by the http reply."),
                     );
                 } else {
-                    crate::config::expr::check_logformat(st, px, a(i + 2))?;
+                    check_reply_lf(st, px, a(i + 2))?;
                 }
                 i += 3;
             }
@@ -702,6 +738,10 @@ pub(super) fn parse_http_reply(
             });
         }
     }
+    // HAProxy compiles the log-format payload last, once status and content-type are known.
+    if let Some(body) = &lf_body {
+        check_reply_lf(st, px, body)?;
+    }
     if matches!(act, Some("default-errorfiles") | Some("errorfiles"))
         && !super::registered::HTTP_ERR_CODES.contains(&(s as i64))
     {
@@ -711,4 +751,76 @@ pub(super) fn parse_http_reply(
         ));
     }
     Ok((Some(s), i))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{load_str, Diag, Level, ParseEnv};
+
+    fn alerts(text: &str) -> Vec<String> {
+        load_str("t.cfg", text, Diag::new(), ParseEnv::offline())
+            .diag
+            .messages
+            .iter()
+            .filter(|m| m.level == Level::Alert)
+            .map(|m| m.text.clone())
+            .collect()
+    }
+
+    fn expect(args: &str) -> Vec<String> {
+        alerts(&format!(
+            "backend b\n option tcp-check\n tcp-check expect {args}\n"
+        ))
+    }
+
+    #[test]
+    fn tcp_check_expect_negation_forms() {
+        for ok in [
+            "!rstring \"^error\"",
+            "! rstring ^e",
+            "!!string x",
+            "! ! string x",
+            "min-recv 5 !rstring \"^error\" comment \"negative check\"",
+        ] {
+            assert!(expect(ok).is_empty(), "{ok}: {:?}", expect(ok));
+        }
+        assert_eq!(
+            expect("!min-recv 5")[0],
+            "parsing [t.cfg:3] : 'tcp-check expect' : [!] not supported with 'min-recv'."
+        );
+        assert_eq!(
+            expect("! custom")[0],
+            "parsing [t.cfg:3] : 'tcp-check expect' : [!] not supported with 'custom'."
+        );
+        assert!(expect("!bogus")[0].ends_with("but got 'bogus' as argument.."));
+        assert!(expect("!")[0].ends_with("but got '' as argument.."));
+    }
+
+    fn http_error(sec: &str, args: &str) -> Vec<String> {
+        alerts(&format!(
+            "defaults\n mode http\n{sec}\n http-error status 400 {args}\n"
+        ))
+    }
+
+    #[test]
+    fn http_error_log_formats_allow_request_and_response_fetches() {
+        for sec in ["frontend f", "backend b", "listen l"] {
+            for args in [
+                "content-type text/plain hdr x-path \"path=%[path]\" lf-string \"The path is %[path]\"",
+                "content-type text/plain hdr x-y %[res.hdr(x)] lf-string %[status]",
+                "content-type text/plain lf-string %[srv_id]",
+            ] {
+                assert!(http_error(sec, args).is_empty(), "{sec} {args}");
+            }
+        }
+        assert_eq!(
+            http_error("frontend f", "content-type text/plain lf-string %[path")[0],
+            "parsing [t.cfg:4] : http-error : missing ']' after 'path'"
+        );
+        // The payload is compiled after the content-type check, as in HAProxy.
+        assert_eq!(
+            http_error("frontend f", "lf-string %[bad]")[0],
+            "parsing [t.cfg:4] : http-error : a content type must be defined with a log-format payload"
+        );
+    }
 }
