@@ -82,8 +82,58 @@ fn has_key(pem: &str) -> bool {
         .any(|l| l.starts_with("-----BEGIN ") && l.ends_with("PRIVATE KEY-----"))
 }
 
-/// `ckchs_load_cert_file()`: a PEM with a certificate and a key (or a `.key` side file).
+/// The global `ssl-load-extra-files` / `ssl-load-extra-del-ext` settings that decide which
+/// side files HAProxy looks for next to a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtraFiles {
+    /// `bundle`: a missing `<path>` may be a `.rsa`/`.dsa`/`.ecdsa` bundle.
+    pub bundle: bool,
+    /// `key`: a certificate without a key takes it from `<path>.key`.
+    pub key: bool,
+    /// `ssl-load-extra-del-ext`: the `.crt` extension is removed before adding `.key`.
+    pub del_ext: bool,
+}
+
+impl Default for ExtraFiles {
+    /// HAProxy's default is `SSL_GF_ALL` and the extension kept.
+    fn default() -> Self {
+        ExtraFiles {
+            bundle: true,
+            key: true,
+            del_ext: false,
+        }
+    }
+}
+
+/// The settings of the global lines parsed so far: like HAProxy, which applies them while
+/// parsing, a later `global` section does not change an earlier `bind`. The last
+/// `ssl-load-extra-files` line wins, as each one resets the flags.
+pub fn extra_files(st: &State) -> ExtraFiles {
+    let mut x = ExtraFiles::default();
+    for (kw, args, _) in &st.model.global.other {
+        match kw.as_str() {
+            "ssl-load-extra-del-ext" => x.del_ext = true,
+            "ssl-load-extra-files" => {
+                let all = args.iter().any(|a| a == "all");
+                let has = |n: &str| all || args.iter().any(|a| a == n);
+                x.bundle = has("bundle");
+                x.key = has("key");
+            }
+            _ => {}
+        }
+    }
+    x
+}
+
+/// `ckchs_load_cert_file()` with HAProxy's default side-file settings.
 pub fn load_cert_file(path: &str) -> Result<(), String> {
+    load_cert_file_with(path, ExtraFiles::default())
+}
+
+/// `ssl_sock_load_files_into_ckch()`: a PEM with a certificate and a key, or a key taken
+/// from the `.key` side file (`<path>.key`, or `<path without .crt>.key` with
+/// `ssl-load-extra-del-ext`) when `ssl-load-extra-files` allows it.
+pub fn load_cert_file_with(path: &str, extra: ExtraFiles) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|_| format!("cannot open the file '{path}'.\n"))?;
     let pem = String::from_utf8_lossy(&bytes);
     if !has_cert(&pem) {
@@ -92,7 +142,14 @@ pub fn load_cert_file(path: &str) -> Result<(), String> {
     if has_key(&pem) {
         return Ok(());
     }
-    let key = format!("{path}.key");
+    let stem = match path.rfind('.') {
+        Some(p) if extra.del_ext && &path[p..] == ".crt" => &path[..p],
+        _ => path,
+    };
+    if !extra.key {
+        return Err(format!("No Private Key found in '{stem}'.\n"));
+    }
+    let key = format!("{stem}.key");
     if Path::new(&key).exists() {
         let k = std::fs::read(&key).map(|b| String::from_utf8_lossy(&b).into_owned());
         if !k.map(|k| has_key(&k)).unwrap_or(false) {
@@ -106,18 +163,20 @@ pub fn load_cert_file(path: &str) -> Result<(), String> {
 }
 
 /// `ssl_sock_load_cert()`: a file, a directory of certificates, or a `.rsa/.dsa/.ecdsa`
-/// bundle.
-pub fn load_cert(path: &str) -> Result<usize, String> {
+/// bundle (when `ssl-load-extra-files` allows bundles).
+pub fn load_cert(path: &str, extra: ExtraFiles) -> Result<usize, String> {
     match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => load_cert_dir(path),
-        Ok(_) => load_cert_file(path).map(|_| 1),
+        Ok(m) if m.is_dir() => load_cert_dir(path, extra),
+        Ok(_) => load_cert_file_with(path, extra).map(|_| 1),
         Err(e) => {
             let mut found = 0;
-            for ext in ["rsa", "dsa", "ecdsa"] {
-                let fp = format!("{path}.{ext}");
-                if Path::new(&fp).exists() {
-                    found += 1;
-                    load_cert_file(&fp)?;
+            if extra.bundle {
+                for ext in ["rsa", "dsa", "ecdsa"] {
+                    let fp = format!("{path}.{ext}");
+                    if Path::new(&fp).exists() {
+                        found += 1;
+                        load_cert_file_with(&fp, extra)?;
+                    }
                 }
             }
             if found > 0 {
@@ -133,7 +192,7 @@ pub fn load_cert(path: &str) -> Result<usize, String> {
 }
 
 /// `crtlist_load_cert_dir()`: every regular file except dot files and the side files.
-fn load_cert_dir(path: &str) -> Result<usize, String> {
+fn load_cert_dir(path: &str, extra: ExtraFiles) -> Result<usize, String> {
     let rd = std::fs::read_dir(path)
         .map_err(|e| format!("unable to scan directory '{path}' : {}.\n", strerror(&e)))?;
     let mut names: Vec<String> = rd
@@ -159,7 +218,7 @@ fn load_cert_dir(path: &str) -> Result<usize, String> {
             }
             Ok(m) if !m.is_file() => continue,
             Ok(_) => {
-                load_cert_file(&fp)?;
+                load_cert_file_with(&fp, extra)?;
                 count += 1;
             }
         }
@@ -173,7 +232,7 @@ pub fn load_crt_list(st: &State, file: &str) -> Result<Vec<String>, String> {
     let bytes =
         std::fs::read(file).map_err(|e| format!("cannot open file '{file}' : {}", strerror(&e)))?;
     if std::fs::metadata(file).map(|m| m.is_dir()).unwrap_or(false) {
-        let n = load_cert_dir(file)?;
+        let n = load_cert_dir(file, extra_files(st))?;
         return Ok(vec![file.to_string(); n]);
     }
     let text = String::from_utf8_lossy(&bytes);
@@ -196,7 +255,7 @@ pub fn load_crt_list(st: &State, file: &str) -> Result<Vec<String>, String> {
         };
         let path = with_base(st, "crt-base", &crt);
         if st.env.check_files {
-            load_cert(&path)?;
+            load_cert(&path, extra_files(st))?;
         }
         certs.push(path);
     }
@@ -406,7 +465,7 @@ pub fn bind_ssl_option(st: &mut State, line: &Line, i: usize, b: &mut Bind) -> O
             }
             let path = with_base(st, "crt-base", arg);
             if st.env.check_files {
-                match load_cert(&path) {
+                match load_cert(&path, extra_files(st)) {
                     Ok(n) => b.options.cert_count += n,
                     Err(e) => return fail(e),
                 }
@@ -493,4 +552,74 @@ fn tls_ticket_keys(st: &State, kw: &str, arg: &str, b: &mut Bind) -> OptResult {
         .other
         .push((kw.to_string(), vec![arg.to_string()]));
     (0, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{load_cert, ExtraFiles};
+    use crate::config::{load_str, Diag, Level, ParseEnv};
+
+    const CERT: &str = "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n";
+    const KEY: &str = "-----BEGIN PRIVATE KEY-----\nB\n-----END PRIVATE KEY-----\n";
+
+    /// The first alert of a frontend binding `crt` after the global lines `global`.
+    fn bind_alert(global: &str, crt: &str) -> Option<String> {
+        let mut env = ParseEnv::offline();
+        env.check_files = true;
+        let text = format!("global\n{global}\nfrontend f\n bind :8443 ssl crt {crt}\n");
+        load_str("t.cfg", &text, Diag::new(), env)
+            .diag
+            .messages
+            .iter()
+            .find(|m| m.level == Level::Alert)
+            .map(|m| m.text.clone())
+    }
+
+    #[test]
+    fn side_key_file_follows_extra_files_settings() {
+        let dir = std::env::temp_dir().join(format!("fix1-ssl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = dir.display().to_string();
+        std::fs::write(dir.join("common.crt"), CERT).unwrap();
+        std::fs::write(dir.join("common.key"), KEY).unwrap();
+        std::fs::write(dir.join("noext"), CERT).unwrap();
+        std::fs::write(dir.join("noext.key"), KEY).unwrap();
+        std::fs::write(dir.join("bun.rsa"), format!("{CERT}{KEY}")).unwrap();
+        let crt = format!("{d}/common.crt");
+        let noext = format!("{d}/noext");
+        let no_key_at = |l: u32, p: &str| {
+            Some(format!(
+                "parsing [t.cfg:{l}] : 'bind :8443' in section 'frontend' : No Private Key found in '{p}'."
+            ))
+        };
+        // By default the key is looked for in `<crt>.key`, keeping the extension.
+        let no_key = |p: &str| no_key_at(4, p);
+        assert_eq!(bind_alert("", &crt), no_key(&format!("{crt}.key")));
+        assert_eq!(bind_alert("", &noext), None);
+        // `ssl-load-extra-del-ext` removes `.crt` first (reg-test ssl/set_ssl_cert_noext).
+        assert_eq!(bind_alert(" ssl-load-extra-del-ext", &crt), None);
+        assert_eq!(bind_alert(" ssl-load-extra-del-ext", &noext), None);
+        // Without `key` in `ssl-load-extra-files`, no side file is read.
+        let none = " ssl-load-extra-files none\n ssl-load-extra-del-ext";
+        assert_eq!(bind_alert(none, &crt), no_key_at(5, &format!("{d}/common")));
+        assert_eq!(
+            bind_alert(" ssl-load-extra-files sctl", &noext),
+            no_key(&noext)
+        );
+        // Bundles are only searched with `bundle`.
+        let bun = format!("{d}/bun");
+        assert_eq!(bind_alert("", &bun), None);
+        let stat = format!(
+            "unable to stat SSL certificate from file '{bun}' : No such file or directory."
+        );
+        let got = bind_alert(" ssl-load-extra-files key", &bun).unwrap();
+        assert!(got.ends_with(&stat), "{got}");
+        let no_bundle = ExtraFiles {
+            bundle: false,
+            ..ExtraFiles::default()
+        };
+        assert!(load_cert(&bun, no_bundle).is_err());
+        assert_eq!(load_cert(&bun, ExtraFiles::default()), Ok(1));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
