@@ -33,6 +33,7 @@ pub struct Config {
     pub rings: Vec<sections::Ring>,
     pub programs: Vec<sections::Program>,
     pub caches: Vec<sections::Cache>,
+    pub namespaces: Vec<sections::Namespace>,
 }
 
 impl Config {
