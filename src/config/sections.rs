@@ -174,10 +174,7 @@ pub fn parse_timer(
 pub fn unknown_keyword(st: &mut State, line: &Line, section: &str) -> u32 {
     st.alert(
         line,
-        format!(
-            "unknown keyword '{}' in '{section}' section",
-            line.arg(0)
-        ),
+        format!("unknown keyword '{}' in '{section}' section", line.arg(0)),
     )
 }
 

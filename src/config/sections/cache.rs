@@ -72,7 +72,8 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
             st.model.caches[i].max_object_size = n as u32;
         }
         "process-vary" => {
-            let msg = "'process-vary' expects \"on\" or \"off\" (enable or disable vary processing).";
+            let msg =
+                "'process-vary' expects \"on\" or \"off\" (enable or disable vary processing).";
             if v.is_empty() {
                 e |= warn_tight(st, line, msg);
             }
@@ -152,7 +153,9 @@ fn strtoul(s: &str) -> Option<u64> {
     }
     let v = d
         .bytes()
-        .try_fold(0u64, |v, c| v.checked_mul(10)?.checked_add((c - b'0') as u64))
+        .try_fold(0u64, |v, c| {
+            v.checked_mul(10)?.checked_add((c - b'0') as u64)
+        })
         .unwrap_or(u64::MAX);
     Some(if neg { v.wrapping_neg() } else { v })
 }
@@ -212,11 +215,17 @@ mod tests {
         assert!(m[2].ends_with("parsing [t.cfg:5]: max-object-size wrong value ''"));
         assert!(m[3].contains("Error(s) found"));
         let l = load("cache c1\n  total-max-size 4096\n");
-        assert!(msgs(&l)[0]
-            .ends_with("parsing [t.cfg:2]: \"total-max-size\" (4096) must not be greater than 4095"));
+        assert!(msgs(&l)[0].ends_with(
+            "parsing [t.cfg:2]: \"total-max-size\" (4096) must not be greater than 4095"
+        ));
         let l = load("cache c1\n  total-max-size 4\n  process-vary\n  max-secondary-entries 0\n");
         let m = msgs(&l);
-        assert_eq!(m.iter().filter(|s| s.contains("'process-vary' expects")).count(), 2);
+        assert_eq!(
+            m.iter()
+                .filter(|s| s.contains("'process-vary' expects"))
+                .count(),
+            2
+        );
         assert!(m[2].ends_with("max-secondary-entries wrong value '0'"));
         let l = load("cache c1 x\n");
         assert!(msgs(&l)[0].ends_with("'cache' cannot handle unexpected argument 'x'."));
@@ -230,7 +239,9 @@ mod tests {
         let m = msgs(&l);
         assert!(m[0].ends_with("config : Size not specified for cache 'c1'"));
         assert!(m[1].ends_with("parsing [t.cfg:6] : unknown keyword 'foo' in 'cache' section"));
-        assert!(m[2].ends_with("\"max-object-size\" is limited to an half of \"total-max-size\" => 524288"));
+        assert!(m[2].ends_with(
+            "\"max-object-size\" is limited to an half of \"total-max-size\" => 524288"
+        ));
         let l = load("cache c1\n  total-max-size 1\ncache c1\n");
         assert!(msgs(&l)[0].ends_with("parsing [t.cfg:3]: Duplicate cache name 'c1'."));
         let l = load("cache c1\n  total-max-size 4\n  process-vary on\n");

@@ -8,8 +8,7 @@ use crate::model::sections::HttpErrors;
 
 /// Status codes HAProxy can replace (`http_err_codes[]`).
 pub const HTTP_ERR_CODES: &[u16] = &[
-    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503,
-    504,
+    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504,
 ];
 
 pub fn parse(st: &mut State, line: &Line) -> u32 {
@@ -196,12 +195,16 @@ mod tests {
         );
         let m = msgs(&l);
         assert!(m[0].ends_with("character '/' is not permitted in 'http-errors' name 'h/1'."));
-        assert!(m[1].ends_with("parsing [t.cfg:2] : character '/' is not permitted in 'http-errors' name 'h/1'."));
+        assert!(m[1].ends_with(
+            "parsing [t.cfg:2] : character '/' is not permitted in 'http-errors' name 'h/1'."
+        ));
         assert!(m[2].ends_with(
             "parsing [t.cfg:2]: http-errors section 'h/1' already exists (declared at t.cfg:1)."
         ));
         assert!(m[3].ends_with("errorfile: expects <status_code> and <file> as arguments."));
-        assert!(m[4].ends_with("parsing [t.cfg:4] : errorfile: expects <status_code> and <file> as arguments."));
+        assert!(m[4].ends_with(
+            "parsing [t.cfg:4] : errorfile: expects <status_code> and <file> as arguments."
+        ));
         assert!(m[5].ends_with("parsing [t.cfg:5] : errorfile : status code '999' not handled."));
         assert!(m[6].ends_with("unknown keyword 'foo' in 'http-errors' section"));
         assert!(m[7].contains("Error(s) found"));

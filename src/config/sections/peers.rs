@@ -162,7 +162,11 @@ fn parse_bind(st: &mut State, line: &Line, cur: usize) -> u32 {
         return e | err::FATAL;
     }
     let p = &mut st.model.peers[cur];
-    p.bind = Some((addr.to_string(), line.loc.clone(), words(line)[2..].to_vec()));
+    p.bind = Some((
+        addr.to_string(),
+        line.loc.clone(),
+        words(line)[2..].to_vec(),
+    ));
     p.bind_line = true;
     if !p.peers.iter().any(|x| x.local) {
         // The local peer exists from now on; its `server` line will name it.
@@ -270,7 +274,10 @@ fn parse_peer(st: &mut State, line: &Line, cur: usize) -> u32 {
         }
     }
     let opts: Vec<String> = words(line).into_iter().skip(opt_start).collect();
-    if opts.iter().any(|o| IGNORED_SERVER_OPTS.contains(&o.as_str())) {
+    if opts
+        .iter()
+        .any(|o| IGNORED_SERVER_OPTS.contains(&o.as_str()))
+    {
         st.warn(
             line,
             format!(
@@ -548,7 +555,9 @@ fn parse_store(kw: &str, list: &str, t: &mut StickTableArgs) -> Result<(), (bool
             };
             let n = atoi(n);
             if n == 0 || n > 100 {
-                return fatal(format!("{kw}: array size is out of allowed range (1-100) for store option '{name}'."));
+                return fatal(format!(
+                    "{kw}: array size is out of allowed range (1-100) for store option '{name}'."
+                ));
             }
         }
         match (delay, rest.next()) {
@@ -666,18 +675,17 @@ mod tests {
         let l = load(&cfg("me", "peers p1\n  peer q\n  bind :1000\n"));
         assert!(msgs(&l)
             .iter()
-            .any(|s| s.ends_with("parsing [t.cfg:5] : mixing \"peer\" and \"bind\" line is forbidden")));
+            .any(|s| s
+                .ends_with("parsing [t.cfg:5] : mixing \"peer\" and \"bind\" line is forbidden")));
     }
 
     #[test]
     fn incomplete_section_warning() {
         let l = load(&cfg("me", "peers p1\n  peer x\n"));
-        assert!(msgs(&l)
-            .iter()
-            .any(|s| s.ends_with(&format!(
-                "Removing incomplete section 'peers p1' (no peer named '{}').",
-                hostname()
-            ))));
+        assert!(msgs(&l).iter().any(|s| s.ends_with(&format!(
+            "Removing incomplete section 'peers p1' (no peer named '{}').",
+            hostname()
+        ))));
         let l = load(&cfg("me", "peers p1\n  server me\n  peer x\n"));
         assert!(!msgs(&l).iter().any(|s| s.contains("Removing incomplete")));
         let l = load(&cfg("me", "peers p1\n  disabled\n  peer x\n"));

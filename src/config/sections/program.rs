@@ -18,10 +18,7 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
         "command" => parse_command(st, line, i),
         "option" => parse_option(st, line, i),
         "user" | "group" => parse_identity(st, line, i),
-        kw => Err(st.alert(
-            line,
-            format!("unknown keyword '{kw}' in 'program' section"),
-        )),
+        kw => Err(st.alert(line, format!("unknown keyword '{kw}' in 'program' section"))),
     };
     match r {
         Ok(e) => e,
@@ -188,9 +185,8 @@ mod tests {
         let l = load("program p1\n  option start-on-reload x\n");
         assert!(msgs(&l)[0]
             .ends_with("'option start-on-reload' cannot handle unexpected argument 'x'."));
-        let l = load(
-            "program p1\n  user nosuchuser\n  user root\n  user root\n  group nosuchgroup\n",
-        );
+        let l =
+            load("program p1\n  user nosuchuser\n  user root\n  user root\n  group nosuchgroup\n");
         let m = msgs(&l);
         assert!(m[0].ends_with("cannot find user id for 'nosuchuser' (0:Success)"));
         assert!(m[1].ends_with("parsing [t.cfg:4] : user/uid already specified. Continuing."));

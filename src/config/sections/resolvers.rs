@@ -146,7 +146,10 @@ fn parse_hold(st: &mut State, line: &Line) -> u32 {
         Err(e) => return e,
     };
     let ev = line.arg(1);
-    if !matches!(ev, "nx" | "other" | "refused" | "timeout" | "valid" | "obsolete") {
+    if !matches!(
+        ev,
+        "nx" | "other" | "refused" | "timeout" | "valid" | "obsolete"
+    ) {
         return st.alert(
             line,
             format!("'hold' unknown <event>: '{ev}', expects either 'nx', 'timeout', 'valid', 'obsolete' or 'other'."),
@@ -197,7 +200,10 @@ fn parse_timeout(st: &mut State, line: &Line) -> u32 {
     }
     let v = line.arg(2);
     if v.is_empty() {
-        return st.alert(line, format!("'timeout {what}' expects <time> as argument."));
+        return st.alert(
+            line,
+            format!("'timeout {what}' expects <time> as argument."),
+        );
     }
     let kw = format!("timeout {what}");
     match parse_timer(st, line, v, v, &kw) {

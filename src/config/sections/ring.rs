@@ -132,7 +132,10 @@ fn parse_timeout(st: &mut State, line: &Line, cur: Option<usize>) -> u32 {
     }
     let v = line.arg(2);
     if v.is_empty() {
-        return st.alert(line, format!("'timeout {what}' expects <time> as argument."));
+        return st.alert(
+            line,
+            format!("'timeout {what}' expects <time> as argument."),
+        );
     }
     let kw = format!("timeout {what}");
     match parse_timer(st, line, v, v, &kw) {

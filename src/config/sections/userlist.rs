@@ -10,7 +10,11 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
         "userlist" => parse_userlist(st, line),
         "group" => parse_group(st, line),
         "user" => parse_user(st, line),
-        kw => alert_tight(st, line, format!("unknown keyword '{kw}' in 'users' section")),
+        kw => alert_tight(
+            st,
+            line,
+            format!("unknown keyword '{kw}' in 'users' section"),
+        ),
     }
 }
 
@@ -191,12 +195,14 @@ mod tests {
         );
         let m = msgs(&l);
         assert!(m[0].ends_with("parsing [t.cfg:1]: 'userlist' expects <name> as arguments."));
-        assert!(m[1].ends_with(
-            "parsing [t.cfg:2] : 'userlist' cannot handle unexpected argument 'x'."
-        ));
+        assert!(
+            m[1].ends_with("parsing [t.cfg:2] : 'userlist' cannot handle unexpected argument 'x'.")
+        );
         assert!(m[2].ends_with("character '/' is not permitted in 'userlist' name 'L/1'."));
         assert!(m[3].contains("[WARNING]"));
-        assert!(m[3].ends_with("parsing [t.cfg:6]: ignoring duplicated group 'g1' in userlist 'L1'."));
+        assert!(
+            m[3].ends_with("parsing [t.cfg:6]: ignoring duplicated group 'g1' in userlist 'L1'.")
+        );
         assert!(m[4].ends_with("parsing [t.cfg:7]: 'group' only supports 'users' option."));
         assert!(m[5].ends_with("ignoring duplicated user 'a' in userlist 'L1'."));
         assert!(m[6].ends_with("parsing [t.cfg:10]: unknown keyword 'foo' in 'users' section"));
@@ -212,7 +218,10 @@ mod tests {
         assert!(m[0].ends_with("config : userlist 'L2': no such group 'q' specified in user 'z'"));
         assert!(m[1].ends_with("Fatal errors found in configuration."));
         let l = load("userlist L1\n  group g1 users a,x\n  user a\n");
-        assert!(has(&l, "userlist 'L1': no such user 'x' specified in group 'g1'"));
+        assert!(has(
+            &l,
+            "userlist 'L1': no such user 'x' specified in group 'g1'"
+        ));
         let l = load("userlist L1\n  group g1 users a\n  user a groups g1\n");
         assert!(l.config.is_some());
         assert_eq!(l.config.unwrap().userlists[0].users[0].groups, vec!["g1"]);
