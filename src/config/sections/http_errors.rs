@@ -109,17 +109,27 @@ pub fn load_errorfile(path: &str) -> Result<(), String> {
 fn check_response_head(b: &[u8]) -> Result<(), i64> {
     let is_token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
     let mut i = 0;
-    // Version token up to the first space.
-    while i < b.len() && b[i] != b' ' {
-        if b[i] == b'\r' || b[i] == b'\n' {
-            return Err(i as i64);
-        }
+    // Version token ([A-Z0-9./]) up to blanks, then the status code.
+    while i < b.len()
+        && (b[i].is_ascii_uppercase() || b[i].is_ascii_digit() || b"./".contains(&b[i]))
+    {
         i += 1;
     }
     if i >= b.len() {
         return Err(-2);
     }
-    i += 1;
+    if b[i] != b' ' && b[i] != b'\t' {
+        return Err(i as i64);
+    }
+    while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+        i += 1;
+    }
+    if i >= b.len() {
+        return Err(-2);
+    }
+    if b[i] == b'\r' || b[i] == b'\n' {
+        return Err(i as i64);
+    }
     // Status code: digits up to a space or the end of line.
     while i < b.len() && b[i].is_ascii_digit() {
         i += 1;
@@ -184,6 +194,7 @@ mod tests {
         );
         assert_eq!(check_response_head(b"GET / HTTP/1.0\r\n\r\n"), Err(4));
         assert_eq!(check_response_head(b"HTTP/2.0 99 x\r\n\r\n"), Ok(()));
+        assert_eq!(check_response_head(b"vm\n"), Err(0));
     }
 
     #[test]

@@ -591,7 +591,8 @@ fn parse_store(kw: &str, list: &str, t: &mut StickTableArgs) -> Result<(), (bool
     Ok(())
 }
 
-/// Check time: sections without a local peer are removed with a warning. Returns the bits.
+/// Check time: sections without a local peer are removed with a warning, newest first as
+/// HAProxy walks its list. Returns the bits.
 pub fn check(st: &mut State) -> u32 {
     let localpeer = local_peer_name(st);
     let mut e = 0;
@@ -599,6 +600,7 @@ pub fn check(st: &mut State) -> u32 {
         .model
         .peers
         .iter()
+        .rev()
         .filter(|p| !p.disabled && (!p.has_frontend || p.fe_id.is_none()))
         .map(|p| p.name.clone())
         .collect();
@@ -686,6 +688,9 @@ mod tests {
             "Removing incomplete section 'peers p1' (no peer named '{}').",
             hostname()
         ))));
+        let l = load("peers a\n  peer x\npeers b\n  server h1\n");
+        let m = msgs(&l);
+        assert!(m[0].contains("'peers b'") && m[1].contains("'peers a'"));
         let l = load(&cfg("me", "peers p1\n  server me\n  peer x\n"));
         assert!(!msgs(&l).iter().any(|s| s.contains("Removing incomplete")));
         let l = load(&cfg("me", "peers p1\n  disabled\n  peer x\n"));
