@@ -178,6 +178,17 @@ pub fn unknown_keyword(st: &mut State, line: &Line, section: &str) -> u32 {
     )
 }
 
+/// HAProxy prints messages with `"%s\n"`: a message that already ends with a line feed
+/// (several `str2sa_range()` ones do) is followed by an empty line. Diagnostics add the
+/// final line feed only when missing, so one more is added here.
+pub fn blank_after(text: String) -> String {
+    if text.ends_with('\n') {
+        text + "\n"
+    } else {
+        text
+    }
+}
+
 /// Words of a line as owned strings (for raw storage in the model).
 pub fn words(line: &Line) -> Vec<String> {
     line.argv().iter().map(|s| s.to_string()).collect()

@@ -89,7 +89,7 @@ fn parse_mailer(st: &mut State, line: &Line) -> u32 {
             st.used(line, "mailers mailer");
             0
         }
-        Err(msg) => st.alert(line, format!("'mailer {name}' : {msg}")),
+        Err(msg) => st.alert(line, super::blank_after(format!("'mailer {name}' : {msg}"))),
     }
 }
 

@@ -181,11 +181,21 @@ fn parse_bind(st: &mut State, line: &Line, cur: usize) -> u32 {
     e
 }
 
-/// HAProxy's `indent_msg()`: continuation lines of a multi-line message are indented.
+/// HAProxy's `indent_msg()`: a single line loses its final LF; several lines are each put
+/// on a new line indented by `n` spaces.
 fn indent(msg: &str, n: usize) -> String {
-    let pad = " ".repeat(n);
-    msg.trim_end_matches('\n')
-        .replace('\n', &format!("\n{pad}"))
+    let lf = msg.matches('\n').count();
+    if lf == 0 {
+        return msg.to_string();
+    }
+    if lf == 1 && msg.ends_with('\n') {
+        return msg[..msg.len() - 1].to_string();
+    }
+    let body = msg.trim_start_matches('\n');
+    let body = body.strip_suffix('\n').unwrap_or(body);
+    body.split('\n')
+        .map(|l| format!("\n{}{l}", " ".repeat(n)))
+        .collect()
 }
 
 fn parse_peer(st: &mut State, line: &Line, cur: usize) -> u32 {
@@ -269,7 +279,10 @@ fn parse_peer(st: &mut State, line: &Line, cur: usize) -> u32 {
                 peer.addr = Some(sa);
             }
             Err(msg) => {
-                e |= raw_alert(st, format!("'server {fe_id}/{name}' : {msg}"));
+                e |= raw_alert(
+                    st,
+                    super::blank_after(format!("'server {fe_id}/{name}' : {msg}")),
+                );
             }
         }
     }
@@ -699,6 +712,7 @@ mod tests {
 
     #[test]
     fn indent_continuations() {
-        assert_eq!(indent("a\nb\n", 2), "a\n  b");
+        assert_eq!(indent("a\n", 2), "a");
+        assert_eq!(indent("a\nb\n", 2), "\n  a\n  b");
     }
 }

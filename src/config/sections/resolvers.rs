@@ -126,7 +126,12 @@ fn parse_nameserver(st: &mut State, line: &Line) -> u32 {
             st.used(line, "resolvers nameserver");
             e
         }
-        Err(msg) => e | st.alert(line, format!("'nameserver {name}' : {msg}")),
+        Err(msg) => {
+            e | st.alert(
+                line,
+                super::blank_after(format!("'nameserver {name}' : {msg}")),
+            )
+        }
     }
 }
 
