@@ -140,6 +140,21 @@ pub struct ParseEnv {
     pub check_files: bool,
     /// Number of CPUs (for `nbthread` limits).
     pub ncpus: usize,
+    /// The local peer name: `-L`, else the host name (HAProxy's `localpeer`), also exported
+    /// as `HAPROXY_LOCALPEER` by the command line before parsing.
+    pub localpeer: String,
+    /// `-dr`: server address resolution failures are not fatal.
+    pub resolve_dontfail: bool,
+    /// `-N`: HAProxy's `cfg_maxpconn`, the `maxconn` every new defaults/proxy starts from
+    /// (`proxy_preset_defaults()`); 0 when not given.
+    pub maxpconn: i64,
+}
+
+/// The host name as HAProxy's `gethostname()` gives it (empty if unknown).
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim_end_matches('\n').to_string())
+        .unwrap_or_default()
 }
 
 impl Default for ParseEnv {
@@ -150,6 +165,9 @@ impl Default for ParseEnv {
             ncpus: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1),
+            localpeer: hostname(),
+            resolve_dontfail: false,
+            maxpconn: 0,
         }
     }
 }
@@ -213,62 +231,184 @@ pub struct Loaded {
 }
 
 /// Loads configuration files the way `haproxy -f a -f b` does (directories expanded to their
-/// `*.cfg` files in lexical order), then runs the post-parse checks.
+/// `*.cfg` files in lexical order), then runs the post-parse checks. The end-of-load alerts
+/// follow HAProxy's `init()`: "Error(s) found in configuration file : f" after each file
+/// with a fatal error, nothing more after an aborting error, and "Fatal errors found in
+/// configuration." once parsing or checking failed.
 pub fn load_files(paths: &[String], diag: Diag, env: ParseEnv) -> Loaded {
     let mut st = State::new(diag, env);
-    let mut errc = 0u32;
-    let files = match reader::expand_paths(paths, &mut st.diag) {
+    let files = match expand_cfg_paths(paths, &mut st.diag) {
         Ok(f) => f,
-        Err(e) => {
-            return Loaded {
-                config: None,
-                diag: st.diag,
-                err: e,
-            };
-        }
+        Err(e) => return failed(st, e),
     };
+    let mut errc = 0u32;
     for f in &files {
-        let e = reader::read_file(&mut st, f);
-        errc |= e;
-        if e & err::ABORT != 0 {
-            break;
+        let bytes = match std::fs::read(f) {
+            Ok(b) => b,
+            Err(e) => {
+                st.diag.alert(format!(
+                    "Could not open configuration file {f} : {}",
+                    reader::strerr(&e)
+                ));
+                return failed(st, errc | err::ALERT_FATAL | err::ABORT);
+            }
+        };
+        let ret = reader::read_text(&mut st, f, &bytes);
+        errc |= end_of_file(&mut st, f, ret);
+        if errc & err::ABORT != 0 {
+            return failed(st, errc);
         }
     }
-    finish(st, errc, &files)
+    finish(st, errc)
 }
 
 /// Loads configuration text given in memory (the C ABI and the fuzzer), named `name`.
 pub fn load_str(name: &str, text: &str, diag: Diag, env: ParseEnv) -> Loaded {
     let mut st = State::new(diag, env);
-    let errc = reader::read_text(&mut st, name, text.as_bytes());
-    finish(st, errc, &[name.to_string()])
+    let ret = reader::read_text(&mut st, name, text.as_bytes());
+    let errc = end_of_file(&mut st, name, ret);
+    if errc & err::ABORT != 0 {
+        return failed(st, errc);
+    }
+    finish(st, errc)
 }
 
-fn finish(mut st: State, mut errc: u32, files: &[String]) -> Loaded {
-    if errc & (err::ABORT | err::FATAL) != 0 {
-        for f in files {
-            st.diag
-                .alert(format!("Error(s) found in configuration file : {f}"));
-        }
-        st.diag.alert("Fatal errors found in configuration.");
-        return Loaded {
-            config: None,
-            diag: st.diag,
-            err: errc,
+/// HAProxy's `-f` list expansion (`cfgfiles_expand_directories()`): every path must exist;
+/// a directory is replaced in place by its regular files named `*.cfg` (not starting with
+/// a dot), sorted bytewise and joined to the directory as written (`dir/` gives `dir//a.cfg`).
+pub fn expand_cfg_paths(paths: &[String], diag: &mut Diag) -> Result<Vec<String>, u32> {
+    let mut out = Vec::new();
+    for p in paths {
+        let md = match std::fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) => {
+                diag.alert(format!(
+                    "Cannot open configuration file/directory {p} : {}",
+                    reader::strerr(&e)
+                ));
+                return Err(err::ALERT_FATAL | err::ABORT);
+            }
         };
+        if !md.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let rd = std::fs::read_dir(p).map_err(|e| {
+            diag.alert(format!(
+                "Cannot open configuration directory {p} : {}",
+                reader::strerr(&e)
+            ));
+            err::ALERT_FATAL | err::ABORT
+        })?;
+        let mut names: Vec<Vec<u8>> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().into_encoded_bytes())
+            .filter(|n| is_cfg_name(n))
+            .collect();
+        names.sort();
+        for n in names {
+            let full = format!("{p}/{}", String::from_utf8_lossy(&n));
+            match std::fs::metadata(&full) {
+                Ok(m) if m.is_file() => out.push(full),
+                Ok(_) => {}
+                Err(e) => {
+                    diag.alert(format!(
+                        "Cannot open configuration file {p} : {}",
+                        reader::strerr(&e)
+                    ));
+                    return Err(err::ALERT_FATAL | err::ABORT);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// HAProxy keeps a directory entry when it does not start with a dot and its FIRST ".cfg"
+/// ends the name (so "a.cfg.cfg" is skipped, as `strstr()` finds the first one).
+fn is_cfg_name(n: &[u8]) -> bool {
+    if n.first() == Some(&b'.') {
+        return false;
+    }
+    match n.windows(4).position(|w| w == b".cfg") {
+        Some(i) => i + 4 == n.len(),
+        None => false,
+    }
+}
+
+/// After one file: HAProxy names each file that had a fatal error.
+fn end_of_file(st: &mut State, file: &str, ret: u32) -> u32 {
+    if ret & (err::ABORT | err::FATAL) != 0 {
+        st.diag
+            .alert(format!("Error(s) found in configuration file : {file}"));
+    }
+    ret
+}
+
+fn failed(st: State, errc: u32) -> Loaded {
+    Loaded {
+        config: None,
+        diag: st.diag,
+        err: errc,
+    }
+}
+
+fn finish(mut st: State, mut errc: u32) -> Loaded {
+    if errc & (err::ABORT | err::FATAL) != 0 {
+        st.diag.alert("Fatal errors found in configuration.");
+        return failed(st, errc);
     }
     errc |= check::check_config(&mut st);
     if errc & (err::ABORT | err::FATAL) != 0 {
         st.diag.alert("Fatal errors found in configuration.");
-        return Loaded {
-            config: None,
-            diag: st.diag,
-            err: errc,
-        };
+        return failed(st, errc);
     }
     Loaded {
         config: Some(st.model),
         diag: st.diag,
         err: errc,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cfg_names_like_haproxy() {
+        assert!(is_cfg_name(b"a.cfg"));
+        assert!(!is_cfg_name(b".a.cfg"));
+        assert!(!is_cfg_name(b"a.cfg.cfg"));
+        assert!(!is_cfg_name(b"a.cfgx"));
+        assert!(!is_cfg_name(b"cfg"));
+    }
+
+    #[test]
+    fn end_of_load_messages() {
+        let l = load_str(
+            "t.cfg",
+            ".if foo\n.endif\n",
+            Diag::new(),
+            ParseEnv::default(),
+        );
+        assert!(l.config.is_none());
+        let texts: Vec<_> = l.diag.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(
+            texts.last(),
+            Some(&"Error(s) found in configuration file : t.cfg")
+        );
+        let l = load_str("t.cfg", "global\n", Diag::new(), ParseEnv::default());
+        assert!(l.config.is_some());
+    }
+
+    #[test]
+    fn missing_file_is_reported_once() {
+        let mut d = Diag::new();
+        let r = expand_cfg_paths(&["/nonexistent/x.cfg".to_string()], &mut d);
+        assert!(r.is_err());
+        assert_eq!(
+            d.messages[0].text,
+            "Cannot open configuration file/directory /nonexistent/x.cfg : No such file or directory"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! modifiers, section starts, and dispatch of each line to its section parser.
 
 use super::lexer::{self, sanitize_for_printing, ProcessEnv};
-use super::{cond, err, Diag, Kwm, Level, Line, Loc, State};
+use super::{cond, err, Kwm, Level, Line, Loc, State};
 use std::sync::Arc;
 
 /// HAProxy's `MAX_LINE_ARGS`.
@@ -55,48 +55,10 @@ pub const SECTIONS: &[&str] = &[
     "resolvers",
     "http-errors",
     "ring",
+    "log-forward",
     "program",
     "cache",
 ];
-
-/// `-f` arguments: files as given, directories as their `*.cfg` entries in lexical order.
-pub fn expand_paths(paths: &[String], diag: &mut Diag) -> Result<Vec<String>, u32> {
-    let mut out = Vec::new();
-    for p in paths {
-        let md = std::fs::metadata(p);
-        match md {
-            Ok(m) if m.is_dir() => {
-                let rd = match std::fs::read_dir(p) {
-                    Ok(rd) => rd,
-                    Err(e) => {
-                        diag.alert(format!(
-                            "Cannot open configuration directory {p} : {}",
-                            strerr(&e)
-                        ));
-                        return Err(err::ALERT_FATAL);
-                    }
-                };
-                let mut names: Vec<String> = rd
-                    .filter_map(|e| e.ok())
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .filter(|n| n.ends_with(".cfg") && !n.starts_with('.'))
-                    .collect();
-                names.sort();
-                for n in names {
-                    let full = format!("{}/{}", p.trim_end_matches('/'), n);
-                    if std::fs::metadata(&full)
-                        .map(|m| m.is_file())
-                        .unwrap_or(false)
-                    {
-                        out.push(full);
-                    }
-                }
-            }
-            _ => out.push(p.clone()),
-        }
-    }
-    Ok(out)
-}
 
 /// The C library's wording for an I/O error (HAProxy prints `strerror(errno)`).
 pub fn strerr(e: &std::io::Error) -> String {

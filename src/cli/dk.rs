@@ -1,0 +1,191 @@
+//! `-dK<class>[,class…]`: dumps the keywords haproxy-rs implements, in the layout of
+//! HAProxy's `dump_registered_keywords()` (a `# List of …` header per class, then entries),
+//! so that the lists can be diffed against HAProxy 2.6's own dumps.
+//!
+//! The ACL, sample fetch, converter and CLI tables belong to the modules implementing them;
+//! the `*_keywords()` functions below are where those modules plug their lists in. Each
+//! returns entries already formatted as HAProxy prints them (e.g. `base_beg = base -m beg`,
+//! `add(string): sint => sint`, `[ Y Y … ] always_true: bool`).
+
+use crate::config;
+use crate::version;
+
+/// ACL keywords (`acl_dump_kwd()` lines). Not provided yet by the rules module.
+pub fn acl_keywords() -> Vec<String> {
+    Vec::new()
+}
+
+/// Sample fetch functions (`smp_dump_fetch_kw()` lines, after the legend).
+pub fn sample_fetches() -> Vec<String> {
+    Vec::new()
+}
+
+/// Sample converters (`smp_dump_conv_kw()` lines).
+pub fn converters() -> Vec<String> {
+    Vec::new()
+}
+
+/// Runtime CLI commands (`cli_list_keywords()` lines): there is no runtime CLI yet.
+pub fn cli_keywords() -> Vec<String> {
+    Vec::new()
+}
+
+/// The column legend `smp_dump_fetch_kw()` prints before the sample fetch list.
+const SMP_LEGEND: &str = "\
+#                       _.---------------------- frontend tcp-request connection rule
+#                      / _.--------------------- frontend tcp-request session rule
+#                     / / _.-------------------- frontend tcp-request content rule
+#                    / / / _.------------------- frontend http-request header rule
+#                   / / / / _.------------------ frontend http-request body rule
+#                  / / / / / _.----------------- frontend use-backend rule
+#                 / / / / / / _.---------------- backend tcp-request content rule
+#                / / / / / / / _.--------------- backend http-request header rule
+#               / / / / / / / / _.-------------- backend http-request body rule
+#              / / / / / / / / / _.------------- backend use-server, balance or stick-match rule
+#             / / / / / / / / / / _.------------ server source selection
+#            / / / / / / / / / / / _.----------- backend tcp-response content rule
+#           / / / / / / / / / / / / _.---------- backend http-response header rule
+#          / / / / / / / / / / / / / _.--------- backend http-response body rule
+#         / / / / / / / / / / / / / / _.-------- backend stick-store rule
+#        / / / / / / / / / / / / / / / _.------- frontend tcp-response content rule
+#       / / / / / / / / / / / / / / / / _.------ frontend http-response header rule
+#      / / / / / / / / / / / / / / / / / _.----- frontend http-response body rule
+#     / / / / / / / / / / / / / / / / / / _.---- logs
+#    / / / / / / / / / / / / / / / / / / / _.--- backend tcp-check rule
+#   / / / / / / / / / / / / / / / / / / / / _.-- configuration parser
+#  / / / / / / / / / / / / / / / / / / / / / _.- CLI parser
+# / / / / / / / / / / / / / / / / / / / / / /  
+# | | | | | | | | | | | | | | | | | | | | | | 
+";
+
+/// The `cfg` class: sections and their keywords, sorted as HAProxy sorts them.
+fn cfg_dump(out: &mut String) {
+    let sorted = |kws: &[&str]| {
+        let mut v: Vec<String> = kws.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    out.push_str("global\n");
+    for k in sorted(config::global::KEYWORDS) {
+        out.push_str(&format!("\t{k}\n"));
+    }
+    out.push_str("listen\n");
+    for k in sorted(config::proxy::KEYWORDS) {
+        out.push_str(&format!("\t{k}\n"));
+    }
+    for k in sorted(config::bind::KEYWORDS) {
+        out.push_str(&format!("\tbind <addr> {k}\n"));
+    }
+    for k in sorted(config::server::KEYWORDS) {
+        out.push_str(&format!("\tserver <name> <addr> {k}\n"));
+    }
+    out.push_str("userlist\npeers\n");
+}
+
+fn lines(out: &mut String, v: Vec<String>) {
+    for l in v {
+        out.push_str(&l);
+        out.push('\n');
+    }
+}
+
+/// The whole `-dK` output for the comma-separated class list `classes` (unknown classes
+/// print nothing, as in HAProxy; `all` turns every later class on).
+pub fn dump(classes: &str) -> String {
+    let mut out = String::new();
+    let mut all = false;
+    for class in classes.split(',').filter(|c| !c.is_empty()) {
+        if class == "help" {
+            out.push_str(
+                "# List of supported keyword classes:\nall: list all keywords\n\
+                 acl: ACL keywords\ncfg: configuration keywords\ncli: CLI keywords\n\
+                 cnv: sample converter keywords\nflt: filter names\n\
+                 smp: sample fetch functions\nsvc: service names\n",
+            );
+            continue;
+        }
+        all |= class == "all";
+        let on = |c: &str| all || class == c;
+        if on("acl") {
+            out.push_str("# List of registered ACL keywords:\n");
+            lines(&mut out, acl_keywords());
+        }
+        if on("cfg") {
+            out.push_str("# List of registered configuration keywords:\n");
+            cfg_dump(&mut out);
+        }
+        if on("cli") {
+            out.push_str("# List of registered CLI keywords:\n");
+            lines(&mut out, cli_keywords());
+        }
+        if on("cnv") {
+            out.push_str("# List of registered sample converter functions:\n");
+            lines(&mut out, converters());
+        }
+        if on("flt") {
+            out.push_str("# List of registered filter names:\n");
+            for (id, name) in version::FILTERS {
+                out.push_str(&format!("{name} [{id}]\n"));
+            }
+        }
+        if on("smp") {
+            out.push_str("# List of registered sample fetch functions:\n");
+            out.push_str(SMP_LEGEND);
+            lines(&mut out, sample_fetches());
+        }
+        if on("svc") {
+            out.push_str("# List of registered service names:\n");
+            lines(
+                &mut out,
+                version::SERVICES.iter().map(|s| s.to_string()).collect(),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_headers() {
+        assert!(dump("help").starts_with("# List of supported keyword classes:\nall: "));
+        assert_eq!(
+            dump("svc,flt"),
+            "# List of registered service names:\nprometheus-exporter\n\
+             # List of registered filter names:\ncache [CACHE]\ncompression [COMP]\n\
+             fcgi-app [FCGI]\nspoe [SPOE]\ntrace [TRACE]\n"
+        );
+        assert_eq!(dump(""), "");
+        assert_eq!(dump("foo"), "");
+        let cfg = dump("cfg");
+        assert!(cfg.starts_with("# List of registered configuration keywords:\nglobal\n"));
+        assert!(cfg.contains("\nlisten\n"));
+        let all = dump("all");
+        for h in [
+            "ACL keywords:",
+            "configuration keywords:",
+            "CLI keywords:",
+            "service names:",
+        ] {
+            assert!(all.contains(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn smp_legend_matches_reference() {
+        let Ok(r) = std::fs::read_to_string("/work/shared/reference/haproxy-2.6-keywords/smp.txt")
+        else {
+            return;
+        };
+        let legend: String = r
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(legend, SMP_LEGEND);
+    }
+}
