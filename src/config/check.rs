@@ -362,6 +362,7 @@ mod tests {
                 resolve_hosts: false,
                 check_files: false,
                 ncpus: 2,
+                ..Default::default()
             },
         )
     }

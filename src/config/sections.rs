@@ -207,6 +207,7 @@ pub(crate) mod testutil {
                 resolve_hosts: false,
                 check_files: false,
                 ncpus: 2,
+                ..Default::default()
             },
         )
     }

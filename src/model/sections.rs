@@ -21,13 +21,9 @@ pub struct User {
     pub groups: Vec<String>,
 }
 
-/// A generic named section with its lines, for sections whose runtime is not built yet.
-#[derive(Debug, Clone, Default)]
-pub struct Generic {
-    pub name: String,
-    pub loc: Loc,
-    pub lines: Vec<(Vec<String>, Loc)>,
-}
+/// The skeleton's untyped section record: only `peers` still answers to it (the CLI reads
+/// the raw lines of a peers section to find the local peer).
+pub type Generic = Peers;
 
 /// `peers <name>`: the peers of stick-table synchronisation.
 #[derive(Debug, Clone, Default)]
@@ -57,6 +53,8 @@ pub struct Peers {
     pub fe_id: Option<String>,
     /// The first bind/default-bind/local peer line (HAProxy's `bind_conf` location).
     pub bind_conf_loc: Option<Loc>,
+    /// Every line of the section after its header, as words, in order.
+    pub lines: Vec<(Vec<String>, Loc)>,
 }
 
 /// One `peer` / `server` line.

@@ -14,7 +14,8 @@ use crate::model::sections::{Peer, Peers, PeersTable};
 /// Options of a peer `server` line HAProxy ignores, with a warning.
 const IGNORED_SERVER_OPTS: &[&str] = &["check", "agent-check", "resolvers", "init-addr"];
 
-/// The local peer name: `localpeer` from `global` if set, else the host name.
+/// The local peer name: `localpeer` from `global` if set, else `-L` or the host name
+/// (as the command line put it in the parse environment).
 pub fn local_peer_name(st: &State) -> String {
     st.model
         .global
@@ -23,13 +24,12 @@ pub fn local_peer_name(st: &State) -> String {
         .rev()
         .find(|(k, _, _)| k == "localpeer")
         .and_then(|(_, a, _)| a.first().cloned())
-        .unwrap_or_else(hostname)
+        .unwrap_or_else(|| st.env.localpeer.clone())
 }
 
+#[cfg(test)]
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into())
+    crate::config::hostname()
 }
 
 pub fn parse(st: &mut State, line: &Line) -> u32 {
@@ -39,6 +39,9 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
     let Some(cur) = st.model.peers.len().checked_sub(1) else {
         return 0;
     };
+    st.model.peers[cur]
+        .lines
+        .push((words(line), line.loc.clone()));
     match line.arg(0) {
         "bind" | "default-bind" => parse_bind(st, line, cur),
         "default-server" => {
