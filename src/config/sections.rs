@@ -1,10 +1,11 @@
 //! The smaller sections: userlist, peers, resolvers, mailers, http-errors, ring, program,
-//! cache, namespace_list. Each has its own module; this one dispatches lines to them and
+//! cache, namespace_list, log-forward. Each has its own module; this one dispatches lines to them and
 //! holds the helpers they share (HAProxy's `invalid_char()`, `alertif_too_many_args()` and
 //! the timer messages these sections all print the same way).
 
 pub mod cache;
 pub mod http_errors;
+pub mod log_forward;
 pub mod mailers;
 pub mod namespace;
 pub mod peers;
@@ -54,6 +55,12 @@ pub const KEYWORDS: &[&str] = &[
     "cache process-vary",
     "cache total-max-size",
     "namespace_list namespace",
+    "log-forward backlog",
+    "log-forward bind",
+    "log-forward dgram-bind",
+    "log-forward log",
+    "log-forward maxconn",
+    "log-forward timeout",
 ];
 
 pub fn parse(st: &mut State, section: &str, line: &Line) -> u32 {
@@ -67,6 +74,7 @@ pub fn parse(st: &mut State, section: &str, line: &Line) -> u32 {
         "program" => program::parse(st, line),
         "cache" => cache::parse(st, line),
         "namespace_list" => namespace::parse(st, line),
+        "log-forward" => log_forward::parse(st, line),
         _ => 0,
     }
 }

@@ -34,6 +34,7 @@ pub struct Config {
     pub programs: Vec<sections::Program>,
     pub caches: Vec<sections::Cache>,
     pub namespaces: Vec<sections::Namespace>,
+    pub log_forwards: Vec<sections::LogForward>,
 }
 
 impl Config {

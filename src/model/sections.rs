@@ -179,3 +179,19 @@ pub struct Namespace {
     pub name: String,
     pub loc: Loc,
 }
+
+/// `log-forward <name>`: a syslog relay (HAProxy's syslog-mode frontend).
+#[derive(Debug, Clone, Default)]
+pub struct LogForward {
+    pub name: String,
+    pub loc: Loc,
+    /// `bind` (stream) and `dgram-bind` (UDP) lines: address, options, location.
+    pub binds: Vec<(String, Vec<String>, Loc)>,
+    pub dgram_binds: Vec<(String, Vec<String>, Loc)>,
+    /// `log` lines as words.
+    pub logs: Vec<(Vec<String>, Loc)>,
+    /// `maxconn` (HAProxy's default for these sections is 10).
+    pub maxconn: i64,
+    pub backlog: Option<i64>,
+    pub timeout_client: Option<u32>,
+}
