@@ -8,6 +8,7 @@
 use super::sections::{peers, program, resolvers, userlist};
 use super::{err, State};
 use crate::model::{Mode, Proxy};
+use std::collections::HashMap;
 
 /// Runs the post-parse checks, then the start-time address resolution. Returns error bits.
 pub fn check_config(st: &mut State) -> u32 {
@@ -18,12 +19,14 @@ pub fn check_config(st: &mut State) -> u32 {
     }
     let mut cfgerr = 0usize;
     let mut e = 0;
+    let backends = backend_index(st);
     for i in 0..st.model.proxies.len() {
         let p = &st.model.proxies[i];
         if p.cap.is_defaults() || p.disabled {
             continue;
         }
         let mut c = Checker {
+            backends: &backends,
             st,
             i,
             e: 0,
@@ -46,9 +49,33 @@ pub fn check_config(st: &mut State) -> u32 {
     e
 }
 
+/// `proxy_type_str()`: "listen" sections are called "proxy" in messages.
+fn proxy_type_str(cap: crate::model::ProxyCap) -> &'static str {
+    if cap.is_fe() && cap.is_be() {
+        "proxy"
+    } else if cap.is_fe() {
+        "frontend"
+    } else {
+        "backend"
+    }
+}
+
+/// Backend-capable proxies by name; the first one wins, as in HAProxy's name tree.
+fn backend_index(st: &State) -> HashMap<String, usize> {
+    let mut m = HashMap::new();
+    for (i, p) in st.model.proxies.iter().enumerate() {
+        if p.cap.is_be() && !p.cap.is_defaults() {
+            m.entry(p.name.clone()).or_insert(i);
+        }
+    }
+    m
+}
+
 /// The checks of one proxy, accumulating HAProxy's `cfgerr` count and warning bits.
 struct Checker<'a> {
     st: &'a mut State,
+    /// Backend-capable proxies by name (HAProxy's `proxy_be_by_name()`), built once.
+    backends: &'a HashMap<String, usize>,
     i: usize,
     e: u32,
     cfgerr: usize,
@@ -115,7 +142,7 @@ impl Checker<'_> {
     /// `proxy_type_str()` and the proxy's name, as most messages start.
     fn what(&self) -> (String, String) {
         let p = self.px();
-        (p.cap.type_name().to_string(), p.name.clone())
+        (proxy_type_str(p.cap).to_string(), p.name.clone())
     }
 
     fn run(&mut self) {
@@ -144,11 +171,7 @@ impl Checker<'_> {
     fn check_target(&mut self, name: &str, what: &str, usage: &str) {
         let models = &self.st.model;
         let me = &models.proxies[self.i];
-        let target = models
-            .proxies
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.name == name && p.cap.is_be() && !p.cap.is_defaults());
+        let target = self.backends.get(name).map(|&j| (j, &models.proxies[j]));
         match target {
             None => self.alert(format!(
                 "Proxy '{}': unable to find required {what}: '{name}'.",
@@ -164,11 +187,11 @@ impl Checker<'_> {
                 let msg = format!(
                     "{} {} '{}' ({}) tries to use incompatible {} {} '{}' ({}) {usage} (see 'mode').",
                     mode_str(me.mode),
-                    me.cap.type_name(),
+                    proxy_type_str(me.cap),
                     me.name,
                     me.loc,
                     mode_str(t.mode),
-                    t.cap.type_name(),
+                    proxy_type_str(t.cap),
                     t.name,
                     t.loc
                 );
@@ -246,23 +269,20 @@ impl Checker<'_> {
     /// Servers without an explicit `id` must have distinct names (the first clash each).
     fn duplicate_servers(&mut self) {
         let p = self.px();
+        let mut first: HashMap<&str, usize> = HashMap::new();
         let mut msgs = Vec::new();
-        for (k, s) in p.servers.iter().enumerate() {
-            if s.id.is_some() {
-                continue;
-            }
-            if let Some(o) = p.servers[..k]
-                .iter()
-                .find(|o| o.id.is_none() && o.name == s.name)
-            {
-                msgs.push(format!(
-                    "parsing [{}] : {} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+        for s in p.servers.iter().filter(|s| s.id.is_none()) {
+            match first.get(s.name.as_str()) {
+                Some(&line) => msgs.push(format!(
+                    "parsing [{}] : {} '{}', another server named '{}' was already defined at line {line}, please use distinct names.",
                     s.loc,
-                    p.cap.type_name(),
+                    proxy_type_str(p.cap),
                     p.name,
-                    s.name,
-                    o.loc.line
-                ));
+                    s.name
+                )),
+                None => {
+                    first.insert(&s.name, s.loc.line);
+                }
             }
         }
         for m in msgs {
