@@ -172,6 +172,19 @@ impl Default for ParseEnv {
     }
 }
 
+impl ParseEnv {
+    /// No DNS look-ups and no file checks, 2 CPUs: results that do not depend on the machine
+    /// (unit tests, the fuzzer, the C ABI's text checks).
+    pub fn offline() -> Self {
+        ParseEnv {
+            resolve_hosts: false,
+            check_files: false,
+            ncpus: 2,
+            ..ParseEnv::default()
+        }
+    }
+}
+
 impl State {
     pub fn new(diag: Diag, env: ParseEnv) -> Self {
         State {
