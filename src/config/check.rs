@@ -5,8 +5,9 @@
 //! Messages and their order are HAProxy's: proxies are checked in declaration order, each
 //! proxy's checks in the order `check_config_validity()` makes them, then the sections.
 
-use super::sections::{peers, program, resolvers, userlist};
+use super::sections::{http_errors, peers, program, resolvers, userlist};
 use super::{err, State};
+use crate::model::proxy::{CheckKind, ErrorDirective, LogFormat};
 use crate::model::{Mode, Proxy};
 use std::collections::HashMap;
 
@@ -37,12 +38,15 @@ pub fn check_config(st: &mut State) -> u32 {
         cfgerr += c.cfgerr;
     }
     e |= peers::check(st);
+    e |= unused_mailers(st);
     e |= resolvers::check(st);
     // Config post-parsers.
     e |= program::check(st);
     if cfgerr > 0 {
         e |= err::ALERT_FATAL;
     }
+    // Post-proxy checks.
+    e |= errorfiles(st);
     if e & err::FATAL == 0 {
         e |= super::server::resolve_addresses(st);
     }
@@ -58,6 +62,84 @@ fn proxy_type_str(cap: crate::model::ProxyCap) -> &'static str {
     } else {
         "backend"
     }
+}
+
+/// Mailers sections no proxy uses are dropped with a warning (newest first).
+fn unused_mailers(st: &mut State) -> u32 {
+    let used = |name: &str| {
+        st.model.proxies.iter().any(|p| {
+            !p.cap.is_defaults()
+                && !p.disabled
+                && p.settings.email_alert.mailers.as_deref() == Some(name)
+        })
+    };
+    let unused: Vec<String> = st
+        .model
+        .mailers
+        .iter()
+        .rev()
+        .filter(|m| !used(&m.name))
+        .map(|m| m.name.clone())
+        .collect();
+    for name in &unused {
+        st.diag
+            .warning(format!("Removing incomplete section 'mailers {name}'."));
+    }
+    st.model.mailers.retain(|m| !unused.contains(&m.name));
+    if unused.is_empty() {
+        0
+    } else {
+        err::WARN
+    }
+}
+
+/// `proxy_check_errors()`: `errorfiles` must name an `http-errors` section, and the
+/// statuses it lists should be declared there.
+fn errorfiles(st: &mut State) -> u32 {
+    let mut e = 0;
+    for i in 0..st.model.proxies.len() {
+        let p = &st.model.proxies[i];
+        if p.cap.is_defaults() || p.disabled {
+            continue;
+        }
+        let mut out = Vec::new();
+        for (d, at) in &p.settings.errors {
+            let ErrorDirective::Files { name, statuses } = d else {
+                continue;
+            };
+            let Some(sec) = st.model.http_errors.iter().find(|h| &h.name == name) else {
+                out.push((
+                    true,
+                    format!(
+                        "proxy '{}': unknown http-errors section '{name}' (at {at}).",
+                        p.name
+                    ),
+                ));
+                continue;
+            };
+            for code in http_errors::HTTP_ERR_CODES {
+                if statuses.contains(code) && !sec.files.iter().any(|(s, _, _)| s == code) {
+                    out.push((
+                        false,
+                        format!(
+                            "config: proxy '{}' : status '{code}' not declared in http-errors section '{name}' (at {at}).",
+                            p.name
+                        ),
+                    ));
+                }
+            }
+        }
+        for (alert, m) in out {
+            if alert {
+                st.diag.alert(m);
+                e |= err::ALERT_FATAL;
+            } else {
+                st.diag.warning(m);
+                e |= err::WARN;
+            }
+        }
+    }
+    e
 }
 
 /// Backend-capable proxies by name; the first one wins, as in HAProxy's name tree.
@@ -146,14 +228,253 @@ impl Checker<'_> {
     }
 
     fn run(&mut self) {
+        if self.px().mode == Mode::Tcp {
+            self.ensure_no_http();
+        }
         self.no_bind();
+        self.balance_modes();
+        self.check_options();
+        self.external_check();
         self.default_backend();
         self.use_backend();
         self.use_server();
+        self.switch_mode_without_backend();
+        self.mailers_ref();
+        self.stats_auth_and_rules();
         self.missing_timeouts();
+        self.unused_tcp_check_rules();
+        self.capture_len();
         self.duplicate_servers();
         self.http_only_settings();
-        self.server_cookies();
+        self.server_http_settings();
+    }
+
+    /// `proxy_cfg_ensure_no_http()`: HTTP-only settings of a TCP proxy are ignored.
+    fn ensure_no_http(&mut self) {
+        let (t, n) = self.what();
+        let s = &self.px().settings;
+        let cookie = s.cookie.is_some();
+        let monitor = s.monitor_uri.is_some();
+        let l7 = s.balance.as_ref().is_some_and(|b| b.needs_http());
+        let logfmt = s.log_format.clone();
+        if cookie {
+            self.st.diag.warning(format!(
+                "cookie will be ignored for {t} '{n}' (needs 'mode http')."
+            ));
+        }
+        if monitor {
+            self.st.diag.warning(format!(
+                "monitor-uri will be ignored for {t} '{n}' (needs 'mode http')."
+            ));
+        }
+        if l7 {
+            self.st.diag.warning(format!(
+                "Layer 7 hash not possible for {t} '{n}' (needs 'mode http'). Falling back to round robin."
+            ));
+        }
+        let opt = match logfmt {
+            Some((LogFormat::Http | LogFormat::HttpClf, at)) => Some(("httplog", at)),
+            Some((LogFormat::Https, at)) => Some(("httpslog", at)),
+            _ => None,
+        };
+        if let Some((o, at)) = opt {
+            self.st.diag.warning(format!(
+                "parsing [{at}] : 'option {o}' not usable with {t} '{n}' (needs 'mode http'). Falling back to 'option tcplog'."
+            ));
+            if let Some(lf) = self.st.model.proxies[self.i].settings.log_format.as_mut() {
+                lf.0 = LogFormat::Tcp;
+            }
+        }
+    }
+
+    /// A load-balancing algorithm excludes `option transparent` and makes `dispatch` useless.
+    fn balance_modes(&mut self) {
+        let p = self.px();
+        if !p.cap.is_be() || p.settings.balance.is_none() {
+            return;
+        }
+        let (t, n) = self.what();
+        if p.settings.option("transparent") == Some(true) {
+            self.alert(format!(
+                "{t} '{n}' cannot use both transparent and balance mode."
+            ));
+        } else if p.settings.dispatch.is_some() {
+            self.warn(format!(
+                "dispatch address of {t} '{n}' will be ignored in balance mode."
+            ));
+        }
+    }
+
+    /// Health-check settings that need another check type.
+    fn check_options(&mut self) {
+        let (t, n) = self.what();
+        let s = &self.px().settings;
+        let http = matches!(s.check, Some(CheckKind::Http { .. }));
+        let unused_http_rules = !s.http_check_rules.is_empty() && !http;
+        let tcpchk = s.check.is_some() && !http && s.check != Some(CheckKind::External);
+        let (d404, sst) = (s.http_check_disable_on_404, s.http_check_send_state);
+        if unused_http_rules {
+            self.warn(format!(
+                "{t} '{n}' uses http-check rules without 'option httpchk', so the rules are ignored."
+            ));
+        }
+        if tcpchk {
+            for (kw, on) in [("disable-on-404", d404), ("send-state", sst)] {
+                if on {
+                    self.warn(format!(
+                        "'{kw}' will be ignored for {t} '{n}' (requires 'option httpchk')."
+                    ));
+                }
+            }
+        }
+    }
+
+    fn email_alert_incomplete(&mut self) {
+        let ea = &self.px().settings.email_alert;
+        if ea.set && !(ea.mailers.is_some() && ea.from.is_some() && ea.to.is_some()) {
+            let (t, n) = self.what();
+            self.warn(format!(
+                "'email-alert' will be ignored for {t} '{n}' (the presence any of 'email-alert from', 'email-alert level' 'email-alert mailers', 'email-alert myhostname', or 'email-alert to' requires each of 'email-alert from', 'email-alert mailers' and 'email-alert to' to be present)."
+            ));
+            self.st.model.proxies[self.i].settings.email_alert = Default::default();
+        }
+    }
+
+    /// `option external-check` and `external-check command|path`.
+    fn external_check(&mut self) {
+        let (t, n) = self.what();
+        let s = &self.px().settings;
+        let ext = s.check == Some(CheckKind::External);
+        let cmd = s.external_check_command.clone();
+        let path = s.external_check_path.is_some();
+        if ext {
+            if !self.global_flag("external-check") {
+                self.alert(format!(
+                    "Proxy '{n}' : 'option external-check' unable to find required 'global.external-check'."
+                ));
+            }
+            if cmd.is_none() {
+                self.alert(format!(
+                    "Proxy '{n}' : 'option external-check' unable to find required 'external-check command'."
+                ));
+            }
+            if !self.insecure_fork_wanted() {
+                self.warn(format!(
+                    "Proxy '{n}' : 'insecure-fork-wanted' not enabled in the global section, 'option external-check' will likely fail."
+                ));
+            }
+        }
+        // HAProxy checks the email alerts between the option and the command.
+        self.email_alert_incomplete();
+        if let Some(c) = cmd {
+            if !ext {
+                self.warn(format!(
+                    "'external-check command' will be ignored for {t} '{n}' (requires 'option external-check')."
+                ));
+            }
+            if !c.starts_with('/') && !path {
+                self.alert(format!(
+                    "Proxy '{n}': 'external-check command' does not have a leading '/' and 'external-check path' is not set."
+                ));
+            }
+        }
+        if path && !ext {
+            self.warn(format!(
+                "'external-check path' will be ignored for {t} '{n}' (requires 'option external-check')."
+            ));
+        }
+    }
+
+    fn insecure_fork_wanted(&self) -> bool {
+        self.global_flag("insecure-fork-wanted")
+    }
+
+    /// A flag keyword of the `global` section, as kept raw by its parser.
+    fn global_flag(&self, kw: &str) -> bool {
+        self.st.model.global.other.iter().any(|(k, _, _)| k == kw)
+    }
+
+    fn switch_mode_without_backend(&mut self) {
+        let p = self.px();
+        let switch_http = p
+            .rules
+            .tcp_request_content
+            .iter()
+            .any(|r| r.action == "switch-mode");
+        if p.default_backend.is_none()
+            && p.rules.use_backend.is_empty()
+            && !p.servers.is_empty()
+            && switch_http
+            && p.mode == Mode::Tcp
+        {
+            let (t, n) = self.what();
+            // HAProxy does not count this one as a warning.
+            self.st.diag.warning(format!(
+                "Proxy '{n}' : 'switch-mode http' configured for a tcp {t} with no backend. Incoming connections upgraded to HTTP cannot be routed to TCP servers"
+            ));
+        }
+    }
+
+    fn mailers_ref(&mut self) {
+        let Some(name) = self.px().settings.email_alert.mailers.clone() else {
+            return;
+        };
+        let n = self.px().name.clone();
+        if !self.st.model.mailers.iter().any(|m| m.name == name) {
+            self.alert(format!("Proxy '{n}': unable to find mailers '{name}'."));
+            self.st.model.proxies[self.i].settings.email_alert = Default::default();
+        }
+    }
+
+    fn stats_auth_and_rules(&mut self) {
+        let Some(s) = self.px().settings.stats.as_ref() else {
+            return;
+        };
+        if !s.http_request.is_empty() && (!s.auth.is_empty() || s.realm.is_some()) {
+            let n = self.px().name.clone();
+            self.alert(format!(
+                "proxy '{n}': stats 'auth'/'realm' and 'http-request' can't be used at the same time."
+            ));
+        }
+    }
+
+    fn unused_tcp_check_rules(&mut self) {
+        let s = &self.px().settings;
+        if !s.tcp_check_rules.is_empty() && s.check != Some(CheckKind::Tcp) {
+            let (t, n) = self.what();
+            self.warn(format!(
+                "{t} '{n}' uses tcp-check rules without 'option tcp-check', so the rules are ignored."
+            ));
+        }
+    }
+
+    /// `capture cookie … len N` is limited by `tune.http.cookielen` (63 bytes by default).
+    fn capture_len(&mut self) {
+        let Some((_, len)) = self.px().settings.capture_cookie.clone() else {
+            return;
+        };
+        let max = self.cookie_len();
+        if len >= max {
+            let (t, n) = self.what();
+            self.warn(format!(
+                "truncating capture length to {} bytes for {t} '{n}'.",
+                max - 1
+            ));
+        }
+    }
+
+    fn cookie_len(&self) -> i64 {
+        self.st
+            .model
+            .global
+            .other
+            .iter()
+            .rev()
+            .find(|(k, _, _)| k == "tune.http.cookielen")
+            .and_then(|(_, a, _)| a.first())
+            .map(|v| crate::config::values::atol(v))
+            .filter(|&v| v > 0)
+            .unwrap_or(64)
     }
 
     fn no_bind(&mut self) {
@@ -325,10 +646,31 @@ impl Checker<'_> {
             })
             .map(|(o, _, _)| *o)
             .collect();
+        let stats = p.settings.stats.is_some();
+        let capture = p.settings.capture_cookie.is_some();
+        let fwd = p.settings.forwardfor.is_some();
+        let orig = p.settings.originalto.is_some();
+        if stats {
+            self.warn(format!(
+                "'stats' statement ignored for {t} '{n}' as it requires HTTP mode."
+            ));
+        }
+        if capture {
+            self.warn(format!(
+                "'capture' statement ignored for {t} '{n}' as it requires HTTP mode."
+            ));
+        }
         for (kw, present) in rules {
             if present {
                 self.warn(format!(
                     "'{kw}' rules ignored for {t} '{n}' as they require HTTP mode."
+                ));
+            }
+        }
+        for (o, on) in [("forwardfor", fwd), ("originalto", orig)] {
+            if on {
+                self.warn(format!(
+                    "'option {o}' ignored for {t} '{n}' as it requires HTTP mode."
                 ));
             }
         }
@@ -339,22 +681,37 @@ impl Checker<'_> {
         }
     }
 
-    fn server_cookies(&mut self) {
+    /// Servers of a non-HTTP proxy: a redirect prefix is an error, a cookie is ignored.
+    fn server_http_settings(&mut self) {
         let p = self.px();
         if p.mode == Mode::Http {
             return;
         }
         let (t, n) = self.what();
-        let names: Vec<String> = p
+        let servers: Vec<(bool, bool, String)> = p
             .servers
             .iter()
-            .filter(|s| s.cookie.as_ref().is_some_and(|c| !c.is_empty()))
-            .map(|s| s.name.clone())
+            .map(|s| {
+                (
+                    s.other
+                        .iter()
+                        .any(|(k, a)| k == "redir" && a.first().is_some_and(|r| !r.is_empty())),
+                    s.cookie.as_ref().is_some_and(|c| !c.is_empty()),
+                    s.name.clone(),
+                )
+            })
             .collect();
-        for s in names {
-            self.warn(format!(
-                "{t} '{n}' : ignoring cookie for server '{s}' as HTTP mode is disabled."
-            ));
+        for (redir, cookie, s) in servers {
+            if redir {
+                self.alert(format!(
+                    "{t} '{n}' : server cannot have cookie or redirect prefix in non-HTTP mode."
+                ));
+            }
+            if cookie {
+                self.warn(format!(
+                    "{t} '{n}' : ignoring cookie for server '{s}' as HTTP mode is disabled."
+                ));
+            }
         }
     }
 }
@@ -565,5 +922,83 @@ mod tests {
             msgs(&st),
             vec!["[ALERT]    (0) : config : backend 'b' : unable to find server 's9' referenced in a 'use-server' rule."]
         );
+    }
+
+    /// Checks driven through the parser: messages asserted by content and relative order.
+    mod from_text {
+        use crate::config::sections::testutil::{load, msgs};
+
+        const TIMEOUTS: &str =
+            "defaults\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n";
+
+        fn pos(m: &[String], needle: &str) -> usize {
+            m.iter()
+                .position(|s| s.contains(needle))
+                .unwrap_or_else(|| panic!("missing {needle:?} in {m:#?}"))
+        }
+
+        #[test]
+        fn tcp_proxy_with_http_settings() {
+            let l = load(&format!(
+                "{TIMEOUTS}listen b1\n  mode tcp\n  cookie SRV insert\n  monitor-uri /x\n  balance url_param x\n  option httplog\n  option forwardfor\n  option originalto\n  capture cookie x len 100\n  stats enable\n  http-check expect status 200\n  tcp-check connect\n  option transparent\n  server s 1.2.3.4:80\n"
+            ));
+            let m = msgs(&l);
+            let order = [
+                "cookie will be ignored for proxy 'b1' (needs 'mode http').",
+                "monitor-uri will be ignored for proxy 'b1' (needs 'mode http').",
+                "Layer 7 hash not possible for proxy 'b1' (needs 'mode http'). Falling back to round robin.",
+                "parsing [t.cfg:10] : 'option httplog' not usable with proxy 'b1' (needs 'mode http'). Falling back to 'option tcplog'.",
+                "proxy 'b1' cannot use both transparent and balance mode.",
+                "proxy 'b1' uses http-check rules without 'option httpchk', so the rules are ignored.",
+                "proxy 'b1' uses tcp-check rules without 'option tcp-check', so the rules are ignored.",
+                "truncating capture length to 63 bytes for proxy 'b1'.",
+                "'stats' statement ignored for proxy 'b1' as it requires HTTP mode.",
+                "'capture' statement ignored for proxy 'b1' as it requires HTTP mode.",
+                "'option forwardfor' ignored for proxy 'b1' as it requires HTTP mode.",
+                "'option originalto' ignored for proxy 'b1' as it requires HTTP mode.",
+            ];
+            let p: Vec<usize> = order.iter().map(|w| pos(&m, w)).collect();
+            assert!(p.windows(2).all(|w| w[0] < w[1]), "{m:#?}");
+        }
+
+        #[test]
+        fn check_settings_and_external_checks() {
+            let l = load(&format!(
+                "{TIMEOUTS}backend b2\n  mode http\n  option tcp-check\n  http-check disable-on-404\n  http-check send-state\n  external-check command foo\n  external-check path /bin\nbackend b3\n  mode http\n  option external-check\n  external-check command foo\n  stats auth a:b\n  stats http-request deny\n  email-alert from a@b\n"
+            ));
+            let m = msgs(&l);
+            let order = [
+                "'disable-on-404' will be ignored for backend 'b2' (requires 'option httpchk').",
+                "'send-state' will be ignored for backend 'b2' (requires 'option httpchk').",
+                "'external-check command' will be ignored for backend 'b2' (requires 'option external-check').",
+                "'external-check path' will be ignored for backend 'b2' (requires 'option external-check').",
+                "Proxy 'b3' : 'option external-check' unable to find required 'global.external-check'.",
+                "Proxy 'b3' : 'insecure-fork-wanted' not enabled in the global section, 'option external-check' will likely fail.",
+                "'email-alert' will be ignored for backend 'b3' (the presence any of",
+                "Proxy 'b3': 'external-check command' does not have a leading '/' and 'external-check path' is not set.",
+                "proxy 'b3': stats 'auth'/'realm' and 'http-request' can't be used at the same time.",
+            ];
+            let p: Vec<usize> = order.iter().map(|w| pos(&m, w)).collect();
+            assert!(p.windows(2).all(|w| w[0] < w[1]), "{m:#?}");
+            assert!(l.config.is_none());
+        }
+
+        #[test]
+        fn mailers_and_errorfiles() {
+            let l = load(&format!(
+                "http-errors he\n  errorfile 503 /x\nmailers m1\nmailers m2\n{TIMEOUTS}  mode http\nbackend b\n  errorfiles he 503 404\n  email-alert mailers m1\n  email-alert from a@b\n  email-alert to a@b\nbackend c\n  email-alert mailers m2\nbackend d\n  errorfiles nohe\n  email-alert mailers m3\n  email-alert from a@b\n  email-alert to a@b\n"
+            ));
+            let m = msgs(&l);
+            let order = [
+                "'email-alert' will be ignored for backend 'c'",
+                "Proxy 'd': unable to find mailers 'm3'.",
+                "Removing incomplete section 'mailers m2'.",
+                "config: proxy 'b' : status '404' not declared in http-errors section 'he' (at t.cfg:11).",
+                "proxy 'd': unknown http-errors section 'nohe' (at t.cfg:18).",
+            ];
+            let p: Vec<usize> = order.iter().map(|w| pos(&m, w)).collect();
+            assert!(p.windows(2).all(|w| w[0] < w[1]), "{m:#?}");
+            assert!(!m.iter().any(|s| s.contains("'mailers m1'")));
+        }
     }
 }
