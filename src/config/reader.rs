@@ -392,6 +392,14 @@ pub fn read_text(st: &mut State, file: &str, bytes: &[u8]) -> u32 {
                 Kwm::Default
             };
             words.remove(0);
+            // HAProxy shifts args[] left without clearing the last slot after `default`, so
+            // the last word appears twice (`default option x` has args `option x x`) and
+            // keyword parsers see that extra argument.
+            if kwm == Kwm::Default {
+                if let Some(last) = words.last().cloned() {
+                    words.push(last);
+                }
+            }
         }
         let a0 = words.first().map(|w| w.text.clone()).unwrap_or_default();
         let a0 = a0.as_str();

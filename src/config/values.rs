@@ -162,18 +162,20 @@ pub fn atol(text: &str) -> i64 {
         Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
+    // glibc's atol() is strtol(): it saturates at LONG_MIN/LONG_MAX instead of wrapping.
     let mut v: i64 = 0;
     for c in digits.bytes() {
         if !c.is_ascii_digit() {
             break;
         }
-        v = v.wrapping_mul(10).wrapping_add((c - b'0') as i64);
+        let d = (c - b'0') as i64;
+        v = if neg {
+            v.saturating_mul(10).saturating_sub(d)
+        } else {
+            v.saturating_mul(10).saturating_add(d)
+        };
     }
-    if neg {
-        -v
-    } else {
-        v
-    }
+    v
 }
 
 /// `atoi()` truncated to C `int`.
@@ -231,5 +233,7 @@ mod tests {
         assert_eq!(atol("x"), 0);
         assert_eq!(atol(" -3"), -3);
         assert_eq!(strtol("12ab"), (12, 2));
+        assert_eq!(atol("99999999999999999999999"), i64::MAX);
+        assert_eq!(atol("-99999999999999999999999"), i64::MIN);
     }
 }

@@ -420,6 +420,8 @@ pub struct ProxySettings {
     /// This proxy wrote its own `stats` lines (HAProxy then stops sharing the defaults'
     /// stats settings and starts from scratch). Never inherited.
     pub stats_own: bool,
+    /// `log` targets (including those copied by `log global`).
+    pub logs: Vec<crate::model::global::LogTarget>,
 }
 
 impl ProxySettings {

@@ -643,13 +643,8 @@ pub(crate) fn too_many_args(st: &mut State, line: &Line, maxarg: usize) -> bool 
     too_many_args_idx(st, line, maxarg, 0)
 }
 
-/// HAProxy's `args[i]`. After a `default` prefix HAProxy shifts the words left without
-/// clearing the last slot, so the last word appears twice (`default option x` has args
-/// `option x x`); its "unexpected argument" checks see that copy.
+/// HAProxy's `args[i]` (the reader already reproduces the `default` prefix quirk).
 pub(crate) fn harg(line: &Line, i: usize) -> &str {
-    if line.kwm == super::Kwm::Default && i == line.nargs() && i > 0 {
-        return line.arg(i - 1);
-    }
     line.arg(i)
 }
 
