@@ -40,8 +40,9 @@ pub fn check_config(st: &mut State) -> u32 {
     e |= peers::check(st);
     e |= unused_mailers(st);
     e |= resolvers::check(st);
-    // Config post-parsers.
+    // Config post-parsers (and the global checks HAProxy makes around them).
     e |= program::check(st);
+    e |= super::global::post_check(st);
     if cfgerr > 0 {
         e |= err::ALERT_FATAL;
     }
@@ -245,6 +246,7 @@ impl Checker<'_> {
         self.unused_tcp_check_rules();
         self.capture_len();
         self.duplicate_servers();
+        self.log_without_address();
         self.http_only_settings();
         self.server_http_settings();
     }
@@ -348,7 +350,7 @@ impl Checker<'_> {
         let cmd = s.external_check_command.clone();
         let path = s.external_check_path.is_some();
         if ext {
-            if !self.global_flag("external-check") {
+            if !self.st.model.global.external_check {
                 self.alert(format!(
                     "Proxy '{n}' : 'option external-check' unable to find required 'global.external-check'."
                 ));
@@ -385,13 +387,16 @@ impl Checker<'_> {
         }
     }
 
+    /// `insecure-fork-wanted` (or its `no` form), the last one written wins.
     fn insecure_fork_wanted(&self) -> bool {
-        self.global_flag("insecure-fork-wanted")
-    }
-
-    /// A flag keyword of the `global` section, as kept raw by its parser.
-    fn global_flag(&self, kw: &str) -> bool {
-        self.st.model.global.other.iter().any(|(k, _, _)| k == kw)
+        self.st
+            .model
+            .global
+            .other
+            .iter()
+            .rev()
+            .find(|(k, _, _)| k == "insecure-fork-wanted" || k == "no insecure-fork-wanted")
+            .is_some_and(|(k, _, _)| k == "insecure-fork-wanted")
     }
 
     fn switch_mode_without_backend(&mut self) {
@@ -475,6 +480,27 @@ impl Checker<'_> {
             .map(|v| crate::config::values::atol(v))
             .filter(|&v| v > 0)
             .unwrap_or(64)
+    }
+
+    /// Whether the proxy logs anywhere. Log targets are copied from the defaults section;
+    /// a proxy without its own targets falls back to its defaults' ones.
+    fn has_log_targets(&self) -> bool {
+        let p = self.px();
+        !p.settings.logs.is_empty()
+            || p.defaults_idx
+                .and_then(|d| self.st.model.proxies.get(d))
+                .is_some_and(|d| !d.settings.logs.is_empty())
+    }
+
+    fn log_without_address(&mut self) {
+        let p = self.px();
+        let has_format = p.settings.log_format.is_some() || p.settings.log_format_sd.is_some();
+        if p.cap.is_fe() && has_format && !self.has_log_targets() {
+            let (t, n) = self.what();
+            self.warn(format!(
+                "log format ignored for {t} '{n}' since it has no log address."
+            ));
+        }
     }
 
     fn no_bind(&mut self) {
@@ -981,6 +1007,18 @@ mod tests {
             let p: Vec<usize> = order.iter().map(|w| pos(&m, w)).collect();
             assert!(p.windows(2).all(|w| w[0] < w[1]), "{m:#?}");
             assert!(l.config.is_none());
+        }
+
+        #[test]
+        fn log_format_needs_a_log_target() {
+            let cfg = |log: &str| {
+                format!("global\n  log 127.0.0.1 local0\n{TIMEOUTS}{log}  option httplog\n  mode http\nfrontend f\n  bind :8080\n")
+            };
+            let warn = "log format ignored for frontend 'f' since it has no log address.";
+            assert!(msgs(&load(&cfg(""))).iter().any(|m| m.contains(warn)));
+            assert!(!msgs(&load(&cfg("  log global\n")))
+                .iter()
+                .any(|m| m.contains(warn)));
         }
 
         #[test]

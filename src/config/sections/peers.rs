@@ -19,11 +19,8 @@ const IGNORED_SERVER_OPTS: &[&str] = &["check", "agent-check", "resolvers", "ini
 pub fn local_peer_name(st: &State) -> String {
     st.model
         .global
-        .other
-        .iter()
-        .rev()
-        .find(|(k, _, _)| k == "localpeer")
-        .and_then(|(_, a, _)| a.first().cloned())
+        .localpeer
+        .clone()
         .unwrap_or_else(|| st.env.localpeer.clone())
 }
 
@@ -710,6 +707,16 @@ mod tests {
         let l = load(&cfg("me", "peers p1\n  server me\n  peer x\n"));
         assert!(!msgs(&l).iter().any(|s| s.contains("Removing incomplete")));
         let l = load(&cfg("me", "peers p1\n  disabled\n  peer x\n"));
+        assert!(!msgs(&l).iter().any(|s| s.contains("Removing incomplete")));
+    }
+
+    #[test]
+    fn global_localpeer_names_the_local_peer() {
+        let l = load("global\n  localpeer me\npeers p1\n  peer x\n");
+        assert!(msgs(&l)
+            .iter()
+            .any(|s| s.ends_with("Removing incomplete section 'peers p1' (no peer named 'me').")));
+        let l = load("global\n  localpeer me\npeers p1\n  peer me\n  peer x\n");
         assert!(!msgs(&l).iter().any(|s| s.contains("Removing incomplete")));
     }
 
