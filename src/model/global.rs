@@ -11,7 +11,7 @@ pub struct Global {
     pub pidfile: Option<String>,
     /// `stats socket` lines (the CLI): address, raw bind options, location. The bind options
     /// are validated by the bind parser.
-    pub stats_sockets: Vec<(String, Vec<String>, Loc)>,
+    pub stats_sockets: Vec<crate::model::bind::Bind>,
     /// Raw directives kept for keywords the model has no typed field for yet.
     pub other: Vec<(String, Vec<String>, Loc)>,
     /// `master-worker no-exit-on-failure`.

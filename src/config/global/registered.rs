@@ -115,6 +115,16 @@ pub fn parse(st: &mut State, line: &Line, kw: &str) -> Option<u32> {
     }
     // Keywords that print their own messages (HAProxy quirks reproduced as is).
     match kw {
+        "stats" if line.arg(1) == "socket" => {
+            // The bind parser frames its messages as `global` does and records the use.
+            return Some(match super::super::bind::parse_stats_socket(st, line) {
+                Ok(b) => {
+                    st.model.global.stats_sockets.push(b);
+                    0
+                }
+                Err(bits) => bits,
+            });
+        }
         "mworker-max-reloads" => return Some(mworker_max_reloads(st, line)),
         "ssl-provider" => return Some(ssl_provider(st, line)),
         "httpclient.resolvers.prefer" | "httpclient.ssl.verify" => {
@@ -738,40 +748,7 @@ pub fn cpu_map(st: &mut State, line: &Line) -> u32 {
 fn stats(st: &mut State, line: &Line) -> R {
     let (a0, a1, a2) = (line.arg(0), line.arg(1), line.arg(2));
     match a1 {
-        "socket" => {
-            if a2.is_empty() {
-                return Err(format!(
-                    "'{a0} {a1}' in global section expects an address or a path to a UNIX socket"
-                ));
-            }
-            let opts = super::super::addr::SaOpts {
-                port_mandatory: true,
-                port_range: true,
-                resolve: st.env.resolve_hosts,
-                allow_fd: true,
-                allow_unix: true,
-                ..Default::default()
-            };
-            // A listener's `fd@` must be a socket (`PA_O_SOCKET_FD`), unlike a log target's.
-            let parsed = super::super::log::str2sa(a2, &opts).and_then(|sa| match sa.addr {
-                super::super::addr::SaAddr::Fd(fd) => super::super::log::check_socket_fd(fd),
-                _ => Ok(()),
-            });
-            if let Err(e) = parsed {
-                return Err(format!(
-                    "parsing [{}:{}] : '{a0} {a1}' : {e}\n",
-                    line.file(),
-                    line.lineno()
-                ));
-            }
-            // TODO: the bind options are validated by the bind parser once it exposes them.
-            st.model.global.stats_sockets.push((
-                a2.to_string(),
-                line.argv().iter().skip(3).map(|s| s.to_string()).collect(),
-                line.loc.clone(),
-            ));
-            Ok(())
-        }
+        "socket" => unreachable!("stats socket is parsed by bind::parse_stats_socket"),
         "timeout" => match values::parse_time(a2, TimeUnit::Ms) {
             Err(TimeError::Over) => Err(format!("timer overflow in argument '{a2}' to '{a0} {a1}' (maximum value is 2147483647 ms or ~24.8 days)")),
             Err(TimeError::Under) => Err(format!("timer underflow in argument '{a2}' to '{a0} {a1}' (minimum non-null value is 1 ms)")),

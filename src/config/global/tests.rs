@@ -53,8 +53,9 @@ fn typical_global_section() {
     assert_eq!(g.tune.bufsize, Some(16384));
     assert_eq!(g.tune.http_maxhdr, Some(200));
     assert_eq!(g.stats_sockets.len(), 1);
-    assert_eq!(g.stats_sockets[0].0, "/run/haproxy.sock");
-    assert_eq!(g.stats_sockets[0].1, vec!["mode", "660", "level", "admin"]);
+    assert_eq!(g.stats_sockets[0].text, "/run/haproxy.sock");
+    assert_eq!(g.stats_sockets[0].options.unix_mode, Some(0o660));
+    assert_eq!(g.stats_sockets[0].options.level.as_deref(), Some("admin"));
     assert_eq!(g.stats_timeout, Some(30_000));
     assert_eq!(g.hard_stop_after, Some(60_000));
     assert_eq!(g.log_tag.as_deref(), Some("hap"));
