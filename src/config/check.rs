@@ -7,6 +7,11 @@
 
 use super::sections::{http_errors, peers, program, resolvers, userlist};
 use super::{err, State};
+/// The bind and server checks live with their parsers.
+mod server {
+    pub use crate::config::bind::checks as bind_checks;
+    pub use crate::config::server::checks;
+}
 use crate::model::proxy::{CheckKind, ErrorDirective, LogFormat};
 use crate::model::{Mode, Proxy};
 use std::collections::HashMap;
@@ -21,11 +26,10 @@ pub fn check_config(st: &mut State) -> u32 {
     let mut cfgerr = 0usize;
     let mut e = 0;
     let backends = backend_index(st);
-    for i in 0..st.model.proxies.len() {
-        let p = &st.model.proxies[i];
-        if p.cap.is_defaults() || p.disabled {
-            continue;
-        }
+    let enabled: Vec<usize> = (0..st.model.proxies.len())
+        .filter(|&i| !st.model.proxies[i].cap.is_defaults() && !st.model.proxies[i].disabled)
+        .collect();
+    for &i in &enabled {
         let mut c = Checker {
             backends: &backends,
             st,
@@ -37,21 +41,38 @@ pub fn check_config(st: &mut State) -> u32 {
         e |= c.e;
         cfgerr += c.cfgerr;
     }
+    // The final checks before creating tasks: TLS settings of every listener.
+    for i in 0..st.model.proxies.len() {
+        if !st.model.proxies[i].cap.is_defaults() {
+            cfgerr += count(&mut e, server::bind_checks::check_bind_ssl(st, i));
+        }
+    }
     e |= peers::check(st);
     e |= unused_mailers(st);
     e |= resolvers::check(st);
     // Config post-parsers (and the global checks HAProxy makes around them).
+    cfgerr += server_resolvers(st);
     e |= program::check(st);
     e |= super::global::post_check(st);
     if cfgerr > 0 {
         e |= err::ALERT_FATAL;
     }
-    // Post-proxy checks.
-    e |= errorfiles(st);
+    // Post-server and post-proxy checks, proxy by proxy.
+    for &i in &enabled {
+        e |= server::checks::check_post_server(st, i);
+        e |= errorfiles(st, i);
+    }
     if e & err::FATAL == 0 {
         e |= super::server::resolve_addresses(st);
     }
     e
+}
+
+/// Folds the bits of a check that reports with error bits into HAProxy's `cfgerr` count
+/// (one per failing check) and the warning bits.
+fn count(e: &mut u32, bits: u32) -> usize {
+    *e |= bits & err::WARN;
+    usize::from(bits & err::FATAL != 0)
 }
 
 /// `proxy_type_str()`: "listen" sections are called "proxy" in messages.
@@ -96,51 +117,71 @@ fn unused_mailers(st: &mut State) -> u32 {
 
 /// `proxy_check_errors()`: `errorfiles` must name an `http-errors` section, and the
 /// statuses it lists should be declared there.
-fn errorfiles(st: &mut State) -> u32 {
+fn errorfiles(st: &mut State, i: usize) -> u32 {
     let mut e = 0;
-    for i in 0..st.model.proxies.len() {
-        let p = &st.model.proxies[i];
-        if p.cap.is_defaults() || p.disabled {
+    let p = &st.model.proxies[i];
+    let mut out = Vec::new();
+    for (d, at) in &p.settings.errors {
+        let ErrorDirective::Files { name, statuses } = d else {
             continue;
-        }
-        let mut out = Vec::new();
-        for (d, at) in &p.settings.errors {
-            let ErrorDirective::Files { name, statuses } = d else {
-                continue;
-            };
-            let Some(sec) = st.model.http_errors.iter().find(|h| &h.name == name) else {
+        };
+        let Some(sec) = st.model.http_errors.iter().find(|h| &h.name == name) else {
+            out.push((
+                true,
+                format!(
+                    "proxy '{}': unknown http-errors section '{name}' (at {at}).",
+                    p.name
+                ),
+            ));
+            continue;
+        };
+        for code in http_errors::HTTP_ERR_CODES {
+            if statuses.contains(code) && !sec.files.iter().any(|(s, _, _)| s == code) {
                 out.push((
-                    true,
+                    false,
                     format!(
-                        "proxy '{}': unknown http-errors section '{name}' (at {at}).",
+                        "config: proxy '{}' : status '{code}' not declared in http-errors section '{name}' (at {at}).",
                         p.name
                     ),
                 ));
-                continue;
-            };
-            for code in http_errors::HTTP_ERR_CODES {
-                if statuses.contains(code) && !sec.files.iter().any(|(s, _, _)| s == code) {
-                    out.push((
-                        false,
-                        format!(
-                            "config: proxy '{}' : status '{code}' not declared in http-errors section '{name}' (at {at}).",
-                            p.name
-                        ),
-                    ));
-                }
-            }
-        }
-        for (alert, m) in out {
-            if alert {
-                st.diag.alert(m);
-                e |= err::ALERT_FATAL;
-            } else {
-                st.diag.warning(m);
-                e |= err::WARN;
             }
         }
     }
+    for (alert, m) in out {
+        if alert {
+            st.diag.alert(m);
+            e |= err::ALERT_FATAL;
+        } else {
+            st.diag.warning(m);
+            e |= err::WARN;
+        }
+    }
     e
+}
+
+/// `resolvers_finalize_config()`: servers' `resolvers` must name a section (`default`
+/// always exists). Returns the number of errors.
+fn server_resolvers(st: &mut State) -> usize {
+    let mut msgs = Vec::new();
+    for p in st.model.proxies.iter().filter(|p| !p.cap.is_defaults()) {
+        for s in &p.servers {
+            let Some(r) = s.resolvers.as_deref() else {
+                continue;
+            };
+            if r != "default" && !st.model.resolvers.iter().any(|x| x.name == r) {
+                msgs.push(format!(
+                    "{} '{}', server '{}': unable to find required resolvers '{r}'",
+                    proxy_type_str(p.cap),
+                    p.name,
+                    s.name
+                ));
+            }
+        }
+    }
+    for m in &msgs {
+        st.diag.alert(m.clone());
+    }
+    msgs.len()
 }
 
 /// Backend-capable proxies by name; the first one wins, as in HAProxy's name tree.
@@ -246,9 +287,14 @@ impl Checker<'_> {
         self.unused_tcp_check_rules();
         self.capture_len();
         self.duplicate_servers();
+        let bits = server::checks::check_servers_in(self.st, self.i);
+        self.cfgerr += count(&mut self.e, bits);
         self.log_without_address();
         self.http_only_settings();
         self.server_http_settings();
+        let bits = server::bind_checks::check_bind_muxes(self.st, self.i)
+            | server::checks::check_server_muxes(self.st, self.i);
+        self.cfgerr += count(&mut self.e, bits);
     }
 
     /// `proxy_cfg_ensure_no_http()`: HTTP-only settings of a TCP proxy are ignored.
@@ -719,9 +765,7 @@ impl Checker<'_> {
             .iter()
             .map(|s| {
                 (
-                    s.other
-                        .iter()
-                        .any(|(k, a)| k == "redir" && a.first().is_some_and(|r| !r.is_empty())),
+                    s.redir.as_ref().is_some_and(|r| !r.is_empty()),
                     s.cookie.as_ref().is_some_and(|c| !c.is_empty()),
                     s.name.clone(),
                 )
@@ -1019,6 +1063,24 @@ mod tests {
             assert!(!msgs(&load(&cfg("  log global\n")))
                 .iter()
                 .any(|m| m.contains(warn)));
+        }
+
+        #[test]
+        fn servers_in_order() {
+            let l = load(&format!(
+                "{TIMEOUTS}listen b\n  bind :8090\n  server s1 127.0.0.1:80 track nop/x\n  server s6 127.0.0.1:80 resolvers nores\n  server s7 127.0.0.1:80 redir http://x cookie c\n  server s7 127.0.0.1:81\n  errorfiles nohe\n"
+            ));
+            let m = msgs(&l);
+            let order = [
+                "parsing [t.cfg:10] : proxy 'b', another server named 's7' was already defined at line 9, please use distinct names.",
+                "[t.cfg:7] : 'server b/s1' : unable to find required proxy 'nop' for tracking.",
+                "proxy 'b' : server cannot have cookie or redirect prefix in non-HTTP mode.",
+                "proxy 'b' : ignoring cookie for server 's7' as HTTP mode is disabled.",
+                "proxy 'b', server 's6': unable to find required resolvers 'nores'",
+                "proxy 'b': unknown http-errors section 'nohe' (at t.cfg:11).",
+            ];
+            let p: Vec<usize> = order.iter().map(|w| pos(&m, w)).collect();
+            assert!(p.windows(2).all(|w| w[0] < w[1]), "{m:#?}");
         }
 
         #[test]

@@ -6,6 +6,7 @@
 
 use super::{alert_capital, blank_after, invalid_char, too_many_args, words};
 use crate::config::addr::{str2sa_range, SaOpts};
+use crate::config::bind::parse_listen_addrs;
 use crate::config::suggest::{best_match, BIND_CANDIDATES};
 use crate::config::values::{atol, parse_time, TimeError, TimeUnit};
 use crate::config::{err, Line, State};
@@ -124,15 +125,21 @@ fn parse_bind(st: &mut State, line: &Line, cur: usize) -> u32 {
         // HAProxy silently accepts an empty address here.
         return 0;
     }
-    let opts = SaOpts {
-        port_mandatory: true,
-        port_range: true,
-        allow_fd: !dgram,
-        allow_unix: true,
-        dgram,
-        ..Default::default()
+    let parsed = if dgram {
+        let opts = SaOpts {
+            resolve: true,
+            port_mandatory: true,
+            port_range: true,
+            dgram: true,
+            dgram_only: true,
+            no_dns: !st.env.resolve_hosts,
+            ..Default::default()
+        };
+        str2sa_range(addr, &opts).map(|_| ())
+    } else {
+        parse_listen_addrs(st, addr, false).map(|_| ())
     };
-    if let Err(msg) = str2sa_range(addr, &opts) {
+    if let Err(msg) = parsed {
         return st.alert(line, blank_after(format!("'{kw} {addr}' : {msg}")));
     }
     let first = line.arg(2);

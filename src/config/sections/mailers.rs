@@ -78,7 +78,8 @@ fn parse_mailer(st: &mut State, line: &Line) -> u32 {
     let opts = SaOpts {
         port_mandatory: true,
         resolve: true,
-        allow_unix: true,
+        connect: true,
+        no_dns: !st.env.resolve_hosts,
         ..Default::default()
     };
     match str2sa_range(line.arg(2), &opts) {

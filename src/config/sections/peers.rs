@@ -7,6 +7,7 @@
 
 use super::{alert_capital, invalid_char, too_many_args, words};
 use crate::config::addr::{str2sa_range, SaOpts};
+use crate::config::bind::parse_listen_addrs;
 use crate::config::values::{atoi, atol, parse_size, parse_time, TimeError, TimeUnit};
 use crate::config::{err, Level, Line, Loc, State};
 use crate::model::sections::{Peer, Peers, PeersTable};
@@ -120,17 +121,6 @@ fn parse_section(st: &mut State, line: &Line) -> u32 {
     e
 }
 
-/// `str2listener()` options for the local peer's listening address.
-fn listen_opts() -> SaOpts {
-    SaOpts {
-        port_mandatory: true,
-        port_range: true,
-        allow_unix: true,
-        allow_fd: true,
-        ..Default::default()
-    }
-}
-
 fn parse_bind(st: &mut State, line: &Line, cur: usize) -> u32 {
     let is_bind = line.arg(0) == "bind";
     let p = &mut st.model.peers[cur];
@@ -157,7 +147,7 @@ fn parse_bind(st: &mut State, line: &Line, cur: usize) -> u32 {
         e |= err::FATAL;
     }
     let addr = line.arg(1);
-    if let Err(msg) = str2sa_range(addr, &listen_opts()) {
+    if let Err(msg) = parse_listen_addrs(st, addr, false) {
         st.alert(line, format!("'bind {addr}' : {}", indent(&msg, 2)));
         return e | err::FATAL;
     }
@@ -266,10 +256,12 @@ fn parse_peer(st: &mut State, line: &Line, cur: usize) -> u32 {
     let mut opt_start = 2;
     if parse_addr && !line.arg(2).is_empty() {
         opt_start = 3;
+        // Peer addresses are resolved when parsed (`SRV_PARSE_INITIAL_RESOLVE`).
         let opts = SaOpts {
             port_offset: true,
             resolve: true,
-            allow_unix: true,
+            connect: true,
+            no_dns: !st.env.resolve_hosts,
             ..Default::default()
         };
         match str2sa_range(line.arg(2), &opts) {
@@ -318,7 +310,7 @@ fn parse_peer(st: &mut State, line: &Line, cur: usize) -> u32 {
         e |= err::FATAL;
     }
     let addr = line.arg(2);
-    match str2sa_range(addr, &listen_opts()) {
+    match parse_listen_addrs(st, addr, false) {
         Ok(_) => {
             st.model.peers[cur].bind = Some((addr.to_string(), line.loc.clone(), Vec::new()));
             e

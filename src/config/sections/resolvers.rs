@@ -112,7 +112,7 @@ fn parse_nameserver(st: &mut State, line: &Line) -> u32 {
         port_mandatory: true,
         resolve: true,
         dgram: true,
-        allow_unix: true,
+        no_dns: !st.env.resolve_hosts,
         ..Default::default()
     };
     match str2sa_range(line.arg(2), &opts) {
