@@ -791,7 +791,6 @@ mod tests {
     use super::*;
     use crate::config::{Diag, Loc, ParseEnv};
     use crate::model::proxy::ProxyCap;
-    use crate::model::rules::{Rule, UseBackend};
     use crate::model::{Bind, Server};
     use std::sync::Arc;
 
@@ -856,14 +855,6 @@ mod tests {
             .collect()
     }
 
-    fn use_backend(p: &mut Proxy, target: &str) {
-        p.rules.use_backend.push(UseBackend {
-            loc: p.loc.clone(),
-            target: target.into(),
-            cond: None,
-        });
-    }
-
     #[test]
     fn backend_references() {
         let mut st = state();
@@ -871,10 +862,6 @@ mod tests {
         bind(&mut f);
         timeouts(&mut f);
         f.default_backend = Some(("nob".into(), loc(5)));
-        use_backend(&mut f, "b2");
-        use_backend(&mut f, "%[req.hdr(host)]");
-        use_backend(&mut f, "f");
-        use_backend(&mut f, "t");
         let mut b2 = proxy("b2", ProxyCap::BE, Mode::Http, 10);
         timeouts(&mut b2);
         let mut t = proxy("t", ProxyCap::BE, Mode::Tcp, 13);
@@ -887,9 +874,24 @@ mod tests {
             m,
             vec![
                 "[ALERT]    (0) : config : Proxy 'f': unable to find required default_backend: 'nob'.",
-                "[ALERT]    (0) : config : Proxy 'f': unable to find required use_backend: 'f'.",
-                "[ALERT]    (0) : config : http frontend 'f' (k.cfg:3) tries to use incompatible tcp backend 't' (k.cfg:13) in a 'use_backend' rule (see 'mode').",
             ]
+        );
+    }
+
+    #[test]
+    fn http_frontend_cannot_use_tcp_backend() {
+        let mut st = state();
+        let mut f = proxy("f", ProxyCap::FE, Mode::Http, 3);
+        bind(&mut f);
+        timeouts(&mut f);
+        f.default_backend = Some(("t".into(), loc(5)));
+        let mut t = proxy("t", ProxyCap::BE, Mode::Tcp, 13);
+        timeouts(&mut t);
+        st.model.proxies = vec![f, t];
+        check_config(&mut st);
+        assert_eq!(
+            msgs(&st),
+            vec!["[ALERT]    (0) : config : http frontend 'f' (k.cfg:3) tries to use incompatible tcp backend 't' (k.cfg:13) as its default backend (see 'mode')."]
         );
     }
 
@@ -921,12 +923,6 @@ mod tests {
         b2.servers = vec![server("s1", 11), server("s1", 12)];
         let mut t = proxy("t", ProxyCap::BE, Mode::Tcp, 13);
         timeouts(&mut t);
-        t.rules.http_request.push(Rule {
-            loc: loc(15),
-            action: "deny".into(),
-            args: Vec::new(),
-            cond: None,
-        });
         t.settings.options = vec![
             ("prefer-last-server".into(), true),
             ("http-buffer-request".into(), true),
@@ -944,14 +940,13 @@ mod tests {
         let timeouts_b2 = "[WARNING]  (0) : config : missing timeouts for backend 'b2'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.";
         assert_eq!(m[0], timeouts_b2);
         assert_eq!(m[1], "[ALERT]    (0) : config : parsing [k.cfg:12] : backend 'b2', another server named 's1' was already defined at line 11, please use distinct names.");
-        assert_eq!(m[2], "[WARNING]  (0) : config : 'http-request' rules ignored for backend 't' as they require HTTP mode.");
-        assert_eq!(m[3], "[WARNING]  (0) : config : 'option http-buffer-request' ignored for backend 't' as it requires HTTP mode.");
-        assert_eq!(m[4], "[WARNING]  (0) : config : 'option prefer-last-server' ignored for backend 't' as it requires HTTP mode.");
-        assert_eq!(m[5], "[WARNING]  (0) : config : 'option accept-invalid-http-response' ignored for backend 't' as it requires HTTP mode.");
-        assert_eq!(m[6], "[WARNING]  (0) : config : backend 't' : ignoring cookie for server 's2' as HTTP mode is disabled.");
-        assert_eq!(m[7], "[WARNING]  (0) : config : frontend 'f2' has no 'bind' directive. Please declare it as a backend if this was intended.");
-        assert!(m[8].starts_with("[WARNING]  (0) : config : missing timeouts for frontend 'f2'."));
-        assert_eq!(m.len(), 9);
+        assert_eq!(m[2], "[WARNING]  (0) : config : 'option http-buffer-request' ignored for backend 't' as it requires HTTP mode.");
+        assert_eq!(m[3], "[WARNING]  (0) : config : 'option prefer-last-server' ignored for backend 't' as it requires HTTP mode.");
+        assert_eq!(m[4], "[WARNING]  (0) : config : 'option accept-invalid-http-response' ignored for backend 't' as it requires HTTP mode.");
+        assert_eq!(m[5], "[WARNING]  (0) : config : backend 't' : ignoring cookie for server 's2' as HTTP mode is disabled.");
+        assert_eq!(m[6], "[WARNING]  (0) : config : frontend 'f2' has no 'bind' directive. Please declare it as a backend if this was intended.");
+        assert!(m[7].starts_with("[WARNING]  (0) : config : missing timeouts for frontend 'f2'."));
+        assert_eq!(m.len(), 8);
     }
 
     #[test]
@@ -972,26 +967,11 @@ mod tests {
     }
 
     #[test]
-    fn use_server_and_dynamic_names() {
+    fn dynamic_names() {
         assert!(is_dynamic("%[req.hdr(host)]"));
+        assert!(is_dynamic("be_%H"));
         assert!(!is_dynamic("be%%1"));
-        let mut st = state();
-        let mut b = proxy("b", ProxyCap::BE, Mode::Http, 1);
-        timeouts(&mut b);
-        b.servers.push(server("s1", 2));
-        for t in ["s1", "s9", "%[var(txn.s)]"] {
-            b.rules.use_server.push(UseBackend {
-                loc: loc(3),
-                target: t.into(),
-                cond: None,
-            });
-        }
-        st.model.proxies.push(b);
-        check_config(&mut st);
-        assert_eq!(
-            msgs(&st),
-            vec!["[ALERT]    (0) : config : backend 'b' : unable to find server 's9' referenced in a 'use-server' rule."]
-        );
+        assert!(!is_dynamic("plain"));
     }
 
     /// Checks driven through the parser: messages asserted by content and relative order.
