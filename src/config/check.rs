@@ -13,6 +13,7 @@ mod server {
     pub use crate::config::server::checks;
 }
 use crate::model::proxy::{CheckKind, ErrorDirective, LogFormat};
+use crate::model::expr::AclRef;
 use crate::model::{Mode, Proxy};
 use std::collections::HashMap;
 
@@ -184,6 +185,16 @@ fn server_resolvers(st: &mut State) -> usize {
     msgs.len()
 }
 
+/// The ACL keyword and userlist of an `http_auth(<ul>)`/`http_auth_group(<ul>)` criterion.
+fn userlist_arg(criterion: &str) -> Option<(String, String)> {
+    let (kw, rest) = criterion.split_once('(')?;
+    if kw != "http_auth" && kw != "http_auth_group" {
+        return None;
+    }
+    let arg = rest.split([',', ')']).next().unwrap_or("");
+    (!arg.is_empty()).then(|| (kw.to_string(), arg.to_string()))
+}
+
 /// Backend-capable proxies by name; the first one wins, as in HAProxy's name tree.
 fn backend_index(st: &State) -> HashMap<String, usize> {
     let mut m = HashMap::new();
@@ -283,6 +294,7 @@ impl Checker<'_> {
         self.switch_mode_without_backend();
         self.mailers_ref();
         self.stats_auth_and_rules();
+        self.resolve_userlist_args();
         self.missing_timeouts();
         self.unused_tcp_check_rules();
         self.capture_len();
@@ -546,6 +558,72 @@ impl Checker<'_> {
             self.warn(format!(
                 "log format ignored for {t} '{n}' since it has no log address."
             ));
+        }
+    }
+
+    /// `smp_resolve_args()` for userlist arguments: `http_auth(<userlist>)` and
+    /// `http_auth_group(<userlist>)` in ACLs must name a declared userlist. HAProxy collects
+    /// every failure of the proxy, in declaration order, in one alert.
+    fn resolve_userlist_args(&mut self) {
+        let p = self.px();
+        let mut refs: Vec<(crate::config::Loc, String, String)> = Vec::new();
+        for a in &p.rules.acls {
+            if let Some((kw, ul)) = a.words.first().and_then(|w| userlist_arg(w)) {
+                refs.push((a.loc.clone(), kw, ul));
+            }
+        }
+        let r = &p.rules;
+        let conds = [
+            &r.http_request,
+            &r.http_response,
+            &r.http_after_response,
+            &r.tcp_request_connection,
+            &r.tcp_request_session,
+            &r.tcp_request_content,
+            &r.tcp_response_content,
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.cond.as_ref().map(|c| (&x.loc, c)))
+        .chain(
+            r.use_backend
+                .iter()
+                .chain(&r.use_server)
+                .filter_map(|x| x.cond.as_ref().map(|c| (&x.loc, c))),
+        );
+        for (loc, c) in conds {
+            for t in c.groups.iter().flatten() {
+                if let AclRef::Anonymous(words) = &t.acl {
+                    if let Some((kw, ul)) = words.first().and_then(|w| userlist_arg(w)) {
+                        refs.push((loc.clone(), kw, ul));
+                    }
+                }
+            }
+        }
+        refs.sort_by_key(|(l, _, _)| l.line);
+        let n = p.name.clone();
+        let errs: Vec<String> = refs
+            .into_iter()
+            .filter(|(_, _, ul)| !self.st.model.userlists.iter().any(|u| &u.name == ul))
+            .map(|(loc, kw, ul)| {
+                format!(
+                    "parsing [{loc}]: unable to find userlist '{ul}' referenced in arg 1 of ACL keyword '{kw}' in proxy '{n}'."
+                )
+            })
+            .collect();
+        match errs.len() {
+            0 => {}
+            1 => {
+                self.st.diag.alert(errs[0].clone());
+                self.cfgerr += 1;
+            }
+            k => {
+                let body: String = errs.iter().map(|m| format!("\n        {m}")).collect();
+                self.st
+                    .diag
+                    .alert(format!("multiple argument resolution errors:{body}"));
+                self.cfgerr += k;
+            }
         }
     }
 
