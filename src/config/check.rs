@@ -5,15 +5,15 @@
 //! Messages and their order are HAProxy's: proxies are checked in declaration order, each
 //! proxy's checks in the order `check_config_validity()` makes them, then the sections.
 
-use super::sections::{http_errors, peers, program, resolvers, userlist};
+use super::sections::{fcgi_app, http_errors, peers, program, resolvers, userlist};
 use super::{err, State};
 /// The bind and server checks live with their parsers.
 mod server {
     pub use crate::config::bind::checks as bind_checks;
     pub use crate::config::server::checks;
 }
-use crate::model::proxy::{CheckKind, ErrorDirective, LogFormat};
 use crate::model::expr::AclRef;
+use crate::model::proxy::{CheckKind, ErrorDirective, LogFormat};
 use crate::model::{Mode, Proxy};
 use std::collections::HashMap;
 
@@ -52,6 +52,7 @@ pub fn check_config(st: &mut State) -> u32 {
     e |= unused_mailers(st);
     e |= resolvers::check(st);
     // Config post-parsers (and the global checks HAProxy makes around them).
+    e |= fcgi_app::check(st);
     cfgerr += server_resolvers(st);
     e |= program::check(st);
     e |= super::global::post_check(st);
@@ -304,6 +305,7 @@ impl Checker<'_> {
         self.log_without_address();
         self.http_only_settings();
         self.server_http_settings();
+        self.fcgi_filter();
         let bits = server::bind_checks::check_bind_muxes(self.st, self.i)
             | server::checks::check_server_muxes(self.st, self.i);
         self.cfgerr += count(&mut self.e, bits);
@@ -624,6 +626,17 @@ impl Checker<'_> {
                     .alert(format!("multiple argument resolution errors:{body}"));
                 self.cfgerr += k;
             }
+        }
+    }
+
+    /// The fcgi filter's check: the application a backend uses must exist.
+    fn fcgi_filter(&mut self) {
+        let Some(app) = fcgi_app::proxy_app(self.px()) else {
+            return;
+        };
+        if !self.st.model.fcgi_apps.iter().any(|a| a.name == app) {
+            let n = self.px().name.clone();
+            self.alert(format!("proxy '{n}' : fcgi-app '{app}' not found."));
         }
     }
 
@@ -970,6 +983,36 @@ mod tests {
         assert_eq!(
             msgs(&st),
             vec!["[ALERT]    (0) : config : http frontend 'f' (k.cfg:3) tries to use incompatible tcp backend 't' (k.cfg:13) as its default backend (see 'mode')."]
+        );
+    }
+
+    #[test]
+    fn fcgi_applications() {
+        let mut st = state();
+        st.model.fcgi_apps.push(crate::model::sections::FcgiApp {
+            name: "php".into(),
+            docroot: Some("/var/www".into()),
+            max_reqs: 1,
+            ..Default::default()
+        });
+        let mut b = proxy("b", ProxyCap::BE, Mode::Http, 1);
+        timeouts(&mut b);
+        b.settings.use_fcgi_app = Some("php".into());
+        b.servers.push(server("s", 2));
+        let mut d = proxy("d", ProxyCap::BE, Mode::Http, 3);
+        timeouts(&mut d);
+        d.settings.use_fcgi_app = Some("nosuch".into());
+        let mut s = server("s", 4);
+        s.proto = Some("fcgi".into());
+        d.servers.push(s);
+        st.model.proxies = vec![b, d];
+        check_config(&mut st);
+        assert_eq!(
+            msgs(&st),
+            vec![
+                "[ALERT]    (0) : config : proxy 'd' : fcgi-app 'nosuch' not found.",
+                "[ALERT]    (0) : config : proxy 'b': FCGI app configured but no FCGI server found.",
+            ]
         );
     }
 

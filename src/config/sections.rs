@@ -1,9 +1,10 @@
 //! The smaller sections: userlist, peers, resolvers, mailers, http-errors, ring, program,
-//! cache, namespace_list, log-forward. Each has its own module; this one dispatches lines to them and
+//! cache, namespace_list, log-forward, fcgi-app. Each has its own module; this one dispatches lines to them and
 //! holds the helpers they share (HAProxy's `invalid_char()`, `alertif_too_many_args()` and
 //! the timer messages these sections all print the same way).
 
 pub mod cache;
+pub mod fcgi_app;
 pub mod http_errors;
 pub mod log_forward;
 pub mod mailers;
@@ -61,6 +62,14 @@ pub const KEYWORDS: &[&str] = &[
     "log-forward log",
     "log-forward maxconn",
     "log-forward timeout",
+    "fcgi-app acl",
+    "fcgi-app docroot",
+    "fcgi-app index",
+    "fcgi-app log-stderr",
+    "fcgi-app option",
+    "fcgi-app pass-header",
+    "fcgi-app path-info",
+    "fcgi-app set-param",
 ];
 
 pub fn parse(st: &mut State, section: &str, line: &Line) -> u32 {
@@ -75,6 +84,7 @@ pub fn parse(st: &mut State, section: &str, line: &Line) -> u32 {
         "cache" => cache::parse(st, line),
         "namespace_list" => namespace::parse(st, line),
         "log-forward" => log_forward::parse(st, line),
+        "fcgi-app" => fcgi_app::parse(st, line),
         _ => 0,
     }
 }

@@ -39,6 +39,7 @@ pub struct Config {
     /// (HAProxy's `proxy_by_name`/`defproxy_by_name` trees): name lookups stay O(1) with
     /// tens of thousands of proxies. Kept up to date by `config::proxy`.
     pub proxy_names: std::collections::HashMap<String, Vec<usize>>,
+    pub fcgi_apps: Vec<sections::FcgiApp>,
 }
 
 impl Config {

@@ -195,3 +195,25 @@ pub struct LogForward {
     pub backlog: Option<i64>,
     pub timeout_client: Option<u32>,
 }
+
+/// `fcgi-app <name>`: a FastCGI application backends use with `use-fcgi-app`.
+#[derive(Debug, Clone, Default)]
+pub struct FcgiApp {
+    pub name: String,
+    pub loc: Loc,
+    pub docroot: Option<String>,
+    pub index: Option<String>,
+    pub path_info: Option<String>,
+    /// `acl <name> <criterion> …` lines, kept as words.
+    pub acls: Vec<(Vec<String>, Loc)>,
+    /// `set-param <name> <fmt> [cond]` / `pass-header <name> [cond]`: the keyword and the
+    /// words after it.
+    pub rules: Vec<(String, Vec<String>, Loc)>,
+    pub keep_conn: bool,
+    pub get_values: bool,
+    pub mpxs_conns: bool,
+    /// `option max-reqs` (1 by default).
+    pub max_reqs: i64,
+    /// `log-stderr` lines, kept as words.
+    pub log_stderr: Vec<(Vec<String>, Loc)>,
+}
