@@ -30,7 +30,18 @@ pub fn check_config(st: &mut State) -> u32 {
     let enabled: Vec<usize> = (0..st.model.proxies.len())
         .filter(|&i| !st.model.proxies[i].cap.is_defaults() && !st.model.proxies[i].disabled)
         .collect();
+    let mut bufsize_reported = false;
     for &i in &enabled {
+        // Reported once, at the first HTTP proxy (HAProxy's `ONLY_ONCE()`).
+        if !bufsize_reported && st.model.proxies[i].mode == Mode::Http {
+            if let Some(b) = st.model.global.tune.bufsize.filter(|&b| b >= 256 << 20) {
+                st.diag.alert(format!(
+                    "global.tune.bufsize must be below 256 MB when HTTP is in use (current value = {b})."
+                ));
+                cfgerr += 1;
+                bufsize_reported = true;
+            }
+        }
         let mut c = Checker {
             backends: &backends,
             st,
@@ -1013,6 +1024,20 @@ mod tests {
                 "[ALERT]    (0) : config : proxy 'd' : fcgi-app 'nosuch' not found.",
                 "[ALERT]    (0) : config : proxy 'b': FCGI app configured but no FCGI server found.",
             ]
+        );
+    }
+
+    #[test]
+    fn huge_buffers_refused_with_http() {
+        let mut st = state();
+        st.model.global.tune.bufsize = Some(300_000_000);
+        let mut b = proxy("b", ProxyCap::BE, Mode::Http, 1);
+        timeouts(&mut b);
+        st.model.proxies = vec![proxy("t", ProxyCap::BE, Mode::Tcp, 1), b.clone(), b];
+        check_config(&mut st);
+        assert_eq!(
+            msgs(&st),
+            vec!["[ALERT]    (0) : config : global.tune.bufsize must be below 256 MB when HTTP is in use (current value = 300000000)."]
         );
     }
 
