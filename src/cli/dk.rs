@@ -2,61 +2,17 @@
 //! HAProxy's `dump_registered_keywords()` (a `# List of …` header per class, then entries),
 //! so that the lists can be diffed against HAProxy 2.6's own dumps.
 //!
-//! The ACL, sample fetch, converter and CLI tables belong to the modules implementing them;
-//! the `*_keywords()` functions below are where those modules plug their lists in. Each
-//! returns entries already formatted as HAProxy prints them (e.g. `base_beg = base -m beg`,
-//! `add(string): sint => sint`, `[ Y Y … ] always_true: bool`).
+//! The ACL, sample fetch and converter tables belong to `config::expr`, which prints them in
+//! HAProxy's exact layout.
 
 use crate::config;
+use crate::config::expr::kw;
 use crate::version;
-
-/// ACL keywords (`acl_dump_kwd()` lines). Not provided yet by the rules module.
-pub fn acl_keywords() -> Vec<String> {
-    Vec::new()
-}
-
-/// Sample fetch functions (`smp_dump_fetch_kw()` lines, after the legend).
-pub fn sample_fetches() -> Vec<String> {
-    Vec::new()
-}
-
-/// Sample converters (`smp_dump_conv_kw()` lines).
-pub fn converters() -> Vec<String> {
-    Vec::new()
-}
 
 /// Runtime CLI commands (`cli_list_keywords()` lines): there is no runtime CLI yet.
 pub fn cli_keywords() -> Vec<String> {
     Vec::new()
 }
-
-/// The column legend `smp_dump_fetch_kw()` prints before the sample fetch list.
-const SMP_LEGEND: &str = "\
-#                       _.---------------------- frontend tcp-request connection rule
-#                      / _.--------------------- frontend tcp-request session rule
-#                     / / _.-------------------- frontend tcp-request content rule
-#                    / / / _.------------------- frontend http-request header rule
-#                   / / / / _.------------------ frontend http-request body rule
-#                  / / / / / _.----------------- frontend use-backend rule
-#                 / / / / / / _.---------------- backend tcp-request content rule
-#                / / / / / / / _.--------------- backend http-request header rule
-#               / / / / / / / / _.-------------- backend http-request body rule
-#              / / / / / / / / / _.------------- backend use-server, balance or stick-match rule
-#             / / / / / / / / / / _.------------ server source selection
-#            / / / / / / / / / / / _.----------- backend tcp-response content rule
-#           / / / / / / / / / / / / _.---------- backend http-response header rule
-#          / / / / / / / / / / / / / _.--------- backend http-response body rule
-#         / / / / / / / / / / / / / / _.-------- backend stick-store rule
-#        / / / / / / / / / / / / / / / _.------- frontend tcp-response content rule
-#       / / / / / / / / / / / / / / / / _.------ frontend http-response header rule
-#      / / / / / / / / / / / / / / / / / _.----- frontend http-response body rule
-#     / / / / / / / / / / / / / / / / / / _.---- logs
-#    / / / / / / / / / / / / / / / / / / / _.--- backend tcp-check rule
-#   / / / / / / / / / / / / / / / / / / / / _.-- configuration parser
-#  / / / / / / / / / / / / / / / / / / / / / _.- CLI parser
-# / / / / / / / / / / / / / / / / / / / / / /  
-# | | | | | | | | | | | | | | | | | | | | | | 
-";
 
 /// The `cfg` class: sections and their keywords, sorted as HAProxy sorts them.
 fn cfg_dump(out: &mut String) {
@@ -108,8 +64,7 @@ pub fn dump(classes: &str) -> String {
         all |= class == "all";
         let on = |c: &str| all || class == c;
         if on("acl") {
-            out.push_str("# List of registered ACL keywords:\n");
-            lines(&mut out, acl_keywords());
+            out.push_str(&kw::dump_acl());
         }
         if on("cfg") {
             out.push_str("# List of registered configuration keywords:\n");
@@ -120,8 +75,7 @@ pub fn dump(classes: &str) -> String {
             lines(&mut out, cli_keywords());
         }
         if on("cnv") {
-            out.push_str("# List of registered sample converter functions:\n");
-            lines(&mut out, converters());
+            out.push_str(&kw::dump_cnv());
         }
         if on("flt") {
             out.push_str("# List of registered filter names:\n");
@@ -130,9 +84,7 @@ pub fn dump(classes: &str) -> String {
             }
         }
         if on("smp") {
-            out.push_str("# List of registered sample fetch functions:\n");
-            out.push_str(SMP_LEGEND);
-            lines(&mut out, sample_fetches());
+            out.push_str(&kw::dump_smp());
         }
         if on("svc") {
             out.push_str("# List of registered service names:\n");
@@ -172,20 +124,5 @@ mod tests {
         ] {
             assert!(all.contains(h), "{h}");
         }
-    }
-
-    #[test]
-    fn smp_legend_matches_reference() {
-        let Ok(r) = std::fs::read_to_string("/work/shared/reference/haproxy-2.6-keywords/smp.txt")
-        else {
-            return;
-        };
-        let legend: String = r
-            .lines()
-            .skip(1)
-            .take_while(|l| l.starts_with('#'))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        assert_eq!(legend, SMP_LEGEND);
     }
 }
