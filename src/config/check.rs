@@ -14,6 +14,7 @@ mod server {
 }
 use crate::model::expr::AclRef;
 use crate::model::proxy::{CheckKind, ErrorDirective, LogFormat};
+use crate::model::rules::StickKind;
 use crate::model::{Mode, Proxy};
 use std::collections::HashMap;
 
@@ -303,7 +304,9 @@ impl Checker<'_> {
         self.default_backend();
         self.use_backend();
         self.use_server();
+        self.stick_rules();
         self.switch_mode_without_backend();
+        self.table_peers();
         self.mailers_ref();
         self.stats_auth_and_rules();
         self.resolve_userlist_args();
@@ -640,6 +643,72 @@ impl Checker<'_> {
         }
     }
 
+    /// The stick-table a `stick` rule names (or the proxy's own).
+    fn table_exists(&self, name: Option<&str>) -> bool {
+        let m = &self.st.model;
+        match name {
+            None => self.px().rules.stick_table.is_some(),
+            Some(t) => {
+                m.proxies
+                    .iter()
+                    .any(|p| !p.cap.is_defaults() && p.name == t && p.rules.stick_table.is_some())
+                    || m.peers.iter().any(|p| p.tables.iter().any(|x| x.id == t))
+            }
+        }
+    }
+
+    fn stick_rules(&mut self) {
+        let n = self.px().name.clone();
+        let rules: Vec<(bool, Option<String>)> = self
+            .px()
+            .rules
+            .stick_rules
+            .iter()
+            .map(|r| (r.kind == StickKind::StoreResponse, r.table.clone()))
+            .collect();
+        // HAProxy checks the sticking rules first, then the store-response ones.
+        for store_rsp in [false, true] {
+            for (_, table) in rules.iter().filter(|(s, _)| *s == store_rsp) {
+                if !self.table_exists(table.as_deref()) {
+                    let what = if store_rsp {
+                        "store table"
+                    } else {
+                        "stick-table"
+                    };
+                    let shown = table.clone().unwrap_or_else(|| n.clone());
+                    self.alert(format!("Proxy '{n}': unable to find {what} '{shown}'."));
+                }
+            }
+        }
+    }
+
+    /// `stick-table … peers <name>`: the section must exist and have a local peer.
+    fn table_peers(&mut self) {
+        let Some(name) = self
+            .px()
+            .rules
+            .stick_table
+            .as_ref()
+            .and_then(|t| t.peers.clone())
+        else {
+            return;
+        };
+        let n = self.px().name.clone();
+        let found = self.st.model.peers.iter().rev().find(|p| p.name == name);
+        match found {
+            None => self.alert(format!("Proxy '{n}': unable to find sync peers '{name}'.")),
+            Some(p) if p.disabled => {}
+            Some(p) if !p.has_frontend => {
+                let lp = peers::local_peer_name(self.st);
+                let pn = p.name.clone();
+                self.alert(format!(
+                    "Proxy '{n}': unable to find local peer '{lp}' in peers section '{pn}'."
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+
     /// The fcgi filter's check: the application a backend uses must exist.
     fn fcgi_filter(&mut self) {
         let Some(app) = fcgi_app::proxy_app(self.px()) else {
@@ -824,6 +893,7 @@ impl Checker<'_> {
         let capture = p.settings.capture_cookie.is_some();
         let fwd = p.settings.forwardfor.is_some();
         let orig = p.settings.originalto.is_some();
+        let redirect = !p.rules.redirects.is_empty();
         if stats {
             self.warn(format!(
                 "'stats' statement ignored for {t} '{n}' as it requires HTTP mode."
@@ -840,6 +910,11 @@ impl Checker<'_> {
                     "'{kw}' rules ignored for {t} '{n}' as they require HTTP mode."
                 ));
             }
+        }
+        if redirect {
+            self.warn(format!(
+                "'redirect' rules ignored for {t} '{n}' as they require HTTP mode."
+            ));
         }
         for (o, on) in [("forwardfor", fwd), ("originalto", orig)] {
             if on {
@@ -1207,6 +1282,27 @@ mod tests {
             ];
             let p: Vec<usize> = order.iter().map(|w| pos(&m, w)).collect();
             assert!(p.windows(2).all(|w| w[0] < w[1]), "{m:#?}");
+        }
+
+        #[test]
+        fn rules_references() {
+            let l = load(&format!(
+                "{TIMEOUTS}  mode http\nfrontend f\n  bind :8080\n  default_backend nob\n  use_backend b2 if TRUE\n  use_backend %[req.hdr(host)] if TRUE\n  use_backend f if TRUE\n  use_backend t if TRUE\n  acl a http_auth(L2)\n  http-request auth unless {{ http_auth(L3) }}\n  http-request deny if a\nbackend b2\n  server s1 127.0.0.1:80\nbackend t\n  mode tcp\n  redirect prefix /x\n  stick-table type ip size 1k peers nop\n  stick on src table nosuch\n  stick store-response src table nosuch2\n  server s2 127.0.0.1:80\n"
+            ));
+            let m = msgs(&l);
+            let order = [
+                "Proxy 'f': unable to find required default_backend: 'nob'.",
+                "Proxy 'f': unable to find required use_backend: 'f'.",
+                "http frontend 'f' (t.cfg:6) tries to use incompatible tcp backend 't' (t.cfg:18) in a 'use_backend' rule (see 'mode').",
+                "multiple argument resolution errors:\n        parsing [t.cfg:13]: unable to find userlist 'L2' referenced in arg 1 of ACL keyword 'http_auth' in proxy 'f'.\n        parsing [t.cfg:14]: unable to find userlist 'L3'",
+                "Proxy 't': unable to find stick-table 'nosuch'.",
+                "Proxy 't': unable to find store table 'nosuch2'.",
+                "Proxy 't': unable to find sync peers 'nop'.",
+                "'redirect' rules ignored for backend 't' as they require HTTP mode.",
+            ];
+            let p: Vec<usize> = order.iter().map(|w| pos(&m, w)).collect();
+            assert!(p.windows(2).all(|w| w[0] < w[1]), "{m:#?}");
+            assert!(!m.iter().any(|s| s.contains("req.hdr")));
         }
 
         #[test]

@@ -59,6 +59,11 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
             if too_many_args(st, line, 0, 1) {
                 return err::ALERT_FATAL;
             }
+            if kw == "path-info" {
+                if let Err(m) = crate::config::expr::acl::check_regex(a1) {
+                    return st.alert(line, format!("'{a1}' : {m}."));
+                }
+            }
             let app = &mut st.model.fcgi_apps[cur];
             let v = Some(a1.to_string());
             match kw {
@@ -377,7 +382,7 @@ mod tests {
 
     #[test]
     fn fcgi_app_messages() {
-        let m = parse_lines("fcgi-app\nfcgi-app a b\nfcgi-app a/b\nfcgi-app php\nfcgi-app php\n  docroot\n  docroot /a b\n  index\n  path-info\n  path-info ^(/.+\\.php)(/.*)?$\n  x\n  acl a/b path /x\n  acl or path /x\n  acl x path /x\n  set-param\n  set-param A\n  set-param A B if x\n  set-param A B if nosuch\n  pass-header\n  pass-header X-Y if x\n  option\n  option keep-conn x\n  option foo\n  no option max-reqs\n  option max-reqs\n  option max-reqs 0\n  option max-reqs 5\n  log-stderr\n  log-stderr global\n  foo\n");
+        let m = parse_lines("fcgi-app\nfcgi-app a b\nfcgi-app a/b\nfcgi-app php\nfcgi-app php\n  docroot\n  docroot /a b\n  index\n  path-info\n  path-info ^(/.+\\.php)(/.*)?$\n  path-info (\n  acl a/b path /x\n  acl or path /x\n  acl x path /x\n  set-param\n  set-param A\n  set-param A B if x\n  set-param A B if nosuch\n  pass-header\n  pass-header X-Y if x\n  option\n  option keep-conn x\n  option foo\n  no option max-reqs\n  option max-reqs\n  option max-reqs 0\n  option max-reqs 5\n  log-stderr\n  log-stderr global\n  foo\n");
         let want = [
             "parsing [t.cfg:1]: 'fcgi-app' expects <name> as argument.",
             "parsing [t.cfg:2] : 'fcgi-app' cannot handle unexpected argument 'b'.",
@@ -387,7 +392,7 @@ mod tests {
             "parsing [t.cfg:7] : 'docroot /a' cannot handle unexpected argument 'b'.",
             "parsing [t.cfg:8] : 'index' expects <filename> as argument.",
             "parsing [t.cfg:9] : 'path-info' expects <regex> as argument.",
-            "parsing [t.cfg:11]: unknown keyword 'x' in 'fcgi-app' section",
+            "parsing [t.cfg:11] : '(' : regex '(' is invalid (error=missing closing parenthesis, erroffset=1).",
             "parsing [t.cfg:12] : character '/' is not permitted in acl name 'a/b'.",
             "parsing [t.cfg:13] : acl name 'or' will never match. 'or' is used to express a logical disjunction within a condition.",
             "parsing [t.cfg:15] : 'set-param' expects <name> and <value> as arguments.",

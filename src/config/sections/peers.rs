@@ -367,13 +367,30 @@ fn parse_table(st: &mut State, line: &Line, cur: usize) -> u32 {
     }
 }
 
-/// Another stick-table already known under `name` (peers tables are named `peers/table`).
+/// Another stick-table already known under `name`: a proxy's own table is named after the
+/// proxy, a peers table `peers/table`.
 fn table_conflict(st: &State, name: &str) -> Option<(&'static str, String, Loc)> {
-    st.model.peers.iter().find_map(|p| {
-        p.tables
-            .iter()
-            .find(|t| t.id == name)
-            .map(|t| ("peers", p.name.clone(), t.loc.clone()))
+    let in_proxy = st.model.proxies.iter().find_map(|p| {
+        let t = p.rules.stick_table.as_ref()?;
+        if p.cap.is_defaults() || p.name != name {
+            return None;
+        }
+        let kind = if p.cap.is_fe() && p.cap.is_be() {
+            "proxy"
+        } else if p.cap.is_fe() {
+            "frontend"
+        } else {
+            "backend"
+        };
+        Some((kind, p.name.clone(), t.loc.clone()))
+    });
+    in_proxy.or_else(|| {
+        st.model.peers.iter().find_map(|p| {
+            p.tables
+                .iter()
+                .find(|t| t.id == name)
+                .map(|t| ("peers", p.name.clone(), t.loc.clone()))
+        })
     })
 }
 
@@ -710,6 +727,14 @@ mod tests {
             .any(|s| s.ends_with("Removing incomplete section 'peers p1' (no peer named 'me').")));
         let l = load("global\n  localpeer me\npeers p1\n  peer me\n  peer x\n");
         assert!(!msgs(&l).iter().any(|s| s.contains("Removing incomplete")));
+    }
+
+    #[test]
+    fn table_name_conflicts() {
+        let l = load("backend b\n  stick-table type ip size 1k\npeers p\n  table b type ip size 1k\n  table t type ip size 1k\n  table p/t type ip size 1k\n");
+        let m = msgs(&l);
+        assert!(m[0].ends_with("parsing [t.cfg:4] : stick-table name 'b' conflicts with table declared in backend 'b' at t.cfg:2."));
+        assert!(m[1].ends_with("parsing [t.cfg:6] : stick-table name 'p/t' conflicts with table declared in peers 'p' at t.cfg:5."));
     }
 
     #[test]
