@@ -5,6 +5,7 @@
 //! Messages and their order are HAProxy's: proxies are checked in declaration order, each
 //! proxy's checks in the order `check_config_validity()` makes them, then the sections.
 
+use super::rules::check as rules_check;
 use super::sections::{fcgi_app, http_errors, peers, program, resolvers, userlist};
 use super::{err, State};
 /// The bind and server checks live with their parsers.
@@ -12,9 +13,8 @@ mod server {
     pub use crate::config::bind::checks as bind_checks;
     pub use crate::config::server::checks;
 }
-use crate::model::expr::AclRef;
 use crate::model::proxy::{CheckKind, ErrorDirective, LogFormat};
-use crate::model::rules::StickKind;
+use crate::model::rules::{Action, ReplyBody, StickKind};
 use crate::model::{Mode, Proxy};
 use std::collections::HashMap;
 
@@ -32,6 +32,7 @@ pub fn check_config(st: &mut State) -> u32 {
         .filter(|&i| !st.model.proxies[i].cap.is_defaults() && !st.model.proxies[i].disabled)
         .collect();
     let mut bufsize_reported = false;
+    let mut defaults_ready: Vec<usize> = Vec::new();
     for &i in &enabled {
         // Reported once, at the first HTTP proxy (HAProxy's `ONLY_ONCE()`).
         if !bufsize_reported && st.model.proxies[i].mode == Mode::Http {
@@ -43,6 +44,9 @@ pub fn check_config(st: &mut State) -> u32 {
                 bufsize_reported = true;
             }
         }
+        let defaults = st.model.proxies[i]
+            .defaults_idx
+            .filter(|d| !defaults_ready.contains(d));
         let mut c = Checker {
             backends: &backends,
             st,
@@ -50,6 +54,10 @@ pub fn check_config(st: &mut State) -> u32 {
             e: 0,
             cfgerr: 0,
         };
+        if let Some(d) = defaults {
+            defaults_ready.push(d);
+            c.defaults_rules(d);
+        }
         c.run();
         e |= c.e;
         cfgerr += c.cfgerr;
@@ -198,14 +206,15 @@ fn server_resolvers(st: &mut State) -> usize {
     msgs.len()
 }
 
-/// The ACL keyword and userlist of an `http_auth(<ul>)`/`http_auth_group(<ul>)` criterion.
-fn userlist_arg(criterion: &str) -> Option<(String, String)> {
-    let (kw, rest) = criterion.split_once('(')?;
-    if kw != "http_auth" && kw != "http_auth_group" {
-        return None;
-    }
-    let arg = rest.split([',', ')']).next().unwrap_or("");
-    (!arg.is_empty()).then(|| (kw.to_string(), arg.to_string()))
+/// `stktable_find_by_name()`: a proxy's own table is named after the proxy, a peers
+/// table `<peers>/<table>`.
+fn table_exists(m: &crate::model::Config, name: &str) -> bool {
+    m.proxies
+        .iter()
+        .any(|p| !p.cap.is_defaults() && p.name == name && p.rules.stick_table.is_some())
+        || m.peers
+            .iter()
+            .any(|p| p.tables.iter().any(|x| x.id == name))
 }
 
 /// Backend-capable proxies by name; the first one wins, as in HAProxy's name tree.
@@ -305,11 +314,20 @@ impl Checker<'_> {
         self.use_backend();
         self.use_server();
         self.stick_rules();
-        self.switch_mode_without_backend();
+        self.action_rules(self.i);
+        // The rule parser's warnings (L6 fetches, track-sc placement, switch-mode); its
+        // "rules ignored" warnings are printed with the other non-HTTP ones.
+        let warnings: Vec<String> = rules_check::post_parse_warnings(&self.st.model, self.i)
+            .into_iter()
+            .filter(|w| !w.contains("rules ignored for"))
+            .collect();
+        for w in warnings {
+            self.warn(w);
+        }
         self.table_peers();
         self.mailers_ref();
         self.stats_auth_and_rules();
-        self.resolve_userlist_args();
+        self.resolve_args();
         self.missing_timeouts();
         self.unused_tcp_check_rules();
         self.capture_len();
@@ -473,27 +491,6 @@ impl Checker<'_> {
             .is_some_and(|(k, _, _)| k == "insecure-fork-wanted")
     }
 
-    fn switch_mode_without_backend(&mut self) {
-        let p = self.px();
-        let switch_http = p
-            .rules
-            .tcp_request_content
-            .iter()
-            .any(|r| r.action == "switch-mode");
-        if p.default_backend.is_none()
-            && p.rules.use_backend.is_empty()
-            && !p.servers.is_empty()
-            && switch_http
-            && p.mode == Mode::Tcp
-        {
-            let (t, n) = self.what();
-            // HAProxy does not count this one as a warning.
-            self.st.diag.warning(format!(
-                "Proxy '{n}' : 'switch-mode http' configured for a tcp {t} with no backend. Incoming connections upgraded to HTTP cannot be routed to TCP servers"
-            ));
-        }
-    }
-
     fn mailers_ref(&mut self) {
         let Some(name) = self.px().settings.email_alert.mailers.clone() else {
             return;
@@ -577,83 +574,11 @@ impl Checker<'_> {
         }
     }
 
-    /// `smp_resolve_args()` for userlist arguments: `http_auth(<userlist>)` and
-    /// `http_auth_group(<userlist>)` in ACLs must name a declared userlist. HAProxy collects
-    /// every failure of the proxy, in declaration order, in one alert.
-    fn resolve_userlist_args(&mut self) {
-        let p = self.px();
-        let mut refs: Vec<(crate::config::Loc, String, String)> = Vec::new();
-        for a in &p.rules.acls {
-            if let Some((kw, ul)) = a.words.first().and_then(|w| userlist_arg(w)) {
-                refs.push((a.loc.clone(), kw, ul));
-            }
-        }
-        let r = &p.rules;
-        let conds = [
-            &r.http_request,
-            &r.http_response,
-            &r.http_after_response,
-            &r.tcp_request_connection,
-            &r.tcp_request_session,
-            &r.tcp_request_content,
-            &r.tcp_response_content,
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(|x| x.cond.as_ref().map(|c| (&x.loc, c)))
-        .chain(
-            r.use_backend
-                .iter()
-                .chain(&r.use_server)
-                .filter_map(|x| x.cond.as_ref().map(|c| (&x.loc, c))),
-        );
-        for (loc, c) in conds {
-            for t in c.groups.iter().flatten() {
-                if let AclRef::Anonymous(words) = &t.acl {
-                    if let Some((kw, ul)) = words.first().and_then(|w| userlist_arg(w)) {
-                        refs.push((loc.clone(), kw, ul));
-                    }
-                }
-            }
-        }
-        refs.sort_by_key(|(l, _, _)| l.line);
-        let n = p.name.clone();
-        let errs: Vec<String> = refs
-            .into_iter()
-            .filter(|(_, _, ul)| !self.st.model.userlists.iter().any(|u| &u.name == ul))
-            .map(|(loc, kw, ul)| {
-                format!(
-                    "parsing [{loc}]: unable to find userlist '{ul}' referenced in arg 1 of ACL keyword '{kw}' in proxy '{n}'."
-                )
-            })
-            .collect();
-        match errs.len() {
-            0 => {}
-            1 => {
-                self.st.diag.alert(errs[0].clone());
-                self.cfgerr += 1;
-            }
-            k => {
-                let body: String = errs.iter().map(|m| format!("\n        {m}")).collect();
-                self.st
-                    .diag
-                    .alert(format!("multiple argument resolution errors:{body}"));
-                self.cfgerr += k;
-            }
-        }
-    }
-
     /// The stick-table a `stick` rule names (or the proxy's own).
     fn table_exists(&self, name: Option<&str>) -> bool {
-        let m = &self.st.model;
         match name {
             None => self.px().rules.stick_table.is_some(),
-            Some(t) => {
-                m.proxies
-                    .iter()
-                    .any(|p| !p.cap.is_defaults() && p.name == t && p.rules.stick_table.is_some())
-                    || m.peers.iter().any(|p| p.tables.iter().any(|x| x.id == t))
-            }
+            Some(t) => table_exists(&self.st.model, t),
         }
     }
 
@@ -717,6 +642,91 @@ impl Checker<'_> {
         if !self.st.model.fcgi_apps.iter().any(|a| a.name == app) {
             let n = self.px().name.clone();
             self.alert(format!("proxy '{n}' : fcgi-app '{app}' not found."));
+        }
+    }
+
+    /// `smp_resolve_args()`: names in sample fetch and ACL arguments (backends, servers,
+    /// tables, userlists) must resolve; one alert per proxy.
+    fn resolve_args(&mut self) {
+        if let Some((msg, n)) = crate::config::expr::resolve::resolve_alert(&self.st.model, self.i)
+        {
+            self.st.diag.alert(msg);
+            self.cfgerr += n;
+        }
+    }
+
+    /// `check_action_rules()`: `track-sc*` tables, `do-resolve` resolvers and the
+    /// `http-errors` sections of replies must exist. Run for proxy `px` (or its defaults).
+    fn action_rules(&mut self, px: usize) {
+        let m = &self.st.model;
+        let p = &m.proxies[px];
+        let r = &p.rules;
+        let mut alerts = Vec::new();
+        for rule in [
+            &r.tcp_request_connection,
+            &r.tcp_request_session,
+            &r.tcp_request_content,
+            &r.tcp_response_content,
+            &r.http_request,
+            &r.http_response,
+            &r.http_after_response,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            match &rule.kind {
+                Action::TrackSc { n, table, .. } => {
+                    let found = match table.as_deref() {
+                        None => p.rules.stick_table.is_some(),
+                        Some(t) => table_exists(m, t),
+                    };
+                    if !found {
+                        let shown = table.clone().unwrap_or_else(|| p.name.clone());
+                        alerts.push(format!(
+                            "Proxy '{}': unable to find table '{shown}' referenced by track-sc{n}.",
+                            p.name
+                        ));
+                    }
+                }
+                Action::Deny(rep) | Action::Tarpit(rep) | Action::Return(rep) => {
+                    if let ReplyBody::ErrorFiles(name) = &rep.body {
+                        if !m.http_errors.iter().any(|h| &h.name == name) {
+                            alerts.push(format!(
+                                "Proxy '{}': unknown http-errors section '{name}' referenced by an http reply .",
+                                p.name
+                            ));
+                        }
+                    }
+                }
+                _ => {
+                    let res = rule
+                        .action
+                        .strip_prefix("do-resolve(")
+                        .and_then(|x| x.strip_suffix(')'))
+                        .map(|x| x.split(',').nth(1).unwrap_or(""));
+                    if let Some(res) = res {
+                        if res != "default" && !m.resolvers.iter().any(|x| x.name == res) {
+                            alerts.push(format!(
+                                "Proxy '{}': Can't find resolvers section '{res}' for do-resolve action.",
+                                p.name
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for a in alerts {
+            self.alert(a);
+        }
+    }
+
+    /// A named defaults section's rules are checked once, before the first proxy using it
+    /// (HAProxy's `PR_FL_READY` on the defaults proxy).
+    fn defaults_rules(&mut self, d: usize) {
+        self.action_rules(d);
+        if let Some((msg, n)) = crate::config::expr::resolve::resolve_alert(&self.st.model, d) {
+            self.st.diag.alert(msg);
+            self.cfgerr += n;
         }
     }
 
@@ -1303,6 +1313,22 @@ mod tests {
             let p: Vec<usize> = order.iter().map(|w| pos(&m, w)).collect();
             assert!(p.windows(2).all(|w| w[0] < w[1]), "{m:#?}");
             assert!(!m.iter().any(|s| s.contains("req.hdr")));
+        }
+
+        #[test]
+        fn track_sc_tables_and_defaults_rules() {
+            let l = load("defaults invalid\n  mode http\n  http-request track-sc0 src\nbackend be\n  stick-table type ip size 100k\n  server www 127.0.0.1:80\n");
+            let m = msgs(&l);
+            assert!(m[0].ends_with(
+                "config : Proxy 'invalid': unable to find table 'invalid' referenced by track-sc0."
+            ));
+            let l = load(&format!(
+                "peers mypeers\n  table t type ip size 1k\n{TIMEOUTS}  mode http\nfrontend f\n  bind :8080\n  http-request track-sc0 src table mypeers/t\n  http-request track-sc1 src table nosuch\n  default_backend b\nbackend b\n  stick on src table mypeers/t\n  server s 127.0.0.1:80\n"
+            ));
+            let m = msgs(&l);
+            assert!(m.iter().any(|s| s
+                .ends_with("Proxy 'f': unable to find table 'nosuch' referenced by track-sc1.")));
+            assert!(!m.iter().any(|s| s.contains("mypeers/t'")));
         }
 
         #[test]
