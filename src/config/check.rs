@@ -263,24 +263,6 @@ fn mode_str(m: Mode) -> &'static str {
     }
 }
 
-/// A `use_backend`/`use-server` name is a log-format string: only a plain text one (no `%`
-/// other than `%%`) names a target statically.
-fn is_dynamic(name: &str) -> bool {
-    let b = name.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            if b.get(i + 1) == Some(&b'%') {
-                i += 2;
-                continue;
-            }
-            return true;
-        }
-        i += 1;
-    }
-    false
-}
-
 impl Checker<'_> {
     fn px(&self) -> &Proxy {
         &self.st.model.proxies[self.i]
@@ -311,8 +293,10 @@ impl Checker<'_> {
         self.check_options();
         self.external_check();
         self.default_backend();
-        self.use_backend();
-        self.use_server();
+        // `use_backend`/`use-server` targets, log-format ones included (rule parser).
+        for a in rules_check::check_switching_rules(&self.st.model, self.i) {
+            self.alert(a);
+        }
         self.stick_rules();
         self.action_rules(self.i);
         // The rule parser's warnings (L6 fetches, track-sc placement, switch-mode); its
@@ -789,41 +773,6 @@ impl Checker<'_> {
         }
     }
 
-    fn use_backend(&mut self) {
-        let targets: Vec<String> = self
-            .px()
-            .rules
-            .use_backend
-            .iter()
-            .map(|r| r.target.clone())
-            .filter(|t| !is_dynamic(t))
-            .collect();
-        for t in targets {
-            let name = t.replace("%%", "%");
-            self.check_target(&name, "use_backend", "in a 'use_backend' rule");
-        }
-    }
-
-    fn use_server(&mut self) {
-        let targets: Vec<String> = self
-            .px()
-            .rules
-            .use_server
-            .iter()
-            .map(|r| r.target.clone())
-            .filter(|t| !is_dynamic(t))
-            .collect();
-        for t in targets {
-            let name = t.replace("%%", "%");
-            if !self.px().servers.iter().any(|s| s.name == name) {
-                let (ty, n) = self.what();
-                self.alert(format!(
-                    "{ty} '{n}' : unable to find server '{name}' referenced in a 'use-server' rule."
-                ));
-            }
-        }
-    }
-
     fn missing_timeouts(&mut self) {
         let p = self.px();
         let set = |v: Option<u32>| v.is_some_and(|x| x != 0);
@@ -1195,14 +1144,6 @@ mod tests {
         st.model.proxies.push(b);
         check_config(&mut st);
         assert!(msgs(&st).is_empty());
-    }
-
-    #[test]
-    fn dynamic_names() {
-        assert!(is_dynamic("%[req.hdr(host)]"));
-        assert!(is_dynamic("be_%H"));
-        assert!(!is_dynamic("be%%1"));
-        assert!(!is_dynamic("plain"));
     }
 
     /// Checks driven through the parser: messages asserted by content and relative order.
