@@ -93,17 +93,14 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
         "set-param" | "pass-header" => parse_rule(st, line, cur),
         "option" => parse_option(st, line, cur),
         "log-stderr" => {
-            if line.kwm != Kwm::No && a1 != "global" && line.arg(2).is_empty() {
-                return st.alert(
-                    line,
-                    "log-stderr : expects <address> and <facility> or global as arguments",
-                );
+            let e = crate::config::log::parse_log_into(st, line, &mut Vec::new());
+            if e & err::FATAL == 0 {
+                st.model.fcgi_apps[cur]
+                    .log_stderr
+                    .push((words(line), line.loc.clone()));
+                st.used(line, "fcgi-app log-stderr");
             }
-            st.model.fcgi_apps[cur]
-                .log_stderr
-                .push((words(line), line.loc.clone()));
-            st.used(line, "fcgi-app log-stderr");
-            0
+            e
         }
         _ => alert_tight(
             st,

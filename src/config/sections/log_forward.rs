@@ -39,20 +39,14 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
         }
         "bind" | "dgram-bind" => parse_bind(st, line, cur),
         "log" => {
-            if line.kwm != crate::config::Kwm::No
-                && line.arg(1) != "global"
-                && line.arg(2).is_empty()
-            {
-                return st.alert(
-                    line,
-                    "log : expects <address> and <facility> or global as arguments",
-                );
+            let e = crate::config::log::parse_log_into(st, line, &mut Vec::new());
+            if e & err::FATAL == 0 {
+                st.used(line, "log-forward log");
+                st.model.log_forwards[cur]
+                    .logs
+                    .push((words(line), line.loc.clone()));
             }
-            st.used(line, "log-forward log");
-            st.model.log_forwards[cur]
-                .logs
-                .push((words(line), line.loc.clone()));
-            0
+            e
         }
         "timeout" => parse_timeout(st, line, cur),
         kw => {

@@ -53,18 +53,14 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
             let p = &mut st.model.peers[cur];
             p.has_frontend = true;
             p.fe_loc = Some(line.loc.clone());
-            if line.kwm != crate::config::Kwm::No
-                && line.arg(1) != "global"
-                && line.arg(2).is_empty()
-            {
-                return st.alert(
-                    line,
-                    "log : expects <address> and <facility> or global as arguments",
-                );
+            let e = crate::config::log::parse_log_into(st, line, &mut Vec::new());
+            if e & err::FATAL == 0 {
+                st.model.peers[cur]
+                    .logs
+                    .push((words(line), line.loc.clone()));
+                st.used(line, "peers log");
             }
-            p.logs.push((words(line), line.loc.clone()));
-            st.used(line, "peers log");
-            0
+            e
         }
         "peer" | "server" => parse_peer(st, line, cur),
         "table" => parse_table(st, line, cur),
