@@ -71,6 +71,7 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
         }
         "enabled" => {
             st.model.peers[cur].disabled = false;
+            st.used(line, "peers enabled");
             0
         }
         kw => st.alert(line, format!("unknown keyword '{kw}' in 'peers' section")),

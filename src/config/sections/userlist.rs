@@ -83,6 +83,7 @@ fn parse_group(st: &mut State, line: &Line) -> u32 {
     if let Some(ul) = st.model.userlists.last_mut() {
         ul.groups.push((name.to_string(), users));
     }
+    st.used(line, "userlist group");
     0
 }
 
@@ -135,6 +136,9 @@ fn parse_user(st: &mut State, line: &Line) -> u32 {
     }
     if let Some(ul) = st.model.userlists.last_mut() {
         ul.users.push(user);
+    }
+    if e == 0 {
+        st.used(line, "userlist user");
     }
     e
 }
