@@ -55,6 +55,8 @@ pub struct Peers {
     pub bind_conf_loc: Option<Loc>,
     /// Every line of the section after its header, as words, in order.
     pub lines: Vec<(Vec<String>, Loc)>,
+    /// The parsed `default-server` settings peer servers start from.
+    pub default_srv: Option<Box<super::Server>>,
 }
 
 /// One `peer` / `server` line.
@@ -69,6 +71,9 @@ pub struct Peer {
     pub local: bool,
     /// Server options after the address, kept raw.
     pub options: Vec<String>,
+    /// The peer's server as the `server` parser built it (remote peers, and local `peer`
+    /// lines), with its options.
+    pub server: Option<super::Server>,
 }
 
 /// `table <name> type … size …` in a peers section; `id` is `<peers>/<name>`.

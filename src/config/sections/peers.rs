@@ -46,8 +46,10 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
             let p = &mut st.model.peers[cur];
             p.has_frontend = true;
             p.default_server = words(line)[1..].to_vec();
+            let fe_id = p.fe_id.clone().unwrap_or_else(|| "(null)".into());
+            let (bits, _) = server_via_proxy(st, cur, line, &fe_id);
             st.used(line, "peers default-server");
-            0
+            bits
         }
         "log" => {
             let p = &mut st.model.peers[cur];
@@ -253,26 +255,28 @@ fn parse_peer(st: &mut State, line: &Line, cur: usize) -> u32 {
     let mut opt_start = 2;
     if parse_addr && !line.arg(2).is_empty() {
         opt_start = 3;
-        // Peer addresses are resolved when parsed (`SRV_PARSE_INITIAL_RESOLVE`).
-        let opts = SaOpts {
-            port_offset: true,
-            resolve: true,
-            connect: true,
-            no_dns: !st.env.resolve_hosts,
-            ..Default::default()
-        };
-        match str2sa_range(line.arg(2), &opts) {
-            Ok(sa) => {
-                let peer = &mut st.model.peers[cur].peers[idx];
-                peer.addr_text = line.arg(2).to_string();
-                peer.addr = Some(sa);
+        let (bits, srv) = server_via_proxy(st, cur, line, &fe_id);
+        e |= bits;
+        if let Some(srv) = srv {
+            // Peer addresses are resolved when parsed (`SRV_PARSE_INITIAL_RESOLVE`).
+            if srv.hostname.is_some() {
+                let opts = SaOpts {
+                    port_offset: true,
+                    resolve: true,
+                    connect: true,
+                    no_dns: !st.env.resolve_hosts,
+                    ..Default::default()
+                };
+                if let Err(msg) = str2sa_range(line.arg(2), &opts) {
+                    e |= raw_alert(
+                        st,
+                        super::blank_after(format!("'server {fe_id}/{name}' : {msg}")),
+                    );
+                }
             }
-            Err(msg) => {
-                e |= raw_alert(
-                    st,
-                    super::blank_after(format!("'server {fe_id}/{name}' : {msg}")),
-                );
-            }
+            let peer = &mut st.model.peers[cur].peers[idx];
+            peer.addr_text = line.arg(2).to_string();
+            peer.server = Some(srv);
         }
     }
     let opts: Vec<String> = words(line).into_iter().skip(opt_start).collect();
@@ -317,6 +321,34 @@ fn parse_peer(st: &mut State, line: &Line, cur: usize) -> u32 {
             e | err::FATAL
         }
     }
+}
+
+/// Parses a `peer`/`server`/`default-server` line with the `server` parser, as HAProxy
+/// does through the section's hidden frontend (named after the local peer, "(null)" until
+/// it is known): same options, same messages. Returns the error bits and the server built
+/// (for `default-server`, the section's defaults are updated instead).
+fn server_via_proxy(
+    st: &mut State,
+    cur: usize,
+    line: &Line,
+    fe_id: &str,
+) -> (u32, Option<crate::model::Server>) {
+    let fe = crate::model::Proxy {
+        name: fe_id.to_string(),
+        cap: crate::model::ProxyCap::LISTEN,
+        loc: line.loc.clone(),
+        default_server: st.model.peers[cur].default_srv.clone(),
+        ..Default::default()
+    };
+    st.model.proxies.push(fe);
+    let px = st.model.proxies.len() - 1;
+    let bits = crate::config::server::parse_server(st, line, px);
+    let mut fe = st.model.proxies.pop().unwrap_or_default();
+    if line.arg(0) == "default-server" {
+        st.model.peers[cur].default_srv = fe.default_server.take();
+        return (bits, None);
+    }
+    (bits, fe.servers.pop())
 }
 
 fn parse_table(st: &mut State, line: &Line, cur: usize) -> u32 {
@@ -732,6 +764,18 @@ mod tests {
         let m = msgs(&l);
         assert!(m[0].ends_with("parsing [t.cfg:4] : stick-table name 'b' conflicts with table declared in backend 'b' at t.cfg:2."));
         assert!(m[1].ends_with("parsing [t.cfg:6] : stick-table name 'p/t' conflicts with table declared in peers 'p' at t.cfg:5."));
+    }
+
+    #[test]
+    fn peer_server_options_use_the_server_parser() {
+        let l = load("peers p1\n  peer x 1.2.3.4:10 foo\n  peer w 1.2.3.4:99999\n  default-server foo\n  peer y 1.2.3.4:10 weight 10\n");
+        let m = msgs(&l);
+        assert!(m[0].ends_with(
+            "config : [t.cfg:2] : 'server (null)/x' : unknown keyword 'foo'; did you mean 'tfo' maybe ?"
+        ));
+        assert!(m[1].ends_with("config : [t.cfg:3] : 'server (null)/w' : invalid port '99999'"));
+        assert!(m[2].ends_with("config : [t.cfg:4] : unknown keyword 'foo'; did you mean 'tfo' maybe ? Hint: no address was expected for this server."));
+        assert_eq!(m.iter().filter(|s| s.contains("[ALERT]")).count(), 5);
     }
 
     #[test]
