@@ -207,6 +207,34 @@ pub fn blank_after(text: String) -> String {
     }
 }
 
+/// Parses a server line of a section that HAProxy backs with a hidden proxy (peers, ring):
+/// the `server` parser runs on a temporary proxy named `proxy_name`, so options and
+/// messages are those of proxies (`'server <proxy>/<name>' : …`). Returns the error bits,
+/// the server built and the (possibly updated) `default-server` settings.
+pub fn parse_server_in(
+    st: &mut State,
+    line: &Line,
+    proxy_name: &str,
+    defaults: Option<Box<crate::model::Server>>,
+) -> (
+    u32,
+    Option<crate::model::Server>,
+    Option<Box<crate::model::Server>>,
+) {
+    let hidden = crate::model::Proxy {
+        name: proxy_name.to_string(),
+        cap: crate::model::ProxyCap::LISTEN,
+        loc: line.loc.clone(),
+        default_server: defaults,
+        ..Default::default()
+    };
+    st.model.proxies.push(hidden);
+    let px = st.model.proxies.len() - 1;
+    let bits = super::server::parse_server(st, line, px);
+    let mut hidden = st.model.proxies.pop().unwrap_or_default();
+    (bits, hidden.servers.pop(), hidden.default_server.take())
+}
+
 /// Words of a line as owned strings (for raw storage in the model).
 pub fn words(line: &Line) -> Vec<String> {
     line.argv().iter().map(|s| s.to_string()).collect()

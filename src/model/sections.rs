@@ -147,8 +147,8 @@ pub struct Ring {
     pub size: Option<u64>,
     pub timeout_connect: Option<u32>,
     pub timeout_server: Option<u32>,
-    /// `server` lines, kept raw with their location.
-    pub servers: Vec<(Vec<String>, Loc)>,
+    /// `server` lines (forwarding targets), as the `server` parser built them.
+    pub servers: Vec<super::Server>,
 }
 
 /// `program <name>` (master-worker external process).

@@ -325,30 +325,19 @@ fn parse_peer(st: &mut State, line: &Line, cur: usize) -> u32 {
 
 /// Parses a `peer`/`server`/`default-server` line with the `server` parser, as HAProxy
 /// does through the section's hidden frontend (named after the local peer, "(null)" until
-/// it is known): same options, same messages. Returns the error bits and the server built
-/// (for `default-server`, the section's defaults are updated instead).
+/// it is known). For `default-server`, the section's defaults are updated.
 fn server_via_proxy(
     st: &mut State,
     cur: usize,
     line: &Line,
     fe_id: &str,
 ) -> (u32, Option<crate::model::Server>) {
-    let fe = crate::model::Proxy {
-        name: fe_id.to_string(),
-        cap: crate::model::ProxyCap::LISTEN,
-        loc: line.loc.clone(),
-        default_server: st.model.peers[cur].default_srv.clone(),
-        ..Default::default()
-    };
-    st.model.proxies.push(fe);
-    let px = st.model.proxies.len() - 1;
-    let bits = crate::config::server::parse_server(st, line, px);
-    let mut fe = st.model.proxies.pop().unwrap_or_default();
+    let defaults = st.model.peers[cur].default_srv.clone();
+    let (bits, srv, defaults) = super::parse_server_in(st, line, fe_id, defaults);
     if line.arg(0) == "default-server" {
-        st.model.peers[cur].default_srv = fe.default_server.take();
-        return (bits, None);
+        st.model.peers[cur].default_srv = defaults;
     }
-    (bits, fe.servers.pop())
+    (bits, srv)
 }
 
 fn parse_table(st: &mut State, line: &Line, cur: usize) -> u32 {

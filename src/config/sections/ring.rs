@@ -1,7 +1,7 @@
 //! `ring` sections (HAProxy's `cfg_parse_ring()`, as the 2.6.12 binary behaves): in-memory
 //! log buffers, optionally forwarded to TCP servers.
 
-use super::{invalid_char, parse_timer, words};
+use super::{invalid_char, parse_timer};
 use crate::config::values::atol;
 use crate::config::{err, Line, State};
 use crate::model::sections::Ring;
@@ -27,11 +27,13 @@ pub fn parse(st: &mut State, line: &Line) -> u32 {
         "server" => match cur {
             None => st.alert(line, format!("unable to create server '{a1}'.")),
             Some(i) => {
-                st.used(line, "ring server");
-                st.model.rings[i]
-                    .servers
-                    .push((words(line), line.loc.clone()));
-                0
+                let name = st.model.rings[i].name.clone();
+                let (bits, srv, _) = super::parse_server_in(st, line, &name, None);
+                if let Some(srv) = srv {
+                    st.used(line, "ring server");
+                    st.model.rings[i].servers.push(srv);
+                }
+                bits
             }
         },
         "timeout" => parse_timeout(st, line, cur),
@@ -210,6 +212,20 @@ mod tests {
         assert!(m[3].ends_with("unable to create server 's'."));
         let l = load("ring stdout\n");
         assert!(msgs(&l)[0].ends_with("sink named 'stdout' already exists."));
+    }
+
+    #[test]
+    fn ring_servers_use_the_server_parser() {
+        let l = load("ring r1\n  server s1 127.0.0.1:6514 foo\n  server s2\n  server s4 127.0.0.1:6514 log-proto octet-count\n");
+        let m = msgs(&l);
+        assert!(m[0].ends_with(
+            "config : [t.cfg:2] : 'server r1/s1' : unknown keyword 'foo'; did you mean 'tfo' maybe ?"
+        ));
+        assert!(m[1].ends_with(
+            "config : [t.cfg:3] : 'server' expects <name> and <addr>[:<port>] as arguments."
+        ));
+        let l = load("ring r1\n  server s4 127.0.0.1:6514 log-proto octet-count\n");
+        assert_eq!(l.config.unwrap().rings[0].servers[0].name, "s4");
     }
 
     #[test]
