@@ -235,6 +235,41 @@ pub fn parse_server_in(
     (bits, hidden.servers.pop(), hidden.default_server.take())
 }
 
+/// Parses the bind options of a line from word `cur` on with the `bind` parser, on a
+/// temporary proxy standing for the section's hidden frontend (peers, log-forward).
+/// Returns the error bits and the options.
+pub fn parse_bind_options_in(
+    st: &mut State,
+    line: &Line,
+    cur: usize,
+    section: &str,
+    proxy_name: &str,
+) -> (u32, crate::model::bind::BindOptions) {
+    let hidden = crate::model::Proxy {
+        name: proxy_name.to_string(),
+        cap: crate::model::ProxyCap::FE,
+        loc: line.loc.clone(),
+        ..Default::default()
+    };
+    st.model.proxies.push(hidden);
+    let px = st.model.proxies.len() - 1;
+    let mut bind = crate::model::Bind {
+        loc: line.loc.clone(),
+        text: line.arg(1).to_string(),
+        addrs: Vec::new(),
+        options: Default::default(),
+    };
+    let bits = super::bind::parse_bind_options(
+        st,
+        line,
+        cur,
+        super::bind::BindCtx::Proxy { section, px },
+        &mut bind,
+    );
+    st.model.proxies.pop();
+    (bits, bind.options)
+}
+
 /// Words of a line as owned strings (for raw storage in the model).
 pub fn words(line: &Line) -> Vec<String> {
     line.argv().iter().map(|s| s.to_string()).collect()

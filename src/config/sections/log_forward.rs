@@ -136,8 +136,15 @@ fn parse_bind(st: &mut State, line: &Line, cur: usize) -> u32 {
     if let Err(msg) = parsed {
         return st.alert(line, blank_after(format!("'{kw} {addr}' : {msg}")));
     }
+    if !dgram {
+        let name = st.model.log_forwards[cur].name.clone();
+        let (bits, _) = super::parse_bind_options_in(st, line, 2, "log-forward", &name);
+        if bits & err::FATAL != 0 {
+            return bits;
+        }
+    }
     let first = line.arg(2);
-    if !first.is_empty() && !BIND_CANDIDATES.contains(&first) {
+    if dgram && !first.is_empty() && !BIND_CANDIDATES.contains(&first) {
         let best = best_match(first, BIND_CANDIDATES);
         let msg = match (dgram, best) {
             (false, Some(b)) => format!(

@@ -128,10 +128,12 @@ fn parse_bind(st: &mut State, line: &Line, cur: usize) -> u32 {
     if p.bind_conf_loc.is_none() {
         p.bind_conf_loc = Some(line.loc.clone());
     }
+    let name = p.name.clone();
     if !is_bind {
         p.default_bind = words(line)[1..].to_vec();
+        let (bits, _) = super::parse_bind_options_in(st, line, 1, "peers", &name);
         st.used(line, "peers default-bind");
-        return 0;
+        return bits;
     }
     if p.peer_line {
         return st.alert(line, "mixing \"peer\" and \"bind\" line is forbidden");
@@ -165,6 +167,11 @@ fn parse_bind(st: &mut State, line: &Line, cur: usize) -> u32 {
             local: true,
             ..Default::default()
         });
+    }
+    // The listener exists before its options are parsed, as in HAProxy.
+    e |= super::parse_bind_options_in(st, line, 2, "peers", &name).0;
+    if e & err::FATAL != 0 {
+        return e;
     }
     st.used(line, "peers bind");
     e
@@ -765,6 +772,19 @@ mod tests {
         assert!(m[1].ends_with("config : [t.cfg:3] : 'server (null)/w' : invalid port '99999'"));
         assert!(m[2].ends_with("config : [t.cfg:4] : unknown keyword 'foo'; did you mean 'tfo' maybe ? Hint: no address was expected for this server."));
         assert_eq!(m.iter().filter(|s| s.contains("[ALERT]")).count(), 5);
+    }
+
+    #[test]
+    fn bind_options_use_the_bind_parser() {
+        let l = load(
+            "peers p1\n  default-bind foo\n  bind 127.0.0.1:1000 bar\n  bind 127.0.0.1:1001\n",
+        );
+        let m = msgs(&l);
+        assert!(m[0].ends_with("parsing [t.cfg:2] : 'default-bind foo' in section 'peers': unknown keyword 'foo'; did you mean 'tfo' maybe ?"));
+        assert!(m[1].ends_with(
+            "parsing [t.cfg:3] : 'bind 127.0.0.1:1000' in section 'peers': unknown keyword 'bar'."
+        ));
+        assert!(m[2].ends_with("parsing [t.cfg:4] : One listener per \"peers\" section is authorized but another is already configured at [t.cfg:2]."));
     }
 
     #[test]
