@@ -4,11 +4,12 @@
 //! - [`config`] reads HAProxy configuration text (nom) into the typed [`model`], with
 //!   HAProxy's diagnostics;
 //! - [`model`] is what the configuration means;
-//! - the runtime (event loops, queue, load balancing) consumes the model;
+//! - [`runtime`] (event loops; later the queue and load balancing) consumes the model;
 //! - [`cli`] is the `haproxy-rs` command line; [`ffi`] is the C face.
 
 pub mod cli;
 pub mod config;
 pub mod ffi;
 pub mod model;
+pub mod runtime;
 pub mod version;

@@ -197,16 +197,19 @@ fn cc_conditions_match_check_condition_vtc() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// HAProxy's reg-tests folder: `../hap26/reg-tests` beside the repository, or
+/// HAProxy's reg-tests folder: `target/haproxy-src/reg-tests` (scripts/test.sh extracts it
+/// from Debian's haproxy source package), or
 /// `HAPROXY_RS_REGTESTS`.
 fn regtests_dir() -> PathBuf {
     let dir = std::env::var_os("HAPROXY_RS_REGTESTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../hap26/reg-tests"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/haproxy-src/reg-tests")
+        });
     assert!(
         dir.is_dir(),
-        "HAProxy 2.6 reg-tests not found at {}: check out haproxy v2.6.0 beside the \
-         repository (as hap26) or set HAPROXY_RS_REGTESTS",
+        "HAProxy 2.6 reg-tests not found at {}: run scripts/test.sh (it extracts them from \
+         Debian's haproxy source package) or set HAPROXY_RS_REGTESTS",
         dir.display()
     );
     dir

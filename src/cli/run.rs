@@ -1,8 +1,6 @@
 //! What the command line hands to the runtime, and the single place where it is started.
 
 use super::args::{OldPidsSignal, Opts};
-use crate::config::{Level, Message};
-use std::io::Write as _;
 
 /// The process-level settings the runtime needs from the command line (HAProxy keeps them
 /// in `global.mode`, `global.tune.options`, `oldpids`, `old_unixsocket`…).
@@ -116,19 +114,13 @@ impl RunOpts {
 /// `RunOpts` into `crate::runtime::RunOpts`). Until then haproxy-rs cannot serve traffic,
 /// and says so instead of exiting silently.
 pub fn start_runtime(cfg: crate::model::Config, opts: &RunOpts) -> i32 {
-    let _ = cfg;
-    // HAProxy's alerts are silenced by -q while starting.
-    if opts.quiet && !opts.verbose {
-        return 1;
-    }
-    let m = Message {
-        level: Level::Alert,
-        context: None,
-        text: "runtime not available in this haproxy-rs build: the configuration is valid but cannot be served yet.".into(),
-        at: None,
+    let ro = crate::runtime::RunOpts {
+        foreground: !opts.daemon,
+        pidfile: opts.pidfile.clone(),
+        // HAProxy's alerts are silenced by -q while starting.
+        quiet: opts.quiet && !opts.verbose,
     };
-    let _ = std::io::stderr().write_all(m.render(std::process::id()).as_bytes());
-    1
+    crate::runtime::run(cfg, &ro)
 }
 
 #[cfg(test)]

@@ -6,7 +6,25 @@
 //! test that proves it. `compat/README.md` lists the complement.
 
 /// Keyword paths (as passed to `State::used`) whose runtime works.
-pub const ACTIVE: &[&str] = &["global", "defaults", "listen", "frontend", "backend"];
+pub const ACTIVE: &[&str] = &[
+    "global",
+    "defaults",
+    "listen",
+    "frontend",
+    "backend",
+    // The quickstart runtime (src/runtime): HTTP/1.1 listeners answering from rules.
+    // Listener kinds and ACL criteria it cannot serve yet are reported when it starts.
+    "bind",
+    "mode http",
+    "timeout client",
+    "timeout http-request",
+    "timeout http-keep-alive",
+    "option httpclose",
+    "acl",
+    "http-request return",
+    "http-request deny",
+    "http-request allow",
+];
 
 pub fn is_active(keyword: &str) -> bool {
     ACTIVE.contains(&keyword)

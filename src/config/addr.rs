@@ -700,7 +700,7 @@ pub fn indent_msg(msg: &str, level: usize) -> String {
     let mut i = 0;
     while i < b.len() {
         out.push(b'\n');
-        out.extend(std::iter::repeat(b' ').take(level));
+        out.extend(std::iter::repeat_n(b' ', level));
         loop {
             out.push(b[i]);
             i += 1;

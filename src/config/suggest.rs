@@ -65,7 +65,7 @@ pub fn best_match_weighted<'a>(
     let mut best: Option<(&'a str, usize, usize)> = None;
     for (cand, factor) in candidates {
         let d = distance(&wfp, &fingerprint(cand));
-        if best.map_or(true, |(_, bd, _)| d < bd) {
+        if best.is_none_or(|(_, bd, _)| d < bd) {
             best = Some((cand, d, factor));
         }
     }

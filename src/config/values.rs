@@ -61,14 +61,11 @@ pub fn parse_time(text: &str, unit: TimeUnit) -> Result<Time, TimeError> {
     } else {
         match b[i] {
             b's' => {}
-            b'u' => {
-                if b.get(i + 1) == Some(&b's') {
-                    idiv = 1_000_000;
-                    i += 1;
-                } else {
-                    return Err(TimeError::BadChar(i));
-                }
+            b'u' if b.get(i + 1) == Some(&b's') => {
+                idiv = 1_000_000;
+                i += 1;
             }
+            b'u' => return Err(TimeError::BadChar(i)),
             b'm' => {
                 if b.get(i + 1) == Some(&b's') {
                     idiv = 1000;
@@ -105,7 +102,7 @@ pub fn parse_time(text: &str, unit: TimeUnit) -> Result<Time, TimeError> {
         odiv /= imult;
         imult = 1;
     }
-    let result = (value as u128 * (imult * omult) + (idiv * odiv - 1)) / (idiv * odiv);
+    let result = (value as u128 * (imult * omult)).div_ceil(idiv * odiv);
     if result >= 0x8000_0000 {
         return Err(TimeError::Over);
     }

@@ -368,7 +368,13 @@ fn kw_mode(st: &mut State, line: &Line, px: usize) -> u32 {
         }
     };
     pxm(st, px).mode = m;
-    used(st, line, "mode")
+    // Distinct paths: the runtime serves HTTP before it serves TCP.
+    let path = if m == Mode::Http {
+        "mode http"
+    } else {
+        "mode tcp"
+    };
+    used(st, line, path)
 }
 
 fn kw_id(st: &mut State, line: &Line, px: usize) -> u32 {

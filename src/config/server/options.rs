@@ -656,7 +656,7 @@ fn valid_net(p: &str) -> bool {
         };
     }
     if a.parse::<std::net::Ipv6Addr>().is_ok() {
-        return m.map_or(true, |m| m.parse::<u8>().is_ok_and(|l| l <= 128));
+        return m.is_none_or(|m| m.parse::<u8>().is_ok_and(|l| l <= 128));
     }
     false
 }

@@ -1,0 +1,198 @@
+//! The C face, tested from C: `tests/c/*.c` are compiled with `cc` against the committed
+//! header and the static library, then run (and run under valgrind when it is installed).
+//! Also checks that `include/haproxy_rs.h` is what the pinned cbindgen generates today.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The cbindgen version the committed header is generated with (see cbindgen.toml).
+const CBINDGEN_VERSION: &str = "0.29.0";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `target/debug` (or wherever Cargo put this build), where `libhaproxy_rs.a` is.
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_haproxy-rs"))
+        .parent()
+        .expect("binary has a directory")
+        .to_path_buf()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hap-rs-ffi-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok()
+}
+
+/// A required tool is missing: fail under CI (scripts/test.sh installs it), skip locally.
+fn missing(tool: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{tool} is required under CI (scripts/test.sh installs it)"
+    );
+    eprintln!("{tool} not installed: skipped");
+}
+
+fn build_c(src: &str) -> PathBuf {
+    let out = scratch("c").join(src.trim_end_matches(".c"));
+    let lib = target_dir().join("libhaproxy_rs.a");
+    assert!(lib.exists(), "{} not built", lib.display());
+    let st = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-I"])
+        .arg(root().join("include"))
+        .arg(root().join("tests/c").join(src))
+        .arg(&lib)
+        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .arg(&out)
+        .status()
+        .expect("run cc");
+    assert!(st.success(), "cc failed for {src}");
+    out
+}
+
+fn run_c(exe: &Path) {
+    let out = Command::new(exe).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{} failed:\n{}{}",
+        exe.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if have("valgrind") {
+        let out = Command::new("valgrind")
+            .args(["-q", "--error-exitcode=1", "--leak-check=full"])
+            .arg(exe)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "valgrind found errors in {}:\n{}",
+            exe.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    } else {
+        eprintln!("valgrind not installed: memory checks skipped");
+    }
+}
+
+#[test]
+fn c_check_config_program() {
+    if !have("cc") {
+        return missing("cc");
+    }
+    let exe = build_c("check_config.c");
+    run_c(&exe);
+    let _ = std::fs::remove_dir_all(exe.parent().unwrap());
+}
+
+/// The pkg-config template, filled in for this build tree, gives flags that build and
+/// link the C program against the shared library.
+#[test]
+fn c_program_via_pkg_config_and_shared_library() {
+    if !have("cc") {
+        return missing("cc");
+    }
+    if !have("pkg-config") {
+        return missing("pkg-config");
+    }
+    let dir = scratch("pc");
+    let tpl = std::fs::read_to_string(root().join("haproxy-rs.pc.in")).unwrap();
+    let pc = tpl
+        .replace("@PREFIX@", &root().display().to_string())
+        .replace("@LIBDIR@", &target_dir().display().to_string())
+        .replace("@INCLUDEDIR@", "${prefix}/include")
+        .replace("@VERSION@", env!("CARGO_PKG_VERSION"));
+    std::fs::write(dir.join("haproxy-rs.pc"), pc).unwrap();
+    let flags = Command::new("pkg-config")
+        .env("PKG_CONFIG_PATH", &dir)
+        .args(["--cflags", "--libs", "haproxy-rs"])
+        .output()
+        .unwrap();
+    assert!(
+        flags.status.success(),
+        "{}",
+        String::from_utf8_lossy(&flags.stderr)
+    );
+    let flags = String::from_utf8(flags.stdout).unwrap();
+    assert!(flags.contains("-lhaproxy_rs"), "{flags}");
+    let exe = dir.join("check_config_shared");
+    let st = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror"])
+        .arg(root().join("tests/c/check_config.c"))
+        .args(flags.split_whitespace())
+        .arg(format!("-Wl,-rpath,{}", target_dir().display()))
+        .arg("-o")
+        .arg(&exe)
+        .status()
+        .unwrap();
+    assert!(st.success(), "cc with pkg-config flags failed");
+    let out = Command::new(&exe).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn header_is_current() {
+    let ok = Command::new("cbindgen")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains(CBINDGEN_VERSION))
+        .unwrap_or(false);
+    if !ok {
+        return missing(&format!("cbindgen {CBINDGEN_VERSION}"));
+    }
+    let dir = scratch("hdr");
+    let fresh = dir.join("haproxy_rs.h");
+    let out = Command::new("cbindgen")
+        .current_dir(root())
+        .args([
+            "--quiet",
+            "--config",
+            "cbindgen.toml",
+            "--crate",
+            "haproxy-rs",
+            "--output",
+        ])
+        .arg(&fresh)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cbindgen failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = std::fs::read_to_string(&fresh).unwrap();
+    let have = std::fs::read_to_string(root().join("include/haproxy_rs.h")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        want == have,
+        "include/haproxy_rs.h is stale: run `cbindgen --config cbindgen.toml --crate haproxy-rs --output include/haproxy_rs.h`"
+    );
+}
+
+#[test]
+fn header_declares_the_contract_names() {
+    let h = std::fs::read_to_string(root().join("include/haproxy_rs.h")).unwrap();
+    for name in [
+        "HAP_OK = 0",
+        "HAP_ERR_NULL",
+        "HAP_ERR_INVALID",
+        "HAP_ERR_PANIC",
+        "const char *hap_version(void);",
+        "hap_result_message(hap_result result, char *buf, size_t len)",
+        "hap_result hap_config_check(const char *cfg_text, size_t len, char *err, size_t errlen);",
+    ] {
+        assert!(h.contains(name), "header lacks {name}");
+    }
+}
