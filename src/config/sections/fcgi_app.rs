@@ -312,7 +312,7 @@ pub fn check(st: &mut State) -> u32 {
     let mut e = 0;
     for i in (0..st.model.fcgi_apps.len()).rev() {
         let app = &st.model.fcgi_apps[i];
-        if app.docroot.as_deref().map_or(true, str::is_empty) {
+        if app.docroot.as_deref().is_none_or(str::is_empty) {
             st.diag
                 .alert(format!("fcgi-app '{}': no docroot configured.", app.name));
             return e | err::ALERT_FATAL;
