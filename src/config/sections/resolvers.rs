@@ -2,7 +2,7 @@
 //! resolution of server addresses.
 
 use super::{alert_capital, invalid_char, parse_timer, unknown_keyword};
-use crate::config::addr::{str2sa_range, SaOpts};
+use crate::config::addr::{str2sa_range_info, SaOpts};
 use crate::config::values::atoi;
 use crate::config::{err, Level, Line, State};
 use crate::model::sections::{Nameserver, Resolvers};
@@ -115,8 +115,17 @@ fn parse_nameserver(st: &mut State, line: &Line) -> u32 {
         no_dns: !st.env.resolve_hosts,
         ..Default::default()
     };
-    match str2sa_range(line.arg(2), &opts) {
-        Ok(sa) => {
+    match str2sa_range_info(line.arg(2), &opts) {
+        Ok((sa, info)) => {
+            if !info.dgram {
+                // TCP nameservers are servers of the section's hidden proxy.
+                let rname = st.model.resolvers[cur].name.clone();
+                let (bits, _, _) = super::parse_server_in(st, line, &rname, None);
+                if bits & (err::FATAL | err::ABORT) != 0 {
+                    return e | bits | err::ABORT;
+                }
+                e |= bits;
+            }
             st.model.resolvers[cur].nameservers.push(Nameserver {
                 name: name.to_string(),
                 loc: line.loc.clone(),
@@ -277,6 +286,19 @@ mod tests {
         for (i, w) in want.iter().enumerate() {
             assert!(m[i].ends_with(w), "{} vs {}", m[i], w);
         }
+    }
+
+    #[test]
+    fn tcp_nameservers_use_the_server_parser() {
+        let l = load("resolvers r1\n  nameserver t tcp@1.2.3.4:53 foo\n  foo\n");
+        let m = msgs(&l);
+        assert!(m[0].ends_with(
+            "config : [t.cfg:2] : 'server r1/t' : unknown keyword 'foo'; did you mean 'tfo' maybe ?"
+        ));
+        // The error aborts the file.
+        assert!(!m.iter().any(|s| s.contains("'foo' in 'resolvers'")));
+        let l = load("resolvers r1\n  nameserver v 1.2.3.4:53 foo\n");
+        assert_eq!(l.config.unwrap().resolvers[0].nameservers.len(), 1);
     }
 
     #[test]
