@@ -18,7 +18,7 @@ use crate::model::rules::{Action, ReplyBody, StickKind};
 use crate::model::{Mode, Proxy};
 use std::collections::HashMap;
 
-/// Runs the post-parse checks, then the start-time address resolution. Returns error bits.
+/// Runs the post-parse checks (address resolution comes after, see `config::finish`).
 pub fn check_config(st: &mut State) -> u32 {
     // HAProxy resolves the userlists first and stops at their first error.
     let e = userlist::check(st);
@@ -83,9 +83,6 @@ pub fn check_config(st: &mut State) -> u32 {
     for &i in &enabled {
         e |= server::checks::check_post_server(st, i);
         e |= errorfiles(st, i);
-    }
-    if e & err::FATAL == 0 {
-        e |= super::server::resolve_addresses(st);
     }
     e
 }
