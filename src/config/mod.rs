@@ -376,6 +376,12 @@ fn finish(mut st: State, mut errc: u32) -> Loaded {
         st.diag.alert("Fatal errors found in configuration.");
         return failed(st, errc);
     }
+    // Address resolution happens at start-up in HAProxy, after the checks; its failure ends
+    // with its own "Failed to initialize server(s) addr." line and nothing after it.
+    errc |= server::resolve_addresses(&mut st);
+    if errc & (err::ABORT | err::FATAL) != 0 {
+        return failed(st, errc);
+    }
     Loaded {
         config: Some(st.model),
         diag: st.diag,

@@ -56,6 +56,7 @@ pub const SECTIONS: &[&str] = &[
     "http-errors",
     "ring",
     "log-forward",
+    "fcgi-app",
     "program",
     "cache",
 ];

@@ -33,10 +33,13 @@ pub struct Config {
     pub rings: Vec<sections::Ring>,
     pub programs: Vec<sections::Program>,
     pub caches: Vec<sections::Cache>,
+    pub namespaces: Vec<sections::Namespace>,
+    pub log_forwards: Vec<sections::LogForward>,
     /// Indexes in `proxies` by name, defaults sections included, in declaration order
     /// (HAProxy's `proxy_by_name`/`defproxy_by_name` trees): name lookups stay O(1) with
     /// tens of thousands of proxies. Kept up to date by `config::proxy`.
     pub proxy_names: std::collections::HashMap<String, Vec<usize>>,
+    pub fcgi_apps: Vec<sections::FcgiApp>,
 }
 
 impl Config {
