@@ -599,19 +599,39 @@ fn check_reply_lf(st: &State, px: usize, fmt: &str) -> Result<(), String> {
 
 /// Loads a `file`/`lf-file` payload, refusing it as HAProxy does when it cannot be opened or
 /// does not fit in a buffer (`tune.bufsize`).
-fn read_reply_file(st: &State, path: &str) -> Result<String, String> {
+fn read_reply_file(st: &State, path: &str) -> Result<Vec<u8>, String> {
     let data = std::fs::read(path).map_err(|_| format!("error opening file '{path}'"))?;
-    let bufsize = st.model.global.tune.bufsize.unwrap_or(16384) as usize;
+    let bufsize = reply_bufsize(st);
     if data.len() > bufsize {
         return Err(format!(
             "file '{path}' exceeds the buffer size ({} > {bufsize})",
             data.len()
         ));
     }
-    Ok(String::from_utf8_lossy(&data).into_owned())
+    Ok(data)
 }
 
-/// HAProxy's `http_parse_http_reply()` validation. Returns the status if given.
+/// `global.tune.bufsize` as it is while parsing.
+fn reply_bufsize(st: &State) -> usize {
+    st.model.global.tune.bufsize.unwrap_or(16384) as usize
+}
+
+/// What an http reply answers with (HAProxy's `HTTP_REPLY_*` types), with what the
+/// post-parse checks of `http_parse_http_reply()` need.
+enum Payload {
+    Empty,
+    /// `errorfiles <name>` or `default-errorfiles`.
+    DefaultErrors(&'static str),
+    /// `errorfile <file>`.
+    ErrorFile,
+    /// `file` or `string`: the payload length, unknown when files are not read.
+    Raw(Option<usize>),
+    /// `lf-file` or `lf-string`: the log-format text, unknown when files are not read.
+    LogFormat(Option<String>),
+}
+
+/// HAProxy's `http_parse_http_reply()` validation, with the default status 0 of
+/// `http-error`. Returns the status if given and the index of the first word not used.
 pub(super) fn parse_http_reply(
     st: &mut State,
     line: &Line,
@@ -620,9 +640,10 @@ pub(super) fn parse_http_reply(
 ) -> Result<(Option<u16>, usize), String> {
     let a = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
     let mut status: Option<u16> = None;
-    let mut act: Option<&str> = None;
-    let mut ctype = false;
-    let mut lf_body: Option<String> = None;
+    let mut payload = Payload::Empty;
+    let mut act = "";
+    let mut ctype: Option<&str> = None;
+    let mut hdrs = 0;
     let mut i = 0;
     while !a(i).is_empty() {
         let k = a(i);
@@ -642,50 +663,19 @@ pub(super) fn parse_http_reply(
                 if a(i + 1).is_empty() {
                     return Err(format!("'{k}' expects <ctype> as argument"));
                 }
-                ctype = true;
+                ctype = Some(a(i + 1));
                 i += 2;
             }
-            "default-errorfiles" => {
-                if let Some(p) = act {
-                    return Err(format!("unexpected '{k}' argument, '{p}' already defined"));
+            "errorfiles" | "default-errorfiles" | "errorfile" | "file" | "string" | "lf-file"
+            | "lf-string" => {
+                if !matches!(payload, Payload::Empty) {
+                    return Err(format!(
+                        "unexpected '{k}' argument, '{act}' already defined"
+                    ));
                 }
-                act = Some("default-errorfiles");
-                i += 1;
-            }
-            "errorfiles" | "errorfile" | "file" | "string" | "lf-file" | "lf-string" => {
-                if let Some(p) = act {
-                    return Err(format!("unexpected '{k}' argument, '{p}' already defined"));
-                }
-                let what = match k {
-                    "errorfiles" => "<name>",
-                    "errorfile" | "lf-string" => "<fmt>",
-                    "string" => "<str>",
-                    _ => "<file>",
-                };
-                if a(i + 1).is_empty() {
-                    return Err(format!("'{k}' expects {what} as argument"));
-                }
-                if matches!(k, "file" | "lf-file") && st.env.check_files {
-                    let body = read_reply_file(st, a(i + 1))?;
-                    if k == "lf-file" {
-                        lf_body = Some(body);
-                    }
-                }
-                if k == "lf-string" {
-                    lf_body = Some(a(i + 1).to_string());
-                }
-                if k == "errorfile" && st.env.check_files {
-                    super::registered::check_errorfile(a(i + 1))?;
-                }
-                act = Some(match k {
-                    "errorfiles" => "errorfiles",
-                    "errorfile" => "errorfile",
-                    "file" => "file",
-                    "string" => "string",
-                    "lf-file" => "lf-file",
-                    _ => "lf-string",
-                });
-                i += 2;
+                act = payload_keyword(k);
+                payload = parse_payload(st, k, a(i + 1))?;
+                i += if k == "default-errorfiles" { 1 } else { 2 };
             }
             "hdr" => {
                 if a(i + 1).is_empty() || a(i + 2).is_empty() {
@@ -702,55 +692,134 @@ pub(super) fn parse_http_reply(
                     );
                 } else {
                     check_reply_lf(st, px, a(i + 2))?;
+                    hdrs += 1;
                 }
                 i += 3;
             }
             _ => break,
         }
     }
-    if act.is_none() && ctype {
-        let ct = args
-            .iter()
-            .position(|w| w == "content-type")
-            .and_then(|p| args.get(p + 1))
-            .cloned()
-            .unwrap_or_default();
-        st.warn(
-            line,
-            format!("content-type '{ct}' ignored by the http reply because neither errorfile nor payload defined."),
-        );
+    let sts = status.unwrap_or(0);
+    check_reply_payload(st, line, px, sts, &payload, ctype, hdrs)?;
+    Ok((status, i))
+}
+
+/// The static name of a payload keyword (for "already defined" messages).
+fn payload_keyword(k: &str) -> &'static str {
+    match k {
+        "errorfiles" => "errorfiles",
+        "default-errorfiles" => "default-errorfiles",
+        "errorfile" => "errorfile",
+        "file" => "file",
+        "string" => "string",
+        "lf-file" => "lf-file",
+        _ => "lf-string",
     }
-    let Some(s) = status else {
-        return Ok((None, i));
-    };
-    if matches!(
-        act,
-        Some("file") | Some("string") | Some("lf-file") | Some("lf-string")
-    ) {
-        if s == 204 || s == 304 {
-            return Err(format!("No body expected for {s} responses"));
+}
+
+/// One payload keyword `k` with its argument `v`, checked as HAProxy reads it.
+fn parse_payload(st: &State, k: &str, v: &str) -> Result<Payload, String> {
+    if k == "default-errorfiles" {
+        return Ok(Payload::DefaultErrors("default-errorfiles"));
+    }
+    if v.is_empty() {
+        let what = match k {
+            "errorfiles" => "<name>",
+            "errorfile" | "lf-string" => "<fmt>",
+            "string" => "<str>",
+            _ => "<file>",
+        };
+        return Err(format!("'{k}' expects {what} as argument"));
+    }
+    let files = st.env.check_files;
+    Ok(match k {
+        "errorfiles" => Payload::DefaultErrors("errorfiles"),
+        "errorfile" => {
+            if files {
+                super::registered::check_errorfile(v)?;
+            }
+            Payload::ErrorFile
         }
-        if !ctype {
-            return Err(if matches!(act, Some("lf-file") | Some("lf-string")) {
-                "a content type must be defined with a log-format payload".into()
-            } else {
-                "a content type must be defined when non-empty payload is configured".into()
-            });
+        "file" if files => Payload::Raw(Some(read_reply_file(st, v)?.len())),
+        "file" => Payload::Raw(None),
+        "string" => Payload::Raw(Some(v.len())),
+        "lf-file" if files => {
+            let data = read_reply_file(st, v)?;
+            Payload::LogFormat(Some(String::from_utf8_lossy(&data).into_owned()))
+        }
+        "lf-file" => Payload::LogFormat(None),
+        _ => Payload::LogFormat(Some(v.to_string())),
+    })
+}
+
+/// The checks `http_parse_http_reply()` makes once all words are read, by payload type.
+fn check_reply_payload(
+    st: &mut State,
+    line: &Line,
+    px: usize,
+    status: u16,
+    payload: &Payload,
+    ctype: Option<&str>,
+    hdrs: usize,
+) -> Result<(), String> {
+    let no_body = status == 204 || status == 304;
+    match payload {
+        Payload::Empty => {
+            if let Some(ct) = ctype {
+                st.warn(line, format!("content-type '{ct}' ignored by the http reply because neither errorfile nor payload defined."));
+            }
+        }
+        Payload::DefaultErrors(_) | Payload::ErrorFile => {
+            if let Payload::DefaultErrors(k) = payload {
+                if !super::registered::HTTP_ERR_CODES.contains(&(status as i64)) {
+                    return Err(format!(
+                        "status code '{status}' not handled by default with '{k}' argument."
+                    ));
+                }
+            }
+            if let Some(ct) = ctype {
+                st.warn(line, format!("content-type '{ct}' ignored by the http reply when used with an erorrfile."));
+            }
+            if hdrs > 0 {
+                st.warn(
+                    line,
+                    "hdr parameters ignored by the http reply when used with an erorrfile.",
+                );
+            }
+        }
+        Payload::Raw(len) => {
+            // An unread file counts as a non-empty payload.
+            let nonempty = len.map(|l| l > 0).unwrap_or(true);
+            if no_body && nonempty {
+                return Err(format!("No body expected for {status} responses"));
+            }
+            if ctype.is_none() && nonempty {
+                return Err(
+                    "a content type must be defined when non-empty payload is configured".into(),
+                );
+            }
+            if let (Some(ct), false) = (ctype, nonempty) {
+                st.warn(line, format!("content-type '{ct}' ignored by the http reply when used with an empty payload."));
+            }
+            let room = reply_bufsize(st).saturating_sub(len.unwrap_or(0));
+            let maxrewrite = st.model.global.tune.maxrewrite.unwrap_or(1024) as i32;
+            if maxrewrite < 0 || room < maxrewrite as usize {
+                st.warn(line, "http reply payload runs over the buffer space reserved to headers rewriting. It may lead to internal errors if strict rewriting mode is enabled.");
+            }
+        }
+        Payload::LogFormat(fmt) => {
+            if no_body {
+                return Err(format!("No body expected for {status} responses"));
+            }
+            if ctype.is_none() {
+                return Err("a content type must be defined with a log-format payload".into());
+            }
+            if let Some(fmt) = fmt {
+                check_reply_lf(st, px, fmt)?;
+            }
         }
     }
-    // HAProxy compiles the log-format payload last, once status and content-type are known.
-    if let Some(body) = &lf_body {
-        check_reply_lf(st, px, body)?;
-    }
-    if matches!(act, Some("default-errorfiles") | Some("errorfiles"))
-        && !super::registered::HTTP_ERR_CODES.contains(&(s as i64))
-    {
-        return Err(format!(
-            "status code '{s}' not handled by default with '{}' argument.",
-            act.unwrap_or("")
-        ));
-    }
-    Ok((Some(s), i))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -822,5 +891,72 @@ mod tests {
             http_error("frontend f", "lf-string %[bad]")[0],
             "parsing [t.cfg:4] : http-error : a content type must be defined with a log-format payload"
         );
+    }
+
+    fn warnings(text: &str) -> Vec<String> {
+        load_str("t.cfg", text, Diag::new(), ParseEnv::offline())
+            .diag
+            .messages
+            .iter()
+            .filter(|m| m.level == Level::Warning && m.text.contains("http reply"))
+            .map(|m| m.text.clone())
+            .collect()
+    }
+
+    #[test]
+    fn http_error_payload_checks_follow_the_reply_type() {
+        let w = |args: &str| warnings(&format!("frontend f\n http-error {args}\n"));
+        assert_eq!(
+            w("status 400 content-type a/b hdr x y default-errorfiles"),
+            [
+                "parsing [t.cfg:2] : content-type 'a/b' ignored by the http reply when used with an erorrfile.",
+                "parsing [t.cfg:2] : hdr parameters ignored by the http reply when used with an erorrfile."
+            ]
+        );
+        let big = "x".repeat(15500);
+        assert_eq!(
+            w(&format!("status 400 content-type a/b string {big}")),
+            ["parsing [t.cfg:2] : http reply payload runs over the buffer space reserved to headers rewriting. It may lead to internal errors if strict rewriting mode is enabled."]
+        );
+        assert!(w("status 400 content-type a/b string abc").is_empty());
+        // Without status, the checks run with HAProxy's default status 0.
+        assert_eq!(
+            alerts("frontend f\n http-error default-errorfiles\n")[0],
+            "parsing [t.cfg:2] : http-error : status code '0' not handled by default with 'default-errorfiles' argument."
+        );
+        assert_eq!(
+            alerts("frontend f\n http-error status 304 content-type a/b string abc\n")[0],
+            "parsing [t.cfg:2] : http-error : No body expected for 304 responses"
+        );
+    }
+
+    #[test]
+    fn http_error_empty_file_payload() {
+        let f = std::env::temp_dir().join(format!("fix1-empty-{}", std::process::id()));
+        std::fs::write(&f, "").unwrap();
+        let mut env = ParseEnv::offline();
+        env.check_files = true;
+        let text = format!(
+            "frontend f\n http-error status 400 content-type a/b file {}\n http-error status 400 file {}\n",
+            f.display(),
+            f.display()
+        );
+        let l = load_str("t.cfg", &text, Diag::new(), env);
+        let msgs: Vec<_> = l
+            .diag
+            .messages
+            .iter()
+            .map(|m| (m.level, m.text.clone()))
+            .collect();
+        std::fs::remove_file(&f).unwrap();
+        assert_eq!(
+            msgs[0],
+            (
+                Level::Warning,
+                "parsing [t.cfg:2] : content-type 'a/b' ignored by the http reply when used with an empty payload.".to_string()
+            )
+        );
+        // No content-type is needed for an empty payload.
+        assert!(!msgs.iter().any(|m| m.0 == Level::Alert), "{msgs:?}");
     }
 }
