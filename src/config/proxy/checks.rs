@@ -128,14 +128,13 @@ pub(super) fn parse_http_check(st: &mut State, line: &Line, px: usize) -> KwResu
             return Ok(None);
         }
         "connect" => check_connect(line, true),
-        "send" => check_send_http(line),
-        "expect" => check_expect(line, true),
+        "send" => check_send_http(st, px, line),
+        "expect" => check_expect(st, px, line, true),
         "comment" => check_comment(line),
         _ if is_var_action(verb) => check_var(line),
         _ => return Err(format!("'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{verb}'")),
     }
     .map_err(|m| format!("'http-check {verb}' : {m}."))?;
-    check_rule_logformats(st, line, px).map_err(|m| format!("'http-check {verb}' : {m}."))?;
     if verb == "connect" {
         first_step_connect(&st.model.proxies[px].settings.http_check_rules)
             .map_err(|m| format!("'http-check {verb}' : {m}."))?;
@@ -156,14 +155,13 @@ pub(super) fn parse_tcp_check(st: &mut State, line: &Line, px: usize) -> KwResul
     let verb = line.arg(1);
     match verb {
         "connect" => check_connect(line, false),
-        "send" | "send-binary" | "send-lf" | "send-binary-lf" => check_send_tcp(line),
-        "expect" => check_expect(line, false),
+        "send" | "send-binary" | "send-lf" | "send-binary-lf" => check_send_tcp(st, px, line),
+        "expect" => check_expect(st, px, line, false),
         "comment" => check_comment(line),
         _ if is_var_action(verb) => check_var(line),
         _ => return Err(format!("'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{verb}'")),
     }
     .map_err(|m| format!("'tcp-check {verb}' : {m}."))?;
-    check_rule_logformats(st, line, px).map_err(|m| format!("'tcp-check {verb}' : {m}."))?;
     if verb == "connect" {
         first_step_connect(&st.model.proxies[px].settings.tcp_check_rules)
             .map_err(|m| format!("'tcp-check {verb}' : {m}."))?;
@@ -174,39 +172,6 @@ pub(super) fn parse_tcp_check(st: &mut State, line: &Line, px: usize) -> KwResul
         loc: line.loc.clone(),
     });
     Ok(not_be.then(|| "(null)".to_string()))
-}
-
-/// The log-format strings of a check rule are compiled when the rule is parsed.
-fn check_rule_logformats(st: &State, line: &Line, px: usize) -> Result<(), String> {
-    let verb = line.arg(1);
-    let mut fmts: Vec<&str> = Vec::new();
-    if verb == "send-lf" || verb == "send-binary-lf" {
-        fmts.push(line.arg(2));
-    }
-    let mut i = 2;
-    while !line.arg(i).is_empty() {
-        let a = line.arg(i);
-        let lf = matches!(
-            a,
-            "uri-lf"
-                | "body-lf"
-                | "string-lf"
-                | "binary-lf"
-                | "name-lf"
-                | "value-lf"
-                | "on-success"
-                | "on-error"
-        );
-        if lf && !line.arg(i + 1).is_empty() {
-            fmts.push(line.arg(i + 1));
-        }
-        i += 1;
-    }
-    for f in fmts {
-        crate::config::expr::check_logformat(st, px, f)
-            .map_err(|m| format!("'{f}' invalid log-format string ({m}).\n"))?;
-    }
-    Ok(())
 }
 
 /// A `connect` step must come first (after comments and variable settings).
@@ -310,7 +275,7 @@ fn check_connect(line: &Line, http: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn check_send_tcp(line: &Line) -> Result<(), String> {
+fn check_send_tcp(st: &State, px: usize, line: &Line) -> Result<(), String> {
     let verb = line.arg(1);
     let what = if verb == "send-binary" {
         "binary string"
@@ -335,10 +300,13 @@ fn check_send_tcp(line: &Line) -> Result<(), String> {
             ));
         }
     }
-    if verb == "send-binary" {
-        parse_binary(data).map_err(|m| format!("'{data}' invalid binary string ({m}).\n"))?;
+    match verb {
+        "send-binary" => {
+            parse_binary(data).map_err(|m| format!("'{data}' invalid binary string ({m}).\n"))
+        }
+        "send-lf" | "send-binary-lf" => check_rule_lf(st, px, data, data),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// HAProxy's `parse_binary()` validation of a hex string.
@@ -352,9 +320,14 @@ fn parse_binary(data: &str) -> Result<(), String> {
     }
 }
 
-fn check_send_http(line: &Line) -> Result<(), String> {
+/// `http-check send`: HAProxy's `parse_tcpcheck_send_http()`. The last `uri`/`uri-lf` and
+/// `body`/`body-lf` win; header values are always log-format strings. All are compiled
+/// once the words are read: URI, headers, body.
+fn check_send_http(st: &State, px: usize, line: &Line) -> Result<(), String> {
     let mut i = 2;
     let mut host: Option<&str> = None;
+    let (mut uri, mut body): (Option<(&str, bool)>, Option<(&str, bool)>) = (None, None);
+    let mut hdrs: Vec<&str> = Vec::new();
     while !line.arg(i).is_empty() {
         let a = line.arg(i);
         let n = line.arg(i + 1);
@@ -363,10 +336,16 @@ fn check_send_http(line: &Line) -> Result<(), String> {
                 if n.is_empty() {
                     return Err(format!("'{a}' expects a string as argument."));
                 }
+                match a {
+                    "uri" | "uri-lf" => uri = Some((n, a == "uri-lf")),
+                    "body" | "body-lf" => body = Some((n, a == "body-lf")),
+                    _ => {}
+                }
                 i += 2;
             }
             "hdr" => {
-                if n.is_empty() || line.arg(i + 2).is_empty() {
+                let v = line.arg(i + 2);
+                if n.is_empty() || v.is_empty() {
                     return Err(format!("'{a}' expects <name> and <value> as arguments"));
                 }
                 if n.eq_ignore_ascii_case("host") {
@@ -375,35 +354,47 @@ fn check_send_http(line: &Line) -> Result<(), String> {
                             "'{n}' header already defined (previous value is '{prev}')"
                         ));
                     }
-                    host = Some(line.arg(i + 2));
+                    host = Some(v);
+                }
+                if !n.eq_ignore_ascii_case("content-length")
+                    && !n.eq_ignore_ascii_case("transfer-encoding")
+                {
+                    hdrs.push(v);
                 }
                 i += 3;
             }
             _ => return Err(format!("expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '{a}' as argument.")),
         }
     }
+    if let Some((u, true)) = uri {
+        check_rule_lf(st, px, u, u)?;
+    }
+    for v in hdrs {
+        use crate::config::expr::logformat::{check_logformat_kind, LfKind};
+        check_logformat_kind(st, px, v, LfKind::Check)?;
+    }
+    if let Some((b, true)) = body {
+        check_rule_lf(st, px, b, b)?;
+    }
     Ok(())
 }
 
-fn check_match_method(kw: &str, m: &str) -> Result<(), String> {
-    if m.is_empty() {
-        return Err(format!(
+/// The `-m` method of an expect `hdr` name or value (`None` for `str`, `beg`…, the
+/// default), as `Some(())` for `reg`. `lf` tells whether the pattern is a log-format.
+fn match_method(kw: &str, m: &str, lf: bool) -> Result<bool, String> {
+    match m {
+        "" => Err(format!(
             "'{kw}' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg')"
-        ));
-    }
-    if !matches!(m, "str" | "beg" | "end" | "sub" | "reg") {
-        return Err(format!(
+        )),
+        "str" | "beg" | "end" | "sub" => Ok(false),
+        "reg" if lf => Err(format!(
+            "'{kw}': log-format string is not supported with a regex matching method"
+        )),
+        "reg" => Ok(true),
+        _ => Err(format!(
             "'{kw}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '{m}')"
-        ));
+        )),
     }
-    Ok(())
-}
-
-/// A regex pattern as HAProxy compiles it (PCRE2 there; its error text differs).
-fn check_regex(p: &str) -> Result<(), String> {
-    regex::bytes::Regex::new(p)
-        .map(|_| ())
-        .map_err(|_| format!("regex '{p}' is invalid"))
 }
 
 /// HAProxy strips any run of leading `!` from an expect word (`!rstring`, `! rstring`,
@@ -423,7 +414,31 @@ fn strip_inverse(line: &Line, mut i: usize) -> (usize, &str, bool) {
     (i, a, seen)
 }
 
-fn check_expect(line: &Line, http: bool) -> Result<(), String> {
+/// A check rule log-format string, compiled as HAProxy does for check rules (`ARGC_SRV`,
+/// `SMP_VAL_BE_CHK_RUL`). `shown` is the string HAProxy names in its message.
+fn check_rule_lf(st: &State, px: usize, fmt: &str, shown: &str) -> Result<(), String> {
+    use crate::config::expr::logformat::{check_logformat_kind, LfKind};
+    check_logformat_kind(st, px, fmt, LfKind::Check)
+        .map(|_| ())
+        .map_err(|m| format!("'{shown}' invalid log-format string ({m}).\n"))
+}
+
+/// What an `expect` rule matches, kept until all its words are read: HAProxy compiles the
+/// pattern last.
+#[derive(Default)]
+struct Expect<'a> {
+    /// The pattern keyword without `!` (`string`, `rstatus`, `hdr`…), once seen.
+    kind: Option<&'a str>,
+    pattern: &'a str,
+    /// `hdr`/`fhdr`: the name, whether it is a regex or a log-format, same for the value.
+    name: (&'a str, bool, bool),
+    value: Option<(&'a str, bool, bool)>,
+    on_success: Option<&'a str>,
+    on_error: Option<&'a str>,
+}
+
+/// `tcp-check expect` / `http-check expect`: HAProxy's `parse_tcpcheck_expect()`.
+fn check_expect(st: &State, px: usize, line: &Line, http: bool) -> Result<(), String> {
     if line.arg(2).is_empty() {
         return Err("expects at least a matching pattern as arguments".into());
     }
@@ -434,7 +449,7 @@ fn check_expect(line: &Line, http: bool) -> Result<(), String> {
             format!("'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '{a}' as argument.")
         }
     };
-    let mut have_pattern = false;
+    let mut ex = Expect::default();
     let mut i = 2;
     while !line.arg(i).is_empty() {
         let (next, a, inverse) = strip_inverse(line, i);
@@ -455,11 +470,19 @@ fn check_expect(line: &Line, http: bool) -> Result<(), String> {
         if inverse && simple_opt {
             return Err(format!("[!] not supported with '{a}'"));
         }
+        let pattern_kw = match a {
+            // HAProxy refuses `binary-lf` in http-check only after the one-pattern check.
+            "string" | "rstring" | "string-lf" | "binary-lf" | "custom" => true,
+            "binary" | "rbinary" => !http,
+            "status" | "rstatus" | "hdr" | "fhdr" => http,
+            _ => false,
+        };
+        if pattern_kw && ex.kind.is_some() {
+            return Err("only on pattern expected".into());
+        }
         match a {
+            // HAProxy 2.6 accepts (and ignores) `min-recv` in http-check too.
             "min-recv" => {
-                if http {
-                    return Err(bad(a));
-                }
                 if n.is_empty() {
                     return Err(format!("'{a}' expects a integer as argument"));
                 }
@@ -469,125 +492,189 @@ fn check_expect(line: &Line, http: bool) -> Result<(), String> {
                 }
                 i += 2;
             }
-            "string" | "rstring" | "string-lf" => {
-                if have_pattern {
-                    return Err("only on pattern expected".into());
-                }
-                if n.is_empty() {
-                    return Err(format!("'{a}' expects a <pattern> as argument"));
-                }
-                if a == "rstring" {
-                    check_regex(n)?;
-                }
-                have_pattern = true;
-                i += 2;
-            }
-            "binary" | "rbinary" | "binary-lf" if !http => {
-                if have_pattern {
-                    return Err("only on pattern expected".into());
-                }
-                if n.is_empty() {
-                    return Err(format!("'{a}' expects a <pattern> as argument"));
-                }
-                have_pattern = true;
-                i += 2;
-            }
-            "status" | "rstatus" if http => {
-                if have_pattern {
-                    return Err("only on pattern expected".into());
-                }
-                if n.is_empty() {
-                    return Err(format!("'{a}' expects a <pattern> as argument"));
-                }
-                if a == "rstatus" {
-                    check_regex(n)?;
-                }
-                have_pattern = true;
-                i += 2;
-            }
-            "hdr" | "fhdr" if http => {
-                if have_pattern {
-                    return Err("only on pattern expected".into());
-                }
-                let name_err = || {
-                    format!(
-                        "'{a}' expects at the name keyword as first argument followed by a pattern"
-                    )
-                };
-                if n != "name" && n != "name-lf" {
-                    return Err(name_err());
-                }
-                i += 2;
-                if line.arg(i) == "-m" {
-                    check_match_method(a, line.arg(i + 1))?;
-                    i += 2;
-                }
-                if line.arg(i).is_empty() {
-                    return Err(name_err());
-                }
-                i += 1;
-                if line.arg(i) == "value" || line.arg(i) == "value-lf" {
-                    i += 1;
-                    if line.arg(i) == "-m" {
-                        check_match_method(a, line.arg(i + 1))?;
-                        i += 2;
-                    }
-                    if line.arg(i).is_empty() {
-                        return Err(format!("'{a}' expect a pattern with the value keyword"));
-                    }
-                    i += 1;
-                }
-                have_pattern = true;
-            }
             "custom" => {
-                if have_pattern {
-                    return Err("only on pattern expected".into());
-                }
-                have_pattern = true;
+                ex.kind = Some(a);
                 i += 1;
+            }
+            _ if pattern_kw && (a == "hdr" || a == "fhdr") => {
+                i = expect_hdr(line, i, &mut ex)?;
+                ex.kind = Some(a);
+            }
+            "binary-lf" if http => return Err(bad(a)),
+            _ if pattern_kw => {
+                if n.is_empty() {
+                    return Err(format!("'{a}' expects a <pattern> as argument"));
+                }
+                ex.kind = Some(a);
+                ex.pattern = n;
+                i += 2;
             }
             "comment" | "on-success" | "on-error" => {
                 if n.is_empty() {
                     return Err(format!("'{a}' expects a string as argument"));
                 }
+                match a {
+                    "on-success" => ex.on_success = Some(n),
+                    "on-error" => ex.on_error = Some(n),
+                    _ => {}
+                }
                 i += 2;
             }
             "ok-status" | "error-status" | "tout-status" => {
-                if n.is_empty() {
-                    return Err(format!("'{a}' expects a string as argument"));
-                }
-                let (ok, list): (&[&str], &str) = match a {
-                    "ok-status" => (
-                        &["L4OK", "L6OK", "L7OK", "L7OKC"],
-                        "'L4OK', 'L6OK', 'L7OK' or 'L7OKC'",
-                    ),
-                    "error-status" => (
-                        &["L4CON", "L6RSP", "L7RSP", "L7STS"],
-                        "'L4CON', 'L6RSP', 'L7RSP' or 'L7STS'",
-                    ),
-                    _ => (
-                        &["L4TOUT", "L6TOUT", "L7TOUT"],
-                        "'L4TOUT', 'L6TOUT' or 'L7TOUT'",
-                    ),
-                };
-                if !ok.contains(&n) {
-                    return Err(format!("'{a}' only supports {list} status (got '{n}')."));
-                }
+                expect_status_kw(a, n)?;
                 i += 2;
             }
             "status-code" => {
                 if n.is_empty() {
                     return Err(format!("'{a}' expects an expression as argument"));
                 }
+                expect_status_code(st, n)?;
                 i += 2;
             }
             _ => return Err(bad(a)),
         }
     }
-    if !have_pattern {
-        return Err("pattern not found".into());
+    compile_expect(st, px, &ex)
+}
+
+/// The `hdr`/`fhdr` words from `line.arg(i)`; returns the index of the next word.
+fn expect_hdr<'a>(line: &'a Line, mut i: usize, ex: &mut Expect<'a>) -> Result<usize, String> {
+    let kw = line.arg(i);
+    let n = line.arg(i + 1);
+    if n.is_empty() || line.arg(i + 2).is_empty() || (n != "name" && n != "name-lf") {
+        return Err(format!(
+            "'{kw}' expects at the name keyword as first argument followed by a pattern"
+        ));
+    }
+    let name_lf = n == "name-lf";
+    i += 2;
+    let mut name_re = false;
+    if line.arg(i) == "-m" {
+        name_re = match_method(kw, line.arg(i + 1), name_lf)?;
+        i += 2;
+    }
+    ex.name = (line.arg(i), name_re, name_lf);
+    let v = line.arg(i + 1);
+    if v != "value" && v != "value-lf" {
+        return Ok(i + 1);
+    }
+    let value_lf = v == "value-lf";
+    let mut value_re = false;
+    if line.arg(i + 2) == "-m" {
+        i += 2;
+        value_re = match_method(kw, line.arg(i + 1), value_lf)?;
+    }
+    if line.arg(i + 2).is_empty() {
+        return Err(format!("'{kw}' expect a pattern with the value keyword"));
+    }
+    ex.value = Some((line.arg(i + 2), value_re, value_lf));
+    Ok(i + 3)
+}
+
+/// `ok-status`, `error-status`, `tout-status`.
+fn expect_status_kw(a: &str, n: &str) -> Result<(), String> {
+    if n.is_empty() {
+        return Err(format!("'{a}' expects a string as argument"));
+    }
+    let (ok, list): (&[&str], &str) = match a {
+        "ok-status" => (
+            &["L4OK", "L6OK", "L7OK", "L7OKC"],
+            "'L4OK', 'L6OK', 'L7OK' or 'L7OKC'",
+        ),
+        "error-status" => (
+            &["L4CON", "L6RSP", "L7RSP", "L7STS"],
+            "'L4CON', 'L6RSP', 'L7RSP' or 'L7STS'",
+        ),
+        _ => (
+            &["L4TOUT", "L6TOUT", "L7TOUT"],
+            "'L4TOUT', 'L6TOUT' or 'L7TOUT'",
+        ),
+    };
+    if !ok.contains(&n) {
+        return Err(format!("'{a}' only supports {list} status (got '{n}')."));
     }
     Ok(())
+}
+
+/// `status-code <expr>`: one word, a sample expression usable in check rules.
+fn expect_status_code(st: &State, n: &str) -> Result<(), String> {
+    use crate::config::expr::{kw, sample};
+    let what = "error detected while parsing status-code expression :";
+    let p = sample::parse_expr(&[n], 0, false, sample::ExprEnv::from_state(st))
+        .map_err(|m| format!("{what} {m}"))?;
+    if p.fetch.val & kw::val::BE_CHK_RUL == 0 {
+        return Err(format!(
+            "{what}  fetch method '{n}' extracts information from '{}', none of which is available here.\n",
+            kw::src_names(p.fetch.use_)
+        ));
+    }
+    Ok(())
+}
+
+/// The end of `parse_tcpcheck_expect()`: messages, then the pattern, compiled by type.
+fn compile_expect(st: &State, px: usize, ex: &Expect<'_>) -> Result<(), String> {
+    use crate::config::expr::acl::check_regex;
+    for m in [ex.on_success, ex.on_error].into_iter().flatten() {
+        check_rule_lf(st, px, m, m)?;
+    }
+    let p = ex.pattern;
+    match ex.kind {
+        None => Err("pattern not found".into()),
+        Some("status") => check_status_list(p),
+        Some("binary") => parse_binary(p).map_err(|m| format!("invalid binary string ({m})")),
+        Some("rstring" | "rbinary" | "rstatus") => check_regex(p),
+        Some("string-lf" | "binary-lf") => check_rule_lf(st, px, p, p),
+        Some("hdr" | "fhdr") => {
+            let (name, name_re, name_lf) = ex.name;
+            if name_re {
+                check_regex(name)?;
+            } else if name_lf {
+                check_rule_lf(st, px, name, name)?;
+            }
+            match ex.value {
+                Some((v, true, _)) => check_regex(v),
+                // HAProxy names the header name pattern in this message.
+                Some((v, _, true)) => check_rule_lf(st, px, v, name),
+                _ => Ok(()),
+            }
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// `status <codes>`: comma-separated codes or ranges, read like HAProxy's `read_uint()`.
+fn check_status_list(pattern: &str) -> Result<(), String> {
+    let b = pattern.as_bytes();
+    let mut p = 0;
+    let read = |p: &mut usize| {
+        let mut v: u32 = 0;
+        while *p < b.len() && b[*p].is_ascii_digit() {
+            v = v.wrapping_mul(10).wrapping_add((b[*p] - b'0') as u32);
+            *p += 1;
+        }
+        v
+    };
+    loop {
+        let c1 = read(&mut p);
+        let mut c2 = c1;
+        if b.get(p) == Some(&b'-') {
+            p += 1;
+            c2 = read(&mut p);
+        }
+        if c1 > c2 {
+            return Err(format!("invalid range of status codes '{pattern}'"));
+        }
+        match b.get(p) {
+            None => return Ok(()),
+            Some(b',') => p += 1,
+            Some(_) => {
+                let c = pattern[p..].chars().next().unwrap_or('?');
+                return Err(format!(
+                    "invalid character '{c}' in the list of status codes"
+                ));
+            }
+        }
+    }
 }
 
 /// An `http-error` log-format string (`hdr` value, `lf-string`, `lf-file` contents), parsed
@@ -958,5 +1045,65 @@ mod tests {
         );
         // No content-type is needed for an empty payload.
         assert!(!msgs.iter().any(|m| m.0 == Level::Alert), "{msgs:?}");
+    }
+
+    fn http_rule(rule: &str) -> Vec<String> {
+        alerts(&format!(
+            "defaults\n mode http\nbackend b\n option httpchk\n http-check {rule}\n"
+        ))
+    }
+
+    #[test]
+    fn expect_patterns_are_compiled_after_the_words() {
+        let first = |r: &str| http_rule(r).into_iter().next().unwrap_or_default();
+        let pre = "parsing [t.cfg:5] : 'http-check expect' : ";
+        assert_eq!(
+            first("expect status 300-200"),
+            format!("{pre}invalid range of status codes '300-200'.")
+        );
+        assert_eq!(
+            first("expect status 200x"),
+            format!("{pre}invalid character 'x' in the list of status codes.")
+        );
+        assert!(http_rule("expect status 200-299,304").is_empty());
+        assert_eq!(
+            first("expect rstatus ("),
+            format!("{pre}regex '(' is invalid (error=missing closing parenthesis, erroffset=1).")
+        );
+        assert_eq!(
+            first("expect status-code foo"),
+            format!("{pre}error detected while parsing status-code expression : unknown fetch method 'foo'.")
+        );
+        // Check rules see no request: `path` is refused, and HAProxy names the header
+        // name pattern when a value log-format fails.
+        assert!(first("expect !string-lf %[path]").contains("needs 'HTTP request headers'"));
+        assert!(first("expect hdr name x value-lf %[foo]")
+            .starts_with(&format!("{pre}'x' invalid log-format string (")));
+        assert_eq!(
+            first("expect hdr name-lf -m reg x"),
+            format!("{pre}'hdr': log-format string is not supported with a regex matching method.")
+        );
+        // `min-recv` is accepted by http-check too, `-m str` may end the line.
+        assert!(http_rule("expect string x min-recv 1").is_empty());
+        assert!(http_rule("expect hdr name -m str").is_empty());
+        let tcp = |r: &str| expect(r).into_iter().next().unwrap_or_default();
+        assert_eq!(
+            tcp("binary 0"),
+            "parsing [t.cfg:3] : 'tcp-check expect' : invalid binary string (an even number of hex digit is expected)."
+        );
+        assert!(tcp("!string-lf %[foo]").contains("unknown fetch method 'foo'"));
+    }
+
+    #[test]
+    fn http_check_send_log_formats() {
+        let first = |r: &str| http_rule(r).into_iter().next().unwrap_or_default();
+        // Header values are log-format strings, reported without the usual wrapper.
+        assert_eq!(
+            first("send hdr x %[foo]"),
+            "parsing [t.cfg:5] : 'http-check send' : failed to parse sample expression <foo]> : unknown fetch method 'foo'."
+        );
+        assert!(http_rule("send hdr content-length %[foo]").is_empty());
+        assert!(http_rule("send uri-lf %[foo] uri /").is_empty());
+        assert!(first("send body-lf %[path]").contains("needs 'HTTP request headers'"));
     }
 }
