@@ -326,7 +326,9 @@ fn parse_binary(data: &str) -> Result<(), String> {
 fn check_send_http(st: &State, px: usize, line: &Line) -> Result<(), String> {
     let mut i = 2;
     let mut host: Option<&str> = None;
-    let (mut uri, mut body): (Option<(&str, bool)>, Option<(&str, bool)>) = (None, None);
+    // The last `uri`/`body` word with whether it is the `-lf` form.
+    let mut uri: Option<(&str, bool)> = None;
+    let mut body: Option<(&str, bool)> = None;
     let mut hdrs: Vec<&str> = Vec::new();
     while !line.arg(i).is_empty() {
         let a = line.arg(i);
