@@ -381,8 +381,8 @@ fn check_send_http(st: &State, px: usize, line: &Line) -> Result<(), String> {
     Ok(())
 }
 
-/// The `-m` method of an expect `hdr` name or value (`None` for `str`, `beg`…, the
-/// default), as `Some(())` for `reg`. `lf` tells whether the pattern is a log-format.
+/// The `-m` method of an expect `hdr` name or value: true for `reg`, whose pattern is then
+/// compiled as a regex (refused for a log-format pattern, `lf`).
 fn match_method(kw: &str, m: &str, lf: bool) -> Result<bool, String> {
     match m {
         "" => Err(format!(
