@@ -127,11 +127,11 @@ pub(super) fn parse_http_check(st: &mut State, line: &Line, px: usize) -> KwResu
             }
             return Ok(None);
         }
-        "connect" => check_connect(line, true),
+        "connect" => check_connect(st, line, true),
         "send" => check_send_http(st, px, line),
         "expect" => check_expect(st, px, line, true),
         "comment" => check_comment(line),
-        _ if is_var_action(verb) => check_var(line),
+        _ if is_var_action(verb) => check_var(st, px, line),
         _ => return Err(format!("'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{verb}'")),
     }
     .map_err(|m| format!("'http-check {verb}' : {m}."))?;
@@ -154,11 +154,11 @@ pub(super) fn parse_tcp_check(st: &mut State, line: &Line, px: usize) -> KwResul
     let not_be = warnifnotcap(st, line, px, ProxyCap::BE, "tcp-check", "");
     let verb = line.arg(1);
     match verb {
-        "connect" => check_connect(line, false),
+        "connect" => check_connect(st, line, false),
         "send" | "send-binary" | "send-lf" | "send-binary-lf" => check_send_tcp(st, px, line),
         "expect" => check_expect(st, px, line, false),
         "comment" => check_comment(line),
-        _ if is_var_action(verb) => check_var(line),
+        _ if is_var_action(verb) => check_var(st, px, line),
         _ => return Err(format!("'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{verb}'")),
     }
     .map_err(|m| format!("'tcp-check {verb}' : {m}."))?;
@@ -188,36 +188,84 @@ fn first_step_connect(rules: &[CheckRule]) -> Result<(), String> {
     Ok(())
 }
 
+/// `comment <text>`: HAProxy ignores any further word.
 fn check_comment(line: &Line) -> Result<(), String> {
     if line.arg(2).is_empty() {
         return Err("expects a string as argument".into());
-    }
-    if !line.arg(3).is_empty() {
-        return Err(format!(
-            "'comment' cannot handle unexpected argument '{}'.",
-            line.arg(3)
-        ));
     }
     Ok(())
 }
 
 /// The check action keywords (`set-var(<name>)`, `set-var-fmt(<name>)`, `unset-var(<name>)`).
+/// HAProxy looks the variable actions up by prefix: `set-var`, `set-varx(…)`… are theirs.
 fn is_var_action(v: &str) -> bool {
-    v.starts_with("set-var(") || v.starts_with("set-var-fmt(") || v.starts_with("unset-var(")
+    v.starts_with("set-var") || v.starts_with("unset-var")
 }
 
-fn check_var(line: &Line) -> Result<(), String> {
-    let v = line.arg(1);
-    if !v.ends_with(')') {
-        return Err(format!("'{v}' : missing closing parenthesis"));
-    }
-    if !v.starts_with("unset-var(") && line.arg(2).is_empty() {
-        return Err(format!("'{v}' : missing expression"));
-    }
-    Ok(())
+/// `set-var(…)`, `set-var-fmt(…)`, `unset-var(…)` check rules: HAProxy's `parse_store()` for
+/// `ACT_F_TCP_CHK` (check-rule fetches only), its messages prefixed with the keyword.
+fn check_var(st: &State, px: usize, line: &Line) -> Result<(), String> {
+    let full = line.arg(1);
+    let kw = ["set-var-fmt", "set-var", "unset-var"]
+        .into_iter()
+        .find(|k| full.starts_with(k))
+        .unwrap_or("set-var");
+    parse_store(st, px, line, kw).map_err(|m| format!("'{kw}' : {m}"))
 }
 
-fn check_connect(line: &Line, http: bool) -> Result<(), String> {
+fn parse_store(st: &State, px: usize, line: &Line, kw: &str) -> Result<(), String> {
+    use crate::config::expr::{kw as fkw, sample};
+    let full = line.arg(1);
+    let expects =
+        "Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'";
+    let Some(inner) = full[kw.len()..].strip_prefix('(') else {
+        return Err(format!("invalid or incomplete action '{full}'. {expects}"));
+    };
+    let Some(inner) = inner.strip_suffix(')') else {
+        return Err(format!(
+            "incomplete argument after action '{full}'. {expects}"
+        ));
+    };
+    let mut parts = inner.split(',');
+    let name = parts.next().unwrap_or("");
+    // HAProxy stops at the first empty condition.
+    let conds: Vec<&str> = parts.take_while(|c| !c.is_empty()).collect();
+    if !conds.is_empty() && kw == "unset-var" {
+        return Err("unset-var does not expect parameters after the variable name. Only \"set-var\" and \"set-var-fmt\" manage conditions".into());
+    }
+    for c in &conds {
+        sample::check_var_cond(c)?;
+    }
+    sample::check_var_name(name).map_err(|e| match e.strip_prefix("invalid syntax at char '") {
+        // HAProxy prints the rest of the action word from the offending character.
+        Some(bad) => {
+            let bad = bad.trim_end_matches('\'');
+            let at = kw.len() + 1 + name.len() - bad.len();
+            format!("invalid syntax at char '{}'", &full[at..])
+        }
+        None => e,
+    })?;
+    match kw {
+        "unset-var" => Ok(()),
+        "set-var-fmt" => {
+            use crate::config::expr::logformat::{check_logformat_kind, LfKind};
+            check_logformat_kind(st, px, line.arg(2), LfKind::Check).map(|_| ())
+        }
+        _ => {
+            let words = line.argv();
+            let p = sample::parse_expr(&words, 2, false, sample::ExprEnv::from_state(st))?;
+            if p.fetch.val & fkw::val::BE_CHK_RUL == 0 {
+                return Err(format!(
+                    "fetch method '{full}' extracts information from '{}', none of which is available here",
+                    fkw::src_names(p.fetch.use_)
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn check_connect(st: &State, line: &Line, http: bool) -> Result<(), String> {
     let mut i = 2;
     while !line.arg(i).is_empty() {
         let a = line.arg(i);
@@ -228,6 +276,13 @@ fn check_connect(line: &Line, http: bool) -> Result<(), String> {
                 if n.is_empty() {
                     return Err(format!("'{a}' expects <ipv4|ipv6> as argument."));
                 }
+                let o = crate::config::addr::SaOpts {
+                    resolve: true,
+                    connect: true,
+                    no_dns: !st.env.resolve_hosts,
+                    ..Default::default()
+                };
+                crate::config::addr::str2sa_range(n, &o).map_err(|e| format!("'{a}' : {e}."))?;
                 i += 1;
             }
             "port" => {
@@ -241,6 +296,8 @@ fn check_connect(line: &Line, http: bool) -> Result<(), String> {
                     if !(1..=65535).contains(&p) {
                         return Err(format!("expects a valid TCP port (from range 1 to 65535) or a sample expression, got {n}."));
                     }
+                } else {
+                    check_chk_expr(st, n, "port")?;
                 }
                 i += 1;
             }
@@ -600,8 +657,14 @@ fn expect_status_kw(a: &str, n: &str) -> Result<(), String> {
 
 /// `status-code <expr>`: one word, a sample expression usable in check rules.
 fn expect_status_code(st: &State, n: &str) -> Result<(), String> {
+    check_chk_expr(st, n, "status-code")
+}
+
+/// A one-word sample expression of a check rule (`connect port`, `expect status-code`),
+/// parsed as HAProxy does with `SMP_VAL_BE_CHK_RUL`; `what` names it in messages.
+fn check_chk_expr(st: &State, n: &str, what: &str) -> Result<(), String> {
     use crate::config::expr::{kw, sample};
-    let what = "error detected while parsing status-code expression :";
+    let what = format!("error detected while parsing {what} expression :");
     let p = sample::parse_expr(&[n], 0, false, sample::ExprEnv::from_state(st))
         .map_err(|m| format!("{what} {m}"))?;
     if p.fetch.val & kw::val::BE_CHK_RUL == 0 {
@@ -1107,5 +1170,51 @@ mod tests {
         assert!(http_rule("send hdr content-length %[foo]").is_empty());
         assert!(http_rule("send uri-lf %[foo] uri /").is_empty());
         assert!(first("send body-lf %[path]").contains("needs 'HTTP request headers'"));
+    }
+
+    #[test]
+    fn check_rule_actions_and_connect_options() {
+        let tcp = |r: &str| {
+            alerts(&format!("backend b\n option tcp-check\n tcp-check {r}\n"))
+                .into_iter()
+                .next()
+        };
+        let pre = "parsing [t.cfg:3] : ";
+        assert_eq!(
+            tcp("set-var(check.x) path"),
+            Some(format!("{pre}'tcp-check set-var(check.x)' : 'set-var' : fetch method 'set-var(check.x)' extracts information from 'HTTP request headers', none of which is available here."))
+        );
+        assert_eq!(
+            tcp("set-var(check.a-b) int(1)"),
+            Some(format!(
+                "{pre}'tcp-check set-var(check.a-b)' : 'set-var' : invalid syntax at char '-b)'."
+            ))
+        );
+        assert_eq!(
+            tcp("set-var check.x"),
+            Some(format!("{pre}'tcp-check set-var' : 'set-var' : invalid or incomplete action 'set-var'. Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'."))
+        );
+        assert!(tcp("set-var-fmt(check.x) %[foo]")
+            .unwrap()
+            .ends_with("'set-var-fmt' : failed to parse sample expression <foo]> : unknown fetch method 'foo'."));
+        for ok in [
+            "set-var(check.x,,foo) int(1)",
+            "set-var(check.x) src,ipmask(24)",
+            "set-var-fmt(check.x)",
+            "comment a b",
+            "connect port \"int(80)\" addr 1.2.3.4:80",
+        ] {
+            assert_eq!(tcp(ok), None, "{ok}");
+        }
+        assert_eq!(
+            tcp("connect port path"),
+            Some(format!("{pre}'tcp-check connect' : error detected while parsing port expression :  fetch method 'path' extracts information from 'HTTP request headers', none of which is available here.\n."))
+        );
+        assert_eq!(
+            tcp("connect addr foo"),
+            Some(format!(
+                "{pre}'tcp-check connect' : 'addr' : invalid address: 'foo' in 'foo'."
+            ))
+        );
     }
 }
