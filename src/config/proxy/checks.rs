@@ -1211,9 +1211,9 @@ mod tests {
             Some(format!("{pre}'tcp-check connect' : error detected while parsing port expression :  fetch method 'path' extracts information from 'HTTP request headers', none of which is available here.\n."))
         );
         assert_eq!(
-            tcp("connect addr foo"),
+            tcp("connect addr a!b"),
             Some(format!(
-                "{pre}'tcp-check connect' : 'addr' : invalid address: 'foo' in 'foo'."
+                "{pre}'tcp-check connect' : 'addr' : invalid address: 'a!b' in 'a!b'."
             ))
         );
     }
