@@ -1213,7 +1213,7 @@ mod tests {
         assert_eq!(
             tcp("connect addr a!b"),
             Some(format!(
-                "{pre}'tcp-check connect' : 'addr' : invalid address: 'a!b' in 'a!b'."
+                "{pre}'tcp-check connect' : 'addr' : invalid address: 'a!b' in 'a!b'\n.."
             ))
         );
     }
