@@ -422,6 +422,9 @@ pub struct ProxySettings {
     pub stats_own: bool,
     /// `log` targets (including those copied by `log global`).
     pub logs: Vec<crate::model::global::LogTarget>,
+    /// The proxy's own http-check ruleset in HAProxy's parse-time order (the implicit
+    /// request of `option httpchk` included), to refuse rules in an impossible order.
+    pub http_check_steps: CheckSteps,
 }
 
 impl ProxySettings {
@@ -448,4 +451,22 @@ pub struct Timeouts {
     pub server_fin: Option<u32>,
     pub tarpit: Option<u32>,
     pub check: Option<u32>,
+}
+
+/// The steps of an http-check ruleset as `tcpcheck_add_http_rule()` sees them. Settings are
+/// copied from defaults, but a proxy starts its own ruleset: `owner` tells whose it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckSteps {
+    pub owner: Option<Loc>,
+    pub steps: Vec<CheckStep>,
+}
+
+/// One http-check step: `connect`, `send`, `expect`, `comment` or `action` (set-var…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckStep {
+    pub action: &'static str,
+    /// The implicit request of `option httpchk` (HAProxy's `TCPCHK_SND_HTTP_FROM_OPT`).
+    pub from_opt: bool,
+    /// HAProxy's step index, shown (plus one) in its messages.
+    pub index: u32,
 }

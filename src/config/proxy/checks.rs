@@ -4,7 +4,7 @@
 use super::{pxm, too_many_args_idx, warn_ns, warnifnotcap, words_from};
 use crate::config::values::atol;
 use crate::config::{err, Line, State};
-use crate::model::proxy::{CheckKind, CheckRule};
+use crate::model::proxy::{CheckKind, CheckRule, CheckStep};
 use crate::model::ProxyCap;
 
 type KwResult = Result<Option<String>, String>;
@@ -100,7 +100,11 @@ pub(super) fn parse_check_option(st: &mut State, line: &Line, px: usize) -> u32 
         "tcp-check" => CheckKind::Tcp,
         _ => CheckKind::External,
     };
+    let httpchk = matches!(kind, CheckKind::Http { .. });
     pxm(st, px).settings.check = Some(kind);
+    if httpchk {
+        add_httpchk_step(st, px);
+    }
     e
 }
 
@@ -127,18 +131,15 @@ pub(super) fn parse_http_check(st: &mut State, line: &Line, px: usize) -> KwResu
             }
             return Ok(None);
         }
-        "connect" => check_connect(st, line, true),
+        "connect" => http_first_step_connect(st, px).and_then(|_| check_connect(st, line, true)),
         "send" => check_send_http(st, px, line),
         "expect" => check_expect(st, px, line, true),
         "comment" => check_comment(line),
         _ if is_var_action(verb) => check_var(st, px, line),
         _ => return Err(format!("'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{verb}'")),
     }
+    .and_then(|_| add_http_step(st, px, step_action(verb)))
     .map_err(|m| format!("'http-check {verb}' : {m}."))?;
-    if verb == "connect" {
-        first_step_connect(&st.model.proxies[px].settings.http_check_rules)
-            .map_err(|m| format!("'http-check {verb}' : {m}."))?;
-    }
     pxm(st, px).settings.http_check_rules.push(CheckRule {
         verb: verb.to_string(),
         args: words_from(line, 2),
@@ -154,7 +155,7 @@ pub(super) fn parse_tcp_check(st: &mut State, line: &Line, px: usize) -> KwResul
     let not_be = warnifnotcap(st, line, px, ProxyCap::BE, "tcp-check", "");
     let verb = line.arg(1);
     match verb {
-        "connect" => check_connect(st, line, false),
+        "connect" => tcp_first_step_connect(st, px).and_then(|_| check_connect(st, line, false)),
         "send" | "send-binary" | "send-lf" | "send-binary-lf" => check_send_tcp(st, px, line),
         "expect" => check_expect(st, px, line, false),
         "comment" => check_comment(line),
@@ -162,10 +163,6 @@ pub(super) fn parse_tcp_check(st: &mut State, line: &Line, px: usize) -> KwResul
         _ => return Err(format!("'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '{verb}'")),
     }
     .map_err(|m| format!("'tcp-check {verb}' : {m}."))?;
-    if verb == "connect" {
-        first_step_connect(&st.model.proxies[px].settings.tcp_check_rules)
-            .map_err(|m| format!("'tcp-check {verb}' : {m}."))?;
-    }
     pxm(st, px).settings.tcp_check_rules.push(CheckRule {
         verb: verb.to_string(),
         args: words_from(line, 2),
@@ -174,18 +171,146 @@ pub(super) fn parse_tcp_check(st: &mut State, line: &Line, px: usize) -> KwResul
     Ok(not_be.then(|| "(null)".to_string()))
 }
 
-/// A `connect` step must come first (after comments and variable settings).
-fn first_step_connect(rules: &[CheckRule]) -> Result<(), String> {
-    for r in rules {
+const FIRST_STEP_CONNECT: &str = "first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset";
+
+/// A `connect` step must come first (after comments and variable settings) in the
+/// proxy's own tcp-check ruleset: the rules written in this proxy, not in its defaults.
+fn tcp_first_step_connect(st: &State, px: usize) -> Result<(), String> {
+    let p = &st.model.proxies[px];
+    let own = p
+        .settings
+        .tcp_check_rules
+        .iter()
+        .filter(|r| r.loc.file == p.loc.file && r.loc.line > p.loc.line);
+    for r in own {
         if r.verb == "connect" {
             break;
         }
-        if r.verb == "comment" || is_var_action(&r.verb) {
-            continue;
+        if r.verb != "comment" && !is_var_action(&r.verb) {
+            return Err(FIRST_STEP_CONNECT.into());
         }
-        return Err("first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset".into());
     }
     Ok(())
+}
+
+/// The same for http-check, where the implicit request of `option httpchk` is skipped.
+fn http_first_step_connect(st: &State, px: usize) -> Result<(), String> {
+    let p = &st.model.proxies[px];
+    if p.settings.http_check_steps.owner.as_ref() != Some(&p.loc) {
+        return Ok(());
+    }
+    for s in &p.settings.http_check_steps.steps {
+        if s.action == "connect" {
+            break;
+        }
+        if !matches!(s.action, "comment" | "action") && !s.from_opt {
+            return Err(FIRST_STEP_CONNECT.into());
+        }
+    }
+    Ok(())
+}
+
+/// The step kind of an http-check verb.
+fn step_action(verb: &str) -> &'static str {
+    match verb {
+        "connect" => "connect",
+        "send" => "send",
+        "expect" => "expect",
+        "comment" => "comment",
+        _ => "action",
+    }
+}
+
+/// The proxy's own http-check steps, started afresh when they were copied from defaults.
+fn own_steps(st: &mut State, px: usize) -> &mut Vec<CheckStep> {
+    let p = &mut st.model.proxies[px];
+    let steps = &mut p.settings.http_check_steps;
+    if steps.owner.as_ref() != Some(&p.loc) {
+        steps.owner = Some(p.loc.clone());
+        steps.steps.clear();
+    }
+    &mut steps.steps
+}
+
+/// Whether a step counts for the order checks (comments and actions do not).
+fn is_step(s: &CheckStep) -> bool {
+    !matches!(s.action, "comment" | "action")
+}
+
+/// Adds an explicit http-check rule to the proxy's ruleset. Once `option httpchk` is on,
+/// HAProxy checks the order as `tcpcheck_add_http_rule()` does and merges the first `send`
+/// into the implicit request; before, rules are only appended.
+fn add_http_step(st: &mut State, px: usize, action: &'static str) -> Result<(), String> {
+    let http = matches!(
+        st.model.proxies[px].settings.check,
+        Some(CheckKind::Http { .. })
+    );
+    let steps = own_steps(st, px);
+    let index = match steps.last() {
+        Some(l) if !(l.action == "send" && l.from_opt) => l.index + 1,
+        _ => 0,
+    };
+    let mut step = CheckStep {
+        action,
+        from_opt: false,
+        index,
+    };
+    if http {
+        let at = index + 1;
+        match steps.iter().rev().find(|s| is_step(s)) {
+            None => {}
+            Some(r) if r.action == "send" && r.from_opt => {}
+            Some(r) if r.action != "connect" && action == "send" => {
+                return Err(format!(
+                    "unable to add http-check send rule at step {at} (missing connect rule)."
+                ))
+            }
+            Some(r) if !matches!(r.action, "send" | "expect") && action == "expect" => {
+                return Err(format!(
+                    "unable to add http-check expect rule at step {at} (missing send rule)."
+                ))
+            }
+            Some(r) if r.action != "expect" && action == "connect" => {
+                return Err(format!(
+                    "unable to add http-check connect rule at step {at} (missing expect rule)."
+                ))
+            }
+            Some(_) => {}
+        }
+        if action == "send" {
+            let first = steps.iter().position(is_step);
+            if let Some(f) = first.filter(|&f| steps[f].action == "send" && steps[f].from_opt) {
+                // The explicit request takes the implicit one's place in the list order.
+                step = steps.remove(f);
+                step.from_opt = false;
+            }
+        }
+    }
+    steps.push(step);
+    Ok(())
+}
+
+/// `option httpchk`: its implicit request goes first (after a first `connect`), replaces a
+/// previous implicit one, or is merged into an explicit `send` written before.
+fn add_httpchk_step(st: &mut State, px: usize) {
+    let steps = own_steps(st, px);
+    let mut idx: Vec<usize> = (0..steps.len()).filter(|&i| is_step(&steps[i])).collect();
+    if idx.first().map(|&i| steps[i].action == "connect") == Some(true) {
+        idx.remove(0);
+    }
+    let implicit = CheckStep {
+        action: "send",
+        from_opt: true,
+        index: 0,
+    };
+    match idx.first().map(|&i| (i, &steps[i])) {
+        Some((i, r)) if r.action == "send" && r.from_opt => {
+            steps.remove(i);
+            steps.insert(0, implicit);
+        }
+        Some((_, r)) if r.action == "send" => {}
+        _ => steps.insert(0, implicit),
+    }
 }
 
 /// `comment <text>`: HAProxy ignores any further word.
@@ -1215,6 +1340,50 @@ mod tests {
             Some(format!(
                 "{pre}'tcp-check connect' : 'addr' : invalid address: 'a!b' in 'a!b'\n.."
             ))
+        );
+    }
+
+    #[test]
+    fn http_check_rule_order_follows_the_ruleset() {
+        let first = |body: &str| {
+            alerts(&format!("defaults\n mode http\nbackend b\n{body}"))
+                .into_iter()
+                .next()
+        };
+        let err = |l: u32, verb: &str, what: &str| {
+            Some(format!(
+                "parsing [t.cfg:{l}] : 'http-check {verb}' : unable to add http-check {what}."
+            ))
+        };
+        assert_eq!(
+            first(" option httpchk\n http-check send meth GET\n http-check send meth HEAD\n"),
+            err(6, "send", "send rule at step 2 (missing connect rule).")
+        );
+        assert_eq!(
+            first(" option httpchk\n http-check comment x\n http-check connect\n http-check connect\n"),
+            err(7, "connect", "connect rule at step 3 (missing expect rule).")
+        );
+        assert_eq!(
+            first(" option httpchk\n http-check connect\n http-check expect status 200\n"),
+            err(6, "expect", "expect rule at step 2 (missing send rule).")
+        );
+        // Rules written before `option httpchk` are not checked, but count afterwards.
+        assert_eq!(
+            first(" http-check send meth GET\n http-check send meth GET\n option httpchk\n http-check send meth GET\n"),
+            err(7, "send", "send rule at step 3 (missing connect rule).")
+        );
+        // A proxy starts its own ruleset: the defaults' rules do not count.
+        assert_eq!(
+            alerts("defaults\n mode http\n option httpchk\n http-check send meth GET\nbackend b\n http-check send meth HEAD\n"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            first(" option httpchk\n option tcp-check\n http-check send meth GET\n http-check send meth GET\n"),
+            None
+        );
+        assert_eq!(
+            first(" option httpchk\n http-check connect\n http-check send meth GET\n http-check expect status 200\n http-check connect port 81\n http-check send meth GET\n http-check expect status 200\n"),
+            None
         );
     }
 }
