@@ -428,7 +428,7 @@ fn parse_acl(st: &mut State, line: &Line, px: usize) -> u32 {
         val: p.val,
         expr: Some(p.expr),
     };
-    st.model.proxies[px].rules.acls.push(acl);
+    st.model.proxies[px].rules.push_acl(acl);
     st.used(line, "acl");
     0
 }
