@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod config;
 pub mod ffi;
+pub mod lb;
 pub mod model;
 pub mod runtime;
 pub mod version;

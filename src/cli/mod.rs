@@ -75,6 +75,7 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
         localpeer: localpeer.to_string(),
         resolve_dontfail: opts.resolve_dontfail,
         maxpconn: opts.maxpconn,
+        master_worker: opts.master_worker,
         ..ParseEnv::default()
     };
     let loaded = config::load_files(&opts.cfgfiles, diag, env);

@@ -148,6 +148,9 @@ pub struct ParseEnv {
     /// `-N`: HAProxy's `cfg_maxpconn`, the `maxconn` every new defaults/proxy starts from
     /// (`proxy_preset_defaults()`); 0 when not given.
     pub maxpconn: i64,
+    /// `-W`/`-Ws` on the command line: master-worker mode even without `global master-worker`
+    /// (HAProxy checks `program` sections against the mode, whichever way it was set).
+    pub master_worker: bool,
 }
 
 /// The host name as HAProxy's `gethostname()` gives it (empty if unknown).
@@ -168,6 +171,7 @@ impl Default for ParseEnv {
             localpeer: hostname(),
             resolve_dontfail: false,
             maxpconn: 0,
+            master_worker: false,
         }
     }
 }

@@ -49,8 +49,14 @@ impl Config {
     }
 
     pub fn find_proxy(&self, name: &str, want: ProxyCap) -> Option<&Proxy> {
-        self.proxies
-            .iter()
-            .find(|p| p.name == name && p.cap.intersects(want) && !p.cap.is_defaults())
+        self.find_proxy_idx(name, want).map(|i| &self.proxies[i])
+    }
+
+    /// Index of the first non-defaults proxy named `name` with one of the `want` capabilities.
+    pub fn find_proxy_idx(&self, name: &str, want: ProxyCap) -> Option<usize> {
+        self.proxy_names.get(name)?.iter().copied().find(|&i| {
+            let p = &self.proxies[i];
+            p.cap.intersects(want) && !p.cap.is_defaults()
+        })
     }
 }

@@ -6,7 +6,10 @@ use super::Loc;
 
 #[derive(Debug, Clone, Default)]
 pub struct ProxyRules {
+    /// ACL lines in declaration order. Add with [`ProxyRules::push_acl`] so that the name
+    /// index stays in step: configurations with thousands of ACLs look names up per rule.
     pub acls: Vec<Acl>,
+    acl_index: std::collections::HashMap<String, Vec<usize>>,
     pub http_request: Vec<Rule>,
     pub http_response: Vec<Rule>,
     pub http_after_response: Vec<Rule>,
@@ -24,6 +27,25 @@ pub struct ProxyRules {
     pub redirects: Vec<Rule>,
     pub stick_table: Option<StickTable>,
     pub stick_rules: Vec<StickRule>,
+}
+
+impl ProxyRules {
+    pub fn push_acl(&mut self, acl: Acl) {
+        self.acl_index
+            .entry(acl.name.clone())
+            .or_default()
+            .push(self.acls.len());
+        self.acls.push(acl);
+    }
+
+    /// The lines of the ACL `name` (several lines with one name are OR-ed), in order.
+    pub fn acls_named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Acl> + 'a {
+        self.acl_index
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.acls[i])
+    }
 }
 
 /// A named ACL line (`acl name criterion [flags] patterns`).

@@ -6,7 +6,7 @@
 
 use super::sample::{Fetch, Req};
 use crate::model::expr::{AclRef, Cond};
-use crate::model::rules::Acl;
+use crate::model::rules::{Acl, ProxyRules};
 
 #[derive(Debug, Clone)]
 enum Match {
@@ -46,7 +46,7 @@ pub struct CondRt {
 impl CondRt {
     /// Compiles `cond` against the proxy's named ACLs. Unsupported criteria are pushed to
     /// `warnings` and evaluate to false.
-    pub fn compile(cond: &Cond, acls: &[Acl], warnings: &mut Vec<String>) -> CondRt {
+    pub fn compile(cond: &Cond, acls: &ProxyRules, warnings: &mut Vec<String>) -> CondRt {
         let groups = cond
             .groups
             .iter()
@@ -71,7 +71,7 @@ impl CondRt {
     }
 }
 
-fn compile_ref(r: &AclRef, acls: &[Acl], warnings: &mut Vec<String>) -> Term {
+fn compile_ref(r: &AclRef, acls: &ProxyRules, warnings: &mut Vec<String>) -> Term {
     match r {
         AclRef::Anonymous(words) => match compile_test(words) {
             Ok(t) => Term::Any(vec![t]),
@@ -81,7 +81,7 @@ fn compile_ref(r: &AclRef, acls: &[Acl], warnings: &mut Vec<String>) -> Term {
             }
         },
         AclRef::Named(name) => {
-            let decl: Vec<&Acl> = acls.iter().filter(|a| &a.name == name).collect();
+            let decl: Vec<&Acl> = acls.acls_named(name).collect();
             if decl.is_empty() {
                 return predefined(name).unwrap_or_else(|| {
                     warnings.push(format!("ACL '{name}' is not known to the runtime"));
@@ -265,7 +265,7 @@ mod tests {
 
     fn cond(unless: bool, groups: Vec<Vec<CondTerm>>) -> CondRt {
         let mut w = Vec::new();
-        let c = CondRt::compile(&mk_cond(unless, groups), &[], &mut w);
+        let c = CondRt::compile(&mk_cond(unless, groups), &ProxyRules::default(), &mut w);
         assert!(w.is_empty(), "{w:?}");
         c
     }
@@ -308,7 +308,9 @@ mod tests {
 
     #[test]
     fn named_and_predefined() {
-        let acls = vec![acl("api", "path_beg /api"), acl("api", "path /v1")];
+        let mut acls = ProxyRules::default();
+        acls.push_acl(acl("api", "path_beg /api"));
+        acls.push_acl(acl("api", "path /v1"));
         let mut w = Vec::new();
         let c = CondRt::compile(
             &mk_cond(false, vec![vec![named("api"), named("METH_GET")]]),
@@ -325,7 +327,7 @@ mod tests {
         let mut w = Vec::new();
         let c = CondRt::compile(
             &mk_cond(false, vec![vec![anon("src 127.0.0.1", false)]]),
-            &[],
+            &ProxyRules::default(),
             &mut w,
         );
         assert_eq!(w.len(), 1);

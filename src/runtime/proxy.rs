@@ -112,7 +112,7 @@ fn compile_rules(px: &Proxy, warnings: &mut Vec<String>) -> Vec<RuleRt> {
         let cond = rule
             .cond
             .as_ref()
-            .map(|c| CondRt::compile(c, &px.rules.acls, &mut w));
+            .map(|c| CondRt::compile(c, &px.rules, &mut w));
         warnings.extend(w.into_iter().map(|m| format!("[{}] : {m}", rule.loc)));
         out.push(RuleRt { cond, action });
     }

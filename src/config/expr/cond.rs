@@ -47,7 +47,7 @@ pub fn parse_cond(st: &State, px: usize, words: &[String]) -> Result<Cond, Strin
 fn named_acl(st: &State, px: usize, name: &str) -> Option<TermInfo> {
     let p = st.model.proxies.get(px)?;
     let mut found = None::<TermInfo>;
-    for a in p.rules.acls.iter().filter(|a| a.name == name) {
+    for a in p.rules.acls_named(name) {
         let t = found.get_or_insert_with(|| TermInfo {
             name: name.to_string(),
             ..Default::default()
@@ -129,7 +129,7 @@ pub fn parse_cond_info(st: &State, px: usize, words: &[&str]) -> Result<CondInfo
             i = end;
         } else if let Some(t) = named_acl(st, px, word) {
             let p = &st.model.proxies[px];
-            for a in p.rules.acls.iter().filter(|a| a.name == word) {
+            for a in p.rules.acls_named(word) {
                 info.use_ |= a.use_;
             }
             suite_val &= t.val;

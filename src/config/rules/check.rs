@@ -275,10 +275,8 @@ pub fn check_switching_rules(m: &Config, px: usize) -> Vec<String> {
             Ok(true) => {}
         }
         let target = m
-            .proxies
-            .iter()
-            .enumerate()
-            .find(|(_, q)| !q.cap.is_defaults() && q.cap.is_be() && q.name == u.target);
+            .find_proxy_idx(&u.target, crate::model::ProxyCap::BE)
+            .map(|i| (i, &m.proxies[i]));
         match target {
             None => out.push(format!(
                 "Proxy '{}': unable to find required use_backend: '{}'.",
@@ -358,12 +356,7 @@ fn cond_use(p: &Proxy, cond: &crate::model::expr::Cond) -> u32 {
         if let Some(e) = &t.expr {
             u |= crate::config::expr::kw::find_fetch(&e.smp.fetch).map_or(0, |f| f.use_);
         } else if let crate::model::expr::AclRef::Named(n) = &t.acl {
-            u |= p
-                .rules
-                .acls
-                .iter()
-                .filter(|a| a.name == *n)
-                .fold(0, |acc, a| acc | a.use_);
+            u |= p.rules.acls_named(n).fold(0, |acc, a| acc | a.use_);
         }
     }
     u

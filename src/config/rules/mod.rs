@@ -428,7 +428,7 @@ fn parse_acl(st: &mut State, line: &Line, px: usize) -> u32 {
         val: p.val,
         expr: Some(p.expr),
     };
-    st.model.proxies[px].rules.acls.push(acl);
+    st.model.proxies[px].rules.push_acl(acl);
     st.used(line, "acl");
     0
 }
@@ -693,6 +693,10 @@ pub(crate) mod tests {
                     mode,
                     ..Default::default()
                 });
+            }
+            st.model.proxy_names.clear();
+            for (i, p) in st.model.proxies.iter().enumerate() {
+                st.model.proxy_names.entry(p.name.clone()).or_default().push(i);
             }
             // HAProxy checks files and resolves names in IP patterns while starting.
             st.env.check_files = true;

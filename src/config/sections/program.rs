@@ -158,7 +158,7 @@ pub fn check(st: &mut State) -> u32 {
         ));
         e |= err::ALERT_FATAL;
     }
-    if !st.model.programs.is_empty() && !st.model.global.master_worker {
+    if !st.model.programs.is_empty() && !st.model.global.master_worker && !st.env.master_worker {
         st.diag
             .alert("Can't use a 'program' section without master worker mode.");
         e |= err::ALERT_FATAL;
