@@ -696,7 +696,11 @@ pub(crate) mod tests {
             }
             st.model.proxy_names.clear();
             for (i, p) in st.model.proxies.iter().enumerate() {
-                st.model.proxy_names.entry(p.name.clone()).or_default().push(i);
+                st.model
+                    .proxy_names
+                    .entry(p.name.clone())
+                    .or_default()
+                    .push(i);
             }
             // HAProxy checks files and resolves names in IP patterns while starting.
             st.env.check_files = true;

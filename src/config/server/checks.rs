@@ -65,7 +65,8 @@ pub fn check_servers_in(st: &mut State, px: usize) -> u32 {
         if s.ssl.enabled || s.health.ssl {
             if let Some(crt) = s.ssl.crt.clone() {
                 if st.env.check_files {
-                    if let Err(e) = load_client_cert(&crt) {
+                    let extra = crate::config::bind::ssl::extra_files(st);
+                    if let Err(e) = load_client_cert(&crt, extra) {
                         ctx.alert(st, &e);
                         code |= err::ALERT_FATAL;
                     }
@@ -169,9 +170,11 @@ fn server_tls_versions(st: &mut State, px: usize, si: usize, ctx: &mut MsgCtx) -
 
 /// `ssl_sock_load_srv_cert()`: a client certificate file (directories are not supported
 /// on the server side).
-fn load_client_cert(path: &str) -> Result<(), String> {
+/// A server's client certificate, found with the global `ssl-load-extra-*` rules as for
+/// `bind … crt`.
+fn load_client_cert(path: &str, extra: crate::config::bind::ssl::ExtraFiles) -> Result<(), String> {
     match std::fs::metadata(path) {
-        Ok(m) if !m.is_dir() => crate::config::bind::ssl::load_cert_file(path),
+        Ok(m) if !m.is_dir() => crate::config::bind::ssl::load_cert_file_with(path, extra),
         Ok(_) => Err(format!(
             "unable to stat SSL certificate from file '{path}' : Is a directory.\n"
         )),
