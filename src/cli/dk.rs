@@ -27,7 +27,24 @@ fn cfg_dump(out: &mut String) {
         out.push_str(&format!("\t{k}\n"));
     }
     out.push_str("listen\n");
-    for k in sorted(config::proxy::KEYWORDS) {
+    let mut listen: Vec<String> = sorted(config::proxy::KEYWORDS);
+    listen.extend(sorted(config::rules::KEYWORDS));
+    listen.extend(["bind", "server", "default-server", "server-template", "log"].map(String::from));
+    // Removed keywords HAProxy still registers to refuse them with a migration hint.
+    listen.extend(["clitimeout", "contimeout", "srvtimeout"].map(String::from));
+    listen.extend(
+        config::proxy::option_names()
+            .iter()
+            .map(|o| format!("option {o}")),
+    );
+    for (rs, words) in config::rules::actions::Ruleset::ALL {
+        for a in config::rules::actions::names(rs) {
+            listen.push(format!("{words} {a}"));
+        }
+    }
+    listen.sort();
+    listen.dedup();
+    for k in listen {
         out.push_str(&format!("\t{k}\n"));
     }
     for k in sorted(config::bind::KEYWORDS) {
@@ -37,6 +54,15 @@ fn cfg_dump(out: &mut String) {
         out.push_str(&format!("\tserver <name> <addr> {k}\n"));
     }
     out.push_str("userlist\npeers\n");
+    out.push_str("crt-list\n");
+    for (k, nargs) in config::bind::ssl::CRT_LIST_KWS {
+        let plus = if *nargs > 0 {
+            format!(" +{nargs}")
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("\t{k}{plus}\n"));
+    }
 }
 
 fn lines(out: &mut String, v: Vec<String>) {

@@ -263,7 +263,7 @@ pub fn load_crt_list(st: &State, file: &str) -> Result<Vec<String>, String> {
 }
 
 /// `ssl_bind_kws`: the options allowed between `[` and `]` in a crt-list line.
-const CRT_LIST_KWS: &[(&str, usize)] = &[
+pub const CRT_LIST_KWS: &[(&str, usize)] = &[
     ("allow-0rtt", 0),
     ("alpn", 1),
     ("ca-file", 1),

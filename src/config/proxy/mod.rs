@@ -13,7 +13,7 @@ mod registered;
 #[cfg(test)]
 mod tests;
 
-pub use options::{OptSpec, CFG_OPTS};
+pub use options::{option_names, OptSpec, CFG_OPTS};
 
 use super::{err, Level, Line, State};
 use crate::model::proxy::ProxySettings;

@@ -90,6 +90,15 @@ const COMMON_OPTIONS: &[&str] = &[
     "original-to",
 ];
 
+/// Every `option <name>` the parser accepts (for `-dK cfg`): the flag options, then those
+/// with their own parsers.
+pub fn option_names() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = CFG_OPTS.iter().map(|o| o.name).collect();
+    v.extend(COMMON_OPTIONS.iter().filter(|n| **n != "original-to"));
+    v.extend(["originalto", "httpslog", "http-restrict-req-hdr-names"]);
+    v
+}
+
 fn set_flag(st: &mut State, px: usize, name: &str, kwm: Kwm) {
     let opts = &mut pxm(st, px).settings.options;
     opts.retain(|(n, _)| n != name);

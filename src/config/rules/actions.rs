@@ -267,6 +267,19 @@ pub fn expects_list(rs: Ruleset) -> &'static str {
     }
 }
 
+impl Ruleset {
+    /// Every rule set with the words that introduce it in a configuration.
+    pub const ALL: [(Ruleset, &'static str); 7] = [
+        (Ruleset::HttpReq, "http-request"),
+        (Ruleset::HttpRes, "http-response"),
+        (Ruleset::HttpAfter, "http-after-response"),
+        (Ruleset::TcpCon, "tcp-request connection"),
+        (Ruleset::TcpSes, "tcp-request session"),
+        (Ruleset::TcpCnt, "tcp-request content"),
+        (Ruleset::TcpRes, "tcp-response content"),
+    ];
+}
+
 /// Candidate names for "did you mean" suggestions.
 pub fn names(rs: Ruleset) -> Vec<&'static str> {
     ACTIONS
