@@ -23,7 +23,7 @@ fn cfg_dump(out: &mut String) {
         v
     };
     out.push_str("global\n");
-    for k in sorted(config::global::KEYWORDS) {
+    for k in sorted(&config::global::keywords()) {
         out.push_str(&format!("\t{k}\n"));
     }
     out.push_str("listen\n");

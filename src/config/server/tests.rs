@@ -227,10 +227,14 @@ fn resolvers_references() {
 
 #[test]
 fn post_checks_in_haproxy_order() {
-    let pem = "/work/shared/configs/files/test.pem";
-    if !std::path::Path::new(pem).exists() {
-        return;
-    }
+    let pem = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/configs/files/test.pem"
+    );
+    assert!(
+        std::path::Path::new(pem).exists(),
+        "{pem}: the shared corpus files are needed"
+    );
     let cfg = format!(
         "frontend f1\n  bind :443 ssl\nfrontend f2\n  bind :445 ssl crt {pem} verify required\n  bind :447 proto fcgi\n  bind :448 ssl crt {pem} ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2\nbackend b\n  mode http\n  server s 1.1.1.1:80 ssl verify required\n  server u 1.1.1.1:80 track b/zz\n  server v 1.1.1.1:80 track nob/s\n  server w 1.1.1.1:80 track s\n  server x 1.1.1.1:80 minconn 10 maxconn 5 tfo\n"
     );
@@ -260,10 +264,14 @@ fn post_checks_in_haproxy_order() {
 
 #[test]
 fn tls_version_warnings() {
-    let pem = "/work/shared/configs/files/test.pem";
-    if !std::path::Path::new(pem).exists() {
-        return;
-    }
+    let pem = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/configs/files/test.pem"
+    );
+    assert!(
+        std::path::Path::new(pem).exists(),
+        "{pem}: the shared corpus files are needed"
+    );
     let mut st = mini_load(&format!(
         "frontend f\n  bind :1 ssl crt {pem} no-tlsv10 ssl-min-ver TLSv1.2\n  bind :2 ssl crt {pem} ssl-max-ver TLSv1.1\n  bind :3 ssl crt {pem} no-tlsv12\n"
     ));
@@ -347,12 +355,17 @@ fn health_check_ports() {
 
 #[test]
 fn global_tls_settings_apply() {
-    let pem = "/work/shared/configs/files/test.pem";
-    if !std::path::Path::new(pem).exists() {
-        return;
-    }
+    let pem = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/configs/files/test.pem"
+    );
+    assert!(
+        std::path::Path::new(pem).exists(),
+        "{pem}: the shared corpus files are needed"
+    );
     let mut st = crate::config::State::new(crate::config::Diag::new(), ParseEnv::default());
-    st.model.global.ssl.crt_base = Some("/work/shared/configs/files".into());
+    st.model.global.ssl.crt_base =
+        Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/configs/files").into());
     st.model.global.ssl.bind_options = vec!["ssl-min-ver TLSv1.2".into()];
     st.model.global.ssl.server_verify_required = Some(false);
     st.model.proxies.push(crate::model::Proxy {
@@ -392,6 +405,9 @@ fn global_tls_settings_apply() {
     );
     assert_eq!(
         st.model.proxies[0].binds[0].options.crt,
-        ["/work/shared/configs/files/test.pem"]
+        [concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/configs/files/test.pem"
+        )]
     );
 }
