@@ -317,6 +317,13 @@ pub fn check_post_server(st: &mut State, px: usize) -> u32 {
     }
     let http = matches!(p.settings.check, Some(CheckKind::Http { .. }));
     let head = format!("config: {} '{}': server", p.cap.type_name(), p.name);
+    // HAProxy 2.6 quirk: once an earlier backend without any check ruleset has released its
+    // ruleset (`deinit_proxy_tcpcheck()`), later proxies without one still see a non-empty
+    // rule list here and get the longer "nor tcp_check rule" wording. Reproduced as
+    // observed with haproxy 2.6.12 (declaration order, enabled backend-capable proxies).
+    let stale_ruleset = st.model.proxies[..px].iter().any(|q| {
+        q.cap.is_be() && !q.cap.is_defaults() && !q.disabled && q.settings.check.is_none()
+    });
     let mut msgs = Vec::new();
     let mut code = 0;
     for s in p.servers.iter().filter(|s| s.check) {
@@ -331,7 +338,7 @@ pub fn check_post_server(st: &mut State, px: usize) -> u32 {
                 continue;
             }
         }
-        if let Some(m) = missing_check_port(p, s) {
+        if let Some(m) = missing_check_port(p, s, stale_ruleset) {
             msgs.push(format!(
                 "{head} '{}' has neither service port nor check port{m}",
                 s.name
@@ -347,7 +354,11 @@ pub fn check_post_server(st: &mut State, px: usize) -> u32 {
 
 /// The end of HAProxy's "has neither service port nor check port" message when a
 /// check of server `s` would have no port, `None` when a port is known.
-fn missing_check_port(p: &crate::model::Proxy, s: &crate::model::Server) -> Option<&'static str> {
+fn missing_check_port(
+    p: &crate::model::Proxy,
+    s: &crate::model::Server,
+    stale_ruleset: bool,
+) -> Option<&'static str> {
     use crate::model::proxy::CheckKind;
     let addr_port = |a: &str| {
         crate::config::addr::str2sa_range_info(a, &Default::default())
@@ -374,7 +385,7 @@ fn missing_check_port(p: &crate::model::Proxy, s: &crate::model::Server) -> Opti
     let http = matches!(p.settings.check, Some(CheckKind::Http { .. }));
     let rules: Vec<_> = rules.map(|r| r.iter().collect()).unwrap_or_default();
     if rules.is_empty() {
-        return Some(if http {
+        return Some(if http || (p.settings.check.is_none() && stale_ruleset) {
             " nor tcp_check rule 'connect' with port information."
         } else {
             "."
