@@ -411,3 +411,38 @@ fn global_tls_settings_apply() {
         )]
     );
 }
+
+#[test]
+fn check_port_wording_after_an_unchecked_backend() {
+    let alerts = |text: &str| -> Vec<String> {
+        let l = crate::config::load_str(
+            "q.cfg",
+            text,
+            crate::config::Diag::new(),
+            ParseEnv::offline(),
+        );
+        l.diag
+            .messages
+            .iter()
+            .filter(|m| m.text.contains("neither service port"))
+            .map(|m| m.text.clone())
+            .collect()
+    };
+    let fe = "frontend f\n  bind :1\n  default_backend waf\n";
+    let waf = "backend waf\n  server waf 127.0.0.1:0 check\n";
+    // Alone: the short form.
+    assert_eq!(
+        alerts(&format!("{fe}{waf}")),
+        ["config: backend 'waf': server 'waf' has neither service port nor check port."]
+    );
+    // After a backend without health checks (as haproxy 2.6.12 prints it).
+    assert_eq!(
+        alerts(&format!("backend b1\n{waf}{fe}")),
+        ["config: backend 'waf': server 'waf' has neither service port nor check port nor tcp_check rule 'connect' with port information."]
+    );
+    // An earlier backend with `option tcp-check` keeps its ruleset: short form again.
+    assert_eq!(
+        alerts(&format!("backend b1\n  option tcp-check\n{waf}{fe}")),
+        ["config: backend 'waf': server 'waf' has neither service port nor check port."]
+    );
+}
