@@ -24,6 +24,11 @@ pub trait ServerSet {
     /// The server's numeric id (`id` keyword, else its 1-based position): `first` and
     /// the consistent-hash ring depend on it.
     fn puid(&self, i: usize) -> u32;
+    /// Streams being served by the server (not counting its queue): `hash-balance-factor`
+    /// and `random` compare these. Defaults to [`ServerSet::load`].
+    fn served(&self, i: usize) -> u32 {
+        self.load(i)
+    }
 }
 
 /// Outcome of a load-balancing decision.
@@ -47,4 +52,173 @@ pub trait Balancer: Send + Sync {
     /// A stream took / released a slot on server `i` (leastconn keeps its order with these).
     fn take_conn(&self, _set: &dyn ServerSet, _i: usize) {}
     fn drop_conn(&self, _set: &dyn ServerSet, _i: usize) {}
+}
+
+pub mod chash;
+mod common;
+pub mod fas;
+pub mod fwlc;
+pub mod fwrr;
+pub mod hash;
+pub mod key;
+pub mod map;
+
+/// HAProxy's `BE_WEIGHT_SCALE`: effective weights are user weights times this for the
+/// dynamic algorithms (and the consistent-hash ring has this many points per weight unit).
+/// [`ServerSet::weight`] is in user units (0..=256, as `weight` and `set weight` take).
+pub const BE_WEIGHT_SCALE: u32 = 16;
+
+/// `balance <algorithm>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Algorithm {
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    /// Key: the client address bytes ([`key::source_key`]); hashed by XOR of words.
+    Source,
+    /// Key: [`key::uri_key`] of the request target.
+    Uri {
+        whole: bool,
+        len: usize,
+        depth: usize,
+        path_only: bool,
+    },
+    /// Key: [`key::url_param_key`] (or [`key::url_param_post_key`] when `check_post`).
+    UrlParam {
+        name: String,
+        check_post: bool,
+    },
+    /// Key: [`key::hdr_key`] of the header's first value.
+    Hdr {
+        name: String,
+        use_domain_only: bool,
+    },
+    /// Power of `draws` random choices (default 2) over the consistent-hash ring.
+    Random {
+        draws: u32,
+    },
+    /// Key: the `rdp_cookie(<name>)` value.
+    RdpCookie {
+        name: String,
+    },
+    /// `balance hash <expr>`: the caller computes the sample's bytes.
+    Hash,
+}
+
+impl Algorithm {
+    /// Hash-based (`BE_LB_KIND_HI`): uses `hash-type`, key `None` means round robin.
+    pub fn is_hash(&self) -> bool {
+        matches!(
+            self,
+            Algorithm::Source
+                | Algorithm::Uri { .. }
+                | Algorithm::UrlParam { .. }
+                | Algorithm::Hdr { .. }
+                | Algorithm::RdpCookie { .. }
+                | Algorithm::Hash
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashMethod {
+    #[default]
+    MapBased,
+    Consistent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashFunction {
+    #[default]
+    Sdbm,
+    Djb2,
+    Wt6,
+    Crc32,
+    /// `none` does not exist in 2.6 (added in 2.8); 2.6's `gen_hash` treats any unknown
+    /// function as sdbm, and so does [`HashType::hash`].
+    None,
+}
+
+/// `hash-type <method> <function> [avalanche]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HashType {
+    pub method: HashMethod,
+    pub function: HashFunction,
+    pub avalanche: bool,
+}
+
+impl HashType {
+    /// What a bare `hash-type consistent` means in 2.6: sdbm with avalanche.
+    pub fn consistent_default() -> Self {
+        HashType {
+            method: HashMethod::Consistent,
+            function: HashFunction::Sdbm,
+            avalanche: true,
+        }
+    }
+
+    /// `gen_hash` then the optional `full_hash`, as `get_server_uh/ph/hh/rch/expr` do.
+    pub fn hash(&self, key: &[u8]) -> u32 {
+        let h = match self.function {
+            HashFunction::Djb2 => hash::djb2(key),
+            HashFunction::Wt6 => hash::wt6(key),
+            HashFunction::Crc32 => hash::crc32(key),
+            // 2.6's gen_hash() falls back to sdbm for anything else.
+            HashFunction::Sdbm | HashFunction::None => hash::sdbm(key),
+        };
+        self.finish(h)
+    }
+
+    /// The `avalanche` step alone (source hashing skips the hash function).
+    pub fn finish_pub(&self, h: u32) -> u32 {
+        self.finish(h)
+    }
+
+    fn finish(&self, h: u32) -> u32 {
+        if self.avalanche {
+            hash::full_hash(h)
+        } else {
+            h
+        }
+    }
+}
+
+/// Options common to every algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LbOptions {
+    /// `option allbackups`: all usable backups share the load, not only the first one.
+    pub allbackups: bool,
+    /// `hash-balance-factor` (0 = off; consistent hashing only).
+    pub hash_balance_factor: u32,
+}
+
+/// Builds the balancer for `balance alg` with `hash-type ht` and `hash-balance-factor`.
+pub fn new_balancer(alg: Algorithm, ht: HashType, hash_balance_factor: u32) -> Box<dyn Balancer> {
+    new_balancer_with(
+        alg,
+        ht,
+        LbOptions {
+            allbackups: false,
+            hash_balance_factor,
+        },
+    )
+}
+
+/// [`new_balancer`] with all options, `allbackups` included.
+pub fn new_balancer_with(alg: Algorithm, ht: HashType, opts: LbOptions) -> Box<dyn Balancer> {
+    match alg {
+        Algorithm::RoundRobin => Box::new(fwrr::Fwrr::new(opts)),
+        Algorithm::StaticRr => Box::new(map::MapLb::new(None, ht, opts)),
+        Algorithm::LeastConn => Box::new(fwlc::Fwlc::new(opts)),
+        Algorithm::First => Box::new(fas::Fas::new(opts)),
+        Algorithm::Random { draws } => Box::new(chash::Chash::new_random(draws.max(1), opts)),
+        a => {
+            let source = a == Algorithm::Source;
+            match ht.method {
+                HashMethod::MapBased => Box::new(map::MapLb::new(Some(source), ht, opts)),
+                HashMethod::Consistent => Box::new(chash::Chash::new_hash(source, ht, opts)),
+            }
+        }
+    }
 }

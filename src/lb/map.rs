@@ -1,0 +1,147 @@
+//! Map-based algorithms (`lb_map.c`): `static-rr` and `hash-type map-based` hashing.
+
+use super::common::{group, weights_gcd, Group};
+use super::{key, Balancer, HashType, LbOptions, Pick, ServerSet};
+use std::sync::Mutex;
+
+/// `static-rr` (`hashing == None`) or a map-based hash (`Some(is_source)`).
+pub struct MapLb {
+    hashing: Option<bool>,
+    ht: HashType,
+    opts: LbOptions,
+    st: Mutex<MapState>,
+}
+
+#[derive(Default)]
+struct MapState {
+    init: bool,
+    /// `lbprm.wmult`: GCD of the user weights when the map was first built.
+    wmult: u32,
+    /// (usable, eweight) per server as the map was last built.
+    committed: Vec<(bool, u32)>,
+    map: Vec<usize>,
+    rr_idx: usize,
+}
+
+impl MapLb {
+    pub fn new(hashing: Option<bool>, ht: HashType, opts: LbOptions) -> Self {
+        MapLb {
+            hashing,
+            ht,
+            opts,
+            st: Mutex::new(MapState::default()),
+        }
+    }
+
+    fn refresh(&self, st: &mut MapState, set: &dyn ServerSet) {
+        if !st.init || st.committed.len() != set.len() {
+            st.wmult = weights_gcd((0..set.len()).map(|i| set.weight(i)));
+            st.init = true;
+        }
+        let wm = st.wmult;
+        let now: Vec<(bool, u32)> = (0..set.len())
+            .map(|i| {
+                let ew = set.weight(i).div_ceil(wm);
+                (set.usable(i) && ew > 0, ew)
+            })
+            .collect();
+        if now != st.committed || st.map.is_empty() {
+            st.committed = now;
+            st.map = recalc_server_map(set, &st.committed, &self.opts);
+        }
+    }
+}
+
+/// `recount_servers` + `update_backend_weight` + `recalc_server_map`.
+fn recalc_server_map(set: &dyn ServerSet, c: &[(bool, u32)], opts: &LbOptions) -> Vec<usize> {
+    let g = group(set, opts, |i| c[i].0);
+    let members: Vec<usize> = match g {
+        Group::Nothing => return Vec::new(),
+        Group::FirstBackup(i) => {
+            // tot_weight is fbck's weight, but the loop walks every usable backup.
+            return build(set, c, true, c[i].1);
+        }
+        Group::Active => (0..c.len())
+            .filter(|&i| c[i].0 && !set.is_backup(i))
+            .collect(),
+        Group::Backups => (0..c.len())
+            .filter(|&i| c[i].0 && set.is_backup(i))
+            .collect(),
+    };
+    let tot = members.iter().map(|&i| c[i].1).sum();
+    build(set, c, g == Group::Backups, tot)
+}
+
+fn build(set: &dyn ServerSet, c: &[(bool, u32)], backup: bool, tot: u32) -> Vec<usize> {
+    let tot = tot as i64;
+    let mut wscore = vec![0i64; c.len()];
+    let mut map = Vec::with_capacity(tot as usize);
+    for _ in 0..tot {
+        let mut best: Option<usize> = None;
+        let mut max = 0i64;
+        for i in 0..c.len() {
+            if set.is_backup(i) != backup || !c[i].0 {
+                continue;
+            }
+            if tot == 1 {
+                best = Some(i);
+                break;
+            }
+            wscore[i] += c[i].1 as i64;
+            let v = (wscore[i] + tot) / tot;
+            if best.is_none() || v > max {
+                max = v;
+                best = Some(i);
+            }
+        }
+        if let Some(b) = best {
+            map.push(b);
+            wscore[b] -= tot;
+        }
+    }
+    map
+}
+
+impl Balancer for MapLb {
+    fn pick(&self, set: &dyn ServerSet, key: Option<&[u8]>) -> Pick {
+        let mut st = self.st.lock().unwrap();
+        self.refresh(&mut st, set);
+        let tot = st.map.len();
+        if tot == 0 {
+            return Pick::NoServer;
+        }
+        if let (Some(source), Some(k)) = (self.hashing, key) {
+            let h = if source {
+                self.ht.finish_pub(key::source_hash(k))
+            } else {
+                self.ht.hash(k)
+            };
+            return Pick::Server(st.map[h as usize % tot]);
+        }
+        // map_get_server_rr
+        if st.rr_idx >= tot {
+            st.rr_idx = 0;
+        }
+        let start = st.rr_idx;
+        let mut idx = start;
+        loop {
+            let s = st.map[idx];
+            idx += 1;
+            if !set.saturated(s) {
+                st.rr_idx = idx;
+                return Pick::Server(s);
+            }
+            if idx == tot {
+                idx = 0;
+            }
+            if idx == start {
+                return Pick::Full;
+            }
+        }
+    }
+
+    fn update(&self, set: &dyn ServerSet) {
+        let mut st = self.st.lock().unwrap();
+        self.refresh(&mut st, set);
+    }
+}
