@@ -222,3 +222,6 @@ pub fn new_balancer_with(alg: Algorithm, ht: HashType, opts: LbOptions) -> Box<d
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
