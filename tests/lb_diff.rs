@@ -18,6 +18,9 @@ const HAPROXY: &str = "/usr/sbin/haproxy";
 struct Set {
     w: Vec<u32>,
     load: Vec<u32>,
+    up: Vec<bool>,
+    bck: Vec<bool>,
+    puid: Vec<u32>,
 }
 
 impl ServerSet for Set {
@@ -27,11 +30,11 @@ impl ServerSet for Set {
     fn weight(&self, i: usize) -> u32 {
         self.w[i]
     }
-    fn usable(&self, _i: usize) -> bool {
-        true
+    fn usable(&self, i: usize) -> bool {
+        self.up[i]
     }
-    fn is_backup(&self, _i: usize) -> bool {
-        false
+    fn is_backup(&self, i: usize) -> bool {
+        self.bck[i]
     }
     fn saturated(&self, _i: usize) -> bool {
         false
@@ -40,7 +43,7 @@ impl ServerSet for Set {
         self.load[i]
     }
     fn puid(&self, i: usize) -> u32 {
-        i as u32 + 1
+        self.puid[i]
     }
 }
 
@@ -48,6 +51,9 @@ fn set(w: &[u32]) -> Set {
     Set {
         w: w.to_vec(),
         load: vec![0; w.len()],
+        up: vec![true; w.len()],
+        bck: vec![false; w.len()],
+        puid: (1..=w.len() as u32).collect(),
     }
 }
 
@@ -94,6 +100,7 @@ fn free_port() -> u16 {
 
 struct Haproxy {
     child: Child,
+    sock: std::path::PathBuf,
     port: u16,
     pport: u16,
     _dir: std::path::PathBuf,
@@ -111,12 +118,14 @@ fn start_haproxy(backends: &str) -> Haproxy {
     let pport = free_port();
     let dir = std::env::temp_dir().join(format!("lb_diff_{}_{}", std::process::id(), port));
     std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("s.sock");
     let cfg = format!(
-        "global\n  nbthread 1\n\
+        "global\n  nbthread 1\n  stats socket {} level admin\n\
          defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n\
          frontend fe\n  bind 127.0.0.1:{port}\n  use_backend %[req.hdr(x-be)]\n\
          frontend fep\n  bind 127.0.0.1:{pport} accept-proxy\n  use_backend %[req.hdr(x-be)]\n\
-         {backends}"
+         {backends}",
+        sock.display()
     );
     let path = dir.join("h.cfg");
     std::fs::write(&path, cfg).unwrap();
@@ -125,7 +134,7 @@ fn start_haproxy(backends: &str) -> Haproxy {
         .arg("-f")
         .arg(&path)
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -140,10 +149,20 @@ fn start_haproxy(backends: &str) -> Haproxy {
     }
     Haproxy {
         child,
+        sock,
         port,
         pport,
         _dir: dir,
     }
+}
+
+/// Runs one command on the stats socket (admin level).
+fn cli(h: &Haproxy, cmd: &str) {
+    let mut c = std::os::unix::net::UnixStream::connect(&h.sock).unwrap();
+    c.write_all(format!("{cmd}\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).unwrap();
+    assert!(out.trim().is_empty(), "{cmd}: {out}");
 }
 
 /// Sends one request; returns the index of the server that answered.
@@ -161,6 +180,20 @@ fn ask(h: &Haproxy, proxy_src: Option<&str>, be: &str, uri: &str, hdrs: &str) ->
     }
     req +=
         &format!("GET {uri} HTTP/1.1\r\nHost: t\r\nx-be: {be}\r\n{hdrs}Connection: close\r\n\r\n");
+    send(&mut c, &req, be, uri)
+}
+
+fn post(h: &Haproxy, be: &str, uri: &str, body: &str) -> usize {
+    let mut c = TcpStream::connect(("127.0.0.1", h.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let req = format!(
+        "POST {uri} HTTP/1.1\r\nHost: t\r\nx-be: {be}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    send(&mut c, &req, be, uri)
+}
+
+fn send(c: &mut TcpStream, req: &str, be: &str, uri: &str) -> usize {
     c.write_all(req.as_bytes()).unwrap();
     let mut resp = String::new();
     c.read_to_string(&mut resp).unwrap();
@@ -365,4 +398,348 @@ fn against_haproxy() {
             eprintln!("{be} {w:?}: {n} picks identical: {theirs:?}");
         }
     }
+}
+
+/// `balance` options, backups, `id`s, and state/weight changes made on the stats socket.
+#[test]
+fn options_backups_and_changes() {
+    if !std::path::Path::new(HAPROXY).exists() {
+        eprintln!("{HAPROXY} not installed: skipped");
+        return;
+    }
+    let weights = [1u32, 2, 3, 1];
+    let ports = start_servers(4);
+    let srv = servers_cfg(&ports, &weights);
+    let consistent = HashType::consistent_default();
+    let map = HashType::default();
+    let uri = |whole, len, depth, path_only| Algorithm::Uri {
+        whole,
+        len,
+        depth,
+        path_only,
+    };
+    // (backend, balance line, hash-type, algorithm, key kind)
+    let cases: Vec<(&str, &str, HashType, Algorithm)> = vec![
+        ("uw", "uri whole", map, uri(true, 0, 0, false)),
+        ("ul", "uri len 6", consistent, uri(false, 6, 0, false)),
+        ("ud", "uri depth 2", map, uri(false, 0, 2, false)),
+        ("up", "uri path-only", consistent, uri(false, 0, 0, true)),
+        (
+            "hd",
+            "hdr(host) use_domain_only",
+            map,
+            Algorithm::Hdr {
+                name: "host".into(),
+                use_domain_only: true,
+            },
+        ),
+        (
+            "pp",
+            "url_param user check_post",
+            consistent,
+            Algorithm::UrlParam {
+                name: "user".into(),
+                check_post: true,
+            },
+        ),
+        ("he", "hash req.hdr(x-key)", map, Algorithm::Hash),
+        ("hc", "hash req.hdr(x-key)", consistent, Algorithm::Hash),
+    ];
+    let mut cfg = String::new();
+    for (be, bal, t, _) in &cases {
+        cfg += &format!(
+            "backend {be}\n  balance {bal}\n  hash-type {}\n{srv}",
+            ht_cfg(t)
+        );
+    }
+    // chash with explicit ids (the ring depends on puid)
+    let ids = [7u32, 3, 100, 42];
+    cfg += &format!(
+        "backend ids\n  balance hdr(x-key)\n  hash-type {}\n",
+        ht_cfg(&consistent)
+    );
+    for i in 0..4 {
+        cfg += &format!(
+            "  server s{i} 127.0.0.1:{} weight {} id {}\n",
+            ports[i], weights[i], ids[i]
+        );
+    }
+    // backups: s0 s1 active but disabled, s2 s3 backups
+    let bk = |name: &str, bal: &str, t: &HashType, all: bool| {
+        format!(
+            "backend {name}\n  balance {bal}\n  hash-type {}\n{}  server s0 127.0.0.1:{} disabled\n  server s1 127.0.0.1:{} disabled\n  server s2 127.0.0.1:{} backup weight 2\n  server s3 127.0.0.1:{} backup weight 3\n",
+            ht_cfg(t),
+            if all { "  option allbackups\n" } else { "" },
+            ports[0], ports[1], ports[2], ports[3]
+        )
+    };
+    cfg += &bk("bkrr", "roundrobin", &map, false);
+    cfg += &bk("bkrra", "roundrobin", &map, true);
+    cfg += &bk("bkmap", "hdr(x-key)", &map, false);
+    cfg += &bk("bkmapa", "hdr(x-key)", &map, true);
+    cfg += &bk("bkch", "hdr(x-key)", &consistent, false);
+    cfg += &bk("bkcha", "hdr(x-key)", &consistent, true);
+    // dynamic: the same weights, changed on the CLI between rounds
+    for (be, bal, t) in [
+        ("dynrr", "roundrobin", &map),
+        ("dynsrr", "static-rr", &map),
+        ("dynmap", "hdr(x-key)", &map),
+        ("dynch", "hdr(x-key)", &consistent),
+    ] {
+        cfg += &format!(
+            "backend {be}\n  balance {bal}\n  hash-type {}\n{srv}",
+            ht_cfg(t)
+        );
+    }
+    // map quirk: without allbackups the map still spreads over every backup
+    cfg += &format!(
+        "backend bkq\n  balance hdr(x-key)\n  server s0 127.0.0.1:{} disabled\n  server s1 127.0.0.1:{} backup weight 2\n  server s2 127.0.0.1:{} backup weight 4\n  server s3 127.0.0.1:{} backup weight 1\n",
+        ports[0], ports[1], ports[2], ports[3]
+    );
+    // a missing key falls back to round robin on the map / along the ring
+    for (be, t) in [("fbmap", &map), ("fbch", &consistent)] {
+        cfg += &format!(
+            "backend {be}\n  balance url_param user\n  hash-type {}\n{srv}",
+            ht_cfg(t)
+        );
+    }
+    let h = start_haproxy(&cfg);
+    let ks = keys(50);
+    let mut checked = 0;
+
+    {
+        let alg = Algorithm::Hdr {
+            name: "x-key".into(),
+            use_domain_only: false,
+        };
+        let b = new_balancer(alg, map, 0);
+        let mut s = set(&[1, 2, 4, 1]);
+        s.up[0] = false;
+        s.bck = vec![false, true, true, true];
+        let theirs: Vec<usize> = (0..10)
+            .map(|i| ask(&h, None, "bkq", "/", &format!("x-key: {i}\r\n")))
+            .collect();
+        let ours: Vec<Pick> = (0..10)
+            .map(|i| b.pick(&s, Some(i.to_string().as_bytes())))
+            .collect();
+        assert!(
+            ours.iter()
+                .zip(&theirs)
+                .all(|(o, t)| *o == Pick::Server(*t)),
+            "bkq {ours:?} {theirs:?}"
+        );
+        eprintln!("bkq: {theirs:?}");
+        checked += 10;
+    }
+
+    for (be, t) in [("fbmap", map), ("fbch", consistent)] {
+        let alg = Algorithm::UrlParam {
+            name: "user".into(),
+            check_post: false,
+        };
+        let b = new_balancer(alg, t, 0);
+        let s = set(&weights);
+        let theirs: Vec<usize> = (0..40).map(|_| ask(&h, None, be, "/nokey", "")).collect();
+        let ours: Vec<Pick> = (0..40).map(|_| b.pick(&s, None)).collect();
+        let ours: Vec<usize> = ours
+            .iter()
+            .map(|p| match p {
+                Pick::Server(i) => *i,
+                p => panic!("{be}: {p:?}"),
+            })
+            .collect();
+        assert_eq!(ours, theirs, "{be}: round-robin fallback");
+        checked += 40;
+    }
+
+    for (be, _, t, alg) in &cases {
+        let b = new_balancer(alg.clone(), *t, 0);
+        let s = set(&weights);
+        for (i, k) in ks.iter().enumerate() {
+            let (got, ours) = match (*be, alg) {
+                (_, Algorithm::Uri { .. }) => {
+                    let u = if i % 2 == 0 {
+                        format!("/a{i}/{k}/c/d?x={k}")
+                    } else {
+                        format!("http://t/{k}/b{i}?q")
+                    };
+                    let (whole, len, depth, po) = match alg {
+                        Algorithm::Uri {
+                            whole,
+                            len,
+                            depth,
+                            path_only,
+                        } => (*whole, *len, *depth, *path_only),
+                        _ => unreachable!(),
+                    };
+                    let kb = key::uri_key(u.as_bytes(), whole, len, depth, po);
+                    (ask(&h, None, be, &u, ""), b.pick(&s, Some(kb)))
+                }
+                (_, Algorithm::Hdr { .. }) => {
+                    let host = match i % 3 {
+                        0 => format!("www.{k}.com"),
+                        1 => format!("{k}.org"),
+                        _ => k.clone(),
+                    };
+                    // our ask() sends "Host: t"; hash the x-host via a Host override
+                    let c = TcpStream::connect(("127.0.0.1", h.port)).unwrap();
+                    let mut c = c;
+                    let req = format!(
+                        "GET / HTTP/1.1\r\nHost: {host}\r\nx-be: {be}\r\nConnection: close\r\n\r\n"
+                    );
+                    let got = send(&mut c, &req, be, "/");
+                    let kb = key::hdr_key(host.as_bytes(), true);
+                    (got, b.pick(&s, kb))
+                }
+                (_, Algorithm::UrlParam { .. }) => {
+                    if i % 2 == 0 {
+                        let body = format!("a=1&user={k}&z=2");
+                        let kb = key::url_param_post_key(body.as_bytes(), b"user");
+                        (post(&h, be, "/form", &body), b.pick(&s, kb))
+                    } else {
+                        let u = format!("/q?user={k}");
+                        let kb = key::url_param_key(u.as_bytes(), b"user");
+                        (ask(&h, None, be, &u, ""), b.pick(&s, kb))
+                    }
+                }
+                _ => {
+                    let hd = format!("x-key: {k}\r\n");
+                    (ask(&h, None, be, "/", &hd), b.pick(&s, Some(k.as_bytes())))
+                }
+            };
+            assert_eq!(ours, Pick::Server(got), "{be} ({alg:?}) key #{i} {k}");
+            checked += 1;
+        }
+    }
+    eprintln!("option tables: {checked} keys checked");
+
+    // ids
+    {
+        let b = new_balancer(
+            Algorithm::Hdr {
+                name: "x-key".into(),
+                use_domain_only: false,
+            },
+            consistent,
+            0,
+        );
+        let mut s = set(&weights);
+        s.puid = ids.to_vec();
+        for k in &ks {
+            let got = ask(&h, None, "ids", "/", &format!("x-key: {k}\r\n"));
+            assert_eq!(b.pick(&s, Some(k.as_bytes())), Pick::Server(got), "ids {k}");
+            checked += 1;
+        }
+    }
+
+    // backups
+    for (be, t, all, rr) in [
+        ("bkrr", map, false, true),
+        ("bkrra", map, true, true),
+        ("bkmap", map, false, false),
+        ("bkmapa", map, true, false),
+        ("bkch", consistent, false, false),
+        ("bkcha", consistent, true, false),
+    ] {
+        let alg = if rr {
+            Algorithm::RoundRobin
+        } else {
+            Algorithm::Hdr {
+                name: "x-key".into(),
+                use_domain_only: false,
+            }
+        };
+        let b = haproxy_rs::lb::new_balancer_with(
+            alg,
+            t,
+            haproxy_rs::lb::LbOptions {
+                allbackups: all,
+                hash_balance_factor: 0,
+            },
+        );
+        let mut s = set(&[1, 1, 2, 3]);
+        s.up = vec![false, false, true, true];
+        s.bck = vec![false, false, true, true];
+        let mut seen = Vec::new();
+        for k in ks.iter().take(20) {
+            let got = ask(&h, None, be, "/", &format!("x-key: {k}\r\n"));
+            let key = if rr { None } else { Some(k.as_bytes()) };
+            assert_eq!(b.pick(&s, key), Pick::Server(got), "{be} {k}");
+            seen.push(got);
+            checked += 1;
+        }
+        eprintln!("{be}: {seen:?}");
+    }
+
+    // dynamic changes, mirrored on both sides
+    type Step = (&'static str, fn(&mut Set));
+    let dynamic: [Step; 6] = [
+        ("", |_| {}),
+        ("set weight {be}/s0 4", |s| s.w[0] = 4),
+        ("disable server {be}/s2", |s| s.up[2] = false),
+        ("enable server {be}/s2", |s| s.up[2] = true),
+        ("set weight {be}/s1 0", |s| s.w[1] = 0),
+        ("set weight {be}/s1 5", |s| s.w[1] = 5),
+    ];
+    // static algorithms (map-based) only accept 0% and 100%
+    let fixed: [Step; 6] = [
+        ("", |_| {}),
+        ("disable server {be}/s2", |s| s.up[2] = false),
+        ("set weight {be}/s1 0%", |s| s.w[1] = 0),
+        ("enable server {be}/s2", |s| s.up[2] = true),
+        ("set weight {be}/s1 100%", |s| s.w[1] = 2),
+        ("disable server {be}/s0", |s| s.up[0] = false),
+    ];
+    for (be, alg, t) in [
+        ("dynrr", Algorithm::RoundRobin, map),
+        ("dynsrr", Algorithm::StaticRr, map),
+        (
+            "dynmap",
+            Algorithm::Hdr {
+                name: "x-key".into(),
+                use_domain_only: false,
+            },
+            map,
+        ),
+        (
+            "dynch",
+            Algorithm::Hdr {
+                name: "x-key".into(),
+                use_domain_only: false,
+            },
+            consistent,
+        ),
+    ] {
+        let hashed = !matches!(alg, Algorithm::RoundRobin | Algorithm::StaticRr);
+        let steps = if t == consistent || alg == Algorithm::RoundRobin {
+            &dynamic
+        } else {
+            &fixed
+        };
+        let b = new_balancer(alg, t, 0);
+        let mut s = set(&weights);
+        let mut n = 0;
+        for (cmd, f) in steps.iter() {
+            if !cmd.is_empty() {
+                cli(&h, &cmd.replace("{be}", be));
+                f(&mut s);
+                b.update(&s);
+            }
+            let mut theirs = Vec::new();
+            let mut ours = Vec::new();
+            for k in ks.iter().take(if hashed { 25 } else { 13 }) {
+                theirs.push(ask(&h, None, be, "/", &format!("x-key: {k}\r\n")));
+                let key = if hashed { Some(k.as_bytes()) } else { None };
+                ours.push(match b.pick(&s, key) {
+                    Pick::Server(i) => i,
+                    p => panic!("{be}: {p:?}"),
+                });
+                n += 1;
+            }
+            assert_eq!(ours, theirs, "{be} after `{cmd}`");
+        }
+        checked += n;
+        eprintln!("{be}: {n} picks identical across weight/state changes");
+    }
+    eprintln!("total {checked}");
 }

@@ -4,9 +4,20 @@ use super::common::{group, weights_gcd, Group};
 use super::{key, Balancer, HashType, LbOptions, Pick, ServerSet};
 use std::sync::Mutex;
 
-/// `static-rr` (`hashing == None`) or a map-based hash (`Some(is_source)`).
+/// How a map-based hash turns the key into a hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MapHashing {
+    /// `balance source`: XOR of address words instead of the hash function.
+    pub source: bool,
+    /// `balance url_param` is the one hash that hashes even when a single server is
+    /// usable; every other one then uses hash 0 (`tot_used == 1` shortcut), which selects
+    /// `map[0]` — not always the first backup when backups have different weights.
+    pub url_param: bool,
+}
+
+/// `static-rr` (`hashing == None`) or a map-based hash.
 pub struct MapLb {
-    hashing: Option<bool>,
+    hashing: Option<MapHashing>,
     ht: HashType,
     opts: LbOptions,
     st: Mutex<MapState>,
@@ -24,7 +35,7 @@ struct MapState {
 }
 
 impl MapLb {
-    pub fn new(hashing: Option<bool>, ht: HashType, opts: LbOptions) -> Self {
+    pub fn new(hashing: Option<MapHashing>, ht: HashType, opts: LbOptions) -> Self {
         MapLb {
             hashing,
             ht,
@@ -110,8 +121,17 @@ impl Balancer for MapLb {
         if tot == 0 {
             return Pick::NoServer;
         }
-        if let (Some(source), Some(k)) = (self.hashing, key) {
-            let h = if source {
+        if let (Some(hs), Some(k)) = (self.hashing, key) {
+            let c = &st.committed;
+            let tot_used = match group(set, &self.opts, |i| c[i].0) {
+                Group::FirstBackup(_) => 1,
+                g => (0..c.len())
+                    .filter(|&i| c[i].0 && set.is_backup(i) == (g == Group::Backups))
+                    .count(),
+            };
+            let h = if tot_used == 1 && !hs.url_param {
+                0
+            } else if hs.source {
                 self.ht.finish_pub(key::source_hash(k))
             } else {
                 self.ht.hash(k)

@@ -215,8 +215,12 @@ pub fn new_balancer_with(alg: Algorithm, ht: HashType, opts: LbOptions) -> Box<d
         Algorithm::Random { draws } => Box::new(chash::Chash::new_random(draws.max(1), opts)),
         a => {
             let source = a == Algorithm::Source;
+            let hs = map::MapHashing {
+                source,
+                url_param: matches!(a, Algorithm::UrlParam { .. }),
+            };
             match ht.method {
-                HashMethod::MapBased => Box::new(map::MapLb::new(Some(source), ht, opts)),
+                HashMethod::MapBased => Box::new(map::MapLb::new(Some(hs), ht, opts)),
                 HashMethod::Consistent => Box::new(chash::Chash::new_hash(source, ht, opts)),
             }
         }
