@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 const HAPROXY: &str = "/usr/sbin/haproxy";
 
 struct Set {
+    sat: Vec<bool>,
     w: Vec<u32>,
     load: Vec<u32>,
     up: Vec<bool>,
@@ -36,8 +37,8 @@ impl ServerSet for Set {
     fn is_backup(&self, i: usize) -> bool {
         self.bck[i]
     }
-    fn saturated(&self, _i: usize) -> bool {
-        false
+    fn saturated(&self, i: usize) -> bool {
+        self.sat[i]
     }
     fn load(&self, i: usize) -> u32 {
         self.load[i]
@@ -49,6 +50,7 @@ impl ServerSet for Set {
 
 fn set(w: &[u32]) -> Set {
     Set {
+        sat: vec![false; w.len()],
         w: w.to_vec(),
         load: vec![0; w.len()],
         up: vec![true; w.len()],
@@ -59,13 +61,27 @@ fn set(w: &[u32]) -> Set {
 
 /// Server listeners: each answers every request with its index.
 fn start_servers(n: usize) -> Vec<u16> {
+    start_servers_with(n, None)
+}
+
+/// Requests for `/hold…` are reported on `tx` (with the server's index) when they arrive,
+/// and the n-th one is answered once `released >= n`: (arrived, released).
+struct Hold {
+    gen: std::sync::Mutex<(u64, u64)>,
+    cv: std::sync::Condvar,
+    tx: std::sync::Mutex<std::sync::mpsc::Sender<usize>>,
+}
+
+fn start_servers_with(n: usize, hold: Option<std::sync::Arc<Hold>>) -> Vec<u16> {
     (0..n)
         .map(|idx| {
             let l = TcpListener::bind("127.0.0.1:0").unwrap();
             let port = l.local_addr().unwrap().port();
+            let hold = hold.clone();
             std::thread::spawn(move || {
                 for c in l.incoming() {
                     let Ok(mut c) = c else { continue };
+                    let hold = hold.clone();
                     std::thread::spawn(move || {
                         let mut buf = Vec::new();
                         let mut b = [0u8; 4096];
@@ -73,6 +89,15 @@ fn start_servers(n: usize) -> Vec<u16> {
                             match c.read(&mut b) {
                                 Ok(0) | Err(_) => return,
                                 Ok(n) => buf.extend_from_slice(&b[..n]),
+                            }
+                        }
+                        if let (Some(h), true) = (&hold, buf.starts_with(b"GET /hold")) {
+                            let mut g = h.gen.lock().unwrap();
+                            g.0 += 1;
+                            let my = g.0;
+                            h.tx.lock().unwrap().send(idx).unwrap();
+                            while g.1 < my {
+                                g = h.cv.wait(g).unwrap();
                             }
                         }
                         let body = idx.to_string();
@@ -742,4 +767,127 @@ fn options_backups_and_changes() {
         eprintln!("{be}: {n} picks identical across weight/state changes");
     }
     eprintln!("total {checked}");
+}
+
+/// Saturated servers (`maxconn`), leastconn ordering and `hash-balance-factor` under load:
+/// requests held open on the servers make HAProxy's `served` counts move.
+#[test]
+fn under_load() {
+    if !std::path::Path::new(HAPROXY).exists() {
+        eprintln!("{HAPROXY} not installed: skipped");
+        return;
+    }
+    use std::sync::{mpsc, Arc, Condvar, Mutex};
+    let (tx, rx) = mpsc::channel();
+    let hold = Arc::new(Hold {
+        gen: Mutex::new((0, 0)),
+        cv: Condvar::new(),
+        tx: Mutex::new(tx),
+    });
+    let weights = [1u32, 2, 3];
+    let ports = start_servers_with(3, Some(hold.clone()));
+    let consistent = HashType::consistent_default();
+    let hdr = || Algorithm::Hdr {
+        name: "x-key".into(),
+        use_domain_only: false,
+    };
+    let cases: Vec<(&str, &str, u32, Algorithm, u32)> = vec![
+        ("satrr", "roundrobin", 2, Algorithm::RoundRobin, 0),
+        ("satsrr", "static-rr", 2, Algorithm::StaticRr, 0),
+        ("satfirst", "first", 2, Algorithm::First, 0),
+        ("satlc", "leastconn", 0, Algorithm::LeastConn, 0),
+        ("satlcm", "leastconn", 2, Algorithm::LeastConn, 0),
+        ("bf", "hdr(x-key)", 0, hdr(), 150),
+    ];
+    let mut cfg = String::new();
+    for (be, bal, maxconn, _, bf) in &cases {
+        cfg += &format!(
+            "backend {be}\n  balance {bal}\n  hash-type {}\n",
+            ht_cfg(&consistent)
+        );
+        if *bf > 0 {
+            cfg += &format!("  hash-balance-factor {bf}\n");
+        }
+        for (i, w) in weights.iter().enumerate() {
+            cfg += &format!("  server s{i} 127.0.0.1:{} weight {w}", ports[i]);
+            if *maxconn > 0 {
+                cfg += &format!(" maxconn {maxconn}");
+            }
+            cfg += "\n";
+        }
+    }
+    let h = start_haproxy(&cfg);
+    // H: hold a request, N: normal request, R: release every held request
+    let pattern = "HNHNNHRNHHNHNRNNHHHNNRHNHNHNHRNN";
+    let mut total = 0;
+    for (be, _, maxconn, alg, bf) in cases {
+        {
+            let mut g = hold.gen.lock().unwrap();
+            g.1 = g.0;
+        }
+        let b = haproxy_rs::lb::new_balancer(alg, consistent, bf);
+        let mut s = set(&weights);
+        let mut held: Vec<(TcpStream, usize)> = Vec::new();
+        let mut theirs = Vec::new();
+        let mut ours = Vec::new();
+        for (n, a) in pattern.chars().enumerate() {
+            let key = format!("k{}", n % 5);
+            let our = |s: &Set| match b.pick(s, Some(key.as_bytes())) {
+                Pick::Server(i) => i,
+                p => panic!("{be} step {n}: {p:?}"),
+            };
+            match a {
+                'H' => {
+                    let i = our(&s);
+                    let mut c = TcpStream::connect(("127.0.0.1", h.port)).unwrap();
+                    write!(
+                        c,
+                        "GET /hold HTTP/1.1\r\nHost: t\r\nx-be: {be}\r\nx-key: {key}\r\nConnection: close\r\n\r\n"
+                    )
+                    .unwrap();
+                    let got = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+                    s.load[i] += 1;
+                    b.take_conn(&s, i);
+                    held.push((c, got));
+                    theirs.push(got);
+                    ours.push(i);
+                }
+                'N' => {
+                    let i = our(&s);
+                    s.load[i] += 1;
+                    b.take_conn(&s, i);
+                    let got = ask(&h, None, be, "/", &format!("x-key: {key}\r\n"));
+                    s.load[i] -= 1;
+                    b.drop_conn(&s, i);
+                    theirs.push(got);
+                    ours.push(i);
+                }
+                _ => {
+                    // one at a time, oldest first, so that both sides see the same order
+                    for (mut c, i) in held.drain(..) {
+                        hold.gen.lock().unwrap().1 += 1;
+                        hold.cv.notify_all();
+                        let mut r = String::new();
+                        c.read_to_string(&mut r).unwrap();
+                        s.load[i] -= 1;
+                        b.drop_conn(&s, i);
+                    }
+                }
+            }
+            if maxconn > 0 {
+                // mirror HAProxy's saturation for the next pick
+                s.sat = s.load.iter().map(|&l| l >= maxconn).collect();
+            }
+        }
+        hold.gen.lock().unwrap().1 = u64::MAX;
+        hold.cv.notify_all();
+        for (mut c, _) in held.drain(..) {
+            let mut r = String::new();
+            let _ = c.read_to_string(&mut r);
+        }
+        assert_eq!(ours, theirs, "{be}");
+        eprintln!("{be}: {} picks identical: {theirs:?}", theirs.len());
+        total += theirs.len();
+    }
+    eprintln!("under load: {total} picks");
 }
