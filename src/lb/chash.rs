@@ -59,7 +59,7 @@ impl Chash {
     fn refresh(st: &mut ChState, set: &dyn ServerSet) {
         let now: Vec<_> = (0..set.len())
             .map(|i| {
-                let ew = set.weight(i) * BE_WEIGHT_SCALE;
+                let ew = set.eweight(i);
                 (set.usable(i) && ew > 0, ew, set.puid(i), set.is_backup(i))
             })
             .collect();
@@ -92,7 +92,7 @@ impl Chash {
     }
 
     /// `chash_get_server_hash` (without `avoid`).
-    fn by_hash(&self, st: &ChState, set: &dyn ServerSet, hash: u32) -> Pick {
+    fn by_hash(&self, st: &ChState, set: &dyn ServerSet, hash: u32, avoid: Option<usize>) -> Pick {
         let ring = match self.ring(st, set) {
             Ok(r) => r,
             Err(p) => return p,
@@ -109,16 +109,15 @@ impl Chash {
         let dp = hash.wrapping_sub(ring[prev].0);
         let dn = ring[next].0.wrapping_sub(hash);
         let mut pos = if dp <= dn { prev } else { next };
-        if self.opts.hash_balance_factor > 0 {
-            let mut loops = 0;
-            while !self.eligible(st, set, ring[pos].1) {
-                pos += 1;
-                if pos == n {
-                    pos = 0;
-                    loops += 1;
-                    if loops > 1 {
-                        break;
-                    }
+        let bf = self.opts.hash_balance_factor > 0;
+        let mut loops = 0;
+        while Some(ring[pos].1) == avoid || (bf && !self.eligible(st, set, ring[pos].1)) {
+            pos += 1;
+            if pos == n {
+                pos = 0;
+                loops += 1;
+                if loops > 1 {
+                    break;
                 }
             }
         }
@@ -153,7 +152,7 @@ impl Chash {
     }
 
     /// `chash_get_next_server` (without `avoid`): walks the ring from `last`.
-    fn next_rr(&self, st: &mut ChState, set: &dyn ServerSet) -> Pick {
+    fn next_rr(&self, st: &mut ChState, set: &dyn ServerSet, avoid: Option<usize>) -> Pick {
         let ring = match self.ring(st, set) {
             Ok(r) => r.to_vec(),
             Err(p) => return p,
@@ -166,19 +165,35 @@ impl Chash {
             Some(k) => ring.partition_point(|&(rk, _)| rk <= k) % n,
             None => 0,
         };
+        let mut avoided = None;
         for _ in 0..n {
             let s = ring[pos].1;
             st.last = Some(ring[pos].0);
             if !set.saturated(s) {
-                return Pick::Server(s);
+                if Some(s) != avoid {
+                    return Pick::Server(s);
+                }
+                avoided = Some((s, ring[pos].0));
             }
             pos = (pos + 1) % n;
         }
-        Pick::Full
+        match avoided {
+            Some((s, k)) => {
+                st.last = Some(k);
+                Pick::Server(s)
+            }
+            None => Pick::Full,
+        }
     }
 
     /// `get_server_rnd`: best of `draws` random ring positions by served/weight.
-    fn random(&self, st: &mut ChState, set: &dyn ServerSet, draws: u32) -> Pick {
+    fn random(
+        &self,
+        st: &mut ChState,
+        set: &dyn ServerSet,
+        draws: u32,
+        avoid: Option<usize>,
+    ) -> Pick {
         let mut curr: Option<usize> = None;
         for _ in 0..draws {
             let prev = curr;
@@ -187,7 +202,7 @@ impl Chash {
             st.rng ^= st.rng << 25;
             st.rng ^= st.rng >> 27;
             let h = (st.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32;
-            let c = match self.by_hash(st, set, h) {
+            let c = match self.by_hash(st, set, h, avoid) {
                 Pick::Server(c) => c,
                 other => return other,
             };
@@ -211,10 +226,14 @@ impl Chash {
 
 impl Balancer for Chash {
     fn pick(&self, set: &dyn ServerSet, key: Option<&[u8]>) -> Pick {
+        self.pick_avoid(set, key, None)
+    }
+
+    fn pick_avoid(&self, set: &dyn ServerSet, key: Option<&[u8]>, avoid: Option<usize>) -> Pick {
         let mut st = self.st.lock().unwrap();
         Self::refresh(&mut st, set);
         match self.mode {
-            Mode::Random { draws } => self.random(&mut st, set, draws),
+            Mode::Random { draws } => self.random(&mut st, set, draws, avoid),
             Mode::Hash { source, ht } => match key {
                 Some(k) => {
                     let h = if source {
@@ -222,9 +241,9 @@ impl Balancer for Chash {
                     } else {
                         ht.hash(k)
                     };
-                    self.by_hash(&st, set, h)
+                    self.by_hash(&st, set, h, avoid)
                 }
-                None => self.next_rr(&mut st, set),
+                None => self.next_rr(&mut st, set, avoid),
             },
         }
     }

@@ -15,7 +15,11 @@ impl Fas {
 }
 
 impl Balancer for Fas {
-    fn pick(&self, set: &dyn ServerSet, _key: Option<&[u8]>) -> Pick {
+    fn pick(&self, set: &dyn ServerSet, key: Option<&[u8]>) -> Pick {
+        self.pick_avoid(set, key, None)
+    }
+
+    fn pick_avoid(&self, set: &dyn ServerSet, _key: Option<&[u8]>, avoid: Option<usize>) -> Pick {
         let usable = |i: usize| set.usable(i) && set.weight(i) > 0;
         let backup = match group(set, &self.opts, usable) {
             Group::Active => false,
@@ -27,10 +31,16 @@ impl Balancer for Fas {
             .filter(|&i| usable(i) && set.is_backup(i) == backup)
             .collect();
         cands.sort_by_key(|&i| set.puid(i));
-        cands
-            .into_iter()
-            .find(|&i| !set.saturated(i))
-            .map_or(Pick::Full, Pick::Server)
+        let mut avoided = None;
+        for i in cands {
+            if !set.saturated(i) {
+                if Some(i) != avoid {
+                    return Pick::Server(i);
+                }
+                avoided = Some(i);
+            }
+        }
+        avoided.map_or(Pick::Full, Pick::Server)
     }
 
     fn update(&self, _set: &dyn ServerSet) {}

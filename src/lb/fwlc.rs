@@ -62,7 +62,7 @@ impl Fwlc {
             st.srv = vec![(false, 0, None); set.len()];
         }
         for i in 0..set.len() {
-            let ew = set.weight(i) * BE_WEIGHT_SCALE;
+            let ew = set.eweight(i);
             let up = set.usable(i) && ew > 0;
             if st.srv[i].0 == up && st.srv[i].1 == ew {
                 continue;
@@ -90,7 +90,11 @@ impl Fwlc {
 }
 
 impl Balancer for Fwlc {
-    fn pick(&self, set: &dyn ServerSet, _key: Option<&[u8]>) -> Pick {
+    fn pick(&self, set: &dyn ServerSet, key: Option<&[u8]>) -> Pick {
+        self.pick_avoid(set, key, None)
+    }
+
+    fn pick_avoid(&self, set: &dyn ServerSet, _key: Option<&[u8]>, avoid: Option<usize>) -> Pick {
         let mut st = self.st.lock().unwrap();
         Self::sync(&mut st, set);
         let t = match group(set, &self.opts, |i| st.srv[i].0) {
@@ -99,11 +103,16 @@ impl Balancer for Fwlc {
             Group::FirstBackup(i) => return Pick::Server(i),
             Group::Nothing => return Pick::NoServer,
         };
-        let found = st.trees[t]
-            .iter()
-            .map(|(_, s)| s)
-            .find(|&s| !set.saturated(s));
-        found.map_or(Pick::Full, Pick::Server)
+        let mut avoided = None;
+        for (_, s) in st.trees[t].iter() {
+            if !set.saturated(s) {
+                if Some(s) != avoid {
+                    return Pick::Server(s);
+                }
+                avoided = Some(s);
+            }
+        }
+        avoided.map_or(Pick::Full, Pick::Server)
     }
 
     fn update(&self, set: &dyn ServerSet) {

@@ -255,11 +255,17 @@ impl St {
     }
 
     /// `fwrr_get_next_server` (without `avoid`).
-    fn next_server(&mut self, g: usize, set: &dyn ServerSet) -> Option<usize> {
+    fn next_server(
+        &mut self,
+        g: usize,
+        set: &dyn ServerSet,
+        avoid: Option<usize>,
+    ) -> Option<usize> {
         let mut switched = false;
         let mut full: Vec<usize> = Vec::new();
+        let mut avoided: Option<usize> = None;
         let mut srv;
-        loop {
+        'outer: loop {
             if self.grp[g].curr_weight == 0 {
                 let nw = self.grp[g].next_weight;
                 self.grp[g].curr_pos = nw;
@@ -271,7 +277,11 @@ impl St {
                     break;
                 }
                 if switched {
-                    break;
+                    if let Some(a) = avoided {
+                        srv = Some(a);
+                        self.queue_srv(a);
+                    }
+                    break 'outer;
                 }
                 switched = true;
                 self.switch_trees(g);
@@ -281,8 +291,11 @@ impl St {
             self.dequeue(s);
             self.grp[g].curr_pos += 1;
             if !set.saturated(s) {
-                self.queue_srv(s);
-                break;
+                if Some(s) != avoid || avoided.is_some() {
+                    self.queue_srv(s);
+                    break;
+                }
+                avoided = Some(s);
             }
             full.push(s);
         }
@@ -311,7 +324,7 @@ impl Fwrr {
     }
 
     fn sync(st: &mut St, set: &dyn ServerSet) {
-        let ew = |i: usize| set.weight(i) as i64 * BE_WEIGHT_SCALE as i64;
+        let ew = |i: usize| set.eweight(i) as i64;
         if !st.init || st.srv.len() != set.len() {
             // fwrr_init_server_groups
             *st = St::default();
@@ -361,7 +374,11 @@ impl Fwrr {
 }
 
 impl Balancer for Fwrr {
-    fn pick(&self, set: &dyn ServerSet, _key: Option<&[u8]>) -> Pick {
+    fn pick(&self, set: &dyn ServerSet, key: Option<&[u8]>) -> Pick {
+        self.pick_avoid(set, key, None)
+    }
+
+    fn pick_avoid(&self, set: &dyn ServerSet, _key: Option<&[u8]>, avoid: Option<usize>) -> Pick {
         let mut st = self.st.lock().unwrap();
         Self::sync(&mut st, set);
         let g = match group(set, &self.opts, |i| st.srv[i].currently_usable()) {
@@ -370,7 +387,7 @@ impl Balancer for Fwrr {
             Group::FirstBackup(i) => return Pick::Server(i),
             Group::Nothing => return Pick::NoServer,
         };
-        match st.next_server(g, set) {
+        match st.next_server(g, set, avoid) {
             Some(s) => Pick::Server(s),
             None => Pick::Full,
         }

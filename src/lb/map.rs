@@ -115,6 +115,10 @@ fn build(set: &dyn ServerSet, c: &[(bool, u32)], backup: bool, tot: u32) -> Vec<
 
 impl Balancer for MapLb {
     fn pick(&self, set: &dyn ServerSet, key: Option<&[u8]>) -> Pick {
+        self.pick_avoid(set, key, None)
+    }
+
+    fn pick_avoid(&self, set: &dyn ServerSet, key: Option<&[u8]>, avoid: Option<usize>) -> Pick {
         let mut st = self.st.lock().unwrap();
         self.refresh(&mut st, set);
         let tot = st.map.len();
@@ -144,19 +148,30 @@ impl Balancer for MapLb {
         }
         let start = st.rr_idx;
         let mut idx = start;
+        let mut avoided = None;
         loop {
             let s = st.map[idx];
             idx += 1;
             if !set.saturated(s) {
-                st.rr_idx = idx;
-                return Pick::Server(s);
+                avoided = Some((s, idx));
+                if Some(s) != avoid {
+                    st.rr_idx = idx;
+                    return Pick::Server(s);
+                }
             }
             if idx == tot {
                 idx = 0;
             }
             if idx == start {
-                return Pick::Full;
+                break;
             }
+        }
+        match avoided {
+            Some((s, i)) => {
+                st.rr_idx = i;
+                Pick::Server(s)
+            }
+            None => Pick::Full,
         }
     }
 

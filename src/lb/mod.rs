@@ -29,6 +29,13 @@ pub trait ServerSet {
     fn served(&self, i: usize) -> u32 {
         self.load(i)
     }
+    /// HAProxy's effective weight for the dynamic algorithms (roundrobin, leastconn,
+    /// consistent hash, random): `weight × 16`, or `weight × w` with `w` in `1..=16`
+    /// while slow-starting (`(16 × elapsed + slowstart) / slowstart`). The map-based
+    /// algorithms (static-rr, map-based hashes) use [`ServerSet::weight`] only.
+    fn eweight(&self, i: usize) -> u32 {
+        self.weight(i) * BE_WEIGHT_SCALE
+    }
 }
 
 /// Outcome of a load-balancing decision.
@@ -47,6 +54,13 @@ pub trait Balancer: Send + Sync {
     /// Chooses a server. `key` is the hash input of hash-based algorithms (source address,
     /// URI, header value…); `None` falls back to round robin as HAProxy does.
     fn pick(&self, set: &dyn ServerSet, key: Option<&[u8]>) -> Pick;
+    /// [`Balancer::pick`] for a redispatch: server `avoid` (the one that just failed) is
+    /// only chosen when nothing else is (HAProxy's `srvtoavoid`). Map-based hashing
+    /// ignores it, as HAProxy does.
+    fn pick_avoid(&self, set: &dyn ServerSet, key: Option<&[u8]>, avoid: Option<usize>) -> Pick {
+        let _ = avoid;
+        self.pick(set, key)
+    }
     /// A server's state or weight changed: rebuild what depends on it.
     fn update(&self, set: &dyn ServerSet);
     /// A stream took / released a slot on server `i` (leastconn keeps its order with these).

@@ -257,3 +257,40 @@ fn fwrr_weight_change_keeps_serving_everyone() {
     b.update(&set);
     assert!(seq(&*b, &set, 10).contains(&1));
 }
+
+#[test]
+fn avoid_is_a_last_resort() {
+    let hash = |m| HashType {
+        method: m,
+        ..Default::default()
+    };
+    let cases: Vec<(Algorithm, HashType, bool)> = vec![
+        (Algorithm::RoundRobin, HashType::default(), false),
+        (Algorithm::StaticRr, HashType::default(), false),
+        (Algorithm::LeastConn, HashType::default(), false),
+        (Algorithm::First, HashType::default(), false),
+        (Algorithm::Random { draws: 2 }, HashType::default(), false),
+        (Algorithm::Hash, hash(HashMethod::Consistent), true),
+        (Algorithm::Hash, hash(HashMethod::Consistent), false),
+        (Algorithm::Hash, hash(HashMethod::MapBased), false),
+    ];
+    for (a, ht, keyed) in cases {
+        let b = new_balancer(a.clone(), ht, 0);
+        let mut set = s(&[1, 1, 1]);
+        for n in 0..6 {
+            let k = format!("k{n}");
+            let key = keyed.then_some(k.as_bytes());
+            let Pick::Server(first) = b.pick(&set, key) else {
+                panic!()
+            };
+            let again = b.pick_avoid(&set, key, Some(first));
+            assert!(
+                matches!(again, Pick::Server(i) if i != first),
+                "{a:?} {ht:?}"
+            );
+        }
+        set.up = vec![true, false, false];
+        b.update(&set);
+        assert_eq!(b.pick_avoid(&set, None, Some(0)), Pick::Server(0), "{a:?}");
+    }
+}
