@@ -891,3 +891,65 @@ fn under_load() {
     }
     eprintln!("under load: {total} picks");
 }
+
+/// `balance rdp-cookie` in TCP mode: the key is read from the first RDP packet.
+#[test]
+fn rdp_cookie() {
+    if !std::path::Path::new(HAPROXY).exists() {
+        eprintln!("{HAPROXY} not installed: skipped");
+        return;
+    }
+    let weights = [1u32, 2, 3, 1];
+    let ports = start_servers(4);
+    let srv = servers_cfg(&ports, &weights);
+    let hts = [
+        HashType::default(),
+        ht(HashMethod::MapBased, HashFunction::Crc32, true),
+        HashType::consistent_default(),
+        ht(HashMethod::Consistent, HashFunction::Djb2, false),
+    ];
+    let mut cfg = String::new();
+    let mut fports = Vec::new();
+    for (j, t) in hts.iter().enumerate() {
+        let p = free_port();
+        fports.push(p);
+        cfg += &format!(
+            "frontend rdpf{j}\n  mode tcp\n  bind 127.0.0.1:{p}\n  tcp-request inspect-delay 2s\n  tcp-request content accept if RDP_COOKIE\n  default_backend rdp{j}\n\
+             backend rdp{j}\n  mode tcp\n  balance rdp-cookie\n  hash-type {}\n{srv}",
+            ht_cfg(t)
+        );
+    }
+    let h = start_haproxy(&cfg);
+    let mut n = 0;
+    for (j, t) in hts.iter().enumerate() {
+        let b = new_balancer(
+            Algorithm::RdpCookie {
+                name: "mstshash".into(),
+            },
+            *t,
+            0,
+        );
+        let s = set(&weights);
+        for k in keys(50) {
+            let mut pkt = vec![3u8, 0, 0, 0x2a, 0x25, 0xe0, 0, 0, 0, 0, 0];
+            pkt.extend_from_slice(format!("Cookie: mstshash={k}\r\n\r\n").as_bytes());
+            let mut c = TcpStream::connect(("127.0.0.1", fports[j])).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            c.write_all(&pkt).unwrap();
+            let mut resp = String::new();
+            c.read_to_string(&mut resp).unwrap();
+            let got: usize = resp
+                .rsplit("\r\n\r\n")
+                .next()
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            let kb = key::rdp_cookie_key(&pkt, b"mstshash");
+            assert_eq!(b.pick(&s, kb), Pick::Server(got), "rdp{j} {t:?} {k}");
+            n += 1;
+        }
+    }
+    drop(h);
+    eprintln!("rdp-cookie: {n} keys checked");
+}

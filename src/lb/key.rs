@@ -141,6 +141,46 @@ pub fn first_header_value(raw: &[u8]) -> &[u8] {
     &v[s..e.max(s)]
 }
 
+/// `balance rdp-cookie(<name>)`: the cookie value in the client's first RDP packet, as
+/// `fetch_rdp_cookie_name` reads it: 11 bytes of TPKT/X.224 header, `Cookie:` (any case),
+/// spaces, `<name>=` (any case; any name when `name` is empty), the value up to `\r\n`.
+/// `None` when absent, incomplete or empty (HAProxy then falls back to round robin).
+pub fn rdp_cookie_key<'a>(payload: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    if payload.len() <= 11 {
+        return None;
+    }
+    let mut d = &payload[11..];
+    if d.len() <= 7 || !d[..7].eq_ignore_ascii_case(b"Cookie:") {
+        return None;
+    }
+    d = &d[7..];
+    while d.first() == Some(&b' ') {
+        d = &d[1..];
+    }
+    if !name.is_empty() {
+        if d.len() <= name.len()
+            || d[name.len()] != b'='
+            || !d[..name.len()].eq_ignore_ascii_case(name)
+        {
+            return None;
+        }
+        d = &d[name.len() + 1..];
+    } else {
+        let eq = d
+            .iter()
+            .position(|&c| c == b'=' || c == b'\r' || c == b'\n')?;
+        if d[eq] != b'=' {
+            return None;
+        }
+        d = &d[eq + 1..];
+    }
+    let end = d.iter().position(|&c| c == b'\r')?;
+    if d.get(end + 1) != Some(&b'\n') || end == 0 {
+        return None;
+    }
+    Some(&d[..end])
+}
+
 /// `balance source`: the key is the client address's bytes (4 for IPv4, 16 for IPv6);
 /// [`source_hash`] turns it into HAProxy's hash (no hash function is involved).
 pub fn source_key(addr: &std::net::IpAddr) -> Vec<u8> {
@@ -202,6 +242,17 @@ mod tests {
         assert_eq!(hdr_key(b"a.b.c.d", false), Some(&b"a.b.c.d"[..]));
         assert_eq!(hdr_key(b"", false), None);
         assert_eq!(first_header_value(b" a , b"), b"a");
+    }
+
+    #[test]
+    fn rdp() {
+        let mut p = vec![3u8, 0, 0, 0x2a, 0x25, 0xe0, 0, 0, 0, 0, 0];
+        p.extend_from_slice(b"Cookie: mstshash=Bob\r\n");
+        assert_eq!(rdp_cookie_key(&p, b"mstshash"), Some(&b"Bob"[..]));
+        assert_eq!(rdp_cookie_key(&p, b"MSTSHASH"), Some(&b"Bob"[..]));
+        assert_eq!(rdp_cookie_key(&p, b""), Some(&b"Bob"[..]));
+        assert_eq!(rdp_cookie_key(&p, b"other"), None);
+        assert_eq!(rdp_cookie_key(&p[..p.len() - 1], b"mstshash"), None);
     }
 
     #[test]
