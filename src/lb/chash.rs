@@ -153,36 +153,50 @@ impl Chash {
 
     /// `chash_get_next_server` (without `avoid`): walks the ring from `last`.
     fn next_rr(&self, st: &mut ChState, set: &dyn ServerSet, avoid: Option<usize>) -> Pick {
-        let ring = match self.ring(st, set) {
-            Ok(r) => r.to_vec(),
-            Err(p) => return p,
+        let (pick, last) = {
+            let ring = match self.ring(st, set) {
+                Ok(r) => r,
+                Err(p) => return p,
+            };
+            Self::walk(ring, st.last, set, avoid)
         };
+        if last.is_some() {
+            st.last = last;
+        }
+        pick
+    }
+
+    /// The ring walk of `chash_get_next_server`: (choice, new `last`).
+    fn walk(
+        ring: &[(u32, usize)],
+        last: Option<u32>,
+        set: &dyn ServerSet,
+        avoid: Option<usize>,
+    ) -> (Pick, Option<u32>) {
         if ring.is_empty() {
-            return Pick::NoServer;
+            return (Pick::NoServer, None);
         }
         let n = ring.len();
-        let mut pos = match st.last {
+        let mut pos = match last {
             Some(k) => ring.partition_point(|&(rk, _)| rk <= k) % n,
             None => 0,
         };
         let mut avoided = None;
+        let mut seen = None;
         for _ in 0..n {
-            let s = ring[pos].1;
-            st.last = Some(ring[pos].0);
+            let (k, s) = ring[pos];
+            seen = Some(k);
             if !set.saturated(s) {
                 if Some(s) != avoid {
-                    return Pick::Server(s);
+                    return (Pick::Server(s), Some(k));
                 }
-                avoided = Some((s, ring[pos].0));
+                avoided = Some((s, k));
             }
             pos = (pos + 1) % n;
         }
         match avoided {
-            Some((s, k)) => {
-                st.last = Some(k);
-                Pick::Server(s)
-            }
-            None => Pick::Full,
+            Some((s, k)) => (Pick::Server(s), Some(k)),
+            None => (Pick::Full, seen),
         }
     }
 
