@@ -120,7 +120,55 @@ pub enum Algorithm {
     Hash,
 }
 
+/// The request pieces hash keys are taken from (see [`Algorithm::request_key`]).
+pub struct RequestView<'a> {
+    pub method: &'a [u8],
+    /// Request-line target, as received.
+    pub uri: &'a [u8],
+    /// Raw value of the first header line with this name (case-insensitive), if any.
+    pub header: &'a dyn Fn(&str) -> Option<&'a [u8]>,
+    /// Body bytes already buffered (HAProxy looks at the first data block only).
+    pub body: Option<&'a [u8]>,
+    pub src: Option<std::net::IpAddr>,
+    /// TCP payload received so far (`rdp-cookie`).
+    pub payload: Option<&'a [u8]>,
+}
+
 impl Algorithm {
+    /// The key HAProxy would hash for this request; `None` makes the balancer fall back to
+    /// round robin, as HAProxy does when the parameter is missing. `balance hash <expr>`
+    /// returns `None`: the caller evaluates the expression and passes its bytes itself.
+    pub fn request_key(&self, req: &RequestView<'_>) -> Option<Vec<u8>> {
+        match self {
+            Algorithm::Source => req.src.as_ref().map(key::source_key),
+            Algorithm::Uri {
+                whole,
+                len,
+                depth,
+                path_only,
+            } => Some(key::uri_key(req.uri, *whole, *len, *depth, *path_only).to_vec()),
+            Algorithm::UrlParam { name, .. } => key::url_param_key(req.uri, name.as_bytes())
+                .or_else(|| {
+                    if req.method != b"POST" {
+                        return None;
+                    }
+                    key::url_param_post_key(req.body?, name.as_bytes())
+                })
+                .map(<[u8]>::to_vec),
+            Algorithm::Hdr {
+                name,
+                use_domain_only,
+            } => {
+                let v = key::first_header_value((req.header)(name)?);
+                key::hdr_key(v, *use_domain_only).map(<[u8]>::to_vec)
+            }
+            Algorithm::RdpCookie { name } => {
+                key::rdp_cookie_key(req.payload?, name.as_bytes()).map(<[u8]>::to_vec)
+            }
+            _ => None,
+        }
+    }
+
     /// Hash-based (`BE_LB_KIND_HI`): uses `hash-type`, key `None` means round robin.
     pub fn is_hash(&self) -> bool {
         matches!(

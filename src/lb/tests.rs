@@ -294,3 +294,39 @@ fn avoid_is_a_last_resort() {
         assert_eq!(b.pick_avoid(&set, None, Some(0)), Pick::Server(0), "{a:?}");
     }
 }
+
+#[test]
+fn request_keys() {
+    let host = b"www.example.com, x".to_vec();
+    let hdr = |n: &str| n.eq_ignore_ascii_case("host").then_some(&host[..]);
+    let req = RequestView {
+        method: b"POST",
+        uri: b"/a/b?x=1",
+        header: &hdr,
+        body: Some(b"user=bob"),
+        src: Some("10.0.0.1".parse().unwrap()),
+        payload: None,
+    };
+    let up = Algorithm::UrlParam {
+        name: "user".into(),
+        check_post: false,
+    };
+    assert_eq!(up.request_key(&req).as_deref(), Some(&b"bob"[..]));
+    let hd = Algorithm::Hdr {
+        name: "Host".into(),
+        use_domain_only: true,
+    };
+    assert_eq!(hd.request_key(&req).as_deref(), Some(&b"example"[..]));
+    assert_eq!(
+        Algorithm::Source.request_key(&req).as_deref(),
+        Some(&[10u8, 0, 0, 1][..])
+    );
+    let uri = Algorithm::Uri {
+        whole: false,
+        len: 0,
+        depth: 0,
+        path_only: false,
+    };
+    assert_eq!(uri.request_key(&req).as_deref(), Some(&b"/a/b"[..]));
+    assert_eq!(Algorithm::RoundRobin.request_key(&req), None);
+}
