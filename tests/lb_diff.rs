@@ -468,6 +468,15 @@ fn options_backups_and_changes() {
             },
         ),
         ("he", "hash req.hdr(x-key)", map, Algorithm::Hash),
+        (
+            "hl",
+            "hdr(x-key)",
+            consistent,
+            Algorithm::Hdr {
+                name: "x-key".into(),
+                use_domain_only: false,
+            },
+        ),
         ("hc", "hash req.hdr(x-key)", consistent, Algorithm::Hash),
     ];
     let mut cfg = String::new();
@@ -582,6 +591,22 @@ fn options_backups_and_changes() {
         let s = set(&weights);
         for (i, k) in ks.iter().enumerate() {
             let (got, ours) = match (*be, alg) {
+                ("hl", _) => {
+                    // a list value: HAProxy hashes its first element
+                    let raw = format!(" {k} , second,third");
+                    let hdr = |n: &str| n.eq_ignore_ascii_case("x-key").then_some(raw.as_bytes());
+                    let req = haproxy_rs::lb::RequestView {
+                        method: b"GET",
+                        uri: b"/",
+                        header: &hdr,
+                        body: None,
+                        src: None,
+                        payload: None,
+                    };
+                    let kb = alg.request_key(&req);
+                    let got = ask(&h, None, be, "/", &format!("x-key:{raw}\r\n"));
+                    (got, b.pick(&s, kb.as_deref()))
+                }
                 (_, Algorithm::Uri { .. }) => {
                     let u = if i % 2 == 0 {
                         format!("/a{i}/{k}/c/d?x={k}")
