@@ -718,6 +718,13 @@ fn options_backups_and_changes() {
             seen.push(got);
             checked += 1;
         }
+        // no key at all: hdr() skips the lookup when a single server is usable
+        for _ in 0..6 {
+            let got = ask(&h, None, be, "/", "");
+            assert_eq!(b.pick(&s, None), Pick::Server(got), "{be} without key");
+            seen.push(got);
+            checked += 1;
+        }
         eprintln!("{be}: {seen:?}");
     }
 

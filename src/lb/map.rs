@@ -13,6 +13,8 @@ pub struct MapHashing {
     /// usable; every other one then uses hash 0 (`tot_used == 1` shortcut), which selects
     /// `map[0]` — not always the first backup when backups have different weights.
     pub url_param: bool,
+    /// `balance rdp-cookie`: the shortcut applies only once the cookie was found.
+    pub rdp: bool,
 }
 
 /// `static-rr` (`hashing == None`) or a map-based hash.
@@ -125,7 +127,7 @@ impl Balancer for MapLb {
         if tot == 0 {
             return Pick::NoServer;
         }
-        if let (Some(hs), Some(k)) = (self.hashing, key) {
+        if let Some(hs) = self.hashing {
             let c = &st.committed;
             let tot_used = match group(set, &self.opts, |i| c[i].0) {
                 Group::FirstBackup(_) => 1,
@@ -133,14 +135,20 @@ impl Balancer for MapLb {
                     .filter(|&i| c[i].0 && set.is_backup(i) == (g == Group::Backups))
                     .count(),
             };
-            let h = if tot_used == 1 && !hs.url_param {
-                0
-            } else if hs.source {
-                self.ht.finish_pub(key::source_hash(k))
-            } else {
-                self.ht.hash(k)
-            };
-            return Pick::Server(st.map[h as usize % tot]);
+            // uri/hdr/source/hash skip the key lookup entirely when one server is
+            // usable; rdp-cookie only skips hashing once the cookie is found.
+            let shortcut = tot_used == 1 && !hs.url_param && (!hs.rdp || key.is_some());
+            if shortcut {
+                return Pick::Server(st.map[0]);
+            }
+            if let Some(k) = key {
+                let h = if hs.source {
+                    self.ht.finish_pub(key::source_hash(k))
+                } else {
+                    self.ht.hash(k)
+                };
+                return Pick::Server(st.map[h as usize % tot]);
+            }
         }
         // map_get_server_rr
         if st.rr_idx >= tot {

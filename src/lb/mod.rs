@@ -280,6 +280,7 @@ pub fn new_balancer_with(alg: Algorithm, ht: HashType, opts: LbOptions) -> Box<d
             let hs = map::MapHashing {
                 source,
                 url_param: matches!(a, Algorithm::UrlParam { .. }),
+                rdp: matches!(a, Algorithm::RdpCookie { .. }),
             };
             match ht.method {
                 HashMethod::MapBased => Box::new(map::MapLb::new(Some(hs), ht, opts)),
