@@ -584,6 +584,21 @@ fn options_backups_and_changes() {
             .collect();
         assert_eq!(ours, theirs, "{be}: round-robin fallback");
         checked += 40;
+        // take the server the ring walk stands on out, then walk on
+        let mut s = s;
+        let cur = theirs[39];
+        cli(&h, &format!("disable server {be}/s{cur}"));
+        s.up[cur] = false;
+        b.update(&s);
+        let theirs: Vec<usize> = (0..30).map(|_| ask(&h, None, be, "/nokey", "")).collect();
+        let ours: Vec<Pick> = (0..30).map(|_| b.pick(&s, None)).collect();
+        assert!(
+            ours.iter()
+                .zip(&theirs)
+                .all(|(o, t)| *o == Pick::Server(*t)),
+            "{be} after disabling s{cur}: ours {ours:?} theirs {theirs:?}"
+        );
+        checked += 30;
     }
 
     for (be, _, t, alg) in &cases {

@@ -66,8 +66,7 @@ impl Chash {
         if st.built && now == st.committed {
             return;
         }
-        st.act.clear();
-        st.bck.clear();
+        let old = (std::mem::take(&mut st.act), std::mem::take(&mut st.bck));
         for (i, &(u, ew, puid, bck)) in now.iter().enumerate() {
             if !u {
                 continue;
@@ -78,6 +77,20 @@ impl Chash {
         // full_hash is a bijection and (puid, n) pairs are distinct: keys never collide.
         st.act.sort_unstable();
         st.bck.sort_unstable();
+        // A removed `last` node moves to the next node still present (chash_skip_node).
+        if let Some(k) = st.last {
+            let present = |r: &[(u32, usize)], k: u32| r.binary_search_by_key(&k, |e| e.0).is_ok();
+            for (o, r) in [(&old.0, &st.act), (&old.1, &st.bck)] {
+                if let Ok(p) = o.binary_search_by_key(&k, |e| e.0) {
+                    if !present(r, k) {
+                        st.last = (1..o.len())
+                            .map(|d| o[(p + d) % o.len()].0)
+                            .find(|&k2| present(r, k2));
+                    }
+                    break;
+                }
+            }
+        }
         st.committed = now;
         st.built = true;
     }
