@@ -3,6 +3,20 @@
 //! Nothing here knows about sockets or configuration syntax: the queue asks a [`Balancer`]
 //! for a server through the [`ServerSet`] view it keeps of its servers, and the
 //! configuration layer maps `balance …` / `hash-type …` onto [`Algorithm`].
+//!
+//! Compatibility: every algorithm is a port of HAProxy 2.6's code (`lb_fwrr.c`,
+//! `lb_map.c`, `lb_chash.c`, `lb_fwlc.c`, `lb_fas.c`, `get_server_*` in `backend.c`), so a
+//! key picks the server HAProxy picks for the same configuration, and round robin serves
+//! servers in HAProxy's order; `tests/lb_diff.rs` checks this against `/usr/sbin/haproxy`.
+//!
+//! Usage: build with [`new_balancer`] / [`new_balancer_with`]; compute the key with
+//! [`Algorithm::request_key`] (or the helpers in [`key`]; `balance hash <expr>` passes the
+//! sample's bytes) and call [`Balancer::pick`] (or [`Balancer::pick_avoid`] to redispatch).
+//! Call [`Balancer::update`] after each server state/weight change — one change per call
+//! reproduces HAProxy's sequence exactly, as its changes are applied one server at a
+//! time — and `take_conn`/`drop_conn` after the server's load changed (leastconn).
+//! [`ServerSet::weight`] is the user weight (0..=256); [`ServerSet::eweight`] refines it
+//! for slow start.
 
 /// The queue's view of its servers at decision time. Indexes are stable positions
 /// (`0..len()`), the order servers were declared in.
