@@ -1000,3 +1000,52 @@ fn rdp_cookie() {
     drop(h);
     eprintln!("rdp-cookie: {n} keys checked");
 }
+
+/// `option redispatch` with a server refusing connections: round-robin kinds redispatch
+/// at once, avoiding the server that failed (`pick_avoid`).
+#[test]
+fn redispatch_avoids_failed_server() {
+    if !std::path::Path::new(HAPROXY).exists() {
+        eprintln!("{HAPROXY} not installed: skipped");
+        return;
+    }
+    let mut ports = start_servers(3);
+    ports.push(free_port()); // nobody listens there
+    let mut cfg = String::new();
+    let sets: [(&str, &str, Algorithm, &[u32]); 4] = [
+        ("rd1", "roundrobin", Algorithm::RoundRobin, &[1, 1, 1, 1]),
+        ("rd2", "roundrobin", Algorithm::RoundRobin, &[1, 2, 3, 4]),
+        ("rd3", "static-rr", Algorithm::StaticRr, &[1, 1, 1, 1]),
+        ("rd4", "static-rr", Algorithm::StaticRr, &[2, 1, 3, 3]),
+    ];
+    for (be, bal, _, w) in &sets {
+        cfg += &format!(
+            "backend {be}\n  balance {bal}\n  option redispatch 1\n  retries 3\n{}",
+            servers_cfg(&ports, w)
+        );
+    }
+    let h = start_haproxy(&cfg);
+    let mut n = 0;
+    for (be, _, alg, w) in sets {
+        let b = new_balancer(alg, HashType::default(), 0);
+        let s = set(w);
+        let count = 3 * w.iter().sum::<u32>() as usize;
+        let theirs: Vec<usize> = (0..count).map(|_| ask(&h, None, be, "/", "")).collect();
+        let ours: Vec<usize> = (0..count)
+            .map(|_| {
+                let mut avoid = None;
+                loop {
+                    match b.pick_avoid(&s, None, avoid) {
+                        Pick::Server(3) => avoid = Some(3),
+                        Pick::Server(i) => return i,
+                        p => panic!("{be}: {p:?}"),
+                    }
+                }
+            })
+            .collect();
+        assert_eq!(ours, theirs, "{be} {w:?}");
+        eprintln!("{be} {w:?}: {count} redispatched picks identical");
+        n += count;
+    }
+    eprintln!("redispatch: {n} picks");
+}
