@@ -862,7 +862,7 @@ fn run_threads(be: &Arc<Backend>, threads: usize, ops: usize, maxes: &Arc<Vec<At
                     let now = start.elapsed().as_millis() as u64;
                     let i = match s.assign(now).unwrap() {
                         Assign::Ok(i) => Some(i),
-                        Assign::Queued => wait_assigned(&s, &start, &stranded),
+                        Assign::Queued => wait_assigned(&s, &start, stranded),
                         r => panic!("unexpected {r:?}"),
                     };
                     if let Some(i) = i {
