@@ -1150,9 +1150,16 @@ impl Stream {
             (inner.forced, inner.hash_key.clone())
         };
         // A persisted server that is down is only used with `option persist` or
-        // `force-persist`; otherwise LB decides.
+        // `force-persist`; otherwise LB decides. A draining server keeps its persistent
+        // traffic (that is what drain is for).
         if let Some(f) = forced {
-            if !be.usable(f.srv) && !be.cfg.persist && !f.force_persist {
+            let s = &be.servers[f.srv];
+            let alive = !s.is_deleted()
+                && matches!(
+                    s.state(),
+                    ServerState::Up | ServerState::Starting | ServerState::Drain
+                );
+            if !alive && !be.cfg.persist && !f.force_persist {
                 forced = None;
             }
         }

@@ -765,6 +765,32 @@ fn d23_queue_position_logging() {
 }
 
 #[test]
+fn drain_keeps_persistence_down_does_not() {
+    let (be, _) = two(1, BackendConfig::default());
+    be.set_state(0, ServerState::Drain, 0).unwrap();
+    // LB avoids a draining server, persistence still reaches it.
+    assert_eq!(ok(&be, 0).state(), StreamState::Assigned(1));
+    let p = be.stream_new();
+    p.set_server(0, true, false).unwrap();
+    assert_eq!(p.assign(0), Ok(Assign::Ok(0)));
+    drop(p);
+    be.set_state(0, ServerState::Down, 1).unwrap();
+    let p = be.stream_new();
+    p.set_server(0, true, false).unwrap();
+    assert_eq!(p.assign(1), Ok(Assign::Ok(1)));
+    // With option persist the down server is used anyway.
+    let cfg = BackendConfig {
+        persist: true,
+        ..Default::default()
+    };
+    let (be, _) = two(1, cfg);
+    be.set_state(0, ServerState::Down, 0).unwrap();
+    let p = be.stream_new();
+    p.set_server(0, true, false).unwrap();
+    assert_eq!(p.assign(0), Ok(Assign::Ok(0)));
+}
+
+#[test]
 fn release_and_state_errors() {
     let (be, _) = one(1);
     let _h = ok(&be, 0);
