@@ -1122,3 +1122,149 @@ fn wait_assigned_or_kick(be: &Arc<Backend>, s: &Stream, start: &Instant) -> usiz
         std::thread::yield_now();
     }
 }
+
+#[test]
+fn s5_server_churn() {
+    let cfg = BackendConfig {
+        timeout_queue_ms: Some(200),
+        redispatch: true,
+        ..Default::default()
+    };
+    let mut servers = vec![
+        ServerConfig::new("a", 1),
+        ServerConfig::new("b", 2),
+        ServerConfig::new("c", 3),
+    ];
+    servers[2].backup = true;
+    let be = Backend::new(cfg, servers, rr());
+    jitter_hooks(&be);
+    let stop = AtomicBool::new(false);
+    let slow_calls = AtomicUsize::new(0);
+    let start = Instant::now();
+    let now = || start.elapsed().as_millis() as u64;
+    std::thread::scope(|sc| {
+        for t in 0..6u64 {
+            let (be, slow_calls, now) = (be.clone(), &slow_calls, &now);
+            sc.spawn(move || {
+                let mut rng = Rng(t * 97 + 1);
+                for _ in 0..400 {
+                    let s = be.stream_new();
+                    if rng.next() % 3 == 0 {
+                        let _ = s.set_server((rng.next() % 3) as usize, true, rng.next() % 5 == 0);
+                    }
+                    let mut slot = None;
+                    for _attempt in 0..10 {
+                        let t0 = Instant::now();
+                        let r = s.assign(now()).unwrap();
+                        if t0.elapsed() > Duration::from_millis(100) {
+                            slow_calls.fetch_add(1, SeqCst);
+                        }
+                        match r {
+                            Assign::Ok(i) => slot = Some(i),
+                            Assign::Queued => loop {
+                                match s.poll(now()) {
+                                    Poll::Waiting => std::thread::yield_now(),
+                                    Poll::Assigned(i) => {
+                                        slot = Some(i);
+                                        break;
+                                    }
+                                    Poll::Rebalance | Poll::Timeout | Poll::Idle => break,
+                                }
+                            },
+                            Assign::Full | Assign::NoSrv => {}
+                        }
+                        if slot.is_some() || s.state() != StreamState::Redispatched {
+                            break;
+                        }
+                    }
+                    if slot.is_some() {
+                        spin(rng.next() % 300);
+                    }
+                    drop(s);
+                }
+            });
+        }
+        let (abe, stop) = (be.clone(), &stop);
+        sc.spawn(move || {
+            let be = abe;
+            let mut rng = Rng(4242);
+            while !stop.load(SeqCst) && start.elapsed() < Duration::from_secs(3) {
+                let i = (rng.next() % 3) as usize;
+                let st = [
+                    ServerState::Up,
+                    ServerState::Down,
+                    ServerState::Maint,
+                    ServerState::Drain,
+                    ServerState::Up,
+                ][(rng.next() % 5) as usize];
+                be.set_state(i, st, now()).unwrap();
+                if rng.next() % 4 == 0 {
+                    be.set_maxconn(i, 1 + (rng.next() % 4) as u32).unwrap();
+                }
+                be.expire(now());
+                std::thread::sleep(Duration::from_micros(500 + rng.next() % 1500));
+            }
+        });
+        // Workers end on their own; then stop the admin thread.
+        while be.beconn() > 0 || start.elapsed() < Duration::from_millis(50) {
+            if start.elapsed() > Duration::from_secs(4) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        stop.store(true, SeqCst);
+    });
+    for i in 0..3 {
+        be.set_state(i, ServerState::Up, now()).unwrap();
+    }
+    assert_eq!(slow_calls.load(SeqCst), 0, "calls over 100 ms");
+    assert!(start.elapsed() < Duration::from_secs(5));
+    settle(&be);
+    if let Some(r) = be.ready_srv() {
+        assert_eq!(be.server(r).unwrap().state(), ServerState::Up);
+    }
+}
+
+#[test]
+fn s8_abort_storm() {
+    let (be, _) = one(2);
+    jitter_hooks(&be);
+    let start = Instant::now();
+    std::thread::scope(|sc| {
+        for t in 0..8u64 {
+            let be = be.clone();
+            sc.spawn(move || {
+                let mut rng = Rng(t * 13 + 7);
+                for _ in 0..500 {
+                    let s = be.stream_new();
+                    match s.assign(0).unwrap() {
+                        Assign::Ok(_) => spin(rng.next() % 200),
+                        Assign::Queued => {
+                            if rng.next() % 10 < 3 {
+                                // Abort at a random moment: maybe still queued, maybe
+                                // already picked (then the reserved slot moves on).
+                                spin(rng.next() % 500);
+                                s.abort();
+                            } else {
+                                let t0 = Instant::now();
+                                while s.poll(0) == Poll::Waiting {
+                                    assert!(t0.elapsed() < Duration::from_secs(2), "stranded");
+                                    std::thread::yield_now();
+                                }
+                                assert!(be.server(0).unwrap().served() <= 2);
+                            }
+                        }
+                        r => panic!("unexpected {r:?}"),
+                    }
+                    drop(s);
+                }
+            });
+        }
+    });
+    assert!(start.elapsed() < Duration::from_secs(5));
+    settle(&be);
+    let a = ok(&be, 0);
+    let b = ok(&be, 0);
+    drop((a, b));
+    settle(&be);
+}
