@@ -18,13 +18,19 @@
 //! - the wake-up callback is only ever called after every internal lock is released.
 
 pub mod key;
-#[cfg(test)]
+#[cfg(all(test, loom))]
+mod loom_tests;
+mod sync;
+#[cfg(all(test, not(loom)))]
 mod tests;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering::SeqCst;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::Arc;
+
+use sync::{
+    fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Mutex, MutexGuard, RwLock,
+};
 
 use crate::lb::{Balancer, Pick, ServerSet};
 pub use key::{clamp_class, clamp_offset, Key, MAX_CLASS, MAX_OFFSET_MS};
@@ -331,7 +337,7 @@ struct Queues {
 }
 
 type Wakes = Vec<(StreamId, usize)>;
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 type HookFn = Arc<dyn Fn(Hook) + Send + Sync>;
 
 /// A backend: servers, load balancing, the backend queue and the server queues.
@@ -352,7 +358,7 @@ pub struct Backend {
     seq: AtomicU64,
     next_id: AtomicU64,
     wakeup: RwLock<Option<Wakeup>>,
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     hook: Mutex<Option<HookFn>>,
 }
 
@@ -442,7 +448,7 @@ impl Backend {
             seq: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
             wakeup: RwLock::new(None),
-            #[cfg(test)]
+            #[cfg(all(test, not(loom)))]
             hook: Mutex::new(None),
         });
         be.balancer.update(&View(&be));
@@ -503,13 +509,13 @@ impl Backend {
         *self.wakeup.write().unwrap_or_else(|e| e.into_inner()) = cb;
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn set_hook(&self, f: Option<HookFn>) {
         *lock(&self.hook) = f;
     }
 
     fn hook(&self, _h: Hook) {
-        #[cfg(test)]
+        #[cfg(all(test, not(loom)))]
         {
             let f = lock(&self.hook).clone();
             if let Some(f) = f {
@@ -666,6 +672,9 @@ impl Backend {
         {
             self.hook(Hook::AfterReadyPublish);
         }
+        // Store (served decrement, publication) then load (queue lengths): the full fence
+        // makes the Dekker pair with the enqueuer hold under any atomic orderings.
+        fence(SeqCst);
         if s.queued() == 0 && (!px_ok || self.queued() == 0) {
             return 0;
         }
@@ -1203,6 +1212,7 @@ impl Stream {
                     }
                     be.hook(Hook::AfterLbDecision);
                     self.enqueue(Some(i), now_ms);
+                    fence(SeqCst);
                     // The enqueuer's own dequeue check (kept half of 5541d4995d): the
                     // releaser decremented `served` before reading our queue length.
                     be.process_srv_queue(i, Some(self.e.id), wakes);
@@ -1212,6 +1222,8 @@ impl Stream {
                     be.hook(Hook::AfterLbDecision);
                     self.enqueue(None, now_ms);
                     be.hook(Hook::AfterInsert);
+                    // Store (our entry) then load (`ready_srv`, `served`): see the releaser.
+                    fence(SeqCst);
                     // Claim the published idle server: one exchange, then one dequeue pass
                     // on it (head of the queue first, so older entries keep their turn).
                     if be.ready_srv.load(SeqCst) != NO_SERVER {
