@@ -596,6 +596,16 @@ impl Backend {
         self.servers[i].running()
     }
 
+    /// Running, or draining (a draining server still takes persistent traffic).
+    fn alive(&self, i: usize) -> bool {
+        let s = &self.servers[i];
+        !s.is_deleted()
+            && matches!(
+                s.state(),
+                ServerState::Up | ServerState::Starting | ServerState::Drain
+            )
+    }
+
     fn lb_usable(&self, i: usize) -> bool {
         self.usable(i) && self.eff_weight(i) > 0
     }
@@ -1162,17 +1172,11 @@ impl Stream {
         // `force-persist`; otherwise LB decides. A draining server keeps its persistent
         // traffic (that is what drain is for).
         if let Some(f) = forced {
-            let s = &be.servers[f.srv];
-            let alive = !s.is_deleted()
-                && matches!(
-                    s.state(),
-                    ServerState::Up | ServerState::Starting | ServerState::Drain
-                );
-            if !alive && !be.cfg.persist && !f.force_persist {
+            if !be.alive(f.srv) && !be.cfg.persist && !f.force_persist {
                 forced = None;
             }
         }
-        for _ in 0..2 {
+        for _ in 0..3 {
             let pick = match forced {
                 Some(f) => Pick::Server(f.srv),
                 None => {
@@ -1216,6 +1220,15 @@ impl Stream {
                     // The enqueuer's own dequeue check (kept half of 5541d4995d): the
                     // releaser decremented `served` before reading our queue length.
                     be.process_srv_queue(i, Some(self.e.id), wakes);
+                    // The server went down or into maintenance while we enqueued, after its
+                    // redistribution ran: do what the redistribution would have done.
+                    let keep = forced.is_some_and(|f| f.force_persist)
+                        || (be.cfg.persist && forced.is_some());
+                    if !keep && !be.alive(i) && self.unqueue_self() {
+                        forced = None;
+                        lock(&self.e.inner).forced = None;
+                        continue;
+                    }
                     return Ok(self.after_enqueue());
                 }
                 Pick::Full => {
@@ -1241,6 +1254,12 @@ impl Stream {
                         if be.px_ok(j) && be.has_room(j) {
                             be.process_srv_queue(j, Some(self.e.id), wakes);
                         }
+                    }
+                    // The last usable server left while we enqueued, after it emptied the
+                    // backend queue: nobody would ever dequeue us.
+                    if !(0..be.servers.len()).any(|j| be.lb_usable(j)) && self.unqueue_self() {
+                        lock(&self.e.inner).log.term = Some("SC");
+                        return Ok(Assign::NoSrv);
                     }
                     return Ok(self.after_enqueue());
                 }
@@ -1287,6 +1306,15 @@ impl Stream {
             qidx,
             since: now_ms,
         });
+    }
+
+    /// Takes our own entry out of its queue (back to `New`); false if a dequeuer or a
+    /// redistribution got it first.
+    fn unqueue_self(&self) -> bool {
+        let be = &*self.be;
+        let mut q = lock(&be.queues);
+        let mut inner = lock(&self.e.inner);
+        be.unlink_locked(&mut q, &self.e, &mut inner, St::New)
     }
 
     fn after_enqueue(&self) -> Assign {

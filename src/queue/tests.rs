@@ -1268,3 +1268,68 @@ fn s8_abort_storm() {
     drop((a, b));
     settle(&be);
 }
+
+#[test]
+fn down_while_enqueuing_is_not_stranded() {
+    // The last server goes down between E's "full" decision and its enqueue: the
+    // redistribution already ran, so E notices by itself and gets NOSRV.
+    let (be, _) = one(1);
+    let _h = ok(&be, 0);
+    let be2 = be.clone();
+    once_at(&be, Hook::AfterLbDecision, move || {
+        be2.set_state(0, ServerState::Maint, 1).unwrap()
+    });
+    let e = be.stream_new();
+    assert_eq!(e.assign(1), Ok(Assign::NoSrv));
+    be.set_hook(None);
+    assert_eq!((be.queued(), be.totpend()), (0, 0));
+    // A persisted stream whose server goes into maintenance meanwhile rebalances.
+    let (be, _) = two(1, BackendConfig::default());
+    let _h = pinned(&be, 0, 0);
+    let be2 = be.clone();
+    once_at(&be, Hook::AfterLbDecision, move || {
+        be2.set_state(0, ServerState::Maint, 1).unwrap()
+    });
+    let p = be.stream_new();
+    p.set_server(0, true, false).unwrap();
+    assert_eq!(p.assign(1), Ok(Assign::Ok(1)));
+    be.set_hook(None);
+    inv(&be);
+}
+
+#[test]
+fn d21_no_key_wrap_with_64_bit_keys() {
+    let (be, _) = two(1, BackendConfig::default());
+    let h0 = pinned(&be, 0, 0);
+    let _h1 = pinned(&be, 1, 0);
+    let wrap = 1u64 << 20;
+    let a = lb_queued(&be, 0, wrap - 5);
+    let b = persisted_queued(&be, 0, 0, wrap + 5);
+    let c = lb_queued(&be, 0, wrap + 6);
+    drain_order(&h0, &[&a, &b, &c], 0);
+    // An old entry with the largest negative offset keeps its place (no 20-bit hazard).
+    let (be, _) = one(1);
+    let h = ok(&be, 0);
+    let old = be.stream_new();
+    old.set_priority(0, -524_287);
+    assert_eq!(old.assign(0), Ok(Assign::Queued));
+    let fresh = queued(&be, 10_000);
+    drain_order(&h, &[&old, &fresh], 0);
+}
+
+#[test]
+fn d22_batch_limit() {
+    let (be, _) = one(1);
+    let _h = ok(&be, 0);
+    let v: Vec<Stream> = (0..500).map(|_| queued(&be, 0)).collect();
+    // A single dequeue pass hands out at most MAX_DEQUEUE_BATCH entries...
+    be.servers[0].maxconn.store(1000, SeqCst);
+    be.servers[0].minconn.store(1000, SeqCst);
+    let mut w = Vec::new();
+    assert_eq!(be.process_srv_queue(0, None, &mut w), MAX_DEQUEUE_BATCH);
+    // ...while the admin path loops until nothing more fits.
+    be.set_maxconn(0, 1000).unwrap();
+    assert_eq!((be.queued(), be.served()), (0, 501));
+    inv(&be);
+    drop(v);
+}
