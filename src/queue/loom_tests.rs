@@ -111,3 +111,31 @@ fn loom_two_enqueuers_one_release() {
         be.check_invariants().unwrap();
     });
 }
+
+/// The only server goes into maintenance while a stream enqueues: the stream ends with
+/// NOSRV (directly or after a rebalance), never waiting in a queue nobody serves.
+#[test]
+fn loom_maint_vs_enqueue() {
+    model(|| {
+        let be = backend(1);
+        let h = holder(&be, 0);
+        let e = be.stream_new();
+        let be2 = be.clone();
+        let t = loom::thread::spawn(move || {
+            be2.set_state(0, ServerState::Maint, 0).unwrap();
+        });
+        let r = e.assign(0).unwrap();
+        t.join().unwrap();
+        match r {
+            Assign::NoSrv => assert_eq!(e.state(), StreamState::New),
+            Assign::Queued => {
+                assert_eq!(e.state(), StreamState::Redispatched);
+                assert_eq!(e.assign(0), Ok(Assign::NoSrv));
+            }
+            r => panic!("unexpected {r:?}"),
+        }
+        assert_eq!((be.queued(), be.totpend()), (0, 0));
+        drop(h);
+        be.check_invariants().unwrap();
+    });
+}
