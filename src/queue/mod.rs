@@ -1091,6 +1091,22 @@ impl Stream {
         inner.offset = clamp_offset(offset_ms);
     }
 
+    /// `(class, offset_ms)` as clamped (the `prio_class` / `prio_offset` fetches).
+    pub fn priority(&self) -> (i32, i32) {
+        let inner = lock(&self.e.inner);
+        (inner.class, inner.offset)
+    }
+
+    /// Forgets a persistence choice made with [`Stream::set_server`].
+    pub fn clear_server(&self) -> Result<(), QueueError> {
+        let mut inner = lock(&self.e.inner);
+        if matches!(inner.st, St::Queued(_) | St::Assigned(_)) {
+            return Err(QueueError::State);
+        }
+        inner.forced = None;
+        Ok(())
+    }
+
     /// Hash input for hash-based algorithms.
     pub fn set_hash_key(&self, key: Option<&[u8]>) {
         lock(&self.e.inner).hash_key = key.map(|k| k.to_vec());

@@ -187,6 +187,11 @@ fn d3_priority_classes_and_clamping() {
     let g = mk(-5000, 6); // clamped to -2047: first of all
     drain_order(&h, &[&g, &c, &b, &d, &a, &e, &f], 0);
     assert_eq!(clamp_class(5000), 2047);
+    let s = be.stream_new();
+    s.set_priority(-9999, 9_999_999);
+    assert_eq!(s.priority(), (-2047, 524_287));
+    s.set_server(0, true, false).unwrap();
+    s.clear_server().unwrap();
     assert_eq!(clamp_class(-5000), -2047);
 }
 
