@@ -12,5 +12,6 @@ pub mod config;
 pub mod ffi;
 pub mod lb;
 pub mod model;
+pub mod queue;
 pub mod runtime;
 pub mod version;
