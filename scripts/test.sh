@@ -84,6 +84,14 @@ trap 'rm -f "$log"' EXIT
 set +e
 cargo test --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+
+# The queue's hand-off under loom: every interleaving of the modelled threads (its own
+# target directory, since --cfg loom rebuilds the crate and its dependencies).
+step "loom models of the queue hand-off"
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+    cargo test --release --lib queue::loom 2>&1 | tee -a "$log"
+loom_status=${PIPESTATUS[0]}
+[ "$status" -ne 0 ] || status=$loom_status
 set -e
 
 # One closing line for the whole run, summed over every test binary.
