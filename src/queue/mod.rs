@@ -25,7 +25,7 @@ mod sync;
 mod tests;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::Arc;
 
 use sync::{
@@ -649,8 +649,9 @@ impl Backend {
     /// Bookkeeping after a slot on `i` was reserved for a stream.
     fn granted(&self, i: usize) {
         self.served.fetch_add(1, SeqCst);
-        self.cum_served.fetch_add(1, SeqCst);
-        self.servers[i].cum_served.fetch_add(1, SeqCst);
+        // Statistics only: no ordering is needed with the hand-off.
+        self.cum_served.fetch_add(1, Relaxed);
+        self.servers[i].cum_served.fetch_add(1, Relaxed);
         self.balancer.take_conn(&View(self), i);
     }
 
@@ -675,6 +676,9 @@ impl Backend {
             && px_ok
             && s.served() == 0
             && self.served() == 0
+            // A plain load first: when a server is already published (the common idle
+            // case) the CAS would fail anyway, and the load costs no cache-line ownership.
+            && self.ready_srv.load(SeqCst) == NO_SERVER
             && self
                 .ready_srv
                 .compare_exchange(NO_SERVER, i, SeqCst, SeqCst)
