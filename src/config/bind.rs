@@ -13,6 +13,11 @@ use crate::model::bind::{Bind, ListenAddr};
 
 /// Bind option keywords with the number of arguments they take, in HAProxy's
 /// registration order (the order matters for "did you mean" ties).
+/// The bind option keywords, as the candidates of "did you mean" for an unknown one.
+pub fn keyword_names() -> Vec<&'static str> {
+    BIND_KWS.iter().map(|(k, _)| *k).collect()
+}
+
 const BIND_KWS: &[(&str, usize)] = &[
     // listener.c "ALL"
     ("accept-netscaler-cip", 1),
@@ -376,8 +381,7 @@ pub fn parse_bind_options(
     while !line.arg(i).is_empty() {
         let kw = line.arg(i);
         let Some(&(_, skip)) = BIND_KWS.iter().find(|(k, _)| *k == kw) else {
-            let names: Vec<&str> = BIND_KWS.iter().map(|(k, _)| *k).collect();
-            let best = super::suggest::best_match(kw, &names);
+            let best = super::suggest::best_match(kw, &keyword_names());
             let msg = match (ctx, best) {
                 (BindCtx::Proxy { section, .. }, Some(b)) => format!(
                     "{head} in section '{section}': unknown keyword '{kw}'; did you mean '{b}' maybe ?"

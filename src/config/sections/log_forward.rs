@@ -7,7 +7,7 @@
 use super::{alert_capital, blank_after, invalid_char, too_many_args, words};
 use crate::config::addr::{str2sa_range, SaOpts};
 use crate::config::bind::parse_listen_addrs;
-use crate::config::suggest::{best_match, BIND_CANDIDATES};
+use crate::config::suggest::best_match;
 use crate::config::values::{atol, parse_time, TimeError, TimeUnit};
 use crate::config::{err, Line, State};
 use crate::model::sections::LogForward;
@@ -144,8 +144,9 @@ fn parse_bind(st: &mut State, line: &Line, cur: usize) -> u32 {
         }
     }
     let first = line.arg(2);
-    if dgram && !first.is_empty() && !BIND_CANDIDATES.contains(&first) {
-        let best = best_match(first, BIND_CANDIDATES);
+    let bind_kws = crate::config::bind::keyword_names();
+    if dgram && !first.is_empty() && !bind_kws.contains(&first) {
+        let best = best_match(first, &bind_kws);
         let msg = match (dgram, best) {
             (false, Some(b)) => format!(
                 "'{kw} {addr}' in section 'log-forward': unknown keyword '{first}'; did you mean '{b}' maybe ?"
