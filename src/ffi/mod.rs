@@ -8,6 +8,7 @@
 
 mod cbuf;
 pub mod config;
+pub mod queue;
 
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
