@@ -81,22 +81,30 @@ fn status(r: Result<(), QueueError>) -> hap_result {
     r.map_or_else(result_of, |()| hap_result::HAP_OK)
 }
 
-/// Runs `f` on the referenced handle; `dflt` for NULL or a panic.
-fn with<T: ?Sized, R>(p: *const T, dflt: R, f: impl FnOnce(&T) -> R) -> R {
-    // SAFETY: every caller passes a pointer the C contract says is NULL or a live handle
-    // of this type (created by this module and not freed yet).
-    let Some(r) = (unsafe { p.as_ref() }) else {
+/// Borrows a handle the caller passed in (`None` for NULL).
+///
+/// # Safety
+/// `p` must be NULL or point to a live handle of type `T` created by this module and not
+/// freed, for as long as the returned reference is used (the C contract of every function).
+unsafe fn live<'a, T: ?Sized>(p: *const T) -> Option<&'a T> {
+    // SAFETY: the contract above.
+    unsafe { p.as_ref() }
+}
+
+/// Runs `f` on the handle; `dflt` for NULL or a panic.
+fn with<T: ?Sized, R>(h: Option<&T>, dflt: R, f: impl FnOnce(&T) -> R) -> R {
+    let Some(r) = h else {
         return dflt;
     };
     catch_unwind(AssertUnwindSafe(|| f(r))).unwrap_or(dflt)
 }
 
 /// Like [`with`] for functions returning `hap_result` (NULL gives `HAP_ERR_NULL`).
-fn with_res<T: ?Sized>(p: *const T, f: impl FnOnce(&T) -> hap_result) -> hap_result {
-    if p.is_null() {
-        return hap_result::HAP_ERR_NULL;
+fn with_res<T: ?Sized>(h: Option<&T>, f: impl FnOnce(&T) -> hap_result) -> hap_result {
+    match h {
+        None => hap_result::HAP_ERR_NULL,
+        Some(r) => guard(|| f(r)),
     }
-    guard(|| with(p, hap_result::HAP_ERR_NULL, f))
 }
 
 /// The safe core of [`hap_backend_from_config`]: the backend, or the message for `err`.
@@ -199,7 +207,8 @@ pub unsafe extern "C" fn hap_backend_server(
     if name.is_null() {
         return std::ptr::null_mut();
     }
-    with(be.cast_const(), std::ptr::null_mut(), |h| {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(be) }, std::ptr::null_mut(), |h| {
         // SAFETY: non-NULL and NUL-terminated (caller contract).
         let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
         match h.be.server_index(&name) {
@@ -232,7 +241,8 @@ pub unsafe extern "C" fn hap_backend_set_wakeup(
     cb: hap_wakeup_fn,
     user: *mut c_void,
 ) {
-    with(be.cast_const(), (), |h| match cb {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(be) }, (), |h| match cb {
         None => h.be.set_wakeup(None),
         Some(f) => {
             let user = UserPtr(user);
@@ -253,7 +263,8 @@ pub unsafe extern "C" fn hap_backend_set_wakeup(
 /// `be` must be NULL or a live backend handle.
 #[no_mangle]
 pub unsafe extern "C" fn hap_backend_expire(be: *mut hap_backend, now_ms: u64) -> usize {
-    with(be.cast_const(), 0, |h| h.be.expire(now_ms))
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(be) }, 0, |h| h.be.expire(now_ms))
 }
 
 /// Streams waiting in the backend (proxy) queue; 0 for NULL.
@@ -262,7 +273,8 @@ pub unsafe extern "C" fn hap_backend_expire(be: *mut hap_backend, now_ms: u64) -
 /// `be` must be NULL or a live backend handle.
 #[no_mangle]
 pub unsafe extern "C" fn hap_backend_queued(be: *const hap_backend) -> u32 {
-    with(be, 0, |h| h.be.queued())
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(be) }, 0, |h| h.be.queued())
 }
 
 /// Streams waiting anywhere (backend queue and server queues); 0 for NULL.
@@ -271,7 +283,8 @@ pub unsafe extern "C" fn hap_backend_queued(be: *const hap_backend) -> u32 {
 /// `be` must be NULL or a live backend handle.
 #[no_mangle]
 pub unsafe extern "C" fn hap_backend_totpend(be: *const hap_backend) -> u32 {
-    with(be, 0, |h| h.be.totpend())
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(be) }, 0, |h| h.be.totpend())
 }
 
 /// Slots in use on all servers; 0 for NULL.
@@ -280,7 +293,8 @@ pub unsafe extern "C" fn hap_backend_totpend(be: *const hap_backend) -> u32 {
 /// `be` must be NULL or a live backend handle.
 #[no_mangle]
 pub unsafe extern "C" fn hap_backend_served(be: *const hap_backend) -> u32 {
-    with(be, 0, |h| h.be.served())
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(be) }, 0, |h| h.be.served())
 }
 
 /// Slots in use on this server; 0 for NULL.
@@ -289,7 +303,10 @@ pub unsafe extern "C" fn hap_backend_served(be: *const hap_backend) -> u32 {
 /// `sv` must be NULL or a server handle whose backend is alive.
 #[no_mangle]
 pub unsafe extern "C" fn hap_server_served(sv: *const hap_server) -> u32 {
-    with(sv, 0, |s| s.be.server(s.idx).map_or(0, |x| x.served()))
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(sv) }, 0, |s| {
+        s.be.server(s.idx).map_or(0, |x| x.served())
+    })
 }
 
 /// Streams waiting in this server's own queue; 0 for NULL.
@@ -298,7 +315,10 @@ pub unsafe extern "C" fn hap_server_served(sv: *const hap_server) -> u32 {
 /// `sv` must be NULL or a server handle whose backend is alive.
 #[no_mangle]
 pub unsafe extern "C" fn hap_server_queued(sv: *const hap_server) -> u32 {
-    with(sv, 0, |s| s.be.server(s.idx).map_or(0, |x| x.queued()))
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(sv) }, 0, |s| {
+        s.be.server(s.idx).map_or(0, |x| x.queued())
+    })
 }
 
 /// Changes the server's state. UP dequeues waiting streams at once; DOWN/MAINT redistribute
@@ -312,7 +332,8 @@ pub unsafe extern "C" fn hap_server_set_state(
     sv: *mut hap_server,
     st: hap_server_state,
 ) -> hap_result {
-    with_res(sv.cast_const(), |s| {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with_res(unsafe { live(sv) }, |s| {
         let st = match st {
             hap_server_state::HAP_SERVER_UP => ServerState::Up,
             hap_server_state::HAP_SERVER_DOWN => ServerState::Down,
@@ -329,7 +350,8 @@ pub unsafe extern "C" fn hap_server_set_state(
 /// `sv` must be NULL or a server handle whose backend is alive.
 #[no_mangle]
 pub unsafe extern "C" fn hap_server_set_maxconn(sv: *mut hap_server, maxconn: u32) -> hap_result {
-    with_res(sv.cast_const(), |s| {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with_res(unsafe { live(sv) }, |s| {
         status(s.be.set_maxconn(s.idx, maxconn))
     })
 }
@@ -343,7 +365,10 @@ pub unsafe extern "C" fn hap_server_set_weight(sv: *mut hap_server, weight: u32)
     if weight > 256 {
         return hap_result::HAP_ERR_INVALID;
     }
-    with_res(sv.cast_const(), |s| status(s.be.set_weight(s.idx, weight)))
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with_res(unsafe { live(sv) }, |s| {
+        status(s.be.set_weight(s.idx, weight))
+    })
 }
 
 /// Creates a stream on `be`; free it with `hap_stream_free`. Use one stream from one thread
@@ -359,7 +384,8 @@ pub unsafe extern "C" fn hap_stream_new(
     if out.is_null() {
         return hap_result::HAP_ERR_NULL;
     }
-    with_res(be.cast_const(), |h| {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with_res(unsafe { live(be) }, |h| {
         let raw = Box::into_raw(Box::new(hap_stream {
             s: h.be.stream_new(),
             servers: h.servers.clone(),
@@ -379,7 +405,10 @@ pub unsafe extern "C" fn hap_stream_new(
 /// `s` must be NULL or a live stream handle.
 #[no_mangle]
 pub unsafe extern "C" fn hap_stream_set_priority(s: *mut hap_stream, klass: i32, offset_ms: i32) {
-    with(s.cast_const(), (), |h| h.s.set_priority(klass, offset_ms))
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(s) }, (), |h| {
+        h.s.set_priority(klass, offset_ms)
+    })
 }
 
 /// Sets the bytes hash-based algorithms hash (the uri, source, header… the caller
@@ -389,7 +418,8 @@ pub unsafe extern "C" fn hap_stream_set_priority(s: *mut hap_stream, klass: i32,
 /// `s` must be NULL or a live stream handle; `key` NULL or `len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn hap_stream_set_hash_key(s: *mut hap_stream, key: *const u8, len: usize) {
-    with(s.cast_const(), (), |h| {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(s) }, (), |h| {
         // SAFETY: caller contract above.
         let key = unsafe { cbuf::bytes(key.cast(), len) };
         h.s.set_hash_key(key)
@@ -411,7 +441,8 @@ pub unsafe extern "C" fn hap_stream_set_server(
     if sv.is_null() {
         return hap_result::HAP_ERR_NULL;
     }
-    with_res(s.cast_const(), |h| {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with_res(unsafe { live(s) }, |h| {
         // SAFETY: non-NULL live server handle (caller contract).
         let srv = unsafe { &*sv };
         if !Arc::ptr_eq(&srv.be, h.s.backend()) {
@@ -440,7 +471,8 @@ pub unsafe extern "C" fn hap_stream_assign(
     now_ms: u64,
     out: *mut *mut hap_server,
 ) -> hap_result {
-    with_res(s.cast_const(), |h| {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with_res(unsafe { live(s) }, |h| {
         let srv = match h.s.state() {
             StreamState::Assigned(i) => Some(i),
             StreamState::Queued => return hap_result::HAP_QUEUED,
@@ -471,8 +503,9 @@ pub unsafe extern "C" fn hap_stream_get_state(
     s: *const hap_stream,
     out: *mut *mut hap_server,
 ) -> hap_stream_state {
+    // SAFETY: the handle is NULL or live (this function's contract).
     let (st, srv) = with(
-        s,
+        unsafe { live(s) },
         (hap_stream_state::HAP_STREAM_RELEASED, std::ptr::null_mut()),
         |h| match h.s.state() {
             StreamState::New => (hap_stream_state::HAP_STREAM_NEW, std::ptr::null_mut()),
@@ -500,7 +533,8 @@ pub unsafe extern "C" fn hap_stream_get_state(
 /// `s` must be NULL or a live stream handle.
 #[no_mangle]
 pub unsafe extern "C" fn hap_stream_release(s: *mut hap_stream) -> hap_result {
-    with_res(s.cast_const(), |h| status(h.s.release()))
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with_res(unsafe { live(s) }, |h| status(h.s.release()))
 }
 
 /// The client left: leaves the queue ("CQ"), or gives back a slot already given to it.
@@ -509,7 +543,8 @@ pub unsafe extern "C" fn hap_stream_release(s: *mut hap_stream) -> hap_result {
 /// `s` must be NULL or a live stream handle.
 #[no_mangle]
 pub unsafe extern "C" fn hap_stream_abort(s: *mut hap_stream) -> hap_result {
-    with_res(s.cast_const(), |h| {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with_res(unsafe { live(s) }, |h| {
         h.s.abort();
         hap_result::HAP_OK
     })
