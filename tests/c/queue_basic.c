@@ -1,5 +1,6 @@
 /* C-side deterministic test of the queue API (c-api.md "Queue API"), with the caller's
- * now_ms: the scenarios D1, D2, D3, D6, D7, D8, D12, D13 of queue-tests.md, plus bad input.
+ * now_ms: the scenarios D1, D2, D3, D6, D7, D8, D12, D13 of queue-tests.md, the caller's hash key,
+ * plus bad input.
  * Built and run by tests/ffi.rs (also under valgrind). Exit status 0 = all checks passed. */
 #include <stdio.h>
 #include <string.h>
@@ -320,6 +321,39 @@ static void d12(void)
     hap_backend_free(be);
 }
 
+/* Hash-based balancing uses the caller's key: the same key always picks the same server,
+ * and different keys reach both servers. */
+static void hash_key(void)
+{
+    hap_backend *be = load("backend be\n    balance source\n    hash-type consistent\n"
+                           "    server a 127.0.0.1:80\n    server b 127.0.0.1:81\n");
+    if (!be)
+        return;
+    hap_server *first = NULL, *seen[2] = {NULL, NULL};
+    for (int i = 0; i < 5; i++) {
+        hap_stream *s = stream(be, 0, 0);
+        hap_server *got = NULL;
+        hap_stream_set_hash_key(s, (const uint8_t *)"\x0a\x00\x00\x01", 4);
+        CHECK(hap_stream_assign(s, 0, &got) == HAP_OK && got != NULL);
+        if (!first)
+            first = got;
+        CHECK(got == first);
+        hap_stream_free(s);
+    }
+    for (uint32_t k = 0; k < 64; k++) {
+        hap_stream *s = stream(be, 0, 0);
+        hap_server *got = NULL;
+        uint8_t key[4] = {10, 0, (uint8_t)(k >> 8), (uint8_t)k};
+        hap_stream_set_hash_key(s, key, sizeof(key));
+        CHECK(hap_stream_assign(s, 0, &got) == HAP_OK);
+        seen[got == hap_backend_server(be, "b")] = got;
+        hap_stream_free(s);
+    }
+    CHECK(seen[0] != NULL && seen[1] != NULL);
+    CHECK(hap_backend_served(be) == 0);
+    hap_backend_free(be);
+}
+
 static void bad_input(void)
 {
     static const char cfg[] = "backend be\n    server a 127.0.0.1:80 maxconn 1\n";
@@ -402,6 +436,7 @@ int main(void)
     d8();
     d13();
     d12();
+    hash_key();
     bad_input();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
