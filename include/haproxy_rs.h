@@ -49,6 +49,66 @@ typedef enum {
   HAP_ERR_IO = 104,
 } hap_result;
 
+/*
+ Operational states a caller can give a server.
+ */
+typedef enum {
+  HAP_SERVER_UP = 0,
+  HAP_SERVER_DOWN = 1,
+  HAP_SERVER_MAINT = 2,
+  HAP_SERVER_DRAIN = 3,
+} hap_server_state;
+
+/*
+ Where a stream stands (`hap_stream_get_state`).
+ */
+typedef enum {
+  /*
+   Created, `hap_stream_assign` not called yet.
+   */
+  HAP_STREAM_NEW = 0,
+  /*
+   Waiting in a server or the backend queue.
+   */
+  HAP_STREAM_QUEUED = 1,
+  /*
+   A slot is held on the server written to `*out`.
+   */
+  HAP_STREAM_ASSIGNED = 2,
+  /*
+   `timeout queue` passed (`hap_backend_expire`): answer 503 ("sQ").
+   */
+  HAP_STREAM_EXPIRED = 3,
+  /*
+   Taken out of a queue by redistribution (server down): call `hap_stream_assign` again.
+   */
+  HAP_STREAM_REDISPATCHED = 4,
+  /*
+   Released or aborted; also what a NULL stream reads as.
+   */
+  HAP_STREAM_RELEASED = 5,
+} hap_stream_state;
+
+/*
+ A backend: servers, load balancing, the backend and server queues.
+ */
+typedef struct hap_backend hap_backend;
+
+/*
+ A server of a backend: a borrowed handle, valid while its backend handle lives.
+ */
+typedef struct hap_server hap_server;
+
+/*
+ One request that needs a server slot.
+ */
+typedef struct hap_stream hap_stream;
+
+/*
+ The C wake-up callback.
+ */
+typedef void (*hap_wakeup_fn)(void *user, hap_stream *s);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -84,6 +144,212 @@ size_t hap_result_message(hap_result result, char *buf, size_t len);
  `errlen` 0) or point to `errlen` writable bytes.
  */
 hap_result hap_config_check(const char *cfg_text, size_t len, char *err, size_t errlen);
+
+/*
+ Builds the backend (or listen section) `backend_name` of the HAProxy configuration text
+ `cfg_text` (`len` bytes): `balance`, `hash-type`, `fullconn`, `timeout queue`/`connect`,
+ `option redispatch`/`persist`/`allbackups` and the servers with their `weight`,
+ `maxconn`, `minconn`, `maxqueue`, `backup`, `disabled`, `id`, `slowstart`.
+
+ `HAP_ERR_INVALID` if the text is rejected (the `[ALERT] … parsing [<text>:LINE] : …`
+ messages go to `err`) or has no such backend (a message says so); `HAP_ERR_NULL` if
+ `cfg_text`, `backend_name` or `out` is NULL, or `err` is NULL with `errlen` not 0.
+ On success `*out` is a new backend (free it with `hap_backend_free`) and `err` is "".
+
+ # Safety
+ `cfg_text` must point to `len` readable bytes, `backend_name` to a NUL-terminated string,
+ `out` to a writable pointer, `err` be NULL (with `errlen` 0) or point to `errlen` bytes.
+ */
+hap_result hap_backend_from_config(const char *cfg_text, size_t len, const char *backend_name, hap_backend **out, char *err, size_t errlen);
+
+/*
+ Frees a backend handle and clears its wake-up callback. Its `hap_server` pointers become
+ invalid. Streams still alive keep working (they own a reference to the queues) but are
+ no longer woken: free the streams first. NULL is a no-op.
+
+ # Safety
+ `be` must be NULL or a handle from `hap_backend_from_config` not freed yet.
+ */
+void hap_backend_free(hap_backend *be);
+
+/*
+ The server named `name`, borrowed (valid while `be` lives); NULL if none or on NULL input.
+
+ # Safety
+ `be` must be NULL or a live backend handle; `name` NULL or a NUL-terminated string.
+ */
+hap_server *hap_backend_server(hap_backend *be, const char *name);
+
+/*
+ Sets (or with `cb` NULL clears) the wake-up callback: `cb(user, s)` is called when the
+ queued stream `s` changed state (got a slot, expired, or was redistributed), from
+ whichever thread caused it, with no library lock held. It means "call
+ `hap_stream_get_state` / `hap_stream_assign` again"; it may be spurious. `s` is only an
+ identifier for the callback: it must not be used if its owner may have freed it.
+
+ # Safety
+ `be` must be NULL or a live backend handle; `cb` must be safe to call from any thread
+ with `user` until it is replaced, cleared or the backend is freed, and must not unwind.
+ */
+void hap_backend_set_wakeup(hap_backend *be, hap_wakeup_fn cb, void *user);
+
+/*
+ Applies `timeout queue` at `now_ms`: expires exactly the queued streams whose deadline
+ passed (they read `HAP_STREAM_EXPIRED` and are woken). Returns how many; 0 for NULL.
+
+ # Safety
+ `be` must be NULL or a live backend handle.
+ */
+size_t hap_backend_expire(hap_backend *be, uint64_t now_ms);
+
+/*
+ Streams waiting in the backend (proxy) queue; 0 for NULL.
+
+ # Safety
+ `be` must be NULL or a live backend handle.
+ */
+uint32_t hap_backend_queued(const hap_backend *be);
+
+/*
+ Streams waiting anywhere (backend queue and server queues); 0 for NULL.
+
+ # Safety
+ `be` must be NULL or a live backend handle.
+ */
+uint32_t hap_backend_totpend(const hap_backend *be);
+
+/*
+ Slots in use on all servers; 0 for NULL.
+
+ # Safety
+ `be` must be NULL or a live backend handle.
+ */
+uint32_t hap_backend_served(const hap_backend *be);
+
+/*
+ Slots in use on this server; 0 for NULL.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+uint32_t hap_server_served(const hap_server *sv);
+
+/*
+ Streams waiting in this server's own queue; 0 for NULL.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+uint32_t hap_server_queued(const hap_server *sv);
+
+/*
+ Changes the server's state. UP dequeues waiting streams at once; DOWN/MAINT redistribute
+ its queue (MAINT always, DOWN with `option redispatch` and no `option persist`) and, when
+ no usable server is left, the backend queue (those streams read `REDISPATCHED`).
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive; `st` a declared value.
+ */
+hap_result hap_server_set_state(hap_server *sv, hap_server_state st);
+
+/*
+ Changes `maxconn` (0 = unlimited); raising it dequeues waiting streams at once.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+hap_result hap_server_set_maxconn(hap_server *sv, uint32_t maxconn);
+
+/*
+ Changes the weight (0..=256; 0 takes the server out of load balancing).
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+hap_result hap_server_set_weight(hap_server *sv, uint32_t weight);
+
+/*
+ Creates a stream on `be`; free it with `hap_stream_free`. Use one stream from one thread
+ at a time.
+
+ # Safety
+ `be` must be NULL or a live backend handle; `out` NULL or writable.
+ */
+hap_result hap_stream_new(hap_backend *be, hap_stream **out);
+
+/*
+ Sets the queue priority: `klass` (clamped to ±2047, lower first) and `offset_ms`
+ (clamped to ±524287, added to the queueing time). NULL is a no-op.
+
+ # Safety
+ `s` must be NULL or a live stream handle.
+ */
+void hap_stream_set_priority(hap_stream *s, int32_t klass, int32_t offset_ms);
+
+/*
+ Sets the bytes hash-based algorithms hash (the uri, source, header… the caller
+ extracted); `key` NULL clears it (round robin is used). NULL `s` is a no-op.
+
+ # Safety
+ `s` must be NULL or a live stream handle; `key` NULL or `len` readable bytes.
+ */
+void hap_stream_set_hash_key(hap_stream *s, const uint8_t *key, size_t len);
+
+/*
+ Persistence (cookie, stick table): the stream goes to `sv`, waiting in its queue if it
+ is full. `HAP_ERR_INVALID` if `sv` belongs to another backend, `HAP_ERR_STATE` if the
+ stream is queued or holds a slot.
+
+ # Safety
+ `s` must be NULL or a live stream handle; `sv` NULL or a server handle whose backend
+ handle is alive.
+ */
+hap_result hap_stream_set_server(hap_stream *s, hap_server *sv);
+
+/*
+ Asks for a server slot at `now_ms`. `HAP_OK`: a slot on `*out` is held (also when a
+ queued stream was given one meanwhile); `HAP_QUEUED`: wait for the wake-up; `HAP_FULL`
+ (maxqueue) or `HAP_NOSRV`: answer 503. Allowed for a new, queued (reports where it
+ stands) or redispatched stream; `HAP_ERR_STATE` once expired or released.
+
+ # Safety
+ `s` must be NULL or a live stream handle; `out` NULL (not wanted) or writable.
+ */
+hap_result hap_stream_assign(hap_stream *s, uint64_t now_ms, hap_server **out);
+
+/*
+ The stream's state; with `HAP_STREAM_ASSIGNED` the server is written to `*out` (if not
+ NULL), otherwise `*out` is set to NULL. A NULL stream reads as `HAP_STREAM_RELEASED`.
+
+ # Safety
+ `s` must be NULL or a live stream handle; `out` NULL or writable.
+ */
+hap_stream_state hap_stream_get_state(const hap_stream *s, hap_server **out);
+
+/*
+ Gives the slot back (waiting streams are dequeued onto it). `HAP_ERR_STATE` while the
+ stream is queued (use `hap_stream_abort`). Releasing a stream holding nothing is `HAP_OK`.
+
+ # Safety
+ `s` must be NULL or a live stream handle.
+ */
+hap_result hap_stream_release(hap_stream *s);
+
+/*
+ The client left: leaves the queue ("CQ"), or gives back a slot already given to it.
+
+ # Safety
+ `s` must be NULL or a live stream handle.
+ */
+hap_result hap_stream_abort(hap_stream *s);
+
+/*
+ Frees a stream, releasing its slot or leaving its queue as needed. NULL is a no-op.
+
+ # Safety
+ `s` must be NULL or a live stream handle, not used by another thread.
+ */
+void hap_stream_free(hap_stream *s);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -40,7 +40,9 @@ fn missing(tool: &str) {
 }
 
 fn build_c(src: &str) -> PathBuf {
-    let out = scratch("c").join(src.trim_end_matches(".c"));
+    // One directory per program: tests run in parallel and each removes its own.
+    let stem = src.trim_end_matches(".c");
+    let out = scratch(&format!("c-{stem}")).join(stem);
     let lib = target_dir().join("libhaproxy_rs.a");
     assert!(lib.exists(), "{} not built", lib.display());
     let st = Command::new("cc")
@@ -57,7 +59,16 @@ fn build_c(src: &str) -> PathBuf {
 }
 
 fn run_c(exe: &Path) {
-    let out = Command::new(exe).output().unwrap();
+    run_c_env(exe, &[], &[]);
+}
+
+/// Runs `exe` with `env`, then under valgrind (when installed) with `valgrind_env`
+/// (e.g. fewer operations: valgrind serializes threads and is ~50x slower).
+fn run_c_env(exe: &Path, env: &[(&str, &str)], valgrind_env: &[(&str, &str)]) {
+    let out = Command::new(exe)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{} failed:\n{}{}",
@@ -69,6 +80,7 @@ fn run_c(exe: &Path) {
         let out = Command::new("valgrind")
             .args(["-q", "--error-exitcode=1", "--leak-check=full"])
             .arg(exe)
+            .envs(valgrind_env.iter().copied())
             .output()
             .unwrap();
         assert!(
@@ -89,6 +101,39 @@ fn c_check_config_program() {
     }
     let exe = build_c("check_config.c");
     run_c(&exe);
+    let _ = std::fs::remove_dir_all(exe.parent().unwrap());
+}
+
+/// The deterministic queue scenarios (D1, D2, D3, D6, D7, D8, D12, D13) and bad input.
+#[test]
+fn c_queue_basic_program() {
+    if !have("cc") {
+        return missing("cc");
+    }
+    let exe = build_c("queue_basic.c");
+    run_c(&exe);
+    let _ = std::fs::remove_dir_all(exe.parent().unwrap());
+}
+
+/// 8 threads, 2 servers with maxconn 1: no stranded stream, no overshoot, counters back
+/// to zero. Three runs natively, one shorter run under valgrind (when installed).
+#[test]
+fn c_queue_stress_program() {
+    if !have("cc") {
+        return missing("cc");
+    }
+    let exe = build_c("queue_stress.c");
+    for _ in 0..2 {
+        run_c_env(&exe, &[], &[]);
+    }
+    run_c_env(
+        &exe,
+        &[("HAP_STRESS_OPS", "20000")],
+        &[
+            ("HAP_STRESS_OPS", "2000"),
+            ("HAP_STRESS_WATCHDOG_MS", "30000"),
+        ],
+    );
     let _ = std::fs::remove_dir_all(exe.parent().unwrap());
 }
 
@@ -192,6 +237,32 @@ fn header_declares_the_contract_names() {
         "const char *hap_version(void);",
         "hap_result_message(hap_result result, char *buf, size_t len)",
         "hap_result hap_config_check(const char *cfg_text, size_t len, char *err, size_t errlen);",
+        "HAP_QUEUED",
+        "HAP_FULL",
+        "HAP_NOSRV",
+        "HAP_ERR_STATE",
+        "typedef struct hap_backend hap_backend;",
+        "typedef struct hap_server hap_server;",
+        "typedef struct hap_stream hap_stream;",
+        "HAP_SERVER_UP",
+        "HAP_SERVER_DRAIN",
+        "HAP_STREAM_NEW",
+        "HAP_STREAM_QUEUED",
+        "HAP_STREAM_ASSIGNED",
+        "HAP_STREAM_EXPIRED",
+        "HAP_STREAM_REDISPATCHED",
+        "HAP_STREAM_RELEASED",
+        "hap_backend_from_config(const char *cfg_text,",
+        "void hap_backend_free(hap_backend *be);",
+        "hap_server *hap_backend_server(hap_backend *be, const char *name);",
+        "size_t hap_backend_expire(hap_backend *be, uint64_t now_ms);",
+        "uint32_t hap_backend_totpend(const hap_backend *be);",
+        "hap_result hap_server_set_state(hap_server *sv, hap_server_state st);",
+        "hap_result hap_stream_new(hap_backend *be, hap_stream **out);",
+        "void hap_stream_set_priority(hap_stream *s, int32_t klass, int32_t offset_ms);",
+        "hap_result hap_stream_assign(hap_stream *s, uint64_t now_ms, hap_server **out);",
+        "hap_stream_state hap_stream_get_state(const hap_stream *s, hap_server **out);",
+        "void hap_stream_free(hap_stream *s);",
     ] {
         assert!(h.contains(name), "header lacks {name}");
     }

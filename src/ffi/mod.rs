@@ -3,11 +3,13 @@
 //!
 //! Conventions (see `doc/c-api.md`): functions that can fail return [`hap_result`]; NULL
 //! pointers give `HAP_ERR_NULL`; a Rust panic is caught at the boundary and becomes
-//! `HAP_ERR_PANIC`, never an unwind into C. Raw-pointer handling lives in [`cbuf`], the
-//! only place with `unsafe` besides the `extern "C"` signatures themselves.
+//! `HAP_ERR_PANIC`, never an unwind into C. Caller buffers are read and written by [`cbuf`];
+//! [`queue`] turns its opaque handles back into references in one helper (`live`); each
+//! `unsafe` block carries a `// SAFETY:` comment.
 
 mod cbuf;
 pub mod config;
+pub mod queue;
 
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};

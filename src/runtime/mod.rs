@@ -9,6 +9,7 @@
 //!   [`http_return`] replies with HAProxy's built-in [`pages`].
 
 pub mod acl;
+pub mod backend;
 pub mod conn;
 pub mod h1;
 pub mod http_return;

@@ -1,0 +1,274 @@
+//! Builds the queue/load-balancing [`Backend`] of a parsed backend or listen section: the
+//! mapping from [`crate::model::Proxy`] settings onto [`BackendConfig`], [`ServerConfig`]s
+//! and a balancer (`src/lb`). The C API (`hap_backend_from_config`) and the engine share it.
+
+use std::sync::Arc;
+
+use crate::lb::{self, Algorithm, HashFunction, HashMethod, HashType, LbOptions};
+use crate::model::proxy::{self as mp, Balance};
+use crate::model::{Config, ProxyCap};
+use crate::queue::{Backend, BackendConfig, ServerConfig, ServerState};
+
+/// `balance` → [`lb::Algorithm`] (HAProxy's default is roundrobin).
+pub fn algorithm(b: Option<&Balance>) -> Algorithm {
+    match b {
+        None | Some(Balance::RoundRobin) => Algorithm::RoundRobin,
+        Some(Balance::StaticRr) => Algorithm::StaticRr,
+        Some(Balance::First) => Algorithm::First,
+        Some(Balance::LeastConn) => Algorithm::LeastConn,
+        Some(Balance::Random { draws }) => Algorithm::Random {
+            draws: (*draws).clamp(1, i64::from(u32::MAX)) as u32,
+        },
+        Some(Balance::Source) => Algorithm::Source,
+        Some(Balance::Uri {
+            whole,
+            path_only,
+            len,
+            depth,
+        }) => Algorithm::Uri {
+            whole: *whole,
+            len: *len as usize,
+            depth: *depth as usize,
+            path_only: *path_only,
+        },
+        Some(Balance::UrlParam { name, check_post }) => Algorithm::UrlParam {
+            name: name.clone(),
+            check_post: *check_post,
+        },
+        Some(Balance::Hash { .. }) => Algorithm::Hash,
+        Some(Balance::Hdr {
+            name,
+            use_domain_only,
+        }) => Algorithm::Hdr {
+            name: name.clone(),
+            use_domain_only: *use_domain_only,
+        },
+        Some(Balance::RdpCookie { name }) => Algorithm::RdpCookie { name: name.clone() },
+    }
+}
+
+/// `hash-type` → [`lb::HashType`]. Without the keyword HAProxy uses map-based sdbm without
+/// avalanche; a bare `hash-type consistent` (sdbm + avalanche) is resolved by the parser.
+pub fn hash_type(ht: Option<&mp::HashType>) -> HashType {
+    let Some(ht) = ht else {
+        return HashType::default();
+    };
+    HashType {
+        method: if ht.consistent {
+            HashMethod::Consistent
+        } else {
+            HashMethod::MapBased
+        },
+        function: match ht.function {
+            mp::HashFunction::Sdbm => HashFunction::Sdbm,
+            mp::HashFunction::Djb2 => HashFunction::Djb2,
+            mp::HashFunction::Wt6 => HashFunction::Wt6,
+            mp::HashFunction::Crc32 => HashFunction::Crc32,
+        },
+        avalanche: ht.avalanche,
+    }
+}
+
+/// `fullconn`: the explicit value, else HAProxy's default of 10% of the summed `maxconn` of
+/// the frontends (and the listen section itself) that use this backend, at least 1; 0 when
+/// no such `maxconn` is known (then `minconn` limits are static at `maxconn`).
+fn fullconn(cfg: &Config, px: &mp::Proxy) -> u32 {
+    if let Some(f) = px.settings.fullconn {
+        return f;
+    }
+    let mut sum: u64 = 0;
+    for fe in cfg.real_proxies().filter(|p| p.cap.is_fe()) {
+        let uses = std::ptr::eq(fe, px)
+            || fe
+                .default_backend
+                .as_ref()
+                .is_some_and(|(n, _)| n == &px.name);
+        if uses {
+            sum += u64::from(fe.settings.maxconn.unwrap_or(0));
+        }
+    }
+    if sum == 0 {
+        0
+    } else {
+        sum.div_ceil(10).min(u64::from(u32::MAX)) as u32
+    }
+}
+
+/// The server settings the queue needs: `maxconn` 0 = unlimited; a `minconn` above
+/// `maxconn` (or alone) becomes the `maxconn` (HAProxy's check, which the parser already
+/// applies), a missing `minconn` means `maxconn` (static limit); a
+/// `disabled` server starts in maintenance; `puid` is `id` or the 1-based position.
+pub fn server_config(s: &crate::model::server::Server, pos: usize) -> ServerConfig {
+    let maxconn = s.maxconn.max(s.minconn);
+    let minconn = if s.minconn == 0 { maxconn } else { s.minconn };
+    ServerConfig {
+        name: s.name.clone(),
+        puid: s.id.unwrap_or(pos as u32 + 1),
+        maxconn,
+        minconn,
+        maxqueue: s.maxqueue,
+        weight: s.weight,
+        backup: s.backup,
+        slowstart_ms: u64::from(s.slowstart),
+        state: if s.disabled {
+            ServerState::Maint
+        } else {
+            ServerState::Up
+        },
+    }
+}
+
+/// Builds the queue backend of the backend or listen section `name` of `cfg`.
+pub fn build_backend(cfg: &Config, name: &str) -> Result<Arc<Backend>, String> {
+    let px = cfg
+        .find_proxy(name, ProxyCap::BE)
+        .ok_or_else(|| format!("no backend or listen section named '{name}'"))?;
+    let s = &px.settings;
+    let alg = algorithm(s.balance.as_ref());
+    let lb_full_shortcut = matches!(
+        alg,
+        Algorithm::RoundRobin | Algorithm::StaticRr | Algorithm::First
+    );
+    let allbackups = s.option("allbackups") == Some(true);
+    let bcfg = BackendConfig {
+        name: px.name.clone(),
+        fullconn: fullconn(cfg, px),
+        timeout_queue_ms: s.timeouts.queue.or(s.timeouts.connect).map(u64::from),
+        timeout_connect_ms: s.timeouts.connect.map(u64::from),
+        redispatch: s.redispatch.is_some_and(|n| n != 0),
+        persist: s.option("persist") == Some(true),
+        allbackups,
+        lb_full_shortcut,
+    };
+    let servers = px
+        .servers
+        .iter()
+        .enumerate()
+        .map(|(i, sv)| server_config(sv, i))
+        .collect();
+    let balancer = lb::new_balancer_with(
+        alg,
+        hash_type(s.hash_type.as_ref()),
+        LbOptions {
+            allbackups,
+            hash_balance_factor: s.hash_balance_factor.unwrap_or(0),
+        },
+    );
+    Ok(Backend::new(bcfg, servers, balancer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{load_str, Diag, ParseEnv};
+    use crate::queue::Assign;
+
+    fn load(text: &str) -> Config {
+        let l = load_str("<text>", text, Diag::new(), ParseEnv::offline());
+        l.config
+            .unwrap_or_else(|| panic!("{}", l.diag.render_all(0)))
+    }
+
+    #[test]
+    fn servers_and_settings() {
+        let cfg = load(
+            "backend be\n balance first\n fullconn 100\n timeout connect 3s\n option redispatch\n option persist\n option allbackups\n server a 127.0.0.1:80 maxconn 10 minconn 20 maxqueue 5 weight 3\n server b 127.0.0.1:81 id 42 disabled backup\n",
+        );
+        let be = build_backend(&cfg, "be").unwrap();
+        let c = be.config();
+        assert_eq!(c.fullconn, 100);
+        assert_eq!(c.timeout_queue_ms, Some(3000));
+        assert_eq!(c.timeout_connect_ms, Some(3000));
+        assert!(c.redispatch && c.persist && c.allbackups && c.lb_full_shortcut);
+        let a = be.server(0).unwrap();
+        assert_eq!(
+            (a.name(), a.puid(), a.maxconn(), a.minconn()),
+            ("a", 1, 20, 20)
+        );
+        assert_eq!(
+            (a.maxqueue(), a.weight(), a.state()),
+            (5, 3, ServerState::Up)
+        );
+        let b = be.server(1).unwrap();
+        assert_eq!(
+            (b.puid(), b.is_backup(), b.state()),
+            (42, true, ServerState::Maint)
+        );
+    }
+
+    #[test]
+    fn timeout_queue_wins_and_defaults_apply() {
+        let cfg = load(
+            "defaults\n timeout connect 5s\n timeout queue 2s\nlisten l\n bind :8080\n balance uri\n server a 127.0.0.1:80\n",
+        );
+        let be = build_backend(&cfg, "l").unwrap();
+        assert_eq!(be.config().timeout_queue_ms, Some(2000));
+        assert!(!be.config().lb_full_shortcut);
+        assert!(!be.config().redispatch);
+    }
+
+    #[test]
+    fn lb_shortcut_only_for_rr_static_first() {
+        for (b, want) in [
+            ("roundrobin", true),
+            ("static-rr", true),
+            ("first", true),
+            ("leastconn", false),
+            ("source", false),
+            ("random", false),
+        ] {
+            let cfg = load(&format!(
+                "backend be\n balance {b}\n server a 127.0.0.1:80 maxconn 1\n"
+            ));
+            let be = build_backend(&cfg, "be").unwrap();
+            assert_eq!(be.config().lb_full_shortcut, want, "{b}");
+        }
+    }
+
+    #[test]
+    fn hash_type_mapping() {
+        assert_eq!(hash_type(None), HashType::default());
+        let cfg = load("backend be\n balance source\n hash-type consistent\n hash-balance-factor 150\n server a 127.0.0.1:80\n");
+        let px = cfg.find_proxy("be", ProxyCap::BE).unwrap();
+        assert_eq!(
+            hash_type(px.settings.hash_type.as_ref()),
+            HashType::consistent_default()
+        );
+        let cfg = load("backend be\n hash-type map-based djb2 avalanche\n server a 127.0.0.1:80\n");
+        let px = cfg.find_proxy("be", ProxyCap::BE).unwrap();
+        let ht = hash_type(px.settings.hash_type.as_ref());
+        assert_eq!(ht.method, HashMethod::MapBased);
+        assert_eq!(ht.function, HashFunction::Djb2);
+        assert!(ht.avalanche);
+    }
+
+    #[test]
+    fn fullconn_default_from_frontends() {
+        let cfg = load(
+            "frontend f\n bind :8080\n maxconn 95\n default_backend be\nbackend be\n server a 127.0.0.1:80 maxconn 10 minconn 2\n",
+        );
+        let be = build_backend(&cfg, "be").unwrap();
+        assert_eq!(be.config().fullconn, 10);
+    }
+
+    #[test]
+    fn unknown_name_and_frontend_only() {
+        let cfg = load("frontend f\n bind :8080\nbackend be\n server a 127.0.0.1:80\n");
+        assert!(build_backend(&cfg, "nope").err().unwrap().contains("nope"));
+        assert!(build_backend(&cfg, "f").is_err());
+    }
+
+    #[test]
+    fn built_backend_queues() {
+        let cfg = load("backend be\n server a 127.0.0.1:80 maxconn 1\n");
+        let be = build_backend(&cfg, "be").unwrap();
+        let s1 = be.stream_new();
+        let s2 = be.stream_new();
+        assert_eq!(s1.assign(0), Ok(Assign::Ok(0)));
+        assert_eq!(s2.assign(0), Ok(Assign::Queued));
+        assert_eq!(be.queued(), 1);
+        s1.release().unwrap();
+        assert_eq!(s2.state(), crate::queue::StreamState::Assigned(0));
+        be.check_invariants().unwrap();
+    }
+}
