@@ -2,7 +2,6 @@
 //! starts with, and an `eb32` tree look-alike.
 
 use super::{LbOptions, ServerSet};
-use std::collections::BTreeMap;
 
 /// Which servers an algorithm draws from (HAProxy: `srv_act`, `lbprm.fbck`, `srv_bck`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,9 +41,13 @@ pub(crate) fn group(
 
 /// An `eb32` tree allowing duplicates: ordered by key, duplicates in insertion order
 /// (ebtree appends a duplicate after the last one with the same key).
+///
+/// Kept as a sorted vector: a backend's servers number in the tens, where a binary search
+/// plus a short `memmove` beats a `BTreeMap`'s node allocations on every pick (each
+/// round-robin pick removes and re-inserts one server).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Eb32 {
-    map: BTreeMap<(u32, u64), usize>,
+    nodes: Vec<(Node, usize)>,
 }
 
 /// A node handle: (key, insertion sequence).
@@ -53,17 +56,21 @@ pub(crate) type Node = (u32, u64);
 impl Eb32 {
     pub fn insert(&mut self, key: u32, seq: &mut u64, v: usize) -> Node {
         *seq += 1;
-        self.map.insert((key, *seq), v);
-        (key, *seq)
+        let n = (key, *seq);
+        let at = self.nodes.partition_point(|(m, _)| *m < n);
+        self.nodes.insert(at, (n, v));
+        n
     }
     pub fn delete(&mut self, n: Node) {
-        self.map.remove(&n);
+        if let Ok(at) = self.nodes.binary_search_by(|(m, _)| m.cmp(&n)) {
+            self.nodes.remove(at);
+        }
     }
     pub fn first(&self) -> Option<(Node, usize)> {
-        self.map.iter().next().map(|(k, v)| (*k, *v))
+        self.nodes.first().copied()
     }
     pub fn iter(&self) -> impl Iterator<Item = (Node, usize)> + '_ {
-        self.map.iter().map(|(k, v)| (*k, *v))
+        self.nodes.iter().copied()
     }
 }
 
