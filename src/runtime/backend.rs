@@ -69,28 +69,41 @@ pub fn hash_type(ht: Option<&mp::HashType>) -> HashType {
     }
 }
 
-/// `fullconn`: the explicit value, else HAProxy's default of 10% of the summed `maxconn` of
-/// the frontends (and the listen section itself) that use this backend, at least 1; 0 when
-/// no such `maxconn` is known (then `minconn` limits are static at `maxconn`).
+/// `fullconn`: the explicit value, else HAProxy's default (`proxy.c`, the end of
+/// `check_config_validity()`): 10% (rounded up, at least 1) of the summed `maxconn` of the
+/// enabled frontends that can route here — through `default_backend`, a listen section
+/// without one (itself), or a static `use_backend` (each target counted once per frontend,
+/// not again when it is also the default backend). A frontend without `maxconn` counts the
+/// global `maxconn`. Returns 0 (static limits) when no such `maxconn` is known, since
+/// HAProxy's own fallback (the global maxconn it derives from the file-descriptor limit at
+/// start-up) is not known while building from text.
 fn fullconn(cfg: &Config, px: &mp::Proxy) -> u32 {
     if let Some(f) = px.settings.fullconn {
         return f;
     }
     let mut sum: u64 = 0;
-    for fe in cfg.real_proxies().filter(|p| p.cap.is_fe()) {
-        let uses = std::ptr::eq(fe, px)
-            || fe
-                .default_backend
-                .as_ref()
-                .is_some_and(|(n, _)| n == &px.name);
-        if uses {
-            sum += u64::from(fe.settings.maxconn.unwrap_or(0));
+    for fe in cfg.real_proxies().filter(|p| p.cap.is_fe() && !p.disabled) {
+        let fe_maxconn = u64::from(fe.settings.maxconn.or(cfg.global.maxconn).unwrap_or(0));
+        let default_be = fe.default_backend.as_ref().map(|(n, _)| n.as_str());
+        let via_default = match default_be {
+            Some(n) => n == px.name,
+            None => std::ptr::eq(fe, px) && fe.cap.is_be(),
+        };
+        // Counted once per frontend however many rules name it, as HAProxy does.
+        let via_rule = default_be != Some(px.name.as_str())
+            && fe
+                .rules
+                .use_backend
+                .iter()
+                .any(|r| r.dynamic.is_none() && r.target == px.name);
+        if via_default || via_rule {
+            sum += fe_maxconn;
         }
     }
     if sum == 0 {
         0
     } else {
-        sum.div_ceil(10).min(u64::from(u32::MAX)) as u32
+        sum.div_ceil(10).clamp(1, u64::from(u32::MAX)) as u32
     }
 }
 
@@ -249,6 +262,17 @@ mod tests {
         );
         let be = build_backend(&cfg, "be").unwrap();
         assert_eq!(be.config().fullconn, 10);
+    }
+
+    #[test]
+    fn fullconn_counts_use_backend_rules_once_and_global_maxconn() {
+        // f1 (maxconn 100) reaches be through two rules: counted once; f2 has no maxconn and
+        // counts the global 300; f3 routes elsewhere. (100 + 300) / 10 = 40.
+        let cfg = load(
+            "global\n maxconn 300\nfrontend f1\n bind :8080\n maxconn 100\n use_backend be if { path /a }\n use_backend be if { path /b }\n default_backend other\nfrontend f2\n bind :8081\n default_backend be\nfrontend f3\n bind :8082\n maxconn 1000\n default_backend other\nbackend be\n server a 127.0.0.1:80 maxconn 10 minconn 2\nbackend other\n server b 127.0.0.1:81\n",
+        );
+        let be = build_backend(&cfg, "be").unwrap();
+        assert_eq!(be.config().fullconn, 40);
     }
 
     #[test]
