@@ -20,8 +20,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 /// - `peer`, `nameserver`, `mailer`: `resolve, port_mandatory` (+ `dgram` for nameservers);
 /// - `source`/`usesrc`: `resolve, port_range, connect`.
 ///
-/// Set `no_dns: !st.env.resolve_hosts` with `resolve` so that offline parsing (tests,
-/// `ParseEnv::offline()`) never queries the resolver.
+/// Start from [`SaOpts::resolving`] when host names are accepted, so that offline parsing
+/// (tests, `ParseEnv::offline()`) never queries the resolver.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SaOpts {
     /// A port is mandatory (`PA_O_PORT_MAND`).
@@ -60,6 +60,18 @@ pub struct SaOpts {
     pub no_dns: bool,
     /// Length of `unix-bind prefix` (shortens the maximum UNIX path length).
     pub unix_prefix_len: usize,
+}
+
+impl SaOpts {
+    /// Host names accepted (`PA_O_RESOLVE`), looked up only when the parse environment
+    /// allows DNS: the one place that ties `resolve` to `ParseEnv::resolve_hosts`.
+    pub fn resolving(env: &super::ParseEnv) -> Self {
+        SaOpts {
+            resolve: true,
+            no_dns: !env.resolve_hosts,
+            ..SaOpts::default()
+        }
+    }
 }
 
 /// A parsed address.

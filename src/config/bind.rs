@@ -187,14 +187,12 @@ pub fn hap_text(s: &str) -> String {
 /// The address options of `bind` (HAProxy's `str2listener()` flags).
 fn listener_opts(st: &State, for_cli: bool) -> SaOpts {
     SaOpts {
-        resolve: true,
         port_mandatory: true,
         port_range: true,
         probe_fd: true,
         want_proto: true,
-        no_dns: !st.env.resolve_hosts,
         unix_prefix_len: if for_cli { 0 } else { unix_bind_prefix_len(st) },
-        ..Default::default()
+        ..SaOpts::resolving(&st.env)
     }
 }
 

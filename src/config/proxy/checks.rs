@@ -402,10 +402,8 @@ fn check_connect(st: &State, line: &Line, http: bool) -> Result<(), String> {
                     return Err(format!("'{a}' expects <ipv4|ipv6> as argument."));
                 }
                 let o = crate::config::addr::SaOpts {
-                    resolve: true,
                     connect: true,
-                    no_dns: !st.env.resolve_hosts,
-                    ..Default::default()
+                    ..crate::config::addr::SaOpts::resolving(&st.env)
                 };
                 crate::config::addr::str2sa_range(n, &o).map_err(|e| format!("'{a}' : {e}."))?;
                 i += 1;

@@ -121,13 +121,11 @@ fn parse_bind(st: &mut State, line: &Line, cur: usize) -> u32 {
     }
     let parsed = if dgram {
         let opts = SaOpts {
-            resolve: true,
             port_mandatory: true,
             port_range: true,
             dgram: true,
             dgram_only: true,
-            no_dns: !st.env.resolve_hosts,
-            ..Default::default()
+            ..SaOpts::resolving(&st.env)
         };
         str2sa_range(addr, &opts).map(|_| ())
     } else {

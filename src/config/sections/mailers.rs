@@ -77,10 +77,8 @@ fn parse_mailer(st: &mut State, line: &Line) -> u32 {
     });
     let opts = SaOpts {
         port_mandatory: true,
-        resolve: true,
         connect: true,
-        no_dns: !st.env.resolve_hosts,
-        ..Default::default()
+        ..SaOpts::resolving(&st.env)
     };
     match str2sa_range(line.arg(2), &opts) {
         Ok(sa) => {

@@ -269,10 +269,8 @@ fn parse_peer(st: &mut State, line: &Line, cur: usize) -> u32 {
             if srv.hostname.is_some() {
                 let opts = SaOpts {
                     port_offset: true,
-                    resolve: true,
                     connect: true,
-                    no_dns: !st.env.resolve_hosts,
-                    ..Default::default()
+                    ..SaOpts::resolving(&st.env)
                 };
                 if let Err(msg) = str2sa_range(line.arg(2), &opts) {
                     e |= raw_alert(

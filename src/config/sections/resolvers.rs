@@ -110,10 +110,8 @@ fn parse_nameserver(st: &mut State, line: &Line) -> u32 {
     }
     let opts = SaOpts {
         port_mandatory: true,
-        resolve: true,
         dgram: true,
-        no_dns: !st.env.resolve_hosts,
-        ..Default::default()
+        ..SaOpts::resolving(&st.env)
     };
     match str2sa_range_info(line.arg(2), &opts) {
         Ok((sa, info)) => {

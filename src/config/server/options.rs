@@ -476,11 +476,9 @@ fn keyword(
                 return fail(format!("'{kw}' expects <addr>:<port> as argument.\n"));
             }
             let o = SaOpts {
-                resolve: true,
                 port_mandatory: true,
                 connect: true,
-                no_dns: !st.env.resolve_hosts,
-                ..Default::default()
+                ..SaOpts::resolving(&st.env)
             };
             if let Err(e) = str2sa_range(arg, &o) {
                 return fail(format!("'{kw} {arg}' : {e}\n"));
@@ -669,11 +667,9 @@ fn source(st: &mut State, line: &Line, cur: usize, s: &mut Server, ctx: &mut Msg
         return fail(format!("'{kw}' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument.\n"));
     }
     let o = SaOpts {
-        resolve: true,
         port_range: true,
         connect: true,
-        no_dns: !st.env.resolve_hosts,
-        ..Default::default()
+        ..SaOpts::resolving(&st.env)
     };
     if let Err(e) = str2sa_range(arg, &o) {
         return fail(format!("'{kw} {arg}' : {e}\n"));
@@ -694,10 +690,8 @@ fn source(st: &mut State, line: &Line, cur: usize, s: &mut Server, ctx: &mut Msg
                 }
                 if !matches!(a, "client" | "clientip") && !a.starts_with("hdr_ip(") {
                     let o = SaOpts {
-                        resolve: true,
                         connect: true,
-                        no_dns: !st.env.resolve_hosts,
-                        ..Default::default()
+                        ..SaOpts::resolving(&st.env)
                     };
                     if let Err(e) = str2sa_range(a, &o) {
                         ctx.alert(st, &format!("'usesrc {a}' : {e}\n"));
@@ -755,10 +749,8 @@ fn check_kw(
                 return fail(format!("'{kw}' expects <ipv4|ipv6> as argument."));
             }
             let o = SaOpts {
-                resolve: true,
                 connect: true,
-                no_dns: !st.env.resolve_hosts,
-                ..Default::default()
+                ..SaOpts::resolving(&st.env)
             };
             if let Err(e) = str2sa_range(arg, &o) {
                 return fail(format!("'{kw}' : {e}"));
@@ -774,10 +766,8 @@ fn check_kw(
             }
             // `str2ip()` resolves: host names (and inet_aton forms such as "0") count.
             let o = SaOpts {
-                resolve: true,
                 no_port: true,
-                no_dns: !st.env.resolve_hosts,
-                ..Default::default()
+                ..SaOpts::resolving(&st.env)
             };
             let literal = arg.is_empty() || arg == "*" || arg.parse::<std::net::IpAddr>().is_ok();
             if !literal && str2sa_range(arg, &o).is_err() {
