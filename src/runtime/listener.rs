@@ -14,6 +14,17 @@ pub struct Listener {
     pub proxy: usize,
 }
 
+impl Listener {
+    /// Another descriptor for the same listening socket, for another worker's poller.
+    pub fn sock_clone(&self) -> std::io::Result<mio::net::TcpListener> {
+        use std::os::fd::AsFd;
+        let fd = self.sock.as_fd().try_clone_to_owned()?;
+        Ok(mio::net::TcpListener::from_std(
+            std::net::TcpListener::from(fd),
+        ))
+    }
+}
+
 /// Opens every listener of `px` (runtime proxy index `idx`).
 /// `Err` carries HAProxy's alert text for the first socket that could not be opened.
 pub fn open_proxy(

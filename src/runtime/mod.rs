@@ -13,26 +13,29 @@ pub mod backend;
 pub mod conn;
 pub mod h1;
 pub mod http_return;
+pub mod io;
 pub mod listener;
 pub mod pages;
 pub mod proxy;
 pub mod sample;
+pub mod server_side;
+pub mod shared;
+pub mod tcp;
 #[cfg(test)]
 mod testutil;
+pub mod timer;
+pub mod worker;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{ErrorKind, Read};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
-
-use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::config::{Level, Message};
-use crate::model::{Config, Mode};
-use conn::Conn;
+use crate::model::Config;
 use listener::Listener;
-use proxy::ProxyRt;
+use shared::Shared;
+use worker::{Control, Mailbox, Worker};
 
 /// How the process was asked to run (from the command line).
 #[derive(Debug, Clone, Default)]
@@ -101,88 +104,95 @@ fn print_msg(level: Level, text: &str) {
     eprint!("{}", m.render(std::process::id()));
 }
 
-const WAKER: Token = Token(usize::MAX - 1);
-const SIGNALS: Token = Token(usize::MAX - 2);
-
 /// Asks a running [`Runtime`] to stop, from any thread.
 #[derive(Clone)]
 pub struct Stopper {
-    flag: Arc<AtomicBool>,
-    waker: Arc<Waker>,
+    ctl: Arc<Control>,
+    mailboxes: Arc<Vec<Arc<Mailbox>>>,
 }
 
 impl Stopper {
     pub fn stop(&self) {
-        self.flag.store(true, Ordering::SeqCst);
-        let _ = self.waker.wake();
+        self.ctl.stop.store(true, Ordering::SeqCst);
+        self.wake_all();
+    }
+    /// SIGUSR1: stop listening, let connections finish, then return.
+    pub fn soft_stop(&self) {
+        self.ctl.soft_stop.store(true, Ordering::SeqCst);
+        self.wake_all();
+    }
+    fn wake_all(&self) {
+        for m in self.mailboxes.iter() {
+            let _ = m.waker.wake();
+        }
     }
 }
 
-/// The open listeners and live connections of a configuration.
+/// The open listeners of a configuration and the worker threads that will serve them.
 pub struct Runtime {
-    poll: Poll,
-    proxies: Vec<ProxyRt>,
-    listeners: Vec<Option<Listener>>,
-    conns: HashMap<usize, Conn>,
-    next_token: usize,
-    stop: Arc<AtomicBool>,
-    waker: Arc<Waker>,
-    /// SIGUSR1: listeners closed, exit once every connection is idle.
-    soft_stop: bool,
+    shared: Arc<Shared>,
+    listeners: Vec<Listener>,
+    /// One poller and mailbox per worker, created up front so that the queue's wake-up
+    /// callbacks can reach every worker before any request arrives.
+    pollers: Vec<mio::Poll>,
+    mailboxes: Arc<Vec<Arc<Mailbox>>>,
+    ctl: Arc<Control>,
     /// What the runtime cannot honour in this configuration, for the start-up warnings.
     pub warnings: Vec<String>,
 }
 
 impl Runtime {
-    /// Compiles the frontends and opens their listeners. `Err` is HAProxy's alert text.
+    /// Compiles the proxies and opens their listeners. `Err` is HAProxy's alert text.
     pub fn new(cfg: &Config) -> Result<Runtime, String> {
-        let poll = Poll::new().map_err(|e| format!("cannot create poller: {e}"))?;
-        let waker = Arc::new(
-            Waker::new(poll.registry(), WAKER).map_err(|e| format!("cannot create waker: {e}"))?,
-        );
         let mut warnings = Vec::new();
-        let mut proxies = Vec::new();
         let mut listeners = Vec::new();
         let mut used_fds = HashSet::new();
+        let mut fronts = Vec::new();
         for px in cfg.real_proxies().filter(|p| p.cap.is_fe() && !p.disabled) {
             if px.binds.is_empty() {
                 continue;
             }
-            if px.mode != Mode::Http {
-                warnings.push(format!(
-                    "{} '{}' : mode tcp is not served by the haproxy-rs runtime yet; its listeners stay closed.",
-                    px.cap.type_name(),
-                    px.name
-                ));
-                continue;
-            }
-            let idx = proxies.len();
-            proxies.push(ProxyRt::compile(cfg, px, &mut warnings));
+            let idx = fronts.len();
+            fronts.push(px);
             let opened = listener::open_proxy(px, idx, &mut used_fds, &mut warnings)
                 .map_err(|e| {
                     format!("{e}\n[haproxy.main()] Some protocols failed to start their listeners! Exiting.")
                 })?;
-            listeners.extend(opened.into_iter().map(Some));
+            listeners.extend(opened);
         }
         if listeners.is_empty() {
             return Err("[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.".into());
         }
-        for (i, l) in listeners.iter_mut().enumerate() {
-            let l = l.as_mut().expect("just opened");
-            poll.registry()
-                .register(&mut l.sock, Token(i), Interest::READABLE)
-                .map_err(|e| format!("cannot register listener: {e}"))?;
+        let shared = Arc::new(Shared::build(cfg, &fronts, &mut warnings)?);
+        let mut seen = HashSet::new();
+        warnings.retain(|w| seen.insert(w.clone()));
+        let nbthread = cfg
+            .global
+            .nbthread
+            .map(|n| n.max(1) as usize)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let mut pollers = Vec::new();
+        let mut mailboxes = Vec::new();
+        for _ in 0..nbthread {
+            let (p, m) = Worker::poller().map_err(|e| format!("cannot create poller: {e}"))?;
+            pollers.push(p);
+            mailboxes.push(m);
         }
-        let next_token = listeners.len();
+        let mailboxes = Arc::new(mailboxes);
+        for be in &shared.backends {
+            let mb = mailboxes.clone();
+            be.queue.set_wakeup(Some(Arc::new(move |id, tag| {
+                if let Some(m) = mb.get(tag >> 32) {
+                    m.post(id, tag & 0xffff_ffff);
+                }
+            })));
+        }
         Ok(Runtime {
-            poll,
-            proxies,
+            shared,
             listeners,
-            conns: HashMap::new(),
-            next_token,
-            stop: Arc::new(AtomicBool::new(false)),
-            waker,
-            soft_stop: false,
+            pollers,
+            mailboxes,
+            ctl: Arc::new(Control::default()),
             warnings,
         })
     }
@@ -191,28 +201,34 @@ impl Runtime {
     pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
         self.listeners
             .iter()
-            .flatten()
             .filter_map(|l| l.sock.local_addr().ok())
             .collect()
     }
 
     pub fn stopper(&self) -> Stopper {
         Stopper {
-            flag: self.stop.clone(),
-            waker: self.waker.clone(),
+            ctl: self.ctl.clone(),
+            mailboxes: self.mailboxes.clone(),
         }
+    }
+
+    /// SIGUSR1 before the start: close the listeners now (the workers then find nothing to
+    /// serve and return at once).
+    pub fn begin_soft_stop(&mut self) {
+        self.listeners.clear();
+        self.ctl.soft_stop.store(true, Ordering::SeqCst);
     }
 
     /// Runs until SIGINT/SIGTERM, a [`Stopper`], or SIGUSR1 followed by idleness.
     pub fn run_with_signals(&mut self) -> std::io::Result<()> {
         use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
         let (rd, wr) = std::os::unix::net::UnixStream::pair()?;
-        rd.set_nonblocking(true)?;
-        let usr1 = Arc::new(AtomicBool::new(false));
+        let usr1 = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let term = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut ids = Vec::new();
         for sig in [SIGINT, SIGTERM, SIGUSR1] {
             // The flag is set before the wakeup byte is written (actions run in order).
-            let flag = if sig == SIGUSR1 { &usr1 } else { &self.stop };
+            let flag = if sig == SIGUSR1 { &usr1 } else { &term };
             ids.push(signal_hook::flag::register(sig, flag.clone())?);
             ids.push(signal_hook::low_level::pipe::register(
                 sig,
@@ -220,156 +236,96 @@ impl Runtime {
             )?);
         }
         drop(wr);
-        let mut src = mio::net::UnixStream::from_std(rd);
-        self.poll
-            .registry()
-            .register(&mut src, SIGNALS, Interest::READABLE)?;
-        let res = self.run_loop(Some((&mut src, &usr1)));
+        let stopper = self.stopper();
+        let handles = self.spawn()?;
+        // The main thread only waits for signals and for the workers to finish.
+        let watcher = {
+            let ctl = self.ctl.clone();
+            let mut rd = rd;
+            std::thread::spawn(move || {
+                let mut b = [0u8; 64];
+                loop {
+                    if ctl.running.load(Ordering::SeqCst) == 0 {
+                        return;
+                    }
+                    match rd.read(&mut b) {
+                        Ok(0) => return,
+                        Ok(_) => {}
+                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                        Err(_) => return,
+                    }
+                    if term.load(Ordering::SeqCst) {
+                        stopper.stop();
+                        return;
+                    }
+                    if usr1.swap(false, Ordering::SeqCst) {
+                        stopper.soft_stop();
+                    }
+                }
+            })
+        };
+        let res = join(handles);
         for id in ids {
             signal_hook::low_level::unregister(id);
         }
-        let _ = self.poll.registry().deregister(&mut src);
+        // Unblocks the watcher if the workers ended on their own (soft stop).
+        drop(watcher);
         res
     }
 
     /// Runs until a [`Stopper`] is used (no signal handling: for embedding and tests).
     pub fn run(&mut self) -> std::io::Result<()> {
-        self.run_loop(None)
+        let handles = self.spawn()?;
+        join(handles)
     }
 
-    fn run_loop(
-        &mut self,
-        mut signals: Option<(&mut mio::net::UnixStream, &AtomicBool)>,
-    ) -> std::io::Result<()> {
-        let mut events = Events::with_capacity(256);
-        loop {
-            if self.stop.load(Ordering::SeqCst) || (self.soft_stop && self.conns.is_empty()) {
-                return Ok(());
-            }
-            let timeout = self
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(Instant::now()));
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() == ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(e);
-            }
-            let now = Instant::now();
-            for ev in events.iter() {
-                match ev.token() {
-                    WAKER => {}
-                    SIGNALS => {
-                        if let Some((pipe, usr1)) = signals.as_mut() {
-                            drain(pipe);
-                            if usr1.swap(false, Ordering::SeqCst) && !self.soft_stop {
-                                self.begin_soft_stop();
-                            }
-                        }
-                    }
-                    Token(t) if t < self.listeners.len() => self.accept(t, now),
-                    Token(t) => self.on_conn(t, now),
-                }
-            }
-            self.expire(Instant::now());
+    fn spawn(&mut self) -> std::io::Result<Vec<std::thread::JoinHandle<std::io::Result<()>>>> {
+        let n = self.pollers.len();
+        let listeners = std::mem::take(&mut self.listeners);
+        // Every worker accepts from every listener (the kernel hands each connection to one
+        // of them, the others get EAGAIN): copies for all but the last, which takes the
+        // originals.
+        let mut per_worker = Vec::with_capacity(n);
+        for _ in 1..n {
+            let copies = listeners
+                .iter()
+                .map(|l| Ok((l.sock_clone()?, l.proxy)))
+                .collect::<std::io::Result<Vec<_>>>()?;
+            per_worker.push(copies);
         }
-    }
-
-    /// SIGUSR1: stop accepting, let in-flight requests finish, close idle connections.
-    fn begin_soft_stop(&mut self) {
-        self.soft_stop = true;
-        for l in self.listeners.iter_mut() {
-            if let Some(mut l) = l.take() {
-                let _ = self.poll.registry().deregister(&mut l.sock);
-            }
+        per_worker.push(listeners.into_iter().map(|l| (l.sock, l.proxy)).collect());
+        self.ctl.running.store(n, Ordering::SeqCst);
+        let pollers = std::mem::take(&mut self.pollers);
+        let mut out = Vec::with_capacity(n);
+        for (id, (poll, socks)) in pollers.into_iter().zip(per_worker).enumerate() {
+            let w = Worker::new(
+                id,
+                poll,
+                self.mailboxes[id].clone(),
+                self.shared.clone(),
+                socks,
+                self.ctl.clone(),
+            )?;
+            out.push(
+                std::thread::Builder::new()
+                    .name(format!("haproxy-rs-{}", id + 1))
+                    .spawn(move || w.run())?,
+            );
         }
-        self.conns.retain(|_, c| !c.is_idle());
-    }
-
-    fn accept(&mut self, idx: usize, now: Instant) {
-        loop {
-            let Some(l) = self.listeners[idx].as_ref() else {
-                return;
-            };
-            let proxy = l.proxy;
-            match l.sock.accept() {
-                Ok((mut sock, _peer)) => {
-                    let tok = self.next_token;
-                    self.next_token += 1;
-                    if tok >= SIGNALS.0 {
-                        self.next_token = self.listeners.len();
-                    }
-                    let interest = Interest::READABLE | Interest::WRITABLE;
-                    if self
-                        .poll
-                        .registry()
-                        .register(&mut sock, Token(tok), interest)
-                        .is_ok()
-                    {
-                        self.conns.insert(tok, Conn::new(sock, proxy, now));
-                        self.on_conn(tok, now);
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                // EMFILE and friends: try again on the next readiness event.
-                Err(_) => return,
-            }
-        }
-    }
-
-    fn on_conn(&mut self, tok: usize, now: Instant) {
-        let Some(c) = self.conns.get_mut(&tok) else {
-            return;
-        };
-        let alive = c.on_ready(&self.proxies[c.proxy], now);
-        if !alive || (self.soft_stop && c.is_idle()) {
-            self.drop_conn(tok);
-        }
-    }
-
-    fn drop_conn(&mut self, tok: usize) {
-        if let Some(mut c) = self.conns.remove(&tok) {
-            let _ = self.poll.registry().deregister(&mut c.sock);
-        }
-    }
-
-    fn next_deadline(&self) -> Option<Instant> {
-        self.conns
-            .values()
-            .filter_map(|c| c.deadline(&self.proxies[c.proxy]))
-            .min()
-    }
-
-    fn expire(&mut self, now: Instant) {
-        let dead: Vec<usize> = self
-            .conns
-            .iter_mut()
-            .filter(|(_, c)| c.deadline(&self.proxies[c.proxy]).is_some_and(|d| d <= now))
-            .map(|(t, _)| *t)
-            .collect();
-        for t in dead {
-            let alive = match self.conns.get_mut(&t) {
-                Some(c) => c.on_timeout(&self.proxies[c.proxy], now),
-                None => true,
-            };
-            if !alive {
-                self.drop_conn(t);
-            }
-        }
+        Ok(out)
     }
 }
 
-/// Empties the signal pipe (its bytes only wake the loop; the flags say which signal).
-fn drain(pipe: &mut mio::net::UnixStream) {
-    let mut buf = [0u8; 64];
-    loop {
-        match pipe.read(&mut buf) {
-            Ok(n) if n > 0 => {}
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            _ => return,
+fn join(handles: Vec<std::thread::JoinHandle<std::io::Result<()>>>) -> std::io::Result<()> {
+    let mut res = Ok(());
+    for h in handles {
+        match h.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => res = Err(e),
+            Err(_) => res = Err(std::io::Error::other("a worker thread panicked")),
         }
     }
+    res
 }
 
 #[cfg(test)]

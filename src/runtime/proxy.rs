@@ -79,6 +79,28 @@ impl ProxyRt {
         }
     }
 
+    /// Compiles `px`'s own rules only (a backend's, or a frontend that forwards: the
+    /// backend's rules then run in the backend).
+    pub fn compile_own(px: &Proxy, warnings: &mut Vec<String>) -> ProxyRt {
+        let t = &px.settings.timeouts;
+        let ms = |v: Option<u32>| {
+            v.filter(|&v| v > 0)
+                .map(|v| Duration::from_millis(v.into()))
+        };
+        let client = ms(t.client);
+        let request = ms(t.http_request).or(client);
+        ProxyRt {
+            name: px.name.clone(),
+            rule_sets: vec![compile_rules(px, warnings)],
+            timeouts: ClientTimeouts {
+                request,
+                keep_alive: ms(t.http_keep_alive).or(request),
+                client,
+            },
+            httpclose: closes_each_response(px),
+        }
+    }
+
     /// The reply for `req`: the first matching `return`/`deny`, else HAProxy's 503 (the
     /// runtime has no server connections yet, so every request ends as "no server").
     pub fn respond(&self, req: &Req) -> Reply {

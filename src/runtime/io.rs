@@ -1,0 +1,190 @@
+//! Socket I/O with edge-triggered readiness: mio reports a socket readable or writable once,
+//! so we remember it until a call returns `WouldBlock`. Without this an edge-triggered event
+//! consumed while a buffer was full would be lost and the connection would stall.
+
+use std::io::{ErrorKind, Read, Write};
+
+use mio::net::TcpStream;
+
+/// A byte buffer read from one socket and written to another: a fixed allocation
+/// (`tune.bufsize`) zeroed once, content in `data[start..end]`. Reads go straight into the
+/// free tail and writes advance `start`, so forwarding copies each byte once and never
+/// clears memory per read. The allocation is made on first use and can be given back when
+/// the connection goes idle.
+#[derive(Debug, Default)]
+pub struct Buf {
+    data: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl Buf {
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+    pub fn bytes(&self) -> &[u8] {
+        &self.data[self.start..self.end]
+    }
+    pub fn consume(&mut self, n: usize) {
+        self.start += n.min(self.len());
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+    /// Appends `b` (growing the allocation when a caller builds more than one buffer's
+    /// worth, e.g. a rewritten head plus body bytes).
+    pub fn extend(&mut self, b: &[u8]) {
+        self.make_room(b.len());
+        self.data[self.end..self.end + b.len()].copy_from_slice(b);
+        self.end += b.len();
+    }
+    /// Room for `n` more bytes at the tail, moving content to the front first.
+    fn make_room(&mut self, n: usize) {
+        if self.data.len() - self.end >= n {
+            return;
+        }
+        if self.start > 0 {
+            self.data.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.data.len() - self.end < n {
+            self.data.resize(self.end + n, 0);
+        }
+    }
+    /// The free tail for `io::Read`, keeping at most `limit` bytes of content.
+    fn tail(&mut self, limit: usize) -> Option<&mut [u8]> {
+        if self.len() >= limit {
+            return None;
+        }
+        if self.data.len() < limit {
+            self.data.resize(limit, 0);
+        }
+        if self.data.len() - self.end < limit - self.len() {
+            self.make_room(limit - self.len());
+        }
+        let room = limit - self.len();
+        Some(&mut self.data[self.end..self.end + room])
+    }
+    pub fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+    }
+    /// Gives the memory back (an idle connection keeps no buffer).
+    pub fn release(&mut self) {
+        *self = Buf::default();
+    }
+}
+
+/// A write failed: the peer reset or closed the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteError;
+
+/// What a read attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// Bytes were appended (and more may follow later).
+    Data(usize),
+    /// Nothing now; wait for readiness.
+    Blocked,
+    /// The buffer is full: the consumer must drain it first.
+    Full,
+    /// The peer shut its sending side.
+    Eof,
+    Error,
+}
+
+/// A non-blocking socket and the readiness mio last reported for it.
+#[derive(Debug)]
+pub struct Sock {
+    pub s: TcpStream,
+    pub readable: bool,
+    pub writable: bool,
+    /// We received EOF.
+    pub read_closed: bool,
+    /// We shut our sending side.
+    pub write_closed: bool,
+}
+
+impl Sock {
+    pub fn new(s: TcpStream) -> Sock {
+        Sock {
+            s,
+            readable: true,
+            writable: true,
+            read_closed: false,
+            write_closed: false,
+        }
+    }
+
+    pub fn on_event(&mut self, ev: &mio::event::Event) {
+        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+            self.readable = true;
+        }
+        if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
+            self.writable = true;
+        }
+    }
+
+    /// One read into `buf`, up to `limit` buffered bytes.
+    pub fn read_into(&mut self, buf: &mut Buf, limit: usize) -> ReadOutcome {
+        if self.read_closed {
+            return ReadOutcome::Eof;
+        }
+        loop {
+            if !self.readable {
+                return ReadOutcome::Blocked;
+            }
+            let Some(tail) = buf.tail(limit) else {
+                return ReadOutcome::Full;
+            };
+            let r = self.s.read(tail);
+            if let Ok(n) = r {
+                buf.end += n;
+            }
+            return match r {
+                Ok(0) => {
+                    self.read_closed = true;
+                    ReadOutcome::Eof
+                }
+                Ok(n) => ReadOutcome::Data(n),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.readable = false;
+                    ReadOutcome::Blocked
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => ReadOutcome::Error,
+            };
+        }
+    }
+
+    /// Writes as much of `buf` as the socket takes. `Err` on a write error (the peer is
+    /// gone: the caller ends the connection).
+    pub fn write_from(&mut self, buf: &mut Buf) -> Result<usize, WriteError> {
+        let mut total = 0;
+        while !buf.is_empty() && self.writable {
+            match self.s.write(buf.bytes()) {
+                Ok(0) => return Err(WriteError),
+                Ok(n) => {
+                    buf.consume(n);
+                    total += n;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => self.writable = false,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return Err(WriteError),
+            }
+        }
+        Ok(total)
+    }
+
+    pub fn shutdown_write(&mut self) {
+        if !self.write_closed {
+            self.write_closed = true;
+            let _ = self.s.shutdown(std::net::Shutdown::Write);
+        }
+    }
+}

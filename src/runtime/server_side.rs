@@ -1,0 +1,369 @@
+//! The server side of a stream: getting a slot from the queue, connecting, and HAProxy's
+//! connection-retry rules (`retries`, `option redispatch`, the turn-around delay), as in
+//! 2.6's `back_handle_st_cer()` and `stream_choose_redispatch()`. Shared by TCP and HTTP
+//! sessions so both behave identically on a dead server.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::{Interest, Token};
+
+use super::io::Sock;
+use super::shared::Backend;
+use super::worker::Ctx;
+use crate::queue::{self, Assign, Poll as QPoll, ServerState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Queued {
+        until: Option<Instant>,
+    },
+    Connecting {
+        srv: usize,
+        until: Option<Instant>,
+    },
+    /// Waiting `min(1s, timeout connect)` after a connection error before retrying.
+    TurnAround {
+        srv: Option<usize>,
+        until: Instant,
+    },
+    Connected {
+        srv: usize,
+    },
+}
+
+/// What the session must do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing yet (queued, connecting, waiting to retry).
+    Pending,
+    /// The server socket is connected.
+    Connected(usize),
+    /// Give up with this status; `term` is the two-character termination state of the logs.
+    Failed { status: u16, term: &'static str },
+}
+
+pub struct ServerSide {
+    pub be: usize,
+    stream: Option<queue::Stream>,
+    phase: Phase,
+    /// HAProxy's `si->conn_retries`: retries left.
+    retries_left: i64,
+    /// The server was chosen by persistence (HAProxy's `SF_DIRECT`).
+    direct: bool,
+    force_persist: bool,
+    hash_key: Option<Vec<u8>>,
+    pub sock: Option<Sock>,
+    /// The server `sock` is an idle keep-alive connection to, reusable by the next request.
+    kept: Option<usize>,
+}
+
+impl ServerSide {
+    pub fn new(be: usize) -> ServerSide {
+        ServerSide {
+            be,
+            stream: None,
+            phase: Phase::Idle,
+            retries_left: 0,
+            direct: false,
+            force_persist: false,
+            hash_key: None,
+            sock: None,
+            kept: None,
+        }
+    }
+
+    pub fn server(&self) -> Option<usize> {
+        match self.phase {
+            Phase::Connected { srv } | Phase::Connecting { srv, .. } => Some(srv),
+            _ => None,
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        matches!(self.phase, Phase::Connected { .. })
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.phase == Phase::Idle
+    }
+
+    /// The stream id the queue knows this request by (to match wake-ups).
+    pub fn stream_id(&self) -> Option<queue::StreamId> {
+        self.stream.as_ref().map(|s| s.id())
+    }
+
+    /// Starts acquiring a server for one request (or a TCP connection).
+    /// `persist`: a server chosen by cookie/use-server, with HAProxy's force-persist flag.
+    pub fn start(
+        &mut self,
+        cx: &mut Ctx,
+        hash_key: Option<Vec<u8>>,
+        persist: Option<(usize, bool)>,
+    ) -> Outcome {
+        let be = &cx.shared.backends[self.be];
+        self.retries_left = be.retries as i64;
+        self.hash_key = hash_key;
+        self.direct = persist.is_some();
+        self.force_persist = persist.is_some_and(|(_, f)| f);
+        self.new_stream(cx, persist.map(|(s, _)| s));
+        self.assign(cx)
+    }
+
+    fn new_stream(&mut self, cx: &Ctx, srv: Option<usize>) {
+        let be = &cx.shared.backends[self.be];
+        let st = be.queue.stream_new();
+        st.set_user_tag(cx.tag());
+        if self.hash_key.is_some() {
+            st.set_hash_key(self.hash_key.as_deref());
+        }
+        if let Some(s) = srv {
+            let _ = st.set_server(s, true, self.force_persist);
+        }
+        self.stream = Some(st);
+    }
+
+    fn assign(&mut self, cx: &mut Ctx) -> Outcome {
+        let be = &cx.shared.backends[self.be];
+        let Some(st) = self.stream.as_ref() else {
+            return Outcome::Failed {
+                status: 503,
+                term: "SC",
+            };
+        };
+        match st.assign(cx.now_ms) {
+            Ok(Assign::Ok(srv)) => self.connect(cx, srv),
+            Ok(Assign::Queued) => {
+                self.phase = Phase::Queued {
+                    until: be.queue_timeout.map(|d| cx.now + d),
+                };
+                Outcome::Pending
+            }
+            Ok(Assign::Full) => self.fail(503, "sQ"),
+            Ok(Assign::NoSrv) | Err(_) => self.fail(503, "SC"),
+        }
+    }
+
+    fn fail(&mut self, status: u16, term: &'static str) -> Outcome {
+        self.stream = None;
+        self.phase = Phase::Idle;
+        Outcome::Failed { status, term }
+    }
+
+    fn connect(&mut self, cx: &mut Ctx, srv: usize) -> Outcome {
+        if self.sock.is_some() && self.kept.take() == Some(srv) {
+            self.phase = Phase::Connected { srv };
+            return Outcome::Connected(srv);
+        }
+        self.drop_sock(cx);
+        let be = &cx.shared.backends[self.be];
+        let Some(addr) = be.addrs.get(srv).copied().flatten() else {
+            return self.conn_error(cx, srv, true);
+        };
+        match start_connect(cx, addr) {
+            Ok(sock) => {
+                self.sock = Some(sock);
+                self.phase = Phase::Connecting {
+                    srv,
+                    until: be.connect.map(|d| cx.now + d),
+                };
+                Outcome::Pending
+            }
+            Err(_) => self.conn_error(cx, srv, true),
+        }
+    }
+
+    /// A readiness event on the server socket while connecting.
+    pub fn on_connect_event(&mut self, cx: &mut Ctx) -> Outcome {
+        let Phase::Connecting { srv, .. } = self.phase else {
+            return Outcome::Pending;
+        };
+        let Some(sock) = self.sock.as_mut() else {
+            return Outcome::Pending;
+        };
+        if !sock.writable {
+            return Outcome::Pending;
+        }
+        match sock.s.take_error() {
+            Ok(None) => {}
+            _ => return self.conn_error(cx, srv, true),
+        }
+        match sock.s.peer_addr() {
+            Ok(_) => {
+                self.phase = Phase::Connected { srv };
+                Outcome::Connected(srv)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {
+                sock.writable = false;
+                Outcome::Pending
+            }
+            Err(_) => self.conn_error(cx, srv, true),
+        }
+    }
+
+    /// The queue changed this stream's state (slot given, redistributed, expired).
+    pub fn on_wake(&mut self, cx: &mut Ctx) -> Outcome {
+        if !matches!(self.phase, Phase::Queued { .. }) {
+            return Outcome::Pending;
+        }
+        self.poll_queue(cx)
+    }
+
+    fn poll_queue(&mut self, cx: &mut Ctx) -> Outcome {
+        let Some(st) = self.stream.as_ref() else {
+            return Outcome::Pending;
+        };
+        match st.poll(cx.now_ms) {
+            QPoll::Waiting => Outcome::Pending,
+            QPoll::Assigned(srv) => self.connect(cx, srv),
+            QPoll::Rebalance => self.assign(cx),
+            QPoll::Timeout => self.fail(503, "sQ"),
+            QPoll::Idle => self.assign(cx),
+        }
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Queued { until } | Phase::Connecting { until, .. } => until,
+            Phase::TurnAround { until, .. } => Some(until),
+            _ => None,
+        }
+    }
+
+    pub fn on_timeout(&mut self, cx: &mut Ctx) -> Outcome {
+        match self.phase {
+            Phase::Queued { until: Some(u) } if u <= cx.now => {
+                // Let the queue decide: a slot may have been given at the last moment.
+                let o = self.poll_queue(cx);
+                if o == Outcome::Pending {
+                    // The queue's clock is in whole milliseconds: it may lag ours slightly.
+                    self.phase = Phase::Queued {
+                        until: Some(cx.now + Duration::from_millis(1)),
+                    };
+                }
+                o
+            }
+            Phase::Connecting {
+                srv,
+                until: Some(u),
+            } if u <= cx.now => self.conn_error(cx, srv, false),
+            Phase::TurnAround { srv, until } if until <= cx.now => match srv {
+                Some(srv) => self.connect(cx, srv),
+                None => self.assign(cx),
+            },
+            _ => Outcome::Pending,
+        }
+    }
+
+    /// A failed connection attempt: `refused` for an asynchronous error (as opposed to the
+    /// connect timeout), which is what triggers HAProxy's turn-around delay.
+    fn conn_error(&mut self, cx: &mut Ctx, srv: usize, refused: bool) -> Outcome {
+        self.drop_sock(cx);
+        let term = if refused { "SC" } else { "sC" };
+        self.retries_left -= 1;
+        if self.retries_left < 0 {
+            return self.fail(503, term);
+        }
+        let be = &cx.shared.backends[self.be];
+        let redispatch = self.choose_redispatch(be, srv);
+        let retry_srv = if redispatch {
+            // Back to the load balancer: give the slot back first (it may dequeue others).
+            self.direct = false;
+            self.new_stream(cx, None);
+            None
+        } else {
+            Some(srv)
+        };
+        let srv_act = active_servers(be);
+        if refused && (!redispatch || !be.rr_kind || srv_act <= 1) {
+            let delay = be.connect.map_or(Duration::from_millis(1000), |c| {
+                c.min(Duration::from_millis(1000))
+            });
+            self.phase = Phase::TurnAround {
+                srv: retry_srv,
+                until: cx.now + delay,
+            };
+            return Outcome::Pending;
+        }
+        match retry_srv {
+            Some(s) => self.connect(cx, s),
+            None => self.assign(cx),
+        }
+    }
+
+    /// `stream_choose_redispatch()`.
+    fn choose_redispatch(&self, be: &Backend, srv: usize) -> bool {
+        if be.redispatch_after == 0 || self.force_persist {
+            return false;
+        }
+        let total = be.retries as i64;
+        let done = total - self.retries_left;
+        let down = be
+            .queue
+            .server(srv)
+            .is_some_and(|s| matches!(s.state(), ServerState::Down | ServerState::Maint));
+        let after = be.redispatch_after;
+        let interval = (after > 0 && done % after == 0)
+            || (after < 0 && (total + 1 + after) != 0 && done % (total + 1 + after) == 0);
+        down || interval || (!self.direct && active_servers(be) > 1 && be.rr_kind)
+    }
+
+    /// Ends the request's use of the server: the slot goes back to the queue (which may hand
+    /// it to a waiting stream at once). The connection is kept for reuse by the caller when
+    /// `keep_conn`, else closed.
+    pub fn release(&mut self, cx: &mut Ctx, keep_conn: bool) {
+        self.stream = None;
+        if !keep_conn {
+            self.drop_sock(cx);
+        }
+        self.phase = Phase::Idle;
+    }
+
+    /// Starts the next request of a keep-alive client whose server connection to `srv` is
+    /// still open: a new stream takes a slot on that server (through its queue if full)
+    /// and reuses the connection, without a load-balancing decision.
+    pub fn restart_on(&mut self, cx: &mut Ctx, srv: usize) -> Outcome {
+        self.retries_left = cx.shared.backends[self.be].retries as i64;
+        self.direct = true;
+        self.force_persist = false;
+        self.kept = Some(srv);
+        self.new_stream(cx, Some(srv));
+        self.assign(cx)
+    }
+
+    pub fn drop_sock(&mut self, cx: &mut Ctx) {
+        self.kept = None;
+        if let Some(mut s) = self.sock.take() {
+            let _ = cx.registry.deregister(&mut s.s);
+        }
+    }
+
+    pub fn close(&mut self, cx: &mut Ctx) {
+        self.release(cx, false);
+    }
+}
+
+/// Servers that take load-balanced traffic (HAProxy's `srv_act`).
+fn active_servers(be: &Backend) -> usize {
+    be.queue
+        .servers()
+        .iter()
+        .filter(|s| !s.is_backup() && matches!(s.state(), ServerState::Up | ServerState::Starting))
+        .count()
+}
+
+fn start_connect(cx: &mut Ctx, addr: SocketAddr) -> std::io::Result<Sock> {
+    let mut s = mio::net::TcpStream::connect(addr)?;
+    let _ = s.set_nodelay(true);
+    cx.registry.register(
+        &mut s,
+        Token(cx.server_token()),
+        Interest::READABLE | Interest::WRITABLE,
+    )?;
+    let mut sock = Sock::new(s);
+    // Connecting: not writable until mio says so.
+    sock.writable = false;
+    sock.readable = false;
+    Ok(sock)
+}

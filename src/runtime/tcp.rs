@@ -1,0 +1,220 @@
+//! `mode tcp`: a client connection forwarded to one server, bytes both ways, with
+//! half-close passed through (a FIN from one side becomes a shutdown towards the other)
+//! and HAProxy's timeouts: each side expires after `timeout client`/`timeout server` of
+//! inactivity (a read or a write on that side), `timeout tunnel` replaces both once the
+//! server is connected, and `timeout client-fin`/`server-fin` apply to a side we have
+//! already shut.
+
+use std::time::{Duration, Instant};
+
+use mio::event::Event;
+
+use super::io::{Buf, ReadOutcome, Sock};
+use super::server_side::{Outcome, ServerSide};
+use super::worker::{Ctx, Side};
+
+pub struct TcpSession {
+    fe: usize,
+    client: Sock,
+    srv: ServerSide,
+    c2s: Buf,
+    s2c: Buf,
+    client_seen: Instant,
+    server_seen: Instant,
+}
+
+impl TcpSession {
+    /// Starts a session for an accepted client; `None` when it ended at once (no server).
+    pub fn start(cx: &mut Ctx, fe: usize, client: Sock) -> Option<TcpSession> {
+        let be = cx.shared.frontends[fe].default_backend?;
+        let mut s = TcpSession {
+            fe,
+            client,
+            srv: ServerSide::new(be),
+            c2s: Buf::default(),
+            s2c: Buf::default(),
+            client_seen: cx.now,
+            server_seen: cx.now,
+        };
+        let key = match cx.shared.backends[be].alg {
+            crate::lb::Algorithm::Source => s
+                .client
+                .s
+                .peer_addr()
+                .ok()
+                .map(|a| crate::lb::key::source_key(&a.ip())),
+            _ => None,
+        };
+        match s.srv.start(cx, key, None) {
+            Outcome::Failed { .. } => {
+                s.srv.close(cx);
+                None
+            }
+            Outcome::Connected(_) => s.pump(cx).then_some(s),
+            Outcome::Pending => Some(s),
+        }
+    }
+
+    pub fn on_event(&mut self, cx: &mut Ctx, side: Side, ev: &Event) -> bool {
+        match side {
+            Side::Client => self.client.on_event(ev),
+            Side::Server => {
+                if let Some(s) = self.srv.sock.as_mut() {
+                    s.on_event(ev);
+                }
+                if !self.srv.is_connected() {
+                    match self.srv.on_connect_event(cx) {
+                        Outcome::Failed { .. } => return false,
+                        Outcome::Pending => return self.pump(cx),
+                        Outcome::Connected(_) => self.server_seen = cx.now,
+                    }
+                }
+            }
+        }
+        self.pump(cx)
+    }
+
+    pub fn on_wake(&mut self, cx: &mut Ctx) -> bool {
+        self.follow(cx, |s, cx| s.srv.on_wake(cx))
+    }
+
+    pub fn on_timeout(&mut self, cx: &mut Ctx) -> bool {
+        if !self.srv.is_connected() {
+            if self.srv.deadline().is_some_and(|d| d <= cx.now) {
+                return self.follow(cx, |s, cx| s.srv.on_timeout(cx));
+            }
+            return self.client_deadline(cx).is_none_or(|d| d > cx.now);
+        }
+        // Connected: any side idle past its timeout ends the session.
+        self.deadline_connected(cx).is_none_or(|d| d > cx.now)
+    }
+
+    fn follow(&mut self, cx: &mut Ctx, f: impl FnOnce(&mut Self, &mut Ctx) -> Outcome) -> bool {
+        match f(self, cx) {
+            Outcome::Failed { .. } => false,
+            Outcome::Pending => true,
+            Outcome::Connected(_) => {
+                self.server_seen = cx.now;
+                self.pump(cx)
+            }
+        }
+    }
+
+    pub fn deadline(&self, cx: &Ctx) -> Option<Instant> {
+        if self.srv.is_connected() {
+            return self.deadline_connected(cx);
+        }
+        match (self.srv.deadline(), self.client_deadline(cx)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn client_deadline(&self, cx: &Ctx) -> Option<Instant> {
+        let fe = &cx.shared.frontends[self.fe];
+        let t = if self.client.write_closed {
+            fe.client_fin.or(fe.px.timeouts.client)
+        } else {
+            fe.px.timeouts.client
+        };
+        t.map(|d| self.client_seen + d)
+    }
+
+    fn deadline_connected(&self, cx: &Ctx) -> Option<Instant> {
+        let fe = &cx.shared.frontends[self.fe];
+        let be = &cx.shared.backends[self.srv.be];
+        let tunnel = be.tunnel.or(fe.tunnel);
+        let pick = |fin: Option<Duration>, shut: bool, base: Option<Duration>| {
+            if shut {
+                fin.or(tunnel).or(base)
+            } else {
+                tunnel.or(base)
+            }
+        };
+        let client_t = pick(
+            fe.client_fin,
+            self.client.write_closed,
+            fe.px.timeouts.client,
+        );
+        let srv_shut = self.srv.sock.as_ref().is_some_and(|s| s.write_closed);
+        let server_t = pick(be.server_fin, srv_shut, be.server);
+        let c = client_t.map(|d| self.client_seen + d);
+        let s = server_t.map(|d| self.server_seen + d);
+        match (c, s) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Moves bytes until nothing progresses. Returns false once the session is over.
+    fn pump(&mut self, cx: &mut Ctx) -> bool {
+        let limit = cx.shared.bufsize;
+        loop {
+            let mut progress = false;
+            match self.client.read_into(&mut self.c2s, limit) {
+                ReadOutcome::Data(_) => {
+                    progress = true;
+                    self.client_seen = cx.now;
+                }
+                ReadOutcome::Error => return false,
+                _ => {}
+            }
+            let connected = self.srv.is_connected();
+            if let Some(srv) = self.srv.sock.as_mut().filter(|_| connected) {
+                match srv.write_from(&mut self.c2s) {
+                    Ok(n) if n > 0 => {
+                        progress = true;
+                        self.server_seen = cx.now;
+                    }
+                    Ok(_) => {}
+                    Err(_) => return false,
+                }
+                if self.client.read_closed && self.c2s.is_empty() && !srv.write_closed {
+                    srv.shutdown_write();
+                }
+                match srv.read_into(&mut self.s2c, limit) {
+                    ReadOutcome::Data(_) => {
+                        progress = true;
+                        self.server_seen = cx.now;
+                    }
+                    ReadOutcome::Error => return false,
+                    _ => {}
+                }
+                match self.client.write_from(&mut self.s2c) {
+                    Ok(n) if n > 0 => {
+                        progress = true;
+                        self.client_seen = cx.now;
+                    }
+                    Ok(_) => {}
+                    Err(_) => return false,
+                }
+                if srv.read_closed && self.s2c.is_empty() {
+                    self.client.shutdown_write();
+                }
+                if srv.read_closed && srv.write_closed && self.client.write_closed {
+                    return false;
+                }
+            } else if self.client.read_closed && self.c2s.is_empty() && !self.srv.is_idle() {
+                // The client left before anything was sent: HAProxy still connects and
+                // forwards the close; nothing to do until the connection is up.
+            }
+            if !progress {
+                break;
+            }
+        }
+        if self.c2s.is_empty() && self.s2c.is_empty() && self.srv.is_connected() {
+            self.c2s.release();
+            self.s2c.release();
+        }
+        true
+    }
+
+    pub fn close(&mut self, cx: &mut Ctx) {
+        self.srv.close(cx);
+        let _ = cx.registry.deregister(&mut self.client.s);
+    }
+
+    pub fn stream_id(&self) -> Option<crate::queue::StreamId> {
+        self.srv.stream_id()
+    }
+}

@@ -1,0 +1,404 @@
+//! One worker thread: its own `mio::Poll`, its own copy of every listening socket, the
+//! sessions it accepted, their timers, and a mailbox through which the queue (running on
+//! whichever thread freed a slot) hands back streams that got a server. A mailbox post is
+//! followed by a `mio::Waker` wake-up of the owning thread, so a queued stream never waits
+//! for unrelated traffic to notice its slot.
+
+use std::io::ErrorKind;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use mio::event::Event;
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
+use slab::Slab;
+
+use super::conn::Conn;
+use super::io::Sock;
+use super::shared::Shared;
+use super::tcp::TcpSession;
+use super::timer::Timers;
+use crate::model::Mode;
+use crate::queue::StreamId;
+
+/// Tokens at and above this are not sessions.
+const WAKER: Token = Token(usize::MAX - 1);
+const LISTENER_BASE: usize = usize::MAX / 2;
+
+/// Which socket of a session an event is for (token = key * 2 + side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+/// What a session handler sees of its worker.
+pub struct Ctx<'a> {
+    pub registry: &'a Registry,
+    pub shared: &'a Shared,
+    pub worker: usize,
+    pub key: usize,
+    pub now: Instant,
+    pub now_ms: u64,
+}
+
+impl Ctx<'_> {
+    pub fn server_token(&self) -> usize {
+        self.key * 2 + 1
+    }
+    /// The queue's user tag for this session's streams: worker and session key.
+    pub fn tag(&self) -> usize {
+        (self.worker << 32) | self.key
+    }
+}
+
+/// Stop requests shared by the workers and whoever controls the runtime.
+#[derive(Default)]
+pub struct Control {
+    pub stop: AtomicBool,
+    pub soft_stop: AtomicBool,
+    /// Workers still running.
+    pub running: AtomicUsize,
+}
+
+/// Queue wake-ups posted to one worker from any thread.
+pub struct Mailbox {
+    items: Mutex<Vec<(StreamId, usize)>>,
+    pub waker: Waker,
+}
+
+impl Mailbox {
+    pub fn post(&self, id: StreamId, key: usize) {
+        self.items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id, key));
+        let _ = self.waker.wake();
+    }
+    fn take(&self, into: &mut Vec<(StreamId, usize)>) {
+        std::mem::swap(
+            &mut *self.items.lock().unwrap_or_else(|e| e.into_inner()),
+            into,
+        );
+    }
+}
+
+pub enum Session {
+    /// A frontend answering on its own (the HTTP rules runtime of the quickstart).
+    Local(Conn),
+    Tcp(TcpSession),
+}
+
+struct Slot {
+    sess: Session,
+    gen: u32,
+    /// The deadline a timer entry is armed for.
+    armed: Option<Instant>,
+}
+
+pub struct Worker {
+    id: usize,
+    poll: Poll,
+    shared: Arc<Shared>,
+    listeners: Vec<Option<(mio::net::TcpListener, usize)>>,
+    sessions: Slab<Slot>,
+    gen: u32,
+    timers: Timers,
+    mailbox: Arc<Mailbox>,
+    ctl: Arc<Control>,
+}
+
+impl Worker {
+    /// `listeners`: this worker's copies of the listening sockets, with their frontend.
+    pub fn new(
+        id: usize,
+        poll: Poll,
+        mailbox: Arc<Mailbox>,
+        shared: Arc<Shared>,
+        listeners: Vec<(mio::net::TcpListener, usize)>,
+        ctl: Arc<Control>,
+    ) -> std::io::Result<Worker> {
+        let mut ls = Vec::new();
+        for (i, (mut l, fe)) in listeners.into_iter().enumerate() {
+            poll.registry()
+                .register(&mut l, Token(LISTENER_BASE + i), Interest::READABLE)?;
+            ls.push(Some((l, fe)));
+        }
+        Ok(Worker {
+            id,
+            poll,
+            shared,
+            listeners: ls,
+            sessions: Slab::new(),
+            gen: 0,
+            timers: Timers::default(),
+            mailbox,
+            ctl,
+        })
+    }
+
+    /// Creates the poller and the mailbox whose waker belongs to it.
+    pub fn poller() -> std::io::Result<(Poll, Arc<Mailbox>)> {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        Ok((
+            poll,
+            Arc::new(Mailbox {
+                items: Mutex::new(Vec::new()),
+                waker,
+            }),
+        ))
+    }
+
+    pub fn run(mut self) -> std::io::Result<()> {
+        let mut events = Events::with_capacity(512);
+        let mut wakes = Vec::new();
+        let mut soft = false;
+        let res = loop {
+            if self.ctl.stop.load(Ordering::SeqCst) {
+                break Ok(());
+            }
+            if !soft && self.ctl.soft_stop.load(Ordering::SeqCst) {
+                soft = true;
+                self.begin_soft_stop();
+            }
+            if soft && self.sessions.is_empty() {
+                break Ok(());
+            }
+            let timeout = self
+                .timers
+                .next()
+                .map(|d| d.saturating_duration_since(Instant::now()));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == ErrorKind::Interrupted {
+                    continue;
+                }
+                break Err(e);
+            }
+            let now = Instant::now();
+            for ev in events.iter() {
+                match ev.token() {
+                    WAKER => {}
+                    Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE, now),
+                    Token(t) => {
+                        let side = if t % 2 == 0 {
+                            Side::Client
+                        } else {
+                            Side::Server
+                        };
+                        self.on_event(t / 2, side, ev, now);
+                    }
+                }
+            }
+            self.mailbox.take(&mut wakes);
+            for (id, key) in wakes.drain(..) {
+                self.on_wake(key, id, now);
+            }
+            self.expire(Instant::now());
+            if soft {
+                self.close_idle();
+            }
+        };
+        let keys: Vec<usize> = self.sessions.iter().map(|(k, _)| k).collect();
+        for k in keys {
+            self.finish(k, Instant::now());
+        }
+        self.ctl.running.fetch_sub(1, Ordering::SeqCst);
+        res
+    }
+
+    fn begin_soft_stop(&mut self) {
+        for l in self.listeners.iter_mut() {
+            if let Some((mut sock, _)) = l.take() {
+                let _ = self.poll.registry().deregister(&mut sock);
+            }
+        }
+        self.close_idle();
+    }
+
+    fn close_idle(&mut self) {
+        let idle: Vec<usize> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| match &s.sess {
+                Session::Local(c) => c.is_idle(),
+                Session::Tcp(_) => false,
+            })
+            .map(|(k, _)| k)
+            .collect();
+        for k in idle {
+            self.finish(k, Instant::now());
+        }
+    }
+
+    fn accept(&mut self, idx: usize, now: Instant) {
+        loop {
+            let Some((l, fe)) = self.listeners[idx].as_ref() else {
+                return;
+            };
+            let fe = *fe;
+            match l.accept() {
+                Ok((sock, _peer)) => self.start_session(sock, fe, now),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // EMFILE and friends: try again on the next readiness event.
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn start_session(&mut self, mut sock: mio::net::TcpStream, fe: usize, now: Instant) {
+        let entry = self.sessions.vacant_entry();
+        let key = entry.key();
+        if self
+            .poll
+            .registry()
+            .register(
+                &mut sock,
+                Token(key * 2),
+                Interest::READABLE | Interest::WRITABLE,
+            )
+            .is_err()
+        {
+            return;
+        }
+        let _ = sock.set_nodelay(true);
+        let shared = &*self.shared;
+        let mut cx = Ctx {
+            registry: self.poll.registry(),
+            shared,
+            worker: self.id,
+            key,
+            now,
+            now_ms: shared.now_ms(now),
+        };
+        let front = &shared.frontends[fe];
+        let sess = match front.mode {
+            Mode::Tcp => match TcpSession::start(&mut cx, fe, Sock::new(sock)) {
+                Some(s) => Session::Tcp(s),
+                None => return,
+            },
+            _ => {
+                let mut c = Conn::new(sock, fe, now);
+                if !c.on_ready(&front.px, now) {
+                    let _ = self.poll.registry().deregister(&mut c.sock);
+                    return;
+                }
+                Session::Local(c)
+            }
+        };
+        self.gen = self.gen.wrapping_add(1);
+        entry.insert(Slot {
+            sess,
+            gen: self.gen,
+            armed: None,
+        });
+        self.rearm(key, now);
+    }
+
+    fn with_session(
+        &mut self,
+        key: usize,
+        now: Instant,
+        f: impl FnOnce(&mut Session, &mut Ctx) -> bool,
+    ) {
+        let shared = &*self.shared;
+        let Some(slot) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let mut cx = Ctx {
+            registry: self.poll.registry(),
+            shared,
+            worker: self.id,
+            key,
+            now,
+            now_ms: shared.now_ms(now),
+        };
+        if f(&mut slot.sess, &mut cx) {
+            self.rearm(key, now);
+        } else {
+            self.finish(key, now);
+        }
+    }
+
+    fn on_event(&mut self, key: usize, side: Side, ev: &Event, now: Instant) {
+        self.with_session(key, now, |s, cx| match s {
+            Session::Local(c) => {
+                let fe = c.proxy;
+                c.on_ready(&cx.shared.frontends[fe].px, now)
+            }
+            Session::Tcp(t) => t.on_event(cx, side, ev),
+        });
+    }
+
+    fn on_wake(&mut self, key: usize, id: StreamId, now: Instant) {
+        self.with_session(key, now, |s, cx| match s {
+            Session::Local(_) => true,
+            Session::Tcp(t) => t.stream_id() != Some(id) || t.on_wake(cx),
+        });
+    }
+
+    fn expire(&mut self, now: Instant) {
+        while let Some((at, key, gen)) = self.timers.pop_due(now) {
+            match self.sessions.get_mut(key) {
+                Some(slot) if slot.gen == gen && slot.armed == Some(at) => slot.armed = None,
+                _ => continue,
+            }
+            self.with_session(key, now, |s, cx| match s {
+                Session::Local(c) => {
+                    let fe = c.proxy;
+                    c.on_timeout(&cx.shared.frontends[fe].px, now)
+                }
+                Session::Tcp(t) => t.on_timeout(cx),
+            });
+        }
+    }
+
+    /// Arms a timer for the session's current deadline if it is not armed already.
+    fn rearm(&mut self, key: usize, now: Instant) {
+        let shared = &*self.shared;
+        let Some(slot) = self.sessions.get_mut(key) else {
+            return;
+        };
+        let cx = Ctx {
+            registry: self.poll.registry(),
+            shared,
+            worker: self.id,
+            key,
+            now,
+            now_ms: shared.now_ms(now),
+        };
+        let d = match &slot.sess {
+            Session::Local(c) => c.deadline(&shared.frontends[c.proxy].px),
+            Session::Tcp(t) => t.deadline(&cx),
+        };
+        if let Some(d) = d {
+            if slot.armed.is_none_or(|a| d < a) {
+                slot.armed = Some(d);
+                self.timers.arm(d, key, slot.gen);
+            }
+        }
+    }
+
+    fn finish(&mut self, key: usize, now: Instant) {
+        let shared = &*self.shared;
+        if !self.sessions.contains(key) {
+            return;
+        }
+        let mut slot = self.sessions.remove(key);
+        let mut cx = Ctx {
+            registry: self.poll.registry(),
+            shared,
+            worker: self.id,
+            key,
+            now,
+            now_ms: shared.now_ms(now),
+        };
+        match &mut slot.sess {
+            Session::Local(c) => {
+                let _ = cx.registry.deregister(&mut c.sock);
+            }
+            Session::Tcp(t) => t.close(&mut cx),
+        }
+    }
+}
