@@ -278,3 +278,25 @@ fn queue_timeout_closes_the_waiting_client() {
         "{waited:?}"
     );
 }
+
+#[test]
+fn frontend_maxconn_pauses_accepting_until_a_connection_ends() {
+    let fe = free_port();
+    let a = named_server("A");
+    // No server limit: only the frontend's maxconn 1 holds the second client back. The
+    // readiness probe of `start` holds the slot briefly, so wait for the first byte.
+    let _px = start(&tcp_cfg(fe, " maxconn 1\n", &[("a", a, "")]), fe);
+    let mut first = connect(fe);
+    let mut one = [0u8; 1];
+    first.read_exact(&mut one).unwrap();
+    let mut second = connect(fe);
+    second
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    assert!(second.read(&mut one).is_err(), "second client was accepted");
+    first.shutdown(Shutdown::Write).unwrap();
+    drop(first);
+    second.set_read_timeout(Some(WAIT)).unwrap();
+    second.read_exact(&mut one).unwrap();
+    assert_eq!(&one, b"A");
+}

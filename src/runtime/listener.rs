@@ -12,6 +12,8 @@ use crate::model::{Bind, Proxy};
 pub struct Listener {
     pub sock: mio::net::TcpListener,
     pub proxy: usize,
+    /// `bind … maxconn`.
+    pub maxconn: Option<u32>,
 }
 
 impl Listener {
@@ -67,6 +69,7 @@ pub fn open_proxy(
                             )
                         })?,
                         proxy: idx,
+                        maxconn: bind.options.maxconn,
                     });
                 }
                 other => warnings.push(format!(
@@ -83,6 +86,34 @@ pub fn open_proxy(
     Ok(out)
 }
 
+/// HAProxy's listen() backlog: `bind backlog`, else the proxy's `backlog`, else its
+/// `maxconn` (the kernel caps it at `net.core.somaxconn`).
+fn backlog(px: &Proxy, bind: &Bind) -> i32 {
+    bind.options
+        .backlog
+        .or(px.settings.backlog)
+        .or(px.settings.maxconn)
+        .filter(|&b| b > 0)
+        .map_or(1024, |b| b.min(i32::MAX as u32) as i32)
+}
+
+fn listen_on(
+    sa: std::net::SocketAddr,
+    backlog: i32,
+    v6only: bool,
+) -> std::io::Result<mio::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let sock = Socket::new(Domain::for_address(sa), Type::STREAM, None)?;
+    sock.set_reuse_address(true)?;
+    if sa.is_ipv6() {
+        sock.set_only_v6(v6only)?;
+    }
+    sock.bind(&sa.into())?;
+    sock.listen(backlog)?;
+    sock.set_nonblocking(true)?;
+    Ok(mio::net::TcpListener::from_std(sock.into()))
+}
+
 /// Binds `addr` and, for a range, every port up to `port_end`.
 fn bind_range(
     px: &Proxy,
@@ -95,8 +126,13 @@ fn bind_range(
     for port in addr.port()..=port_end.max(addr.port()) {
         let mut sa = addr;
         sa.set_port(port);
-        let sock = mio::net::TcpListener::bind(sa).map_err(|e| bind_error(px, bind, &e, &sa))?;
-        out.push(Listener { sock, proxy: idx });
+        let sock = listen_on(sa, backlog(px, bind), bind.options.v6only)
+            .map_err(|e| bind_error(px, bind, &e, &sa))?;
+        out.push(Listener {
+            sock,
+            proxy: idx,
+            maxconn: bind.options.maxconn,
+        });
     }
     Ok(())
 }

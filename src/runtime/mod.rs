@@ -163,7 +163,8 @@ impl Runtime {
         if listeners.is_empty() {
             return Err("[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.".into());
         }
-        let shared = Arc::new(Shared::build(cfg, &fronts, &mut warnings)?);
+        let per_listener: Vec<_> = listeners.iter().map(|l| (l.proxy, l.maxconn)).collect();
+        let shared = Arc::new(Shared::build(cfg, &fronts, &per_listener, &mut warnings)?);
         let mut seen = HashSet::new();
         warnings.retain(|w| seen.insert(w.clone()));
         let nbthread = cfg
@@ -301,7 +302,7 @@ impl Runtime {
             let w = Worker::new(
                 id,
                 poll,
-                self.mailboxes[id].clone(),
+                self.mailboxes.clone(),
                 self.shared.clone(),
                 socks,
                 self.ctl.clone(),

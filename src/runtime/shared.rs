@@ -1,8 +1,9 @@
-//! What every worker thread reads and never changes: the frontends and backends of the
-//! configuration compiled for serving. Built once at start-up and shared through an `Arc`;
-//! the only mutable state reachable from here is the queue's, which is thread-safe.
+//! What every worker thread reads: the frontends and backends of the configuration compiled
+//! for serving. Built once at start-up and shared through an `Arc`; the only mutable state
+//! reachable from here is atomic (connection counts) or the queue's own, thread-safe.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,8 +23,48 @@ fn ms(v: Option<u32>) -> Option<Duration> {
         .map(|v| Duration::from_millis(v.into()))
 }
 
+/// A connection limit (`maxconn` of the process, a frontend or a `bind` line), shared by
+/// every worker. Reaching it pauses accepting, as HAProxy does: new connections wait in the
+/// kernel's backlog until one ends.
+#[derive(Debug)]
+pub struct Limit {
+    pub max: u32,
+    cur: AtomicU32,
+}
+
+impl Limit {
+    pub fn new(max: u32) -> Limit {
+        Limit {
+            max,
+            cur: AtomicU32::new(0),
+        }
+    }
+    pub fn current(&self) -> u32 {
+        self.cur.load(Ordering::Relaxed)
+    }
+    fn try_take(&self) -> bool {
+        self.cur
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |c| {
+                (c < self.max).then_some(c + 1)
+            })
+            .is_ok()
+    }
+    fn give(&self) {
+        self.cur.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// One listening socket's place in the limits.
+pub struct ListenerRt {
+    pub frontend: usize,
+    /// `bind … maxconn`.
+    pub limit: Option<Limit>,
+}
+
 /// A frontend (or the frontend half of a listen section).
 pub struct Frontend {
+    /// `maxconn` (default: the global maxconn).
+    pub limit: Limit,
     pub name: String,
     pub mode: Mode,
     /// Its own `http-request` rules and client timeouts.
@@ -61,6 +102,10 @@ pub struct Backend {
 }
 
 pub struct Shared {
+    /// Global `maxconn`.
+    pub limit: Limit,
+    /// Indexed like the runtime's listeners.
+    pub listeners: Vec<ListenerRt>,
     pub frontends: Vec<Frontend>,
     pub backends: Vec<Backend>,
     /// Time origin of the queue's millisecond clock.
@@ -73,13 +118,48 @@ impl Shared {
         now.saturating_duration_since(self.epoch).as_millis() as u64
     }
 
+    /// Takes a connection slot for listener `l` (process, frontend, bind limits, in that
+    /// order). `false`: a limit is reached and the listener must pause.
+    pub fn admit(&self, l: usize) -> bool {
+        let lr = &self.listeners[l];
+        let fe = &self.frontends[lr.frontend].limit;
+        if !self.limit.try_take() {
+            return false;
+        }
+        if !fe.try_take() {
+            self.limit.give();
+            return false;
+        }
+        if let Some(b) = &lr.limit {
+            if !b.try_take() {
+                fe.give();
+                self.limit.give();
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Gives back what [`Shared::admit`] took.
+    pub fn release(&self, l: usize) {
+        let lr = &self.listeners[l];
+        if let Some(b) = &lr.limit {
+            b.give();
+        }
+        self.frontends[lr.frontend].limit.give();
+        self.limit.give();
+    }
+
     /// Compiles every enabled frontend of `cfg` with listeners (`fronts`, in that order) and
     /// every backend they can reach. What cannot be honoured goes to `warnings`.
+    /// `listeners` gives, per opened listener, its frontend index and `bind maxconn`.
     pub fn build(
         cfg: &Config,
         fronts: &[&Proxy],
+        listeners: &[(usize, Option<u32>)],
         warnings: &mut Vec<String>,
     ) -> Result<Shared, String> {
+        let global_max = global_maxconn(cfg);
         let mut backends: Vec<Backend> = Vec::new();
         let mut be_index = |name: &str, warnings: &mut Vec<String>| -> Option<usize> {
             if let Some(i) = backends.iter().position(|b| b.name == name) {
@@ -121,6 +201,7 @@ impl Shared {
             };
             let t = &px.settings.timeouts;
             frontends.push(Frontend {
+                limit: Limit::new(px.settings.maxconn.filter(|&m| m > 0).unwrap_or(global_max)),
                 name: px.name.clone(),
                 mode: px.mode,
                 px: ProxyRt::compile(cfg, px, warnings),
@@ -137,12 +218,41 @@ impl Shared {
             .map(|b| b as usize)
             .unwrap_or(BUFSIZE);
         Ok(Shared {
+            limit: Limit::new(global_max),
+            listeners: listeners
+                .iter()
+                .map(|&(frontend, max)| ListenerRt {
+                    frontend,
+                    limit: max.filter(|&m| m > 0).map(Limit::new),
+                })
+                .collect(),
             frontends,
             backends,
             epoch: Instant::now(),
             bufsize,
         })
     }
+}
+
+/// The process's `maxconn`: as configured, else derived like HAProxy from the file
+/// descriptor limit (two descriptors per proxied connection, some kept for listeners,
+/// logs and checks).
+pub fn global_maxconn(cfg: &Config) -> u32 {
+    if let Some(m) = cfg.global.maxconn.filter(|&m| m > 0) {
+        return m;
+    }
+    let nofile = rlimit_nofile().unwrap_or(1024);
+    (nofile.saturating_sub(100) / 2).clamp(1, 1_000_000) as u32
+}
+
+fn rlimit_nofile() -> Option<u64> {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct we pass, which lives on our stack.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) };
+    (rc == 0 && r.rlim_cur != libc::RLIM_INFINITY).then_some(r.rlim_cur)
 }
 
 fn compile_backend(

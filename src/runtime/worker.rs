@@ -59,6 +59,9 @@ pub struct Control {
     pub soft_stop: AtomicBool,
     /// Workers still running.
     pub running: AtomicUsize,
+    /// Some worker has listeners paused on a connection limit: whoever ends a connection
+    /// wakes every worker so they retry accepting.
+    pub paused: AtomicBool,
 }
 
 /// Queue wake-ups posted to one worker from any thread.
@@ -91,6 +94,8 @@ pub enum Session {
 
 struct Slot {
     sess: Session,
+    /// The listener it came from (its connection limits are given back at the end).
+    listener: usize,
     gen: u32,
     /// The deadline a timer entry is armed for.
     armed: Option<Instant>,
@@ -105,7 +110,11 @@ pub struct Worker {
     gen: u32,
     timers: Timers,
     mailbox: Arc<Mailbox>,
+    /// Every worker's mailbox, to wake them all when paused listeners may resume.
+    all: Arc<Vec<Arc<Mailbox>>>,
     ctl: Arc<Control>,
+    /// Listeners this worker stopped accepting on because a `maxconn` was reached.
+    paused: Vec<usize>,
 }
 
 impl Worker {
@@ -113,7 +122,7 @@ impl Worker {
     pub fn new(
         id: usize,
         poll: Poll,
-        mailbox: Arc<Mailbox>,
+        all: Arc<Vec<Arc<Mailbox>>>,
         shared: Arc<Shared>,
         listeners: Vec<(mio::net::TcpListener, usize)>,
         ctl: Arc<Control>,
@@ -132,8 +141,10 @@ impl Worker {
             sessions: Slab::new(),
             gen: 0,
             timers: Timers::default(),
-            mailbox,
+            mailbox: all[id].clone(),
+            all,
             ctl,
+            paused: Vec::new(),
         })
     }
 
@@ -197,6 +208,10 @@ impl Worker {
             self.expire(Instant::now());
             if soft {
                 self.close_idle();
+            } else if !self.paused.is_empty() {
+                for l in std::mem::take(&mut self.paused) {
+                    self.accept(l, Instant::now());
+                }
             }
         };
         let keys: Vec<usize> = self.sessions.iter().map(|(k, _)| k).collect();
@@ -237,17 +252,46 @@ impl Worker {
                 return;
             };
             let fe = *fe;
+            if !self.shared.admit(idx) {
+                if !self.paused.contains(&idx) {
+                    self.paused.push(idx);
+                }
+                self.ctl.paused.store(true, Ordering::SeqCst);
+                return;
+            }
             match l.accept() {
-                Ok((sock, _peer)) => self.start_session(sock, fe, now),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                // EMFILE and friends: try again on the next readiness event.
-                Err(_) => return,
+                Ok((sock, _peer)) => self.start_session(sock, idx, fe, now),
+                Err(e) => {
+                    self.shared.release(idx);
+                    match e.kind() {
+                        ErrorKind::WouldBlock => return,
+                        ErrorKind::Interrupted => {}
+                        // EMFILE and friends: try again on the next readiness event.
+                        _ => return,
+                    }
+                }
             }
         }
     }
 
-    fn start_session(&mut self, mut sock: mio::net::TcpStream, fe: usize, now: Instant) {
+    /// A connection ended: give its limits back and, if listeners are paused somewhere,
+    /// wake every worker to retry accepting.
+    fn release_listener(&mut self, idx: usize) {
+        self.shared.release(idx);
+        if self.ctl.paused.swap(false, Ordering::SeqCst) {
+            for m in self.all.iter() {
+                let _ = m.waker.wake();
+            }
+        }
+    }
+
+    fn start_session(
+        &mut self,
+        mut sock: mio::net::TcpStream,
+        listener: usize,
+        fe: usize,
+        now: Instant,
+    ) {
         let entry = self.sessions.vacant_entry();
         let key = entry.key();
         if self
@@ -260,6 +304,7 @@ impl Worker {
             )
             .is_err()
         {
+            self.release_listener(listener);
             return;
         }
         let _ = sock.set_nodelay(true);
@@ -276,12 +321,16 @@ impl Worker {
         let sess = match front.mode {
             Mode::Tcp => match TcpSession::start(&mut cx, fe, Sock::new(sock)) {
                 Some(s) => Session::Tcp(s),
-                None => return,
+                None => {
+                    self.release_listener(listener);
+                    return;
+                }
             },
             _ => {
                 let mut c = Conn::new(sock, fe, now);
                 if !c.on_ready(&front.px, now) {
                     let _ = self.poll.registry().deregister(&mut c.sock);
+                    self.release_listener(listener);
                     return;
                 }
                 Session::Local(c)
@@ -290,6 +339,7 @@ impl Worker {
         self.gen = self.gen.wrapping_add(1);
         entry.insert(Slot {
             sess,
+            listener,
             gen: self.gen,
             armed: None,
         });
@@ -400,5 +450,6 @@ impl Worker {
             }
             Session::Tcp(t) => t.close(&mut cx),
         }
+        self.release_listener(slot.listener);
     }
 }
