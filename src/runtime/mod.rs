@@ -12,6 +12,8 @@ pub mod acl;
 pub mod backend;
 pub mod conn;
 pub mod h1;
+pub mod http;
+pub mod http_msg;
 pub mod http_return;
 pub mod io;
 pub mod listener;

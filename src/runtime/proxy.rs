@@ -101,8 +101,25 @@ impl ProxyRt {
         }
     }
 
+    /// The reply of the first matching `return`/`deny` rule, if any (`allow` stops the
+    /// evaluation of a rule set with no reply).
+    pub fn decide(&self, req: &Req) -> Option<Reply> {
+        for set in &self.rule_sets {
+            for r in set {
+                if r.cond.as_ref().is_some_and(|c| !c.eval(req)) {
+                    continue;
+                }
+                match &r.action {
+                    Action::Reply(rep) => return Some(rep.clone()),
+                    Action::Allow => break,
+                }
+            }
+        }
+        None
+    }
+
     /// The reply for `req`: the first matching `return`/`deny`, else HAProxy's 503 (the
-    /// runtime has no server connections yet, so every request ends as "no server").
+    /// reply of a frontend with no backend).
     pub fn respond(&self, req: &Req) -> Reply {
         for set in &self.rule_sets {
             for r in set {

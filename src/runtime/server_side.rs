@@ -310,26 +310,23 @@ impl ServerSide {
     }
 
     /// Ends the request's use of the server: the slot goes back to the queue (which may hand
-    /// it to a waiting stream at once). The connection is kept for reuse by the caller when
-    /// `keep_conn`, else closed.
+    /// it to a waiting stream at once). With `keep_conn` the connection stays open, idle,
+    /// for the next request that picks the same server.
     pub fn release(&mut self, cx: &mut Ctx, keep_conn: bool) {
         self.stream = None;
-        if !keep_conn {
-            self.drop_sock(cx);
+        match (keep_conn, self.phase) {
+            (true, Phase::Connected { srv }) if self.sock.is_some() => self.kept = Some(srv),
+            _ => self.drop_sock(cx),
         }
         self.phase = Phase::Idle;
     }
 
-    /// Starts the next request of a keep-alive client whose server connection to `srv` is
-    /// still open: a new stream takes a slot on that server (through its queue if full)
-    /// and reuses the connection, without a load-balancing decision.
-    pub fn restart_on(&mut self, cx: &mut Ctx, srv: usize) -> Outcome {
-        self.retries_left = cx.shared.backends[self.be].retries as i64;
-        self.direct = true;
-        self.force_persist = false;
-        self.kept = Some(srv);
-        self.new_stream(cx, Some(srv));
-        self.assign(cx)
+    /// An idle kept connection: the server closed it or sent something unexpected, so it
+    /// cannot carry another request.
+    pub fn kept_conn_broken(&mut self, cx: &mut Ctx) {
+        if self.phase == Phase::Idle {
+            self.drop_sock(cx);
+        }
     }
 
     pub fn drop_sock(&mut self, cx: &mut Ctx) {

@@ -99,6 +99,8 @@ pub struct Backend {
     /// skips the turn-around delay more eagerly.
     pub rr_kind: bool,
     pub conn_mode: HttpConnMode,
+    /// `option forwardfor` header name (the backend's setting, else the frontend's).
+    pub forwardfor: Option<String>,
 }
 
 pub struct Shared {
@@ -204,7 +206,7 @@ impl Shared {
                 limit: Limit::new(px.settings.maxconn.filter(|&m| m > 0).unwrap_or(global_max)),
                 name: px.name.clone(),
                 mode: px.mode,
-                px: ProxyRt::compile(cfg, px, warnings),
+                px: ProxyRt::compile_own(px, warnings),
                 use_backend,
                 default_backend,
                 client_fin: ms(t.client_fin),
@@ -294,5 +296,6 @@ fn compile_backend(
         retries: s.retries.unwrap_or(3),
         redispatch_after: s.redispatch.unwrap_or(0),
         conn_mode: s.http_conn_mode.unwrap_or(HttpConnMode::KeepAlive),
+        forwardfor: s.forwardfor.as_ref().map(|h| h.header.clone()),
     })
 }

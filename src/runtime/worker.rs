@@ -13,7 +13,7 @@ use mio::event::Event;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use slab::Slab;
 
-use super::conn::Conn;
+use super::http::HttpSession;
 use super::io::Sock;
 use super::shared::Shared;
 use super::tcp::TcpSession;
@@ -86,10 +86,52 @@ impl Mailbox {
     }
 }
 
+// Sessions live in a slab, one slot per connection whatever the variant: boxing the larger
+// one would only add an allocation per accepted connection.
+#[allow(clippy::large_enum_variant)]
 pub enum Session {
-    /// A frontend answering on its own (the HTTP rules runtime of the quickstart).
-    Local(Conn),
+    Http(HttpSession),
     Tcp(TcpSession),
+}
+
+impl Session {
+    fn on_event(&mut self, cx: &mut Ctx, side: Side, ev: &Event) -> bool {
+        match self {
+            Session::Http(h) => h.on_event(cx, side, ev),
+            Session::Tcp(t) => t.on_event(cx, side, ev),
+        }
+    }
+    fn on_wake(&mut self, cx: &mut Ctx, id: StreamId) -> bool {
+        // A wake-up for a stream this session no longer waits on is stale.
+        match self {
+            Session::Http(h) => h.stream_id() != Some(id) || h.on_wake(cx),
+            Session::Tcp(t) => t.stream_id() != Some(id) || t.on_wake(cx),
+        }
+    }
+    fn on_timeout(&mut self, cx: &mut Ctx) -> bool {
+        match self {
+            Session::Http(h) => h.on_timeout(cx),
+            Session::Tcp(t) => t.on_timeout(cx),
+        }
+    }
+    fn deadline(&self, cx: &Ctx) -> Option<Instant> {
+        match self {
+            Session::Http(h) => h.deadline(cx),
+            Session::Tcp(t) => t.deadline(cx),
+        }
+    }
+    fn close(&mut self, cx: &mut Ctx) {
+        match self {
+            Session::Http(h) => h.close(cx),
+            Session::Tcp(t) => t.close(cx),
+        }
+    }
+    fn is_idle(&self) -> bool {
+        match self {
+            Session::Http(h) => h.is_idle(),
+            Session::Tcp(_) => false,
+        }
+    }
 }
 
 struct Slot {
@@ -235,10 +277,7 @@ impl Worker {
         let idle: Vec<usize> = self
             .sessions
             .iter()
-            .filter(|(_, s)| match &s.sess {
-                Session::Local(c) => c.is_idle(),
-                Session::Tcp(_) => false,
-            })
+            .filter(|(_, s)| s.sess.is_idle())
             .map(|(k, _)| k)
             .collect();
         for k in idle {
@@ -326,15 +365,13 @@ impl Worker {
                     return;
                 }
             },
-            _ => {
-                let mut c = Conn::new(sock, fe, now);
-                if !c.on_ready(&front.px, now) {
-                    let _ = self.poll.registry().deregister(&mut c.sock);
+            _ => match HttpSession::start(&mut cx, fe, Sock::new(sock)) {
+                Some(h) => Session::Http(h),
+                None => {
                     self.release_listener(listener);
                     return;
                 }
-                Session::Local(c)
-            }
+            },
         };
         self.gen = self.gen.wrapping_add(1);
         entry.insert(Slot {
@@ -372,20 +409,11 @@ impl Worker {
     }
 
     fn on_event(&mut self, key: usize, side: Side, ev: &Event, now: Instant) {
-        self.with_session(key, now, |s, cx| match s {
-            Session::Local(c) => {
-                let fe = c.proxy;
-                c.on_ready(&cx.shared.frontends[fe].px, now)
-            }
-            Session::Tcp(t) => t.on_event(cx, side, ev),
-        });
+        self.with_session(key, now, |s, cx| s.on_event(cx, side, ev));
     }
 
     fn on_wake(&mut self, key: usize, id: StreamId, now: Instant) {
-        self.with_session(key, now, |s, cx| match s {
-            Session::Local(_) => true,
-            Session::Tcp(t) => t.stream_id() != Some(id) || t.on_wake(cx),
-        });
+        self.with_session(key, now, |s, cx| s.on_wake(cx, id));
     }
 
     fn expire(&mut self, now: Instant) {
@@ -394,13 +422,7 @@ impl Worker {
                 Some(slot) if slot.gen == gen && slot.armed == Some(at) => slot.armed = None,
                 _ => continue,
             }
-            self.with_session(key, now, |s, cx| match s {
-                Session::Local(c) => {
-                    let fe = c.proxy;
-                    c.on_timeout(&cx.shared.frontends[fe].px, now)
-                }
-                Session::Tcp(t) => t.on_timeout(cx),
-            });
+            self.with_session(key, now, |s, cx| s.on_timeout(cx));
         }
     }
 
@@ -418,10 +440,7 @@ impl Worker {
             now,
             now_ms: shared.now_ms(now),
         };
-        let d = match &slot.sess {
-            Session::Local(c) => c.deadline(&shared.frontends[c.proxy].px),
-            Session::Tcp(t) => t.deadline(&cx),
-        };
+        let d = slot.sess.deadline(&cx);
         if let Some(d) = d {
             if slot.armed.is_none_or(|a| d < a) {
                 slot.armed = Some(d);
@@ -444,12 +463,7 @@ impl Worker {
             now,
             now_ms: shared.now_ms(now),
         };
-        match &mut slot.sess {
-            Session::Local(c) => {
-                let _ = cx.registry.deregister(&mut c.sock);
-            }
-            Session::Tcp(t) => t.close(&mut cx),
-        }
+        slot.sess.close(&mut cx);
         self.release_listener(slot.listener);
     }
 }
