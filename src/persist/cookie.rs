@@ -143,11 +143,13 @@ impl ServerCookie {
     }
 }
 
-/// The two cookie characters of `%tsc` (`--` when the backend has no `cookie`).
+/// The two cookie characters of `%tsc`: `--` when the backend has no `cookie`, and also
+/// for a passive one without `indirect` (HAProxy tests `PR_CK_ANY`, which is the three
+/// modes and `indirect`).
 pub fn log_chars(cfg: Option<&CookieConfig>, ck: ClientCookie, sck: ServerCookie) -> [u8; 2] {
     match cfg {
-        Some(_) => [ck.log_char(), sck.log_char()],
-        None => *b"--",
+        Some(c) if c.mode != CookieMode::Passive || c.indirect => [ck.log_char(), sck.log_char()],
+        _ => *b"--",
     }
 }
 
@@ -189,6 +191,18 @@ pub struct RequestOutcome {
     pub first_date: u32,
     /// `(index in the Cookie headers given, edit)` for each header that changed.
     pub edits: Vec<(usize, HeaderEdit)>,
+}
+
+impl RequestOutcome {
+    /// The stream left the cookie's server for another one (`option redispatch` after a
+    /// connection failure): HAProxy's `assign_server_and_queue()` then turns a valid
+    /// cookie into a down one for the log, and the response side must see `direct` false.
+    pub fn redispatched(&mut self) {
+        if self.status == ClientCookie::Valid {
+            self.status = ClientCookie::Down;
+        }
+        self.server = None;
+    }
 }
 
 fn is_spht(c: u8) -> bool {
@@ -245,12 +259,15 @@ fn hdr_value_end(b: &[u8], mut s: usize, e: usize) -> usize {
 /// and `next` (a delimiter or `end`), rejoining its neighbours with the delimiter found
 /// at `next` and one space when there was room for it. Returns how many bytes went away.
 /// The buffer is the header value up to `end`, followed by nothing else.
+/// With `shrink` false the bytes are moved but the value keeps its length, its tail left
+/// as it was: HAProxy's partial `Set-Cookie2` deletion never updates the block length.
 fn del_hdr_value(
     buf: &mut Vec<u8>,
     start: usize,
     end: usize,
     from: &mut usize,
     next: usize,
+    shrink: bool,
 ) -> usize {
     let mut prev = *from;
     let mut next = next;
@@ -279,7 +296,11 @@ fn del_hdr_value(
             }
         }
     }
-    buf.drain(prev..next);
+    if shrink {
+        buf.drain(prev..next);
+    } else {
+        buf.copy_within(next..end, prev);
+    }
     next - prev
 }
 
@@ -423,7 +444,7 @@ pub fn manage_request<S: CookieServers + ?Sized>(
                 // still be done up to here.
                 preserve_hdr = true;
                 if let Some(mut df) = del_from.take() {
-                    let d = del_hdr_value(buf.to_mut(), hdr_beg, hdr_end, &mut df, prev);
+                    let d = del_hdr_value(buf.to_mut(), hdr_beg, hdr_end, &mut df, prev, true);
                     next -= d;
                     hdr_end -= d;
                 }
@@ -517,10 +538,10 @@ pub fn manage_request<S: CookieServers + ?Sized>(
                 if let Some(i) = found {
                     assigned = Some(i);
                     out.server = Some(i);
-                } else if !matches!(
-                    out.status,
-                    ClientCookie::Down | ClientCookie::Expired | ClientCookie::Old
-                ) {
+                } else if out.status == ClientCookie::None {
+                    // HAProxy tests `flags & (TX_CK_DOWN|TX_CK_EXPIRED|TX_CK_OLD)`, which
+                    // covers every code but "none" (VALID is 0x60, INVALID 0x20): a status
+                    // set by an earlier occurrence of the cookie is kept.
                     out.status = if input.ignore_persist || assigned.is_some() {
                         ClientCookie::Unused
                     } else {
@@ -541,7 +562,7 @@ pub fn manage_request<S: CookieServers + ?Sized>(
             } else {
                 preserve_hdr = true;
                 if let Some(mut df) = del_from.take() {
-                    let d = del_hdr_value(buf.to_mut(), hdr_beg, hdr_end, &mut df, prev);
+                    let d = del_hdr_value(buf.to_mut(), hdr_beg, hdr_end, &mut df, prev, true);
                     next -= d;
                     hdr_end -= d;
                 }
@@ -768,6 +789,8 @@ fn server_side_header<S: CookieServers + ?Sized>(
             val_end -= d;
             next -= d;
             hdr_end -= d;
+            // Here HAProxy does set the value's length, dropping any stale tail.
+            buf.to_mut().truncate(hdr_end);
         }
 
         if !input.ignore_persist
@@ -786,7 +809,7 @@ fn server_side_header<S: CookieServers + ?Sized>(
                     return Some(HeaderEdit::Remove);
                 }
                 let mut from = prev;
-                let d = del_hdr_value(buf.to_mut(), hdr_beg, hdr_end, &mut from, next);
+                let d = del_hdr_value(buf.to_mut(), hdr_beg, hdr_end, &mut from, next, false);
                 next = from;
                 hdr_end -= d;
                 *sck = ServerCookie::Deleted;
@@ -807,69 +830,91 @@ fn server_side_header<S: CookieServers + ?Sized>(
         prev = next;
     }
     match buf {
-        Cow::Owned(mut v) => {
-            v.truncate(hdr_end);
-            (v != hdr).then_some(HeaderEdit::Set(v))
-        }
+        Cow::Owned(v) => (v != hdr).then_some(HeaderEdit::Set(v)),
         Cow::Borrowed(_) => None,
     }
 }
 
-/// HAProxy's `TX_CACHEABLE` at the time cookies are inserted, as `nocache` needs it:
-/// set for GET, HEAD, OPTIONS and TRACE requests; kept only for the statuses cacheable by
-/// default (200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501); then the response's
-/// `Pragma: no-cache` (first header, whole value) clears it, and each `Cache-Control`
-/// element in turn sets it (`public`) or clears it (`private`, `no-cache`, `no-store`,
-/// `max-age=0`, `s-maxage=0`). `headers` are the response's (name, value) pairs.
+/// HAProxy's `TX_CACHEABLE` at the time cookies are inserted, as `nocache` needs it
+/// (`http_wait_for_request()`, `http_wait_for_response()` and
+/// `http_check_response_for_cacheability()` of 2.6.12): set for GET, HEAD, OPTIONS and
+/// TRACE requests; kept only for the statuses cacheable by default (200, 203, 204, 206,
+/// 300, 301, 404, 405, 410, 414, 501); a first `Pragma: no-cache` clears it; each
+/// `Cache-Control` element in turn sets it (`public`) or clears it (`private`,
+/// `no-cache`, `no-store`, `max-age=0`, `s-maxage=0`); and a response with neither
+/// freshness (`max-age…`/`s-maxage…` element, `Expires`) nor validator (`ETag`,
+/// `Last-Modified`) is not cacheable at all — so a plain response never gets the
+/// `nocache` header. `headers` are the response's (name, value) pairs.
 pub fn response_cacheable<'a>(
     method: &[u8],
     status: u16,
-    headers: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+    headers: impl IntoIterator<Item = (&'a [u8], &'a [u8])> + Clone,
 ) -> bool {
-    let mut cacheable = matches!(method, b"GET" | b"HEAD" | b"OPTIONS" | b"TRACE");
-    if !matches!(
-        status,
-        200 | 203 | 204 | 206 | 300 | 301 | 404 | 405 | 410 | 414 | 501
-    ) {
-        cacheable = false;
-    }
     if status < 200 {
         return false;
     }
+    let mut cacheable = matches!(method, b"GET" | b"HEAD" | b"OPTIONS" | b"TRACE")
+        && matches!(
+            status,
+            200 | 203 | 204 | 206 | 300 | 301 | 404 | 405 | 410 | 414 | 501
+        );
     let trim = |v: &'a [u8]| -> &'a [u8] {
         let s = v.iter().position(|c| !is_spht(*c)).unwrap_or(v.len());
         let e = v.iter().rposition(|c| !is_spht(*c)).map_or(s, |p| p + 1);
         &v[s..e]
     };
-    let mut pragma_seen = false;
-    for (n, v) in headers {
-        if n.eq_ignore_ascii_case(b"pragma") {
-            if !pragma_seen && trim(v).eq_ignore_ascii_case(b"no-cache") {
-                return false;
+    let prefix = |v: &[u8], p: &[u8]| v.len() >= p.len() && v[..p.len()].eq_ignore_ascii_case(p);
+    let has = |name: &[u8]| {
+        headers
+            .clone()
+            .into_iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    if let Some((_, v)) = headers
+        .clone()
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(b"pragma"))
+    {
+        if trim(v).eq_ignore_ascii_case(b"no-cache") {
+            return false;
+        }
+    }
+    let mut fresh = false;
+    for (n, v) in headers.clone() {
+        if !n.eq_ignore_ascii_case(b"cache-control") {
+            continue;
+        }
+        let mut s = 0;
+        while s <= v.len() {
+            let e = hdr_value_end(v, s, v.len());
+            let el = trim(&v[s..e]);
+            s = e + 1;
+            if el.is_empty() {
+                continue;
             }
-            pragma_seen = true;
-        } else if n.eq_ignore_ascii_case(b"cache-control") {
-            let mut s = 0;
-            while s <= v.len() {
-                let e = hdr_value_end(v, s, v.len());
-                let el = trim(&v[s..e]);
-                if el.eq_ignore_ascii_case(b"public") {
-                    cacheable = true;
-                } else if [
-                    &b"private"[..],
-                    b"no-cache",
-                    b"no-store",
-                    b"max-age=0",
-                    b"s-maxage=0",
-                ]
-                .iter()
-                .any(|w| el.eq_ignore_ascii_case(w))
-                {
-                    cacheable = false;
-                }
-                s = e + 1;
+            if el.eq_ignore_ascii_case(b"public") {
+                cacheable = true;
+            } else if [
+                &b"private"[..],
+                b"no-cache",
+                b"no-store",
+                b"max-age=0",
+                b"s-maxage=0",
+            ]
+            .iter()
+            .any(|w| el.eq_ignore_ascii_case(w))
+            {
+                cacheable = false;
+            } else if prefix(el, b"no-cache=\"set-cookie") {
+                // Only TX_CACHE_COOK, which `checkcache` uses.
+            } else if prefix(el, b"s-maxage") || prefix(el, b"max-age") {
+                fresh = true;
             }
         }
+    }
+    let fresh = fresh || has(b"expires");
+    if !fresh && !has(b"etag") && !has(b"last-modified") {
+        cacheable = false;
     }
     cacheable
 }

@@ -14,7 +14,7 @@ pub mod cookie;
 pub use cookie::{
     b64tos30, dynamic_cookie, log_chars, manage_request, manage_response, response_cacheable,
     s30tob64, ClientCookie, CookieConfig, CookieMode, CookieServers, HeaderEdit, RequestInput,
-    RequestOutcome, ResponseInput, ResponseOutcome, ServerCookie,
+    RequestOutcome, ResponseInput, ResponseOutcome, ServerCookie, NOCACHE_HEADER,
 };
 
 /// `use-server` (HAProxy's `process_server_rules()`): `rules` yields, in configuration
