@@ -924,12 +924,14 @@ fn against_haproxy() {
 
     let mut same = 0;
     let mut diffs = Vec::new();
+    let mut seen_all = Vec::new();
     for (id, (c, ((mut seen, t0, t1), log))) in
         all.iter().zip(got.into_iter().zip(logs)).enumerate()
     {
         seen.log = log;
         let m = model(c.be);
         let ok = (t0..=t1).any(|t| m.predict(c, t) == seen);
+        seen_all.push(seen.clone());
         if ok {
             same += 1;
         } else {
@@ -941,6 +943,39 @@ fn against_haproxy() {
             ));
         }
     }
+    // Guard against a vacuous pass: the cases must reach each outcome on haproxy's side.
+    let mut ck_chars = std::collections::BTreeSet::new();
+    let mut sck_chars = std::collections::BTreeSet::new();
+    let (mut private, mut unavailable) = (0, 0);
+    for (c, seen) in all.iter().zip(&seen_all) {
+        let mut l = seen.log.chars();
+        ck_chars.insert(l.next().unwrap_or(' '));
+        sck_chars.insert(l.next().unwrap_or(' '));
+        private += seen
+            .resp
+            .iter()
+            .filter(|(n, v)| n == "cache-control" && v == "private" && !c.cc.contains(v))
+            .count();
+        unavailable += usize::from(seen.srv.is_err());
+    }
+    let ck_chars: String = ck_chars.into_iter().collect();
+    let sck_chars: String = sck_chars.into_iter().collect();
+    println!(
+        "cookie_diff: request cookie chars {ck_chars:?}, response {sck_chars:?}, {private} nocache insertions, {unavailable} 503"
+    );
+    for ch in "-DEINOUV".chars() {
+        assert!(
+            ck_chars.contains(ch),
+            "no case logged request cookie '{ch}'"
+        );
+    }
+    for ch in "-DINPRU".chars() {
+        assert!(
+            sck_chars.contains(ch),
+            "no case logged response cookie '{ch}'"
+        );
+    }
+    assert!(private > 0 && unavailable > 0);
     println!(
         "cookie_diff: {} cases, {same} identical, {} different",
         all.len(),
