@@ -566,6 +566,11 @@ fn backends() -> Vec<Be> {
             s("  server s1 \"127.0.0.1:${S0_PORT}\" cookie c1\n  server s2 \"127.0.0.1:${S1_PORT}\" cookie c2 disabled\n  server s3 \"127.0.0.1:${S2_PORT}\" cookie c3\n"),
         ),
         be(
+            "fpr",
+            "  cookie SRV insert indirect\n  option redispatch\n  retries 1\n  force-persist if { req.hdr(x-fp) -m found }\n  ignore-persist if { req.hdr(x-ip) -m found }\n",
+            s("  server s1 \"127.0.0.1:${S0_PORT}\" cookie c1\n  server s2 \"127.0.0.1:${S1_PORT}\" cookie c2\n  server s3 \"127.0.0.1:${REFUSED_PORT}\" cookie c3 disabled\n"),
+        ),
+        be(
             "shared",
             "  cookie SRV insert indirect\n",
             s("  server s1 \"127.0.0.1:${S0_PORT}\" cookie c disabled\n  server s2 \"127.0.0.1:${S1_PORT}\" cookie c\n  server s3 \"127.0.0.1:${S2_PORT}\" cookie c\n"),
@@ -742,12 +747,15 @@ fn cases(now: u32) -> Vec<Case> {
     let future = date(now + 90000);
     let old = date(now - 4000);
     let young = date(now - 100);
+    let soon = date(now + 3600);
     for be in ["idle", "life", "lifeonly", "ins"] {
         for ck in [
             s("SRV=c2"),
             format!("SRV=c2|{fresh}"),
             format!("SRV=c2|{stale}"),
             format!("SRV=c2|{future}"),
+            format!("SRV=c2|{soon}"),
+            format!("SRV=c2|{fresh}|{soon}"),
             format!("SRV=c2|{fresh}|{young}"),
             format!("SRV=c2|{fresh}|{old}"),
             format!("SRV=c2|{fresh}|{future}"),
@@ -776,6 +784,15 @@ fn cases(now: u32) -> Vec<Case> {
     for (fp, ip) in [(false, false), (true, false), (false, true), (true, true)] {
         for ck in ["SRV=c2", "SRV=c3", "a=1; SRV=c3; b=2"] {
             let mut c = with_sc(g("fp", &[ck]), &["SRV=fromserver"]);
+            c.fp = fp;
+            c.ip = ip;
+            v.push(c);
+        }
+    }
+    // force-persist forbids the redispatch away from a refusing server.
+    for (fp, ip) in [(false, false), (true, false), (false, true)] {
+        for ck in ["SRV=c2", "SRV=c3"] {
+            let mut c = g("fpr", &[ck]);
             c.fp = fp;
             c.ip = ip;
             v.push(c);
