@@ -513,7 +513,7 @@ fn backends() -> Vec<Be> {
             "  cookie SRV insert indirect preserve httponly secure domain .example.com domain .b.org attr SameSite=Lax attr Partitioned\n",
             std3(""),
         ),
-        be("post", "  cookie SRV insert indirect postonly\n", std3("")),
+        be("post", "  cookie SRV insert indirect postonly nocache\n", std3("")),
         be("rw", "  cookie JSESSIONID rewrite\n", std3("")),
         be("pfx", "  cookie JSESSIONID prefix\n", std3("")),
         be("psv", "  cookie SRV\n", std3("")),
@@ -724,6 +724,17 @@ fn cases(now: u32) -> Vec<Case> {
         v.push(with_sc(g(be, &[]), &["JSESSIONID=abc123; path=/"]));
         v.push(with_sc(g(be, &[]), &["JSESSIONID = abc123 ; path=/"]));
         v.push(with_sc(g(be, &[]), &["JSESSIONID=; path=/"]));
+        v.push(with_sc(
+            g(be, &[]),
+            &[
+                "other = 1; path=/",
+                "JSESSIONID=a; Expires=Thu, 01 Jan 2037 00:00:00 GMT",
+            ],
+        ));
+        v.push(with_sc(
+            g(be, &[]),
+            &["JSESSIONID; path=/", "JSESSIONID=\"q;v\"; path=/"],
+        ));
         v.push(with_sc(g(be, &[]), &["other=1; JSESSIONID=abc"]));
         v.push(with_sc(g(be, &["JSESSIONID=c2"]), &["JSESSIONID=abc"]));
         v.push(g(be, &["JSESSIONID=c3~abc"]));
@@ -772,6 +783,8 @@ fn cases(now: u32) -> Vec<Case> {
     }
     // Dynamic cookies: learn them from an insertion, then present them.
     v.push(g("dyn", &[]));
+    v.push(g("dyn", &["DYN=fixed"]));
+    v.push(g("dyn", &["DYN=0123456789abcdef"]));
     // Down servers, persist, redispatch.
     for be in [
         "down", "downp", "downpr", "downr", "refused", "refusedr", "shared",

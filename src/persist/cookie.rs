@@ -922,15 +922,17 @@ pub fn response_cacheable<'a>(
 /// `srv_set_dyncookie()`: the cookie of a server under `cookie … dynamic`, the XXH64 (seed
 /// 0) of the key, the address bytes (network order) and the port as a big-endian 32-bit
 /// number, written as 16 lowercase hex digits. Deterministic across load balancers so
-/// that a farm of HAProxy nodes agrees on each server's cookie.
-pub fn dynamic_cookie(key: &[u8], ip: IpAddr, port: u16) -> String {
+/// that a farm of HAProxy nodes agrees on each server's cookie. `port` is HAProxy's
+/// `svc_port`, which for a relative port (`+N`, `-N`, none) holds the offset as an
+/// unsigned int.
+pub fn dynamic_cookie(key: &[u8], ip: IpAddr, port: u32) -> String {
     let mut b = Vec::with_capacity(key.len() + 20);
     b.extend_from_slice(key);
     match ip {
         IpAddr::V4(a) => b.extend_from_slice(&a.octets()),
         IpAddr::V6(a) => b.extend_from_slice(&a.octets()),
     }
-    b.extend_from_slice(&u32::from(port).to_be_bytes());
+    b.extend_from_slice(&port.to_be_bytes());
     format!("{:016x}", xxhash_rust::xxh64::xxh64(&b, 0))
 }
 

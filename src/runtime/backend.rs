@@ -332,7 +332,8 @@ pub fn cookie_config(px: &mp::Proxy) -> Option<crate::persist::CookieConfig> {
 
 /// Each server's persistence cookie, in server order: its `cookie` value, else under
 /// `cookie … dynamic` with a key the hash of key, address and port (HAProxy leaves
-/// servers without an IPv4/IPv6 address or with a relative port cookie-less, and so do we).
+/// servers without an IPv4/IPv6 address cookie-less; a relative port hashes its offset,
+/// as HAProxy's `svc_port` holds it).
 pub fn server_cookies(px: &mp::Proxy) -> Vec<Option<String>> {
     let cfg = cookie_config(px);
     let dyn_key = cfg
@@ -346,11 +347,12 @@ pub fn server_cookies(px: &mp::Proxy) -> Vec<Option<String>> {
                 return s.cookie.clone();
             }
             let key = dyn_key?;
-            let addr = s.addr.filter(|_| s.port_offset.is_none())?;
+            let addr = s.addr?;
+            let port = s.port_offset.map_or(u32::from(addr.port()), |o| o as u32);
             Some(crate::persist::dynamic_cookie(
                 key.as_bytes(),
                 addr.ip(),
-                addr.port(),
+                port,
             ))
         })
         .collect()
