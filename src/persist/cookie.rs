@@ -371,7 +371,12 @@ fn sdiff(a: u32, b: u32) -> i32 {
 /// every `Cookie` header value (each given whole, as HAProxy reads them without splitting
 /// on commas), decides the server and computes the header rewrites: the cookie removed in
 /// `insert indirect` mode, the `SRV~` prefix stripped in `prefix` mode, spaces around `=`
-/// stripped wherever they occur, an emptied header dropped.
+/// stripped wherever they occur, an emptied header dropped. Values must be given as
+/// HAProxy's HTX holds them, leading and trailing blanks already trimmed, because the
+/// offsets and the rejoining rules depend on it.
+///
+/// `use-server` must have run before (its result in `input.assigned`), as its analyser
+/// precedes this one in HAProxy.
 pub fn manage_request<S: CookieServers + ?Sized>(
     cfg: &CookieConfig,
     servers: &S,
@@ -630,7 +635,9 @@ pub const NOCACHE_HEADER: (&str, &str) = ("Cache-control", "private");
 /// Response side: `http_manage_server_side_cookies()` on the `Set-Cookie` then the
 /// `Set-Cookie2` values, then the cookie insertion of `http_process_res_common()`.
 /// `req` is the request side's outcome (for the cookie's dates). Interim responses
-/// (1xx but 101) are left alone, as HAProxy only handles the final one.
+/// (1xx but 101) are left alone, as HAProxy only handles the final one. Values are
+/// trimmed as for [`manage_request`]; the inserted line goes after every existing header,
+/// followed by [`NOCACHE_HEADER`] when `cache_control_private` is set.
 pub fn manage_response<S: CookieServers + ?Sized>(
     cfg: &CookieConfig,
     servers: &S,
