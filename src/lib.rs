@@ -12,6 +12,7 @@ pub mod config;
 pub mod ffi;
 pub mod lb;
 pub mod model;
+pub mod persist;
 pub mod queue;
 pub mod runtime;
 pub mod version;

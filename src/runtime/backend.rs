@@ -296,3 +296,112 @@ mod tests {
         be.check_invariants().unwrap();
     }
 }
+
+/// `cookie` (+ `dynamic-cookie-key`) of a backend as the persistence module takes it;
+/// `None` without a `cookie` line. The parser already rejected incompatible modes, so
+/// the first mode keyword set decides.
+pub fn cookie_config(px: &mp::Proxy) -> Option<crate::persist::CookieConfig> {
+    use crate::persist::{CookieConfig, CookieMode};
+    let c = px.settings.cookie.as_ref()?;
+    let mode = if c.insert {
+        CookieMode::Insert
+    } else if c.rewrite {
+        CookieMode::Rewrite
+    } else if c.prefix {
+        CookieMode::Prefix
+    } else {
+        CookieMode::Passive
+    };
+    Some(CookieConfig {
+        name: c.name.clone(),
+        mode,
+        indirect: c.indirect,
+        nocache: c.nocache,
+        postonly: c.postonly,
+        preserve: c.preserve,
+        httponly: c.httponly,
+        secure: c.secure,
+        domains: c.domains.clone(),
+        attrs: c.attrs.clone(),
+        maxidle: c.maxidle,
+        maxlife: c.maxlife,
+        dynamic: c.dynamic,
+        dynamic_key: px.settings.dynamic_cookie_key.clone(),
+    })
+}
+
+/// Each server's persistence cookie, in server order: its `cookie` value, else under
+/// `cookie … dynamic` with a key the hash of key, address and port (HAProxy leaves
+/// servers without an IPv4/IPv6 address cookie-less; a relative port hashes its offset,
+/// as HAProxy's `svc_port` holds it).
+pub fn server_cookies(px: &mp::Proxy) -> Vec<Option<String>> {
+    let cfg = cookie_config(px);
+    let dyn_key = cfg
+        .as_ref()
+        .filter(|c| c.dynamic)
+        .and_then(|c| c.dynamic_key.as_deref());
+    px.servers
+        .iter()
+        .map(|s| {
+            if s.cookie.is_some() {
+                return s.cookie.clone();
+            }
+            let key = dyn_key?;
+            let addr = s.addr?;
+            let port = s.port_offset.map_or(u32::from(addr.port()), |o| o as u32);
+            Some(crate::persist::dynamic_cookie(
+                key.as_bytes(),
+                addr.ip(),
+                port,
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod cookie_config_tests {
+    use super::*;
+    use crate::config::{load_str, Diag, ParseEnv};
+    use crate::persist::CookieMode;
+
+    #[test]
+    fn maps_cookie_line_and_dynamic_servers() {
+        let l = load_str(
+            "<text>",
+            "backend be\n cookie SRV insert indirect nocache postonly httponly secure domain .a.com domain .b.com maxidle 30m maxlife 1h attr SameSite=Lax attr x dynamic\n dynamic-cookie-key k\n server a 127.0.0.1:80 cookie ca\n server b 127.0.0.1:81\n",
+            Diag::new(),
+            ParseEnv::offline(),
+        );
+        let cfg = l
+            .config
+            .unwrap_or_else(|| panic!("{}", l.diag.render_all(0)));
+        let px = cfg.find_proxy("be", ProxyCap::BE).unwrap();
+        let c = cookie_config(px).unwrap();
+        assert_eq!(c.name, "SRV");
+        assert_eq!(c.mode, CookieMode::Insert);
+        assert!(c.indirect && c.nocache && c.postonly && c.httponly && c.secure && c.dynamic);
+        assert!(!c.preserve);
+        assert_eq!(c.domains, [".a.com", ".b.com"]);
+        assert_eq!(c.attrs, ["SameSite=Lax", "x"]);
+        assert_eq!((c.maxidle, c.maxlife), (1800, 3600));
+        assert_eq!(c.dynamic_key.as_deref(), Some("k"));
+        let ck = server_cookies(px);
+        assert_eq!(ck[0].as_deref(), Some("ca"));
+        assert_eq!(
+            ck[1],
+            Some(crate::persist::dynamic_cookie(
+                b"k",
+                "127.0.0.1".parse().unwrap(),
+                81
+            ))
+        );
+        let l = load_str(
+            "<text>",
+            "backend be\n server a 127.0.0.1:80\n",
+            Diag::new(),
+            ParseEnv::offline(),
+        );
+        let cfg = l.config.unwrap();
+        assert!(cookie_config(cfg.find_proxy("be", ProxyCap::BE).unwrap()).is_none());
+    }
+}
