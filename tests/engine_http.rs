@@ -367,3 +367,76 @@ fn queue_end_to_end_every_request_answered() {
         }
     }
 }
+
+/// Reads one response and returns its status, headers (lower-case names) and body.
+fn read_full(r: &mut BufReader<TcpStream>) -> (u16, Vec<(String, String)>, String) {
+    let mut status = 0;
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            r.read_line(&mut line).unwrap() > 0,
+            "closed before a response"
+        );
+        if line == "\r\n" {
+            break;
+        }
+        if status == 0 {
+            status = line.split(' ').nth(1).unwrap().parse().unwrap();
+            continue;
+        }
+        let (n, v) = line.trim_end().split_once(':').unwrap();
+        headers.push((n.to_ascii_lowercase(), v.trim().to_string()));
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map_or(0, |(_, v)| v.parse().unwrap());
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).unwrap();
+    (status, headers, String::from_utf8(body).unwrap())
+}
+
+#[test]
+fn cookie_insert_indirect_sticks_to_the_server() {
+    let (a, sa) = backend("A", Duration::ZERO);
+    let (b, sb) = backend("B", Duration::ZERO);
+    let fe = free_port();
+    let _px = start(
+        &cfg(
+            fe,
+            &format!(" balance roundrobin\n cookie SRV insert indirect\n server a {a} cookie ca\n server b {b} cookie cb\n"),
+        ),
+        fe,
+    );
+    let (mut s, mut r) = client(fe);
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let (st, h, body) = read_full(&mut r);
+    assert_eq!(st, 200);
+    let set = h
+        .iter()
+        .find(|(n, _)| n == "set-cookie")
+        .expect("cookie inserted");
+    let want = format!("SRV=c{}; path=/", body[..1].to_ascii_lowercase());
+    assert_eq!(set.1, want);
+    // Requests carrying the cookie of B all go to B, which never sees the cookie, and get
+    // no new cookie.
+    for _ in 0..3 {
+        s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nCookie: x=1; SRV=cb; y=2\r\n\r\n")
+            .unwrap();
+        let (st, h, body) = read_full(&mut r);
+        assert_eq!((st, &body[..1]), (200, "B"));
+        assert!(h.iter().all(|(n, _)| n != "set-cookie"), "{h:?}");
+    }
+    let heads = sb.requests.lock().unwrap();
+    let with_cookie: Vec<&String> = heads.iter().filter(|h| h.contains("y=2")).collect();
+    assert_eq!(with_cookie.len(), 3, "{heads:?}");
+    assert!(
+        with_cookie
+            .iter()
+            .all(|h| h.contains("Cookie: x=1; y=2\r\n")),
+        "{heads:?}"
+    );
+    drop(heads);
+    let _ = sa;
+}

@@ -60,6 +60,15 @@ pub const ACTIVE: &[&str] = &[
     "hash-balance-factor",
     "fullconn",
     "option allbackups",
+    // Persistence (src/persist) in the http session: tests/cookie_diff.rs (module vs
+    // haproxy), tests/engine_http.rs (through the binary).
+    "cookie",
+    "dynamic-cookie-key",
+    "server cookie",
+    "use-server",
+    "option persist",
+    "force-persist",
+    "ignore-persist",
 ];
 
 pub fn is_active(keyword: &str) -> bool {

@@ -19,6 +19,7 @@ use super::pages;
 use super::server_side::{Outcome, ServerSide};
 use super::worker::{Ctx, Side};
 use crate::model::proxy::HttpConnMode;
+use crate::persist::{self, BackendServers, HeaderEdit, RequestOutcome};
 
 /// How long a closing connection keeps draining input after our shutdown, so that the
 /// client reads our last response instead of a reset.
@@ -60,6 +61,11 @@ pub struct HttpSession {
     resp: Option<RespMsg>,
     req_body: BodyDec,
     resp_body: BodyDec,
+    /// The cookie persistence decision for the current request, with the positions of the
+    /// `Cookie` headers it looked at (its edits are by index in that list).
+    cookie: Option<(RequestOutcome, Vec<usize>)>,
+    /// An `ignore-persist` rule matched the current request.
+    ignore_persist: bool,
     /// Close the client connection once this exchange is over.
     close_after: bool,
     requests: u64,
@@ -68,6 +74,20 @@ pub struct HttpSession {
     client_seen: Instant,
     server_seen: Instant,
     linger_until: Option<Instant>,
+}
+
+fn edit_value(e: &HeaderEdit) -> Option<&[u8]> {
+    match e {
+        HeaderEdit::Remove => None,
+        HeaderEdit::Set(v) => Some(v),
+    }
+}
+
+/// Cookie dates are wall-clock seconds (HAProxy's `date.tv_sec`).
+fn wall_clock_secs() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as u32)
 }
 
 impl HttpSession {
@@ -88,6 +108,8 @@ impl HttpSession {
             resp: None,
             req_body: BodyDec::Done,
             resp_body: BodyDec::Done,
+            cookie: None,
+            ignore_persist: false,
             close_after: false,
             requests: 0,
             wait_since: cx.now,
@@ -379,6 +401,7 @@ impl HttpSession {
             self.close_after = true;
         }
         let key = self.hash_key(cx, be, &msg);
+        let persist = self.persistence(cx, be, &msg);
         if self.be != Some(be) {
             if let Some(mut old) = self.srv.take() {
                 old.close(cx);
@@ -390,12 +413,62 @@ impl HttpSession {
         self.resp = None;
         self.st = St::WaitSrv;
         let srv = self.srv.as_mut().expect("set above");
-        match srv.start(cx, key, None) {
+        match srv.start(cx, key, persist) {
             Outcome::Pending => {}
             Outcome::Connected(_) => self.server_connected(cx),
             Outcome::Failed { status, .. } => self.error(cx, status),
         }
         true
+    }
+
+    /// `use-server` rules, then `cookie` persistence: the server HAProxy would send this
+    /// request to before load balancing, with its force-persist flag.
+    fn persistence(&mut self, cx: &Ctx, be: usize, msg: &ReqMsg) -> Option<(usize, bool)> {
+        let backend = &cx.shared.backends[be];
+        self.cookie = None;
+        let rule = backend
+            .persist_rules
+            .iter()
+            .find(|(_, c)| c.eval(&msg.req))
+            .map(|(force, _)| *force);
+        let (force_persist, ignore_persist) = (rule == Some(true), rule == Some(false));
+        let servers = BackendServers {
+            backend: &backend.queue,
+            cookies: &backend.cookies,
+        };
+        let assigned = if backend.use_server.is_empty() {
+            None
+        } else {
+            let targets = backend
+                .use_server
+                .iter()
+                .filter(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&msg.req)))
+                .map(|(_, i)| Some(*i));
+            persist::use_server(targets, &servers, backend.persist, force_persist)
+        };
+        let Some(cfg) = backend.cookie.as_ref() else {
+            return assigned.map(|s| (s, force_persist));
+        };
+        let (pos, values): (Vec<usize>, Vec<&[u8]>) = msg
+            .req
+            .headers
+            .iter()
+            .enumerate()
+            .filter(|(_, (n, _))| n.eq_ignore_ascii_case("cookie"))
+            .map(|(i, (_, v))| (i, v.trim_ascii()))
+            .unzip();
+        let input = persist::RequestInput {
+            persist: backend.persist,
+            force_persist,
+            ignore_persist,
+            assigned,
+            now: wall_clock_secs(),
+        };
+        let out = persist::manage_request(cfg, &servers, &values, &input);
+        let chosen = assigned.or(out.server);
+        self.cookie = Some((out, pos));
+        self.ignore_persist = ignore_persist;
+        chosen.map(|s| (s, force_persist))
     }
 
     fn hash_key(&self, cx: &Ctx, be: usize, msg: &ReqMsg) -> Option<Vec<u8>> {
@@ -523,7 +596,19 @@ impl HttpSession {
             }
             _ => &[],
         };
-        let edits = Edits { add, connection };
+        let replace: Vec<(usize, Option<&[u8]>)> = match &self.cookie {
+            Some((out, pos)) => out
+                .edits
+                .iter()
+                .map(|(i, e)| (pos[*i], edit_value(e)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let edits = Edits {
+            add,
+            connection,
+            replace: &replace,
+        };
         http_msg::write_head(&self.cin.bytes()[..msg.head_len], &edits, &mut self.sout);
         self.cin.consume(msg.head_len);
         self.req_body = BodyDec::new(msg.framing);
@@ -601,8 +686,7 @@ impl HttpSession {
                     progress = true;
                 }
                 Ok(Some(r)) => {
-                    let edits = Edits::default();
-                    http_msg::write_head(&self.sin.bytes()[..r.head_len], &edits, &mut self.cout);
+                    self.write_response_head(cx, &r);
                     self.sin.consume(r.head_len);
                     self.resp_body = BodyDec::new(r.framing);
                     let tunnel = r.status == 101
@@ -658,6 +742,76 @@ impl HttpSession {
             return Some(true);
         }
         Some(progress)
+    }
+
+    /// Forwards the final response head, with the cookie persistence edits applied.
+    fn write_response_head(&mut self, cx: &Ctx, r: &RespMsg) {
+        let raw = &self.sin.bytes()[..r.head_len];
+        let srv = self.srv.as_ref();
+        let be = self.be.map(|b| &cx.shared.backends[b]);
+        let (Some(be), Some((req_out, _))) = (be, self.cookie.as_mut()) else {
+            http_msg::write_head(raw, &Edits::default(), &mut self.cout);
+            return;
+        };
+        let cfg = be
+            .cookie
+            .as_ref()
+            .expect("a cookie decision implies a cookie config");
+        let servers = BackendServers {
+            backend: &be.queue,
+            cookies: &be.cookies,
+        };
+        let server = srv.and_then(|s| s.server_of_last_request());
+        let direct = srv.is_some_and(|s| s.is_direct()) && req_out.server.is_some();
+        if req_out.server.is_some() && !direct {
+            req_out.redispatched();
+        }
+        let pick = |name: &str| -> (Vec<usize>, Vec<&[u8]>) {
+            r.headers
+                .iter()
+                .enumerate()
+                .filter(|(_, (n, _))| n.eq_ignore_ascii_case(name))
+                .map(|(i, (_, v))| (i, v.trim_ascii()))
+                .unzip()
+        };
+        let (pos1, sc1) = pick("set-cookie");
+        let (pos2, sc2) = pick("set-cookie2");
+        let method = self
+            .req
+            .as_ref()
+            .map(|q| q.req.method.as_bytes())
+            .unwrap_or(b"GET");
+        let cacheable = persist::response_cacheable(
+            method,
+            r.status,
+            r.headers.iter().map(|(n, v)| (n.as_bytes(), v.as_slice())),
+        );
+        let input = persist::ResponseInput {
+            server,
+            direct,
+            ignore_persist: self.ignore_persist,
+            is_post: method == b"POST",
+            status: r.status,
+            cacheable,
+            now: wall_clock_secs(),
+        };
+        let out = persist::manage_response(cfg, &servers, req_out, &sc1, &sc2, &input);
+        let mut replace: Vec<(usize, Option<&[u8]>)> = Vec::new();
+        replace.extend(out.edits.iter().map(|(i, e)| (pos1[*i], edit_value(e))));
+        replace.extend(out.edits2.iter().map(|(i, e)| (pos2[*i], edit_value(e))));
+        let mut add: Vec<(&str, String)> = Vec::new();
+        if let Some(v) = &out.insert {
+            add.push(("Set-Cookie", String::from_utf8_lossy(v).into_owned()));
+            if out.cache_control_private {
+                add.push((persist::NOCACHE_HEADER.0, persist::NOCACHE_HEADER.1.into()));
+            }
+        }
+        let edits = Edits {
+            add: &add,
+            connection: None,
+            replace: &replace,
+        };
+        http_msg::write_head(raw, &edits, &mut self.cout);
     }
 
     /// Both messages are complete: give the server slot back, keep or close each side.

@@ -41,6 +41,8 @@ pub struct RespMsg {
     pub minor: u8,
     pub framing: Framing,
     pub wants_close: bool,
+    /// Header lines in order (name, value).
+    pub headers: Vec<(String, Vec<u8>)>,
 }
 
 /// `Ok(None)`: the head is incomplete. `Err(status)`: answer this status and close.
@@ -126,6 +128,7 @@ pub fn parse_response(buf: &[u8], head: bool) -> Result<Option<RespMsg>, u16> {
         minor,
         framing,
         wants_close,
+        headers: hdrs,
     }))
 }
 
@@ -163,10 +166,12 @@ fn body_framing(headers: &[(String, Vec<u8>)]) -> Option<Framing> {
 /// Header edits applied when a head is forwarded.
 #[derive(Debug, Default)]
 pub struct Edits<'a> {
-    /// Headers appended (`option forwardfor`, `option originalto`).
+    /// Headers appended (`option forwardfor`, `option originalto`, an inserted cookie).
     pub add: &'a [(&'a str, String)],
     /// `Connection` value to write instead of the received one, if any.
     pub connection: Option<&'a str>,
+    /// By header position (0 = first header line): a new value, or `None` to remove it.
+    pub replace: &'a [(usize, Option<&'a [u8]>)],
 }
 
 /// Writes a received head (`raw`, request or status line included) with `edits` applied.
@@ -176,13 +181,22 @@ pub fn write_head(raw: &[u8], edits: &Edits, out: &mut Buf) {
     if let Some(first) = lines.next() {
         out.extend(first);
     }
-    for line in lines {
+    for (pos, line) in lines.enumerate() {
         let l = line.trim_ascii_end();
         if l.is_empty() {
             break;
         }
         let name = l.split(|&b| b == b':').next().unwrap_or(b"");
         if edits.connection.is_some() && name.trim_ascii().eq_ignore_ascii_case(b"connection") {
+            continue;
+        }
+        if let Some((_, new)) = edits.replace.iter().find(|(p, _)| *p == pos) {
+            if let Some(v) = new {
+                out.extend(name);
+                out.extend(b": ");
+                out.extend(v);
+                out.extend(b"\r\n");
+            }
             continue;
         }
         out.extend(line);

@@ -74,11 +74,25 @@ impl ServerSide {
         }
     }
 
+    /// The server of the current request while connected (the response is being read).
+    pub fn server_of_last_request(&self) -> Option<usize> {
+        match self.phase {
+            Phase::Connected { srv } => Some(srv),
+            _ => None,
+        }
+    }
+
     pub fn server(&self) -> Option<usize> {
         match self.phase {
             Phase::Connected { srv } | Phase::Connecting { srv, .. } => Some(srv),
             _ => None,
         }
+    }
+
+    /// The server still is the one persistence chose (HAProxy's `SF_DIRECT`): false after
+    /// a redispatch.
+    pub fn is_direct(&self) -> bool {
+        self.direct
     }
 
     pub fn is_connected(&self) -> bool {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::acl::CondRt;
-use super::backend::{algorithm, build_backend};
+use super::backend::{algorithm, build_backend, cookie_config, server_cookies};
 use super::proxy::ProxyRt;
 use crate::lb::Algorithm;
 use crate::model::proxy::HttpConnMode;
@@ -101,6 +101,16 @@ pub struct Backend {
     pub conn_mode: HttpConnMode,
     /// `option forwardfor` header name (the backend's setting, else the frontend's).
     pub forwardfor: Option<String>,
+    /// `cookie` persistence and each server's cookie (static or dynamic).
+    pub cookie: Option<crate::persist::CookieConfig>,
+    pub cookies: Vec<Option<String>>,
+    /// `use-server <name> [if|unless …]` rules, resolved to server indexes.
+    pub use_server: Vec<(Option<CondRt>, usize)>,
+    /// `option persist`.
+    pub persist: bool,
+    /// `force-persist` (true) / `ignore-persist` (false) rules in order: the first whose
+    /// condition matches sets its flag.
+    pub persist_rules: Vec<(bool, CondRt)>,
 }
 
 pub struct Shared {
@@ -297,5 +307,26 @@ fn compile_backend(
         redispatch_after: s.redispatch.unwrap_or(0),
         conn_mode: s.http_conn_mode.unwrap_or(HttpConnMode::KeepAlive),
         forwardfor: s.forwardfor.as_ref().map(|h| h.header.clone()),
+        cookie: cookie_config(px),
+        cookies: server_cookies(px),
+        use_server: px
+            .rules
+            .use_server
+            .iter()
+            .filter_map(|r| {
+                let i = px.servers.iter().position(|sv| sv.name == r.target)?;
+                let cond = r
+                    .cond
+                    .as_ref()
+                    .map(|c| CondRt::compile(c, &px.rules, warnings));
+                Some((cond, i))
+            })
+            .collect(),
+        persist: s.option("persist") == Some(true),
+        persist_rules: s
+            .persist_rules
+            .iter()
+            .map(|(force, c, _)| (*force, CondRt::compile(c, &px.rules, warnings)))
+            .collect(),
     })
 }
