@@ -81,7 +81,8 @@ pub fn request_conn_hdr(req: &ReqHead, server: Want, modes: &Modes) -> ConnHdr {
 }
 
 /// Server side, second pass (final response received): no length, an explicit `close`,
-/// or HTTP/1.0 without `keep-alive` end the server connection.
+/// HTTP/1.0 without `keep-alive`, or `Content-Length` with `Transfer-Encoding` end the
+/// server connection.
 pub fn server_after_response(resp: &RespHead, server: Want) -> Want {
     if resp.tunnel {
         return Want::Tunnel;
@@ -89,6 +90,7 @@ pub fn server_after_response(resp: &RespHead, server: Want) -> Want {
     if server == Want::KeepAlive
         && (resp.framing == Framing::UntilClose
             || resp.conn.close
+            || resp.close_server
             || (resp.version == Version::Http10 && !resp.conn.keep_alive))
     {
         return Want::Close;

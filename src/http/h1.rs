@@ -214,6 +214,9 @@ pub struct RespHead {
     /// After this response both sides are a raw tunnel (CONNECT 2xx, 101).
     pub tunnel: bool,
     pub ws_accept: bool,
+    /// `Content-Length` together with `Transfer-Encoding`: HAProxy forwards it chunked but
+    /// does not reuse that server connection.
+    pub close_server: bool,
     pub skipped: usize,
     pub head_len: usize,
     pub tolerated_at: Option<usize>,
@@ -1165,6 +1168,7 @@ fn finish_response(
     }
     out.conn = f.conn;
     out.ws_accept = f.ws_accept;
+    out.close_server = f.had_cl_with_te;
     let st = out.status;
     if st < 200 || st == 204 {
         // No body can follow; HAProxy does not forward the framing headers either.

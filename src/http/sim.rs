@@ -114,16 +114,20 @@ impl Sim {
                 case: self.case_server.as_ref(),
                 ..HeadEdits::default()
             };
-            write_request(client_in, &req, &edits, &mut seen.backend);
+            let mut out = Vec::new();
+            write_request(client_in, &req, &edits, &mut out);
             let used = match body(
                 &client_in[n..],
                 req.framing,
                 false,
                 &self.req_opts,
                 self.case_server.as_ref(),
-                &mut seen.backend,
+                &mut out,
             ) {
-                Ok(u) => u,
+                Ok(u) => {
+                    seen.backend.extend_from_slice(&out);
+                    u
+                }
                 Err(st) => {
                     seen.client
                         .extend_from_slice(format!("<ERR {st}>").as_bytes());
@@ -162,23 +166,27 @@ impl Sim {
                     case: self.case_client.as_ref(),
                     ..HeadEdits::default()
                 };
-                write_response(s, &resp, &e, &mut seen.client);
+                // Head and body bytes read together leave together: a body error found in
+                // the same read still turns into a clean 502 page.
+                let mut out = Vec::new();
+                write_response(s, &resp, &e, &mut out);
                 let rest = &s[m..];
                 if resp.tunnel {
-                    seen.client.extend_from_slice(rest);
+                    out.extend_from_slice(rest);
                 } else if body(
                     rest,
                     resp.framing,
                     true,
                     &self.resp_opts,
                     self.case_client.as_ref(),
-                    &mut seen.client,
+                    &mut out,
                 )
                 .is_err()
                 {
                     seen.client.extend_from_slice(b"<ERR 502>");
                     return seen;
                 }
+                seen.client.extend_from_slice(&out);
                 seen.reusable = srv == Want::KeepAlive;
                 if cli != Want::KeepAlive {
                     seen.closed = cli == Want::Close;

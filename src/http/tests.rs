@@ -698,3 +698,585 @@ fn websocket_upgrade() {
         b"GET / HTTP/1.1\r\nhost: h\r\nupgrade: websocket\r\n\r\n",
     );
 }
+
+// --- responses ---------------------------------------------------------------------------
+
+#[test]
+fn response_status_line() {
+    resp(
+        G,
+        b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 \r\ncontent-length: 2\r\n\r\nok",
+    );
+    resp(
+        G,
+        b"HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 \r\ncontent-length: 2\r\n\r\nok",
+    );
+    resp(
+        G,
+        b"HTTP/1.1 299 Whatever  Reason\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 299 Whatever  Reason\r\ncontent-length: 2\r\n\r\nok",
+    );
+    resp(
+        G,
+        b"HTTP/1.1 200 O\x01K\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 O\x01K\r\ncontent-length: 2\r\n\r\nok",
+    );
+    resp(
+        G,
+        b"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 2000 OK\r\ncontent-length: 2\r\n\r\nok",
+    );
+    resp(
+        G,
+        b"HTTP/1.1 600 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 600 OK\r\ncontent-length: 2\r\n\r\nok",
+    );
+    resp(G, b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok", OK_OUT);
+    resp(
+        G,
+        b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        OK_OUT,
+    );
+    resp(
+        G,
+        b"HTTP/1.1 200 OK\nX: a\nContent-Length: 2\n\nok",
+        b"HTTP/1.1 200 OK\r\nx: a\r\ncontent-length: 2\r\n\r\nok",
+    );
+    resp(
+        G,
+        b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nx: a   b\r\ncontent-length: 2\r\n\r\nok",
+    );
+    resp(
+        G,
+        b"HTTP/1.1 200 OK\r\nX: a\x01b\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nx: a\x01b\r\ncontent-length: 2\r\n\r\nok",
+    );
+    for bad in [
+        &b"HTTP/1 200 OK\r\nContent-Length: 2\r\n\r\nok"[..],
+        b"http/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"garbage\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX(Y: a\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nX : y\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nokok",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nokok",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000\r\nabc",
+    ] {
+        resp(G, bad, b"<ERR 502>");
+    }
+    // accept-invalid-http-response tolerates names like requests do.
+    let s = inv().run(
+        G,
+        b"HTTP/1.1 200 OK\r\nX(Y: a\r\nContent-Length: 2\r\n\r\nok",
+    );
+    eqb(
+        &s.client,
+        b"HTTP/1.1 200 OK\r\nx(y: a\r\ncontent-length: 2\r\n\r\nok",
+    );
+}
+
+#[test]
+fn response_framing() {
+    // Close-delimited: forwarded as is (no chunking), then closed; "connection: close" is
+    // only announced in an HTTP/1.1 response.
+    let s = resp(
+        G,
+        b"HTTP/1.0 200 OK\r\nX: y\r\n\r\nbody",
+        b"HTTP/1.0 200 OK\r\nx: y\r\n\r\nbody",
+    );
+    assert!(s.closed && !s.reusable);
+    let s = resp(
+        G,
+        b"HTTP/1.1 200 OK\r\n\r\nbody",
+        b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nbody",
+    );
+    assert!(s.closed);
+    // Chunked: re-chunked, extensions dropped, trailers lower-cased.
+    resp(
+        G,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;x\r\nok\r\n3\r\nabc\r\n0\r\nT: v\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nokabc\r\n0\r\nt: v\r\n\r\n",
+    );
+    // CL + TE: chunked wins, the client stays, the server connection is not reused.
+    let s = resp(
+        G,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    );
+    assert!(!s.closed && !s.reusable);
+    // 204 and 1xx lose their framing headers, 304 and HEAD answers keep them.
+    resp(
+        G,
+        b"HTTP/1.1 204 No Content\r\nContent-Length: 2\r\n\r\n",
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+    );
+    resp(
+        G,
+        b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+    );
+    resp(
+        G,
+        b"HTTP/1.1 304 Not Modified\r\nContent-Length: 20\r\n\r\n",
+        b"HTTP/1.1 304 Not Modified\r\ncontent-length: 20\r\n\r\n",
+    );
+    resp(
+        G,
+        b"HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+    );
+    resp(
+        G,
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+    );
+    let head = b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n";
+    let s = resp(
+        head,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n",
+    );
+    assert!(!s.closed && s.reusable);
+    resp(
+        head,
+        b"HTTP/1.1 200 OK\r\nX: y\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nx: y\r\n\r\n",
+    );
+    resp(
+        head,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
+    );
+}
+
+// --- connection modes --------------------------------------------------------------------
+
+fn mode(fe: HttpMode, be: HttpMode) -> Sim {
+    Sim {
+        modes: Modes {
+            frontend: fe,
+            backend: be,
+            ..Modes::default()
+        },
+        ..Sim::default()
+    }
+}
+
+#[test]
+fn keep_alive_mode() {
+    let s = ka(&[G, G].concat());
+    eqb(&s.backend, &[G_OUT, G_OUT].concat());
+    eqb(&s.client, &[OK_OUT, OK_OUT].concat());
+    assert!(!s.closed && s.reusable);
+    // HTTP/1.0: keep-alive announced to the server, the client is closed.
+    let s = ka(b"GET / HTTP/1.0\r\n\r\n");
+    eqb(
+        &s.backend,
+        b"GET / HTTP/1.0\r\nconnection: keep-alive\r\n\r\n",
+    );
+    eqb(
+        &s.client,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+    );
+    assert!(s.closed && s.reusable);
+    let s = ka(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    eqb(
+        &s.backend,
+        b"GET / HTTP/1.0\r\nconnection: keep-alive\r\n\r\n",
+    );
+    eqb(
+        &s.client,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok",
+    );
+    assert!(!s.closed);
+    // Explicit close from the client: only the client side closes.
+    let s = ka(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    eqb(&s.backend, G_OUT);
+    eqb(
+        &s.client,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+    );
+    assert!(s.closed && s.reusable);
+    fwd(
+        b"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n",
+        G_OUT,
+    );
+    fwd(
+        b"GET / HTTP/1.1\r\nHost: h\r\nConnection: foo\r\n\r\n",
+        b"GET / HTTP/1.1\r\nhost: h\r\nconnection: foo\r\n\r\n",
+    );
+}
+
+const G_OUT: &[u8] = b"GET / HTTP/1.1\r\nhost: h\r\n\r\n";
+
+#[test]
+fn connection_header_cleaning() {
+    let s = ka(
+        b"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, X-Foo, close\r\nX-Foo: 1\r\n\r\n",
+    );
+    eqb(
+        &s.backend,
+        b"GET / HTTP/1.1\r\nhost: h\r\nconnection: X-Foo\r\nx-foo: 1\r\n\r\n",
+    );
+    assert!(s.closed);
+    // Bytes kept verbatim until the first removal, then joined by a bare comma.
+    let s = ka(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close, X-Foo, Y-Bar\r\n\r\n");
+    eqb(
+        &s.backend,
+        b"GET / HTTP/1.1\r\nhost: h\r\nconnection: X-Foo,Y-Bar\r\n\r\n",
+    );
+    let s = ka(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: X-Foo , close\r\n\r\n");
+    eqb(
+        &s.backend,
+        b"GET / HTTP/1.1\r\nhost: h\r\nconnection: X-Foo \r\n\r\n",
+    );
+    // The mode's token is a separate header after all others.
+    let s = ka(b"GET / HTTP/1.0\r\nConnection: keep-alive, X-Foo\r\n\r\n");
+    eqb(
+        &s.backend,
+        b"GET / HTTP/1.0\r\nconnection: X-Foo\r\nconnection: keep-alive\r\n\r\n",
+    );
+    let s = mode(HttpMode::ServerClose, HttpMode::KeepAlive).run(
+        b"GET / HTTP/1.1\r\nHost: h\r\nConnection: X-Foo\r\n\r\n",
+        OK,
+    );
+    eqb(
+        &s.backend,
+        b"GET / HTTP/1.1\r\nhost: h\r\nconnection: X-Foo\r\nconnection: close\r\n\r\n",
+    );
+    let s = resp(
+        G,
+        b"HTTP/1.0 200 OK\r\nConnection: X-Bar\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.0 200 OK\r\nconnection: X-Bar\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok",
+    );
+    assert!(!s.reusable);
+    resp(
+        G,
+        b"HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Bar\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nconnection: X-Bar\r\ncontent-length: 2\r\n\r\nok",
+    );
+}
+
+#[test]
+fn server_tokens_do_not_reach_the_client() {
+    // The server's close ends the server connection only.
+    let s = resp(
+        G,
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+        OK_OUT,
+    );
+    assert!(!s.closed && !s.reusable);
+    let s = resp(
+        G,
+        b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok",
+    );
+    assert!(!s.closed && s.reusable);
+    let s = resp(
+        G,
+        b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok",
+    );
+    assert!(!s.closed && !s.reusable);
+    resp(
+        G,
+        b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+        OK_OUT,
+    );
+    // A chunked response to an HTTP/1.0 client stays chunked.
+    resp(
+        b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: keep-alive\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    );
+    resp(
+        b"GET / HTTP/1.0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    );
+    let s = resp(
+        b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\nbody",
+        b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nbody",
+    );
+    assert!(s.closed);
+}
+
+#[test]
+fn server_close_and_httpclose() {
+    let sc = mode(HttpMode::ServerClose, HttpMode::KeepAlive);
+    let s = sc.run(&[G, G].concat(), OK);
+    let close_out = b"GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n";
+    eqb(&s.backend, &[&close_out[..], close_out].concat());
+    eqb(&s.client, &[OK_OUT, OK_OUT].concat());
+    assert!(!s.closed && !s.reusable);
+    let s = sc.run(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", OK);
+    eqb(&s.backend, b"GET / HTTP/1.0\r\n\r\n");
+    eqb(
+        &s.client,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok",
+    );
+    let s = sc.run(b"GET / HTTP/1.0\r\n\r\n", OK);
+    eqb(&s.backend, b"GET / HTTP/1.0\r\n\r\n");
+    assert!(s.closed);
+    // httpclose: both sides, whatever the server says.
+    let hc = mode(HttpMode::Close, HttpMode::KeepAlive);
+    let s = hc.run(&[G, G].concat(), OK);
+    eqb(&s.backend, close_out);
+    eqb(
+        &s.client,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+    );
+    assert!(s.closed);
+    let s = hc.run(
+        G,
+        b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+    );
+    assert!(s.closed);
+    let s = hc.run(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", OK);
+    eqb(&s.backend, b"GET / HTTP/1.0\r\n\r\n");
+    eqb(
+        &s.client,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+    );
+    // In a backend, httpclose and http-server-close only act on the server side.
+    for be in [HttpMode::Close, HttpMode::ServerClose] {
+        let s = mode(HttpMode::KeepAlive, be).run(&[G, G].concat(), OK);
+        eqb(&s.backend, &[&close_out[..], close_out].concat());
+        eqb(&s.client, &[OK_OUT, OK_OUT].concat());
+        assert!(!s.closed && !s.reusable);
+    }
+    // http-pretend-keepalive: no close announced, the connection is still not kept.
+    let mut p = mode(HttpMode::ServerClose, HttpMode::KeepAlive);
+    p.modes.pretend_keepalive = true;
+    let s = p.run(&[G, G].concat(), OK);
+    eqb(&s.backend, &[G_OUT, G_OUT].concat());
+    assert!(!s.reusable);
+}
+
+#[test]
+fn keep_alive_summary() {
+    let o = ParseOpts::default();
+    let (rb, sb) = (
+        b"GET / HTTP/1.0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    let (mut rq, mut rs) = (ReqHead::default(), RespHead::default());
+    parse_request(rb, &o, &mut rq).unwrap();
+    parse_response(sb, rq.method, &o, &mut rs).unwrap();
+    let c = keep_alive(&rq, &rs, &Modes::default());
+    assert_eq!(c.req_conn, ConnHdr::KeepAlive);
+    assert_eq!(c.resp_conn, ConnHdr::Close);
+    assert!(!c.client_keeps() && c.server_reusable());
+}
+
+// --- header edits ------------------------------------------------------------------------
+
+#[test]
+fn forwardfor_and_originalto() {
+    let x = Sim {
+        forwardfor: Some(ForwardFor::x_forwarded_for()),
+        originalto: Some(ForwardFor::x_original_to()),
+        ..Sim::default()
+    };
+    let s = x.run(
+        b"GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\nY: z\r\n\r\n",
+        OK,
+    );
+    eqb(
+        &s.backend,
+        b"GET / HTTP/1.1\r\nhost: h\r\nx-forwarded-for: 1.2.3.4\r\ny: z\r\nx-forwarded-for: 127.0.0.1\r\nx-original-to: 127.0.0.1\r\n\r\n",
+    );
+    let mut ff = ForwardFor::x_forwarded_for();
+    ff.except = Some(("127.0.0.0".parse().unwrap(), 8));
+    let s = Sim {
+        forwardfor: Some(ff),
+        ..Sim::default()
+    }
+    .run(G, OK);
+    eqb(&s.backend, G_OUT);
+    let x3 = Sim {
+        forwardfor: Some(ForwardFor {
+            header: b"X-Client".to_vec(),
+            except: None,
+            if_none: true,
+        }),
+        originalto: Some(ForwardFor {
+            header: b"X-Orig".to_vec(),
+            ..ForwardFor::x_original_to()
+        }),
+        ..Sim::default()
+    };
+    let s = x3.run(
+        b"GET / HTTP/1.1\r\nHost: h\r\nx-client: 9.9.9.9\r\n\r\n",
+        OK,
+    );
+    eqb(
+        &s.backend,
+        b"GET / HTTP/1.1\r\nhost: h\r\nx-client: 9.9.9.9\r\nx-orig: 127.0.0.1\r\n\r\n",
+    );
+    let s = x3.run(G, OK);
+    eqb(
+        &s.backend,
+        b"GET / HTTP/1.1\r\nhost: h\r\nx-client: 127.0.0.1\r\nx-orig: 127.0.0.1\r\n\r\n",
+    );
+    // The mode's Connection line still comes last.
+    let s = x.run(b"GET / HTTP/1.0\r\n\r\n", OK);
+    eqb(
+        &s.backend,
+        b"GET / HTTP/1.0\r\nx-forwarded-for: 127.0.0.1\r\nx-original-to: 127.0.0.1\r\nconnection: keep-alive\r\n\r\n",
+    );
+}
+
+#[test]
+fn deleted_headers() {
+    let b = b"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-b: 2\r\n\r\n";
+    let mut r = ReqHead::default();
+    parse_request(b, &ParseOpts::default(), &mut r).unwrap();
+    let mut out = Vec::new();
+    let del: &[&[u8]] = &[b"X-B"];
+    let add: &[(&[u8], &[u8])] = &[(b"X-New", b"v")];
+    write_request(
+        b,
+        &r,
+        &HeadEdits {
+            del,
+            add,
+            ..HeadEdits::default()
+        },
+        &mut out,
+    );
+    eqb(
+        &out,
+        b"GET / HTTP/1.1\r\nhost: h\r\nx-a: 1\r\nx-new: v\r\n\r\n",
+    );
+}
+
+#[test]
+fn h1_case_adjust() {
+    let mut map = CaseMap::new();
+    map.insert(b"Content-Length");
+    map.insert(b"X-Custom-HDR");
+    let sim = Sim {
+        case_client: Some(map.clone()),
+        case_server: Some(map),
+        ..Sim::default()
+    };
+    let s = sim.run(
+        b"POST / HTTP/1.1\r\nHost: h\r\ncontent-length: 2\r\nx-custom-hdr: 1\r\n\r\nab",
+        b"HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 2\r\nX-CUSTOM-HDR: 2\r\n\r\nok",
+    );
+    eqb(
+        &s.backend,
+        b"POST / HTTP/1.1\r\nhost: h\r\nContent-Length: 2\r\nX-Custom-HDR: 1\r\n\r\nab",
+    );
+    eqb(
+        &s.client,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Custom-HDR: 2\r\n\r\nok",
+    );
+}
+
+// --- streaming -----------------------------------------------------------------------------
+
+/// Feeding a body in any slicing gives the same payload and the same end as feeding it
+/// whole.
+#[test]
+fn decoder_is_slicing_independent() {
+    let body = b"3;e=1\r\nabc\r\n0A\r\n0123456789\r\n1\nZ\n0\r\nT: v\r\n\r\nNEXT";
+    let o = ParseOpts::default();
+    for step in 1..body.len() {
+        let mut d = BodyDecoder::new(Framing::Chunked, false, &o);
+        let mut buf: Vec<u8> = Vec::new();
+        let mut payload = Vec::new();
+        let mut fed = 0;
+        let mut trailers = None;
+        loop {
+            let ev = d.decode(&buf).unwrap();
+            payload.extend_from_slice(&buf[ev.data.clone()]);
+            if let Some(t) = ev.trailers.clone() {
+                trailers = Some(buf[t].to_vec());
+            }
+            buf.drain(..ev.consumed);
+            if ev.done {
+                break;
+            }
+            if ev.consumed == 0 || buf.is_empty() {
+                let n = step.min(body.len() - fed);
+                assert!(n > 0, "step {step}: ran out of input");
+                buf.extend_from_slice(&body[fed..fed + n]);
+                fed += n;
+            }
+        }
+        assert_eq!(payload, b"abc0123456789Z", "step {step}");
+        assert_eq!(
+            trailers.as_deref(),
+            Some(&b"T: v\r\n\r\n"[..]),
+            "step {step}"
+        );
+        let rest = [&buf[..], &body[fed..]].concat();
+        assert_eq!(rest, b"NEXT", "step {step}");
+    }
+}
+
+#[test]
+fn content_length_decoder() {
+    let o = ParseOpts::default();
+    let mut d = BodyDecoder::new(Framing::ContentLength(5), true, &o);
+    let ev = d.decode(b"hel").unwrap();
+    assert_eq!((ev.consumed, ev.data, ev.done), (3, 0..3, false));
+    assert_eq!(d.finish().unwrap_err().status, 502);
+    let ev = d.decode(b"loGET").unwrap();
+    assert_eq!((ev.consumed, ev.data, ev.done), (2, 0..2, true));
+    assert!(d.finish().is_ok());
+    let mut d = BodyDecoder::new(Framing::UntilClose, true, &o);
+    assert_eq!(d.decode(b"abc").unwrap().data, 0..3);
+    assert!(d.finish().is_ok());
+}
+
+#[test]
+fn chunk_encoder() {
+    let mut out = Vec::new();
+    write_chunk(b"", &mut out);
+    assert!(out.is_empty());
+    chunk_start(0xABCDEF, &mut out);
+    eqb(&out, b"ABCDEF\r\n");
+    out.clear();
+    write_chunk(&[b'x'; 16], &mut out);
+    assert!(out.starts_with(b"10\r\nx"));
+}
+
+#[test]
+fn partial_heads_wait() {
+    let o = ParseOpts::default();
+    let full = b"GET /p HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n";
+    let mut r = ReqHead::default();
+    for n in 0..full.len() {
+        assert_eq!(
+            parse_request(&full[..n], &o, &mut r),
+            Ok(Status::Partial),
+            "{n}"
+        );
+    }
+    assert_eq!(
+        parse_request(full, &o, &mut r),
+        Ok(Status::Complete(full.len()))
+    );
+    // Errors show as soon as the offending byte arrives.
+    assert_eq!(parse_request(b"GE(", &o, &mut r).unwrap_err().pos, 2);
+    let full = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
+    let mut s = RespHead::default();
+    for n in 0..full.len() {
+        assert_eq!(
+            parse_response(&full[..n], Method::Get, &o, &mut s),
+            Ok(Status::Partial),
+            "{n}"
+        );
+    }
+}
