@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod config;
 pub mod ffi;
+pub mod http;
 pub mod lb;
 pub mod model;
 pub mod persist;
