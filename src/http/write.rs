@@ -61,6 +61,9 @@ pub struct HeadEdits<'a> {
     pub conn: ConnHdr,
     /// Set when `option h1-case-adjust-bogus-*` applies to this side.
     pub case: Option<&'a CaseMap>,
+    /// In-place changes by position in the head's header list: a new value, or `None` to
+    /// remove the line (cookie persistence rewrites `Cookie`/`Set-Cookie` where they are).
+    pub replace: &'a [(usize, Option<&'a [u8]>)],
 }
 
 fn write_name(name: &[u8], case: Option<&CaseMap>, out: &mut Vec<u8>) {
@@ -87,9 +90,18 @@ pub(crate) fn header_line(buf: &[u8], h: &Header, case: Option<&CaseMap>, out: &
 }
 
 fn write_headers(buf: &[u8], headers: &[Header], edits: &HeadEdits, out: &mut Vec<u8>) {
-    for h in headers.iter().filter(|h| !h.drop) {
+    for (pos, h) in headers.iter().enumerate().filter(|(_, h)| !h.drop) {
         let name = h.name.get(buf);
         if edits.del.iter().any(|d| d.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        if let Some((_, new)) = edits.replace.iter().find(|(p, _)| *p == pos) {
+            if let Some(v) = new {
+                write_name(name, edits.case, out);
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(v);
+                out.extend_from_slice(b"\r\n");
+            }
             continue;
         }
         if h.kind == HdrKind::Connection {

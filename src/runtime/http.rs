@@ -4,7 +4,8 @@
 //! request once both messages are complete. The server connection is kept for the next
 //! request when both ends allow it and the next pick is the same server.
 //!
-//! Replies produced by the proxy itself (`http-request return`/`deny`, error pages) take
+//! Heads are parsed, rewritten and framed by [`super::http_msg`] (HAProxy's H1 rules);
+//! replies produced by the proxy itself (`http-request return`/`deny`, error pages) take
 //! the same path out as forwarded responses.
 
 use std::net::SocketAddr;
@@ -12,13 +13,13 @@ use std::time::{Duration, Instant};
 
 use mio::event::Event;
 
-use super::http_msg::{self, BodyDec, Edits, Framing, ReqMsg, RespMsg};
+use super::http_msg::{self, BodyFwd, ConnPlan, Modes, ReqMsg, Want};
 use super::http_return::{ConnHdr, Reply};
 use super::io::{Buf, ReadOutcome, Sock};
 use super::pages;
 use super::server_side::{Outcome, ServerSide};
 use super::worker::{Ctx, Side};
-use crate::model::proxy::HttpConnMode;
+use crate::http::{HeadEdits, RespHead};
 use crate::persist::{self, BackendServers, HeaderEdit, RequestOutcome};
 
 /// How long a closing connection keeps draining input after our shutdown, so that the
@@ -45,6 +46,7 @@ pub struct HttpSession {
     fe: usize,
     client: Sock,
     peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
     /// Client → proxy bytes (request heads and bodies).
     cin: Buf,
     /// Proxy → client bytes.
@@ -57,10 +59,15 @@ pub struct HttpSession {
     srv: Option<ServerSide>,
     be: Option<usize>,
     st: St,
-    req: Option<ReqMsg>,
-    resp: Option<RespMsg>,
-    req_body: BodyDec,
-    resp_body: BodyDec,
+    /// The current request (reused: its header vector keeps its capacity).
+    req: ReqMsg,
+    has_req: bool,
+    /// The current final response head (reused like `req`).
+    resp: RespHead,
+    has_resp: bool,
+    req_fwd: BodyFwd,
+    resp_fwd: BodyFwd,
+    plan: ConnPlan,
     /// The cookie persistence decision for the current request, with the positions of the
     /// `Cookie` headers it looked at (its edits are by index in that list).
     cookie: Option<(RequestOutcome, Vec<usize>)>,
@@ -74,6 +81,7 @@ pub struct HttpSession {
     client_seen: Instant,
     server_seen: Instant,
     linger_until: Option<Instant>,
+    scratch: Vec<u8>,
 }
 
 fn edit_value(e: &HeaderEdit) -> Option<&[u8]> {
@@ -93,10 +101,13 @@ fn wall_clock_secs() -> u32 {
 impl HttpSession {
     pub fn start(cx: &mut Ctx, fe: usize, client: Sock) -> Option<HttpSession> {
         let peer = client.s.peer_addr().ok();
+        let local = client.s.local_addr().ok();
+        let f = &cx.shared.frontends[fe];
         let mut s = HttpSession {
             fe,
             client,
             peer,
+            local,
             cin: Buf::default(),
             cout: Buf::default(),
             sin: Buf::default(),
@@ -104,10 +115,13 @@ impl HttpSession {
             srv: None,
             be: None,
             st: St::WaitReq,
-            req: None,
-            resp: None,
-            req_body: BodyDec::Done,
-            resp_body: BodyDec::Done,
+            req: ReqMsg::default(),
+            has_req: false,
+            resp: RespHead::default(),
+            has_resp: false,
+            req_fwd: BodyFwd::new(false, &f.req_opts),
+            resp_fwd: BodyFwd::new(true, &f.req_opts),
+            plan: ConnPlan::default(),
             cookie: None,
             ignore_persist: false,
             close_after: false,
@@ -116,6 +130,7 @@ impl HttpSession {
             client_seen: cx.now,
             server_seen: cx.now,
             linger_until: None,
+            scratch: Vec::new(),
         };
         s.pump(cx).then_some(s)
     }
@@ -209,16 +224,13 @@ impl HttpSession {
                 wait.map(|d| self.wait_since + d)
             }
             St::Skip | St::Closing => client_t,
-            St::WaitSrv => {
-                let srv = self.srv.as_ref().and_then(|s| s.deadline());
-                min(srv, client_t)
-            }
+            St::WaitSrv => min(self.srv.as_ref().and_then(|s| s.deadline()), client_t),
             St::Xfer => {
                 let be = self.be.map(|b| &cx.shared.backends[b]);
                 let server_t = be.and_then(|b| b.server).map(|d| self.server_seen + d);
                 // The client's timeout only runs while we wait on it (reading a body or
                 // writing a response it does not read).
-                let waiting_client = !self.cout.is_empty() || !self.req_body.is_done();
+                let waiting_client = !self.cout.is_empty() || !self.req_fwd.is_done();
                 min(server_t, if waiting_client { client_t } else { None })
             }
             St::Tunnel => {
@@ -258,7 +270,7 @@ impl HttpSession {
                 }
                 false
             }
-            St::Xfer if self.resp.is_none() => {
+            St::Xfer if !self.has_resp => {
                 // `timeout server` before the response head: 504.
                 self.error(cx, 504);
                 self.pump(cx)
@@ -299,14 +311,10 @@ impl HttpSession {
                         return false;
                     }
                 }
-                St::Skip => {
-                    progress |= self.skip_body();
-                }
-                St::WaitSrv => {
-                    if self.client.read_closed && self.cin.is_empty() && self.requests == 0 {
-                        // Nothing more can come; keep going (no abortonclose).
-                    }
-                }
+                St::Skip => progress |= self.skip_body(),
+                // No `option abortonclose`: a client that closed still gets its request
+                // forwarded.
+                St::WaitSrv => {}
                 St::Xfer => match self.xfer(cx) {
                     Some(p) => progress |= p,
                     None => return false,
@@ -361,56 +369,74 @@ impl HttpSession {
         }
     }
 
+    /// The H1 layer refused what the client sent: HAProxy's raw error, then close.
+    fn refuse(&mut self, status: u16) {
+        self.cout.extend(&pages::raw_mux_error(status));
+        self.cin.clear();
+        self.has_req = false;
+        self.st = St::Closing;
+    }
+
     /// Parses a request head from `cin` and decides where it goes. True on progress.
     fn start_request(&mut self, cx: &mut Ctx) -> bool {
-        let msg = match http_msg::parse_request(self.cin.bytes()) {
-            Ok(Some(m)) => m,
+        let fe = &cx.shared.frontends[self.fe];
+        match http_msg::parse_request(self.cin.bytes(), &fe.req_opts, &mut self.req) {
+            Ok(Some(())) => {}
             Ok(None) => return false,
-            Err(status) => {
-                self.cout.extend(&pages::raw_mux_error(status));
-                self.cin.clear();
-                self.st = St::Closing;
+            Err(e) => {
+                self.refuse(e.status);
                 return true;
             }
+        }
+        self.has_req = true;
+        self.has_resp = false;
+        self.cookie = None;
+        let front_modes = Modes {
+            frontend: fe.http_mode,
+            backend: fe.http_mode,
+            ..Default::default()
         };
-        let fe = &cx.shared.frontends[self.fe];
-        self.close_after = msg.wants_close || fe.px.httpclose;
+        self.plan = ConnPlan::for_request(&self.req.head, front_modes);
+        self.close_after = self.plan.client == Want::Close;
         // The frontend's rules, then the backend's.
-        if let Some(reply) = fe.px.decide(&msg.req) {
-            self.local_reply(cx, msg, &reply);
+        if let Some(reply) = fe.px.decide(&self.req.req) {
+            self.local_reply(&reply);
             return true;
         }
         let be = fe
             .use_backend
             .iter()
-            .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&msg.req)))
+            .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&self.req.req)))
             .map(|(_, b)| *b)
             .or(fe.default_backend);
         let Some(be) = be else {
-            self.req = Some(msg);
             self.st = St::WaitSrv;
             self.error(cx, 503);
             return true;
         };
         let backend = &cx.shared.backends[be];
-        if let Some(reply) = backend.px.decide(&msg.req) {
-            self.local_reply(cx, msg, &reply);
+        let modes = Modes {
+            frontend: fe.http_mode,
+            backend: backend.http_mode,
+            pretend_keepalive: backend.pretend_keepalive,
+            ..Default::default()
+        };
+        self.plan = ConnPlan::for_request(&self.req.head, modes);
+        self.close_after = self.plan.client == Want::Close;
+        if let Some(reply) = backend.px.decide(&self.req.req) {
+            self.local_reply(&reply);
             return true;
         }
-        if backend.px.httpclose {
-            self.close_after = true;
-        }
-        let key = self.hash_key(cx, be, &msg);
-        let persist = self.persistence(cx, be, &msg);
+        let key = self.hash_key(cx, be);
+        let persist = self.persistence(cx, be);
         if self.be != Some(be) {
             if let Some(mut old) = self.srv.take() {
                 old.close(cx);
             }
             self.srv = Some(ServerSide::new(be));
             self.be = Some(be);
+            self.resp_fwd = BodyFwd::new(true, &backend.resp_opts);
         }
-        self.req = Some(msg);
-        self.resp = None;
         self.st = St::WaitSrv;
         let srv = self.srv.as_mut().expect("set above");
         match srv.start(cx, key, persist) {
@@ -423,15 +449,16 @@ impl HttpSession {
 
     /// `use-server` rules, then `cookie` persistence: the server HAProxy would send this
     /// request to before load balancing, with its force-persist flag.
-    fn persistence(&mut self, cx: &Ctx, be: usize, msg: &ReqMsg) -> Option<(usize, bool)> {
+    fn persistence(&mut self, cx: &Ctx, be: usize) -> Option<(usize, bool)> {
         let backend = &cx.shared.backends[be];
-        self.cookie = None;
+        let req = &self.req.req;
         let rule = backend
             .persist_rules
             .iter()
-            .find(|(_, c)| c.eval(&msg.req))
+            .find(|(_, c)| c.eval(req))
             .map(|(force, _)| *force);
         let (force_persist, ignore_persist) = (rule == Some(true), rule == Some(false));
+        self.ignore_persist = ignore_persist;
         let servers = BackendServers {
             backend: &backend.queue,
             cookies: &backend.cookies,
@@ -442,21 +469,15 @@ impl HttpSession {
             let targets = backend
                 .use_server
                 .iter()
-                .filter(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&msg.req)))
+                .filter(|(c, _)| c.as_ref().is_none_or(|c| c.eval(req)))
                 .map(|(_, i)| Some(*i));
             persist::use_server(targets, &servers, backend.persist, force_persist)
         };
         let Some(cfg) = backend.cookie.as_ref() else {
             return assigned.map(|s| (s, force_persist));
         };
-        let (pos, values): (Vec<usize>, Vec<&[u8]>) = msg
-            .req
-            .headers
-            .iter()
-            .enumerate()
-            .filter(|(_, (n, _))| n.eq_ignore_ascii_case("cookie"))
-            .map(|(i, (_, v))| (i, v.trim_ascii()))
-            .unzip();
+        let buf = self.cin.bytes();
+        let (pos, values) = http_msg::headers_named(buf, &self.req.head.headers, b"cookie");
         let input = persist::RequestInput {
             persist: backend.persist,
             force_persist,
@@ -467,26 +488,21 @@ impl HttpSession {
         let out = persist::manage_request(cfg, &servers, &values, &input);
         let chosen = assigned.or(out.server);
         self.cookie = Some((out, pos));
-        self.ignore_persist = ignore_persist;
         chosen.map(|s| (s, force_persist))
     }
 
-    fn hash_key(&self, cx: &Ctx, be: usize, msg: &ReqMsg) -> Option<Vec<u8>> {
+    fn hash_key(&self, cx: &Ctx, be: usize) -> Option<Vec<u8>> {
         let alg = &cx.shared.backends[be].alg;
         if !alg.is_hash() {
             return None;
         }
-        let req = &msg.req;
-        let header = |name: &str| -> Option<&[u8]> {
-            req.headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_slice())
-        };
-        let body = self.cin.bytes().get(msg.head_len..);
+        let buf = self.cin.bytes();
+        let head = &self.req.head;
+        let header = |name: &str| head.header_value(buf, name.as_bytes());
+        let body = buf.get(self.req.head_len..);
         alg.request_key(&crate::lb::RequestView {
-            method: req.method.as_bytes(),
-            uri: req.uri.as_bytes(),
+            method: head.method_raw.get(buf),
+            uri: head.uri.get(buf),
             header: &header,
             body,
             src: self.peer.map(|p| p.ip()),
@@ -495,51 +511,49 @@ impl HttpSession {
     }
 
     /// Sends a reply made by the proxy; the request body (if any) is then discarded.
-    fn local_reply(&mut self, _cx: &mut Ctx, msg: ReqMsg, reply: &Reply) {
-        let bytes = reply.render(&msg.req, msg.head, self.conn_hdr(msg.req.minor));
+    fn local_reply(&mut self, reply: &Reply) {
+        let bytes = reply.render(&self.req.req, self.req.is_head(), self.conn_hdr());
         self.cout.extend(&bytes);
-        self.cin.consume(msg.head_len);
-        self.req_body = BodyDec::new(msg.framing);
-        self.req = None;
+        self.cin.consume(self.req.head_len);
+        self.req_fwd.reset(self.req.framing());
+        self.has_req = false;
         self.st = St::Skip;
         self.skip_body();
     }
 
     /// The `Connection` header of a reply made by the proxy.
-    fn conn_hdr(&self, minor: u8) -> ConnHdr {
-        match (self.close_after, minor) {
+    fn conn_hdr(&self) -> ConnHdr {
+        match (self.close_after, self.req.http10()) {
             (true, _) => ConnHdr::Close,
-            (false, 0) => ConnHdr::KeepAlive,
-            (false, _) => ConnHdr::None,
+            (false, true) => ConnHdr::KeepAlive,
+            (false, false) => ConnHdr::None,
         }
     }
 
     /// Discards the body of a request answered by the proxy, then moves on.
     fn skip_body(&mut self) -> bool {
         let before = self.cin.len();
-        match self.req_body.feed(self.cin.bytes()) {
+        let mut sink = Buf::default();
+        match self.req_fwd.forward(self.cin.bytes(), &mut sink) {
             Ok(n) => self.cin.consume(n),
             Err(_) => {
                 self.cin.clear();
                 self.close_after = true;
-                self.req_body = BodyDec::Done;
+                self.req_fwd.reset(crate::http::Framing::None);
             }
         }
-        if self.req_body.is_done() {
-            self.end_exchange_local();
+        if self.req_fwd.is_done() {
+            self.requests += 1;
+            self.wait_since = std::time::Instant::now();
+            if self.close_after {
+                self.cin.clear();
+                self.st = St::Closing;
+            } else {
+                self.st = St::WaitReq;
+            }
             return true;
         }
         self.cin.len() != before
-    }
-
-    fn end_exchange_local(&mut self) {
-        self.requests += 1;
-        if self.close_after {
-            self.cin.clear();
-            self.st = St::Closing;
-        } else {
-            self.st = St::WaitReq;
-        }
     }
 
     /// A proxy-generated error (503 no server, 502 bad response, 504 timeout). HAProxy
@@ -549,7 +563,7 @@ impl HttpSession {
         if let Some(srv) = self.srv.as_mut() {
             srv.release(cx, false);
         }
-        let Some(msg) = self.req.take() else {
+        if !self.has_req {
             self.cout.extend(&Reply::error_page(status).render(
                 &Default::default(),
                 false,
@@ -558,15 +572,16 @@ impl HttpSession {
             self.cin.clear();
             self.st = St::Closing;
             return;
-        };
+        }
         if self.st == St::WaitSrv {
             // The head never left: skip it and the whole body.
-            self.cin.consume(msg.head_len);
-            self.req_body = BodyDec::new(msg.framing);
+            self.cin.consume(self.req.head_len);
+            self.req_fwd.reset(self.req.framing());
         }
-        self.resp = None;
+        self.has_resp = false;
+        self.has_req = false;
         let bytes =
-            Reply::error_page(status).render(&msg.req, msg.head, self.conn_hdr(msg.req.minor));
+            Reply::error_page(status).render(&self.req.req, self.req.is_head(), self.conn_hdr());
         self.cout.extend(&bytes);
         self.st = St::Skip;
         self.skip_body();
@@ -574,28 +589,29 @@ impl HttpSession {
 
     /// The server connection is ready: send the request head, then stream the body.
     fn server_connected(&mut self, cx: &mut Ctx) {
-        let Some(msg) = self.req.as_ref() else {
+        if !self.has_req {
             return;
-        };
+        }
         let be = &cx.shared.backends[self.be.expect("a backend was chosen")];
         let fe = &cx.shared.frontends[self.fe];
-        let server_close = matches!(
-            be.conn_mode,
-            HttpConnMode::ServerClose | HttpConnMode::Close
-        ) || fe.px.httpclose;
-        let connection = if server_close && !msg.upgrade {
-            Some("close")
-        } else {
-            None
-        };
-        let xff;
-        let add: &[(&str, String)] = match &be.forwardfor {
-            Some(h) if self.peer.is_some() => {
-                xff = [(h.as_str(), self.peer.expect("checked").ip().to_string())];
-                &xff
+        let buf = self.cin.bytes();
+        let head = &self.req.head;
+        // `option forwardfor`/`originalto`: the backend's setting, else the frontend's.
+        let mut ff_val = Vec::new();
+        let mut ot_val = Vec::new();
+        let mut add: Vec<(&[u8], &[u8])> = Vec::new();
+        let ff = be.forwardfor.as_ref().or(fe.forwardfor.as_ref());
+        if let (Some(ff), Some(p)) = (ff, self.peer) {
+            if ff.value(p.ip(), head, buf, &mut ff_val) {
+                add.push((&ff.header, &ff_val));
             }
-            _ => &[],
-        };
+        }
+        let ot = be.originalto.as_ref().or(fe.originalto.as_ref());
+        if let (Some(ot), Some(l)) = (ot, self.local) {
+            if ot.value(l.ip(), head, buf, &mut ot_val) {
+                add.push((&ot.header, &ot_val));
+            }
+        }
         let replace: Vec<(usize, Option<&[u8]>)> = match &self.cookie {
             Some((out, pos)) => out
                 .edits
@@ -604,16 +620,16 @@ impl HttpSession {
                 .collect(),
             None => Vec::new(),
         };
-        let edits = Edits {
-            add,
-            connection,
+        let edits = HeadEdits {
+            add: &add,
+            conn: self.plan.request_conn(head),
             replace: &replace,
+            ..Default::default()
         };
-        http_msg::write_head(&self.cin.bytes()[..msg.head_len], &edits, &mut self.sout);
-        self.cin.consume(msg.head_len);
-        self.req_body = BodyDec::new(msg.framing);
-        self.resp_body = BodyDec::Done;
-        self.resp = None;
+        http_msg::write_request(buf, &self.req, &edits, &mut self.scratch, &mut self.sout);
+        self.cin.consume(self.req.head_len);
+        self.req_fwd.reset(self.req.framing());
+        self.has_resp = false;
         self.server_seen = cx.now;
         self.st = St::Xfer;
     }
@@ -623,20 +639,27 @@ impl HttpSession {
         let limit = cx.shared.bufsize;
         let mut progress = false;
         // Request body: client input → server output, within the message.
-        if !self.req_body.is_done() && self.sout.len() < limit {
+        if !self.req_fwd.is_done() && self.sout.len() < limit {
             let avail = self.cin.len().min(limit - self.sout.len());
-            let Ok(n) = self.req_body.feed(&self.cin.bytes()[..avail]) else {
-                // Broken chunking from the client: 400 if nothing answered yet.
-                if self.resp.is_none() {
-                    self.error(cx, 400);
-                    return Some(true);
+            match self
+                .req_fwd
+                .forward(&self.cin.bytes()[..avail], &mut self.sout)
+            {
+                Ok(n) => {
+                    if n > 0 {
+                        self.cin.consume(n);
+                        progress = true;
+                    }
                 }
-                return None;
-            };
-            if n > 0 {
-                self.sout.extend(&self.cin.bytes()[..n]);
-                self.cin.consume(n);
-                progress = true;
+                Err(e) => {
+                    // Broken framing from the client: its status if nothing answered yet.
+                    if !self.has_resp {
+                        self.close_after = true;
+                        self.error(cx, e.status);
+                        return Some(true);
+                    }
+                    return None;
+                }
             }
         }
         let srv = self.srv.as_mut()?;
@@ -648,7 +671,7 @@ impl HttpSession {
             }
             Ok(_) => {}
             Err(_) => {
-                if self.resp.is_none() {
+                if !self.has_resp {
                     self.error(cx, 502);
                     return Some(true);
                 }
@@ -661,7 +684,7 @@ impl HttpSession {
                 self.server_seen = cx.now;
             }
             ReadOutcome::Error => {
-                if self.resp.is_none() {
+                if !self.has_resp {
                     self.error(cx, 502);
                     return Some(true);
                 }
@@ -671,40 +694,48 @@ impl HttpSession {
         }
         let server_eof = sock.read_closed;
         // Response head (after any 1xx interim responses).
-        while self.resp.is_none() && !self.sin.is_empty() {
-            let head = self.req.as_ref().is_some_and(|r| r.head);
-            match http_msg::parse_response(self.sin.bytes(), head) {
+        while !self.has_resp && !self.sin.is_empty() {
+            let be = &cx.shared.backends[self.be.expect("a backend was chosen")];
+            let parsed = http_msg::parse_response(
+                self.sin.bytes(),
+                self.req.head.method,
+                &be.resp_opts,
+                &mut self.resp,
+            );
+            match parsed {
                 Ok(None) => break,
-                Err(status) => {
-                    self.error(cx, status);
+                Err(e) => {
+                    self.error(cx, e.status);
                     return Some(true);
                 }
-                Ok(Some(r)) if r.status < 200 && r.status != 101 => {
-                    // 1xx interim: forwarded as is, the final response follows.
-                    self.cout.extend(&self.sin.bytes()[..r.head_len]);
-                    self.sin.consume(r.head_len);
+                Ok(Some(n)) if self.resp.is_interim() => {
+                    // 1xx interim: forwarded, the final response follows.
+                    let edits = HeadEdits::default();
+                    http_msg::write_response(
+                        self.sin.bytes(),
+                        &self.resp,
+                        &edits,
+                        &mut self.scratch,
+                        &mut self.cout,
+                    );
+                    self.sin.consume(n);
                     progress = true;
                 }
-                Ok(Some(r)) => {
-                    self.write_response_head(cx, &r);
-                    self.sin.consume(r.head_len);
-                    self.resp_body = BodyDec::new(r.framing);
-                    let tunnel = r.status == 101
-                        || (self.req.as_ref().is_some_and(|q| q.connect) && r.status / 100 == 2);
-                    if r.framing == Framing::UntilClose {
-                        self.close_after = true;
-                    }
-                    self.resp = Some(r);
+                Ok(Some(n)) => {
+                    self.write_response_head(cx);
+                    self.sin.consume(n);
+                    self.has_resp = true;
+                    self.resp_fwd.reset(self.resp.framing);
                     progress = true;
-                    if tunnel {
+                    if self.resp.tunnel {
                         self.st = St::Tunnel;
-                        self.req_body = BodyDec::Done;
+                        self.req_fwd.reset(crate::http::Framing::None);
                         return Some(true);
                     }
                 }
             }
         }
-        if self.resp.is_none() {
+        if !self.has_resp {
             if server_eof {
                 // Closed before a complete response head: 502.
                 self.error(cx, 502);
@@ -713,29 +744,36 @@ impl HttpSession {
             return Some(progress);
         }
         // Response body: server input → client output.
-        if !self.resp_body.is_done() && self.cout.len() < limit {
+        if !self.resp_fwd.is_done() && self.cout.len() < limit {
             let avail = self.sin.len().min(limit - self.cout.len());
-            let Ok(n) = self.resp_body.feed(&self.sin.bytes()[..avail]) else {
-                return None;
-            };
-            if n > 0 {
-                self.cout.extend(&self.sin.bytes()[..n]);
-                self.sin.consume(n);
-                progress = true;
+            match self
+                .resp_fwd
+                .forward(&self.sin.bytes()[..avail], &mut self.cout)
+            {
+                Ok(n) => {
+                    if n > 0 {
+                        self.sin.consume(n);
+                        progress = true;
+                    }
+                }
+                Err(_) => return None,
             }
         }
-        if server_eof && !self.resp_body.is_done() {
-            if self.resp_body == BodyDec::UntilClose && self.sin.is_empty() {
-                self.resp_body = BodyDec::Done;
-            } else if self.sin.is_empty() {
+        if server_eof && !self.resp_fwd.is_done() && self.sin.is_empty() {
+            if self.resp_fwd.finish().is_err() {
                 // Truncated response: nothing sensible to add, close after what was sent.
-                self.close_after = true;
-                self.resp_body = BodyDec::Done;
-                self.req_body = BodyDec::Done;
+                return if self.cout.is_empty() {
+                    None
+                } else {
+                    self.close_after = true;
+                    self.st = St::Closing;
+                    Some(true)
+                };
             }
+            self.resp_fwd.reset(crate::http::Framing::None);
         }
-        if self.resp_body.is_done() && (self.req_body.is_done() || server_eof) {
-            if !self.req_body.is_done() {
+        if self.resp_fwd.is_done() && (self.req_fwd.is_done() || server_eof) {
+            if !self.req_fwd.is_done() {
                 self.close_after = true;
             }
             self.end_exchange(cx, server_eof);
@@ -744,13 +782,22 @@ impl HttpSession {
         Some(progress)
     }
 
-    /// Forwards the final response head, with the cookie persistence edits applied.
-    fn write_response_head(&mut self, cx: &Ctx, r: &RespMsg) {
-        let raw = &self.sin.bytes()[..r.head_len];
+    /// Forwards the final response head with the connection header and the cookie
+    /// persistence edits.
+    fn write_response_head(&mut self, cx: &Ctx) {
+        let conn = self.plan.on_response(&self.req.head, &self.resp);
+        if self.plan.client == Want::Close {
+            self.close_after = true;
+        }
+        let raw = self.sin.bytes();
         let srv = self.srv.as_ref();
         let be = self.be.map(|b| &cx.shared.backends[b]);
         let (Some(be), Some((req_out, _))) = (be, self.cookie.as_mut()) else {
-            http_msg::write_head(raw, &Edits::default(), &mut self.cout);
+            let edits = HeadEdits {
+                conn,
+                ..Default::default()
+            };
+            http_msg::write_response(raw, &self.resp, &edits, &mut self.scratch, &mut self.cout);
             return;
         };
         let cfg = be
@@ -766,32 +813,24 @@ impl HttpSession {
         if req_out.server.is_some() && !direct {
             req_out.redispatched();
         }
-        let pick = |name: &str| -> (Vec<usize>, Vec<&[u8]>) {
-            r.headers
-                .iter()
-                .enumerate()
-                .filter(|(_, (n, _))| n.eq_ignore_ascii_case(name))
-                .map(|(i, (_, v))| (i, v.trim_ascii()))
-                .unzip()
-        };
-        let (pos1, sc1) = pick("set-cookie");
-        let (pos2, sc2) = pick("set-cookie2");
-        let method = self
-            .req
-            .as_ref()
-            .map(|q| q.req.method.as_bytes())
-            .unwrap_or(b"GET");
+        let (pos1, sc1) = http_msg::headers_named(raw, &self.resp.headers, b"set-cookie");
+        let (pos2, sc2) = http_msg::headers_named(raw, &self.resp.headers, b"set-cookie2");
+        let method = self.req.head.method_raw.get(self.cin.bytes()).to_vec();
         let cacheable = persist::response_cacheable(
-            method,
-            r.status,
-            r.headers.iter().map(|(n, v)| (n.as_bytes(), v.as_slice())),
+            &method,
+            self.resp.status,
+            self.resp
+                .headers
+                .iter()
+                .filter(|h| !h.drop)
+                .map(|h| (h.name.get(raw), h.value.get(raw))),
         );
         let input = persist::ResponseInput {
             server,
             direct,
             ignore_persist: self.ignore_persist,
-            is_post: method == b"POST",
-            status: r.status,
+            is_post: self.req.is_post(),
+            status: self.resp.status,
             cacheable,
             now: wall_clock_secs(),
         };
@@ -799,35 +838,36 @@ impl HttpSession {
         let mut replace: Vec<(usize, Option<&[u8]>)> = Vec::new();
         replace.extend(out.edits.iter().map(|(i, e)| (pos1[*i], edit_value(e))));
         replace.extend(out.edits2.iter().map(|(i, e)| (pos2[*i], edit_value(e))));
-        let mut add: Vec<(&str, String)> = Vec::new();
+        let mut add: Vec<(&[u8], &[u8])> = Vec::new();
         if let Some(v) = &out.insert {
-            add.push(("Set-Cookie", String::from_utf8_lossy(v).into_owned()));
+            add.push((b"Set-Cookie", v));
             if out.cache_control_private {
-                add.push((persist::NOCACHE_HEADER.0, persist::NOCACHE_HEADER.1.into()));
+                add.push((
+                    persist::NOCACHE_HEADER.0.as_bytes(),
+                    persist::NOCACHE_HEADER.1.as_bytes(),
+                ));
             }
         }
-        let edits = Edits {
+        let edits = HeadEdits {
             add: &add,
-            connection: None,
+            conn,
             replace: &replace,
+            ..Default::default()
         };
-        http_msg::write_head(raw, &edits, &mut self.cout);
+        http_msg::write_response(raw, &self.resp, &edits, &mut self.scratch, &mut self.cout);
     }
 
     /// Both messages are complete: give the server slot back, keep or close each side.
     fn end_exchange(&mut self, cx: &mut Ctx, server_eof: bool) {
-        let resp = self.resp.take();
-        let be = &cx.shared.backends[self.be.expect("a backend was chosen")];
         let reusable = !server_eof
             && self.sout.is_empty()
             && self.sin.is_empty()
-            && be.conn_mode == HttpConnMode::KeepAlive
-            && !cx.shared.frontends[self.fe].px.httpclose
-            && resp.as_ref().is_some_and(|r| !r.wants_close);
+            && self.plan.server == Want::KeepAlive;
         if let Some(srv) = self.srv.as_mut() {
             srv.release(cx, reusable);
         }
-        self.req = None;
+        self.has_req = false;
+        self.has_resp = false;
         self.requests += 1;
         self.wait_since = cx.now;
         if self.close_after {

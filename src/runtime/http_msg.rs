@@ -1,298 +1,240 @@
-//! The HTTP/1 message facts the HTTP session needs — parsed heads, body framing, rewritten
-//! heads — behind one narrow interface, so that the session's state machine does not
-//! depend on how heads are parsed. (Implemented on `httparse` until the `http` module with
-//! HAProxy's exact H1 rules replaces this file's internals.)
+//! The HTTP/1 message facts the HTTP session needs, on top of [`crate::http`] (HAProxy
+//! 2.6's H1 parsing, body framing, head writing and connection-mode rules): parse a head
+//! into a reusable message, forward a body segment (re-chunked like HAProxy), write a head
+//! with the engine's edits. The session's state machine only sees this interface.
+
+use crate::http::{
+    self, body, conn as hc, BodyDecoder, Framing, H1Error, HeadEdits, Method, ParseOpts, ReqHead,
+    RespHead, Status, Version,
+};
 
 use super::io::Buf;
 use super::sample::Req;
 
-/// Largest request head accepted (`tune.bufsize` minus `tune.maxrewrite`).
-pub const MAX_HEAD: usize = 16384 - 1024;
-const MAX_HEADERS: usize = 101;
+pub use crate::http::conn::{HttpMode, Modes, Want};
+pub use crate::http::ConnHdr as WireConn;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
-    None,
-    Length(u64),
-    Chunked,
-    /// Response delimited by the server closing.
-    UntilClose,
-}
-
-/// A parsed request head.
-#[derive(Debug, Clone)]
+/// A parsed request head, with the owned view rules and fetches evaluate.
+#[derive(Debug, Clone, Default)]
 pub struct ReqMsg {
+    /// Spans into the client buffer as it was when parsed (the head stays there until it
+    /// is forwarded).
+    pub head: ReqHead,
     pub head_len: usize,
     pub req: Req,
-    pub framing: Framing,
-    /// The client asked for the connection to close after this exchange (HTTP/1.0 without
-    /// keep-alive, `Connection: close`).
-    pub wants_close: bool,
-    pub head: bool,
-    pub connect: bool,
-    pub upgrade: bool,
 }
 
-/// A parsed response head.
-#[derive(Debug, Clone)]
-pub struct RespMsg {
-    pub head_len: usize,
-    pub status: u16,
-    pub minor: u8,
-    pub framing: Framing,
-    pub wants_close: bool,
-    /// Header lines in order (name, value).
-    pub headers: Vec<(String, Vec<u8>)>,
+impl ReqMsg {
+    pub fn framing(&self) -> Framing {
+        self.head.framing
+    }
+    pub fn is_head(&self) -> bool {
+        self.head.method == Method::Head
+    }
+    pub fn is_connect(&self) -> bool {
+        self.head.method == Method::Connect
+    }
+    pub fn is_post(&self) -> bool {
+        self.head.method == Method::Post
+    }
+    pub fn http10(&self) -> bool {
+        self.head.version == Version::Http10
+    }
 }
 
-/// `Ok(None)`: the head is incomplete. `Err(status)`: answer this status and close.
-pub fn parse_request(buf: &[u8]) -> Result<Option<ReqMsg>, u16> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut p = httparse::Request::new(&mut headers);
-    let n = match httparse::ParserConfig::default()
-        .allow_multiple_spaces_in_request_line_delimiters(true)
-        .parse_request(&mut p, buf)
-    {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return Err(400),
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(_) => return Err(400),
-    };
-    let req = Req {
-        method: p.method.unwrap_or("").to_string(),
-        uri: p.path.unwrap_or("").to_string(),
-        minor: p.version.unwrap_or(1),
-        headers: p
-            .headers
-            .iter()
-            .map(|h| (h.name.to_string(), h.value.to_vec()))
-            .collect(),
-    };
-    let framing = body_framing(&req.headers).ok_or(400u16)?;
-    let framing = match framing {
-        Framing::UntilClose => Framing::None,
-        f => f,
-    };
-    let wants_close = if req.minor == 0 {
-        !req.connection_has("keep-alive") || req.connection_has("close")
-    } else {
-        req.connection_has("close")
-    };
-    Ok(Some(ReqMsg {
-        head_len: n,
-        head: req.method == "HEAD",
-        connect: req.method == "CONNECT",
-        upgrade: req.connection_has("upgrade"),
-        framing,
-        wants_close,
-        req,
-    }))
+/// Parses a request head from the start of `buf`. `Ok(None)`: incomplete.
+pub fn parse_request(
+    buf: &[u8],
+    opts: &ParseOpts,
+    out: &mut ReqMsg,
+) -> Result<Option<()>, H1Error> {
+    match http::parse_request(buf, opts, &mut out.head)? {
+        Status::Partial => Ok(None),
+        Status::Complete(n) => {
+            out.head_len = n;
+            let h = &out.head;
+            out.req = Req {
+                method: String::from_utf8_lossy(h.method_raw.get(buf)).into_owned(),
+                uri: String::from_utf8_lossy(h.uri.get(buf)).into_owned(),
+                minor: u8::from(h.version != Version::Http10),
+                headers: h
+                    .headers
+                    .iter()
+                    .filter(|x| !x.drop)
+                    .map(|x| {
+                        (
+                            String::from_utf8_lossy(x.name.get(buf)).into_owned(),
+                            http::h1::unfold(buf, x).into_owned(),
+                        )
+                    })
+                    .collect(),
+            };
+            Ok(Some(()))
+        }
+    }
 }
 
-/// `head`: the request was HEAD (no body follows whatever the headers say).
-pub fn parse_response(buf: &[u8], head: bool) -> Result<Option<RespMsg>, u16> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut p = httparse::Response::new(&mut headers);
-    let n = match p.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return Err(502),
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(_) => return Err(502),
-    };
-    let status = p.code.unwrap_or(0);
-    let minor = p.version.unwrap_or(1);
-    let hdrs: Vec<(String, Vec<u8>)> = p
-        .headers
+/// Parses a response head for a request with method `m`. `Ok(None)`: incomplete.
+pub fn parse_response(
+    buf: &[u8],
+    m: Method,
+    opts: &ParseOpts,
+    out: &mut RespHead,
+) -> Result<Option<usize>, H1Error> {
+    match http::parse_response(buf, m, opts, out)? {
+        Status::Partial => Ok(None),
+        Status::Complete(n) => Ok(Some(n)),
+    }
+}
+
+/// The position in `head.headers` of each forwarded header named `name`, with its value.
+pub fn headers_named<'a>(
+    buf: &'a [u8],
+    headers: &[http::Header],
+    name: &[u8],
+) -> (Vec<usize>, Vec<&'a [u8]>) {
+    headers
         .iter()
-        .map(|h| (h.name.to_string(), h.value.to_vec()))
-        .collect();
-    let framing = if head || status < 200 || status == 204 || status == 304 {
-        Framing::None
-    } else {
-        body_framing(&hdrs).ok_or(502u16)?
-    };
-    let conn = |tok: &str| {
-        hdrs.iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
-            .flat_map(|(_, v)| v.split(|&b| b == b','))
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(tok.as_bytes()))
-    };
-    let wants_close = if minor == 0 {
-        !conn("keep-alive") || conn("close")
-    } else {
-        conn("close")
-    };
-    Ok(Some(RespMsg {
-        head_len: n,
-        status,
-        minor,
-        framing,
-        wants_close,
-        headers: hdrs,
-    }))
+        .enumerate()
+        .filter(|(_, h)| !h.drop && h.name.get(buf).eq_ignore_ascii_case(name))
+        .map(|(i, h)| (i, h.value.get(buf)))
+        .unzip()
 }
 
-/// Body framing from the headers; `None` when they are contradictory.
-fn body_framing(headers: &[(String, Vec<u8>)]) -> Option<Framing> {
-    let mut cl: Option<u64> = None;
-    let mut chunked = false;
-    for (n, v) in headers {
-        if n.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = v
-                .rsplit(|&b| b == b',')
-                .next()
-                .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-            if !chunked {
-                return None;
-            }
-        } else if n.eq_ignore_ascii_case("content-length") {
-            let s = std::str::from_utf8(v).ok()?.trim();
-            let len: u64 = s.parse().ok()?;
-            if cl.is_some_and(|c| c != len) {
-                return None;
-            }
-            cl = Some(len);
-        }
-    }
-    Some(if chunked {
-        Framing::Chunked
-    } else if let Some(n) = cl {
-        Framing::Length(n)
-    } else {
-        Framing::UntilClose
-    })
+/// Writes the request head for the server into `out` (through `scratch`, reused).
+pub fn write_request(buf: &[u8], m: &ReqMsg, e: &HeadEdits, scratch: &mut Vec<u8>, out: &mut Buf) {
+    scratch.clear();
+    http::write_request(buf, &m.head, e, scratch);
+    out.extend(scratch);
 }
 
-/// Header edits applied when a head is forwarded.
-#[derive(Debug, Default)]
-pub struct Edits<'a> {
-    /// Headers appended (`option forwardfor`, `option originalto`, an inserted cookie).
-    pub add: &'a [(&'a str, String)],
-    /// `Connection` value to write instead of the received one, if any.
-    pub connection: Option<&'a str>,
-    /// By header position (0 = first header line): a new value, or `None` to remove it.
-    pub replace: &'a [(usize, Option<&'a [u8]>)],
+/// Writes the response head for the client into `out` (through `scratch`, reused).
+pub fn write_response(
+    buf: &[u8],
+    r: &RespHead,
+    e: &HeadEdits,
+    scratch: &mut Vec<u8>,
+    out: &mut Buf,
+) {
+    scratch.clear();
+    http::write_response(buf, r, e, scratch);
+    out.extend(scratch);
 }
 
-/// Writes a received head (`raw`, request or status line included) with `edits` applied.
-pub fn write_head(raw: &[u8], edits: &Edits, out: &mut Buf) {
-    let body_start = raw.len();
-    let mut lines = raw[..body_start].split_inclusive(|&b| b == b'\n');
-    if let Some(first) = lines.next() {
-        out.extend(first);
-    }
-    for (pos, line) in lines.enumerate() {
-        let l = line.trim_ascii_end();
-        if l.is_empty() {
-            break;
-        }
-        let name = l.split(|&b| b == b':').next().unwrap_or(b"");
-        if edits.connection.is_some() && name.trim_ascii().eq_ignore_ascii_case(b"connection") {
-            continue;
-        }
-        if let Some((_, new)) = edits.replace.iter().find(|(p, _)| *p == pos) {
-            if let Some(v) = new {
-                out.extend(name);
-                out.extend(b": ");
-                out.extend(v);
-                out.extend(b"\r\n");
-            }
-            continue;
-        }
-        out.extend(line);
-    }
-    if let Some(c) = edits.connection {
-        out.extend(b"connection: ");
-        out.extend(c.as_bytes());
-        out.extend(b"\r\n");
-    }
-    for (n, v) in edits.add {
-        out.extend(n.as_bytes());
-        out.extend(b": ");
-        out.extend(v.as_bytes());
-        out.extend(b"\r\n");
-    }
-    out.extend(b"\r\n");
+/// Forwards one message body: content-length and close-delimited bodies as they are,
+/// chunked bodies re-chunked the way HAProxy's H1 mux does (one chunk per forwarded batch,
+/// extensions dropped, trailers rewritten like headers).
+#[derive(Debug, Clone)]
+pub struct BodyFwd {
+    dec: BodyDecoder,
+    chunked: bool,
+    scratch: Vec<u8>,
 }
 
-/// A chunked body that does not follow the chunk syntax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BadChunk;
-
-/// Streaming body framing: which bytes of the input belong to the current message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyDec {
-    Done,
-    Length(u64),
-    UntilClose,
-    ChunkSize,
-    ChunkData(u64),
-    Trailers,
-}
-
-impl BodyDec {
-    pub fn new(f: Framing) -> BodyDec {
-        match f {
-            Framing::None | Framing::Length(0) => BodyDec::Done,
-            Framing::Length(n) => BodyDec::Length(n),
-            Framing::Chunked => BodyDec::ChunkSize,
-            Framing::UntilClose => BodyDec::UntilClose,
+impl BodyFwd {
+    pub fn new(is_response: bool, opts: &ParseOpts) -> BodyFwd {
+        BodyFwd {
+            dec: BodyDecoder::new(Framing::None, is_response, opts),
+            chunked: false,
+            scratch: Vec::new(),
         }
+    }
+
+    pub fn reset(&mut self, f: Framing) {
+        self.dec.reset(f);
+        self.chunked = f == Framing::Chunked;
     }
 
     pub fn is_done(&self) -> bool {
-        *self == BodyDec::Done
+        self.dec.is_done()
     }
 
-    /// How many leading bytes of `data` belong to the message; `Err` on bad chunking.
-    pub fn feed(&mut self, data: &[u8]) -> Result<usize, BadChunk> {
-        let mut used = 0;
-        loop {
-            let rest = &data[used..];
-            match *self {
-                BodyDec::Done => return Ok(used),
-                BodyDec::UntilClose => return Ok(data.len()),
-                BodyDec::Length(left) => {
-                    let take = left.min(rest.len() as u64);
-                    used += take as usize;
-                    *self = if take == left {
-                        BodyDec::Done
-                    } else {
-                        BodyDec::Length(left - take)
-                    };
-                    return Ok(used);
-                }
-                BodyDec::ChunkData(left) => {
-                    let take = left.min(rest.len() as u64);
-                    used += take as usize;
-                    if take < left {
-                        *self = BodyDec::ChunkData(left - take);
-                        return Ok(used);
-                    }
-                    *self = BodyDec::ChunkSize;
-                }
-                BodyDec::ChunkSize => match httparse::parse_chunk_size(rest) {
-                    Ok(httparse::Status::Complete((n, 0))) => {
-                        used += n;
-                        *self = BodyDec::Trailers;
-                    }
-                    Ok(httparse::Status::Complete((n, size))) => {
-                        used += n;
-                        *self = BodyDec::ChunkData(size + 2);
-                    }
-                    Ok(httparse::Status::Partial) => return Ok(used),
-                    Err(_) => return Err(BadChunk),
-                },
-                BodyDec::Trailers => {
-                    let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") else {
-                        return Ok(used);
-                    };
-                    used += eol + 2;
-                    if eol == 0 {
-                        *self = BodyDec::Done;
-                    }
-                }
-            }
+    /// Close-delimited body not finished yet.
+    pub fn until_close(&self) -> bool {
+        !self.dec.is_done() && self.dec.remaining().is_none() && !self.chunked
+    }
+
+    /// The peer closed: fine for a close-delimited or finished body.
+    pub fn finish(&self) -> Result<(), H1Error> {
+        self.dec.finish()
+    }
+
+    /// Frames what `input` holds of the body into `out`; returns the input bytes used.
+    pub fn forward(&mut self, input: &[u8], out: &mut Buf) -> Result<usize, H1Error> {
+        let mut pos = 0;
+        if !self.chunked {
+            let ev = self.dec.decode(input)?;
+            out.extend(&input[ev.data.clone()]);
+            return Ok(ev.consumed);
         }
+        // Gather this batch's payload into one output chunk.
+        let mut segs: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut total = 0;
+        let mut trailers = None;
+        while pos < input.len() && !self.dec.is_done() {
+            let ev = self.dec.decode(&input[pos..])?;
+            if !ev.data.is_empty() {
+                total += ev.data.len();
+                segs.push(pos + ev.data.start..pos + ev.data.end);
+            }
+            if let Some(t) = ev.trailers {
+                trailers = Some(pos + t.start..pos + t.end);
+            }
+            if ev.consumed == 0 {
+                break;
+            }
+            pos += ev.consumed;
+        }
+        if total > 0 {
+            self.scratch.clear();
+            body::chunk_start(total, &mut self.scratch);
+            out.extend(&self.scratch);
+            for s in segs {
+                out.extend(&input[s]);
+            }
+            out.extend(b"\r\n");
+        }
+        if self.dec.is_done() {
+            self.scratch.clear();
+            match trailers {
+                Some(t) => body::write_last_chunk(
+                    &input[t.start..],
+                    self.dec.trailers(),
+                    None,
+                    &mut self.scratch,
+                ),
+                None => self.scratch.extend_from_slice(b"0\r\n\r\n"),
+            }
+            out.extend(&self.scratch);
+        }
+        Ok(pos)
+    }
+}
+
+/// The connection decisions of one exchange, made in HAProxy's two passes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnPlan {
+    pub modes: Modes,
+    pub client: Want,
+    pub server: Want,
+}
+
+impl ConnPlan {
+    /// First pass, when the request is parsed and about to be sent.
+    pub fn for_request(req: &ReqHead, modes: Modes) -> ConnPlan {
+        ConnPlan {
+            modes,
+            client: hc::client_after_request(req, &modes),
+            server: hc::server_for_request(req, &modes),
+        }
+    }
+    pub fn request_conn(&self, req: &ReqHead) -> WireConn {
+        hc::request_conn_hdr(req, self.server, &self.modes)
+    }
+    /// Second pass, with the final response; returns what to announce to the client.
+    pub fn on_response(&mut self, req: &ReqHead, resp: &RespHead) -> WireConn {
+        self.server = hc::server_after_response(resp, self.server);
+        self.client = hc::client_for_response(resp, self.client, &self.modes);
+        hc::response_conn_hdr(req, resp, self.client)
     }
 }

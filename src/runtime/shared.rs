@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use super::acl::CondRt;
 use super::backend::{algorithm, build_backend, cookie_config, server_cookies};
 use super::proxy::ProxyRt;
+use crate::http::write::ForwardFor;
+use crate::http::{HttpMode, ParseOpts};
 use crate::lb::Algorithm;
 use crate::model::proxy::HttpConnMode;
 use crate::model::{Config, Mode, Proxy, ProxyCap};
@@ -74,6 +76,11 @@ pub struct Frontend {
     pub default_backend: Option<usize>,
     pub client_fin: Option<Duration>,
     pub tunnel: Option<Duration>,
+    /// Request parsing (`option accept-invalid-http-request`, buffer sizes).
+    pub req_opts: ParseOpts,
+    pub http_mode: HttpMode,
+    pub forwardfor: Option<ForwardFor>,
+    pub originalto: Option<ForwardFor>,
 }
 
 /// A backend (or the backend half of a listen section).
@@ -99,8 +106,14 @@ pub struct Backend {
     /// skips the turn-around delay more eagerly.
     pub rr_kind: bool,
     pub conn_mode: HttpConnMode,
-    /// `option forwardfor` header name (the backend's setting, else the frontend's).
-    pub forwardfor: Option<String>,
+    /// `option forwardfor` / `option originalto` as set on the backend.
+    pub forwardfor: Option<ForwardFor>,
+    pub originalto: Option<ForwardFor>,
+    /// Response parsing (`option accept-invalid-http-response`, buffer sizes).
+    pub resp_opts: ParseOpts,
+    pub http_mode: HttpMode,
+    /// `option http-pretend-keepalive`.
+    pub pretend_keepalive: bool,
     /// `cookie` persistence and each server's cookie (static or dynamic).
     pub cookie: Option<crate::persist::CookieConfig>,
     pub cookies: Vec<Option<String>>,
@@ -221,6 +234,18 @@ impl Shared {
                 default_backend,
                 client_fin: ms(t.client_fin),
                 tunnel: ms(t.tunnel),
+                req_opts: parse_opts(cfg, px, "accept-invalid-http-request"),
+                http_mode: http_mode(px),
+                forwardfor: px
+                    .settings
+                    .forwardfor
+                    .as_ref()
+                    .map(|h| addr_header(h, true)),
+                originalto: px
+                    .settings
+                    .originalto
+                    .as_ref()
+                    .map(|h| addr_header(h, false)),
             });
         }
         let bufsize = cfg
@@ -243,6 +268,49 @@ impl Shared {
             epoch: Instant::now(),
             bufsize,
         })
+    }
+}
+
+/// The H1 parsing knobs of a proxy: the global buffer sizes and its accept-invalid option.
+fn parse_opts(cfg: &Config, px: &Proxy, accept_invalid: &str) -> ParseOpts {
+    let d = ParseOpts::default();
+    let t = &cfg.global.tune;
+    ParseOpts {
+        accept_invalid: px.settings.option(accept_invalid) == Some(true),
+        bufsize: t.bufsize.map_or(d.bufsize, |b| b as usize),
+        maxrewrite: t.maxrewrite.map_or(d.maxrewrite, |b| b as usize),
+        max_headers: t.http_maxhdr.map_or(d.max_headers, |b| b as usize),
+    }
+}
+
+fn http_mode(px: &Proxy) -> HttpMode {
+    match px.settings.http_conn_mode {
+        Some(HttpConnMode::ServerClose) => HttpMode::ServerClose,
+        Some(HttpConnMode::Close) => HttpMode::Close,
+        _ => HttpMode::KeepAlive,
+    }
+}
+
+/// `option forwardfor|originalto [except <net>] [header <name>] [if-none]`.
+fn addr_header(h: &crate::model::proxy::AddrHeader, forwardfor: bool) -> ForwardFor {
+    let except = h.except.as_deref().and_then(|net| {
+        let (a, bits) = match net.split_once('/') {
+            Some((a, b)) => (a, b.parse::<u8>().ok()),
+            None => (net, None),
+        };
+        let ip: std::net::IpAddr = a.parse().ok()?;
+        let full = if ip.is_ipv4() { 32 } else { 128 };
+        // A dotted mask (`/255.0.0.0`) is accepted by HAProxy too.
+        let bits = bits.or_else(|| {
+            let m: std::net::Ipv4Addr = net.split_once('/')?.1.parse().ok()?;
+            Some(u32::from(m).leading_ones() as u8)
+        });
+        Some((ip, bits.unwrap_or(full)))
+    });
+    ForwardFor {
+        header: h.header.to_ascii_lowercase().into_bytes(),
+        except,
+        if_none: forwardfor && h.if_none,
     }
 }
 
@@ -306,7 +374,11 @@ fn compile_backend(
         retries: s.retries.unwrap_or(3),
         redispatch_after: s.redispatch.unwrap_or(0),
         conn_mode: s.http_conn_mode.unwrap_or(HttpConnMode::KeepAlive),
-        forwardfor: s.forwardfor.as_ref().map(|h| h.header.clone()),
+        forwardfor: s.forwardfor.as_ref().map(|h| addr_header(h, true)),
+        originalto: s.originalto.as_ref().map(|h| addr_header(h, false)),
+        resp_opts: parse_opts(cfg, px, "accept-invalid-http-response"),
+        http_mode: http_mode(px),
+        pretend_keepalive: s.option("http-pretend-keepalive") == Some(true),
         cookie: cookie_config(px),
         cookies: server_cookies(px),
         use_server: px
