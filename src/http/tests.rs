@@ -1341,3 +1341,37 @@ fn one_chunk_per_read() {
     }
     eqb(&out, b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
 }
+
+#[test]
+fn response_head_size_limit() {
+    // Same HTX budget as requests: the largest accepted response heads were 15273 bytes
+    // ("200 OK", 2 headers) and 15193 ("200 Fine", 22 headers).
+    let mk = |len: usize, reason: &str, extra: usize| {
+        let mut r = format!("HTTP/1.1 200 {reason}\r\n").into_bytes();
+        for i in 0..extra {
+            r.extend_from_slice(format!("Y{i}: v\r\n").as_bytes());
+        }
+        r.extend_from_slice(b"Content-Length: 2\r\nX: ");
+        let pad = len - r.len() - 4;
+        r.resize(r.len() + pad, b'a');
+        r.extend_from_slice(b"\r\n\r\nok");
+        r
+    };
+    let o = ParseOpts::default();
+    let mut s = RespHead::default();
+    for (len, reason, extra) in [(15273, "OK", 0), (15193, "Fine", 20)] {
+        let ok = mk(len, reason, extra);
+        assert_eq!(
+            parse_response(&ok, Method::Get, &o, &mut s),
+            Ok(Status::Complete(len))
+        );
+        let e = parse_response(&mk(len + 1, reason, extra), Method::Get, &o, &mut s);
+        assert_eq!(e.unwrap_err().status, 502);
+    }
+    let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for i in 0..100 {
+        many.extend_from_slice(format!("Y{i}: v\r\n").as_bytes());
+    }
+    many.extend_from_slice(b"Content-Length: 2\r\n\r\nok");
+    resp(G, &many, b"<ERR 502>");
+}
