@@ -5,6 +5,7 @@
 //!   HAProxy's diagnostics;
 //! - [`model`] is what the configuration means;
 //! - [`runtime`] (event loops; later the queue and load balancing) consumes the model;
+//! - [`http`] is the socket-free HTTP/1.1 message layer (HAProxy 2.6's H1 parser and mux rules);
 //! - [`cli`] is the `haproxy-rs` command line; [`ffi`] is the C face.
 
 pub mod cli;

@@ -77,3 +77,16 @@ fn h1_corpus_never_panics() {
     }
     assert!(n >= 3);
 }
+
+/// The message-layer seeds (`fuzz/corpus/h1_message/`) and any reproducers added there.
+#[test]
+fn h1_message_corpus_holds_invariants() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/h1_message");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let data = std::fs::read(e.unwrap().path()).unwrap();
+        haproxy_rs::http::check::check_message(&data);
+        n += 1;
+    }
+    assert!(n >= 4);
+}

@@ -12,6 +12,8 @@
 //! haproxy did with it.
 
 pub mod body;
+#[doc(hidden)]
+pub mod check;
 pub mod conn;
 pub mod h1;
 pub mod write;

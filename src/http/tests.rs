@@ -1280,3 +1280,98 @@ fn partial_heads_wait() {
         );
     }
 }
+
+#[test]
+fn more_captured_shapes() {
+    // Content-Length: 0 beside Transfer-Encoding still counts as smuggling.
+    let s = ka(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    eqb(
+        &s.backend,
+        b"POST / HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
+    );
+    assert!(s.closed);
+    fwd(
+        b"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"GET / HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
+    );
+    // Host duplicates compare case-insensitively; the first spelling is kept.
+    fwd(
+        b"GET / HTTP/1.1\r\nHost: A\r\nHost: a\r\n\r\n",
+        b"GET / HTTP/1.1\r\nhost: A\r\n\r\n",
+    );
+    fwd(
+        b"GET HTTP://A.COM/ HTTP/1.1\r\nHost: a.com\r\n\r\n",
+        b"GET HTTP://A.COM/ HTTP/1.1\r\nhost: a.com\r\n\r\n",
+    );
+    // Interim responses reach HTTP/1.0 clients too.
+    let s = Sim::default().run(
+        b"GET / HTTP/1.0\r\n\r\n",
+        b"HTTP/1.1 103 Early\r\nLink: x\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    );
+    eqb(
+        &s.client,
+        b"HTTP/1.1 103 Early\r\nlink: x\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+    );
+}
+
+/// Chunks that arrive in separate reads leave as separate chunks: the server received
+/// `3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n` for reads `…3\r\nabc\r\n` / `2\r\nde\r\n` / `0\r\n\r\n`.
+#[test]
+fn one_chunk_per_read() {
+    let mut d = BodyDecoder::new(Framing::Chunked, false, &ParseOpts::default());
+    let mut out = Vec::new();
+    for read in [&b"3\r\nabc\r\n"[..], b"2\r\nde\r\n", b"0\r\n\r\n"] {
+        let mut pos = 0;
+        let mut batch = Vec::new();
+        loop {
+            let ev = d.decode(&read[pos..]).unwrap();
+            batch.extend_from_slice(&read[pos..][ev.data.clone()]);
+            pos += ev.consumed;
+            if ev.done {
+                write_chunk(&batch, &mut out);
+                write_last_chunk(read, d.trailers(), None, &mut out);
+                batch.clear();
+                break;
+            }
+            if ev.consumed == 0 || pos == read.len() {
+                break;
+            }
+        }
+        write_chunk(&batch, &mut out);
+    }
+    eqb(&out, b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+}
+
+#[test]
+fn response_head_size_limit() {
+    // Same HTX budget as requests: the largest accepted response heads were 15273 bytes
+    // ("200 OK", 2 headers) and 15193 ("200 Fine", 22 headers).
+    let mk = |len: usize, reason: &str, extra: usize| {
+        let mut r = format!("HTTP/1.1 200 {reason}\r\n").into_bytes();
+        for i in 0..extra {
+            r.extend_from_slice(format!("Y{i}: v\r\n").as_bytes());
+        }
+        r.extend_from_slice(b"Content-Length: 2\r\nX: ");
+        let pad = len - r.len() - 4;
+        r.resize(r.len() + pad, b'a');
+        r.extend_from_slice(b"\r\n\r\nok");
+        r
+    };
+    let o = ParseOpts::default();
+    let mut s = RespHead::default();
+    for (len, reason, extra) in [(15273, "OK", 0), (15193, "Fine", 20)] {
+        let ok = mk(len, reason, extra);
+        assert_eq!(
+            parse_response(&ok, Method::Get, &o, &mut s),
+            Ok(Status::Complete(len))
+        );
+        let e = parse_response(&mk(len + 1, reason, extra), Method::Get, &o, &mut s);
+        assert_eq!(e.unwrap_err().status, 502);
+    }
+    let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for i in 0..100 {
+        many.extend_from_slice(format!("Y{i}: v\r\n").as_bytes());
+    }
+    many.extend_from_slice(b"Content-Length: 2\r\n\r\nok");
+    resp(G, &many, b"<ERR 502>");
+}
