@@ -819,7 +819,8 @@ impl Backend {
             let entries: Vec<Arc<StreamEntry>> = q.srv[i].values().cloned().collect();
             for e in entries {
                 let mut inner = lock(&e.inner);
-                if inner.forced.is_some_and(|f| f.force_persist) {
+                // Force-persisted waiters stay on a down server, not on a deleted one.
+                if inner.forced.is_some_and(|f| f.force_persist) && !self.servers[i].is_deleted() {
                     continue;
                 }
                 if self.unlink_locked(&mut q, &e, &mut inner, St::Rebalance) {
@@ -1190,9 +1191,11 @@ impl Stream {
         };
         // A persisted server that is down is only used with `option persist` or
         // `force-persist`; otherwise LB decides. A draining server keeps its persistent
-        // traffic (that is what drain is for).
+        // traffic (that is what drain is for). A deleted server is gone for everyone.
         if let Some(f) = forced {
-            if !be.alive(f.srv) && !be.cfg.persist && !f.force_persist {
+            if be.servers[f.srv].is_deleted()
+                || (!be.alive(f.srv) && !be.cfg.persist && !f.force_persist)
+            {
                 forced = None;
             }
         }
@@ -1242,8 +1245,9 @@ impl Stream {
                     be.process_srv_queue(i, Some(self.e.id), wakes);
                     // The server went down or into maintenance while we enqueued, after its
                     // redistribution ran: do what the redistribution would have done.
-                    let keep = forced.is_some_and(|f| f.force_persist)
-                        || (be.cfg.persist && forced.is_some());
+                    let keep = (forced.is_some_and(|f| f.force_persist)
+                        || (be.cfg.persist && forced.is_some()))
+                        && !s.is_deleted();
                     if !keep && !be.alive(i) && self.unqueue_self() {
                         forced = None;
                         lock(&self.e.inner).forced = None;
