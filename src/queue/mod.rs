@@ -670,6 +670,11 @@ impl Backend {
     /// that must not be woken (the caller itself). Returns the number dequeued.
     fn process_srv_queue(&self, i: usize, skip: Option<StreamId>, wakes: &mut Wakes) -> usize {
         let s = &self.servers[i];
+        // A deleted server serves nobody again. Its queue was emptied by the deletion, and
+        // an entry that raced in is taken out by its enqueuer (which sees it deleted).
+        if s.is_deleted() {
+            return 0;
+        }
         let px_ok = self.px_ok(i);
         // An enqueuer's own pass (skip set) never publishes: it is about to take the slot.
         if skip.is_none()

@@ -1382,3 +1382,25 @@ fn delete_server_drops_force_persistence() {
     assert_eq!(q.queued_on(), Some(None));
     inv(&be);
 }
+
+/// A stream that enqueues on a server while it is being deleted (and its last slot freed)
+/// does not get a slot on it: its own dequeue pass finds the server deleted, it leaves the
+/// dead queue and is load-balanced.
+#[test]
+fn delete_server_during_enqueue_grants_no_slot_on_it() {
+    let (be, _) = two(1, BackendConfig::default());
+    let h1 = pinned(&be, 0, 0);
+    let _h2 = pinned(&be, 1, 0);
+    let be2 = be.clone();
+    once_at(&be, Hook::AfterLbDecision, move || {
+        be2.delete_server(0).unwrap();
+        h1.release().unwrap();
+    });
+    let p = be.stream_new();
+    p.set_server(0, true, false).unwrap();
+    assert_eq!(p.assign(1), Ok(Assign::Queued));
+    be.set_hook(None);
+    assert_eq!(p.queued_on(), Some(None));
+    assert_eq!(be.server(0).unwrap().served(), 0);
+    inv(&be);
+}
