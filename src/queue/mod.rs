@@ -283,6 +283,8 @@ pub enum Hook {
     AfterReleaseDec,
     /// `ready_srv` was published; the queues were not scanned yet.
     AfterReadyPublish,
+    /// A dequeue pass found work; the queue lock is not taken yet.
+    BeforeDequeueLock,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -699,7 +701,13 @@ impl Backend {
         }
         let now = self.now_ms();
         let mut done = 0;
+        self.hook(Hook::BeforeDequeueLock);
         let mut q = lock(&self.queues);
+        // Deleted meanwhile: the deletion set the flag before its redistribution took the
+        // lock, so from here on it is seen, and a deleted server takes nobody.
+        if s.is_deleted() {
+            return 0;
+        }
         while done < MAX_DEQUEUE_BATCH {
             let p = q.srv[i].first_key_value().map(|(k, _)| *k);
             let pp = if px_ok {

@@ -1404,3 +1404,27 @@ fn delete_server_during_enqueue_grants_no_slot_on_it() {
     assert_eq!(be.server(0).unwrap().served(), 0);
     inv(&be);
 }
+
+/// A dequeue pass that started before its server was deleted and reaches the queue lock
+/// after the deletion takes nobody from the backend queue onto the deleted server.
+#[test]
+fn delete_server_during_dequeue_pass_grants_no_slot_on_it() {
+    let (be, _) = two(1, BackendConfig::default());
+    let h1 = pinned(&be, 0, 0);
+    let _h2 = pinned(&be, 1, 0);
+    let l = queued(&be, 1);
+    assert_eq!(l.queued_on(), Some(None));
+    // Not `once_at`: the deletion's own dequeue passes reach the hook again (re-entrantly).
+    let be2 = Arc::downgrade(&be);
+    let fired = AtomicBool::new(false);
+    be.set_hook(Some(Arc::new(move |at| {
+        if at == Hook::BeforeDequeueLock && !fired.swap(true, SeqCst) {
+            be2.upgrade().unwrap().delete_server(0).unwrap();
+        }
+    })));
+    h1.release().unwrap();
+    be.set_hook(None);
+    assert_eq!(l.state(), StreamState::Queued);
+    assert_eq!(be.server(0).unwrap().served(), 0);
+    inv(&be);
+}
