@@ -154,6 +154,26 @@ fn c_queue_stress_program() {
     let _ = std::fs::remove_dir_all(exe.parent().unwrap());
 }
 
+/// S6: servers deleted (and churned) under load from 8 threads: no stranded stream, no
+/// slot on a server already deleted, counters back to zero. 50000 operations natively,
+/// 4000 under valgrind (when installed).
+#[test]
+fn c_queue_delete_stress_program() {
+    if !have("cc") {
+        return missing("cc");
+    }
+    let exe = build_c("queue_delete_stress.c");
+    run_c_env(
+        &exe,
+        &[("HAP_STRESS_OPS", "50000")],
+        &[
+            ("HAP_STRESS_OPS", "4000"),
+            ("HAP_STRESS_WATCHDOG_MS", "30000"),
+        ],
+    );
+    let _ = std::fs::remove_dir_all(exe.parent().unwrap());
+}
+
 /// The pkg-config template, filled in for this build tree, gives flags that build and
 /// link the C program against the shared library.
 #[test]
