@@ -300,6 +300,22 @@ fn header_declares_the_contract_names() {
         "hap_result hap_stream_assign(hap_stream *s, uint64_t now_ms, hap_server **out);",
         "hap_stream_state hap_stream_get_state(const hap_stream *s, hap_server **out);",
         "void hap_stream_free(hap_stream *s);",
+        "HAP_SERVER_STARTING",
+        "HAP_PERSIST_NONE",
+        "HAP_PERSIST_DIRECT",
+        "HAP_PERSIST_FORCE",
+        "size_t hap_backend_tick(hap_backend *be, uint64_t now_ms);",
+        "size_t hap_backend_server_count(const hap_backend *be);",
+        "hap_server *hap_backend_server_at(hap_backend *be, size_t i);",
+        "hap_result hap_server_set_state_at(hap_server *sv, hap_server_state st, uint64_t now_ms);",
+        "hap_result hap_server_get_state(const hap_server *sv, hap_server_state *out);",
+        "hap_result hap_server_set_maxqueue(hap_server *sv, uint32_t maxqueue);",
+        "hap_result hap_server_delete(hap_server *sv);",
+        "bool hap_server_is_deleted(const hap_server *sv);",
+        "uint32_t hap_server_maxconn(const hap_server *sv);",
+        "uint32_t hap_server_dyn_maxconn(const hap_server *sv);",
+        "hap_result hap_server_name(const hap_server *sv, char *buf, size_t len, size_t *n);",
+        "hap_result hap_stream_set_server_ex(hap_stream *s, hap_server *sv, uint32_t flags);",
     ] {
         assert!(h.contains(name), "header lacks {name}");
     }
