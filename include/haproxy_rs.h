@@ -10,6 +10,26 @@
 #include <stdint.h>
 
 /*
+ Bits of `hap_stream_set_server_ex`'s `flags`.
+ */
+typedef enum {
+  /*
+   A server chosen by a rule (`use-server`): kept on `maxqueue` overflow (`HAP_FULL`).
+   */
+  HAP_PERSIST_NONE = 0,
+  /*
+   A cookie or stick-table match: with `option redispatch`, a `maxqueue` overflow
+   load-balances elsewhere instead of `HAP_FULL`. What `hap_stream_set_server` sets.
+   */
+  HAP_PERSIST_DIRECT = 1,
+  /*
+   `force-persist`: keep the server even when it is down or in maintenance, on
+   `maxqueue` overflow and through redistribution.
+   */
+  HAP_PERSIST_FORCE = 2,
+} hap_persist_flags;
+
+/*
  Result codes of the C API. `HAP_OK` is 0; errors start at 100 so that the queue
  outcomes (`HAP_QUEUED`, `HAP_FULL`, `HAP_NOSRV`) read as successes of a kind.
  */
@@ -57,6 +77,12 @@ typedef enum {
   HAP_SERVER_DOWN = 1,
   HAP_SERVER_MAINT = 2,
   HAP_SERVER_DRAIN = 3,
+  /*
+   Coming back with `slowstart`: the limit and weight ramp up with the caller's clock
+   (`hap_server_set_state_at`, `hap_backend_tick`) until the window passed, then UP.
+   UP given to a DOWN/MAINT server that has `slowstart` becomes STARTING by itself.
+   */
+  HAP_SERVER_STARTING = 4,
 } hap_server_state;
 
 /*
@@ -173,12 +199,33 @@ hap_result hap_backend_from_config(const char *cfg_text, size_t len, const char 
 void hap_backend_free(hap_backend *be);
 
 /*
- The server named `name`, borrowed (valid while `be` lives); NULL if none or on NULL input.
+ The server named `name`, borrowed (valid while `be` lives); NULL if none, if it was
+ deleted (`hap_server_delete`: the name is gone) or on NULL input.
 
  # Safety
  `be` must be NULL or a live backend handle; `name` NULL or a NUL-terminated string.
  */
 hap_server *hap_backend_server(hap_backend *be, const char *name);
+
+/*
+ How many servers `be` has, deleted ones included (positions never change, so
+ `hap_backend_server_at(be, 0..count)` walks them all even while servers are deleted);
+ 0 for NULL.
+
+ # Safety
+ `be` must be NULL or a live backend handle.
+ */
+size_t hap_backend_server_count(const hap_backend *be);
+
+/*
+ The server at position `i` (configuration order, from 0), borrowed like
+ `hap_backend_server`; deleted servers are returned too (`hap_server_is_deleted`).
+ NULL if `be` is NULL or `i >= hap_backend_server_count(be)`.
+
+ # Safety
+ `be` must be NULL or a live backend handle.
+ */
+hap_server *hap_backend_server_at(hap_backend *be, size_t i);
 
 /*
  Sets (or with `cb` NULL clears) the wake-up callback: `cb(user, s)` is called when the
@@ -201,6 +248,18 @@ void hap_backend_set_wakeup(hap_backend *be, hap_wakeup_fn cb, void *user);
  `be` must be NULL or a live backend handle.
  */
 size_t hap_backend_expire(hap_backend *be, uint64_t now_ms);
+
+/*
+ Clock tick at the caller's `now_ms` (HAProxy's `server_warmup`): STARTING servers whose
+ `slowstart` window passed become UP, and the limits that grew meanwhile are filled from
+ the queues at once. Call it from a timer while servers are STARTING (every 100 ms or so:
+ the dynamic maxconn only grows when the library is told the time). Returns how many
+ streams were given a slot (each is woken); 0 for NULL.
+
+ # Safety
+ `be` must be NULL or a live backend handle.
+ */
+size_t hap_backend_tick(hap_backend *be, uint64_t now_ms);
 
 /*
  Streams waiting in the backend (proxy) queue; 0 for NULL.
@@ -243,9 +302,11 @@ uint32_t hap_server_served(const hap_server *sv);
 uint32_t hap_server_queued(const hap_server *sv);
 
 /*
- Changes the server's state. UP dequeues waiting streams at once; DOWN/MAINT redistribute
- its queue (MAINT always, DOWN with `option redispatch` and no `option persist`) and, when
- no usable server is left, the backend queue (those streams read `REDISPATCHED`).
+ Changes the server's state at the backend's clock: the latest `now_ms` any call on this
+ backend passed in (`hap_stream_assign`, `hap_backend_expire`, `hap_backend_tick`,
+ `hap_server_set_state_at`), 0 before the first. Only the slowstart window depends on
+ it: use `hap_server_set_state_at` to start one at a time of your choosing.
+ Otherwise like `hap_server_set_state_at`.
 
  # Safety
  `sv` must be NULL or a server handle whose backend is alive; `st` a declared value.
@@ -253,7 +314,34 @@ uint32_t hap_server_queued(const hap_server *sv);
 hap_result hap_server_set_state(hap_server *sv, hap_server_state st);
 
 /*
- Changes `maxconn` (0 = unlimited); raising it dequeues waiting streams at once.
+ Changes the server's state at the caller's monotonic `now_ms` (the clock of
+ `hap_stream_assign`; an earlier value than one already passed counts as that one).
+ UP dequeues waiting streams at once, up to the limit; UP on a DOWN/MAINT server with
+ `slowstart`, or STARTING, starts the slowstart window at `now_ms`: the dynamic maxconn
+ and the weight ramp up (never below 1) as `hap_backend_tick` reports the time, and the
+ server becomes UP when the window passed. DOWN/MAINT redistribute its queue (MAINT
+ always, DOWN with `option redispatch` and no `option persist`; force-persisted streams
+ stay) and, when no usable server is left, the backend queue (those streams read
+ `REDISPATCHED`). DRAIN keeps persistent traffic only. `HAP_ERR_STATE` once deleted.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive; `st` a declared value.
+ */
+hap_result hap_server_set_state_at(hap_server *sv, hap_server_state st, uint64_t now_ms);
+
+/*
+ Writes the server's state to `*out`. `HAP_ERR_NULL` if `sv` or `out` is NULL;
+ `HAP_ERR_STATE` (and `*out` unchanged) once the server was deleted.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive; `out` NULL or writable.
+ */
+hap_result hap_server_get_state(const hap_server *sv, hap_server_state *out);
+
+/*
+ Changes `maxconn` (0 = unlimited); raising it dequeues waiting streams at once. A
+ `minconn` equal to the old `maxconn` (a static limit) follows it. `HAP_ERR_STATE` once
+ deleted.
 
  # Safety
  `sv` must be NULL or a server handle whose backend is alive.
@@ -261,12 +349,100 @@ hap_result hap_server_set_state(hap_server *sv, hap_server_state st);
 hap_result hap_server_set_maxconn(hap_server *sv, uint32_t maxconn);
 
 /*
+ Changes `maxqueue`, the length of the server's own queue past which a stream
+ persisted to it gets `HAP_FULL` (or, direct with `option redispatch`, goes elsewhere);
+ 0 = unlimited. Lowering it evicts nobody. `HAP_ERR_STATE` once deleted.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+hap_result hap_server_set_maxqueue(hap_server *sv, uint32_t maxqueue);
+
+/*
  Changes the weight (0..=256; 0 takes the server out of load balancing).
+ `HAP_ERR_INVALID` above 256, `HAP_ERR_STATE` once deleted.
 
  # Safety
  `sv` must be NULL or a server handle whose backend is alive.
  */
 hap_result hap_server_set_weight(hap_server *sv, uint32_t weight);
+
+/*
+ Deletes the server for good (`del server`): like MAINT, its queue is redistributed
+ (the streams read `REDISPATCHED`, even force-persisted ones) and no stream is given a
+ slot on it again. Streams holding a slot on it keep it until they release it
+ (`hap_server_served` drains to 0). The handle itself stays valid as long as the
+ backend: the counters and `hap_server_name` still read, `hap_server_is_deleted` says
+ so, every change (and a second delete) gives `HAP_ERR_STATE`, and
+ `hap_stream_set_server*` refuse it. `hap_backend_server(be, name)` no longer finds it.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+hap_result hap_server_delete(hap_server *sv);
+
+/*
+ Whether `hap_server_delete` ran on this server; false for NULL.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+bool hap_server_is_deleted(const hap_server *sv);
+
+/*
+ Configured `maxconn` (0 = unlimited); 0 for NULL.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+uint32_t hap_server_maxconn(const hap_server *sv);
+
+/*
+ Configured `minconn` (equal to `maxconn` for a static limit); 0 for NULL.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+uint32_t hap_server_minconn(const hap_server *sv);
+
+/*
+ Configured `maxqueue` (0 = unlimited); 0 for NULL.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+uint32_t hap_server_maxqueue(const hap_server *sv);
+
+/*
+ Configured weight (before slowstart and drain); 0 for NULL.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+uint32_t hap_server_weight(const hap_server *sv);
+
+/*
+ The limit the queue enforces on `hap_server_served` now: `maxconn`, or between
+ `minconn` and `maxconn` with `fullconn` (by the streams attached to the backend), scaled
+ down (never below 1) during slowstart at the backend's clock (the latest `now_ms`
+ passed in). `UINT32_MAX` when unlimited; 0 for NULL.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive.
+ */
+uint32_t hap_server_dyn_maxconn(const hap_server *sv);
+
+/*
+ Writes the server's name into `buf` (`len` bytes, truncated to `len - 1` and
+ NUL-terminated) and its full length to `*n` (if not NULL), so `*n >= len` means it was
+ truncated; `buf` NULL with `len` 0 only asks for the length. Works on deleted servers.
+ `HAP_ERR_NULL` if `sv` is NULL or `buf` is NULL with `len` > 0.
+
+ # Safety
+ `sv` must be NULL or a server handle whose backend is alive; `buf` NULL or `len`
+ writable bytes; `n` NULL or writable.
+ */
+hap_result hap_server_name(const hap_server *sv, char *buf, size_t len, size_t *n);
 
 /*
  Creates a stream on `be`; free it with `hap_stream_free`. Use one stream from one thread
@@ -297,14 +473,30 @@ void hap_stream_set_hash_key(hap_stream *s, const uint8_t *key, size_t len);
 
 /*
  Persistence (cookie, stick table): the stream goes to `sv`, waiting in its queue if it
- is full. `HAP_ERR_INVALID` if `sv` belongs to another backend, `HAP_ERR_STATE` if the
- stream is queued or holds a slot.
+ is full. Same as `hap_stream_set_server_ex(s, sv, HAP_PERSIST_DIRECT)`.
 
  # Safety
  `s` must be NULL or a live stream handle; `sv` NULL or a server handle whose backend
  handle is alive.
  */
 hap_result hap_stream_set_server(hap_stream *s, hap_server *sv);
+
+/*
+ Persistence with explicit flags (`hap_persist_flags` bits, or-ed): the stream goes to
+ `sv`, waiting in its queue if it is full. `HAP_PERSIST_DIRECT`: a cookie/stick-table
+ choice, load-balanced elsewhere on `maxqueue` overflow with `option redispatch`;
+ `HAP_PERSIST_FORCE`: kept even when `sv` is down or in maintenance (unless deleted), on
+ overflow (`HAP_FULL`) and through redistribution; no flag: kept, `HAP_FULL` on
+ overflow. A persisted server that is down is otherwise only kept with `option persist`.
+ `HAP_ERR_NULL` if `s` or `sv` is NULL; `HAP_ERR_INVALID` for unknown flag bits or if `sv`
+ belongs to another backend; `HAP_ERR_STATE` if the stream is queued or holds a slot, or
+ `sv` was deleted.
+
+ # Safety
+ `s` must be NULL or a live stream handle; `sv` NULL or a server handle whose backend
+ handle is alive.
+ */
+hap_result hap_stream_set_server_ex(hap_stream *s, hap_server *sv, uint32_t flags);
 
 /*
  Asks for a server slot at `now_ms`. `HAP_OK`: a slot on `*out` is held (also when a

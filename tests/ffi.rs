@@ -12,12 +12,29 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `target/debug` (or wherever Cargo put this build), where `libhaproxy_rs.a` is.
+/// `target/debug` (or wherever Cargo put this build).
 fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_haproxy-rs"))
         .parent()
         .expect("binary has a directory")
         .to_path_buf()
+}
+
+/// Where `libhaproxy_rs.a` / `.so` of this very build are: `target/debug/deps`. Cargo
+/// compiles the library with all its crate types (rlib, cdylib, staticlib) into `deps/`
+/// as a dependency of this test, so a bare `cargo test --test ffi` on a fresh tree has
+/// them, up to date; only `cargo build` copies them up to `target/debug/`, and that copy
+/// can be stale (or missing) when the tests were built without it.
+fn lib_dir() -> PathBuf {
+    let deps = target_dir().join("deps");
+    for lib in ["libhaproxy_rs.a", "libhaproxy_rs.so"] {
+        assert!(
+            deps.join(lib).exists(),
+            "{} not built (is crate-type still rlib + cdylib + staticlib?)",
+            deps.join(lib).display()
+        );
+    }
+    deps
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -43,8 +60,7 @@ fn build_c(src: &str) -> PathBuf {
     // One directory per program: tests run in parallel and each removes its own.
     let stem = src.trim_end_matches(".c");
     let out = scratch(&format!("c-{stem}")).join(stem);
-    let lib = target_dir().join("libhaproxy_rs.a");
-    assert!(lib.exists(), "{} not built", lib.display());
+    let lib = lib_dir().join("libhaproxy_rs.a");
     let st = Command::new("cc")
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-I"])
         .arg(root().join("include"))
@@ -104,7 +120,8 @@ fn c_check_config_program() {
     let _ = std::fs::remove_dir_all(exe.parent().unwrap());
 }
 
-/// The deterministic queue scenarios (D1, D2, D3, D6, D7, D8, D12, D13) and bad input.
+/// The deterministic queue scenarios (D1-D8, D10, D12, D13; slowstart, maxqueue setter,
+/// persistence flags, server deletion, accessors) and bad input.
 #[test]
 fn c_queue_basic_program() {
     if !have("cc") {
@@ -137,6 +154,26 @@ fn c_queue_stress_program() {
     let _ = std::fs::remove_dir_all(exe.parent().unwrap());
 }
 
+/// S6: servers deleted (and churned) under load from 8 threads: no stranded stream, no
+/// slot on a server already deleted, counters back to zero. 50000 operations natively,
+/// 4000 under valgrind (when installed).
+#[test]
+fn c_queue_delete_stress_program() {
+    if !have("cc") {
+        return missing("cc");
+    }
+    let exe = build_c("queue_delete_stress.c");
+    run_c_env(
+        &exe,
+        &[("HAP_STRESS_OPS", "50000")],
+        &[
+            ("HAP_STRESS_OPS", "4000"),
+            ("HAP_STRESS_WATCHDOG_MS", "30000"),
+        ],
+    );
+    let _ = std::fs::remove_dir_all(exe.parent().unwrap());
+}
+
 /// The pkg-config template, filled in for this build tree, gives flags that build and
 /// link the C program against the shared library.
 #[test]
@@ -151,7 +188,7 @@ fn c_program_via_pkg_config_and_shared_library() {
     let tpl = std::fs::read_to_string(root().join("haproxy-rs.pc.in")).unwrap();
     let pc = tpl
         .replace("@PREFIX@", &root().display().to_string())
-        .replace("@LIBDIR@", &target_dir().display().to_string())
+        .replace("@LIBDIR@", &lib_dir().display().to_string())
         .replace("@INCLUDEDIR@", "${prefix}/include")
         .replace("@VERSION@", env!("CARGO_PKG_VERSION"));
     std::fs::write(dir.join("haproxy-rs.pc"), pc).unwrap();
@@ -172,7 +209,7 @@ fn c_program_via_pkg_config_and_shared_library() {
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror"])
         .arg(root().join("tests/c/check_config.c"))
         .args(flags.split_whitespace())
-        .arg(format!("-Wl,-rpath,{}", target_dir().display()))
+        .arg(format!("-Wl,-rpath,{}", lib_dir().display()))
         .arg("-o")
         .arg(&exe)
         .status()
@@ -263,6 +300,22 @@ fn header_declares_the_contract_names() {
         "hap_result hap_stream_assign(hap_stream *s, uint64_t now_ms, hap_server **out);",
         "hap_stream_state hap_stream_get_state(const hap_stream *s, hap_server **out);",
         "void hap_stream_free(hap_stream *s);",
+        "HAP_SERVER_STARTING",
+        "HAP_PERSIST_NONE",
+        "HAP_PERSIST_DIRECT",
+        "HAP_PERSIST_FORCE",
+        "size_t hap_backend_tick(hap_backend *be, uint64_t now_ms);",
+        "size_t hap_backend_server_count(const hap_backend *be);",
+        "hap_server *hap_backend_server_at(hap_backend *be, size_t i);",
+        "hap_result hap_server_set_state_at(hap_server *sv, hap_server_state st, uint64_t now_ms);",
+        "hap_result hap_server_get_state(const hap_server *sv, hap_server_state *out);",
+        "hap_result hap_server_set_maxqueue(hap_server *sv, uint32_t maxqueue);",
+        "hap_result hap_server_delete(hap_server *sv);",
+        "bool hap_server_is_deleted(const hap_server *sv);",
+        "uint32_t hap_server_maxconn(const hap_server *sv);",
+        "uint32_t hap_server_dyn_maxconn(const hap_server *sv);",
+        "hap_result hap_server_name(const hap_server *sv, char *buf, size_t len, size_t *n);",
+        "hap_result hap_stream_set_server_ex(hap_stream *s, hap_server *sv, uint32_t flags);",
     ] {
         assert!(h.contains(name), "header lacks {name}");
     }

@@ -24,7 +24,29 @@ pub enum hap_server_state {
     HAP_SERVER_DOWN = 1,
     HAP_SERVER_MAINT = 2,
     HAP_SERVER_DRAIN = 3,
+    /// Coming back with `slowstart`: the limit and weight ramp up with the caller's clock
+    /// (`hap_server_set_state_at`, `hap_backend_tick`) until the window passed, then UP.
+    /// UP given to a DOWN/MAINT server that has `slowstart` becomes STARTING by itself.
+    HAP_SERVER_STARTING = 4,
 }
+
+/// Bits of `hap_stream_set_server_ex`'s `flags`.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum hap_persist_flags {
+    /// A server chosen by a rule (`use-server`): kept on `maxqueue` overflow (`HAP_FULL`).
+    HAP_PERSIST_NONE = 0,
+    /// A cookie or stick-table match: with `option redispatch`, a `maxqueue` overflow
+    /// load-balances elsewhere instead of `HAP_FULL`. What `hap_stream_set_server` sets.
+    HAP_PERSIST_DIRECT = 1,
+    /// `force-persist`: keep the server even when it is down or in maintenance, on
+    /// `maxqueue` overflow and through redistribution.
+    HAP_PERSIST_FORCE = 2,
+}
+
+const PERSIST_ALL: u32 =
+    hap_persist_flags::HAP_PERSIST_DIRECT as u32 | hap_persist_flags::HAP_PERSIST_FORCE as u32;
 
 /// Where a stream stands (`hap_stream_get_state`).
 #[allow(non_camel_case_types)]
@@ -195,7 +217,8 @@ pub unsafe extern "C" fn hap_backend_free(be: *mut hap_backend) {
     }));
 }
 
-/// The server named `name`, borrowed (valid while `be` lives); NULL if none or on NULL input.
+/// The server named `name`, borrowed (valid while `be` lives); NULL if none, if it was
+/// deleted (`hap_server_delete`: the name is gone) or on NULL input.
 ///
 /// # Safety
 /// `be` must be NULL or a live backend handle; `name` NULL or a NUL-terminated string.
@@ -212,9 +235,39 @@ pub unsafe extern "C" fn hap_backend_server(
         // SAFETY: non-NULL and NUL-terminated (caller contract).
         let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
         match h.be.server_index(&name) {
-            Some(i) => std::ptr::from_ref(&h.servers[i]).cast_mut(),
-            None => std::ptr::null_mut(),
+            Some(i) if !h.be.servers()[i].is_deleted() => {
+                std::ptr::from_ref(&h.servers[i]).cast_mut()
+            }
+            _ => std::ptr::null_mut(),
         }
+    })
+}
+
+/// How many servers `be` has, deleted ones included (positions never change, so
+/// `hap_backend_server_at(be, 0..count)` walks them all even while servers are deleted);
+/// 0 for NULL.
+///
+/// # Safety
+/// `be` must be NULL or a live backend handle.
+#[no_mangle]
+pub unsafe extern "C" fn hap_backend_server_count(be: *const hap_backend) -> usize {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(be) }, 0, |h| h.servers.len())
+}
+
+/// The server at position `i` (configuration order, from 0), borrowed like
+/// `hap_backend_server`; deleted servers are returned too (`hap_server_is_deleted`).
+/// NULL if `be` is NULL or `i >= hap_backend_server_count(be)`.
+///
+/// # Safety
+/// `be` must be NULL or a live backend handle.
+#[no_mangle]
+pub unsafe extern "C" fn hap_backend_server_at(be: *mut hap_backend, i: usize) -> *mut hap_server {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(be) }, std::ptr::null_mut(), |h| {
+        h.servers
+            .get(i)
+            .map_or(std::ptr::null_mut(), |p| std::ptr::from_ref(p).cast_mut())
     })
 }
 
@@ -265,6 +318,20 @@ pub unsafe extern "C" fn hap_backend_set_wakeup(
 pub unsafe extern "C" fn hap_backend_expire(be: *mut hap_backend, now_ms: u64) -> usize {
     // SAFETY: the handle is NULL or live (this function's contract).
     with(unsafe { live(be) }, 0, |h| h.be.expire(now_ms))
+}
+
+/// Clock tick at the caller's `now_ms` (HAProxy's `server_warmup`): STARTING servers whose
+/// `slowstart` window passed become UP, and the limits that grew meanwhile are filled from
+/// the queues at once. Call it from a timer while servers are STARTING (every 100 ms or so:
+/// the dynamic maxconn only grows when the library is told the time). Returns how many
+/// streams were given a slot (each is woken); 0 for NULL.
+///
+/// # Safety
+/// `be` must be NULL or a live backend handle.
+#[no_mangle]
+pub unsafe extern "C" fn hap_backend_tick(be: *mut hap_backend, now_ms: u64) -> usize {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(be) }, 0, |h| h.be.tick(now_ms))
 }
 
 /// Streams waiting in the backend (proxy) queue; 0 for NULL.
@@ -321,9 +388,35 @@ pub unsafe extern "C" fn hap_server_queued(sv: *const hap_server) -> u32 {
     })
 }
 
-/// Changes the server's state. UP dequeues waiting streams at once; DOWN/MAINT redistribute
-/// its queue (MAINT always, DOWN with `option redispatch` and no `option persist`) and, when
-/// no usable server is left, the backend queue (those streams read `REDISPATCHED`).
+/// Runs an admin change on a server that was not deleted: `HAP_ERR_NULL` for NULL,
+/// `HAP_ERR_STATE` once `hap_server_delete` ran, else the queue's answer.
+fn admin(
+    sv: Option<&hap_server>,
+    f: impl FnOnce(&Backend, usize) -> Result<(), QueueError>,
+) -> hap_result {
+    with_res(sv, |s| {
+        if s.be.servers()[s.idx].is_deleted() {
+            return hap_result::HAP_ERR_STATE;
+        }
+        status(f(&s.be, s.idx))
+    })
+}
+
+fn server_state(st: hap_server_state) -> ServerState {
+    match st {
+        hap_server_state::HAP_SERVER_UP => ServerState::Up,
+        hap_server_state::HAP_SERVER_DOWN => ServerState::Down,
+        hap_server_state::HAP_SERVER_MAINT => ServerState::Maint,
+        hap_server_state::HAP_SERVER_DRAIN => ServerState::Drain,
+        hap_server_state::HAP_SERVER_STARTING => ServerState::Starting,
+    }
+}
+
+/// Changes the server's state at the backend's clock: the latest `now_ms` any call on this
+/// backend passed in (`hap_stream_assign`, `hap_backend_expire`, `hap_backend_tick`,
+/// `hap_server_set_state_at`), 0 before the first. Only the slowstart window depends on
+/// it: use `hap_server_set_state_at` to start one at a time of your choosing.
+/// Otherwise like `hap_server_set_state_at`.
 ///
 /// # Safety
 /// `sv` must be NULL or a server handle whose backend is alive; `st` a declared value.
@@ -333,30 +426,93 @@ pub unsafe extern "C" fn hap_server_set_state(
     st: hap_server_state,
 ) -> hap_result {
     // SAFETY: the handle is NULL or live (this function's contract).
-    with_res(unsafe { live(sv) }, |s| {
-        let st = match st {
-            hap_server_state::HAP_SERVER_UP => ServerState::Up,
-            hap_server_state::HAP_SERVER_DOWN => ServerState::Down,
-            hap_server_state::HAP_SERVER_MAINT => ServerState::Maint,
-            hap_server_state::HAP_SERVER_DRAIN => ServerState::Drain,
-        };
-        status(s.be.set_state(s.idx, st, s.be.now_ms()))
+    admin(unsafe { live(sv) }, |be, i| {
+        be.set_state(i, server_state(st), be.now_ms())
     })
 }
 
-/// Changes `maxconn` (0 = unlimited); raising it dequeues waiting streams at once.
+/// Changes the server's state at the caller's monotonic `now_ms` (the clock of
+/// `hap_stream_assign`; an earlier value than one already passed counts as that one).
+/// UP dequeues waiting streams at once, up to the limit; UP on a DOWN/MAINT server with
+/// `slowstart`, or STARTING, starts the slowstart window at `now_ms`: the dynamic maxconn
+/// and the weight ramp up (never below 1) as `hap_backend_tick` reports the time, and the
+/// server becomes UP when the window passed. DOWN/MAINT redistribute its queue (MAINT
+/// always, DOWN with `option redispatch` and no `option persist`; force-persisted streams
+/// stay) and, when no usable server is left, the backend queue (those streams read
+/// `REDISPATCHED`). DRAIN keeps persistent traffic only. `HAP_ERR_STATE` once deleted.
+///
+/// # Safety
+/// `sv` must be NULL or a server handle whose backend is alive; `st` a declared value.
+#[no_mangle]
+pub unsafe extern "C" fn hap_server_set_state_at(
+    sv: *mut hap_server,
+    st: hap_server_state,
+    now_ms: u64,
+) -> hap_result {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    admin(unsafe { live(sv) }, |be, i| {
+        be.set_state(i, server_state(st), now_ms)
+    })
+}
+
+/// Writes the server's state to `*out`. `HAP_ERR_NULL` if `sv` or `out` is NULL;
+/// `HAP_ERR_STATE` (and `*out` unchanged) once the server was deleted.
+///
+/// # Safety
+/// `sv` must be NULL or a server handle whose backend is alive; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hap_server_get_state(
+    sv: *const hap_server,
+    out: *mut hap_server_state,
+) -> hap_result {
+    if out.is_null() {
+        return hap_result::HAP_ERR_NULL;
+    }
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with_res(unsafe { live(sv) }, |s| {
+        let srv = &s.be.servers()[s.idx];
+        if srv.is_deleted() {
+            return hap_result::HAP_ERR_STATE;
+        }
+        let st = match srv.state() {
+            ServerState::Up => hap_server_state::HAP_SERVER_UP,
+            ServerState::Down => hap_server_state::HAP_SERVER_DOWN,
+            ServerState::Maint => hap_server_state::HAP_SERVER_MAINT,
+            ServerState::Drain => hap_server_state::HAP_SERVER_DRAIN,
+            ServerState::Starting => hap_server_state::HAP_SERVER_STARTING,
+        };
+        // SAFETY: `out` is non-NULL and writable (caller contract).
+        unsafe { out.write(st) };
+        hap_result::HAP_OK
+    })
+}
+
+/// Changes `maxconn` (0 = unlimited); raising it dequeues waiting streams at once. A
+/// `minconn` equal to the old `maxconn` (a static limit) follows it. `HAP_ERR_STATE` once
+/// deleted.
 ///
 /// # Safety
 /// `sv` must be NULL or a server handle whose backend is alive.
 #[no_mangle]
 pub unsafe extern "C" fn hap_server_set_maxconn(sv: *mut hap_server, maxconn: u32) -> hap_result {
     // SAFETY: the handle is NULL or live (this function's contract).
-    with_res(unsafe { live(sv) }, |s| {
-        status(s.be.set_maxconn(s.idx, maxconn))
-    })
+    admin(unsafe { live(sv) }, |be, i| be.set_maxconn(i, maxconn))
+}
+
+/// Changes `maxqueue`, the length of the server's own queue past which a stream
+/// persisted to it gets `HAP_FULL` (or, direct with `option redispatch`, goes elsewhere);
+/// 0 = unlimited. Lowering it evicts nobody. `HAP_ERR_STATE` once deleted.
+///
+/// # Safety
+/// `sv` must be NULL or a server handle whose backend is alive.
+#[no_mangle]
+pub unsafe extern "C" fn hap_server_set_maxqueue(sv: *mut hap_server, maxqueue: u32) -> hap_result {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    admin(unsafe { live(sv) }, |be, i| be.set_maxqueue(i, maxqueue))
 }
 
 /// Changes the weight (0..=256; 0 takes the server out of load balancing).
+/// `HAP_ERR_INVALID` above 256, `HAP_ERR_STATE` once deleted.
 ///
 /// # Safety
 /// `sv` must be NULL or a server handle whose backend is alive.
@@ -366,8 +522,118 @@ pub unsafe extern "C" fn hap_server_set_weight(sv: *mut hap_server, weight: u32)
         return hap_result::HAP_ERR_INVALID;
     }
     // SAFETY: the handle is NULL or live (this function's contract).
+    admin(unsafe { live(sv) }, |be, i| be.set_weight(i, weight))
+}
+
+/// Deletes the server for good (`del server`): like MAINT, its queue is redistributed
+/// (the streams read `REDISPATCHED`, even force-persisted ones) and no stream is given a
+/// slot on it again. Streams holding a slot on it keep it until they release it
+/// (`hap_server_served` drains to 0). The handle itself stays valid as long as the
+/// backend: the counters and `hap_server_name` still read, `hap_server_is_deleted` says
+/// so, every change (and a second delete) gives `HAP_ERR_STATE`, and
+/// `hap_stream_set_server*` refuse it. `hap_backend_server(be, name)` no longer finds it.
+///
+/// # Safety
+/// `sv` must be NULL or a server handle whose backend is alive.
+#[no_mangle]
+pub unsafe extern "C" fn hap_server_delete(sv: *mut hap_server) -> hap_result {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    admin(unsafe { live(sv) }, |be, i| be.delete_server(i))
+}
+
+/// Whether `hap_server_delete` ran on this server; false for NULL.
+///
+/// # Safety
+/// `sv` must be NULL or a server handle whose backend is alive.
+#[no_mangle]
+pub unsafe extern "C" fn hap_server_is_deleted(sv: *const hap_server) -> bool {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(sv) }, false, |s| {
+        s.be.servers()[s.idx].is_deleted()
+    })
+}
+
+/// Configured `maxconn` (0 = unlimited); 0 for NULL.
+///
+/// # Safety
+/// `sv` must be NULL or a server handle whose backend is alive.
+#[no_mangle]
+pub unsafe extern "C" fn hap_server_maxconn(sv: *const hap_server) -> u32 {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(sv) }, 0, |s| s.be.servers()[s.idx].maxconn())
+}
+
+/// Configured `minconn` (equal to `maxconn` for a static limit); 0 for NULL.
+///
+/// # Safety
+/// `sv` must be NULL or a server handle whose backend is alive.
+#[no_mangle]
+pub unsafe extern "C" fn hap_server_minconn(sv: *const hap_server) -> u32 {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(sv) }, 0, |s| s.be.servers()[s.idx].minconn())
+}
+
+/// Configured `maxqueue` (0 = unlimited); 0 for NULL.
+///
+/// # Safety
+/// `sv` must be NULL or a server handle whose backend is alive.
+#[no_mangle]
+pub unsafe extern "C" fn hap_server_maxqueue(sv: *const hap_server) -> u32 {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(sv) }, 0, |s| s.be.servers()[s.idx].maxqueue())
+}
+
+/// Configured weight (before slowstart and drain); 0 for NULL.
+///
+/// # Safety
+/// `sv` must be NULL or a server handle whose backend is alive.
+#[no_mangle]
+pub unsafe extern "C" fn hap_server_weight(sv: *const hap_server) -> u32 {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(sv) }, 0, |s| s.be.servers()[s.idx].weight())
+}
+
+/// The limit the queue enforces on `hap_server_served` now: `maxconn`, or between
+/// `minconn` and `maxconn` with `fullconn` (by the streams attached to the backend), scaled
+/// down (never below 1) during slowstart at the backend's clock (the latest `now_ms`
+/// passed in). `UINT32_MAX` when unlimited; 0 for NULL.
+///
+/// # Safety
+/// `sv` must be NULL or a server handle whose backend is alive.
+#[no_mangle]
+pub unsafe extern "C" fn hap_server_dyn_maxconn(sv: *const hap_server) -> u32 {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    with(unsafe { live(sv) }, 0, |s| s.be.dyn_maxconn(s.idx))
+}
+
+/// Writes the server's name into `buf` (`len` bytes, truncated to `len - 1` and
+/// NUL-terminated) and its full length to `*n` (if not NULL), so `*n >= len` means it was
+/// truncated; `buf` NULL with `len` 0 only asks for the length. Works on deleted servers.
+/// `HAP_ERR_NULL` if `sv` is NULL or `buf` is NULL with `len` > 0.
+///
+/// # Safety
+/// `sv` must be NULL or a server handle whose backend is alive; `buf` NULL or `len`
+/// writable bytes; `n` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hap_server_name(
+    sv: *const hap_server,
+    buf: *mut c_char,
+    len: usize,
+    n: *mut usize,
+) -> hap_result {
+    if buf.is_null() && len != 0 {
+        return hap_result::HAP_ERR_NULL;
+    }
+    // SAFETY: the handle is NULL or live (this function's contract).
     with_res(unsafe { live(sv) }, |s| {
-        status(s.be.set_weight(s.idx, weight))
+        let name = s.be.servers()[s.idx].name();
+        // SAFETY: caller contract; NULL `buf` (len 0) is a no-op.
+        unsafe { cbuf::write_str(buf, len, name) };
+        if !n.is_null() {
+            // SAFETY: `n` is non-NULL and writable (caller contract).
+            unsafe { n.write(name.len()) };
+        }
+        hap_result::HAP_OK
     })
 }
 
@@ -427,8 +693,7 @@ pub unsafe extern "C" fn hap_stream_set_hash_key(s: *mut hap_stream, key: *const
 }
 
 /// Persistence (cookie, stick table): the stream goes to `sv`, waiting in its queue if it
-/// is full. `HAP_ERR_INVALID` if `sv` belongs to another backend, `HAP_ERR_STATE` if the
-/// stream is queued or holds a slot.
+/// is full. Same as `hap_stream_set_server_ex(s, sv, HAP_PERSIST_DIRECT)`.
 ///
 /// # Safety
 /// `s` must be NULL or a live stream handle; `sv` NULL or a server handle whose backend
@@ -438,17 +703,44 @@ pub unsafe extern "C" fn hap_stream_set_server(
     s: *mut hap_stream,
     sv: *mut hap_server,
 ) -> hap_result {
-    if sv.is_null() {
+    // SAFETY: this function's contract is the one of hap_stream_set_server_ex.
+    unsafe { hap_stream_set_server_ex(s, sv, hap_persist_flags::HAP_PERSIST_DIRECT as u32) }
+}
+
+/// Persistence with explicit flags (`hap_persist_flags` bits, or-ed): the stream goes to
+/// `sv`, waiting in its queue if it is full. `HAP_PERSIST_DIRECT`: a cookie/stick-table
+/// choice, load-balanced elsewhere on `maxqueue` overflow with `option redispatch`;
+/// `HAP_PERSIST_FORCE`: kept even when `sv` is down or in maintenance (unless deleted), on
+/// overflow (`HAP_FULL`) and through redistribution; no flag: kept, `HAP_FULL` on
+/// overflow. A persisted server that is down is otherwise only kept with `option persist`.
+/// `HAP_ERR_NULL` if `s` or `sv` is NULL; `HAP_ERR_INVALID` for unknown flag bits or if `sv`
+/// belongs to another backend; `HAP_ERR_STATE` if the stream is queued or holds a slot, or
+/// `sv` was deleted.
+///
+/// # Safety
+/// `s` must be NULL or a live stream handle; `sv` NULL or a server handle whose backend
+/// handle is alive.
+#[no_mangle]
+pub unsafe extern "C" fn hap_stream_set_server_ex(
+    s: *mut hap_stream,
+    sv: *mut hap_server,
+    flags: u32,
+) -> hap_result {
+    // SAFETY: the handle is NULL or live (this function's contract).
+    let Some(srv) = (unsafe { live(sv) }) else {
         return hap_result::HAP_ERR_NULL;
-    }
+    };
     // SAFETY: the handle is NULL or live (this function's contract).
     with_res(unsafe { live(s) }, |h| {
-        // SAFETY: non-NULL live server handle (caller contract).
-        let srv = unsafe { &*sv };
-        if !Arc::ptr_eq(&srv.be, h.s.backend()) {
+        if flags & !PERSIST_ALL != 0 || !Arc::ptr_eq(&srv.be, h.s.backend()) {
             return hap_result::HAP_ERR_INVALID;
         }
-        status(h.s.set_server(srv.idx, true, false))
+        if srv.be.servers()[srv.idx].is_deleted() {
+            return hap_result::HAP_ERR_STATE;
+        }
+        let direct = flags & hap_persist_flags::HAP_PERSIST_DIRECT as u32 != 0;
+        let force = flags & hap_persist_flags::HAP_PERSIST_FORCE as u32 != 0;
+        status(h.s.set_server(srv.idx, direct, force))
     })
 }
 

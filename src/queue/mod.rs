@@ -283,6 +283,8 @@ pub enum Hook {
     AfterReleaseDec,
     /// `ready_srv` was published; the queues were not scanned yet.
     AfterReadyPublish,
+    /// A dequeue pass found work; the queue lock is not taken yet.
+    BeforeDequeueLock,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -670,6 +672,11 @@ impl Backend {
     /// that must not be woken (the caller itself). Returns the number dequeued.
     fn process_srv_queue(&self, i: usize, skip: Option<StreamId>, wakes: &mut Wakes) -> usize {
         let s = &self.servers[i];
+        // A deleted server serves nobody again. Its queue was emptied by the deletion, and
+        // an entry that raced in is taken out by its enqueuer (which sees it deleted).
+        if s.is_deleted() {
+            return 0;
+        }
         let px_ok = self.px_ok(i);
         // An enqueuer's own pass (skip set) never publishes: it is about to take the slot.
         if skip.is_none()
@@ -694,7 +701,13 @@ impl Backend {
         }
         let now = self.now_ms();
         let mut done = 0;
+        self.hook(Hook::BeforeDequeueLock);
         let mut q = lock(&self.queues);
+        // Deleted meanwhile: the deletion set the flag before its redistribution took the
+        // lock, so from here on it is seen, and a deleted server takes nobody.
+        if s.is_deleted() {
+            return 0;
+        }
         while done < MAX_DEQUEUE_BATCH {
             let p = q.srv[i].first_key_value().map(|(k, _)| *k);
             let pp = if px_ok {
@@ -819,7 +832,8 @@ impl Backend {
             let entries: Vec<Arc<StreamEntry>> = q.srv[i].values().cloned().collect();
             for e in entries {
                 let mut inner = lock(&e.inner);
-                if inner.forced.is_some_and(|f| f.force_persist) {
+                // Force-persisted waiters stay on a down server, not on a deleted one.
+                if inner.forced.is_some_and(|f| f.force_persist) && !self.servers[i].is_deleted() {
                     continue;
                 }
                 if self.unlink_locked(&mut q, &e, &mut inner, St::Rebalance) {
@@ -1190,9 +1204,11 @@ impl Stream {
         };
         // A persisted server that is down is only used with `option persist` or
         // `force-persist`; otherwise LB decides. A draining server keeps its persistent
-        // traffic (that is what drain is for).
+        // traffic (that is what drain is for). A deleted server is gone for everyone.
         if let Some(f) = forced {
-            if !be.alive(f.srv) && !be.cfg.persist && !f.force_persist {
+            if be.servers[f.srv].is_deleted()
+                || (!be.alive(f.srv) && !be.cfg.persist && !f.force_persist)
+            {
                 forced = None;
             }
         }
@@ -1242,8 +1258,9 @@ impl Stream {
                     be.process_srv_queue(i, Some(self.e.id), wakes);
                     // The server went down or into maintenance while we enqueued, after its
                     // redistribution ran: do what the redistribution would have done.
-                    let keep = forced.is_some_and(|f| f.force_persist)
-                        || (be.cfg.persist && forced.is_some());
+                    let keep = (forced.is_some_and(|f| f.force_persist)
+                        || (be.cfg.persist && forced.is_some()))
+                        && !s.is_deleted();
                     if !keep && !be.alive(i) && self.unqueue_self() {
                         forced = None;
                         lock(&self.e.inner).forced = None;

@@ -1351,3 +1351,80 @@ fn d22_batch_limit() {
     inv(&be);
     drop(v);
 }
+
+/// Deletion redistributes force-persisted waiters too (a deleted server never serves
+/// again), and a force-persisted stream whose server was deleted is load-balanced.
+#[test]
+fn delete_server_drops_force_persistence() {
+    let (be, woken) = two(1, BackendConfig::default());
+    let h1 = pinned(&be, 0, 0);
+    let _h2 = pinned(&be, 1, 0);
+    let p = be.stream_new();
+    p.set_server(0, true, true).unwrap();
+    assert_eq!(p.assign(1), Ok(Assign::Queued));
+    assert_eq!(p.queued_on(), Some(Some(0)));
+    be.delete_server(0).unwrap();
+    assert_eq!(p.state(), StreamState::Redispatched);
+    assert_eq!(*lock(&woken), vec![p.id()]);
+    assert_eq!(be.totpend(), 0);
+    inv(&be);
+    // Reassigned: waits on s2 (the only server left), not on the deleted one.
+    assert_eq!(p.assign(2), Ok(Assign::Queued));
+    assert_eq!(p.queued_on(), Some(None));
+    // The slot still held on the deleted server goes back without serving anyone there.
+    h1.release().unwrap();
+    assert_eq!(p.state(), StreamState::Queued);
+    assert_eq!(be.server(0).unwrap().served(), 0);
+    // A new force-persisted stream to the deleted server is load-balanced instead.
+    let q = be.stream_new();
+    q.set_server(0, true, true).unwrap();
+    assert_eq!(q.assign(3), Ok(Assign::Queued));
+    assert_eq!(q.queued_on(), Some(None));
+    inv(&be);
+}
+
+/// A stream that enqueues on a server while it is being deleted (and its last slot freed)
+/// does not get a slot on it: its own dequeue pass finds the server deleted, it leaves the
+/// dead queue and is load-balanced.
+#[test]
+fn delete_server_during_enqueue_grants_no_slot_on_it() {
+    let (be, _) = two(1, BackendConfig::default());
+    let h1 = pinned(&be, 0, 0);
+    let _h2 = pinned(&be, 1, 0);
+    let be2 = be.clone();
+    once_at(&be, Hook::AfterLbDecision, move || {
+        be2.delete_server(0).unwrap();
+        h1.release().unwrap();
+    });
+    let p = be.stream_new();
+    p.set_server(0, true, false).unwrap();
+    assert_eq!(p.assign(1), Ok(Assign::Queued));
+    be.set_hook(None);
+    assert_eq!(p.queued_on(), Some(None));
+    assert_eq!(be.server(0).unwrap().served(), 0);
+    inv(&be);
+}
+
+/// A dequeue pass that started before its server was deleted and reaches the queue lock
+/// after the deletion takes nobody from the backend queue onto the deleted server.
+#[test]
+fn delete_server_during_dequeue_pass_grants_no_slot_on_it() {
+    let (be, _) = two(1, BackendConfig::default());
+    let h1 = pinned(&be, 0, 0);
+    let _h2 = pinned(&be, 1, 0);
+    let l = queued(&be, 1);
+    assert_eq!(l.queued_on(), Some(None));
+    // Not `once_at`: the deletion's own dequeue passes reach the hook again (re-entrantly).
+    let be2 = Arc::downgrade(&be);
+    let fired = AtomicBool::new(false);
+    be.set_hook(Some(Arc::new(move |at| {
+        if at == Hook::BeforeDequeueLock && !fired.swap(true, SeqCst) {
+            be2.upgrade().unwrap().delete_server(0).unwrap();
+        }
+    })));
+    h1.release().unwrap();
+    be.set_hook(None);
+    assert_eq!(l.state(), StreamState::Queued);
+    assert_eq!(be.server(0).unwrap().served(), 0);
+    inv(&be);
+}

@@ -122,7 +122,8 @@ pub fn server_config(s: &crate::model::server::Server, pos: usize) -> ServerConf
         maxqueue: s.maxqueue,
         weight: s.weight,
         backup: s.backup,
-        slowstart_ms: u64::from(s.slowstart),
+        // The parsed value is in seconds (HAProxy rounds `slowstart` up to whole seconds).
+        slowstart_ms: u64::from(s.slowstart) * 1000,
         state: if s.disabled {
             ServerState::Maint
         } else {
@@ -207,6 +208,18 @@ mod tests {
             (b.puid(), b.is_backup(), b.state()),
             (42, true, ServerState::Maint)
         );
+    }
+
+    #[test]
+    fn slowstart_is_in_seconds() {
+        let cfg = load("backend be\n server a 127.0.0.1:80 maxconn 100 slowstart 10s disabled\n");
+        let be = build_backend(&cfg, "be").unwrap();
+        be.set_state(0, ServerState::Up, 0).unwrap();
+        assert_eq!(be.server(0).unwrap().state(), ServerState::Starting);
+        be.tick(5000);
+        assert_eq!(be.dyn_maxconn(0), 50);
+        be.tick(10_000);
+        assert_eq!(be.server(0).unwrap().state(), ServerState::Up);
     }
 
     #[test]
