@@ -8,7 +8,8 @@
 //!   an unlisted difference fails, and so does a listed scenario that now matches.
 //! - `HAPROXY_RS_DIFF=all`: report every scenario, ignore the list (never fails on a
 //!   difference). `HAPROXY_RS_DIFF_ONLY=<substring>`: only matching scenarios.
-//!   `HAPROXY_RS_DIFF_JOBS=<n>`: parallel scenarios (default 3).
+//!   `HAPROXY_RS_DIFF_JOBS=<n>`: parallel scenarios (default 3). `HAPROXY_RS_DIFF_SHOW=1`:
+//!   print HAProxy's transcript of every scenario (to write a new scenario's expectations).
 //!
 //! The format and the comparison are described in `compat/differential/README.md`.
 
@@ -114,7 +115,16 @@ fn differential() {
         rs: run::run(sc, &rs, "haproxy-rs"),
     });
     let (mut identical, mut expected, mut differ, mut now_match) = (0, 0, 0, 0);
+    let show = std::env::var("HAPROXY_RS_DIFF_SHOW").is_ok_and(|v| v == "1");
     for (sc, o) in picked.iter().zip(&outcomes) {
+        if show {
+            println!(
+                "HAPROXY     {} ({})\n    {}",
+                o.name,
+                sc.path.display(),
+                o.oracle.transcript.join("\n    ")
+            );
+        }
         if !o.oracle.failed_expectations.is_empty() {
             problems.push(format!(
                 "{}: the scenario's expectations do not hold on HAProxy:\n    {}\n  HAProxy's transcript:\n    {}\n  HAProxy's stderr:\n{}",

@@ -603,6 +603,13 @@ pub fn run(sc: &Scenario, bin: &Path, label: &str) -> Run {
         out.transcript
             .push("proxy: not listening after 10 s".into());
     }
+    if !ready {
+        // No client ran, so none of the scenario's expectations was checked.
+        out.failed_expectations.push(format!(
+            "the proxy did not start: {}",
+            out.transcript.last().map_or("", String::as_str)
+        ));
+    }
 
     let mut client_lines: Vec<Vec<String>> = vec![Vec::new(); sc.clients.len()];
     if ready {

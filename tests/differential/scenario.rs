@@ -11,7 +11,6 @@ pub struct Scenario {
     pub name: String,
     pub about: String,
     /// The file it was read from.
-    #[allow(dead_code)]
     pub path: PathBuf,
     /// Response header names (lower case) left out of the client-side comparison.
     pub ignore_headers: Vec<String>,
