@@ -509,6 +509,20 @@ fn stderr_of(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("stderr")).unwrap_or_default()
 }
 
+/// Connects to `l` (never accepted from) until a connection attempt gets no answer: the
+/// accept queue is then full and the kernel drops further SYNs. Bounded.
+fn fill_backlog(l: &TcpListener) -> Vec<TcpStream> {
+    let addr = l.local_addr().unwrap();
+    let mut conns = Vec::new();
+    for _ in 0..10_000 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(c) => conns.push(c),
+            Err(_) => return conns,
+        }
+    }
+    panic!("the accept queue of {addr} never filled up");
+}
+
 /// Runs `sc` once through `bin` (`-db -f <cfg>`). `label` names the temp folder.
 pub fn run(sc: &Scenario, bin: &Path, label: &str) -> Run {
     let dir = std::env::temp_dir().join(format!(
@@ -537,6 +551,13 @@ pub fn run(sc: &Scenario, bin: &Path, label: &str) -> Run {
     }
     for v in port_vars(sc) {
         env.entry(v).or_insert_with(|| free_port().to_string());
+    }
+    // Black holes: the listener is never accepted from and its queue is filled first.
+    let mut holes: Vec<(TcpListener, Vec<TcpStream>)> = Vec::new();
+    for s in sc.servers.iter().filter(|s| s.blackhole) {
+        let l = listeners.remove(&s.name).unwrap();
+        let filler = fill_backlog(&l);
+        holes.push((l, filler));
     }
     let cfg = dir.join("scenario.cfg");
     std::fs::write(&cfg, &sc.config).unwrap();
@@ -665,6 +686,9 @@ pub fn run(sc: &Scenario, bin: &Path, label: &str) -> Run {
         if s.refuse {
             out.transcript
                 .push(format!("{}: refuses connections", s.name));
+        } else if s.blackhole {
+            out.transcript
+                .push(format!("{}: never answers connection attempts", s.name));
         } else {
             out.transcript
                 .push(format!("{}: {} connection(s)", s.name, conns.len()));
@@ -693,5 +717,6 @@ pub fn run(sc: &Scenario, bin: &Path, label: &str) -> Run {
         }
     }
     drop(px);
+    drop(holes);
     out
 }

@@ -1,6 +1,6 @@
 //! The scenario file format of `compat/differential/*.scn` (documented in
 //! `compat/differential/README.md`): a header of `key: value` lines, then sections opened by
-//! `--- config`, `--- file NAME`, `--- server NAME [refuse]`, `--- client NAME [concurrent]
+//! `--- config`, `--- file NAME`, `--- server NAME [refuse|blackhole]`, `--- client NAME [concurrent]
 //! [to PORTVAR]`.
 
 use std::path::{Path, PathBuf};
@@ -30,6 +30,9 @@ pub struct Server {
     pub name: String,
     /// No listener on the port: connections are refused.
     pub refuse: bool,
+    /// A listener whose accept queue is kept full: connection attempts get no answer at
+    /// all (their SYN is dropped), as with an unreachable host — for `timeout connect`.
+    pub blackhole: bool,
     /// Run on every accepted connection.
     pub steps: Vec<SStep>,
     /// Checked after the run, on HAProxy's run (a scenario must exercise what it claims).
@@ -296,14 +299,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, String> {
                     Section::File(n.to_string())
                 }
                 ["server", n, opts @ ..] => {
-                    let refuse = match opts {
-                        [] => false,
-                        ["refuse"] => true,
+                    let (refuse, blackhole) = match opts {
+                        [] => (false, false),
+                        ["refuse"] => (true, false),
+                        ["blackhole"] => (false, true),
                         _ => return Err(at(format!("bad server options {opts:?}"))),
                     };
                     sc.servers.push(Server {
                         name: n.to_string(),
                         refuse,
+                        blackhole,
                         steps: Vec::new(),
                         expects: Vec::new(),
                     });
@@ -425,9 +430,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, String> {
         ));
     }
     for s in &sc.servers {
-        if s.refuse && !s.steps.is_empty() {
+        if (s.refuse || s.blackhole) && !s.steps.is_empty() {
             return Err(format!(
-                "{}: server {} refuses connections but has steps",
+                "{}: server {} accepts no connection but has steps",
                 path.display(),
                 s.name
             ));
