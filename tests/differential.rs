@@ -267,3 +267,35 @@ fn harness_sees_a_difference() {
         "{d}"
     );
 }
+
+/// A scenario whose stated expectation is wrong about HAProxy is caught.
+#[test]
+fn harness_catches_a_wrong_expectation() {
+    let oracle = common::oracle();
+    let all = scenarios();
+    let mut sc = all
+        .iter()
+        .find(|s| s.name == "get-basic")
+        .expect("get-basic")
+        .clone();
+    for st in &mut sc.clients[0].steps {
+        if let scenario::CStep::Expect(scenario::CExpect::Status(s)) = st {
+            *s = 201;
+        }
+    }
+    sc.servers[0]
+        .expects
+        .push(scenario::SExpect::Connections(2));
+    let r = run::run(&sc, &oracle, "wrong");
+    assert_eq!(
+        r.failed_expectations.len(),
+        2,
+        "{:?}",
+        r.failed_expectations
+    );
+    assert!(
+        r.failed_expectations[0].contains("Status(201)"),
+        "{:?}",
+        r.failed_expectations
+    );
+}
