@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 /// How long a proxy may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bound on how long an idle keep-alive server connection waits for the proxy's next
+/// request or close.
+const IDLE_LIMIT: Duration = Duration::from_secs(30);
 /// Bound on `loop` rounds of a server script.
 const MAX_LOOPS: usize = 64;
 
@@ -56,11 +59,24 @@ impl Events {
     }
 }
 
+/// Ports handed out by this process, never handed out twice: the kernel may give a
+/// released port to the next `bind(0)`, and HAProxy binds with SO_REUSEPORT, so two
+/// scenarios' proxies could otherwise share a frontend port.
+static USED_PORTS: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    for _ in 0..1000 {
+        let p = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let mut used = USED_PORTS.lock().unwrap();
+        if !used.contains(&p) {
+            used.push(p);
+            return p;
+        }
+    }
+    panic!("no unused port found");
 }
 
 /// Drops the header lines whose name is in `ignore` (case-insensitively).
@@ -121,8 +137,9 @@ fn start_server(
                     let steps = srv.steps.clone();
                     let ignore = ignore.clone();
                     let events = events.clone();
+                    let stop = stop.clone();
                     conns.push(std::thread::spawn(move || {
-                        serve(Conn::new(s), &steps, &ignore, limit, &events)
+                        serve(Conn::new(s), &steps, &ignore, limit, &events, &stop)
                     }));
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(2)),
@@ -151,6 +168,7 @@ fn serve(
     ignore: &[String],
     limit: Duration,
     ev: &Events,
+    stop: &AtomicBool,
 ) -> ConnRecord {
     let mut r = ConnRecord::default();
     let mut last_head = Head::default();
@@ -161,7 +179,15 @@ fn serve(
         match &steps[i] {
             SStep::RecvRequest | SStep::RecvHead => {
                 let whole = steps[i] == SStep::RecvRequest;
-                let raw = match c.read_head(deadline) {
+                // Waiting for a next request is not bounded by the step time-out but by the
+                // run: the proxy's exit ends it.
+                let idle = if !r.requests.is_empty() && c.buf.is_empty() {
+                    c.await_data(IDLE_LIMIT, || stop.load(Ordering::SeqCst))
+                } else {
+                    Ok(())
+                };
+                let deadline = Instant::now() + limit;
+                let raw = match idle.and_then(|()| c.read_head(deadline)) {
                     Ok(h) => h,
                     Err(e) => {
                         let got = c.take_all();
@@ -493,16 +519,29 @@ impl Drop for Proxy {
     }
 }
 
-/// Whether the kernel lists a listening socket on 127.0.0.1:port (used for `mode tcp`
-/// scenarios, where a probing connection would reach the servers).
-fn listening(port: u16) -> bool {
+/// The inodes of the sockets listening on 127.0.0.1:port, from the kernel's table.
+fn listen_inodes(port: u16) -> Vec<String> {
     let want = format!("0100007F:{port:04X}");
-    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
-        t.lines().any(|l| {
+    let text = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            f.len() > 3 && f[1] == want && f[3] == "0A"
+            (f.len() > 9 && f[1] == want && f[3] == "0A").then(|| f[9].to_string())
         })
-    })
+        .collect()
+}
+
+/// The socket inodes a process holds (`socket:[N]` links in /proc/PID/fd).
+fn socket_inodes(pid: u32) -> HashSet<String> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return HashSet::new();
+    };
+    dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|l| {
+            let l = l.to_string_lossy().into_owned();
+            Some(l.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+        })
+        .collect()
 }
 
 fn stderr_of(dir: &Path) -> String {
@@ -523,8 +562,22 @@ fn fill_backlog(l: &TcpListener) -> Vec<TcpStream> {
     panic!("the accept queue of {addr} never filled up");
 }
 
-/// Runs `sc` once through `bin` (`-db -f <cfg>`). `label` names the temp folder.
+/// Runs `sc` through `bin` (`-db -f <cfg>`). `label` names the temp folder. A run whose
+/// ports turn out to be shared with another process is started over on new ports.
 pub fn run(sc: &Scenario, bin: &Path, label: &str) -> Run {
+    for _ in 0..3 {
+        if let Some(r) = run_once(sc, bin, label) {
+            return r;
+        }
+    }
+    panic!(
+        "{}: ports shared with another process three times in a row",
+        sc.name
+    );
+}
+
+/// One run; `None` when a port of the run is shared with another process.
+fn run_once(sc: &Scenario, bin: &Path, label: &str) -> Option<Run> {
     let dir = std::env::temp_dir().join(format!(
         "hap-diff-{}-{}-{label}-{}",
         std::process::id(),
@@ -588,8 +641,9 @@ pub fn run(sc: &Scenario, bin: &Path, label: &str) -> Run {
     };
     let mut out = Run::default();
 
-    // Readiness: a connection to each frontend the clients use (or, in `mode tcp`, the
-    // kernel's listening-socket table), in a bounded loop.
+    // Readiness: the kernel lists a socket of this proxy listening on each frontend the
+    // clients use, and (except in `mode tcp`, where it would reach a server) a connection
+    // to it succeeds; in a bounded loop.
     let tcp_mode = sc.config.contains("mode tcp");
     let targets: Vec<u16> = {
         let mut t: Vec<u16> = sc
@@ -597,9 +651,11 @@ pub fn run(sc: &Scenario, bin: &Path, label: &str) -> Run {
             .iter()
             .map(|c| env[&c.target].parse().unwrap())
             .collect();
+        t.sort();
         t.dedup();
         t
     };
+    let pid = px.child.id();
     let deadline = Instant::now() + START_TIMEOUT;
     let mut ready = false;
     while Instant::now() < deadline {
@@ -608,12 +664,10 @@ pub fn run(sc: &Scenario, bin: &Path, label: &str) -> Run {
                 .push(format!("proxy: exited before listening ({st})"));
             break;
         }
+        let mine = socket_inodes(pid);
         if targets.iter().all(|&p| {
-            if tcp_mode {
-                listening(p)
-            } else {
-                TcpStream::connect(("127.0.0.1", p)).is_ok()
-            }
+            listen_inodes(p).iter().any(|i| mine.contains(i))
+                && (tcp_mode || TcpStream::connect(("127.0.0.1", p)).is_ok())
         }) {
             ready = true;
             break;
@@ -631,6 +685,20 @@ pub fn run(sc: &Scenario, bin: &Path, label: &str) -> Run {
             out.transcript.last().map_or("", String::as_str)
         ));
     }
+    // Another process on one of the ports (a second listener, or one on a port meant to
+    // refuse): start over.
+    let refusing: Vec<String> = sc
+        .servers
+        .iter()
+        .filter(|s| s.refuse)
+        .map(|s| port_var(&s.name))
+        .collect();
+    let collided = ready
+        && port_vars(sc).iter().any(|v| {
+            let n = listen_inodes(env[v].parse().unwrap()).len();
+            n > 1 || (n == 1 && refusing.contains(v))
+        });
+    let ready = ready && !collided;
 
     let mut client_lines: Vec<Vec<String>> = vec![Vec::new(); sc.clients.len()];
     if ready {
@@ -718,5 +786,5 @@ pub fn run(sc: &Scenario, bin: &Path, label: &str) -> Run {
     }
     drop(px);
     drop(holes);
-    out
+    (!collided).then_some(out)
 }

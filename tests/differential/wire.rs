@@ -72,6 +72,22 @@ impl Conn {
         }
     }
 
+    /// Waits, in slices, until bytes are buffered, the peer closes, `done()` turns true or
+    /// `limit` passes. For idle keep-alive server connections, which the proxy may keep
+    /// for as long as it runs: their end must not depend on how long a run takes.
+    pub fn await_data(&mut self, limit: Duration, done: impl Fn() -> bool) -> Result<(), Stop> {
+        let end = Instant::now() + limit;
+        while self.buf.is_empty() {
+            let slice = (Instant::now() + Duration::from_millis(100)).min(end);
+            match self.fill(slice) {
+                Ok(()) => {}
+                Err(Stop::Timeout) if !done() && Instant::now() < end => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     fn take(&mut self, n: usize) -> Vec<u8> {
         self.buf.drain(..n).collect()
     }
