@@ -294,3 +294,69 @@ pub fn read_body(c: &mut Conn, f: Framing, deadline: Instant) -> Result<Vec<u8>,
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A connected pair: (what the test writes to, the Conn reading it).
+    fn pair() -> (TcpStream, Conn) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let w = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (r, _) = l.accept().unwrap();
+        (w, Conn::new(r))
+    }
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(2)
+    }
+
+    #[test]
+    fn head_end_accepts_crlf_and_bare_lf() {
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nA: b\r\n\r\nrest"), Some(24));
+        assert_eq!(head_end(b"GET / HTTP/1.1\nA: b\n\nrest"), Some(21));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nA: b\r\n"), None);
+    }
+
+    #[test]
+    fn chunked_body_is_kept_as_on_the_wire_and_the_rest_stays_buffered() {
+        let (mut w, mut c) = pair();
+        w.write_all(b"3\r\nabc\r\n0\r\nx-t: 1\r\n\r\nNEXT").unwrap();
+        assert_eq!(
+            c.read_chunked(soon()).unwrap(),
+            b"3\r\nabc\r\n0\r\nx-t: 1\r\n\r\n"
+        );
+        assert_eq!(c.read_exact(4, soon()).unwrap(), b"NEXT");
+    }
+
+    #[test]
+    fn framing_of_responses() {
+        let h = Head::parse(b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n");
+        assert!(matches!(response_framing(&h, false), Framing::None));
+        let h = Head::parse(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+        assert!(matches!(response_framing(&h, false), Framing::Length(5)));
+        assert!(matches!(response_framing(&h, true), Framing::None));
+        let h = Head::parse(b"HTTP/1.1 200 OK\r\n\r\n");
+        assert!(matches!(response_framing(&h, false), Framing::UntilClose));
+        let h = Head::parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        assert!(matches!(request_framing(&h), Framing::Chunked));
+    }
+
+    #[test]
+    fn reads_end_with_closed_or_timeout_never_hang() {
+        let (w, mut c) = pair();
+        let t = Instant::now();
+        assert_eq!(
+            c.read_head(Instant::now() + Duration::from_millis(100)),
+            Err(Stop::Timeout)
+        );
+        assert!(t.elapsed() < Duration::from_secs(1));
+        drop(w);
+        assert_eq!(c.read_to_close(soon()), (Vec::new(), Stop::Closed));
+        assert_eq!(
+            c.await_data(Duration::from_secs(5), || false),
+            Err(Stop::Closed)
+        );
+    }
+}
