@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of haproxy-rs, as CI does: formatting, lints, build, and all tests
 # (unit, integration, the C programs against the C API, the fuzz corpus replay, the
-# quickstart end to end). Installs what the tests need when it is missing.
+# quickstart end to end, the differential traffic suite against HAProxy). Installs what the tests need when it is missing.
 #
 # Usage: scripts/test.sh
 set -euo pipefail
