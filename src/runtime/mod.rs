@@ -208,6 +208,15 @@ impl Runtime {
             .collect()
     }
 
+    /// The live queue of backend `name` (the one the workers use), for embedders.
+    pub fn backend(&self, name: &str) -> Option<Arc<crate::queue::Backend>> {
+        self.shared
+            .backends
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| b.queue.clone())
+    }
+
     pub fn stopper(&self) -> Stopper {
         Stopper {
             ctl: self.ctl.clone(),
