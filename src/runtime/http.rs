@@ -154,25 +154,16 @@ impl HttpSession {
                 if let Some(s) = srv.sock.as_mut() {
                     s.on_event(ev);
                 }
-                match self.st {
-                    St::WaitSrv => {
-                        let o = srv.on_connect_event(cx);
-                        return self.follow(cx, o);
-                    }
-                    St::Xfer | St::Tunnel => {}
-                    _ => {
-                        // An idle kept connection has nothing to say: a close or stray
-                        // bytes make it unusable for the next request.
-                        let mut scratch = Buf::default();
-                        let broken = srv
-                            .sock
-                            .as_mut()
-                            .is_some_and(|s| s.read_into(&mut scratch, 64) != ReadOutcome::Blocked);
-                        if broken {
-                            srv.kept_conn_broken(cx);
-                        }
-                    }
+                if self.st == St::WaitSrv {
+                    let o = srv.on_connect_event(cx);
+                    return self.follow(cx, o);
                 }
+            }
+            Side::Idle(i) => {
+                if let Some(srv) = self.srv.as_mut() {
+                    srv.idle_event(cx, i, ev);
+                }
+                return true;
             }
         }
         self.pump(cx)
@@ -388,6 +379,16 @@ impl HttpSession {
                 return true;
             }
         }
+        let body = self.cin.bytes().get(self.req.head_len..).unwrap_or(&[]);
+        if !body.is_empty() {
+            if let Err(e) = self.req_fwd.precheck(self.req.framing(), body) {
+                self.has_req = true;
+                self.close_after = true;
+                self.st = St::WaitSrv;
+                self.error(cx, e.status);
+                return true;
+            }
+        }
         self.has_req = true;
         self.has_resp = false;
         self.cookie = None;
@@ -577,6 +578,10 @@ impl HttpSession {
             // The head never left: skip it and the whole body.
             self.cin.consume(self.req.head_len);
             self.req_fwd.reset(self.req.framing());
+        } else if !self.req_fwd.is_done() {
+            // Part of the body already went to the server: HAProxy cannot tell where the
+            // next request starts and closes after its page.
+            self.close_after = true;
         }
         self.has_resp = false;
         self.has_req = false;

@@ -159,6 +159,23 @@ impl BodyFwd {
         self.dec.finish()
     }
 
+    /// Checks the body bytes already received with the head, without consuming anything:
+    /// HAProxy's H1 mux parses them before the stream exists, so a framing error there is
+    /// answered before any server is contacted.
+    pub fn precheck(&self, f: Framing, input: &[u8]) -> Result<(), H1Error> {
+        let mut d = self.dec.clone();
+        d.reset(f);
+        let mut pos = 0;
+        while pos < input.len() && !d.is_done() {
+            let ev = d.decode(&input[pos..])?;
+            if ev.consumed == 0 {
+                break;
+            }
+            pos += ev.consumed;
+        }
+        Ok(())
+    }
+
     /// Frames what `input` holds of the body into `out`; returns the input bytes used.
     pub fn forward(&mut self, input: &[u8], out: &mut Buf) -> Result<usize, H1Error> {
         let mut pos = 0;
@@ -177,8 +194,9 @@ impl BodyFwd {
                 total += ev.data.len();
                 segs.push(pos + ev.data.start..pos + ev.data.end);
             }
-            if let Some(t) = ev.trailers {
-                trailers = Some(pos + t.start..pos + t.end);
+            if ev.trailers.is_some() {
+                // The trailer spans are relative to this call's input.
+                trailers = Some(pos);
             }
             if ev.consumed == 0 {
                 break;
@@ -197,8 +215,8 @@ impl BodyFwd {
         if self.dec.is_done() {
             self.scratch.clear();
             match trailers {
-                Some(t) => body::write_last_chunk(
-                    &input[t.start..],
+                Some(base) => body::write_last_chunk(
+                    &input[base..],
                     self.dec.trailers(),
                     None,
                     &mut self.scratch,

@@ -10,7 +10,7 @@ use mio::{Interest, Token};
 
 use super::io::Sock;
 use super::shared::Backend;
-use super::worker::Ctx;
+use super::worker::{Ctx, MAX_IDLE};
 use crate::queue::{self, Assign, Poll as QPoll, ServerState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,8 +55,9 @@ pub struct ServerSide {
     force_persist: bool,
     hash_key: Option<Vec<u8>>,
     pub sock: Option<Sock>,
-    /// The server `sock` is an idle keep-alive connection to, reusable by the next request.
-    kept: Option<usize>,
+    /// Idle keep-alive connections of this session, by server, reusable by its next
+    /// requests (slot `i` is registered with the session's idle token `i`).
+    idle: [Option<(usize, Sock)>; MAX_IDLE],
 }
 
 impl ServerSide {
@@ -70,7 +71,7 @@ impl ServerSide {
             force_persist: false,
             hash_key: None,
             sock: None,
-            kept: None,
+            idle: Default::default(),
         }
     }
 
@@ -166,11 +167,22 @@ impl ServerSide {
     }
 
     fn connect(&mut self, cx: &mut Ctx, srv: usize) -> Outcome {
-        if self.sock.is_some() && self.kept.take() == Some(srv) {
-            self.phase = Phase::Connected { srv };
-            return Outcome::Connected(srv);
-        }
         self.drop_sock(cx);
+        let found = self
+            .idle
+            .iter()
+            .position(|e| e.as_ref().is_some_and(|(s, _)| *s == srv));
+        if let Some(i) = found {
+            let (_, mut sock) = self.idle[i].take().expect("found above");
+            let tok = Token(cx.server_token());
+            let both = Interest::READABLE | Interest::WRITABLE;
+            if cx.registry.reregister(&mut sock.s, tok, both).is_ok() {
+                self.sock = Some(sock);
+                self.phase = Phase::Connected { srv };
+                return Outcome::Connected(srv);
+            }
+            let _ = cx.registry.deregister(&mut sock.s);
+        }
         let be = &cx.shared.backends[self.be];
         let Some(addr) = be.addrs.get(srv).copied().flatten() else {
             return self.conn_error(cx, srv, true);
@@ -325,33 +337,71 @@ impl ServerSide {
 
     /// Ends the request's use of the server: the slot goes back to the queue (which may hand
     /// it to a waiting stream at once). With `keep_conn` the connection stays open, idle,
-    /// for the next request that picks the same server.
+    /// for a later request of this session that picks the same server.
     pub fn release(&mut self, cx: &mut Ctx, keep_conn: bool) {
         self.stream = None;
         match (keep_conn, self.phase) {
-            (true, Phase::Connected { srv }) if self.sock.is_some() => self.kept = Some(srv),
+            (true, Phase::Connected { srv }) if self.sock.is_some() => self.park(cx, srv),
             _ => self.drop_sock(cx),
         }
         self.phase = Phase::Idle;
     }
 
-    /// An idle kept connection: the server closed it or sent something unexpected, so it
-    /// cannot carry another request.
-    pub fn kept_conn_broken(&mut self, cx: &mut Ctx) {
-        if self.phase == Phase::Idle {
-            self.drop_sock(cx);
+    /// Moves the active connection to the idle set (replacing an older one to the same
+    /// server, else the first free slot, else slot 0).
+    fn park(&mut self, cx: &mut Ctx, srv: usize) {
+        let Some(mut sock) = self.sock.take() else {
+            return;
+        };
+        let i = self
+            .idle
+            .iter()
+            .position(|e| e.as_ref().is_some_and(|(s, _)| *s == srv))
+            .or_else(|| self.idle.iter().position(Option::is_none))
+            .unwrap_or(0);
+        if let Some((_, mut old)) = self.idle[i].take() {
+            let _ = cx.registry.deregister(&mut old.s);
+        }
+        let tok = Token(cx.idle_token(i));
+        if cx
+            .registry
+            .reregister(&mut sock.s, tok, Interest::READABLE)
+            .is_ok()
+        {
+            self.idle[i] = Some((srv, sock));
+        } else {
+            let _ = cx.registry.deregister(&mut sock.s);
+        }
+    }
+
+    /// An event on idle connection `i`: a close or stray bytes make it unusable.
+    pub fn idle_event(&mut self, cx: &mut Ctx, i: usize, ev: &mio::event::Event) {
+        let Some(Some((_, sock))) = self.idle.get_mut(i) else {
+            return;
+        };
+        sock.on_event(ev);
+        let mut scratch = super::io::Buf::default();
+        if sock.read_into(&mut scratch, 64) != super::io::ReadOutcome::Blocked {
+            if let Some((_, mut s)) = self.idle[i].take() {
+                let _ = cx.registry.deregister(&mut s.s);
+            }
         }
     }
 
     pub fn drop_sock(&mut self, cx: &mut Ctx) {
-        self.kept = None;
         if let Some(mut s) = self.sock.take() {
             let _ = cx.registry.deregister(&mut s.s);
         }
     }
 
+    /// Ends everything: the slot, the active and the idle connections.
     pub fn close(&mut self, cx: &mut Ctx) {
         self.release(cx, false);
+        for e in self.idle.iter_mut() {
+            if let Some((_, mut s)) = e.take() {
+                let _ = cx.registry.deregister(&mut s.s);
+            }
+        }
     }
 }
 

@@ -58,6 +58,7 @@ impl TcpSession {
     pub fn on_event(&mut self, cx: &mut Ctx, side: Side, ev: &Event) -> bool {
         match side {
             Side::Client => self.client.on_event(ev),
+            Side::Idle(_) => return true,
             Side::Server => {
                 if let Some(s) = self.srv.sock.as_mut() {
                     s.on_event(ev);

@@ -25,11 +25,19 @@ use crate::queue::StreamId;
 const WAKER: Token = Token(usize::MAX - 1);
 const LISTENER_BASE: usize = usize::MAX / 2;
 
-/// Which socket of a session an event is for (token = key * 2 + side).
+/// Token slots per session: the client, the active server connection, and idle server
+/// connections kept for the session's next requests (HAProxy's `max-session-srv-conns`,
+/// 5 by default).
+pub const SLOTS: usize = 8;
+pub const MAX_IDLE: usize = 5;
+
+/// Which socket of a session an event is for (token = key * SLOTS + slot).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
     Client,
     Server,
+    /// An idle kept server connection (index in the session's idle set).
+    Idle(usize),
 }
 
 /// What a session handler sees of its worker.
@@ -44,7 +52,10 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub fn server_token(&self) -> usize {
-        self.key * 2 + 1
+        self.key * SLOTS + 1
+    }
+    pub fn idle_token(&self, i: usize) -> usize {
+        self.key * SLOTS + 2 + i
     }
     /// The queue's user tag for this session's streams: worker and session key.
     pub fn tag(&self) -> usize {
@@ -234,12 +245,12 @@ impl Worker {
                     WAKER => {}
                     Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE, now),
                     Token(t) => {
-                        let side = if t % 2 == 0 {
-                            Side::Client
-                        } else {
-                            Side::Server
+                        let side = match t % SLOTS {
+                            0 => Side::Client,
+                            1 => Side::Server,
+                            i => Side::Idle(i - 2),
                         };
-                        self.on_event(t / 2, side, ev, now);
+                        self.on_event(t / SLOTS, side, ev, now);
                     }
                 }
             }
@@ -338,7 +349,7 @@ impl Worker {
             .registry()
             .register(
                 &mut sock,
-                Token(key * 2),
+                Token(key * SLOTS),
                 Interest::READABLE | Interest::WRITABLE,
             )
             .is_err()
