@@ -44,6 +44,7 @@ pub const ACTIVE: &[&str] = &[
     "option redispatch",
     "option http-keep-alive",
     "option http-server-close",
+    "option http-buffer-request",
     "default_backend",
     "use_backend",
     "server",

@@ -19,7 +19,7 @@ use super::io::{Buf, ReadOutcome, Sock};
 use super::pages;
 use super::server_side::{Outcome, ServerSide};
 use super::worker::{Ctx, Side};
-use crate::http::{HeadEdits, RespHead};
+use crate::http::{Framing, HeadEdits, RespHead};
 use crate::persist::{self, BackendServers, HeaderEdit, RequestOutcome};
 
 /// How long a closing connection keeps draining input after our shutdown, so that the
@@ -32,6 +32,9 @@ enum St {
     WaitReq,
     /// A proxy-made reply is queued; the request body, if any, is discarded.
     Skip,
+    /// `option http-buffer-request`: waiting for the whole body (or a full buffer) before
+    /// choosing a server.
+    WaitBody,
     /// Waiting for the server side: queue, connect, retries.
     WaitSrv,
     /// Request and response flowing.
@@ -75,6 +78,11 @@ pub struct HttpSession {
     ignore_persist: bool,
     /// Close the client connection once this exchange is over.
     close_after: bool,
+    /// We answered the client's `Expect: 100-continue` ourselves: the header is not
+    /// forwarded.
+    sent_continue: bool,
+    /// The backend chosen for a request waiting in `WaitBody`.
+    be_pending: usize,
     requests: u64,
     /// Start of the current wait for a request.
     wait_since: Instant,
@@ -125,6 +133,8 @@ impl HttpSession {
             cookie: None,
             ignore_persist: false,
             close_after: false,
+            sent_continue: false,
+            be_pending: 0,
             requests: 0,
             wait_since: cx.now,
             client_seen: cx.now,
@@ -214,6 +224,7 @@ impl HttpSession {
                 };
                 wait.map(|d| self.wait_since + d)
             }
+            St::WaitBody => fe.px.timeouts.request.map(|d| self.wait_since + d),
             St::Skip | St::Closing => client_t,
             St::WaitSrv => min(self.srv.as_ref().and_then(|s| s.deadline()), client_t),
             St::Xfer => {
@@ -243,6 +254,12 @@ impl HttpSession {
             return true;
         }
         match self.st {
+            St::WaitBody => {
+                // The body did not come in time: HAProxy's 408, then close.
+                self.close_after = true;
+                self.error(cx, 408);
+                self.pump(cx)
+            }
             St::WaitReq => {
                 if self.requests > 0 && self.cin.is_empty() {
                     // Idle keep-alive connection: HAProxy closes silently.
@@ -303,6 +320,7 @@ impl HttpSession {
                     }
                 }
                 St::Skip => progress |= self.skip_body(),
+                St::WaitBody => progress |= self.wait_body(cx),
                 // No `option abortonclose`: a client that closed still gets its request
                 // forwarded.
                 St::WaitSrv => {}
@@ -428,6 +446,48 @@ impl HttpSession {
             self.local_reply(&reply);
             return true;
         }
+        self.sent_continue = false;
+        if (fe.buffer_request || backend.buffer_request) && self.req.framing() != Framing::None {
+            self.be_pending = be;
+            self.st = St::WaitBody;
+            self.wait_body(cx);
+            return true;
+        }
+        self.dispatch(cx, be);
+        true
+    }
+
+    /// `http-buffer-request`: proceeds once the body is complete or the buffer full, after
+    /// answering `Expect: 100-continue` ourselves as HAProxy does. True on progress.
+    fn wait_body(&mut self, cx: &mut Ctx) -> bool {
+        let be = self.be_pending;
+        let body = self.cin.bytes().get(self.req.head_len..).unwrap_or(&[]);
+        let full = self.cin.len() >= cx.shared.bufsize.saturating_sub(1024);
+        match self.req_fwd.complete_in(self.req.framing(), body) {
+            Err(e) => {
+                self.close_after = true;
+                self.st = St::WaitSrv;
+                self.error(cx, e.status);
+                true
+            }
+            Ok(done) if done || full => {
+                self.dispatch(cx, be);
+                true
+            }
+            Ok(_) => {
+                if self.req.head.expect_continue && !self.sent_continue {
+                    self.sent_continue = true;
+                    self.cout.extend(b"HTTP/1.1 100 Continue\r\n\r\n");
+                    return true;
+                }
+                false
+            }
+        }
+    }
+
+    /// Persistence, load balancing and the server side for the routed request.
+    fn dispatch(&mut self, cx: &mut Ctx, be: usize) {
+        let backend = &cx.shared.backends[be];
         let key = self.hash_key(cx, be);
         let persist = self.persistence(cx, be);
         if self.be != Some(be) {
@@ -445,7 +505,6 @@ impl HttpSession {
             Outcome::Connected(_) => self.server_connected(cx),
             Outcome::Failed { status, .. } => self.error(cx, status),
         }
-        true
     }
 
     /// `use-server` rules, then `cookie` persistence: the server HAProxy would send this
@@ -540,7 +599,7 @@ impl HttpSession {
             Err(_) => {
                 self.cin.clear();
                 self.close_after = true;
-                self.req_fwd.reset(crate::http::Framing::None);
+                self.req_fwd.reset(Framing::None);
             }
         }
         if self.req_fwd.is_done() {
@@ -625,7 +684,13 @@ impl HttpSession {
                 .collect(),
             None => Vec::new(),
         };
+        let del: &[&[u8]] = if self.sent_continue {
+            &[b"expect"]
+        } else {
+            &[]
+        };
         let edits = HeadEdits {
+            del,
             add: &add,
             conn: self.plan.request_conn(head),
             replace: &replace,
@@ -734,7 +799,7 @@ impl HttpSession {
                     progress = true;
                     if self.resp.tunnel {
                         self.st = St::Tunnel;
-                        self.req_fwd.reset(crate::http::Framing::None);
+                        self.req_fwd.reset(Framing::None);
                         return Some(true);
                     }
                 }
@@ -775,7 +840,7 @@ impl HttpSession {
                     Some(true)
                 };
             }
-            self.resp_fwd.reset(crate::http::Framing::None);
+            self.resp_fwd.reset(Framing::None);
         }
         if self.resp_fwd.is_done() && (self.req_fwd.is_done() || server_eof) {
             if !self.req_fwd.is_done() {

@@ -176,6 +176,21 @@ impl BodyFwd {
         Ok(())
     }
 
+    /// Whether `input` holds the whole body (framing `f`), without consuming anything.
+    pub fn complete_in(&self, f: Framing, input: &[u8]) -> Result<bool, H1Error> {
+        let mut d = self.dec.clone();
+        d.reset(f);
+        let mut pos = 0;
+        while !d.is_done() {
+            let ev = d.decode(&input[pos..])?;
+            if ev.consumed == 0 {
+                break;
+            }
+            pos += ev.consumed;
+        }
+        Ok(d.is_done())
+    }
+
     /// Frames what `input` holds of the body into `out`; returns the input bytes used.
     pub fn forward(&mut self, input: &[u8], out: &mut Buf) -> Result<usize, H1Error> {
         let mut pos = 0;

@@ -81,6 +81,8 @@ pub struct Frontend {
     pub http_mode: HttpMode,
     pub forwardfor: Option<ForwardFor>,
     pub originalto: Option<ForwardFor>,
+    /// `option http-buffer-request`.
+    pub buffer_request: bool,
 }
 
 /// A backend (or the backend half of a listen section).
@@ -114,6 +116,8 @@ pub struct Backend {
     pub http_mode: HttpMode,
     /// `option http-pretend-keepalive`.
     pub pretend_keepalive: bool,
+    /// `option http-buffer-request`.
+    pub buffer_request: bool,
     /// `cookie` persistence and each server's cookie (static or dynamic).
     pub cookie: Option<crate::persist::CookieConfig>,
     pub cookies: Vec<Option<String>>,
@@ -234,6 +238,7 @@ impl Shared {
                 default_backend,
                 client_fin: ms(t.client_fin),
                 tunnel: ms(t.tunnel),
+                buffer_request: px.settings.option("http-buffer-request") == Some(true),
                 req_opts: parse_opts(cfg, px, "accept-invalid-http-request"),
                 http_mode: http_mode(px),
                 forwardfor: px
@@ -379,6 +384,7 @@ fn compile_backend(
         resp_opts: parse_opts(cfg, px, "accept-invalid-http-response"),
         http_mode: http_mode(px),
         pretend_keepalive: s.option("http-pretend-keepalive") == Some(true),
+        buffer_request: s.option("http-buffer-request") == Some(true),
         cookie: cookie_config(px),
         cookies: server_cookies(px),
         use_server: px
