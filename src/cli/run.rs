@@ -92,12 +92,6 @@ impl RunOpts {
         } else if self.master_worker {
             v.push("-W");
         }
-        if !self.old_pids.is_empty() {
-            v.push(match self.old_pids_sig {
-                OldPidsSignal::Finish => "-sf",
-                OldPidsSignal::Terminate => "-st",
-            });
-        }
         if self.unix_socket.is_some() {
             v.push("-x");
         }
@@ -113,12 +107,20 @@ impl RunOpts {
 /// COORDINATOR: wire `crate::runtime::run(cfg, &opts)` here at merge time (convert this
 /// `RunOpts` into `crate::runtime::RunOpts`). Until then haproxy-rs cannot serve traffic,
 /// and says so instead of exiting silently.
-pub fn start_runtime(cfg: crate::model::Config, opts: &RunOpts) -> i32 {
+pub fn start_runtime(mut cfg: crate::model::Config, opts: &RunOpts) -> i32 {
+    // `-dR` is the command-line form of `noreuseport`.
+    if opts.no_reuseport {
+        cfg.global
+            .other
+            .push(("noreuseport".into(), Vec::new(), Default::default()));
+    }
     let ro = crate::runtime::RunOpts {
         foreground: !opts.daemon,
         pidfile: opts.pidfile.clone(),
         // HAProxy's alerts are silenced by -q while starting.
         quiet: opts.quiet && !opts.verbose,
+        old_pids: opts.old_pids.clone(),
+        old_pids_terminate: opts.old_pids_sig == OldPidsSignal::Terminate,
     };
     crate::runtime::run(cfg, &ro)
 }
@@ -133,11 +135,10 @@ mod tests {
             daemon: true,
             master_worker: true,
             systemd: true,
-            old_pids: vec![3],
-            old_pids_sig: OldPidsSignal::Terminate,
+            unix_socket: Some("/x".into()),
             ..RunOpts::default()
         };
-        assert_eq!(r.inactive_flags(), ["-D", "-Ws", "-st"]);
+        assert_eq!(r.inactive_flags(), ["-D", "-Ws", "-x"]);
         assert!(RunOpts::default().inactive_flags().is_empty());
     }
 }

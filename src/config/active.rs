@@ -27,6 +27,9 @@ pub const ACTIVE: &[&str] = &[
     // The proxy engine (src/runtime: workers, server side, tcp and http sessions):
     // tests/engine_tcp.rs, tests/engine_http.rs.
     "nbthread",
+    "hard-stop-after",
+    "grace",
+    "noreuseport",
     "maxconn",
     "backlog",
     "bind maxconn",

@@ -29,18 +29,20 @@ impl Listener {
 
 /// Opens every listener of `px` (runtime proxy index `idx`).
 /// `Err` carries HAProxy's alert text for the first socket that could not be opened.
+/// `reuse_port`: set SO_REUSEPORT (HAProxy's default; off with `noreuseport` or `-dR`).
 pub fn open_proxy(
     px: &Proxy,
     idx: usize,
     used_fds: &mut HashSet<i32>,
     warnings: &mut Vec<String>,
+    reuse_port: bool,
 ) -> Result<Vec<Listener>, String> {
     let mut out = Vec::new();
     for bind in &px.binds {
         for addr in &bind.addrs {
             match addr {
                 ListenAddr::Inet { addr, port_end } => {
-                    bind_range(px, bind, idx, *addr, *port_end, &mut out)?;
+                    bind_range(px, bind, idx, *addr, *port_end, reuse_port, &mut out)?;
                 }
                 ListenAddr::Host {
                     host,
@@ -56,7 +58,7 @@ pub fn open_proxy(
                             px.name
                         )
                     })?;
-                    bind_range(px, bind, idx, addr, *port_end, &mut out)?;
+                    bind_range(px, bind, idx, addr, *port_end, reuse_port, &mut out)?;
                 }
                 ListenAddr::Fd { fd } => {
                     out.push(Listener {
@@ -101,10 +103,16 @@ fn listen_on(
     sa: std::net::SocketAddr,
     backlog: i32,
     v6only: bool,
+    reuse_port: bool,
 ) -> std::io::Result<mio::net::TcpListener> {
     use socket2::{Domain, Socket, Type};
     let sock = Socket::new(Domain::for_address(sa), Type::STREAM, None)?;
     sock.set_reuse_address(true)?;
+    // A reloading process binds the same ports while the old one still listens (HAProxy
+    // sets SO_REUSEPORT unless `noreuseport` / `-dR`).
+    if reuse_port {
+        sock.set_reuse_port(true)?;
+    }
     if sa.is_ipv6() {
         sock.set_only_v6(v6only)?;
     }
@@ -121,12 +129,13 @@ fn bind_range(
     idx: usize,
     addr: std::net::SocketAddr,
     port_end: u16,
+    reuse_port: bool,
     out: &mut Vec<Listener>,
 ) -> Result<(), String> {
     for port in addr.port()..=port_end.max(addr.port()) {
         let mut sa = addr;
         sa.set_port(port);
-        let sock = listen_on(sa, backlog(px, bind), bind.options.v6only)
+        let sock = listen_on(sa, backlog(px, bind), bind.options.v6only, reuse_port)
             .map_err(|e| bind_error(px, bind, &e, &sa))?;
         out.push(Listener {
             sock,
@@ -242,13 +251,13 @@ mod tests {
         ]);
         let mut used = HashSet::new();
         let mut w = Vec::new();
-        let ls = open_proxy(&px, 7, &mut used, &mut w).unwrap();
+        let ls = open_proxy(&px, 7, &mut used, &mut w, true).unwrap();
         assert_eq!(ls.len(), 2);
         assert_eq!(ls[1].sock.local_addr().unwrap(), want);
         assert!(ls.iter().all(|l| l.proxy == 7));
         // The same fd cannot be adopted twice.
         let again = proxy_with(vec![ListenAddr::Fd { fd }]);
-        let err = open_proxy(&again, 0, &mut used, &mut w).unwrap_err();
+        let err = open_proxy(&again, 0, &mut used, &mut w, true).unwrap_err();
         assert!(err.contains("cannot use inherited fd"), "{err}");
     }
 
@@ -259,7 +268,7 @@ mod tests {
             addr: taken.local_addr().unwrap(),
             port_end: 0,
         }]);
-        let err = open_proxy(&px, 0, &mut HashSet::new(), &mut Vec::new()).unwrap_err();
+        let err = open_proxy(&px, 0, &mut HashSet::new(), &mut Vec::new(), true).unwrap_err();
         let port = taken.local_addr().unwrap().port();
         assert_eq!(
             err,
@@ -275,7 +284,7 @@ mod tests {
             port_end: 0,
             family: 4,
         }]);
-        let ls = open_proxy(&px, 0, &mut HashSet::new(), &mut Vec::new()).unwrap();
+        let ls = open_proxy(&px, 0, &mut HashSet::new(), &mut Vec::new(), true).unwrap();
         assert!(ls[0].sock.local_addr().unwrap().ip().is_loopback());
     }
 
@@ -285,7 +294,7 @@ mod tests {
             path: "/tmp/x".into(),
         }]);
         let mut w = Vec::new();
-        assert!(open_proxy(&px, 0, &mut HashSet::new(), &mut w)
+        assert!(open_proxy(&px, 0, &mut HashSet::new(), &mut w, true)
             .unwrap()
             .is_empty());
         assert_eq!(w.len(), 1);

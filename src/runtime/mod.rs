@@ -48,6 +48,9 @@ pub struct RunOpts {
     pub pidfile: Option<String>,
     /// `-q` (without `-V`): nothing on stderr, not even alerts, as HAProxy's quiet mode.
     pub quiet: bool,
+    /// `-sf`/`-st`: processes told to finish (SIGUSR1) or stop (SIGTERM) once we listen.
+    pub old_pids: Vec<i32>,
+    pub old_pids_terminate: bool,
 }
 
 /// Runs `cfg` until SIGINT/SIGTERM (or SIGUSR1 once idle). Returns the exit status:
@@ -85,6 +88,19 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
                 ),
             );
             return 1;
+        }
+    }
+    // The old processes of a reload stop accepting once we do (our listeners share their
+    // ports through SO_REUSEPORT).
+    let sig = if opts.old_pids_terminate {
+        libc::SIGTERM
+    } else {
+        libc::SIGUSR1
+    };
+    for &pid in &opts.old_pids {
+        // SAFETY: kill() only takes integers; a pid that no longer exists gives ESRCH.
+        unsafe {
+            libc::kill(pid, sig);
         }
     }
     match rt.run_with_signals() {
@@ -139,6 +155,10 @@ pub struct Runtime {
     pollers: Vec<mio::Poll>,
     mailboxes: Arc<Vec<Arc<Mailbox>>>,
     ctl: Arc<Control>,
+    /// `grace`: after SIGUSR1, keep listening this long before stopping to.
+    grace: Option<std::time::Duration>,
+    /// `hard-stop-after`: after SIGUSR1, close everything this long after anyway.
+    hard_stop_after: Option<std::time::Duration>,
     /// What the runtime cannot honour in this configuration, for the start-up warnings.
     pub warnings: Vec<String>,
 }
@@ -150,13 +170,14 @@ impl Runtime {
         let mut listeners = Vec::new();
         let mut used_fds = HashSet::new();
         let mut fronts = Vec::new();
+        let reuse_port = !cfg.global.other.iter().any(|(k, _, _)| k == "noreuseport");
         for px in cfg.real_proxies().filter(|p| p.cap.is_fe() && !p.disabled) {
             if px.binds.is_empty() {
                 continue;
             }
             let idx = fronts.len();
             fronts.push(px);
-            let opened = listener::open_proxy(px, idx, &mut used_fds, &mut warnings)
+            let opened = listener::open_proxy(px, idx, &mut used_fds, &mut warnings, reuse_port)
                 .map_err(|e| {
                     format!("{e}\n[haproxy.main()] Some protocols failed to start their listeners! Exiting.")
                 })?;
@@ -190,12 +211,18 @@ impl Runtime {
                 }
             })));
         }
+        let ms = |v: Option<u32>| {
+            v.filter(|&v| v > 0)
+                .map(|v| std::time::Duration::from_millis(v.into()))
+        };
         Ok(Runtime {
             shared,
             listeners,
             pollers,
             mailboxes,
             ctl: Arc::new(Control::default()),
+            grace: ms(cfg.global.grace),
+            hard_stop_after: ms(cfg.global.hard_stop_after),
             warnings,
         })
     }
@@ -251,6 +278,7 @@ impl Runtime {
         let stopper = self.stopper();
         let handles = self.spawn()?;
         // The main thread only waits for signals and for the workers to finish.
+        let (grace, hard_stop_after) = (self.grace, self.hard_stop_after);
         let watcher = {
             let ctl = self.ctl.clone();
             let mut rd = rd;
@@ -271,7 +299,7 @@ impl Runtime {
                         return;
                     }
                     if usr1.swap(false, Ordering::SeqCst) {
-                        stopper.soft_stop();
+                        soft_stop_later(&stopper, grace, hard_stop_after);
                     }
                 }
             })
@@ -326,6 +354,27 @@ impl Runtime {
         }
         Ok(out)
     }
+}
+
+/// SIGUSR1 with `grace` (keep serving new connections a while, so a load balancer in front
+/// notices the health change first) and `hard-stop-after` (connections still open by then
+/// are closed). Each delay runs on its own thread: the workers only see the flags.
+fn soft_stop_later(
+    stopper: &Stopper,
+    grace: Option<std::time::Duration>,
+    hard_stop_after: Option<std::time::Duration>,
+) {
+    let st = stopper.clone();
+    std::thread::spawn(move || {
+        if let Some(g) = grace {
+            std::thread::sleep(g);
+        }
+        st.soft_stop();
+        if let Some(h) = hard_stop_after {
+            std::thread::sleep(h);
+            st.stop();
+        }
+    });
 }
 
 fn join(handles: Vec<std::thread::JoinHandle<std::io::Result<()>>>) -> std::io::Result<()> {
