@@ -15,6 +15,7 @@ pub mod http;
 pub mod lb;
 pub mod model;
 pub mod persist;
+pub mod proxy_proto;
 pub mod queue;
 pub mod runtime;
 pub mod version;

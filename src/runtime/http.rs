@@ -18,7 +18,7 @@ use super::http_return::{ConnHdr, Reply};
 use super::io::{Buf, ReadOutcome, Sock};
 use super::pages;
 use super::server_side::{Outcome, ServerSide};
-use super::worker::{Ctx, Side};
+use super::worker::{Ctx, Origin, Side};
 use crate::http::{Framing, HeadEdits, RespHead};
 use crate::persist::{self, BackendServers, HeaderEdit, RequestOutcome};
 
@@ -107,16 +107,19 @@ fn wall_clock_secs() -> u32 {
 }
 
 impl HttpSession {
-    pub fn start(cx: &mut Ctx, fe: usize, client: Sock) -> Option<HttpSession> {
-        let peer = client.s.peer_addr().ok();
-        let local = client.s.local_addr().ok();
+    pub fn start(cx: &mut Ctx, fe: usize, client: Sock, origin: Origin) -> Option<HttpSession> {
+        let Origin {
+            peer,
+            local,
+            initial,
+        } = origin;
         let f = &cx.shared.frontends[fe];
         let mut s = HttpSession {
             fe,
             client,
             peer,
             local,
-            cin: Buf::default(),
+            cin: initial,
             cout: Buf::default(),
             sin: Buf::default(),
             sout: Buf::default(),
@@ -696,6 +699,10 @@ impl HttpSession {
             replace: &replace,
             ..Default::default()
         };
+        let srv = self.srv.as_ref().expect("connected");
+        if let Some(h) = srv.proxy_header(cx, self.peer, self.local) {
+            self.sout.extend(&h);
+        }
         http_msg::write_request(buf, &self.req, &edits, &mut self.scratch, &mut self.sout);
         self.cin.consume(self.req.head_len);
         self.req_fwd.reset(self.req.framing());

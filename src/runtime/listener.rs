@@ -14,6 +14,8 @@ pub struct Listener {
     pub proxy: usize,
     /// `bind … maxconn`.
     pub maxconn: Option<u32>,
+    /// `bind … accept-proxy`.
+    pub accept_proxy: bool,
 }
 
 impl Listener {
@@ -72,6 +74,7 @@ pub fn open_proxy(
                         })?,
                         proxy: idx,
                         maxconn: bind.options.maxconn,
+                        accept_proxy: bind.options.accept_proxy,
                     });
                 }
                 other => warnings.push(format!(
@@ -141,6 +144,7 @@ fn bind_range(
             sock,
             proxy: idx,
             maxconn: bind.options.maxconn,
+            accept_proxy: bind.options.accept_proxy,
         });
     }
     Ok(())

@@ -186,7 +186,10 @@ impl Runtime {
         if listeners.is_empty() {
             return Err("[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.".into());
         }
-        let per_listener: Vec<_> = listeners.iter().map(|l| (l.proxy, l.maxconn)).collect();
+        let per_listener: Vec<_> = listeners
+            .iter()
+            .map(|l| (l.proxy, l.maxconn, l.accept_proxy))
+            .collect();
         let shared = Arc::new(Shared::build(cfg, &fronts, &per_listener, &mut warnings)?);
         let mut seen = HashSet::new();
         warnings.retain(|w| seen.insert(w.clone()));

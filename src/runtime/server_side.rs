@@ -58,6 +58,8 @@ pub struct ServerSide {
     /// Idle keep-alive connections of this session, by server, reusable by its next
     /// requests (slot `i` is registered with the session's idle token `i`).
     idle: [Option<(usize, Sock)>; MAX_IDLE],
+    /// The active connection was just opened (not reused): the PROXY header goes first.
+    fresh: bool,
 }
 
 impl ServerSide {
@@ -72,7 +74,35 @@ impl ServerSide {
             hash_key: None,
             sock: None,
             idle: Default::default(),
+            fresh: false,
         }
+    }
+
+    /// The PROXY protocol header to send first on a just-opened connection to a server
+    /// with `send-proxy`/`send-proxy-v2`, for a client `src` that connected to `dst`.
+    pub fn proxy_header(
+        &self,
+        cx: &Ctx,
+        src: Option<SocketAddr>,
+        dst: Option<SocketAddr>,
+    ) -> Option<Vec<u8>> {
+        let srv = self.server_of_last_request()?;
+        let v = *cx.shared.backends[self.be].send_proxy.get(srv)?;
+        if !self.fresh || v == 0 {
+            return None;
+        }
+        let mut out = Vec::new();
+        match (src, dst) {
+            (Some(s), Some(d)) if v == 2 => crate::proxy_proto::write_v2(s, d, &mut out),
+            (Some(s), Some(d)) => crate::proxy_proto::write_v1(s, d, &mut out),
+            _ if v == 2 => {
+                // LOCAL command: no addresses to tell.
+                out.extend_from_slice(crate::proxy_proto::V2_SIG);
+                out.extend_from_slice(&[0x20, 0x00, 0x00, 0x00]);
+            }
+            _ => out.extend_from_slice(b"PROXY UNKNOWN\r\n"),
+        }
+        Some(out)
     }
 
     /// The server of the current request while connected (the response is being read).
@@ -178,6 +208,7 @@ impl ServerSide {
             let both = Interest::READABLE | Interest::WRITABLE;
             if cx.registry.reregister(&mut sock.s, tok, both).is_ok() {
                 self.sock = Some(sock);
+                self.fresh = false;
                 self.phase = Phase::Connected { srv };
                 return Outcome::Connected(srv);
             }
@@ -218,6 +249,7 @@ impl ServerSide {
         match sock.s.peer_addr() {
             Ok(_) => {
                 self.phase = Phase::Connected { srv };
+                self.fresh = true;
                 Outcome::Connected(srv)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {

@@ -59,6 +59,8 @@ impl Limit {
 /// One listening socket's place in the limits.
 pub struct ListenerRt {
     pub frontend: usize,
+    /// `bind … accept-proxy`: a PROXY protocol header precedes the client's bytes.
+    pub accept_proxy: bool,
     /// `bind … maxconn`.
     pub limit: Option<Limit>,
 }
@@ -94,6 +96,9 @@ pub struct Backend {
     /// Per server, the address to connect to; `None` for servers without one (e.g. a port
     /// taken from the client, not supported yet: such a server answers 503).
     pub addrs: Vec<Option<SocketAddr>>,
+    /// Per server, the PROXY protocol version to send first on each new connection (0 =
+    /// none, `send-proxy` 1, `send-proxy-v2` 2).
+    pub send_proxy: Vec<u8>,
     pub alg: Algorithm,
     pub connect: Option<Duration>,
     pub server: Option<Duration>,
@@ -181,11 +186,12 @@ impl Shared {
 
     /// Compiles every enabled frontend of `cfg` with listeners (`fronts`, in that order) and
     /// every backend they can reach. What cannot be honoured goes to `warnings`.
-    /// `listeners` gives, per opened listener, its frontend index and `bind maxconn`.
+    /// `listeners` gives, per opened listener, its frontend index, `bind maxconn` and
+    /// `accept-proxy`.
     pub fn build(
         cfg: &Config,
         fronts: &[&Proxy],
-        listeners: &[(usize, Option<u32>)],
+        listeners: &[(usize, Option<u32>, bool)],
         warnings: &mut Vec<String>,
     ) -> Result<Shared, String> {
         let global_max = global_maxconn(cfg);
@@ -263,8 +269,9 @@ impl Shared {
             limit: Limit::new(global_max),
             listeners: listeners
                 .iter()
-                .map(|&(frontend, max)| ListenerRt {
+                .map(|&(frontend, max, accept_proxy)| ListenerRt {
                     frontend,
+                    accept_proxy,
                     limit: max.filter(|&m| m > 0).map(Limit::new),
                 })
                 .collect(),
@@ -369,6 +376,17 @@ fn compile_backend(
         px: ProxyRt::compile_own(px, warnings),
         queue,
         addrs,
+        send_proxy: px
+            .servers
+            .iter()
+            .map(|sv| {
+                if sv.send_proxy_v2 {
+                    2
+                } else {
+                    u8::from(sv.send_proxy)
+                }
+            })
+            .collect(),
         rr_kind: matches!(alg, Algorithm::RoundRobin | Algorithm::StaticRr),
         alg,
         connect: ms(t.connect),

@@ -11,11 +11,13 @@ use mio::event::Event;
 
 use super::io::{Buf, ReadOutcome, Sock};
 use super::server_side::{Outcome, ServerSide};
-use super::worker::{Ctx, Side};
+use super::worker::{Ctx, Origin, Side};
 
 pub struct TcpSession {
     fe: usize,
     client: Sock,
+    peer: Option<std::net::SocketAddr>,
+    local: Option<std::net::SocketAddr>,
     srv: ServerSide,
     c2s: Buf,
     s2c: Buf,
@@ -25,24 +27,21 @@ pub struct TcpSession {
 
 impl TcpSession {
     /// Starts a session for an accepted client; `None` when it ended at once (no server).
-    pub fn start(cx: &mut Ctx, fe: usize, client: Sock) -> Option<TcpSession> {
+    pub fn start(cx: &mut Ctx, fe: usize, client: Sock, origin: Origin) -> Option<TcpSession> {
         let be = cx.shared.frontends[fe].default_backend?;
         let mut s = TcpSession {
             fe,
             client,
+            peer: origin.peer,
+            local: origin.local,
             srv: ServerSide::new(be),
-            c2s: Buf::default(),
+            c2s: origin.initial,
             s2c: Buf::default(),
             client_seen: cx.now,
             server_seen: cx.now,
         };
         let key = match cx.shared.backends[be].alg {
-            crate::lb::Algorithm::Source => s
-                .client
-                .s
-                .peer_addr()
-                .ok()
-                .map(|a| crate::lb::key::source_key(&a.ip())),
+            crate::lb::Algorithm::Source => s.peer.map(|a| crate::lb::key::source_key(&a.ip())),
             _ => None,
         };
         match s.srv.start(cx, key, None) {
@@ -50,8 +49,23 @@ impl TcpSession {
                 s.srv.close(cx);
                 None
             }
-            Outcome::Connected(_) => s.pump(cx).then_some(s),
+            Outcome::Connected(_) => {
+                s.connected(cx);
+                s.pump(cx).then_some(s)
+            }
             Outcome::Pending => Some(s),
+        }
+    }
+
+    /// The server connection is up: the PROXY header (if configured) goes before any
+    /// client byte.
+    fn connected(&mut self, cx: &mut Ctx) {
+        self.server_seen = cx.now;
+        if let Some(h) = self.srv.proxy_header(cx, self.peer, self.local) {
+            let mut b = Buf::default();
+            b.extend(&h);
+            b.extend(self.c2s.bytes());
+            self.c2s = b;
         }
     }
 
@@ -67,7 +81,7 @@ impl TcpSession {
                     match self.srv.on_connect_event(cx) {
                         Outcome::Failed { .. } => return false,
                         Outcome::Pending => return self.pump(cx),
-                        Outcome::Connected(_) => self.server_seen = cx.now,
+                        Outcome::Connected(_) => self.connected(cx),
                     }
                 }
             }
@@ -95,7 +109,7 @@ impl TcpSession {
             Outcome::Failed { .. } => false,
             Outcome::Pending => true,
             Outcome::Connected(_) => {
-                self.server_seen = cx.now;
+                self.connected(cx);
                 self.pump(cx)
             }
         }

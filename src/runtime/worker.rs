@@ -5,6 +5,7 @@
 //! for unrelated traffic to notice its slot.
 
 use std::io::ErrorKind;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -14,7 +15,7 @@ use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use slab::Slab;
 
 use super::http::HttpSession;
-use super::io::Sock;
+use super::io::{Buf, ReadOutcome, Sock};
 use super::shared::Shared;
 use super::tcp::TcpSession;
 use super::timer::Timers;
@@ -103,6 +104,71 @@ impl Mailbox {
 pub enum Session {
     Http(HttpSession),
     Tcp(TcpSession),
+    /// `accept-proxy`: reading the PROXY protocol header before the real session.
+    Proxy(ProxyWait),
+}
+
+/// Where a client connection really comes from, and bytes already read from it.
+#[derive(Default)]
+pub struct Origin {
+    pub peer: Option<SocketAddr>,
+    pub local: Option<SocketAddr>,
+    pub initial: Buf,
+}
+
+impl Origin {
+    pub fn of(sock: &Sock) -> Origin {
+        Origin {
+            peer: sock.s.peer_addr().ok(),
+            local: sock.s.local_addr().ok(),
+            initial: Buf::default(),
+        }
+    }
+}
+
+/// A connection on an `accept-proxy` listener until its PROXY header is complete. A bad
+/// header closes it, as HAProxy does.
+pub struct ProxyWait {
+    sock: Option<Sock>,
+    fe: usize,
+    buf: Buf,
+    since: Instant,
+}
+
+impl ProxyWait {
+    /// Reads; once the header is in, the session this connection really is.
+    fn advance(&mut self, cx: &mut Ctx) -> Result<Option<Session>, ()> {
+        let sock = self.sock.as_mut().ok_or(())?;
+        loop {
+            match sock.read_into(&mut self.buf, 4096) {
+                ReadOutcome::Data(_) => {}
+                ReadOutcome::Blocked | ReadOutcome::Full => break,
+                ReadOutcome::Eof | ReadOutcome::Error => return Err(()),
+            }
+        }
+        let h = match crate::proxy_proto::parse(self.buf.bytes()) {
+            Ok(Some(h)) => h,
+            Ok(None) if self.buf.len() < 4096 => return Ok(None),
+            _ => return Err(()),
+        };
+        let sock = self.sock.take().ok_or(())?;
+        let mut origin = Origin::of(&sock);
+        if let Some((src, dst)) = h.addrs {
+            origin.peer = Some(src);
+            origin.local = Some(dst);
+        }
+        self.buf.consume(h.len);
+        origin.initial = std::mem::take(&mut self.buf);
+        start_for(cx, self.fe, sock, origin).map(Some).ok_or(())
+    }
+}
+
+/// The session of a frontend's mode.
+fn start_for(cx: &mut Ctx, fe: usize, sock: Sock, origin: Origin) -> Option<Session> {
+    match cx.shared.frontends[fe].mode {
+        Mode::Tcp => TcpSession::start(cx, fe, sock, origin).map(Session::Tcp),
+        _ => HttpSession::start(cx, fe, sock, origin).map(Session::Http),
+    }
 }
 
 impl Session {
@@ -110,6 +176,19 @@ impl Session {
         match self {
             Session::Http(h) => h.on_event(cx, side, ev),
             Session::Tcp(t) => t.on_event(cx, side, ev),
+            Session::Proxy(p) => {
+                if let Some(s) = p.sock.as_mut() {
+                    s.on_event(ev);
+                }
+                match p.advance(cx) {
+                    Ok(None) => true,
+                    Ok(Some(next)) => {
+                        *self = next;
+                        true
+                    }
+                    Err(()) => false,
+                }
+            }
         }
     }
     fn on_wake(&mut self, cx: &mut Ctx, id: StreamId) -> bool {
@@ -117,30 +196,45 @@ impl Session {
         match self {
             Session::Http(h) => h.stream_id() != Some(id) || h.on_wake(cx),
             Session::Tcp(t) => t.stream_id() != Some(id) || t.on_wake(cx),
+            Session::Proxy(_) => true,
         }
     }
     fn on_timeout(&mut self, cx: &mut Ctx) -> bool {
         match self {
             Session::Http(h) => h.on_timeout(cx),
             Session::Tcp(t) => t.on_timeout(cx),
+            Session::Proxy(p) => {
+                let t = cx.shared.frontends[p.fe].px.timeouts.client;
+                t.is_none_or(|d| p.since + d > cx.now)
+            }
         }
     }
     fn deadline(&self, cx: &Ctx) -> Option<Instant> {
         match self {
             Session::Http(h) => h.deadline(cx),
             Session::Tcp(t) => t.deadline(cx),
+            Session::Proxy(p) => cx.shared.frontends[p.fe]
+                .px
+                .timeouts
+                .client
+                .map(|d| p.since + d),
         }
     }
     fn close(&mut self, cx: &mut Ctx) {
         match self {
             Session::Http(h) => h.close(cx),
             Session::Tcp(t) => t.close(cx),
+            Session::Proxy(p) => {
+                if let Some(mut s) = p.sock.take() {
+                    let _ = cx.registry.deregister(&mut s.s);
+                }
+            }
         }
     }
     fn is_idle(&self) -> bool {
         match self {
             Session::Http(h) => h.is_idle(),
-            Session::Tcp(_) => false,
+            Session::Tcp(_) | Session::Proxy(_) => false,
         }
     }
 }
@@ -367,22 +461,31 @@ impl Worker {
             now,
             now_ms: shared.now_ms(now),
         };
-        let front = &shared.frontends[fe];
-        let sess = match front.mode {
-            Mode::Tcp => match TcpSession::start(&mut cx, fe, Sock::new(sock)) {
-                Some(s) => Session::Tcp(s),
-                None => {
-                    self.release_listener(listener);
-                    return;
+        let sock = Sock::new(sock);
+        let started = if shared.listeners[listener].accept_proxy {
+            let mut p = ProxyWait {
+                sock: Some(sock),
+                fe,
+                buf: Buf::default(),
+                since: now,
+            };
+            match p.advance(&mut cx) {
+                Ok(None) => Some(Session::Proxy(p)),
+                Ok(Some(s)) => Some(s),
+                Err(()) => {
+                    if let Some(mut s) = p.sock.take() {
+                        let _ = cx.registry.deregister(&mut s.s);
+                    }
+                    None
                 }
-            },
-            _ => match HttpSession::start(&mut cx, fe, Sock::new(sock)) {
-                Some(h) => Session::Http(h),
-                None => {
-                    self.release_listener(listener);
-                    return;
-                }
-            },
+            }
+        } else {
+            let origin = Origin::of(&sock);
+            start_for(&mut cx, fe, sock, origin)
+        };
+        let Some(sess) = started else {
+            self.release_listener(listener);
+            return;
         };
         self.gen = self.gen.wrapping_add(1);
         entry.insert(Slot {
