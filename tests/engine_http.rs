@@ -440,3 +440,39 @@ fn cookie_insert_indirect_sticks_to_the_server() {
     drop(heads);
     let _ = sa;
 }
+
+#[test]
+fn abortonclose_drops_a_queued_request_whose_client_left() {
+    let (a, sa) = backend("A", Duration::from_millis(400));
+    let fe = free_port();
+    let _px = start(
+        &cfg(
+            fe,
+            &format!(" option abortonclose\n timeout queue 5s\n server a {a} maxconn 1\n"),
+        ),
+        fe,
+    );
+    let (mut busy, mut busy_r) = client(fe);
+    busy.write_all(b"GET /first HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    // Wait until the first request holds the only slot.
+    let t0 = Instant::now();
+    while sa.requests.lock().unwrap().is_empty() {
+        assert!(
+            t0.elapsed() < WAIT,
+            "first request never reached the server"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    let (mut gone, _) = client(fe);
+    gone.write_all(b"GET /second HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    gone.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    gone.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "aborted request got an answer");
+    assert_eq!(read_response(&mut busy_r).0, 200);
+    // The aborted request never reached the server.
+    let heads = sa.requests.lock().unwrap();
+    assert!(heads.iter().all(|h| !h.contains("/second")), "{heads:?}");
+}

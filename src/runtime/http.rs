@@ -324,9 +324,14 @@ impl HttpSession {
                 }
                 St::Skip => progress |= self.skip_body(),
                 St::WaitBody => progress |= self.wait_body(cx),
-                // No `option abortonclose`: a client that closed still gets its request
-                // forwarded.
-                St::WaitSrv => {}
+                // Without `option abortonclose` a client that closed still gets its request
+                // forwarded; with it, leaving the queue or the connect ends everything.
+                St::WaitSrv => {
+                    let abort = self.be.is_some_and(|b| cx.shared.backends[b].abortonclose);
+                    if abort && self.client.read_closed {
+                        return false;
+                    }
+                }
                 St::Xfer => match self.xfer(cx) {
                     Some(p) => progress |= p,
                     None => return false,

@@ -121,6 +121,9 @@ pub struct Backend {
     pub http_mode: HttpMode,
     /// `option http-pretend-keepalive`.
     pub pretend_keepalive: bool,
+    /// `option abortonclose`: a client that closes while its request waits for a server
+    /// aborts it.
+    pub abortonclose: bool,
     /// `option http-buffer-request`.
     pub buffer_request: bool,
     /// `cookie` persistence and each server's cookie (static or dynamic).
@@ -402,6 +405,7 @@ fn compile_backend(
         resp_opts: parse_opts(cfg, px, "accept-invalid-http-response"),
         http_mode: http_mode(px),
         pretend_keepalive: s.option("http-pretend-keepalive") == Some(true),
+        abortonclose: s.option("abortonclose") == Some(true),
         buffer_request: s.option("http-buffer-request") == Some(true),
         cookie: cookie_config(px),
         cookies: server_cookies(px),
