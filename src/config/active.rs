@@ -53,6 +53,7 @@ pub const ACTIVE: &[&str] = &[
     "option http-buffer-request",
     "option http-pretend-keepalive",
     "option abortonclose",
+    "http-reuse",
     "option forwardfor",
     "option originalto",
     "option accept-invalid-http-request",

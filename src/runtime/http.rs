@@ -508,6 +508,7 @@ impl HttpSession {
         }
         self.st = St::WaitSrv;
         let srv = self.srv.as_mut().expect("set above");
+        srv.set_first_request(self.requests == 0);
         match srv.start(cx, key, persist) {
             Outcome::Pending => {}
             Outcome::Connected(_) => self.server_connected(cx),

@@ -18,6 +18,7 @@ pub mod http_return;
 pub mod io;
 pub mod listener;
 pub mod pages;
+pub mod pool;
 pub mod proxy;
 pub mod sample;
 pub mod server_side;

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 use mio::{Interest, Token};
 
 use super::io::Sock;
+use super::pool::IdleConn;
 use super::shared::Backend;
 use super::worker::{Ctx, MAX_IDLE};
+use crate::model::proxy::HttpReuse;
 use crate::queue::{self, Assign, Poll as QPoll, ServerState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,9 +59,14 @@ pub struct ServerSide {
     pub sock: Option<Sock>,
     /// Idle keep-alive connections of this session, by server, reusable by its next
     /// requests (slot `i` is registered with the session's idle token `i`).
-    idle: [Option<(usize, Sock)>; MAX_IDLE],
+    idle: [Option<(usize, Sock, u32)>; MAX_IDLE],
     /// The active connection was just opened (not reused): the PROXY header goes first.
     fresh: bool,
+    /// Requests the active connection carried, this one included.
+    uses: u32,
+    /// The request is its session's first (`http-reuse safe` keeps it off shared
+    /// connections).
+    first_request: bool,
 }
 
 impl ServerSide {
@@ -75,6 +82,8 @@ impl ServerSide {
             sock: None,
             idle: Default::default(),
             fresh: false,
+            uses: 0,
+            first_request: true,
         }
     }
 
@@ -198,17 +207,28 @@ impl ServerSide {
 
     fn connect(&mut self, cx: &mut Ctx, srv: usize) -> Outcome {
         self.drop_sock(cx);
+        // The session's own idle connection first, then one from the worker's pool when
+        // `http-reuse` allows it.
         let found = self
             .idle
             .iter()
-            .position(|e| e.as_ref().is_some_and(|(s, _)| *s == srv));
-        if let Some(i) = found {
-            let (_, mut sock) = self.idle[i].take().expect("found above");
+            .position(|e| e.as_ref().is_some_and(|(s, _, _)| *s == srv));
+        let reused = match found {
+            Some(i) => self.idle[i].take().map(|(_, s, u)| (s, u)),
+            None => {
+                let reuse = cx.shared.backends[self.be].http_reuse;
+                cx.pool
+                    .take(self.be, srv, reuse, self.first_request)
+                    .map(|c| (c.sock, c.uses))
+            }
+        };
+        if let Some((mut sock, uses)) = reused {
             let tok = Token(cx.server_token());
             let both = Interest::READABLE | Interest::WRITABLE;
             if cx.registry.reregister(&mut sock.s, tok, both).is_ok() {
                 self.sock = Some(sock);
                 self.fresh = false;
+                self.uses = uses + 1;
                 self.phase = Phase::Connected { srv };
                 return Outcome::Connected(srv);
             }
@@ -250,6 +270,7 @@ impl ServerSide {
             Ok(_) => {
                 self.phase = Phase::Connected { srv };
                 self.fresh = true;
+                self.uses = 1;
                 Outcome::Connected(srv)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {
@@ -380,18 +401,32 @@ impl ServerSide {
     }
 
     /// Moves the active connection to the idle set (replacing an older one to the same
-    /// server, else the first free slot, else slot 0).
+    /// server, else the first free slot, else slot 0), or straight to the worker's pool
+    /// with `http-reuse aggressive|always`.
     fn park(&mut self, cx: &mut Ctx, srv: usize) {
         let Some(mut sock) = self.sock.take() else {
             return;
         };
+        let reuse = cx.shared.backends[self.be].http_reuse;
+        if matches!(reuse, HttpReuse::Aggressive | HttpReuse::Always) {
+            cx.pool.put(
+                cx.registry,
+                IdleConn {
+                    be: self.be,
+                    srv,
+                    sock,
+                    uses: self.uses,
+                },
+            );
+            return;
+        }
         let i = self
             .idle
             .iter()
-            .position(|e| e.as_ref().is_some_and(|(s, _)| *s == srv))
+            .position(|e| e.as_ref().is_some_and(|(s, _, _)| *s == srv))
             .or_else(|| self.idle.iter().position(Option::is_none))
             .unwrap_or(0);
-        if let Some((_, mut old)) = self.idle[i].take() {
+        if let Some((_, mut old, _)) = self.idle[i].take() {
             let _ = cx.registry.deregister(&mut old.s);
         }
         let tok = Token(cx.idle_token(i));
@@ -400,7 +435,7 @@ impl ServerSide {
             .reregister(&mut sock.s, tok, Interest::READABLE)
             .is_ok()
         {
-            self.idle[i] = Some((srv, sock));
+            self.idle[i] = Some((srv, sock, self.uses));
         } else {
             let _ = cx.registry.deregister(&mut sock.s);
         }
@@ -408,13 +443,13 @@ impl ServerSide {
 
     /// An event on idle connection `i`: a close or stray bytes make it unusable.
     pub fn idle_event(&mut self, cx: &mut Ctx, i: usize, ev: &mio::event::Event) {
-        let Some(Some((_, sock))) = self.idle.get_mut(i) else {
+        let Some(Some((_, sock, _))) = self.idle.get_mut(i) else {
             return;
         };
         sock.on_event(ev);
         let mut scratch = super::io::Buf::default();
         if sock.read_into(&mut scratch, 64) != super::io::ReadOutcome::Blocked {
-            if let Some((_, mut s)) = self.idle[i].take() {
+            if let Some((_, mut s, _)) = self.idle[i].take() {
                 let _ = cx.registry.deregister(&mut s.s);
             }
         }
@@ -426,14 +461,31 @@ impl ServerSide {
         }
     }
 
-    /// Ends everything: the slot, the active and the idle connections.
+    /// Ends the session's use of servers: the slot and the active connection go; idle
+    /// connections go to the worker's pool (unless `http-reuse never`).
     pub fn close(&mut self, cx: &mut Ctx) {
         self.release(cx, false);
+        let share = cx.shared.backends[self.be].http_reuse != HttpReuse::Never;
         for e in self.idle.iter_mut() {
-            if let Some((_, mut s)) = e.take() {
-                let _ = cx.registry.deregister(&mut s.s);
+            if let Some((srv, mut sock, uses)) = e.take() {
+                if share {
+                    let c = IdleConn {
+                        be: self.be,
+                        srv,
+                        sock,
+                        uses,
+                    };
+                    cx.pool.put(cx.registry, c);
+                } else {
+                    let _ = cx.registry.deregister(&mut sock.s);
+                }
             }
         }
+    }
+
+    /// Marks the next request as its session's first or not (for `http-reuse safe`).
+    pub fn set_first_request(&mut self, first: bool) {
+        self.first_request = first;
     }
 }
 

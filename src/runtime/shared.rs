@@ -121,6 +121,8 @@ pub struct Backend {
     pub http_mode: HttpMode,
     /// `option http-pretend-keepalive`.
     pub pretend_keepalive: bool,
+    /// `http-reuse` (default `safe`).
+    pub http_reuse: crate::model::proxy::HttpReuse,
     /// `option abortonclose`: a client that closes while its request waits for a server
     /// aborts it.
     pub abortonclose: bool,
@@ -406,6 +408,7 @@ fn compile_backend(
         http_mode: http_mode(px),
         pretend_keepalive: s.option("http-pretend-keepalive") == Some(true),
         abortonclose: s.option("abortonclose") == Some(true),
+        http_reuse: s.http_reuse.unwrap_or(crate::model::proxy::HttpReuse::Safe),
         buffer_request: s.option("http-buffer-request") == Some(true),
         cookie: cookie_config(px),
         cookies: server_cookies(px),

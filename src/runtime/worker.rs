@@ -16,6 +16,7 @@ use slab::Slab;
 
 use super::http::HttpSession;
 use super::io::{Buf, ReadOutcome, Sock};
+use super::pool::{IdlePool, POOL_BASE};
 use super::shared::Shared;
 use super::tcp::TcpSession;
 use super::timer::Timers;
@@ -44,6 +45,8 @@ pub enum Side {
 /// What a session handler sees of its worker.
 pub struct Ctx<'a> {
     pub registry: &'a Registry,
+    /// Idle server connections shared by the worker's sessions.
+    pub pool: &'a mut IdlePool,
     pub shared: &'a Shared,
     pub worker: usize,
     pub key: usize,
@@ -262,6 +265,7 @@ pub struct Worker {
     ctl: Arc<Control>,
     /// Listeners this worker stopped accepting on because a `maxconn` was reached.
     paused: Vec<usize>,
+    pool: IdlePool,
 }
 
 impl Worker {
@@ -292,6 +296,7 @@ impl Worker {
             all,
             ctl,
             paused: Vec::new(),
+            pool: IdlePool::default(),
         })
     }
 
@@ -338,6 +343,9 @@ impl Worker {
                 match ev.token() {
                     WAKER => {}
                     Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE, now),
+                    Token(t) if t >= POOL_BASE => {
+                        self.pool.event(self.poll.registry(), t - POOL_BASE, ev)
+                    }
                     Token(t) => {
                         let side = match t % SLOTS {
                             0 => Side::Client,
@@ -455,6 +463,7 @@ impl Worker {
         let shared = &*self.shared;
         let mut cx = Ctx {
             registry: self.poll.registry(),
+            pool: &mut self.pool,
             shared,
             worker: self.id,
             key,
@@ -509,6 +518,7 @@ impl Worker {
         };
         let mut cx = Ctx {
             registry: self.poll.registry(),
+            pool: &mut self.pool,
             shared,
             worker: self.id,
             key,
@@ -548,6 +558,7 @@ impl Worker {
         };
         let cx = Ctx {
             registry: self.poll.registry(),
+            pool: &mut self.pool,
             shared,
             worker: self.id,
             key,
@@ -571,6 +582,7 @@ impl Worker {
         let mut slot = self.sessions.remove(key);
         let mut cx = Ctx {
             registry: self.poll.registry(),
+            pool: &mut self.pool,
             shared,
             worker: self.id,
             key,
