@@ -4,11 +4,13 @@
 //! Conventions (see `doc/c-api.md`): functions that can fail return [`hap_result`]; NULL
 //! pointers give `HAP_ERR_NULL`; a Rust panic is caught at the boundary and becomes
 //! `HAP_ERR_PANIC`, never an unwind into C. Caller buffers are read and written by [`cbuf`];
+//! [`instance`] embeds a whole proxy (configuration, listeners, worker threads);
 //! [`queue`] turns its opaque handles back into references in one helper (`live`); each
 //! `unsafe` block carries a `// SAFETY:` comment.
 
 mod cbuf;
 pub mod config;
+pub mod instance;
 pub mod queue;
 
 use std::ffi::{c_char, CString};
@@ -40,6 +42,9 @@ pub enum hap_result {
     HAP_ERR_PANIC = 103,
     /// A system call failed (bind, socket, file).
     HAP_ERR_IO = 104,
+    /// The request is understood but its feature is not built in haproxy-rs yet (the
+    /// stats-socket commands of `hap_instance_cli`).
+    HAP_ERR_UNSUPPORTED = 105,
 }
 
 impl hap_result {
@@ -55,6 +60,7 @@ impl hap_result {
             hap_result::HAP_ERR_STATE => "operation not allowed in the current state",
             hap_result::HAP_ERR_PANIC => "internal error (Rust panic caught at the C boundary)",
             hap_result::HAP_ERR_IO => "system error",
+            hap_result::HAP_ERR_UNSUPPORTED => "not supported by haproxy-rs yet",
         }
     }
 }
