@@ -3,8 +3,9 @@
  * that a tiny HTTP server of its own (a pthread on 127.0.0.1) answers, reads and changes
  * the live backend (queueing with maxconn 1 seen through hap_backend_totpend; a maxconn
  * raised from C dequeues at once), stops it gracefully while a request is in flight (the
- * request completes, new connections are refused), plus a bind conflict, free while
- * running, the CLI's "not active yet" answer and bad input.
+ * request completes, new connections are refused), a client resetting mid-request, a
+ * hard stop cutting a graceful one short, a bind conflict (then a retried start), free
+ * while running, the CLI's "not active yet" answer and bad input.
  * Built and run by tests/ffi.rs (also under valgrind). Exit status 0 = all checks passed. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -117,8 +118,8 @@ static void *server_main(void *arg)
         int rl = snprintf(resp, sizeof(resp),
                           "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
                           "Connection: close\r\n\r\n%s", bl, body);
-        if (write(c, resp, (size_t)rl) != rl)
-            perror("server write");
+        /* The proxy may have given up on this request: no SIGPIPE for us. */
+        (void)send(c, resp, (size_t)rl, MSG_NOSIGNAL);
         close(c);
         pthread_mutex_lock(&mu);
         hits++;
@@ -454,10 +455,22 @@ static void main_instance(int srv_port)
     CHECK(get_hits() == 7);
     CHECK(hap_instance_now_ms(h) >= t0);
 
+    /* A client that resets its connection while its request is in flight: the proxy
+     * neither dies (no SIGPIPE in the embedding process) nor keeps the slot. */
+    a = send_get(fport, "/slow/gone");
+    CHECK(wait_slow_started(3));
+    struct linger lg = { 1, 0 };
+    setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(a);
+    release_slow();
+    WAIT_UNTIL(get_hits() == 8);
+    WAIT_UNTIL(hap_backend_served(be) == 0);
+    http_get_ok(fport, "/after-reset");
+
     /* Graceful stop with a request in flight: listeners close, the request completes, then
      * the stop returns. */
     int c = send_get(fport, "/slow/e");
-    CHECK(wait_slow_started(3));
+    CHECK(wait_slow_started(4));
     struct stop_arg sa = { h, HAP_ERR_PANIC, 0 };
     pthread_t stopper;
     pthread_create(&stopper, NULL, graceful_stop, &sa);
@@ -492,7 +505,7 @@ static void main_instance(int srv_port)
     CHECK(hap_backend_served(be) == 0);
     CHECK(hap_backend_totpend(be) == 0);
     CHECK(hap_instance_local_port(h, 0) == fport);
-    CHECK(get_hits() == 8);
+    CHECK(get_hits() == 10);
     CHECK(hap_instance_message(h, out, sizeof(out), &n) == HAP_OK);
     hap_instance_free(h);
     unlink(f1);
@@ -532,7 +545,33 @@ static void bind_conflict(int srv_port)
     close(busy);
     CHECK(hap_instance_start(h) == HAP_OK);
     CHECK(hap_instance_local_port(h, 0) == busy_port);
+
+    /* A hard stop cuts a graceful one short: both calls return once the workers ended,
+     * and the request in flight is closed without its response. */
+    int c = send_get(busy_port, "/slow/cut");
+    CHECK(wait_slow_started(5));
+    struct stop_arg sa = { h, HAP_ERR_PANIC, 0 };
+    pthread_t stopper;
+    pthread_create(&stopper, NULL, graceful_stop, &sa);
+    int refused = 0;
+    uint64_t dl = mono_ms() + WAIT_MS;
+    while (!refused && mono_ms() < dl) {
+        int fd = connect_to(busy_port);
+        refused = fd < 0;
+        if (fd >= 0) {
+            close(fd);
+            sleep_ms(10);
+        }
+    }
+    CHECK(refused);
+    CHECK(atomic_load(&sa.done) == 0);
     CHECK(hap_instance_stop(h, false) == HAP_OK);
+    pthread_join(stopper, NULL);
+    CHECK(sa.res == HAP_OK);
+    read_all(c, out, sizeof(out));
+    CHECK(strstr(out, "srv:/slow/cut") == NULL);
+    release_slow();
+    CHECK(hap_instance_stop(h, true) == HAP_ERR_STATE);
     hap_instance_free(h);
     unlink(path);
 }
