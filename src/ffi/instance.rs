@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use super::queue::hap_backend;
-use super::{cbuf, guard, hap_result};
+use super::{cbuf, guard, hap_result, live, with, with_res};
 use crate::config::{self, Diag, Level, Message, ParseEnv};
 use crate::model::Config;
 use crate::runtime::{Runtime, Stopper};
@@ -174,6 +174,12 @@ impl hap_instance {
     }
 }
 
+// Every function but `hap_instance_free` may use an instance from many threads at once.
+const _: () = {
+    const fn sync<T: Send + Sync>() {}
+    sync::<hap_instance>()
+};
+
 impl Drop for hap_instance {
     fn drop(&mut self) {
         if matches!(*self.state(), State::Running(_)) {
@@ -238,15 +244,6 @@ unsafe fn write_out(buf: *mut c_char, len: usize, n: *mut usize, text: &str) {
         // SAFETY: `n` is non-NULL and writable (caller contract).
         unsafe { n.write(text.len()) };
     }
-}
-
-/// Borrows an instance handle (`None` for NULL).
-///
-/// # Safety
-/// `h` must be NULL or a handle from `hap_instance_new` not freed yet.
-unsafe fn live<'a>(h: *const hap_instance) -> Option<&'a hap_instance> {
-    // SAFETY: the contract above.
-    unsafe { h.as_ref() }
 }
 
 /// Loads and checks the configuration files `cfg_paths[0..n]` like `haproxy -f … -c`: a
@@ -336,10 +333,7 @@ pub unsafe extern "C" fn hap_instance_new(
 #[no_mangle]
 pub unsafe extern "C" fn hap_instance_start(h: *mut hap_instance) -> hap_result {
     // SAFETY: NULL or live (this function's contract).
-    match unsafe { live(h) } {
-        None => hap_result::HAP_ERR_NULL,
-        Some(i) => guard(|| i.start()),
-    }
+    with_res(unsafe { live(h) }, hap_instance::start)
 }
 
 /// Stops a running instance and waits for its worker threads to end. `graceful`: like
@@ -358,10 +352,7 @@ pub unsafe extern "C" fn hap_instance_start(h: *mut hap_instance) -> hap_result 
 #[no_mangle]
 pub unsafe extern "C" fn hap_instance_stop(h: *mut hap_instance, graceful: bool) -> hap_result {
     // SAFETY: NULL or live (this function's contract).
-    match unsafe { live(h) } {
-        None => hap_result::HAP_ERR_NULL,
-        Some(i) => guard(|| i.stop(graceful)),
-    }
+    with_res(unsafe { live(h) }, |i| i.stop(graceful))
 }
 
 /// Frees the instance, stopping it first (hard) if it runs. Every handle borrowed from it
@@ -397,19 +388,15 @@ pub unsafe extern "C" fn hap_instance_backend(
     h: *mut hap_instance,
     name: *const c_char,
 ) -> *mut hap_backend {
-    // SAFETY: NULL or live (this function's contract).
-    let Some(i) = (unsafe { live(h) }) else {
-        return std::ptr::null_mut();
-    };
     if name.is_null() {
         return std::ptr::null_mut();
     }
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    // SAFETY: NULL or live (this function's contract).
+    with(unsafe { live(h) }, std::ptr::null_mut(), |i| {
         // SAFETY: non-NULL and NUL-terminated (caller contract).
         let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
         i.backend(&name)
-    }))
-    .unwrap_or(std::ptr::null_mut())
+    })
 }
 
 /// Milliseconds on the instance clock: the clock the workers give the live queues (and
@@ -420,13 +407,12 @@ pub unsafe extern "C" fn hap_instance_backend(
 #[no_mangle]
 pub unsafe extern "C" fn hap_instance_now_ms(h: *const hap_instance) -> u64 {
     // SAFETY: NULL or live (this function's contract).
-    let Some(i) = (unsafe { live(h) }) else {
-        return 0;
-    };
-    i.live.get().map_or(0, |l| {
-        Instant::now()
-            .saturating_duration_since(l.epoch)
-            .as_millis() as u64
+    with(unsafe { live(h) }, 0, |i| {
+        i.live.get().map_or(0, |l| {
+            Instant::now()
+                .saturating_duration_since(l.epoch)
+                .as_millis() as u64
+        })
     })
 }
 
@@ -438,9 +424,9 @@ pub unsafe extern "C" fn hap_instance_now_ms(h: *const hap_instance) -> u64 {
 #[no_mangle]
 pub unsafe extern "C" fn hap_instance_listener_count(h: *const hap_instance) -> usize {
     // SAFETY: NULL or live (this function's contract).
-    unsafe { live(h) }
-        .and_then(|i| i.live.get())
-        .map_or(0, |l| l.addrs.len())
+    with(unsafe { live(h) }, 0, |i| {
+        i.live.get().map_or(0, |l| l.addrs.len())
+    })
 }
 
 /// The local port of listener `idx` (0..count, in configuration order): useful with
@@ -452,10 +438,12 @@ pub unsafe extern "C" fn hap_instance_listener_count(h: *const hap_instance) -> 
 #[no_mangle]
 pub unsafe extern "C" fn hap_instance_local_port(h: *const hap_instance, idx: usize) -> u16 {
     // SAFETY: NULL or live (this function's contract).
-    unsafe { live(h) }
-        .and_then(|i| i.live.get())
-        .and_then(|l| l.addrs.get(idx))
-        .map_or(0, |a| a.port())
+    with(unsafe { live(h) }, 0, |i| {
+        i.live
+            .get()
+            .and_then(|l| l.addrs.get(idx))
+            .map_or(0, |a| a.port())
+    })
 }
 
 /// Writes listener `idx`'s local address (`127.0.0.1:8080`, `[::1]:8080`) into `buf` like
@@ -474,14 +462,11 @@ pub unsafe extern "C" fn hap_instance_addr(
     len: usize,
     n: *mut usize,
 ) -> hap_result {
-    // SAFETY: NULL or live (this function's contract).
-    let Some(i) = (unsafe { live(h) }) else {
-        return hap_result::HAP_ERR_NULL;
-    };
     if buf.is_null() && len != 0 {
         return hap_result::HAP_ERR_NULL;
     }
-    guard(|| {
+    // SAFETY: NULL or live (this function's contract).
+    with_res(unsafe { live(h) }, |i| {
         let Some(l) = i.live.get() else {
             return hap_result::HAP_ERR_STATE;
         };
@@ -509,14 +494,11 @@ pub unsafe extern "C" fn hap_instance_message(
     len: usize,
     n: *mut usize,
 ) -> hap_result {
-    // SAFETY: NULL or live (this function's contract).
-    let Some(i) = (unsafe { live(h) }) else {
-        return hap_result::HAP_ERR_NULL;
-    };
     if buf.is_null() && len != 0 {
         return hap_result::HAP_ERR_NULL;
     }
-    guard(|| {
+    // SAFETY: NULL or live (this function's contract).
+    with_res(unsafe { live(h) }, |i| {
         let msg = i.message.lock().unwrap_or_else(|e| e.into_inner()).clone();
         // SAFETY: the caller's buffers (this function's contract).
         unsafe { write_out(buf, len, n, &msg) };
@@ -545,11 +527,11 @@ pub unsafe extern "C" fn hap_instance_cli(
     outlen: usize,
     n: *mut usize,
 ) -> hap_result {
-    // SAFETY: NULL or live (this function's contract).
-    if unsafe { live(h) }.is_none() || cmd.is_null() || (out.is_null() && outlen != 0) {
+    if cmd.is_null() || (out.is_null() && outlen != 0) {
         return hap_result::HAP_ERR_NULL;
     }
-    guard(|| {
+    // SAFETY: NULL or live (this function's contract).
+    with_res(unsafe { live(h) }, |_| {
         // SAFETY: non-NULL and NUL-terminated (caller contract).
         let cmd = unsafe { CStr::from_ptr(cmd) }.to_bytes();
         let (reply, known) = cli_reply(cmd);

@@ -11,7 +11,7 @@ use std::ffi::{c_char, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::{cbuf, config::TEXT_NAME, guard, hap_result};
+use super::{cbuf, config::TEXT_NAME, guard, hap_result, live, with, with_res};
 use crate::config::{self, Diag, ParseEnv};
 use crate::queue::{Assign, Backend, QueueError, ServerState, Stream, StreamState};
 
@@ -121,32 +121,6 @@ fn result_of(e: QueueError) -> hap_result {
 
 fn status(r: Result<(), QueueError>) -> hap_result {
     r.map_or_else(result_of, |()| hap_result::HAP_OK)
-}
-
-/// Borrows a handle the caller passed in (`None` for NULL).
-///
-/// # Safety
-/// `p` must be NULL or point to a live handle of type `T` created by this module and not
-/// freed, for as long as the returned reference is used (the C contract of every function).
-unsafe fn live<'a, T: ?Sized>(p: *const T) -> Option<&'a T> {
-    // SAFETY: the contract above.
-    unsafe { p.as_ref() }
-}
-
-/// Runs `f` on the handle; `dflt` for NULL or a panic.
-fn with<T: ?Sized, R>(h: Option<&T>, dflt: R, f: impl FnOnce(&T) -> R) -> R {
-    let Some(r) = h else {
-        return dflt;
-    };
-    catch_unwind(AssertUnwindSafe(|| f(r))).unwrap_or(dflt)
-}
-
-/// Like [`with`] for functions returning `hap_result` (NULL gives `HAP_ERR_NULL`).
-fn with_res<T: ?Sized>(h: Option<&T>, f: impl FnOnce(&T) -> hap_result) -> hap_result {
-    match h {
-        None => hap_result::HAP_ERR_NULL,
-        Some(r) => guard(|| f(r)),
-    }
 }
 
 /// The safe core of [`hap_backend_from_config`]: the backend, or the message for `err`.
