@@ -750,6 +750,28 @@ mod tests {
     }
 
     #[test]
+    fn no_listener_is_a_config_error_at_start() {
+        let (h, dir) = instance("defaults\n mode http\nbackend be\n server s 127.0.0.1:9\n");
+        let mut buf = [0 as c_char; 512];
+        let mut n = 0;
+        // SAFETY: h is live until freed below; valid buffers.
+        unsafe {
+            assert_eq!(hap_instance_start(h), hap_result::HAP_ERR_INVALID);
+            let r = hap_instance_message(h, buf.as_mut_ptr(), buf.len(), &mut n);
+            assert_eq!(r, hap_result::HAP_OK);
+            let m = CStr::from_ptr(buf.as_ptr()).to_string_lossy();
+            assert!(m.starts_with("[ALERT]"), "{m}");
+            assert!(m.contains("No enabled listener found"), "{m}");
+            assert_eq!(n, m.len());
+            // Still configured: a start may be retried, a stop is refused.
+            assert_eq!(hap_instance_stop(h, false), hap_result::HAP_ERR_STATE);
+            assert_eq!(hap_instance_start(h), hap_result::HAP_ERR_INVALID);
+            hap_instance_free(h);
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
     fn bad_file_and_bad_config() {
         let p = c"/nonexistent/haproxy-rs.cfg";
         let paths = [p.as_ptr()];
