@@ -667,8 +667,9 @@ mod tests {
     use std::ptr::{null, null_mut};
 
     fn instance(text: &str) -> (*mut hap_instance, std::path::PathBuf) {
-        let dir =
-            std::env::temp_dir().join(format!("hap-inst-{}-{}", std::process::id(), text.len()));
+        static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("hap-inst-{}-{seq}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("t.cfg");
         std::fs::write(&f, text).unwrap();
