@@ -67,6 +67,11 @@ typedef enum {
    A system call failed (bind, socket, file).
    */
   HAP_ERR_IO = 104,
+  /*
+   The request is understood but its feature is not built in haproxy-rs yet (the
+   stats-socket commands of `hap_instance_cli`).
+   */
+  HAP_ERR_UNSUPPORTED = 105,
 } hap_result;
 
 /*
@@ -121,6 +126,11 @@ typedef enum {
 typedef struct hap_backend hap_backend;
 
 /*
+ An embedded proxy: a checked configuration, then its running runtime.
+ */
+typedef struct hap_instance hap_instance;
+
+/*
  A server of a backend: a borrowed handle, valid while its backend handle lives.
  */
 typedef struct hap_server hap_server;
@@ -172,6 +182,156 @@ size_t hap_result_message(hap_result result, char *buf, size_t len);
 hap_result hap_config_check(const char *cfg_text, size_t len, char *err, size_t errlen);
 
 /*
+ Loads and checks the configuration files `cfg_paths[0..n]` like `haproxy -f … -c`: a
+ directory stands for its `*.cfg` files in lexical order; host names are resolved and
+ referenced files checked; `global zero-warning` is honoured. Every message (`[ALERT]`
+ and `[WARNING]` lines, `parsing [file:line] : …`, as the binary prints them) is written
+ into `err`, truncated to `errlen - 1` bytes and NUL-terminated; on success only the
+ warnings, often none. Nothing is opened yet: see `hap_instance_start`.
+
+ `HAP_OK` and a new instance in `*out` (free it with `hap_instance_free`);
+ `HAP_ERR_INVALID` if the configuration is rejected, a file cannot be read, `n` is 0 or a
+ path is not UTF-8 (`*out` is set to NULL); `HAP_ERR_NULL` if `cfg_paths`, one of its
+ entries or `out` is NULL, or `err` is NULL with `errlen` not 0. The process environment
+ is not changed (the binary's `HAPROXY_LOCALPEER`/`HAPROXY_CFGFILES` are not set).
+
+ # Safety
+ `cfg_paths` must point to `n` readable pointers, each NULL or a NUL-terminated string;
+ `out` must be writable; `err` NULL (with `errlen` 0) or `errlen` writable bytes.
+ */
+hap_result hap_instance_new(const char *const *cfg_paths, size_t n, hap_instance **out, char *err, size_t errlen);
+
+/*
+ Opens every listener (`bind` lines; `fd@N` adopts the caller's listening socket N) and
+ starts the `nbthread` worker threads (default: one per CPU) in the background; returns
+ once the sockets listen, so connections made after it are served.
+
+ `HAP_OK`: running; the start-up warnings, if any, are in `hap_instance_message`.
+ `HAP_ERR_IO`: a listener could not be opened, nothing is left open and HAProxy's alerts
+ (`Binding [file:line] for frontend fe: cannot bind socket (Address already in use) for
+ [127.0.0.1:8080]`, `[haproxy.main()] Some protocols failed to start their listeners!
+ Exiting.`) are in `hap_instance_message`; the instance stays startable.
+ `HAP_ERR_INVALID`: no `bind` at all ("No enabled listener found"). `HAP_ERR_STATE`:
+ already started (running or stopped: an instance runs once). `HAP_ERR_NULL`: `h` NULL.
+
+ # Safety
+ `h` must be NULL or a live instance handle.
+ */
+hap_result hap_instance_start(hap_instance *h);
+
+/*
+ Stops a running instance and waits for its worker threads to end. `graceful`: like
+ SIGUSR1, the listeners close at once (new connections are refused), idle connections
+ are closed and the requests in flight are finished (within their timeouts) before it
+ returns. Otherwise like SIGTERM: every connection is closed now.
+
+ `HAP_OK` once stopped (also when another thread's stop was in progress: then a hard
+ stop cuts a graceful one short, and both calls return when the workers ended);
+ `HAP_ERR_STATE` if never started or already stopped; `HAP_ERR_IO` if a worker's event
+ loop had failed (`hap_instance_message` says why); `HAP_ERR_NULL` for NULL. The live
+ backend handles stay valid (until `hap_instance_free`) and read the final counters.
+
+ # Safety
+ `h` must be NULL or a live instance handle.
+ */
+hap_result hap_instance_stop(hap_instance *h, bool graceful);
+
+/*
+ Frees the instance, stopping it first (hard) if it runs. Every handle borrowed from it
+ (`hap_instance_backend` backends and their servers) becomes invalid. NULL is a no-op.
+
+ # Safety
+ `h` must be NULL or a live instance handle, with no other call on it or on its
+ borrowed handles in flight.
+ */
+void hap_instance_free(hap_instance *h);
+
+/*
+ The live backend (or listen section) `name` of a started instance: the very queues,
+ servers and counters its workers use, borrowed. The same pointer every time, valid
+ until `hap_instance_free` (also after a stop); never free it (`hap_backend_free`
+ ignores it). The `hap_backend_*` and `hap_server_*` functions work on it (reading
+ counters, `hap_server_set_state/maxconn/weight`…, from any thread); the `now_ms` they
+ take is the instance clock (`hap_instance_now_ms`). Two calls are refused:
+ `hap_stream_new` gives `HAP_ERR_STATE` and `hap_backend_set_wakeup` is ignored (streams
+ and wake-ups belong to the workers). NULL if `h` or `name` is NULL, the instance was
+ not started, or no backend has that name.
+
+ # Safety
+ `h` must be NULL or a live instance handle; `name` NULL or a NUL-terminated string.
+ */
+hap_backend *hap_instance_backend(hap_instance *h, const char *name);
+
+/*
+ Milliseconds on the instance clock: the clock the workers give the live queues (and
+ that `now_ms` arguments on a live backend are in). 0 before the start or for NULL.
+
+ # Safety
+ `h` must be NULL or a live instance handle.
+ */
+uint64_t hap_instance_now_ms(const hap_instance *h);
+
+/*
+ How many sockets the started instance listens on (kept after a stop); 0 before the
+ start or for NULL.
+
+ # Safety
+ `h` must be NULL or a live instance handle.
+ */
+size_t hap_instance_listener_count(const hap_instance *h);
+
+/*
+ The local port of listener `idx` (0..count, in configuration order): useful with
+ `bind fd@N` on a socket the caller bound to port 0. 0 if out of range, not started or
+ NULL.
+
+ # Safety
+ `h` must be NULL or a live instance handle.
+ */
+uint16_t hap_instance_local_port(const hap_instance *h, size_t idx);
+
+/*
+ Writes listener `idx`'s local address (`127.0.0.1:8080`, `[::1]:8080`) into `buf` like
+ `hap_server_name` (truncated to `len - 1`, NUL-terminated, full length to `*n`).
+ `HAP_ERR_STATE` before the start, `HAP_ERR_INVALID` if `idx` is out of range,
+ `HAP_ERR_NULL` if `h` is NULL or `buf` is NULL with `len` > 0.
+
+ # Safety
+ `h` must be NULL or a live instance handle; `buf` NULL or `len` writable bytes; `n` NULL
+ or writable.
+ */
+hap_result hap_instance_addr(const hap_instance *h, size_t idx, char *buf, size_t len, size_t *n);
+
+/*
+ Writes what the last start or stop reported, as the binary prints it on stderr: the
+ alerts of a failed start, the warnings of a successful one, an event-loop failure of a
+ stop; "" if nothing. Buffers like `hap_server_name`. `HAP_ERR_NULL` if `h` is NULL or
+ `buf` is NULL with `len` > 0.
+
+ # Safety
+ `h` must be NULL or a live instance handle; `buf` NULL or `len` writable bytes; `n` NULL
+ or writable.
+ */
+hap_result hap_instance_message(const hap_instance *h, char *buf, size_t len, size_t *n);
+
+/*
+ The stats-socket command line `cmd` (one or more commands separated by LF or `;`, as
+ written to the socket). **The haproxy-rs CLI has no commands yet**: every command gets
+ HAProxy 2.6's answer for a command it does not know, exactly as `src/cli.c` builds it
+ when no keyword matches (`Unknown command, but maybe one of the following ones is a
+ better match:` then the `help`/`prompt`/`quit` lines, then the empty line ending a
+ reply), and the call returns `HAP_ERR_UNSUPPORTED`. `help`, `prompt` and `quit` behave as
+ in HAProxy and alone give `HAP_OK`. Works in every state. The reply is written to `out`
+ like `hap_server_name` (truncated, NUL-terminated, full length to `*n`).
+ `HAP_ERR_NULL` if `h` or `cmd` is NULL, or `out` is NULL with `outlen` > 0.
+
+ # Safety
+ `h` must be NULL or a live instance handle; `cmd` NULL or a NUL-terminated string;
+ `out` NULL or `outlen` writable bytes; `n` NULL or writable.
+ */
+hap_result hap_instance_cli(hap_instance *h, const char *cmd, char *out, size_t outlen, size_t *n);
+
+/*
  Builds the backend (or listen section) `backend_name` of the HAProxy configuration text
  `cfg_text` (`len` bytes): `balance`, `hash-type`, `fullconn`, `timeout queue`/`connect`,
  `option redispatch`/`persist`/`allbackups` and the servers with their `weight`,
@@ -191,10 +351,12 @@ hap_result hap_backend_from_config(const char *cfg_text, size_t len, const char 
 /*
  Frees a backend handle and clears its wake-up callback. Its `hap_server` pointers become
  invalid. Streams still alive keep working (they own a reference to the queues) but are
- no longer woken: free the streams first. NULL is a no-op.
+ no longer woken: free the streams first. NULL is a no-op, and so is a live backend
+ borrowed from an instance (`hap_instance_backend`): `hap_instance_free` releases it.
 
  # Safety
- `be` must be NULL or a handle from `hap_backend_from_config` not freed yet.
+ `be` must be NULL, a handle from `hap_backend_from_config` not freed yet, or a handle
+ from `hap_instance_backend` whose instance is not freed.
  */
 void hap_backend_free(hap_backend *be);
 
@@ -233,6 +395,8 @@ hap_server *hap_backend_server_at(hap_backend *be, size_t i);
  whichever thread caused it, with no library lock held. It means "call
  `hap_stream_get_state` / `hap_stream_assign` again"; it may be spurious. `s` is only an
  identifier for the callback: it must not be used if its owner may have freed it.
+ Ignored on an instance's live backend (`hap_instance_backend`): the workers' own
+ callback wakes the proxy's queued requests and must stay.
 
  # Safety
  `be` must be NULL or a live backend handle; `cb` must be safe to call from any thread
@@ -446,7 +610,8 @@ hap_result hap_server_name(const hap_server *sv, char *buf, size_t len, size_t *
 
 /*
  Creates a stream on `be`; free it with `hap_stream_free`. Use one stream from one thread
- at a time.
+ at a time. `HAP_ERR_STATE` on an instance's live backend (`hap_instance_backend`): its
+ streams are the proxy's requests, and its wake-ups go to the workers.
 
  # Safety
  `be` must be NULL or a live backend handle; `out` NULL or writable.

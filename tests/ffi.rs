@@ -174,6 +174,20 @@ fn c_queue_delete_stress_program() {
     let _ = std::fs::remove_dir_all(exe.parent().unwrap());
 }
 
+/// The embedding API: a C program loads a configuration directory, starts the proxy, sends
+/// it HTTP requests answered by its own server thread, reads and changes the live backend
+/// (a queued request seen through `hap_backend_totpend`), stops gracefully with a request
+/// in flight; a bind conflict, free while running, the CLI's reply, bad input.
+#[test]
+fn c_embed_program() {
+    if !have("cc") {
+        return missing("cc");
+    }
+    let exe = build_c("embed.c");
+    run_c(&exe);
+    let _ = std::fs::remove_dir_all(exe.parent().unwrap());
+}
+
 /// The pkg-config template, filled in for this build tree, gives flags that build and
 /// link the C program against the shared library.
 #[test]
@@ -316,6 +330,16 @@ fn header_declares_the_contract_names() {
         "uint32_t hap_server_dyn_maxconn(const hap_server *sv);",
         "hap_result hap_server_name(const hap_server *sv, char *buf, size_t len, size_t *n);",
         "hap_result hap_stream_set_server_ex(hap_stream *s, hap_server *sv, uint32_t flags);",
+        "typedef struct hap_instance hap_instance;",
+        "HAP_ERR_UNSUPPORTED",
+        "hap_result hap_instance_new(const char *const *cfg_paths, size_t n, hap_instance **out, char *err, size_t errlen);",
+        "hap_result hap_instance_start(hap_instance *h);",
+        "hap_result hap_instance_cli(hap_instance *h, const char *cmd, char *out, size_t outlen, size_t *n);",
+        "hap_backend *hap_instance_backend(hap_instance *h, const char *name);",
+        "hap_result hap_instance_stop(hap_instance *h, bool graceful);",
+        "void hap_instance_free(hap_instance *h);",
+        "uint16_t hap_instance_local_port(const hap_instance *h, size_t idx);",
+        "hap_result hap_instance_message(const hap_instance *h, char *buf, size_t len, size_t *n);",
     ] {
         assert!(h.contains(name), "header lacks {name}");
     }

@@ -22,7 +22,7 @@ const MAX_LINE_ARGS: usize = 64;
 
 /// haproxy-rs' own "not built yet" warnings are not HAProxy warnings: they must not turn a
 /// clean configuration into "Warnings were found." nor fail `-dW`.
-const INACTIVE_MARK: &str = "not active yet in haproxy-rs";
+pub(crate) const INACTIVE_MARK: &str = "not active yet in haproxy-rs";
 
 /// Runs the program with `argv`; returns the exit code.
 pub fn main(argv: Vec<String>) -> i32 {
@@ -163,7 +163,7 @@ fn check_master_cli(spec: &str) -> Result<(), String> {
 }
 
 /// Whether the global section has the flag keyword `kw` (kept as a raw entry).
-fn global_flag(cfg: &crate::model::Config, kw: &str) -> bool {
+pub(crate) fn global_flag(cfg: &crate::model::Config, kw: &str) -> bool {
     cfg.global.other.iter().any(|(k, _, _)| k == kw)
 }
 

@@ -4,11 +4,14 @@
 //! Conventions (see `doc/c-api.md`): functions that can fail return [`hap_result`]; NULL
 //! pointers give `HAP_ERR_NULL`; a Rust panic is caught at the boundary and becomes
 //! `HAP_ERR_PANIC`, never an unwind into C. Caller buffers are read and written by [`cbuf`];
-//! [`queue`] turns its opaque handles back into references in one helper (`live`); each
-//! `unsafe` block carries a `// SAFETY:` comment.
+//! [`instance`] embeds a whole proxy (configuration, listeners, worker threads);
+//! [`queue`] drives the queues. Opaque handles become references in one helper (`live`)
+//! and run behind the panic boundary of [`guard`], `with` or `with_res`; each `unsafe`
+//! block carries a `// SAFETY:` comment.
 
 mod cbuf;
 pub mod config;
+pub mod instance;
 pub mod queue;
 
 use std::ffi::{c_char, CString};
@@ -40,6 +43,9 @@ pub enum hap_result {
     HAP_ERR_PANIC = 103,
     /// A system call failed (bind, socket, file).
     HAP_ERR_IO = 104,
+    /// The request is understood but its feature is not built in haproxy-rs yet (the
+    /// stats-socket commands of `hap_instance_cli`).
+    HAP_ERR_UNSUPPORTED = 105,
 }
 
 impl hap_result {
@@ -55,6 +61,7 @@ impl hap_result {
             hap_result::HAP_ERR_STATE => "operation not allowed in the current state",
             hap_result::HAP_ERR_PANIC => "internal error (Rust panic caught at the C boundary)",
             hap_result::HAP_ERR_IO => "system error",
+            hap_result::HAP_ERR_UNSUPPORTED => "not supported by haproxy-rs yet",
         }
     }
 }
@@ -62,6 +69,32 @@ impl hap_result {
 /// Runs `f`, turning a panic into `HAP_ERR_PANIC`: unwinding into C is undefined behaviour.
 pub(crate) fn guard(f: impl FnOnce() -> hap_result) -> hap_result {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(hap_result::HAP_ERR_PANIC)
+}
+
+/// Borrows a handle the caller passed in (`None` for NULL).
+///
+/// # Safety
+/// `p` must be NULL or point to a live handle of type `T` created by this crate and not
+/// freed, for as long as the returned reference is used (the C contract of every function).
+pub(crate) unsafe fn live<'a, T: ?Sized>(p: *const T) -> Option<&'a T> {
+    // SAFETY: the contract above.
+    unsafe { p.as_ref() }
+}
+
+/// Runs `f` on the handle; `dflt` for NULL or a panic.
+pub(crate) fn with<T: ?Sized, R>(h: Option<&T>, dflt: R, f: impl FnOnce(&T) -> R) -> R {
+    let Some(r) = h else {
+        return dflt;
+    };
+    catch_unwind(AssertUnwindSafe(|| f(r))).unwrap_or(dflt)
+}
+
+/// Like [`with`] for functions returning `hap_result` (NULL gives `HAP_ERR_NULL`).
+pub(crate) fn with_res<T: ?Sized>(h: Option<&T>, f: impl FnOnce(&T) -> hap_result) -> hap_result {
+    match h {
+        None => hap_result::HAP_ERR_NULL,
+        Some(r) => guard(|| f(r)),
+    }
 }
 
 /// The library's version string, e.g. `"2.6.12-haproxy-rs-0.1.0"` (the HAProxy version

@@ -11,7 +11,7 @@ use std::ffi::{c_char, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::{cbuf, config::TEXT_NAME, guard, hap_result};
+use super::{cbuf, config::TEXT_NAME, guard, hap_result, live, with, with_res};
 use crate::config::{self, Diag, ParseEnv};
 use crate::queue::{Assign, Backend, QueueError, ServerState, Stream, StreamState};
 
@@ -79,6 +79,26 @@ pub struct hap_server {
 pub struct hap_backend {
     be: Arc<Backend>,
     servers: Arc<Vec<hap_server>>,
+    /// A running instance's live backend (`hap_instance_backend`): owned by the instance,
+    /// so `hap_backend_free` ignores it; the workers own its wake-up callback and streams.
+    borrowed: bool,
+}
+
+impl hap_backend {
+    /// A handle on `be`; `borrowed` for the live backend of an instance.
+    pub(crate) fn new(be: Arc<Backend>, borrowed: bool) -> hap_backend {
+        let servers = (0..be.servers().len())
+            .map(|idx| hap_server {
+                be: be.clone(),
+                idx,
+            })
+            .collect();
+        hap_backend {
+            be,
+            servers: Arc::new(servers),
+            borrowed,
+        }
+    }
 }
 
 /// One request that needs a server slot.
@@ -101,32 +121,6 @@ fn result_of(e: QueueError) -> hap_result {
 
 fn status(r: Result<(), QueueError>) -> hap_result {
     r.map_or_else(result_of, |()| hap_result::HAP_OK)
-}
-
-/// Borrows a handle the caller passed in (`None` for NULL).
-///
-/// # Safety
-/// `p` must be NULL or point to a live handle of type `T` created by this module and not
-/// freed, for as long as the returned reference is used (the C contract of every function).
-unsafe fn live<'a, T: ?Sized>(p: *const T) -> Option<&'a T> {
-    // SAFETY: the contract above.
-    unsafe { p.as_ref() }
-}
-
-/// Runs `f` on the handle; `dflt` for NULL or a panic.
-fn with<T: ?Sized, R>(h: Option<&T>, dflt: R, f: impl FnOnce(&T) -> R) -> R {
-    let Some(r) = h else {
-        return dflt;
-    };
-    catch_unwind(AssertUnwindSafe(|| f(r))).unwrap_or(dflt)
-}
-
-/// Like [`with`] for functions returning `hap_result` (NULL gives `HAP_ERR_NULL`).
-fn with_res<T: ?Sized>(h: Option<&T>, f: impl FnOnce(&T) -> hap_result) -> hap_result {
-    match h {
-        None => hap_result::HAP_ERR_NULL,
-        Some(r) => guard(|| f(r)),
-    }
 }
 
 /// The safe core of [`hap_backend_from_config`]: the backend, or the message for `err`.
@@ -173,16 +167,7 @@ pub unsafe extern "C" fn hap_backend_from_config(
         let name = unsafe { CStr::from_ptr(backend_name) }.to_string_lossy();
         match backend_from_text(text, &name) {
             Ok(be) => {
-                let servers = (0..be.servers().len())
-                    .map(|idx| hap_server {
-                        be: be.clone(),
-                        idx,
-                    })
-                    .collect();
-                let h = Box::new(hap_backend {
-                    be,
-                    servers: Arc::new(servers),
-                });
+                let h = Box::new(hap_backend::new(be, false));
                 // SAFETY: `out` is non-NULL and writable (caller contract).
                 unsafe { out.write(Box::into_raw(h)) };
                 // SAFETY: caller contract; NULL `err` is a no-op.
@@ -200,13 +185,16 @@ pub unsafe extern "C" fn hap_backend_from_config(
 
 /// Frees a backend handle and clears its wake-up callback. Its `hap_server` pointers become
 /// invalid. Streams still alive keep working (they own a reference to the queues) but are
-/// no longer woken: free the streams first. NULL is a no-op.
+/// no longer woken: free the streams first. NULL is a no-op, and so is a live backend
+/// borrowed from an instance (`hap_instance_backend`): `hap_instance_free` releases it.
 ///
 /// # Safety
-/// `be` must be NULL or a handle from `hap_backend_from_config` not freed yet.
+/// `be` must be NULL, a handle from `hap_backend_from_config` not freed yet, or a handle
+/// from `hap_instance_backend` whose instance is not freed.
 #[no_mangle]
 pub unsafe extern "C" fn hap_backend_free(be: *mut hap_backend) {
-    if be.is_null() {
+    // SAFETY: NULL or a live handle (this function's contract).
+    if unsafe { live(be) }.is_none_or(|h| h.borrowed) {
         return;
     }
     // SAFETY: a live handle created by Box::into_raw (caller contract); ownership returns.
@@ -284,6 +272,8 @@ unsafe impl Sync for UserPtr {}
 /// whichever thread caused it, with no library lock held. It means "call
 /// `hap_stream_get_state` / `hap_stream_assign` again"; it may be spurious. `s` is only an
 /// identifier for the callback: it must not be used if its owner may have freed it.
+/// Ignored on an instance's live backend (`hap_instance_backend`): the workers' own
+/// callback wakes the proxy's queued requests and must stay.
 ///
 /// # Safety
 /// `be` must be NULL or a live backend handle; `cb` must be safe to call from any thread
@@ -296,6 +286,7 @@ pub unsafe extern "C" fn hap_backend_set_wakeup(
 ) {
     // SAFETY: the handle is NULL or live (this function's contract).
     with(unsafe { live(be) }, (), |h| match cb {
+        _ if h.borrowed => {}
         None => h.be.set_wakeup(None),
         Some(f) => {
             let user = UserPtr(user);
@@ -638,7 +629,8 @@ pub unsafe extern "C" fn hap_server_name(
 }
 
 /// Creates a stream on `be`; free it with `hap_stream_free`. Use one stream from one thread
-/// at a time.
+/// at a time. `HAP_ERR_STATE` on an instance's live backend (`hap_instance_backend`): its
+/// streams are the proxy's requests, and its wake-ups go to the workers.
 ///
 /// # Safety
 /// `be` must be NULL or a live backend handle; `out` NULL or writable.
@@ -652,6 +644,9 @@ pub unsafe extern "C" fn hap_stream_new(
     }
     // SAFETY: the handle is NULL or live (this function's contract).
     with_res(unsafe { live(be) }, |h| {
+        if h.borrowed {
+            return hap_result::HAP_ERR_STATE;
+        }
         let raw = Box::into_raw(Box::new(hap_stream {
             s: h.be.stream_new(),
             servers: h.servers.clone(),

@@ -248,6 +248,12 @@ impl Runtime {
             .map(|b| b.queue.clone())
     }
 
+    /// The instant the runtime's queue clock counts from: every `now_ms` the workers give
+    /// the queues is milliseconds since it (for embedders driving the live backends).
+    pub fn epoch(&self) -> std::time::Instant {
+        self.shared.epoch
+    }
+
     pub fn stopper(&self) -> Stopper {
         Stopper {
             ctl: self.ctl.clone(),
