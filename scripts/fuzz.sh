@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the configuration parser, or another target of fuzz/:
-#   scripts/fuzz.sh [seconds] [target]   (defaults: 600, config_parse; also: h1_request, h1_message)
+#   scripts/fuzz.sh [seconds] [target]   (defaults: 600, config_parse; also: h1_message)
 # cargo-fuzz needs nightly features; on a stable toolchain RUSTC_BOOTSTRAP=1 enables them.
 # New inputs go to a scratch corpus (the committed seed corpus stays read-only); crashes
 # land in fuzz/artifacts/<target>/ — add a reproducer to fuzz/corpus/<target>/

@@ -39,6 +39,8 @@ fn parser_ready() -> bool {
 struct Proxy {
     child: Child,
     addr: SocketAddr,
+    /// The `forward` listener, whose server is the first one.
+    fwd: SocketAddr,
     _dir: TempDir,
 }
 
@@ -68,6 +70,7 @@ fn free_port() -> u16 {
 /// accepts connections (bounded, no fixed sleep).
 fn start() -> Proxy {
     let port = free_port();
+    let fwd_port = free_port();
     let dir = std::env::temp_dir().join(format!("hap-rs-quickstart-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let text = std::fs::read_to_string(example()).unwrap();
@@ -75,7 +78,8 @@ fn start() -> Proxy {
     let cfg = dir.join("quickstart.cfg");
     std::fs::write(
         &cfg,
-        text.replace("127.0.0.1:8080", &format!("127.0.0.1:{port}")),
+        text.replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+            .replace("127.0.0.1:8081", &format!("127.0.0.1:{fwd_port}")),
     )
     .unwrap();
     let bin =
@@ -106,6 +110,7 @@ fn start() -> Proxy {
     Proxy {
         child,
         addr,
+        fwd: format!("127.0.0.1:{fwd_port}").parse().unwrap(),
         _dir: TempDir(dir),
     }
 }
@@ -133,6 +138,14 @@ fn until_close(addr: SocketAddr, req: &[u8]) -> String {
 }
 
 fn checks(px: &Proxy) {
+    // Through the forwarding listener: the same bytes, relayed by the engine (keep-alive
+    // on both sides, two requests on one client connection).
+    let mut s = connect(px.fwd);
+    for _ in 0..2 {
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        assert_eq!(read_n(&mut s, HELLO.len()), HELLO);
+    }
+    drop(s);
     let a = px.addr;
     // HTTP/1.1 keep-alive: two requests on one connection, the second not covered by the rule.
     let mut s = connect(a);

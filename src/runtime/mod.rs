@@ -10,8 +10,6 @@
 
 pub mod acl;
 pub mod backend;
-pub mod conn;
-pub mod h1;
 pub mod http;
 pub mod http_msg;
 pub mod http_return;
