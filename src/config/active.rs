@@ -47,6 +47,7 @@ pub const ACTIVE: &[&str] = &[
     "timeout client-fin",
     "timeout server-fin",
     "retries",
+    "retry-on",
     "option redispatch",
     "option http-keep-alive",
     "option http-server-close",

@@ -83,6 +83,13 @@ pub struct HttpSession {
     sent_continue: bool,
     /// The backend chosen for a request waiting in `WaitBody`.
     be_pending: usize,
+    /// `retry-on` layer-7 kinds: a copy of the request as sent so far (head and body), for
+    /// a replay; `None` once it outgrew a buffer (no replay then, as in HAProxy).
+    replay: Option<Vec<u8>>,
+    /// The next connection gets `replay` instead of a head written from `cin`.
+    replaying: bool,
+    /// The current request's head left `cin` for a server (an error then must not skip it).
+    head_sent: bool,
     requests: u64,
     /// Start of the current wait for a request.
     wait_since: Instant,
@@ -138,6 +145,9 @@ impl HttpSession {
             close_after: false,
             sent_continue: false,
             be_pending: 0,
+            replay: None,
+            replaying: false,
+            head_sent: false,
             requests: 0,
             wait_since: cx.now,
             client_seen: cx.now,
@@ -282,8 +292,10 @@ impl HttpSession {
                 false
             }
             St::Xfer if !self.has_resp => {
-                // `timeout server` before the response head: 504.
-                self.error(cx, 504);
+                // `timeout server` before the response head: 504, or a retry.
+                if !self.retry(cx, |r| r.response_timeout) {
+                    self.error(cx, 504);
+                }
                 self.pump(cx)
             }
             _ => false,
@@ -405,6 +417,7 @@ impl HttpSession {
                 return true;
             }
         }
+        self.head_sent = false;
         let body = self.cin.bytes().get(self.req.head_len..).unwrap_or(&[]);
         if !body.is_empty() {
             if let Err(e) = self.req_fwd.precheck(self.req.framing(), body) {
@@ -507,6 +520,9 @@ impl HttpSession {
             self.resp_fwd = BodyFwd::new(true, &backend.resp_opts);
         }
         self.st = St::WaitSrv;
+        self.replay = None;
+        self.replaying = false;
+        self.head_sent = false;
         let srv = self.srv.as_mut().expect("set above");
         srv.set_first_request(self.requests == 0);
         match srv.start(cx, key, persist) {
@@ -642,7 +658,7 @@ impl HttpSession {
             self.st = St::Closing;
             return;
         }
-        if self.st == St::WaitSrv {
+        if !self.head_sent {
             // The head never left: skip it and the whole body.
             self.cin.consume(self.req.head_len);
             self.req_fwd.reset(self.req.framing());
@@ -663,6 +679,23 @@ impl HttpSession {
     /// The server connection is ready: send the request head, then stream the body.
     fn server_connected(&mut self, cx: &mut Ctx) {
         if !self.has_req {
+            return;
+        }
+        if self.replaying {
+            // A layer-7 retry: the same bytes again; the rest of the body still comes from
+            // the client through `req_fwd`.
+            self.replaying = false;
+            self.sout.clear();
+            let srv = self.srv.as_ref().expect("connected");
+            if let Some(h) = srv.proxy_header(cx, self.peer, self.local) {
+                self.sout.extend(&h);
+            }
+            if let Some(r) = &self.replay {
+                self.sout.extend(r);
+            }
+            self.has_resp = false;
+            self.server_seen = cx.now;
+            self.st = St::Xfer;
             return;
         }
         let be = &cx.shared.backends[self.be.expect("a backend was chosen")];
@@ -709,8 +742,13 @@ impl HttpSession {
         if let Some(h) = srv.proxy_header(cx, self.peer, self.local) {
             self.sout.extend(&h);
         }
+        let before = self.sout.len();
         http_msg::write_request(buf, &self.req, &edits, &mut self.scratch, &mut self.sout);
+        if be.retry_on.layer7() {
+            self.replay = Some(self.sout.bytes()[before..].to_vec());
+        }
         self.cin.consume(self.req.head_len);
+        self.head_sent = true;
         self.req_fwd.reset(self.req.framing());
         self.has_resp = false;
         self.server_seen = cx.now;
@@ -724,6 +762,7 @@ impl HttpSession {
         // Request body: client input → server output, within the message.
         if !self.req_fwd.is_done() && self.sout.len() < limit {
             let avail = self.cin.len().min(limit - self.sout.len());
+            let before = self.sout.len();
             match self
                 .req_fwd
                 .forward(&self.cin.bytes()[..avail], &mut self.sout)
@@ -732,6 +771,14 @@ impl HttpSession {
                     if n > 0 {
                         self.cin.consume(n);
                         progress = true;
+                    }
+                    if let Some(r) = self.replay.as_mut() {
+                        let added = &self.sout.bytes()[before..];
+                        if r.len() + added.len() > limit {
+                            self.replay = None;
+                        } else {
+                            r.extend_from_slice(added);
+                        }
                     }
                 }
                 Err(e) => {
@@ -788,6 +835,9 @@ impl HttpSession {
             match parsed {
                 Ok(None) => break,
                 Err(e) => {
+                    if self.retry(cx, |r| r.junk_response) {
+                        return Some(true);
+                    }
                     self.error(cx, e.status);
                     return Some(true);
                 }
@@ -803,6 +853,14 @@ impl HttpSession {
                     );
                     self.sin.consume(n);
                     progress = true;
+                }
+                Ok(Some(_))
+                    if {
+                        let st = self.resp.status;
+                        self.retry(cx, |r| r.statuses.contains(&st))
+                    } =>
+                {
+                    return Some(true);
                 }
                 Ok(Some(n)) => {
                     self.write_response_head(cx);
@@ -820,7 +878,18 @@ impl HttpSession {
         }
         if !self.has_resp {
             if server_eof {
-                // Closed before a complete response head: 502.
+                // Closed before a complete response head: 502 (or a retry: an empty answer
+                // is `empty-response`, a cut head `junk-response`).
+                let empty = self.sin.is_empty();
+                if self.retry(cx, |r| {
+                    if empty {
+                        r.empty_response
+                    } else {
+                        r.junk_response
+                    }
+                }) {
+                    return Some(true);
+                }
                 self.error(cx, 502);
                 return Some(true);
             }
@@ -863,6 +932,37 @@ impl HttpSession {
             return Some(true);
         }
         Some(progress)
+    }
+
+    /// A layer-7 retry if `retry-on` names this failure (`kind`), the request copy is whole
+    /// and retries are left. True when the request went back to the server side.
+    fn retry(&mut self, cx: &mut Ctx, kind: impl Fn(&super::shared::RetryOn) -> bool) -> bool {
+        let Some(b) = self.be else {
+            return false;
+        };
+        if self.replay.is_none() || !kind(&cx.shared.backends[b].retry_on) {
+            return false;
+        }
+        let Some(srv) = self.srv.as_mut() else {
+            return false;
+        };
+        let Some(o) = srv.retry_l7(cx) else {
+            return false;
+        };
+        self.sin.clear();
+        self.has_resp = false;
+        self.replaying = true;
+        self.st = St::WaitSrv;
+        match o {
+            Outcome::Pending => {}
+            Outcome::Connected(_) => self.server_connected(cx),
+            Outcome::Failed { status, .. } => {
+                self.replaying = false;
+                self.close_after |= !self.req_fwd.is_done();
+                self.error(cx, status);
+            }
+        }
+        true
     }
 
     /// Forwards the final response head with the connection header and the cookie

@@ -341,7 +341,7 @@ impl ServerSide {
         self.drop_sock(cx);
         let term = if refused { "SC" } else { "sC" };
         self.retries_left -= 1;
-        if self.retries_left < 0 {
+        if self.retries_left < 0 || !cx.shared.backends[self.be].retry_on.conn_failure {
             return self.fail(503, term);
         }
         let be = &cx.shared.backends[self.be];
@@ -369,6 +369,25 @@ impl ServerSide {
             Some(s) => self.connect(cx, s),
             None => self.assign(cx),
         }
+    }
+
+    /// `do_l7_retry()`: the server failed the request in a way `retry-on` names; try again
+    /// (same server or, by the redispatch rules, another). `None` when no retry is left:
+    /// the caller reports the failure as it is.
+    pub fn retry_l7(&mut self, cx: &mut Ctx) -> Option<Outcome> {
+        let srv = self.server_of_last_request()?;
+        self.retries_left -= 1;
+        if self.retries_left < 0 {
+            return None;
+        }
+        self.drop_sock(cx);
+        let be = &cx.shared.backends[self.be];
+        if self.choose_redispatch(be, srv) {
+            self.direct = false;
+            self.new_stream(cx, None);
+            return Some(self.assign(cx));
+        }
+        Some(self.connect(cx, srv))
     }
 
     /// `stream_choose_redispatch()`.

@@ -87,6 +87,57 @@ pub struct Frontend {
     pub buffer_request: bool,
 }
 
+/// `retry-on` (HAProxy's `retry_type`): which failures are retried. The layer-7 kinds
+/// resend the request over a new connection, as long as a copy of it fits in a buffer and
+/// nothing of the response reached the client.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetryOn {
+    pub conn_failure: bool,
+    pub empty_response: bool,
+    pub junk_response: bool,
+    pub response_timeout: bool,
+    pub statuses: Vec<u16>,
+}
+
+impl RetryOn {
+    fn parse(words: Option<&Vec<String>>) -> RetryOn {
+        let Some(words) = words else {
+            return RetryOn {
+                conn_failure: true,
+                ..Default::default()
+            };
+        };
+        let mut r = RetryOn::default();
+        for w in words {
+            match w.as_str() {
+                "conn-failure" => r.conn_failure = true,
+                "empty-response" => r.empty_response = true,
+                "junk-response" => r.junk_response = true,
+                "response-timeout" => r.response_timeout = true,
+                "all-retryable-errors" => {
+                    r.conn_failure = true;
+                    r.empty_response = true;
+                    r.junk_response = true;
+                    r.response_timeout = true;
+                    r.statuses.extend([500, 502, 503, 504]);
+                }
+                "none" => r = RetryOn::default(),
+                // `0rtt-rejected` needs TLS early data, which is not served.
+                other => r.statuses.extend(other.parse::<u16>()),
+            }
+        }
+        r
+    }
+
+    /// Some failure needs the request kept for a replay.
+    pub fn layer7(&self) -> bool {
+        self.empty_response
+            || self.junk_response
+            || self.response_timeout
+            || !self.statuses.is_empty()
+    }
+}
+
 /// A backend (or the backend half of a listen section).
 pub struct Backend {
     pub name: String,
@@ -107,6 +158,7 @@ pub struct Backend {
     pub queue_timeout: Option<Duration>,
     /// `retries` (HAProxy's default 3).
     pub retries: u32,
+    pub retry_on: RetryOn,
     /// `option redispatch [<interval>]`: HAProxy's `redispatch_after` (0 = off).
     pub redispatch_after: i64,
     /// `balance roundrobin|static-rr` (HAProxy's `BE_LB_KIND_RR`), which redispatches and
@@ -400,6 +452,7 @@ fn compile_backend(
         tunnel: ms(t.tunnel),
         queue_timeout: ms(t.queue.or(t.connect)),
         retries: s.retries.unwrap_or(3),
+        retry_on: RetryOn::parse(s.retry_on.as_ref()),
         redispatch_after: s.redispatch.unwrap_or(0),
         conn_mode: s.http_conn_mode.unwrap_or(HttpConnMode::KeepAlive),
         forwardfor: s.forwardfor.as_ref().map(|h| addr_header(h, true)),
