@@ -476,3 +476,43 @@ fn abortonclose_drops_a_queued_request_whose_client_left() {
     let heads = sa.requests.lock().unwrap();
     assert!(heads.iter().all(|h| !h.contains("/second")), "{heads:?}");
 }
+
+/// A backend answering 200 and reporting, per connection, the client address it saw.
+fn peer_recording_backend() -> (SocketAddr, std::sync::mpsc::Receiver<std::net::IpAddr>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { return };
+            let _ = tx.send(s.peer_addr().unwrap().ip());
+            let seen = Arc::new(Seen::default());
+            thread::spawn(move || serve(s, "P", Duration::ZERO, &seen));
+        }
+    });
+    (addr, rx)
+}
+
+#[test]
+fn source_sets_the_local_address_of_server_connections() {
+    let (a, peers_a) = peer_recording_backend();
+    let (b, peers_b) = peer_recording_backend();
+    let fe = free_port();
+    let _px = start(
+        &cfg(
+            fe,
+            &format!(" balance roundrobin\n source 127.0.0.3\n server a {a} source 127.0.0.2\n server b {b}\n"),
+        ),
+        fe,
+    );
+    for _ in 0..2 {
+        let (mut s, mut r) = client(fe);
+        s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        assert_eq!(read_response(&mut r).0, 200);
+    }
+    let want_a: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let want_b: std::net::IpAddr = "127.0.0.3".parse().unwrap();
+    assert_eq!(peers_a.recv_timeout(WAIT).unwrap(), want_a);
+    assert_eq!(peers_b.recv_timeout(WAIT).unwrap(), want_b);
+}

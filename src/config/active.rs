@@ -71,6 +71,8 @@ pub const ACTIVE: &[&str] = &[
     "server minconn",
     "server maxqueue",
     "server backup",
+    "source",
+    "server source",
     "server disabled",
     // Load balancing and the queue (src/lb, src/queue) driven by the engine.
     "balance",

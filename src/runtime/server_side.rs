@@ -238,7 +238,8 @@ impl ServerSide {
         let Some(addr) = be.addrs.get(srv).copied().flatten() else {
             return self.conn_error(cx, srv, true);
         };
-        match start_connect(cx, addr) {
+        let source = be.sources.get(srv).copied().flatten();
+        match start_connect(cx, addr, source) {
             Ok(sock) => {
                 self.sock = Some(sock);
                 self.phase = Phase::Connecting {
@@ -517,8 +518,27 @@ fn active_servers(be: &Backend) -> usize {
         .count()
 }
 
-fn start_connect(cx: &mut Ctx, addr: SocketAddr) -> std::io::Result<Sock> {
-    let mut s = mio::net::TcpStream::connect(addr)?;
+/// A non-blocking connect to `addr`, from `source` when the configuration names one.
+fn start_connect(
+    cx: &mut Ctx,
+    addr: SocketAddr,
+    source: Option<SocketAddr>,
+) -> std::io::Result<Sock> {
+    let mut s = match source {
+        None => mio::net::TcpStream::connect(addr)?,
+        Some(src) => {
+            use socket2::{Domain, Socket, Type};
+            let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+            sock.set_nonblocking(true)?;
+            sock.bind(&src.into())?;
+            match sock.connect(&addr.into()) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+                Err(e) => return Err(e),
+            }
+            mio::net::TcpStream::from_std(sock.into())
+        }
+    };
     let _ = s.set_nodelay(true);
     cx.registry.register(
         &mut s,

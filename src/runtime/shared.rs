@@ -147,6 +147,9 @@ pub struct Backend {
     /// Per server, the address to connect to; `None` for servers without one (e.g. a port
     /// taken from the client, not supported yet: such a server answers 503).
     pub addrs: Vec<Option<SocketAddr>>,
+    /// Per server, the local address its connections are made from (`server … source`,
+    /// else the backend's `source`).
+    pub sources: Vec<Option<SocketAddr>>,
     /// Per server, the PROXY protocol version to send first on each new connection (0 =
     /// none, `send-proxy` 1, `send-proxy-v2` 2).
     pub send_proxy: Vec<u8>,
@@ -340,6 +343,22 @@ impl Shared {
     }
 }
 
+/// `<addr>[:<port>]` of a `source` keyword (port 0 or none: any).
+fn parse_source(text: &str) -> Option<SocketAddr> {
+    if let Ok(sa) = text.parse::<SocketAddr>() {
+        return Some(sa);
+    }
+    if let Ok(ip) = text
+        .trim_matches(|c| c == '[' || c == ']')
+        .parse::<std::net::IpAddr>()
+    {
+        return Some(SocketAddr::new(ip, 0));
+    }
+    let (a, p) = text.rsplit_once(':')?;
+    let ip = a.trim_matches(|c| c == '[' || c == ']').parse().ok()?;
+    Some(SocketAddr::new(ip, p.parse().ok()?))
+}
+
 /// The H1 parsing knobs of a proxy: the global buffer sizes and its accept-invalid option.
 fn parse_opts(cfg: &Config, px: &Proxy, accept_invalid: &str) -> ParseOpts {
     let d = ParseOpts::default();
@@ -433,6 +452,28 @@ fn compile_backend(
         px: ProxyRt::compile_own(px, warnings),
         queue,
         addrs,
+        sources: px
+            .servers
+            .iter()
+            .map(|sv| {
+                let text = sv
+                    .source
+                    .as_deref()
+                    .or(s.source.as_ref().map(|x| x.addr.as_str()))?;
+                let (addr, rest) = text.split_once(' ').unwrap_or((text, ""));
+                let unsupported = !rest.trim().is_empty()
+                    || (sv.source.is_none()
+                        && s.source.as_ref().is_some_and(|x| x.usesrc.is_some() || x.interface.is_some()));
+                let parsed = parse_source(addr);
+                if unsupported || parsed.is_none() {
+                    warnings.push(format!(
+                        "[{}] : server '{}/{}': 'source {text}' is not active yet in haproxy-rs beyond a plain address[:port] (usesrc, interface and port ranges are ignored).",
+                        sv.loc, px.name, sv.name
+                    ));
+                }
+                parsed
+            })
+            .collect(),
         send_proxy: px
             .servers
             .iter()
