@@ -4,7 +4,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 
-use mio::net::TcpStream;
+use super::stream::Stream;
 
 /// A byte buffer read from one socket and written to another: a fixed allocation
 /// (`tune.bufsize`) zeroed once, content in `data[start..end]`. Reads go straight into the
@@ -101,7 +101,7 @@ pub enum ReadOutcome {
 /// A non-blocking socket and the readiness mio last reported for it.
 #[derive(Debug)]
 pub struct Sock {
-    pub s: TcpStream,
+    pub s: Stream,
     pub readable: bool,
     pub writable: bool,
     /// We received EOF.
@@ -111,7 +111,7 @@ pub struct Sock {
 }
 
 impl Sock {
-    pub fn new(s: TcpStream) -> Sock {
+    pub fn new(s: Stream) -> Sock {
         Sock {
             s,
             readable: true,

@@ -4,13 +4,14 @@
 use std::collections::HashSet;
 use std::os::fd::FromRawFd;
 
+use super::stream::{unix_addr, ListenSock};
 use crate::model::bind::ListenAddr;
 use crate::model::{Bind, Proxy};
 
 /// One open listening socket and the frontend it feeds (index into the runtime's proxies).
 #[derive(Debug)]
 pub struct Listener {
-    pub sock: mio::net::TcpListener,
+    pub sock: ListenSock,
     pub proxy: usize,
     /// `bind … maxconn`.
     pub maxconn: Option<u32>,
@@ -20,12 +21,8 @@ pub struct Listener {
 
 impl Listener {
     /// Another descriptor for the same listening socket, for another worker's poller.
-    pub fn sock_clone(&self) -> std::io::Result<mio::net::TcpListener> {
-        use std::os::fd::AsFd;
-        let fd = self.sock.as_fd().try_clone_to_owned()?;
-        Ok(mio::net::TcpListener::from_std(
-            std::net::TcpListener::from(fd),
-        ))
+    pub fn sock_clone(&self) -> std::io::Result<ListenSock> {
+        self.sock.try_clone()
     }
 }
 
@@ -62,16 +59,34 @@ pub fn open_proxy(
                     })?;
                     bind_range(px, bind, idx, addr, *port_end, reuse_port, &mut out)?;
                 }
+                ListenAddr::Unix { path } => {
+                    out.push(Listener {
+                        sock: bind_unix(path, false, bind)
+                            .map_err(|e| bind_error_text(px, bind, &e, path))?,
+                        proxy: idx,
+                        maxconn: bind.options.maxconn,
+                        accept_proxy: bind.options.accept_proxy,
+                    });
+                }
+                ListenAddr::Abns { name } => {
+                    out.push(Listener {
+                        sock: bind_unix(name, true, bind)
+                            .map_err(|e| bind_error_text(px, bind, &e, &format!("abns@{name}")))?,
+                        proxy: idx,
+                        maxconn: bind.options.maxconn,
+                        accept_proxy: bind.options.accept_proxy,
+                    });
+                }
                 ListenAddr::Fd { fd } => {
                     out.push(Listener {
-                        sock: inherited(*fd, used_fds).map_err(|e| {
+                        sock: ListenSock::Tcp(inherited(*fd, used_fds).map_err(|e| {
                             format!(
                                 "Binding [{}] for {} {}: cannot use inherited fd {fd} ({e})",
                                 bind.loc,
                                 proxy_type(px),
                                 px.name
                             )
-                        })?,
+                        })?),
                         proxy: idx,
                         maxconn: bind.options.maxconn,
                         accept_proxy: bind.options.accept_proxy,
@@ -141,7 +156,7 @@ fn bind_range(
         let sock = listen_on(sa, backlog(px, bind), bind.options.v6only, reuse_port)
             .map_err(|e| bind_error(px, bind, &e, &sa))?;
         out.push(Listener {
-            sock,
+            sock: ListenSock::Tcp(sock),
             proxy: idx,
             maxconn: bind.options.maxconn,
             accept_proxy: bind.options.accept_proxy,
@@ -178,6 +193,46 @@ fn inherited(fd: i32, used: &mut HashSet<i32>) -> std::io::Result<mio::net::TcpL
         return Err(e);
     }
     Ok(mio::net::TcpListener::from_std(std_sock))
+}
+
+/// A UNIX (or, with `abstract_ns`, abstract-namespace) listener. A path is bound under a
+/// temporary name, given the bind's `mode`/`uid`/`gid`, then renamed over the final one, as
+/// HAProxy does, so a reload replaces the old process's socket without a moment where the
+/// path does not answer.
+fn bind_unix(path: &str, abstract_ns: bool, bind: &Bind) -> std::io::Result<ListenSock> {
+    let l = if abstract_ns {
+        std::os::unix::net::UnixListener::bind_addr(&unix_addr(path, true)?)?
+    } else {
+        let tmp = format!("{path}.{}.tmp", std::process::id());
+        let _ = std::fs::remove_file(&tmp);
+        let l = std::os::unix::net::UnixListener::bind(&tmp)?;
+        let o = &bind.options;
+        if let Some(mode) = o.unix_mode {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
+        }
+        if o.unix_uid.is_some() || o.unix_gid.is_some() {
+            std::os::unix::fs::chown(&tmp, o.unix_uid, o.unix_gid)?;
+        }
+        if let Err(e) = std::fs::rename(&tmp, path) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        l
+    };
+    l.set_nonblocking(true)?;
+    Ok(ListenSock::Unix(mio::net::UnixListener::from_std(l)))
+}
+
+/// HAProxy's alert for a listener that could not be bound to `what` (a path or name).
+fn bind_error_text(px: &Proxy, bind: &Bind, e: &std::io::Error, what: &str) -> String {
+    format!(
+        "Binding [{}] for {} {}: cannot bind socket ({}) for [{what}]",
+        bind.loc,
+        proxy_type(px),
+        px.name,
+        strerror(e)
+    )
 }
 
 fn bind_error(px: &Proxy, bind: &Bind, e: &std::io::Error, sa: &std::net::SocketAddr) -> String {
@@ -257,7 +312,7 @@ mod tests {
         let mut w = Vec::new();
         let ls = open_proxy(&px, 7, &mut used, &mut w, true).unwrap();
         assert_eq!(ls.len(), 2);
-        assert_eq!(ls[1].sock.local_addr().unwrap(), want);
+        assert_eq!(ls[1].sock.local_inet().unwrap(), want);
         assert!(ls.iter().all(|l| l.proxy == 7));
         // The same fd cannot be adopted twice.
         let again = proxy_with(vec![ListenAddr::Fd { fd }]);
@@ -289,18 +344,42 @@ mod tests {
             family: 4,
         }]);
         let ls = open_proxy(&px, 0, &mut HashSet::new(), &mut Vec::new(), true).unwrap();
-        assert!(ls[0].sock.local_addr().unwrap().ip().is_loopback());
+        assert!(ls[0].sock.local_inet().unwrap().ip().is_loopback());
     }
 
     #[test]
-    fn unix_sockets_are_reported() {
-        let px = proxy_with(vec![ListenAddr::Unix {
-            path: "/tmp/x".into(),
-        }]);
+    fn unix_and_abstract_listeners_bind_and_accept() {
+        let dir = std::env::temp_dir().join(format!("hap-rs-unix-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("l.sock").to_string_lossy().into_owned();
+        let name = format!("hap-rs-test-{}", std::process::id());
+        let mut px = proxy_with(vec![
+            ListenAddr::Unix { path: path.clone() },
+            ListenAddr::Abns { name: name.clone() },
+        ]);
+        px.binds[0].options.unix_mode = Some(0o600);
         let mut w = Vec::new();
-        assert!(open_proxy(&px, 0, &mut HashSet::new(), &mut w, true)
-            .unwrap()
-            .is_empty());
-        assert_eq!(w.len(), 1);
+        let ls = open_proxy(&px, 0, &mut HashSet::new(), &mut w, true).unwrap();
+        assert_eq!(ls.len(), 2);
+        assert!(w.is_empty(), "{w:?}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // A client reaches both (the abstract name with HAProxy's padding).
+        let _c = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        let _a =
+            std::os::unix::net::UnixStream::connect_addr(&unix_addr(&name, true).unwrap()).unwrap();
+        let mut got = 0;
+        for l in &ls {
+            for _ in 0..100 {
+                if l.sock.accept().is_ok() {
+                    got += 1;
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        assert_eq!(got, 2);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -21,6 +21,7 @@ pub mod proxy;
 pub mod sample;
 pub mod server_side;
 pub mod shared;
+pub mod stream;
 pub mod tcp;
 #[cfg(test)]
 mod testutil;
@@ -233,7 +234,7 @@ impl Runtime {
     pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
         self.listeners
             .iter()
-            .filter_map(|l| l.sock.local_addr().ok())
+            .filter_map(|l| l.sock.local_inet())
             .collect()
     }
 

@@ -11,6 +11,7 @@ use mio::{Interest, Token};
 use super::io::Sock;
 use super::pool::IdleConn;
 use super::shared::Backend;
+use super::stream::{Stream, Target};
 use super::worker::{Ctx, MAX_IDLE};
 use crate::model::proxy::HttpReuse;
 use crate::queue::{self, Assign, Poll as QPoll, ServerState};
@@ -235,11 +236,11 @@ impl ServerSide {
             let _ = cx.registry.deregister(&mut sock.s);
         }
         let be = &cx.shared.backends[self.be];
-        let Some(addr) = be.addrs.get(srv).copied().flatten() else {
+        let Some(target) = be.addrs.get(srv).cloned().flatten() else {
             return self.conn_error(cx, srv, true);
         };
         let source = be.sources.get(srv).copied().flatten();
-        match start_connect(cx, addr, source) {
+        match start_connect(cx, &target, source) {
             Ok(sock) => {
                 self.sock = Some(sock);
                 self.phase = Phase::Connecting {
@@ -267,14 +268,14 @@ impl ServerSide {
             Ok(None) => {}
             _ => return self.conn_error(cx, srv, true),
         }
-        match sock.s.peer_addr() {
-            Ok(_) => {
+        match sock.s.connected() {
+            Ok(true) => {
                 self.phase = Phase::Connected { srv };
                 self.fresh = true;
                 self.uses = 1;
                 Outcome::Connected(srv)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {
+            Ok(false) => {
                 sock.writable = false;
                 Outcome::Pending
             }
@@ -518,15 +519,15 @@ fn active_servers(be: &Backend) -> usize {
         .count()
 }
 
-/// A non-blocking connect to `addr`, from `source` when the configuration names one.
+/// A non-blocking connect to `target`, from `source` when the configuration names one.
 fn start_connect(
     cx: &mut Ctx,
-    addr: SocketAddr,
+    target: &Target,
     source: Option<SocketAddr>,
 ) -> std::io::Result<Sock> {
-    let mut s = match source {
-        None => mio::net::TcpStream::connect(addr)?,
-        Some(src) => {
+    let mut s = match (target, source) {
+        (Target::Inet(addr), Some(src)) => {
+            let addr = *addr;
             use socket2::{Domain, Socket, Type};
             let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
             sock.set_nonblocking(true)?;
@@ -536,10 +537,11 @@ fn start_connect(
                 Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
                 Err(e) => return Err(e),
             }
-            mio::net::TcpStream::from_std(sock.into())
+            Stream::Tcp(mio::net::TcpStream::from_std(sock.into()))
         }
+        (t, _) => t.connect()?,
     };
-    let _ = s.set_nodelay(true);
+    s.set_nodelay(true);
     cx.registry.register(
         &mut s,
         Token(cx.server_token()),

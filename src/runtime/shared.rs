@@ -144,9 +144,9 @@ pub struct Backend {
     pub mode: Mode,
     pub px: ProxyRt,
     pub queue: Arc<queue::Backend>,
-    /// Per server, the address to connect to; `None` for servers without one (e.g. a port
-    /// taken from the client, not supported yet: such a server answers 503).
-    pub addrs: Vec<Option<SocketAddr>>,
+    /// Per server, where to connect; `None` for servers without a fixed address (e.g. a
+    /// port taken from the client, not supported yet: such a server answers 503).
+    pub addrs: Vec<Option<super::stream::Target>>,
     /// Per server, the local address its connections are made from (`server … source`,
     /// else the backend's `source`).
     pub sources: Vec<Option<SocketAddr>>,
@@ -436,7 +436,17 @@ fn compile_backend(
         .servers
         .iter()
         .map(|sv| {
-            let a = sv.addr.filter(|a| a.port() != 0 && sv.port_offset.is_none());
+            use super::stream::Target;
+            let a = match &sv.unix_path {
+                Some(p) => Some(Target::Unix {
+                    path: p.clone(),
+                    abstract_ns: sv.abns,
+                }),
+                None => sv
+                    .addr
+                    .filter(|a| a.port() != 0 && sv.port_offset.is_none())
+                    .map(Target::Inet),
+            };
             if a.is_none() {
                 warnings.push(format!(
                     "[{}] : server '{}/{}' has no fixed address and port the haproxy-rs runtime can connect to yet; it answers 503.",

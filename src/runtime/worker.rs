@@ -18,6 +18,7 @@ use super::http::HttpSession;
 use super::io::{Buf, ReadOutcome, Sock};
 use super::pool::{IdlePool, POOL_BASE};
 use super::shared::Shared;
+use super::stream::{ListenSock, Stream};
 use super::tcp::TcpSession;
 use super::timer::Timers;
 use crate::model::Mode;
@@ -122,8 +123,8 @@ pub struct Origin {
 impl Origin {
     pub fn of(sock: &Sock) -> Origin {
         Origin {
-            peer: sock.s.peer_addr().ok(),
-            local: sock.s.local_addr().ok(),
+            peer: sock.s.peer_inet(),
+            local: sock.s.local_inet(),
             initial: Buf::default(),
         }
     }
@@ -255,7 +256,7 @@ pub struct Worker {
     id: usize,
     poll: Poll,
     shared: Arc<Shared>,
-    listeners: Vec<Option<(mio::net::TcpListener, usize)>>,
+    listeners: Vec<Option<(ListenSock, usize)>>,
     sessions: Slab<Slot>,
     gen: u32,
     timers: Timers,
@@ -275,7 +276,7 @@ impl Worker {
         poll: Poll,
         all: Arc<Vec<Arc<Mailbox>>>,
         shared: Arc<Shared>,
-        listeners: Vec<(mio::net::TcpListener, usize)>,
+        listeners: Vec<(ListenSock, usize)>,
         ctl: Arc<Control>,
     ) -> std::io::Result<Worker> {
         let mut ls = Vec::new();
@@ -412,7 +413,7 @@ impl Worker {
                 return;
             }
             match l.accept() {
-                Ok((sock, _peer)) => self.start_session(sock, idx, fe, now),
+                Ok(sock) => self.start_session(sock, idx, fe, now),
                 Err(e) => {
                     self.shared.release(idx);
                     match e.kind() {
@@ -437,13 +438,7 @@ impl Worker {
         }
     }
 
-    fn start_session(
-        &mut self,
-        mut sock: mio::net::TcpStream,
-        listener: usize,
-        fe: usize,
-        now: Instant,
-    ) {
+    fn start_session(&mut self, mut sock: Stream, listener: usize, fe: usize, now: Instant) {
         let entry = self.sessions.vacant_entry();
         let key = entry.key();
         if self
@@ -459,7 +454,7 @@ impl Worker {
             self.release_listener(listener);
             return;
         }
-        let _ = sock.set_nodelay(true);
+        sock.set_nodelay(true);
         let shared = &*self.shared;
         let mut cx = Ctx {
             registry: self.poll.registry(),

@@ -1,0 +1,209 @@
+//! Connected and listening sockets of either family the engine serves: TCP (IPv4/IPv6) and
+//! UNIX stream sockets (`unix@`/path and `abns@` binds, servers on a path). Everything
+//! above this file sees one type for each, so sessions do not care which family a peer
+//! uses; only addresses differ (a UNIX peer has no IP address).
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+
+use mio::event::Source;
+use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use mio::{Interest, Registry, Token};
+
+#[derive(Debug)]
+pub enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    /// The peer's IP address and port (none for a UNIX peer).
+    pub fn peer_inet(&self) -> Option<SocketAddr> {
+        match self {
+            Stream::Tcp(s) => s.peer_addr().ok(),
+            Stream::Unix(_) => None,
+        }
+    }
+
+    /// Our own IP address and port (none on a UNIX socket).
+    pub fn local_inet(&self) -> Option<SocketAddr> {
+        match self {
+            Stream::Tcp(s) => s.local_addr().ok(),
+            Stream::Unix(_) => None,
+        }
+    }
+
+    /// A non-blocking connect finished: `Ok(false)` while it is still in progress.
+    pub fn connected(&self) -> io::Result<bool> {
+        let r = match self {
+            Stream::Tcp(s) => s.peer_addr().map(|_| ()),
+            Stream::Unix(s) => s.peer_addr().map(|_| ()),
+        };
+        match r {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        match self {
+            Stream::Tcp(s) => s.take_error(),
+            Stream::Unix(s) => s.take_error(),
+        }
+    }
+
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.shutdown(how),
+            Stream::Unix(s) => s.shutdown(how),
+        }
+    }
+
+    pub fn set_nodelay(&self, on: bool) {
+        if let Stream::Tcp(s) = self {
+            let _ = s.set_nodelay(on);
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(b),
+            Stream::Unix(s) => s.read(b),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(b),
+            Stream::Unix(s) => s.write(b),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Source for Stream {
+    fn register(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.register(r, t, i),
+            Stream::Unix(s) => s.register(r, t, i),
+        }
+    }
+    fn reregister(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.reregister(r, t, i),
+            Stream::Unix(s) => s.reregister(r, t, i),
+        }
+    }
+    fn deregister(&mut self, r: &Registry) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.deregister(r),
+            Stream::Unix(s) => s.deregister(r),
+        }
+    }
+}
+
+/// Where a server is: an IP address and port, or a UNIX socket path (`abns@` names are
+/// abstract-namespace paths).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Inet(SocketAddr),
+    Unix { path: String, abstract_ns: bool },
+}
+
+impl Target {
+    /// Starts a non-blocking connect (completion is reported by writability).
+    pub fn connect(&self) -> io::Result<Stream> {
+        match self {
+            Target::Inet(a) => TcpStream::connect(*a).map(Stream::Tcp),
+            Target::Unix { path, abstract_ns } => {
+                let addr = unix_addr(path, *abstract_ns)?;
+                UnixStream::connect_addr(&addr).map(Stream::Unix)
+            }
+        }
+    }
+}
+
+/// A UNIX socket address, in the abstract namespace for `abns@`. HAProxy uses the whole
+/// `sun_path` for abstract names (NUL-padded), so two HAProxy-style peers only meet when
+/// the padding is the same: it is reproduced here.
+pub fn unix_addr(path: &str, abstract_ns: bool) -> io::Result<std::os::unix::net::SocketAddr> {
+    if abstract_ns {
+        use std::os::linux::net::SocketAddrExt;
+        const SUN_PATH: usize = 108;
+        let mut name = path.as_bytes().to_vec();
+        if name.len() > SUN_PATH - 1 {
+            return Err(io::Error::from(io::ErrorKind::InvalidInput));
+        }
+        name.resize(SUN_PATH - 1, 0);
+        std::os::unix::net::SocketAddr::from_abstract_name(&name)
+    } else {
+        std::os::unix::net::SocketAddr::from_pathname(path)
+    }
+}
+
+#[derive(Debug)]
+pub enum ListenSock {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl ListenSock {
+    pub fn accept(&self) -> io::Result<Stream> {
+        match self {
+            ListenSock::Tcp(l) => l.accept().map(|(s, _)| Stream::Tcp(s)),
+            ListenSock::Unix(l) => l.accept().map(|(s, _)| Stream::Unix(s)),
+        }
+    }
+
+    pub fn local_inet(&self) -> Option<SocketAddr> {
+        match self {
+            ListenSock::Tcp(l) => l.local_addr().ok(),
+            ListenSock::Unix(_) => None,
+        }
+    }
+
+    /// Another descriptor for the same listening socket, for another worker's poller.
+    pub fn try_clone(&self) -> io::Result<ListenSock> {
+        use std::os::fd::AsFd;
+        Ok(match self {
+            ListenSock::Tcp(l) => {
+                let fd = l.as_fd().try_clone_to_owned()?;
+                ListenSock::Tcp(TcpListener::from_std(std::net::TcpListener::from(fd)))
+            }
+            ListenSock::Unix(l) => {
+                let fd = l.as_fd().try_clone_to_owned()?;
+                ListenSock::Unix(UnixListener::from_std(
+                    std::os::unix::net::UnixListener::from(fd),
+                ))
+            }
+        })
+    }
+}
+
+impl Source for ListenSock {
+    fn register(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
+        match self {
+            ListenSock::Tcp(l) => l.register(r, t, i),
+            ListenSock::Unix(l) => l.register(r, t, i),
+        }
+    }
+    fn reregister(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
+        match self {
+            ListenSock::Tcp(l) => l.reregister(r, t, i),
+            ListenSock::Unix(l) => l.reregister(r, t, i),
+        }
+    }
+    fn deregister(&mut self, r: &Registry) -> io::Result<()> {
+        match self {
+            ListenSock::Tcp(l) => l.deregister(r),
+            ListenSock::Unix(l) => l.deregister(r),
+        }
+    }
+}
