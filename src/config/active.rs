@@ -66,6 +66,9 @@ pub const ACTIVE: &[&str] = &[
     "use_backend",
     "server",
     "server id",
+    // default-server only copies options into servers at parse time; each option is
+    // reported under its own `server <option>` path.
+    "default-server",
     "server weight",
     "server maxconn",
     "server minconn",
