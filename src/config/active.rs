@@ -37,6 +37,12 @@ pub const ACTIVE: &[&str] = &[
     "bind v4v6",
     "bind v6only",
     "bind accept-proxy",
+    // UNIX-socket binds: permissions and owner of the socket file (listener.rs).
+    "bind mode",
+    "bind uid",
+    "bind gid",
+    "bind user",
+    "bind group",
     "server send-proxy",
     "server send-proxy-v2",
     "mode tcp",
