@@ -119,6 +119,7 @@ pub fn start_runtime(mut cfg: crate::model::Config, opts: &RunOpts) -> i32 {
         pidfile: opts.pidfile.clone(),
         // HAProxy's alerts are silenced by -q while starting.
         quiet: opts.quiet && !opts.verbose,
+        debug: opts.debug,
         old_pids: opts.old_pids.clone(),
         old_pids_terminate: opts.old_pids_sig == OldPidsSignal::Terminate,
     };

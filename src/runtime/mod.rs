@@ -48,6 +48,8 @@ pub struct RunOpts {
     pub pidfile: Option<String>,
     /// `-q` (without `-V`): nothing on stderr, not even alerts, as HAProxy's quiet mode.
     pub quiet: bool,
+    /// `-d`: HAProxy's debug output (polling banner, per-stream traces on stdout).
+    pub debug: bool,
     /// `-sf`/`-st`: processes told to finish (SIGUSR1) or stop (SIGTERM) once we listen.
     pub old_pids: Vec<i32>,
     pub old_pids_terminate: bool,
@@ -62,7 +64,7 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             text.lines().for_each(|l| print_msg(level, l));
         }
     };
-    let mut rt = match Runtime::new(&cfg) {
+    let mut rt = match Runtime::new_with(&cfg, opts.debug) {
         Ok(rt) => rt,
         Err(e) => {
             say(Level::Alert, &e);
@@ -90,6 +92,9 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             return 1;
         }
     }
+    if opts.debug && !opts.quiet {
+        debug_banner(&cfg);
+    }
     // The old processes of a reload stop accepting once we do (our listeners share their
     // ports through SO_REUSEPORT).
     let sig = if opts.old_pids_terminate {
@@ -110,6 +115,21 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             1
         }
     }
+}
+
+/// What HAProxy prints when it starts with `-d`: the computed maxconn, the pollers and
+/// filters on stderr, the poller chosen on stdout.
+fn debug_banner(cfg: &Config) {
+    if cfg.global.maxconn.is_none() {
+        eprintln!(
+            "Note: setting global.maxconn to {}.",
+            shared::global_maxconn(cfg)
+        );
+    }
+    eprint!(
+        "Available polling systems :\n      epoll : pref=300,  test result OK\n       poll : pref=200,  test result OK\n     select : pref=150,  test result FAILED\nTotal: 3 (2 usable), will use epoll.\n\nAvailable filters :\n\t[CACHE] cache\n\t[COMP] compression\n\t[FCGI] fcgi-app\n\t[SPOE] spoe\n\t[TRACE] trace\n"
+    );
+    println!("Using epoll() as the polling mechanism.");
 }
 
 fn print_msg(level: Level, text: &str) {
@@ -166,6 +186,11 @@ pub struct Runtime {
 impl Runtime {
     /// Compiles the proxies and opens their listeners. `Err` is HAProxy's alert text.
     pub fn new(cfg: &Config) -> Result<Runtime, String> {
+        Runtime::new_with(cfg, false)
+    }
+
+    /// [`Runtime::new`], with `-d`'s traces when `debug`.
+    pub fn new_with(cfg: &Config, debug: bool) -> Result<Runtime, String> {
         let mut warnings = Vec::new();
         let mut listeners = Vec::new();
         let mut used_fds = HashSet::new();
@@ -190,7 +215,9 @@ impl Runtime {
             .iter()
             .map(|l| (l.proxy, l.maxconn, l.accept_proxy))
             .collect();
-        let shared = Arc::new(Shared::build(cfg, &fronts, &per_listener, &mut warnings)?);
+        let mut shared = Shared::build(cfg, &fronts, &per_listener, &mut warnings)?;
+        shared.debug = debug;
+        let shared = Arc::new(shared);
         let mut seen = HashSet::new();
         warnings.retain(|w| seen.insert(w.clone()));
         let nbthread = cfg

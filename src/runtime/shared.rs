@@ -205,9 +205,35 @@ pub struct Shared {
     /// Time origin of the queue's millisecond clock.
     pub epoch: Instant,
     pub bufsize: usize,
+    /// `-d`: print HAProxy's per-stream traces on stdout.
+    pub debug: bool,
+    /// Stream ids for those traces (HAProxy's `uniq_id`).
+    pub next_stream_id: AtomicU32,
 }
 
 impl Shared {
+    /// One `-d` trace line, as HAProxy's `debug_hdr()`/`stream_new()` print them:
+    /// `<stream id>:<proxy>.<event>[<client fd>:<server fd>]: <text>`.
+    pub fn trace(
+        &self,
+        id: u32,
+        proxy: &str,
+        event: &str,
+        cfd: i32,
+        sfd: Option<i32>,
+        text: Option<&[u8]>,
+    ) {
+        use std::io::Write;
+        let sfd = sfd.map_or("ffffffff".to_string(), |f| format!("{:04x}", f));
+        let mut line = format!("{id:08x}:{proxy}.{event}[{cfd:04x}:{sfd}]");
+        if let Some(t) = text {
+            line.push_str(": ");
+            line.push_str(&String::from_utf8_lossy(t));
+        }
+        line.push('\n');
+        let _ = std::io::stdout().lock().write_all(line.as_bytes());
+    }
+
     pub fn now_ms(&self, now: Instant) -> u64 {
         now.saturating_duration_since(self.epoch).as_millis() as u64
     }
@@ -339,6 +365,8 @@ impl Shared {
             backends,
             epoch: Instant::now(),
             bufsize,
+            debug: false,
+            next_stream_id: AtomicU32::new(0),
         })
     }
 }
