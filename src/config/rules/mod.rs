@@ -724,6 +724,26 @@ pub(crate) mod tests {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
+    /// `deny_status` and `default-errorfiles` take every code of HAProxy 2.6's
+    /// `http_err_codes[]` (checked with `haproxy -c` 2.6.12: 413, 421, 422, 503, 504 are
+    /// accepted, 418 is refused with this message).
+    #[test]
+    fn default_errorfiles_take_every_http_err_code() {
+        let mut st = state(ProxyCap::LISTEN, Mode::Http);
+        for code in crate::config::sections::http_errors::HTTP_ERR_CODES {
+            ok(&mut st, &format!("http-request deny deny_status {code}"));
+            ok(
+                &mut st,
+                &format!("http-request return status {code} default-errorfiles"),
+            );
+        }
+        bad(
+            &mut st,
+            "http-request deny deny_status 418",
+            "status code '418' not handled by default with 'default-errorfiles' argument.",
+        );
+    }
+
     #[test]
     fn http_request_actions() {
         let mut st = state(ProxyCap::LISTEN, Mode::Http);
