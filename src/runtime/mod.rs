@@ -11,6 +11,7 @@
 pub mod acl;
 pub mod backend;
 pub mod conn;
+pub mod errors;
 pub mod h1;
 pub mod http;
 pub mod http_msg;
