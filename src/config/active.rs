@@ -69,6 +69,15 @@ pub const ACTIVE: &[&str] = &[
     "option persist",
     "force-persist",
     "ignore-persist",
+    // Error pages and their overrides (src/runtime/errors.rs): compat/differential
+    // errorfile-*, errorfiles-*, errorloc-*, return-errorfile*, deny-status-*.
+    "errorfile",
+    "errorfiles",
+    "errorloc",
+    "errorloc302",
+    "errorloc303",
+    "http-errors",
+    "http-errors errorfile",
 ];
 
 pub fn is_active(keyword: &str) -> bool {
