@@ -167,7 +167,8 @@ fn clean_connection(v: &str) -> (String, bool, bool) {
 impl ErrMsg {
     /// The message as the H1 multiplexer writes it to a client. `conn` is the connection
     /// mode the exchange had before the message (see [`ConnHdr`]); `head_only` drops the
-    /// payload (HEAD requests).
+    /// payload (HEAD requests). `option httpclose` is taken as part of `conn`: HAProxy would
+    /// let a message's own `Connection: keep-alive` keep the connection, not modelled here.
     pub fn render(&self, head_only: bool, conn: ConnHdr) -> Rendered {
         let mut s = String::with_capacity(128 + self.headers.len() * 32);
         s.push_str(if self.ver11 { "HTTP/1.1" } else { &self.vsn });
@@ -505,6 +506,65 @@ mod tests {
         );
         let r = Loader::location(303, "/z").render(false, ConnHdr::None);
         assert!(text(&r).starts_with("HTTP/1.1 303 See Other\r\n"));
+    }
+
+    /// The status line of a compiled override, to tell pages apart.
+    fn first_line(t: &ErrorTable, status: u16) -> Option<String> {
+        let r = t.get(status)?.render(false, ConnHdr::None);
+        Some(text(&r).lines().next().unwrap_or("").to_string())
+    }
+
+    #[test]
+    fn table_follows_directive_order_from_defaults_on() {
+        let dir = std::env::temp_dir().join(format!("hrs-errors-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, status: &str| {
+            let p = dir.join(name);
+            std::fs::write(
+                &p,
+                format!("HTTP/1.1 {status} {name}\r\ncontent-length: 0\r\n\r\n"),
+            )
+            .unwrap();
+            p.display().to_string()
+        };
+        let (a, b, c, d) = (
+            file("a", "404"),
+            file("b", "503"),
+            file("c", "503"),
+            file("d", "404"),
+        );
+        let text = format!(
+            "http-errors site\n    errorfile 404 {a}\n    errorfile 503 {b}\n\
+             defaults\n    mode http\n    timeout client 5s\n    timeout connect 5s\n    timeout server 5s\n    errorfile 503 {c}\n\
+             listen l\n    bind 127.0.0.1:1\n    errorfiles site\n    errorfile 404 {d}\n    errorloc 403 /x\n\
+             listen m\n    bind 127.0.0.1:2\n    errorfiles site 503\n"
+        );
+        let loaded = crate::config::load_str(
+            "t.cfg",
+            &text,
+            crate::config::Diag::new(),
+            crate::config::ParseEnv::offline(),
+        );
+        let cfg = loaded.config.expect("valid configuration");
+        let table = |name: &str| {
+            let px = cfg.proxies.iter().find(|p| p.name == name).unwrap();
+            let mut w = Vec::new();
+            let t = ErrorTable::compile(px, &cfg.http_errors, &mut Loader::new(16384), &mut w);
+            assert!(w.is_empty(), "{w:?}");
+            t
+        };
+        let l = table("l");
+        // `errorfiles site` comes after the defaults' `errorfile 503`, then `errorfile 404`
+        // overrides the section's 404.
+        assert_eq!(first_line(&l, 503).as_deref(), Some("HTTP/1.1 503 b"));
+        assert_eq!(first_line(&l, 404).as_deref(), Some("HTTP/1.1 404 d"));
+        assert_eq!(first_line(&l, 403).as_deref(), Some("HTTP/1.1 302 Found"));
+        assert_eq!(first_line(&l, 502), None);
+        // `errorfiles site 503` takes only that status from the section.
+        let m = table("m");
+        assert_eq!(first_line(&m, 503).as_deref(), Some("HTTP/1.1 503 b"));
+        assert_eq!(first_line(&m, 404), None);
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -140,11 +140,12 @@ impl H1 {
         };
         let reply = px.respond(&req);
         let head_only = req.method == "HEAD";
-        self.outbuf
-            .extend_from_slice(&reply.render(&req, head_only, conn));
+        let out = reply.send(&req, head_only, conn, None, Some(&px.errors));
+        self.outbuf.extend_from_slice(&out.bytes);
         self.requests += 1;
         self.body = body;
-        if !keep {
+        // An error message may close the connection (the 400 and 408 pages do).
+        if !keep || out.close {
             self.close = true;
         }
         true

@@ -10,6 +10,9 @@ mod checks;
 mod keywords;
 mod options;
 mod registered;
+
+/// Shared with `http-request return … errorfile <file>`, which HAProxy loads the same way.
+pub(crate) use registered::check_errorfile;
 #[cfg(test)]
 mod tests;
 

@@ -366,28 +366,25 @@ fn http_str_check(data: &[u8]) -> Result<(), String> {
     if data.is_empty() {
         return Ok(());
     }
-    let bad = |off: i64| format!("unable to parse headers (error offset: {off})");
+    // The H1 parser's verdict on the head, with the offset HAProxy reports.
+    crate::config::sections::http_errors::check_response_head(data)
+        .map_err(|off| format!("unable to parse headers (error offset: {off})"))?;
     let line_end = data.iter().position(|&c| c == b'\n');
     let first = &data[..line_end.unwrap_or(data.len())];
     let first = first.strip_suffix(b"\r").unwrap_or(first);
-    let mut parts = first.splitn(3, |&c| c == b' ');
+    let mut parts = first
+        .split(|&c| c == b' ' || c == b'\t')
+        .filter(|p| !p.is_empty());
     let ver = parts.next().unwrap_or(b"");
     let code = parts.next().unwrap_or(b"");
-    if !ver.starts_with(b"HTTP/") {
-        return Err(bad(0));
-    }
-    if code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
-        return Err(bad(ver.len() as i64 + 1));
-    }
-    // Headers must be complete (the h1 parser needs the empty line).
     let end = data
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|p| p + 4)
-        .or_else(|| data.windows(2).position(|w| w == b"\n\n").map(|p| p + 2));
-    let Some(end) = end else {
-        return Err(bad(-2));
-    };
+        .into_iter()
+        .chain(data.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+        .min()
+        .unwrap_or(data.len());
     if ver.len() != 8 {
         return Err(format!(
             "invalid http version ({})",

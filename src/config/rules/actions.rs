@@ -1425,9 +1425,9 @@ pub fn parse_reply(
                 if arg(i).is_empty() {
                     return Err(format!("'{a}' expects <fmt> as argument"));
                 }
+                // `http_load_errorfile()`: the file must hold a usable HTTP response.
                 if c.st.env.check_files {
-                    std::fs::metadata(arg(i))
-                        .map_err(|_| format!("error opening file '{}'.", arg(i)))?;
+                    crate::config::proxy::check_errorfile(arg(i))?;
                 }
                 reply.body = ReplyBody::ErrorFile(arg(i).to_string());
                 empty = false;

@@ -106,7 +106,7 @@ pub fn load_errorfile(path: &str) -> Result<(), String> {
 
 /// A light port of HAProxy's H1 response-head parser, enough to find the offset it reports
 /// for broken error files: `Err(-2)` when the head is incomplete.
-fn check_response_head(b: &[u8]) -> Result<(), i64> {
+pub(crate) fn check_response_head(b: &[u8]) -> Result<(), i64> {
     let is_token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
     let mut i = 0;
     // Version token ([A-Z0-9./]) up to blanks, then the status code.
