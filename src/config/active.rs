@@ -70,7 +70,7 @@ pub const ACTIVE: &[&str] = &[
     "force-persist",
     "ignore-persist",
     // Error pages and their overrides (src/runtime/errors.rs): compat/differential
-    // errorfile-*, errorfiles-*, errorloc-*, return-errorfile*, deny-status-*.
+    // errorfile-*, errorfiles-*, errorloc-*, http-error-*, return-errorfile*, deny-status-*.
     "errorfile",
     "errorfiles",
     "errorloc",
@@ -78,6 +78,7 @@ pub const ACTIVE: &[&str] = &[
     "errorloc303",
     "http-errors",
     "http-errors errorfile",
+    "http-error",
 ];
 
 pub fn is_active(keyword: &str) -> bool {

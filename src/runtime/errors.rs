@@ -17,10 +17,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use super::http_return::ConnHdr;
+use super::http_return::{ConnHdr, Reply};
 use super::pages;
+use super::sample::Req;
 use crate::config::sections::http_errors::HTTP_ERR_CODES;
 use crate::model::proxy::ErrorDirective;
+use crate::model::rules::ReplyBody;
 use crate::model::sections::HttpErrors;
 use crate::model::Proxy;
 
@@ -49,6 +51,24 @@ pub struct ErrMsg {
 pub enum Page {
     Msg(Arc<ErrMsg>),
     Empty,
+}
+
+/// What a proxy maps a status to: an error message, or an `http-error` reply built from
+/// its words (`HTTP_REPLY_RAW`/`_LOGFMT`, evaluated per request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Slot {
+    Page(Page),
+    Reply(Arc<Reply>),
+}
+
+impl Slot {
+    /// The slot's reply for request `req`.
+    pub fn render(&self, req: &Req, head_only: bool, conn: ConnHdr) -> Rendered {
+        match self {
+            Slot::Page(p) => p.render(head_only, conn),
+            Slot::Reply(r) => r.send(req, head_only, conn, None, None),
+        }
+    }
 }
 
 /// A reply ready for the wire, and whether the client connection must close after it.
@@ -273,7 +293,7 @@ pub fn builtin(status: u16) -> &'static Arc<ErrMsg> {
 /// `http_err_codes[]`; `None` falls back to the next proxy, then to the built-in page.
 #[derive(Debug, Clone, Default)]
 pub struct ErrorTable {
-    slots: Vec<Option<Page>>,
+    slots: Vec<Option<Slot>>,
 }
 
 /// Loads error files once per path, as HAProxy's `http_error_messages` tree does.
@@ -350,47 +370,78 @@ impl Loader {
 }
 
 impl ErrorTable {
-    /// `proxy_check_errors()`: the proxy's `errorfile`, `errorloc*` and `errorfiles` lines
-    /// (those of its defaults section first, as HAProxy copies them), later ones winning.
+    /// `proxy_check_errors()`: the proxy's `errorfile`, `errorloc*`, `errorfiles` and
+    /// `http-error` lines (those of its defaults section first, as HAProxy copies them),
+    /// later ones winning.
     pub fn compile(
         px: &Proxy,
         sections: &[HttpErrors],
         loader: &mut Loader,
         warnings: &mut Vec<String>,
     ) -> ErrorTable {
-        let mut slots: Vec<Option<Page>> = vec![None; HTTP_ERR_CODES.len()];
-        for (d, _) in &px.settings.errors {
+        let mut slots: Vec<Option<Slot>> = vec![None; HTTP_ERR_CODES.len()];
+        let from_section = |slots: &mut Vec<Option<Slot>>,
+                            name: &str,
+                            only: &[u16],
+                            loader: &mut Loader,
+                            warnings: &mut Vec<String>| {
+            // An unknown section is refused by the configuration checker.
+            let Some(sec) = sections.iter().find(|s| s.name == name) else {
+                return;
+            };
+            for &code in HTTP_ERR_CODES {
+                if !only.is_empty() && !only.contains(&code) {
+                    continue;
+                }
+                if let Some(p) = loader.section(sec, code, warnings) {
+                    slots[slot(code)] = Some(Slot::Page(p));
+                }
+            }
+        };
+        for (d, at) in &px.settings.errors {
             match d {
                 ErrorDirective::File { status, path } => {
                     if let Some(p) = loader.file(path, warnings) {
-                        slots[slot(*status)] = Some(p);
+                        slots[slot(*status)] = Some(Slot::Page(p));
                     }
                 }
                 ErrorDirective::Loc { status, code, url } => {
-                    slots[slot(*status)] = Some(Loader::location(*code, url));
+                    slots[slot(*status)] = Some(Slot::Page(Loader::location(*code, url)));
                 }
                 ErrorDirective::Files { name, statuses } => {
-                    let Some(sec) = sections.iter().find(|s| &s.name == name) else {
+                    from_section(&mut slots, name, statuses, loader, warnings);
+                }
+                ErrorDirective::Reply { status, reply, .. } => {
+                    let Some(r) = reply else {
+                        warnings.push(format!("[{at}] : this http-error reply is not served by the haproxy-rs runtime; HAProxy's default page is sent instead"));
                         continue;
                     };
-                    for &code in HTTP_ERR_CODES {
-                        if !statuses.is_empty() && !statuses.contains(&code) {
-                            continue;
+                    match &r.body {
+                        // "To rely on default replies, just don't reference a reply."
+                        ReplyBody::DefaultErrorFiles => slots[slot(*status)] = None,
+                        ReplyBody::ErrorFiles(name) => {
+                            from_section(&mut slots, name, &[*status], loader, warnings);
                         }
-                        if let Some(p) = loader.section(sec, code, warnings) {
-                            slots[slot(code)] = Some(p);
+                        ReplyBody::ErrorFile(path) => {
+                            if let Some(p) = loader.file(path, warnings) {
+                                slots[slot(*status)] = Some(Slot::Page(p));
+                            }
+                        }
+                        _ => {
+                            let mut w = Vec::new();
+                            let rep = Reply::compile(r, sections, loader, &mut w);
+                            warnings.extend(w.into_iter().map(|m| format!("[{at}] : {m}")));
+                            slots[slot(*status)] = Some(Slot::Reply(Arc::new(rep)));
                         }
                     }
                 }
-                // `http-error` is not active yet (reported by the parser).
-                ErrorDirective::Reply { .. } => {}
             }
         }
         ErrorTable { slots }
     }
 
     /// This proxy's override for `status`, if any.
-    pub fn get(&self, status: u16) -> Option<&Page> {
+    pub fn get(&self, status: u16) -> Option<&Slot> {
         self.slots.get(slot(status)).and_then(Option::as_ref)
     }
 
@@ -399,7 +450,7 @@ impl ErrorTable {
     /// in which case nothing is sent.
     pub fn raw_mux_error(&self, status: u16) -> Vec<u8> {
         match self.get(status) {
-            Some(Page::Empty) => Vec::new(),
+            Some(Slot::Page(Page::Empty)) => Vec::new(),
             _ => pages::raw_mux_error(status),
         }
     }
@@ -408,11 +459,11 @@ impl ErrorTable {
 /// `http_error_message()`: the backend's page for `status`, else the frontend's, else the
 /// built-in one. `be` is `None` when the request has no backend yet (the frontend's own
 /// rules, or no backend at all: HAProxy's `s->be` is then the frontend itself).
-pub fn pick(be: Option<&ErrorTable>, fe: Option<&ErrorTable>, status: u16) -> Page {
+pub fn pick(be: Option<&ErrorTable>, fe: Option<&ErrorTable>, status: u16) -> Slot {
     be.and_then(|t| t.get(status))
         .or_else(|| fe.and_then(|t| t.get(status)))
         .cloned()
-        .unwrap_or_else(|| Page::Msg(builtin(status).clone()))
+        .unwrap_or_else(|| Slot::Page(Page::Msg(builtin(status).clone())))
 }
 
 #[cfg(test)]
@@ -510,7 +561,7 @@ mod tests {
 
     /// The status line of a compiled override, to tell pages apart.
     fn first_line(t: &ErrorTable, status: u16) -> Option<String> {
-        let r = t.get(status)?.render(false, ConnHdr::None);
+        let r = t.get(status)?.render(&Req::default(), false, ConnHdr::None);
         Some(text(&r).lines().next().unwrap_or("").to_string())
     }
 
@@ -569,7 +620,11 @@ mod tests {
 
     #[test]
     fn precedence_backend_then_frontend_then_builtin() {
-        let page = |s: &str| Page::Msg(Arc::new(parse_message(s.as_bytes()).unwrap().unwrap()));
+        let page = |s: &str| {
+            Slot::Page(Page::Msg(Arc::new(
+                parse_message(s.as_bytes()).unwrap().unwrap(),
+            )))
+        };
         let mut fe = ErrorTable {
             slots: vec![None; HTTP_ERR_CODES.len()],
         };
@@ -577,22 +632,41 @@ mod tests {
         fe.slots[slot(503)] = Some(page("HTTP/1.1 503 FE\r\ncontent-length: 0\r\n\r\n"));
         fe.slots[slot(404)] = Some(page("HTTP/1.1 404 FE\r\ncontent-length: 0\r\n\r\n"));
         be.slots[slot(503)] = Some(page("HTTP/1.1 503 BE\r\ncontent-length: 0\r\n\r\n"));
-        let reason = |p: Page| match p {
-            Page::Msg(m) => m.reason.clone(),
-            Page::Empty => "empty".into(),
+        let reason = |p: Slot| match p {
+            Slot::Page(Page::Msg(m)) => m.reason.clone(),
+            other => format!("{other:?}"),
         };
         assert_eq!(reason(pick(Some(&be), Some(&fe), 503)), "BE");
         assert_eq!(reason(pick(None, Some(&fe), 503)), "FE");
         assert_eq!(reason(pick(Some(&be), Some(&fe), 404)), "FE");
         assert_eq!(reason(pick(Some(&be), Some(&fe), 502)), "Bad Gateway");
-        be.slots[slot(400)] = Some(Page::Empty);
-        assert_eq!(
-            pick(Some(&be), Some(&fe), 400)
-                .render(false, ConnHdr::None)
-                .bytes,
-            b""
-        );
+        be.slots[slot(400)] = Some(Slot::Page(Page::Empty));
+        let silent = pick(Some(&be), Some(&fe), 400).render(&Req::default(), false, ConnHdr::None);
+        assert_eq!(silent.bytes, b"");
+        assert!(silent.close);
         assert!(be.raw_mux_error(400).is_empty());
         assert_eq!(fe.raw_mux_error(400), pages::raw_mux_error(400));
+    }
+
+    #[test]
+    fn http_error_replies() {
+        let cfg = crate::runtime::testutil::listen(&[
+            "http-error status 503 content-type text/plain string maint",
+            "errorfile 404 /nonexistent-but-unchecked",
+            "http-error status 404 default-errorfiles",
+        ]);
+        let px = cfg.proxies.iter().find(|p| p.name == "l").unwrap();
+        let mut w = Vec::new();
+        let t = ErrorTable::compile(px, &cfg.http_errors, &mut Loader::new(16384), &mut w);
+        let r = t
+            .get(503)
+            .unwrap()
+            .render(&Req::default(), false, ConnHdr::None);
+        assert_eq!(
+            text(&r),
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 5\r\ncontent-type: text/plain\r\n\r\nmaint"
+        );
+        // `default-errorfiles` clears what an earlier line set.
+        assert!(t.get(404).is_none());
     }
 }

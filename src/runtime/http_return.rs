@@ -145,7 +145,7 @@ impl Reply {
                 bytes: self.render_template(req, head_only, conn),
                 close: conn == ConnHdr::Close,
             },
-            Source::Default => errors::pick(be, fe, self.status).render(head_only, conn),
+            Source::Default => errors::pick(be, fe, self.status).render(req, head_only, conn),
             Source::Page(p) => p.render(head_only, conn),
         }
     }

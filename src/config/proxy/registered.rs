@@ -465,10 +465,35 @@ pub(super) fn kw_http_error(st: &mut State, line: &Line, px: usize) -> KwResult 
     if let Some(k) = args.get(stop) {
         return Err(format!("http-error : unknown keyword '{k}'."));
     }
+    // The reply itself, built by the rule parser (warnings were printed by the check
+    // above, so the parser's own are dropped).
+    let reply = {
+        let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        let warns = std::cell::RefCell::new(Vec::new());
+        // HAProxy parses it with request and response fetches both allowed
+        // (`ARGC_HERR`); the rule parser knows one side at a time.
+        [
+            crate::config::rules::actions::Ruleset::HttpReq,
+            crate::config::rules::actions::Ruleset::HttpRes,
+        ]
+        .into_iter()
+        .find_map(|rs| {
+            let c = crate::config::rules::actions::Ctx {
+                st,
+                px,
+                rs,
+                args: &words,
+                warns: &warns,
+            };
+            crate::config::rules::actions::parse_reply(&c, &words, &mut 0, 0).ok()
+        })
+        .map(Box::new)
+    };
     st.model.proxies[px].settings.errors.push((
         ErrorDirective::Reply {
             status,
             args: args.clone(),
+            reply,
         },
         line.loc.clone(),
     ));
