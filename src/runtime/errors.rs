@@ -109,14 +109,23 @@ pub fn parse_message(raw: &[u8]) -> Result<Option<ErrMsg>, String> {
         if name == "transfer-encoding" && val.to_ascii_lowercase().contains("chunked") {
             return Err("chunk-encoded payload not supported".into());
         }
+        let mut val = val;
         if name == "content-length" {
-            let l: u64 = val.trim().parse().map_err(|_| "bad content-length")?;
-            match clen {
-                // The H1 parser indexes one Content-Length; equal duplicates are dropped.
-                Some(c) if c == l => continue,
-                Some(_) => return Err("conflicting content-length".into()),
-                None => clen = Some(l),
+            // h1_parse_cont_len_header(): a list of equal values is kept as one, and the
+            // H1 parser indexes one header (equal duplicates are dropped).
+            let mut l: Option<u64> = None;
+            for w in val.split(',') {
+                let n: u64 = w.trim().parse().map_err(|_| "bad content-length")?;
+                if l.is_some_and(|l| l != n) || clen.is_some_and(|c| c != n) {
+                    return Err("conflicting content-length".into());
+                }
+                l = Some(n);
             }
+            if clen.is_some() {
+                continue;
+            }
+            clen = l;
+            val = l.map(|l| l.to_string()).unwrap_or_default();
         }
         headers.push((name, val));
     }
@@ -527,6 +536,15 @@ mod tests {
         assert_eq!(
             text(&r),
             "HTTP/1.1 500 Oops\r\nx-a: b\r\nconnection: close\r\n\r\nbody"
+        );
+        // One Content-Length is kept, reduced to one value.
+        let m =
+            parse_message(b"HTTP/1.1 500 x\r\nContent-Length: 2, 2\r\ncontent-length: 2\r\n\r\nab")
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            text(&m.render(false, ConnHdr::None)),
+            "HTTP/1.1 500 x\r\ncontent-length: 2\r\n\r\nab"
         );
     }
 

@@ -338,7 +338,9 @@ pub(super) fn kw_errorfile(st: &mut State, line: &Line, px: usize) -> KwResult {
     }
     let path = line.arg(2);
     if st.env.check_files {
-        check_errorfile(path).map_err(|m| format!("errorfile : {m}"))?;
+        let bufsize = super::bufsize(st);
+        check_errorfile(path, bufsize, &mut |w| st.diag.warning(w))
+            .map_err(|m| format!("errorfile : {m}"))?;
     }
     st.model.proxies[px].settings.errors.push((
         ErrorDirective::File {
@@ -350,13 +352,25 @@ pub(super) fn kw_errorfile(st: &mut State, line: &Line, px: usize) -> KwResult {
     Ok(None)
 }
 
-/// `http_load_errorfile()`: the file must be readable and hold an HTTP response.
-pub(crate) fn check_errorfile(path: &str) -> Result<(), String> {
+/// `http_load_errorfile()`: the file must be readable and hold an HTTP response. At most
+/// `bufsize` bytes are used (0: no limit); a longer file gives HAProxy's truncation
+/// warning, passed to `warn` before any error is returned.
+pub(crate) fn check_errorfile(
+    path: &str,
+    bufsize: usize,
+    warn: &mut dyn FnMut(String),
+) -> Result<(), String> {
     let md = std::fs::metadata(path).map_err(|_| format!("error opening file '{path}'."))?;
     if md.is_dir() {
         return Err(format!("error reading file '{path}'."));
     }
-    let data = std::fs::read(path).map_err(|_| format!("error opening file '{path}'."))?;
+    let mut data = std::fs::read(path).map_err(|_| format!("error opening file '{path}'."))?;
+    if bufsize > 0 && data.len() > bufsize {
+        warn(format!(
+            "custom error message file '{path}' larger than {bufsize} bytes. Truncating."
+        ));
+        data.truncate(bufsize);
+    }
     http_str_check(&data).map_err(|m| format!("'{path}': {m}"))
 }
 

@@ -1426,8 +1426,10 @@ pub fn parse_reply(
                     return Err(format!("'{a}' expects <fmt> as argument"));
                 }
                 // `http_load_errorfile()`: the file must hold a usable HTTP response.
+                // (Its truncation warning is not printed here: HAProxy prints it unprefixed.)
                 if c.st.env.check_files {
-                    crate::config::proxy::check_errorfile(arg(i))?;
+                    let bufsize = crate::config::proxy::bufsize(c.st);
+                    crate::config::proxy::check_errorfile(arg(i), bufsize, &mut |_| {})?;
                 }
                 reply.body = ReplyBody::ErrorFile(arg(i).to_string());
                 empty = false;
