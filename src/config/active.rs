@@ -98,6 +98,16 @@ pub const ACTIVE: &[&str] = &[
     "option persist",
     "force-persist",
     "ignore-persist",
+    // Error pages and their overrides (src/runtime/errors.rs): compat/differential
+    // errorfile-*, errorfiles-*, errorloc-*, http-error-*, return-errorfile*, deny-status-*.
+    "errorfile",
+    "errorfiles",
+    "errorloc",
+    "errorloc302",
+    "errorloc303",
+    "http-errors",
+    "http-errors errorfile",
+    "http-error",
 ];
 
 pub fn is_active(keyword: &str) -> bool {

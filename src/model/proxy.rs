@@ -278,6 +278,9 @@ pub enum ErrorDirective {
     Reply {
         status: u16,
         args: Vec<String>,
+        /// The reply as the rule parser builds it (`None`: it could not, the runtime then
+        /// keeps the default page).
+        reply: Option<Box<crate::model::rules::Reply>>,
     },
 }
 

@@ -167,8 +167,8 @@ pub enum TimeoutValue {
     Expr(SampleExpr),
 }
 
-/// The reply of `deny`, `tarpit`, `return`.
-#[derive(Debug, Clone, Default)]
+/// The reply of `deny`, `tarpit`, `return`, `http-error`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,
     pub content_type: Option<String>,
@@ -177,7 +177,7 @@ pub struct Reply {
     pub headers: Vec<(String, LogFormat)>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ReplyBody {
     #[default]
     Empty,

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use mio::event::Event;
 
+use super::errors::ErrorTable;
 use super::http_msg::{self, BodyFwd, ConnPlan, Modes, ReqMsg, Want};
 use super::http_return::{ConnHdr, Reply};
 use super::io::{Buf, ReadOutcome, Sock};
-use super::pages;
 use super::server_side::{Outcome, ServerSide};
 use super::worker::{Ctx, Origin, Side};
 use crate::http::{Framing, HeadEdits, RespHead};
@@ -104,6 +104,20 @@ fn edit_value(e: &HeaderEdit) -> Option<&[u8]> {
         HeaderEdit::Remove => None,
         HeaderEdit::Set(v) => Some(v),
     }
+}
+
+/// The error pages of backend `be` (if chosen) and frontend `fe`, in the order
+/// `http_error_message()` looks them up.
+fn error_tables<'a>(
+    cx: &Ctx<'a>,
+    fe: usize,
+    be: Option<usize>,
+) -> (Option<&'a ErrorTable>, Option<&'a ErrorTable>) {
+    let sh: &'a super::shared::Shared = cx.shared;
+    (
+        be.map(|b| &sh.backends[b].px.errors),
+        Some(&sh.frontends[fe].px.errors),
+    )
 }
 
 /// Cookie dates are wall-clock seconds (HAProxy's `date.tv_sec`).
@@ -278,7 +292,8 @@ impl HttpSession {
                     // Idle keep-alive connection: HAProxy closes silently.
                     return false;
                 }
-                self.cout.extend(&pages::raw_mux_error(408));
+                let page = cx.shared.frontends[self.fe].px.errors.raw_mux_error(408);
+                self.cout.extend(&page);
                 self.cin.clear();
                 self.st = St::Closing;
                 self.pump(cx)
@@ -399,8 +414,8 @@ impl HttpSession {
     }
 
     /// The H1 layer refused what the client sent: HAProxy's raw error, then close.
-    fn refuse(&mut self, status: u16) {
-        self.cout.extend(&pages::raw_mux_error(status));
+    fn refuse(&mut self, page: &[u8]) {
+        self.cout.extend(page);
         self.cin.clear();
         self.has_req = false;
         self.st = St::Closing;
@@ -413,7 +428,7 @@ impl HttpSession {
             Ok(Some(())) => {}
             Ok(None) => return false,
             Err(e) => {
-                self.refuse(e.status);
+                self.refuse(&fe.px.errors.raw_mux_error(e.status));
                 return true;
             }
         }
@@ -440,7 +455,7 @@ impl HttpSession {
         self.close_after = self.plan.client == Want::Close;
         // The frontend's rules, then the backend's.
         if let Some(reply) = fe.px.decide(&self.req.req) {
-            self.local_reply(&reply);
+            self.local_reply(cx, None, &reply);
             return true;
         }
         let be = fe
@@ -451,7 +466,7 @@ impl HttpSession {
             .or(fe.default_backend);
         let Some(be) = be else {
             self.st = St::WaitSrv;
-            self.error(cx, 503);
+            self.error_in(cx, None, 503);
             return true;
         };
         let backend = &cx.shared.backends[be];
@@ -464,7 +479,7 @@ impl HttpSession {
         self.plan = ConnPlan::for_request(&self.req.head, modes);
         self.close_after = self.plan.client == Want::Close;
         if let Some(reply) = backend.px.decide(&self.req.req) {
-            self.local_reply(&reply);
+            self.local_reply(cx, Some(be), &reply);
             return true;
         }
         self.sent_continue = false;
@@ -595,10 +610,13 @@ impl HttpSession {
         })
     }
 
-    /// Sends a reply made by the proxy; the request body (if any) is then discarded.
-    fn local_reply(&mut self, reply: &Reply) {
-        let bytes = reply.render(&self.req.req, self.req.is_head(), self.conn_hdr());
-        self.cout.extend(&bytes);
+    /// Sends a reply made by the proxy (for a request routed to backend `be`, if already
+    /// chosen); the request body (if any) is then discarded.
+    fn local_reply(&mut self, cx: &Ctx, be: Option<usize>, reply: &Reply) {
+        let (be, fe) = error_tables(cx, self.fe, be);
+        let out = reply.send(&self.req.req, self.req.is_head(), self.conn_hdr(), be, fe);
+        self.close_after |= out.close;
+        self.cout.extend(&out.bytes);
         self.cin.consume(self.req.head_len);
         self.req_fwd.reset(self.req.framing());
         self.has_req = false;
@@ -645,15 +663,20 @@ impl HttpSession {
     /// sends its error page like any reply of its own: the rest of the request is skipped
     /// and the client connection stays open unless the exchange said otherwise.
     fn error(&mut self, cx: &mut Ctx, status: u16) {
+        self.error_in(cx, self.be, status);
+    }
+
+    /// [`Self::error`] for a request routed to backend `be` (`None`: no backend, the
+    /// frontend's error pages only).
+    fn error_in(&mut self, cx: &mut Ctx, be: Option<usize>, status: u16) {
         if let Some(srv) = self.srv.as_mut() {
             srv.release(cx, false);
         }
+        let (be, fe) = error_tables(cx, self.fe, be);
+        let page = Reply::error_page(status);
         if !self.has_req {
-            self.cout.extend(&Reply::error_page(status).render(
-                &Default::default(),
-                false,
-                ConnHdr::Close,
-            ));
+            let out = page.send(&Default::default(), false, ConnHdr::Close, be, fe);
+            self.cout.extend(&out.bytes);
             self.cin.clear();
             self.st = St::Closing;
             return;
@@ -669,9 +692,9 @@ impl HttpSession {
         }
         self.has_resp = false;
         self.has_req = false;
-        let bytes =
-            Reply::error_page(status).render(&self.req.req, self.req.is_head(), self.conn_hdr());
-        self.cout.extend(&bytes);
+        let out = page.send(&self.req.req, self.req.is_head(), self.conn_hdr(), be, fe);
+        self.close_after |= out.close;
+        self.cout.extend(&out.bytes);
         self.st = St::Skip;
         self.skip_body();
     }

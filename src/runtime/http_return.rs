@@ -1,10 +1,12 @@
 //! Replies produced by the proxy itself: `http-request return`, `http-request deny` and the
-//! built-in error pages, rendered as HAProxy's H1 multiplexer writes them.
+//! error pages, rendered as HAProxy's H1 multiplexer writes them.
 
+use super::errors::{self, ErrorTable, Loader, Page, Rendered};
 use super::pages;
 use super::sample::{self, Piece, Req};
 use crate::model::expr::LogFormat;
 use crate::model::rules::{Reply as ModelReply, ReplyBody};
+use crate::model::sections::HttpErrors;
 
 /// How the connection header of a reply must read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,44 +29,85 @@ pub struct Reply {
     /// Whether a `cache-control: no-cache` header follows content-length (error pages).
     pub no_cache: bool,
     pub body: Vec<Piece>,
+    /// Where the message comes from: this template, or an error message.
+    pub source: Source,
+}
+
+/// The kind of an HAProxy `http_reply`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Status line and headers built from the rule's words (`HTTP_REPLY_EMPTY`, `_RAW`,
+    /// `_LOGFMT`); the other fields of [`Reply`] describe it.
+    Template,
+    /// `deny`, `default-errorfiles` and the proxy's own errors (`HTTP_REPLY_ERRMSG` without
+    /// a message): the page `http_error_message()` picks when it is sent, from the
+    /// backend's and the frontend's `errorfile`s, for [`Reply::status`].
+    Default,
+    /// `errorfile <file>`, or the page of an `errorfiles <name>` section: sent as is.
+    Page(Page),
 }
 
 impl Reply {
-    /// A built-in error page as the stream layer sends it (HTX: lower-case names).
+    /// A proxy-generated error: HAProxy's page for `status`, or the one the proxies
+    /// override it with.
     pub fn error_page(status: u16) -> Reply {
-        let pg = pages::page(status).unwrap_or_else(|| pages::page(503).expect("503"));
         Reply {
-            status: pg.status,
-            reason: pg.reason.to_string(),
+            status,
+            reason: pages::reason(status).to_string(),
             headers: Vec::new(),
-            content_type: Some("text/html".into()),
-            no_cache: true,
-            body: vec![Piece::Lit(pg.body.to_string())],
+            content_type: None,
+            no_cache: false,
+            body: Vec::new(),
+            source: Source::Default,
         }
     }
 
-    /// Compiles the reply of a `return`/`deny` rule as the parser typed it. What the
-    /// runtime cannot honour yet is pushed to `warnings`.
+    /// Compiles the reply of a `return`/`deny` rule as the parser typed it, without
+    /// `http-errors` sections. What the runtime cannot honour yet is pushed to `warnings`.
     pub fn from_model(r: &ModelReply, warnings: &mut Vec<String>) -> Reply {
+        Reply::compile(r, &[], &mut Loader::new(0), warnings)
+    }
+
+    /// Compiles the reply of a `return`/`deny` rule: `errorfile` is loaded now, like
+    /// HAProxy does while parsing, and `errorfiles <name>` is resolved against `sections`
+    /// (`http_check_http_reply()`).
+    pub fn compile(
+        r: &ModelReply,
+        sections: &[HttpErrors],
+        loader: &mut Loader,
+        warnings: &mut Vec<String>,
+    ) -> Reply {
         let headers = r
             .headers
             .iter()
             .map(|(n, lf)| (n.to_ascii_lowercase(), pieces(lf, warnings)))
             .collect();
+        let mut source = Source::Template;
         let body = match &r.body {
             ReplyBody::Empty => Vec::new(),
             ReplyBody::Raw(b) => vec![Piece::Lit(String::from_utf8_lossy(b).into_owned())],
             ReplyBody::LogFormat(lf) => pieces(lf, warnings),
-            ReplyBody::ErrorFile(_) | ReplyBody::ErrorFiles(_) | ReplyBody::DefaultErrorFiles => {
-                if !matches!(r.body, ReplyBody::DefaultErrorFiles) {
-                    warnings.push(
-                        "'errorfile'/'errorfiles' replies are not served by the haproxy-rs runtime yet; using the built-in page".into(),
-                    );
-                }
-                if pages::page(r.status).is_some() {
-                    let mut page = Reply::error_page(r.status);
-                    page.headers = headers;
-                    return page;
+            ReplyBody::DefaultErrorFiles => {
+                source = Source::Default;
+                Vec::new()
+            }
+            ReplyBody::ErrorFile(path) => {
+                source = loader
+                    .file(path, warnings)
+                    .map_or(Source::Default, Source::Page);
+                Vec::new()
+            }
+            ReplyBody::ErrorFiles(name) => {
+                match sections.iter().find(|s| &s.name == name) {
+                    // A status the section does not declare: HAProxy sends the status
+                    // line with an empty payload (an unresolved `HTTP_REPLY_INDIRECT`).
+                    Some(sec) => {
+                        if let Some(p) = loader.section(sec, r.status, warnings) {
+                            source = Source::Page(p);
+                        }
+                    }
+                    // Refused by the configuration checker; keep the default page.
+                    None => source = Source::Default,
                 }
                 Vec::new()
             }
@@ -76,11 +119,38 @@ impl Reply {
             content_type: r.content_type.clone(),
             no_cache: false,
             body,
+            source,
         }
     }
 
-    /// The bytes sent to the client. `head_only` (HEAD requests) keeps the headers.
+    /// The bytes sent to the client, error pages taken from HAProxy's built-in ones.
+    /// `head_only` (HEAD requests) keeps the headers.
     pub fn render(&self, req: &Req, head_only: bool, conn: ConnHdr) -> Vec<u8> {
+        self.send(req, head_only, conn, None, None).bytes
+    }
+
+    /// The reply as sent by a stream whose backend is `be` (`None`: none chosen yet) and
+    /// frontend `fe`, with whether the client connection must then close (an error message
+    /// may impose it, see [`errors`]).
+    pub fn send(
+        &self,
+        req: &Req,
+        head_only: bool,
+        conn: ConnHdr,
+        be: Option<&ErrorTable>,
+        fe: Option<&ErrorTable>,
+    ) -> Rendered {
+        match &self.source {
+            Source::Template => Rendered {
+                bytes: self.render_template(req, head_only, conn),
+                close: conn == ConnHdr::Close,
+            },
+            Source::Default => errors::pick(be, fe, self.status).render(req, head_only, conn),
+            Source::Page(p) => p.render(head_only, conn),
+        }
+    }
+
+    fn render_template(&self, req: &Req, head_only: bool, conn: ConnHdr) -> Vec<u8> {
         let body = sample::render(&self.body, req);
         let mut s = format!("HTTP/1.1 {} {}\r\n", self.status, self.reason);
         for (n, v) in &self.headers {

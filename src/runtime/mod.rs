@@ -1,15 +1,16 @@
 //! The runtime: serves a loaded [`crate::model::Config`].
 //!
-//! For now this is the quickstart subset: one thread, one mio event loop, HTTP/1.x
-//! frontends answering with their `http-request return`/`deny` rules or HAProxy's 503 page
-//! (there are no server connections yet). Layout:
-//! - [`listener`] opens `bind` addresses and inherited `fd@N` sockets;
-//! - [`conn`] does socket I/O and timeouts for one client, [`h1`] the HTTP/1 parsing;
-//! - [`proxy`] compiles a frontend's rules, using [`acl`] conditions, [`sample`] fetches and
-//!   [`http_return`] replies with HAProxy's built-in [`pages`].
+//! [`Runtime::new`] compiles the configuration into [`shared::Shared`] (read by every
+//! thread) and opens the [`listener`]s; `run` starts `nbthread` [`worker`]s, each with its
+//! own `mio::Poll`, which accept connections and drive [`http`] or [`tcp`] sessions. A
+//! session reaches servers through [`server_side`] (the shared queue, connects, retries) and
+//! reuses idle connections from its own set or the worker's [`pool`]. HTTP messages are
+//! parsed and written by `crate::http` through [`http_msg`]; replies made by the proxy come
+//! from [`http_return`], [`errors`] and [`pages`]. The main thread only handles signals.
 
 pub mod acl;
 pub mod backend;
+pub mod errors;
 pub mod http;
 pub mod http_msg;
 pub mod http_return;

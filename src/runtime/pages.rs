@@ -3,8 +3,9 @@
 //! Clients and monitoring scripts match these bytes, so they are copied verbatim. Two
 //! renderings exist in HAProxy and both are reproduced: pages produced by the stream layer
 //! (503, `deny`, `return default-errorfiles`) go through HTX and come out with lower-case header
-//! names and no `Connection` header, while the 400 and 408 produced by the H1 connection layer
-//! itself are sent raw, headers as written in the source.
+//! names and the multiplexer's `connection` header (see [`super::errors`]), while the errors
+//! the H1 connection layer detects itself (400, 408, 413, 422, 501) are sent raw, headers as
+//! written in the source.
 
 /// One built-in page: the status, the reason phrase HAProxy writes and the HTML body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,18 +50,31 @@ pub fn page(status: u16) -> Option<&'static ErrPage> {
     PAGES.iter().find(|p| p.status == status)
 }
 
-/// The page as the H1 connection layer sends it (400 on a malformed request, 408 on
-/// `timeout http-request`): raw source bytes, always with `Connection: close`.
-pub fn raw_mux_error(status: u16) -> Vec<u8> {
-    let pg = page(status).unwrap_or_else(|| page(400).expect("400 page exists"));
+/// The exact text of `http_err_msgs[]` for `status` (statuses without a page share the
+/// 500 one, as `http_get_status_idx()` maps them). In 2.6 only the 400 and 408 messages
+/// carry `Connection: close`: the others leave the connection mode to the multiplexer.
+pub fn raw_message(status: u16) -> Vec<u8> {
+    let pg = page(status).unwrap_or_else(|| page(500).expect("500 page exists"));
+    let conn = if matches!(pg.status, 400 | 408) {
+        "Connection: close\r\n"
+    } else {
+        ""
+    };
     format!(
-        "HTTP/1.1 {} {}\r\nContent-length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n{}",
+        "HTTP/1.1 {} {}\r\nContent-length: {}\r\nCache-Control: no-cache\r\n{conn}Content-Type: text/html\r\n\r\n{}",
         pg.status,
         pg.reason,
         pg.body.len(),
         pg.body
     )
     .into_bytes()
+}
+
+/// The page as the H1 connection layer sends it (`h1_send_error()`: 400 on a malformed
+/// request, 408 on `timeout http-request`, 413, 422, 501…): the raw source bytes, never
+/// an `errorfile` (see [`super::errors::ErrorTable::raw_mux_error`] for the one exception).
+pub fn raw_mux_error(status: u16) -> Vec<u8> {
+    raw_message(status)
 }
 
 /// HAProxy's `http_get_reason()`: the reason phrase for a status without a built-in page.
@@ -172,6 +186,17 @@ mod tests {
     fn raw_400_is_byte_exact() {
         let want = "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
         assert_eq!(raw_mux_error(400), want.as_bytes());
+    }
+
+    #[test]
+    fn only_400_and_408_say_close() {
+        // `strings /usr/sbin/haproxy` (2.6.12): the other pages have no Connection header.
+        let raw = |s| String::from_utf8(raw_mux_error(s)).unwrap();
+        assert!(raw(408).contains("\r\nConnection: close\r\n"));
+        assert_eq!(raw(422), "HTTP/1.1 422 Unprocessable Content\r\nContent-length: 116\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>422 Unprocessable Content</h1>\nThe server cannot process the contained instructions.\n</body></html>\n");
+        assert!(
+            raw(418).starts_with("HTTP/1.1 500 Internal Server Error\r\nContent-length: 97\r\n")
+        );
     }
 
     #[test]

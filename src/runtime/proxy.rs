@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::acl::CondRt;
+use super::errors::{ErrorTable, Loader};
 use super::http_return::Reply;
 use super::sample::Req;
 use crate::model::rules::{Action as ModelAction, Rule};
@@ -43,12 +44,20 @@ pub struct ProxyRt {
     pub timeouts: ClientTimeouts,
     /// `option httpclose` (on the frontend or its backend): close after every response.
     pub httpclose: bool,
+    /// The proxy's `errorfile`/`errorloc*`/`errorfiles` overrides.
+    pub errors: ErrorTable,
+}
+
+/// Error files are read with at most `tune.bufsize` bytes, like HAProxy.
+fn loader(cfg: &Config) -> Loader {
+    Loader::new(cfg.global.tune.bufsize.map_or(16384, |b| b as usize))
 }
 
 impl ProxyRt {
     /// Compiles frontend `px` of `cfg`. What cannot be honoured is pushed to `warnings`.
     pub fn compile(cfg: &Config, px: &Proxy, warnings: &mut Vec<String>) -> ProxyRt {
-        let mut rule_sets = vec![compile_rules(px, warnings)];
+        let mut files = loader(cfg);
+        let mut rule_sets = vec![compile_rules(cfg, px, &mut files, warnings)];
         let mut httpclose = closes_each_response(px);
         if !px.cap.is_be() {
             let be = px
@@ -56,7 +65,7 @@ impl ProxyRt {
                 .as_ref()
                 .and_then(|(name, _)| cfg.find_proxy(name, crate::model::ProxyCap::BE));
             if let Some(be) = be {
-                rule_sets.push(compile_rules(be, warnings));
+                rule_sets.push(compile_rules(cfg, be, &mut files, warnings));
                 httpclose |= closes_each_response(be);
             }
         }
@@ -76,12 +85,14 @@ impl ProxyRt {
                 client,
             },
             httpclose,
+            errors: ErrorTable::compile(px, &cfg.http_errors, &mut files, warnings),
         }
     }
 
     /// Compiles `px`'s own rules only (a backend's, or a frontend that forwards: the
     /// backend's rules then run in the backend).
-    pub fn compile_own(px: &Proxy, warnings: &mut Vec<String>) -> ProxyRt {
+    pub fn compile_own(cfg: &Config, px: &Proxy, warnings: &mut Vec<String>) -> ProxyRt {
+        let mut files = loader(cfg);
         let t = &px.settings.timeouts;
         let ms = |v: Option<u32>| {
             v.filter(|&v| v > 0)
@@ -91,13 +102,14 @@ impl ProxyRt {
         let request = ms(t.http_request).or(client);
         ProxyRt {
             name: px.name.clone(),
-            rule_sets: vec![compile_rules(px, warnings)],
+            rule_sets: vec![compile_rules(cfg, px, &mut files, warnings)],
             timeouts: ClientTimeouts {
                 request,
                 keep_alive: ms(t.http_keep_alive).or(request),
                 client,
             },
             httpclose: closes_each_response(px),
+            errors: ErrorTable::compile(px, &cfg.http_errors, &mut files, warnings),
         }
     }
 
@@ -141,11 +153,16 @@ fn closes_each_response(px: &Proxy) -> bool {
     px.settings.http_conn_mode == Some(crate::model::proxy::HttpConnMode::Close)
 }
 
-fn compile_rules(px: &Proxy, warnings: &mut Vec<String>) -> Vec<RuleRt> {
+fn compile_rules(
+    cfg: &Config,
+    px: &Proxy,
+    files: &mut Loader,
+    warnings: &mut Vec<String>,
+) -> Vec<RuleRt> {
     let mut out = Vec::new();
     for rule in &px.rules.http_request {
         let mut w = Vec::new();
-        let Some(action) = compile_action(rule, &mut w) else {
+        let Some(action) = compile_action(cfg, rule, files, &mut w) else {
             continue;
         };
         let cond = rule
@@ -160,10 +177,15 @@ fn compile_rules(px: &Proxy, warnings: &mut Vec<String>) -> Vec<RuleRt> {
 
 /// Actions that end request processing; others (header edits…) are already reported as
 /// not active by the parser and are skipped here.
-fn compile_action(rule: &Rule, w: &mut Vec<String>) -> Option<Action> {
+fn compile_action(
+    cfg: &Config,
+    rule: &Rule,
+    files: &mut Loader,
+    w: &mut Vec<String>,
+) -> Option<Action> {
     match &rule.kind {
         ModelAction::Return(r) | ModelAction::Deny(r) => {
-            Some(Action::Reply(Reply::from_model(r, w)))
+            Some(Action::Reply(Reply::compile(r, &cfg.http_errors, files, w)))
         }
         ModelAction::Allow => Some(Action::Allow),
         _ => None,

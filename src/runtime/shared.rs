@@ -325,7 +325,7 @@ impl Shared {
                 limit: Limit::new(px.settings.maxconn.filter(|&m| m > 0).unwrap_or(global_max)),
                 name: px.name.clone(),
                 mode: px.mode,
-                px: ProxyRt::compile_own(px, warnings),
+                px: ProxyRt::compile_own(cfg, px, warnings),
                 use_backend,
                 default_backend,
                 client_fin: ms(t.client_fin),
@@ -487,7 +487,7 @@ fn compile_backend(
     Ok(Backend {
         name: px.name.clone(),
         mode: px.mode,
-        px: ProxyRt::compile_own(px, warnings),
+        px: ProxyRt::compile_own(cfg, px, warnings),
         queue,
         addrs,
         sources: px

@@ -993,7 +993,7 @@ fn payload_keyword(k: &str) -> &'static str {
 }
 
 /// One payload keyword `k` with its argument `v`, checked as HAProxy reads it.
-fn parse_payload(st: &State, k: &str, v: &str) -> Result<Payload, String> {
+fn parse_payload(st: &mut State, k: &str, v: &str) -> Result<Payload, String> {
     if k == "default-errorfiles" {
         return Ok(Payload::DefaultErrors("default-errorfiles"));
     }
@@ -1011,7 +1011,8 @@ fn parse_payload(st: &State, k: &str, v: &str) -> Result<Payload, String> {
         "errorfiles" => Payload::DefaultErrors("errorfiles"),
         "errorfile" => {
             if files {
-                super::registered::check_errorfile(v)?;
+                let bufsize = super::bufsize(st);
+                super::registered::check_errorfile(v, bufsize, &mut |w| st.diag.warning(w))?;
             }
             Payload::ErrorFile
         }

@@ -10,6 +10,14 @@ mod checks;
 mod keywords;
 mod options;
 mod registered;
+
+/// Shared with `http-request return … errorfile <file>`, which HAProxy loads the same way.
+pub(crate) use registered::check_errorfile;
+
+/// `global.tune.bufsize` as parsed so far (HAProxy's default 16384).
+pub(crate) fn bufsize(st: &State) -> usize {
+    st.model.global.tune.bufsize.map_or(16384, |b| b as usize)
+}
 #[cfg(test)]
 mod tests;
 

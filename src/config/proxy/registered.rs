@@ -338,7 +338,9 @@ pub(super) fn kw_errorfile(st: &mut State, line: &Line, px: usize) -> KwResult {
     }
     let path = line.arg(2);
     if st.env.check_files {
-        check_errorfile(path).map_err(|m| format!("errorfile : {m}"))?;
+        let bufsize = super::bufsize(st);
+        check_errorfile(path, bufsize, &mut |w| st.diag.warning(w))
+            .map_err(|m| format!("errorfile : {m}"))?;
     }
     st.model.proxies[px].settings.errors.push((
         ErrorDirective::File {
@@ -350,13 +352,25 @@ pub(super) fn kw_errorfile(st: &mut State, line: &Line, px: usize) -> KwResult {
     Ok(None)
 }
 
-/// `http_load_errorfile()`: the file must be readable and hold an HTTP response.
-pub(crate) fn check_errorfile(path: &str) -> Result<(), String> {
+/// `http_load_errorfile()`: the file must be readable and hold an HTTP response. At most
+/// `bufsize` bytes are used (0: no limit); a longer file gives HAProxy's truncation
+/// warning, passed to `warn` before any error is returned.
+pub(crate) fn check_errorfile(
+    path: &str,
+    bufsize: usize,
+    warn: &mut dyn FnMut(String),
+) -> Result<(), String> {
     let md = std::fs::metadata(path).map_err(|_| format!("error opening file '{path}'."))?;
     if md.is_dir() {
         return Err(format!("error reading file '{path}'."));
     }
-    let data = std::fs::read(path).map_err(|_| format!("error opening file '{path}'."))?;
+    let mut data = std::fs::read(path).map_err(|_| format!("error opening file '{path}'."))?;
+    if bufsize > 0 && data.len() > bufsize {
+        warn(format!(
+            "custom error message file '{path}' larger than {bufsize} bytes. Truncating."
+        ));
+        data.truncate(bufsize);
+    }
     http_str_check(&data).map_err(|m| format!("'{path}': {m}"))
 }
 
@@ -366,28 +380,25 @@ fn http_str_check(data: &[u8]) -> Result<(), String> {
     if data.is_empty() {
         return Ok(());
     }
-    let bad = |off: i64| format!("unable to parse headers (error offset: {off})");
+    // The H1 parser's verdict on the head, with the offset HAProxy reports.
+    crate::config::sections::http_errors::check_response_head(data)
+        .map_err(|off| format!("unable to parse headers (error offset: {off})"))?;
     let line_end = data.iter().position(|&c| c == b'\n');
     let first = &data[..line_end.unwrap_or(data.len())];
     let first = first.strip_suffix(b"\r").unwrap_or(first);
-    let mut parts = first.splitn(3, |&c| c == b' ');
+    let mut parts = first
+        .split(|&c| c == b' ' || c == b'\t')
+        .filter(|p| !p.is_empty());
     let ver = parts.next().unwrap_or(b"");
     let code = parts.next().unwrap_or(b"");
-    if !ver.starts_with(b"HTTP/") {
-        return Err(bad(0));
-    }
-    if code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
-        return Err(bad(ver.len() as i64 + 1));
-    }
-    // Headers must be complete (the h1 parser needs the empty line).
     let end = data
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|p| p + 4)
-        .or_else(|| data.windows(2).position(|w| w == b"\n\n").map(|p| p + 2));
-    let Some(end) = end else {
-        return Err(bad(-2));
-    };
+        .into_iter()
+        .chain(data.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+        .min()
+        .unwrap_or(data.len());
     if ver.len() != 8 {
         return Err(format!(
             "invalid http version ({})",
@@ -468,10 +479,35 @@ pub(super) fn kw_http_error(st: &mut State, line: &Line, px: usize) -> KwResult 
     if let Some(k) = args.get(stop) {
         return Err(format!("http-error : unknown keyword '{k}'."));
     }
+    // The reply itself, built by the rule parser (warnings were printed by the check
+    // above, so the parser's own are dropped).
+    let reply = {
+        let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        let warns = std::cell::RefCell::new(Vec::new());
+        // HAProxy parses it with request and response fetches both allowed
+        // (`ARGC_HERR`); the rule parser knows one side at a time.
+        [
+            crate::config::rules::actions::Ruleset::HttpReq,
+            crate::config::rules::actions::Ruleset::HttpRes,
+        ]
+        .into_iter()
+        .find_map(|rs| {
+            let c = crate::config::rules::actions::Ctx {
+                st,
+                px,
+                rs,
+                args: &words,
+                warns: &warns,
+            };
+            crate::config::rules::actions::parse_reply(&c, &words, &mut 0, 0).ok()
+        })
+        .map(Box::new)
+    };
     st.model.proxies[px].settings.errors.push((
         ErrorDirective::Reply {
             status,
             args: args.clone(),
+            reply,
         },
         line.loc.clone(),
     ));

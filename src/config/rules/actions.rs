@@ -1331,10 +1331,10 @@ fn p_return(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     Ok(Action::Return(parse_reply(c, c.args, cur, 200)?))
 }
 
-/// HTTP status codes that have a default error file (`http_err_codes[]`).
-const ERR_CODES: [u16; 15] = [
-    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502,
-];
+/// HTTP status codes that have a default error file: HAProxy 2.6's `http_err_codes[]`
+/// (one list for the whole crate, so that `deny_status`, `errorfile` and `http-error`
+/// accept the same codes HAProxy does).
+use crate::config::sections::http_errors::HTTP_ERR_CODES as ERR_CODES;
 
 fn read_body_file(path: &str) -> Result<Vec<u8>, String> {
     let data = std::fs::read(path).map_err(|_| format!("error opening file '{path}'"))?;
@@ -1425,9 +1425,11 @@ pub fn parse_reply(
                 if arg(i).is_empty() {
                     return Err(format!("'{a}' expects <fmt> as argument"));
                 }
+                // `http_load_errorfile()`: the file must hold a usable HTTP response.
+                // (Its truncation warning is not printed here: HAProxy prints it unprefixed.)
                 if c.st.env.check_files {
-                    std::fs::metadata(arg(i))
-                        .map_err(|_| format!("error opening file '{}'.", arg(i)))?;
+                    let bufsize = crate::config::proxy::bufsize(c.st);
+                    crate::config::proxy::check_errorfile(arg(i), bufsize, &mut |_| {})?;
                 }
                 reply.body = ReplyBody::ErrorFile(arg(i).to_string());
                 empty = false;

@@ -724,6 +724,59 @@ pub(crate) mod tests {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
+    /// `deny_status` and `default-errorfiles` take every code of HAProxy 2.6's
+    /// `http_err_codes[]` (checked with `haproxy -c` 2.6.12: 413, 421, 422, 503, 504 are
+    /// accepted, 418 is refused with this message).
+    #[test]
+    fn default_errorfiles_take_every_http_err_code() {
+        let mut st = state(ProxyCap::LISTEN, Mode::Http);
+        for code in crate::config::sections::http_errors::HTTP_ERR_CODES {
+            ok(&mut st, &format!("http-request deny deny_status {code}"));
+            ok(
+                &mut st,
+                &format!("http-request return status {code} default-errorfiles"),
+            );
+        }
+        bad(
+            &mut st,
+            "http-request deny deny_status 418",
+            "status code '418' not handled by default with 'default-errorfiles' argument.",
+        );
+    }
+
+    /// `return … errorfile <file>` loads the file like `errorfile` does
+    /// (`http_load_errorfile()`); messages checked with `haproxy -c` 2.6.12.
+    #[test]
+    fn return_errorfile_is_validated() {
+        let dir = std::env::temp_dir().join(format!("hrs-rules-ef-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, body: &str| {
+            let p = dir.join(name);
+            std::fs::write(&p, body).unwrap();
+            p.display().to_string()
+        };
+        let mut st = state(ProxyCap::LISTEN, Mode::Http);
+        st.env.check_files = true;
+        let req = file("req", "GET / HTTP/1.0\r\n\r\n");
+        bad(
+            &mut st,
+            &format!("http-request return status 500 errorfile {req}"),
+            &format!("'{req}': unable to parse headers (error offset: 4)"),
+        );
+        let len = file("len", "HTTP/1.1 500 x\r\nContent-Length: 9\r\n\r\nab");
+        bad(
+            &mut st,
+            &format!("http-request return status 500 errorfile {len}"),
+            "payload size does not match the announced content-length (2 != 9)",
+        );
+        // Two-digit codes parse (and 99 is no 1xx HAProxy refuses); empty files are fine.
+        let c99 = file("c99", "HTTP/1.1 99 x\r\n\r\n");
+        ok(&mut st, &format!("http-request return errorfile {c99}"));
+        let empty = file("empty", "");
+        ok(&mut st, &format!("http-request return errorfile {empty}"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[test]
     fn http_request_actions() {
         let mut st = state(ProxyCap::LISTEN, Mode::Http);

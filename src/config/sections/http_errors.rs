@@ -67,7 +67,15 @@ fn parse_errorfile_line(st: &mut State, line: &Line) -> u32 {
     }
     let status = atol(line.arg(1));
     let path = line.arg(2);
-    if let Err(msg) = parse_errorfile(status, path, st.env.check_files) {
+    let bufsize = crate::config::proxy::bufsize(st);
+    let mut warnings = Vec::new();
+    let res = parse_errorfile(status, path, st.env.check_files, bufsize, &mut |w| {
+        warnings.push(w)
+    });
+    for w in warnings {
+        st.diag.warning(w);
+    }
+    if let Err(msg) = res {
         return st.alert(line, format!("errorfile : {msg}"));
     }
     st.used(line, "http-errors errorfile");
@@ -80,35 +88,30 @@ fn parse_errorfile_line(st: &mut State, line: &Line) -> u32 {
 }
 
 /// `http_parse_errorfile()`: `status` must be one HAProxy can replace, and `path` (when
-/// files are checked) must hold a parsable HTTP response. Errors are HAProxy's texts.
-pub fn parse_errorfile(status: i64, path: &str, check_files: bool) -> Result<(), String> {
+/// files are checked) must hold a parsable HTTP response. Errors are HAProxy's texts;
+/// `warn` gets the warning of a file truncated to `bufsize`.
+pub fn parse_errorfile(
+    status: i64,
+    path: &str,
+    check_files: bool,
+    bufsize: usize,
+    warn: &mut dyn FnMut(String),
+) -> Result<(), String> {
     if !HTTP_ERR_CODES.iter().any(|&c| c as i64 == status) {
         return Err(format!("status code '{}' not handled.", status as i32));
     }
     if !check_files {
         return Ok(());
     }
-    load_errorfile(path)
-}
-
-/// `http_load_errorfile()`: reads `path` and checks it is an HTTP response head.
-pub fn load_errorfile(path: &str) -> Result<(), String> {
-    let mut f = std::fs::File::open(path).map_err(|_| format!("error opening file '{path}'."))?;
-    let mut buf = Vec::new();
-    std::io::Read::read_to_end(&mut f, &mut buf)
-        .map_err(|_| format!("error reading file '{path}'."))?;
-    if buf.is_empty() {
-        return Ok(());
-    }
-    check_response_head(&buf)
-        .map_err(|pos| format!("'{path}': unable to parse headers (error offset: {pos})"))
+    crate::config::proxy::check_errorfile(path, bufsize, warn)
 }
 
 /// A light port of HAProxy's H1 response-head parser, enough to find the offset it reports
 /// for broken error files: `Err(-2)` when the head is incomplete.
-fn check_response_head(b: &[u8]) -> Result<(), i64> {
+pub(crate) fn check_response_head(b: &[u8]) -> Result<(), i64> {
     let is_token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
     let mut i = 0;
+    let mut clen: Option<u64> = None;
     // Version token ([A-Z0-9./]) up to blanks, then the status code.
     while i < b.len()
         && (b[i].is_ascii_uppercase() || b[i].is_ascii_digit() || b"./".contains(&b[i]))
@@ -168,14 +171,44 @@ fn check_response_head(b: &[u8]) -> Result<(), i64> {
         if b[i] != b':' || i == start {
             return Err(i as i64);
         }
+        let name = &b[start..i];
+        i += 1;
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        let value_start = i;
         while i < b.len() && b[i] != b'\n' {
             i += 1;
         }
         if i >= b.len() {
             return Err(-2);
         }
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let v = &b[value_start..i];
+            let v = v.strip_suffix(b"\r").unwrap_or(v);
+            // h1_parse_cont_len_header(): the parser reports the value's offset.
+            clen = Some(cont_len(v, clen).ok_or(value_start as i64)?);
+        }
         i += 1;
     }
+}
+
+/// A Content-Length value as `h1_parse_cont_len_header()` reads it: comma-separated
+/// digits, all equal, and equal to `prev` (an earlier header). `None`: invalid.
+fn cont_len(v: &[u8], prev: Option<u64>) -> Option<u64> {
+    let mut cur = prev;
+    for word in v.split(|&c| c == b',') {
+        let w = word.trim_ascii();
+        if w.is_empty() || !w.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n: u64 = std::str::from_utf8(w).ok()?.parse().ok()?;
+        if cur.is_some_and(|c| c != n) {
+            return None;
+        }
+        cur = Some(n);
+    }
+    cur
 }
 
 #[cfg(test)]
@@ -195,6 +228,24 @@ mod tests {
         assert_eq!(check_response_head(b"GET / HTTP/1.0\r\n\r\n"), Err(4));
         assert_eq!(check_response_head(b"HTTP/2.0 99 x\r\n\r\n"), Ok(()));
         assert_eq!(check_response_head(b"vm\n"), Err(0));
+        // Content-Length values are checked like h1_parse_cont_len_header() (haproxy -c
+        // 2.6.12 reports the offset of the bad value).
+        assert_eq!(
+            check_response_head(b"HTTP/1.1 500 x\r\nContent-Length: abc\r\n\r\n"),
+            Err(32)
+        );
+        assert_eq!(
+            check_response_head(
+                b"HTTP/1.1 500 x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nab"
+            ),
+            Err(51)
+        );
+        assert_eq!(
+            check_response_head(
+                b"HTTP/1.1 500 x\r\nContent-Length: 2, 2\r\ncontent-length: 2\r\n\r\nab"
+            ),
+            Ok(())
+        );
     }
 
     #[test]
@@ -222,11 +273,36 @@ mod tests {
     }
 
     #[test]
+    fn truncated_file_warns_first() {
+        let p = std::env::temp_dir().join(format!("hrs-big-errorfile-{}", std::process::id()));
+        let mut data = b"HTTP/1.1 500 x\r\nContent-Length: 20000\r\n\r\n".to_vec();
+        data.resize(data.len() + 20000, b'a');
+        std::fs::write(&p, &data).unwrap();
+        let path = p.display().to_string();
+        let mut w = Vec::new();
+        let r = parse_errorfile(500, &path, true, 16384, &mut |m| w.push(m));
+        std::fs::remove_file(&p).ok();
+        assert_eq!(
+            w,
+            [format!(
+                "custom error message file '{path}' larger than 16384 bytes. Truncating."
+            )]
+        );
+        assert_eq!(
+            r,
+            Err(format!("'{path}': payload size does not match the announced content-length (16343 != 20000)"))
+        );
+    }
+
+    #[test]
     fn missing_file() {
         assert_eq!(
-            parse_errorfile(503, "/nonexistent/x", true),
+            parse_errorfile(503, "/nonexistent/x", true, 16384, &mut |_| {}),
             Err("error opening file '/nonexistent/x'.".to_string())
         );
-        assert_eq!(parse_errorfile(503, "/nonexistent/x", false), Ok(()));
+        assert_eq!(
+            parse_errorfile(503, "/nonexistent/x", false, 16384, &mut |_| {}),
+            Ok(())
+        );
     }
 }
