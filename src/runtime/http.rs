@@ -99,6 +99,27 @@ pub struct HttpSession {
     scratch: Vec<u8>,
 }
 
+/// A head with its header names lower-cased (the status line and body untouched).
+fn lowercase_header_names(msg: &[u8]) -> Vec<u8> {
+    let end = msg
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(msg.len(), |p| p + 4);
+    let (head, body) = msg.split_at(end);
+    let mut out = Vec::with_capacity(msg.len());
+    for (i, line) in head.split_inclusive(|&b| b == b'\n').enumerate() {
+        match line.iter().position(|&b| b == b':') {
+            Some(c) if i > 0 => {
+                out.extend(line[..c].iter().map(u8::to_ascii_lowercase));
+                out.extend_from_slice(&line[c..]);
+            }
+            _ => out.extend_from_slice(line),
+        }
+    }
+    out.extend_from_slice(body);
+    out
+}
+
 fn edit_value(e: &HeaderEdit) -> Option<&[u8]> {
     match e {
         HeaderEdit::Remove => None,
@@ -436,10 +457,15 @@ impl HttpSession {
         let body = self.cin.bytes().get(self.req.head_len..).unwrap_or(&[]);
         if !body.is_empty() {
             if let Err(e) = self.req_fwd.precheck(self.req.framing(), body) {
-                self.has_req = true;
-                self.close_after = true;
-                self.st = St::WaitSrv;
-                self.error(cx, e.status);
+                // Refused by the H1 layer before any stream exists: the built-in page in
+                // its own header order (its `Connection: close` included), names
+                // lower-cased as HTX writes them, then close.
+                let raw = cx.shared.frontends[self.fe]
+                    .px
+                    .errors
+                    .raw_mux_error(e.status);
+                let page = lowercase_header_names(&raw);
+                self.refuse(&page);
                 return true;
             }
         }
