@@ -97,6 +97,9 @@ pub struct HttpSession {
     server_seen: Instant,
     linger_until: Option<Instant>,
     scratch: Vec<u8>,
+    /// `-d`: the listener's descriptor and the current stream's trace id.
+    listener_fd: i32,
+    trace_id: Option<u32>,
 }
 
 /// A head with its header names lower-cased (the status line and body untouched).
@@ -154,6 +157,7 @@ impl HttpSession {
             peer,
             local,
             initial,
+            listener_fd,
         } = origin;
         let f = &cx.shared.frontends[fe];
         let mut s = HttpSession {
@@ -189,6 +193,8 @@ impl HttpSession {
             server_seen: cx.now,
             linger_until: None,
             scratch: Vec::new(),
+            listener_fd,
+            trace_id: None,
         };
         s.pump(cx).then_some(s)
     }
@@ -370,7 +376,7 @@ impl HttpSession {
                         return false;
                     }
                 }
-                St::Skip => progress |= self.skip_body(),
+                St::Skip => progress |= self.skip_body(cx),
                 St::WaitBody => progress |= self.wait_body(cx),
                 // Without `option abortonclose` a client that closed still gets its request
                 // forwarded; with it, leaving the queue or the connect ends everything.
@@ -442,6 +448,92 @@ impl HttpSession {
         self.st = St::Closing;
     }
 
+    fn fds(&self) -> (i32, Option<i32>) {
+        use std::os::fd::AsRawFd;
+        let sfd = self
+            .srv
+            .as_ref()
+            .and_then(|s| s.sock.as_ref())
+            .map(|s| s.s.as_raw_fd());
+        (self.client.s.as_raw_fd(), sfd)
+    }
+
+    fn trace_name<'c>(&self, cx: &'c Ctx) -> &'c str {
+        match self.be {
+            Some(b) if self.has_resp || self.head_sent => &cx.shared.backends[b].name,
+            _ => &cx.shared.frontends[self.fe].name,
+        }
+    }
+
+    /// `-d`: a new stream's accept line, request line and headers (HAProxy's
+    /// `stream_new()` and `http_wait_for_request()` traces).
+    fn trace_request(&mut self, cx: &Ctx) {
+        let sh = cx.shared;
+        let id = sh
+            .next_stream_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.trace_id = Some(id);
+        let (cfd, _) = self.fds();
+        let fe = &sh.frontends[self.fe].name;
+        let from = match self.peer {
+            Some(p) => format!("[{}:{}]", p.ip(), p.port()),
+            None => "[unix:1]".to_string(),
+        };
+        println!(
+            "{id:08x}:{fe}.accept({:04x})={cfd:04x} from {from} ALPN=<none>",
+            self.listener_fd
+        );
+        let buf = self.cin.bytes();
+        let h = &self.req.head;
+        let ver: &[u8] = if self.req.http10() {
+            b"HTTP/1.0"
+        } else {
+            b"HTTP/1.1"
+        };
+        let line = [h.method_raw.get(buf), b" ", h.uri.get(buf), b" ", ver].concat();
+        sh.trace(id, fe, "clireq", cfd, None, Some(&line));
+        for x in h.headers.iter().filter(|x| !x.drop) {
+            let name = x.name.get(buf).to_ascii_lowercase();
+            let l = [&name[..], b": ", x.value.get(buf)].concat();
+            sh.trace(id, fe, "clihdr", cfd, None, Some(&l));
+        }
+    }
+
+    /// `-d`: the final response's status line and headers.
+    fn trace_response(&self, cx: &Ctx) {
+        let Some(id) = self.trace_id else { return };
+        let (cfd, sfd) = self.fds();
+        let name = self.trace_name(cx);
+        let buf = self.sin.bytes();
+        let r = &self.resp;
+        let ver: &[u8] = if r.version == crate::http::Version::Http10 {
+            b"HTTP/1.0"
+        } else {
+            b"HTTP/1.1"
+        };
+        let line = [ver, b" ", r.status_raw.get(buf), b" ", r.reason.get(buf)].concat();
+        cx.shared.trace(id, name, "srvrep", cfd, sfd, Some(&line));
+        for x in r.headers.iter().filter(|x| !x.drop) {
+            let hn = x.name.get(buf).to_ascii_lowercase();
+            let l = [&hn[..], b": ", x.value.get(buf)].concat();
+            cx.shared.trace(id, name, "srvhdr", cfd, sfd, Some(&l));
+        }
+    }
+
+    /// `-d`: the end of a stream.
+    fn trace_end(&mut self, cx: &Ctx) {
+        let Some(id) = self.trace_id.take() else {
+            return;
+        };
+        let (cfd, sfd) = self.fds();
+        let name = self.trace_name(cx);
+        cx.shared.trace(id, name, "clicls", cfd, sfd, None);
+        if sfd.is_some() {
+            cx.shared.trace(id, name, "srvcls", cfd, sfd, None);
+        }
+        cx.shared.trace(id, name, "closed", cfd, sfd, None);
+    }
+
     /// Parses a request head from `cin` and decides where it goes. True on progress.
     fn start_request(&mut self, cx: &mut Ctx) -> bool {
         let fe = &cx.shared.frontends[self.fe];
@@ -472,6 +564,9 @@ impl HttpSession {
         self.has_req = true;
         self.has_resp = false;
         self.cookie = None;
+        if cx.shared.debug {
+            self.trace_request(cx);
+        }
         let front_modes = Modes {
             frontend: fe.http_mode,
             backend: fe.http_mode,
@@ -647,7 +742,7 @@ impl HttpSession {
         self.req_fwd.reset(self.req.framing());
         self.has_req = false;
         self.st = St::Skip;
-        self.skip_body();
+        self.skip_body(cx);
     }
 
     /// The `Connection` header of a reply made by the proxy.
@@ -660,7 +755,7 @@ impl HttpSession {
     }
 
     /// Discards the body of a request answered by the proxy, then moves on.
-    fn skip_body(&mut self) -> bool {
+    fn skip_body(&mut self, cx: &Ctx) -> bool {
         let before = self.cin.len();
         let mut sink = Buf::default();
         match self.req_fwd.forward(self.cin.bytes(), &mut sink) {
@@ -672,6 +767,9 @@ impl HttpSession {
             }
         }
         if self.req_fwd.is_done() {
+            if cx.shared.debug {
+                self.trace_end(cx);
+            }
             self.requests += 1;
             self.wait_since = std::time::Instant::now();
             if self.close_after {
@@ -722,7 +820,7 @@ impl HttpSession {
         self.close_after |= out.close;
         self.cout.extend(&out.bytes);
         self.st = St::Skip;
-        self.skip_body();
+        self.skip_body(cx);
     }
 
     /// The server connection is ready: send the request head, then stream the body.
@@ -912,6 +1010,10 @@ impl HttpSession {
                     return Some(true);
                 }
                 Ok(Some(n)) => {
+                    if cx.shared.debug {
+                        self.has_resp = true;
+                        self.trace_response(cx);
+                    }
                     self.write_response_head(cx);
                     self.sin.consume(n);
                     self.has_resp = true;
@@ -1091,6 +1193,9 @@ impl HttpSession {
 
     /// Both messages are complete: give the server slot back, keep or close each side.
     fn end_exchange(&mut self, cx: &mut Ctx, server_eof: bool) {
+        if cx.shared.debug {
+            self.trace_end(cx);
+        }
         let reusable = !server_eof
             && self.sout.is_empty()
             && self.sin.is_empty()

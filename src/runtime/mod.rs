@@ -94,7 +94,7 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
         }
     }
     if opts.debug && !opts.quiet {
-        debug_banner(&cfg);
+        debug_banner(&cfg, rt.shared.limit.max);
     }
     // The old processes of a reload stop accepting once we do (our listeners share their
     // ports through SO_REUSEPORT).
@@ -120,12 +120,9 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
 
 /// What HAProxy prints when it starts with `-d`: the computed maxconn, the pollers and
 /// filters on stderr, the poller chosen on stdout.
-fn debug_banner(cfg: &Config) {
+fn debug_banner(cfg: &Config, maxconn: u32) {
     if cfg.global.maxconn.is_none() {
-        eprintln!(
-            "Note: setting global.maxconn to {}.",
-            shared::global_maxconn(cfg)
-        );
+        eprintln!("Note: setting global.maxconn to {maxconn}.");
     }
     eprint!(
         "Available polling systems :\n      epoll : pref=300,  test result OK\n       poll : pref=200,  test result OK\n     select : pref=150,  test result FAILED\nTotal: 3 (2 usable), will use epoll.\n\nAvailable filters :\n\t[CACHE] cache\n\t[COMP] compression\n\t[FCGI] fcgi-app\n\t[SPOE] spoe\n\t[TRACE] trace\n"
@@ -221,11 +218,7 @@ impl Runtime {
         let shared = Arc::new(shared);
         let mut seen = HashSet::new();
         warnings.retain(|w| seen.insert(w.clone()));
-        let nbthread = cfg
-            .global
-            .nbthread
-            .map(|n| n.max(1) as usize)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let nbthread = shared::nbthread(cfg);
         let mut pollers = Vec::new();
         let mut mailboxes = Vec::new();
         for _ in 0..nbthread {

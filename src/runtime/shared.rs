@@ -280,7 +280,7 @@ impl Shared {
         listeners: &[(usize, Option<u32>, bool)],
         warnings: &mut Vec<String>,
     ) -> Result<Shared, String> {
-        let global_max = global_maxconn(cfg);
+        let global_max = global_maxconn(cfg, listeners.len());
         let mut backends: Vec<Backend> = Vec::new();
         let mut be_index = |name: &str, warnings: &mut Vec<String>| -> Option<usize> {
             if let Some(i) = backends.iter().position(|b| b.name == name) {
@@ -430,15 +430,26 @@ fn addr_header(h: &crate::model::proxy::AddrHeader, forwardfor: bool) -> Forward
     }
 }
 
-/// The process's `maxconn`: as configured, else derived like HAProxy from the file
-/// descriptor limit (two descriptors per proxied connection, some kept for listeners,
-/// logs and checks).
-pub fn global_maxconn(cfg: &Config) -> u32 {
+/// `nbthread`, or HAProxy's default: one thread per CPU.
+pub fn nbthread(cfg: &Config) -> usize {
+    cfg.global
+        .nbthread
+        .map(|n| n.max(1) as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// The process's `maxconn`: as configured, else derived from the file descriptor limit as
+/// HAProxy 2.6's `compute_ideal_maxconn()` does — two descriptors per proxied connection,
+/// after ten reserved ones, one per listener, and a poller plus a wake-up pipe per thread
+/// (checked against haproxy's "setting global.maxconn" note for several listener and
+/// thread counts).
+pub fn global_maxconn(cfg: &Config, listeners: usize) -> u32 {
     if let Some(m) = cfg.global.maxconn.filter(|&m| m > 0) {
         return m;
     }
     let nofile = rlimit_nofile().unwrap_or(1024);
-    (nofile.saturating_sub(100) / 2).clamp(1, 1_000_000) as u32
+    let reserved = 10 + listeners as u64 + 3 * nbthread(cfg) as u64;
+    (nofile.saturating_sub(reserved) / 2).clamp(100, 1_000_000) as u32
 }
 
 fn rlimit_nofile() -> Option<u64> {
@@ -448,7 +459,9 @@ fn rlimit_nofile() -> Option<u64> {
     };
     // SAFETY: getrlimit only writes the struct we pass, which lives on our stack.
     let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) };
-    (rc == 0 && r.rlim_cur != libc::RLIM_INFINITY).then_some(r.rlim_cur)
+    // HAProxy takes the larger of the soft and hard limits it started with.
+    let n = r.rlim_cur.max(r.rlim_max);
+    (rc == 0 && n != libc::RLIM_INFINITY).then_some(n)
 }
 
 fn compile_backend(

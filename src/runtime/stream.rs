@@ -67,6 +67,24 @@ impl Stream {
     }
 }
 
+impl std::os::fd::AsRawFd for Stream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+        }
+    }
+}
+
+impl std::os::fd::AsRawFd for ListenSock {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self {
+            ListenSock::Tcp(l) => l.as_raw_fd(),
+            ListenSock::Unix(l) => l.as_raw_fd(),
+        }
+    }
+}
+
 impl Read for Stream {
     fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
         match self {

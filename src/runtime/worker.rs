@@ -118,6 +118,8 @@ pub struct Origin {
     pub peer: Option<SocketAddr>,
     pub local: Option<SocketAddr>,
     pub initial: Buf,
+    /// The listening socket it came from (for `-d` traces).
+    pub listener_fd: i32,
 }
 
 impl Origin {
@@ -126,6 +128,7 @@ impl Origin {
             peer: sock.s.peer_inet(),
             local: sock.s.local_inet(),
             initial: Buf::default(),
+            listener_fd: -1,
         }
     }
 }
@@ -134,6 +137,7 @@ impl Origin {
 /// header closes it, as HAProxy does.
 pub struct ProxyWait {
     sock: Option<Sock>,
+    listener_fd: i32,
     fe: usize,
     buf: Buf,
     since: Instant,
@@ -157,6 +161,7 @@ impl ProxyWait {
         };
         let sock = self.sock.take().ok_or(())?;
         let mut origin = Origin::of(&sock);
+        origin.listener_fd = self.listener_fd;
         if let Some((src, dst)) = h.addrs {
             origin.peer = Some(src);
             origin.local = Some(dst);
@@ -466,9 +471,13 @@ impl Worker {
             now_ms: shared.now_ms(now),
         };
         let sock = Sock::new(sock);
+        let listener_fd = self.listeners[listener]
+            .as_ref()
+            .map_or(-1, |(l, _)| std::os::fd::AsRawFd::as_raw_fd(l));
         let started = if shared.listeners[listener].accept_proxy {
             let mut p = ProxyWait {
                 sock: Some(sock),
+                listener_fd,
                 fe,
                 buf: Buf::default(),
                 since: now,
@@ -484,7 +493,8 @@ impl Worker {
                 }
             }
         } else {
-            let origin = Origin::of(&sock);
+            let mut origin = Origin::of(&sock);
+            origin.listener_fd = listener_fd;
             start_for(&mut cx, fe, sock, origin)
         };
         let Some(sess) = started else {

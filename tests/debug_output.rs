@@ -1,0 +1,160 @@
+//! `-d` output compared with `/usr/sbin/haproxy`: the same configuration and requests go
+//! through both binaries, and their stdout (the polling banner and the per-stream traces:
+//! accept, request line and headers, response line and headers, close events) must be
+//! identical once descriptor numbers and client ports are masked (they depend on each
+//! process's descriptor layout and on the kernel), as must the computed maxconn note.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A keep-alive backend answering every request with a small response.
+fn backend() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { return };
+            thread::spawn(move || {
+                let mut w = s.try_clone().unwrap();
+                let mut r = BufReader::new(s);
+                loop {
+                    let mut line = String::new();
+                    match r.read_line(&mut line) {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) if line == "\r\n" => {
+                            let _ = w.write_all(
+                                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\r\n\r\nok",
+                            );
+                        }
+                        Ok(_) => {}
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Masks `(0009)=000e`, `[000e:000f]` and `:PORT]`.
+fn normalise(out: &str) -> String {
+    let hex = regex::Regex::new(r"\((?:[0-9a-f]{4})\)=[0-9a-f]{4}").unwrap();
+    let fds = regex::Regex::new(r"\[[0-9a-f]{4}:(?:[0-9a-f]{4}|ffffffff)\]").unwrap();
+    let port = regex::Regex::new(r":[0-9]+\] ALPN").unwrap();
+    let s = hex.replace_all(out, "(L)=C");
+    let s = fds.replace_all(&s, |c: &regex::Captures| {
+        if c[0].contains("ffffffff") {
+            "[C:-]".to_string()
+        } else {
+            "[C:S]".to_string()
+        }
+    });
+    port.replace_all(&s, ":PORT] ALPN").into_owned()
+}
+
+/// Runs `bin -d` on the configuration, sends two keep-alive requests, returns
+/// (stdout, the maxconn note line).
+fn run(bin: &str) -> (String, String) {
+    let fe = free_port();
+    let be = backend();
+    let dir = std::env::temp_dir().join(format!("hap-rs-dbg-{}-{fe}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("d.cfg");
+    std::fs::write(
+        &cfg,
+        format!("global\n nbthread 2\ndefaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\nfrontend f\n bind 127.0.0.1:{fe}\n default_backend b\nbackend b\n server s 127.0.0.1:{be}\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(bin)
+        .args(["-d", "-f"])
+        .arg(&cfg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    let mut s = loop {
+        if let Ok(s) = TcpStream::connect(("127.0.0.1", fe)) {
+            break s;
+        }
+        assert!(t0.elapsed() < WAIT, "{bin} did not listen");
+        thread::sleep(Duration::from_millis(10));
+    };
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    for path in ["/1", "/2"] {
+        write!(s, "GET {path} HTTP/1.1\r\nHost: h\r\nUser-Agent: t\r\n\r\n").unwrap();
+        let mut got = Vec::new();
+        while !got.ends_with(b"\r\n\r\nok") {
+            let mut b = [0u8; 256];
+            let n = r.read(&mut b).unwrap();
+            assert!(n > 0, "{bin}: connection closed");
+            got.extend_from_slice(&b[..n]);
+        }
+    }
+    drop(r);
+    drop(s);
+    // The close traces come once the proxy has seen the client leave: read stdout until
+    // both streams said `closed` (bounded), then stop the proxy.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let t0 = Instant::now();
+    while lines
+        .iter()
+        .filter(|l: &&String| l.contains(".closed["))
+        .count()
+        < 2
+    {
+        let left = WAIT.saturating_sub(t0.elapsed());
+        match rx.recv_timeout(left) {
+            Ok(l) => lines.push(l),
+            Err(_) => panic!("{bin}: no closed traces in {lines:?}"),
+        }
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = lines.join("\n") + "\n";
+    let note = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find(|l| l.contains("setting global.maxconn"))
+        .unwrap_or("")
+        .to_string();
+    (normalise(&stdout), note)
+}
+
+#[test]
+fn debug_traces_match_haproxy() {
+    let oracle = "/usr/sbin/haproxy";
+    assert!(
+        std::path::Path::new(oracle).exists(),
+        "{oracle} missing: scripts/test.sh installs it"
+    );
+    let (h_out, h_note) = run(oracle);
+    let (r_out, r_note) = run(env!("CARGO_BIN_EXE_haproxy-rs"));
+    assert!(h_out.contains("b.srvrep[C:S]: HTTP/1.1 200 OK"), "{h_out}");
+    assert_eq!(r_out, h_out);
+    assert_eq!(r_note, h_note);
+}
