@@ -123,27 +123,8 @@ fn serve(s: TcpStream, name: &str, delay: Duration, seen: &Seen) {
 
 /// Reads one response (head + content-length body) from a keep-alive connection.
 fn read_response(r: &mut BufReader<TcpStream>) -> (u16, String) {
-    let mut status = 0;
-    let mut len = 0usize;
-    loop {
-        let mut line = String::new();
-        assert!(
-            r.read_line(&mut line).unwrap() > 0,
-            "connection closed before a response"
-        );
-        if status == 0 {
-            status = line.split(' ').nth(1).unwrap().parse().unwrap();
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap();
-        }
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let mut body = vec![0u8; len];
-    r.read_exact(&mut body).unwrap();
-    (status, String::from_utf8(body).unwrap())
+    let (status, _, body) = read_full(r);
+    (status, body)
 }
 
 fn client(port: u16) -> (TcpStream, BufReader<TcpStream>) {

@@ -55,7 +55,26 @@ pub struct Ctx<'a> {
     pub now_ms: u64,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub fn new(
+        registry: &'a Registry,
+        pool: &'a mut IdlePool,
+        shared: &'a Shared,
+        worker: usize,
+        key: usize,
+        now: Instant,
+    ) -> Ctx<'a> {
+        Ctx {
+            registry,
+            pool,
+            shared,
+            worker,
+            key,
+            now,
+            now_ms: shared.now_ms(now),
+        }
+    }
+
     pub fn server_token(&self) -> usize {
         self.key * SLOTS + 1
     }
@@ -461,15 +480,14 @@ impl Worker {
         }
         sock.set_nodelay(true);
         let shared = &*self.shared;
-        let mut cx = Ctx {
-            registry: self.poll.registry(),
-            pool: &mut self.pool,
+        let mut cx = Ctx::new(
+            self.poll.registry(),
+            &mut self.pool,
             shared,
-            worker: self.id,
+            self.id,
             key,
             now,
-            now_ms: shared.now_ms(now),
-        };
+        );
         let sock = Sock::new(sock);
         let listener_fd = self.listeners[listener]
             .as_ref()
@@ -521,15 +539,14 @@ impl Worker {
         let Some(slot) = self.sessions.get_mut(key) else {
             return;
         };
-        let mut cx = Ctx {
-            registry: self.poll.registry(),
-            pool: &mut self.pool,
+        let mut cx = Ctx::new(
+            self.poll.registry(),
+            &mut self.pool,
             shared,
-            worker: self.id,
+            self.id,
             key,
             now,
-            now_ms: shared.now_ms(now),
-        };
+        );
         if f(&mut slot.sess, &mut cx) {
             self.rearm(key, now);
         } else {
@@ -561,15 +578,14 @@ impl Worker {
         let Some(slot) = self.sessions.get_mut(key) else {
             return;
         };
-        let cx = Ctx {
-            registry: self.poll.registry(),
-            pool: &mut self.pool,
+        let cx = Ctx::new(
+            self.poll.registry(),
+            &mut self.pool,
             shared,
-            worker: self.id,
+            self.id,
             key,
             now,
-            now_ms: shared.now_ms(now),
-        };
+        );
         let d = slot.sess.deadline(&cx);
         if let Some(d) = d {
             if slot.armed.is_none_or(|a| d < a) {
@@ -585,15 +601,14 @@ impl Worker {
             return;
         }
         let mut slot = self.sessions.remove(key);
-        let mut cx = Ctx {
-            registry: self.poll.registry(),
-            pool: &mut self.pool,
+        let mut cx = Ctx::new(
+            self.poll.registry(),
+            &mut self.pool,
             shared,
-            worker: self.id,
+            self.id,
             key,
             now,
-            now_ms: shared.now_ms(now),
-        };
+        );
         slot.sess.close(&mut cx);
         self.release_listener(slot.listener);
     }
