@@ -158,3 +158,96 @@ fn debug_traces_match_haproxy() {
     assert_eq!(r_out, h_out);
     assert_eq!(r_note, h_note);
 }
+
+/// `mode tcp`: a server that answers `pong` and closes once it read `ping`.
+fn run_tcp(bin: &str) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let be = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            let mut b = [0u8; 4];
+            if s.read_exact(&mut b).is_ok() {
+                let _ = s.write_all(b"pong");
+            }
+        }
+    });
+    let fe = free_port();
+    let dir = std::env::temp_dir().join(format!("hap-rs-dbgt-{}-{fe}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("t.cfg");
+    std::fs::write(
+        &cfg,
+        format!("defaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\nlisten t\n bind 127.0.0.1:{fe}\n server s 127.0.0.1:{be}\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(bin)
+        .args(["-d", "-f"])
+        .arg(&cfg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    // No separate readiness probe: in TCP mode it would be a traced session of its own.
+    // Refused attempts leave no trace, so the client retries until the proxy listens.
+    let t0 = Instant::now();
+    let mut s = loop {
+        if let Ok(s) = TcpStream::connect(("127.0.0.1", fe)) {
+            break s;
+        }
+        assert!(t0.elapsed() < WAIT, "{bin} did not listen");
+        thread::sleep(Duration::from_millis(10));
+    };
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.write_all(b"ping").unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"pong");
+    let mut lines: Vec<String> = Vec::new();
+    while !lines.iter().any(|l| l.contains(".closed[")) {
+        lines.push(rx.recv_timeout(WAIT).expect("closed trace"));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    normalise_tcp(&(lines.join("\n") + "\n"))
+}
+
+/// Masks the accept line's descriptors and port, and the client descriptor of the first
+/// close line (`ffff` ones are kept: they are what HAProxy prints for closed ones).
+fn normalise_tcp(out: &str) -> String {
+    let hex = regex::Regex::new(r"\((?:[0-9a-f]{4})\)=[0-9a-f]{4}").unwrap();
+    let port = regex::Regex::new(r":[0-9]+\] ALPN").unwrap();
+    let s = hex.replace_all(out, "(L)=C");
+    let s = port.replace_all(&s, ":PORT] ALPN");
+    let first = regex::Regex::new(r"\[[0-9a-f]{4}:ffff\]").unwrap();
+    first
+        .replace_all(&s, |c: &regex::Captures| {
+            if &c[0] == "[ffff:ffff]" {
+                c[0].to_string()
+            } else {
+                "[C:ffff]".to_string()
+            }
+        })
+        .into_owned()
+}
+
+#[test]
+fn tcp_debug_traces_match_haproxy() {
+    let h = run_tcp("/usr/sbin/haproxy");
+    let r = run_tcp(env!("CARGO_BIN_EXE_haproxy-rs"));
+    assert!(h.contains("t.srvcls[C:ffff]"), "{h}");
+    assert_eq!(r, h);
+}

@@ -23,6 +23,8 @@ pub struct TcpSession {
     s2c: Buf,
     client_seen: Instant,
     server_seen: Instant,
+    /// `-d`: this connection's stream id.
+    trace_id: Option<u32>,
 }
 
 impl TcpSession {
@@ -39,7 +41,25 @@ impl TcpSession {
             s2c: Buf::default(),
             client_seen: cx.now,
             server_seen: cx.now,
+            trace_id: None,
         };
+        if cx.shared.debug {
+            use std::os::fd::AsRawFd;
+            let id = cx
+                .shared
+                .next_stream_id
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            s.trace_id = Some(id);
+            let from = s.peer.map_or("[unix:1]".to_string(), |p| {
+                format!("[{}:{}]", p.ip(), p.port())
+            });
+            println!(
+                "{id:08x}:{}.accept({:04x})={:04x} from {from} ALPN=<none>",
+                cx.shared.frontends[fe].name,
+                origin.listener_fd,
+                s.client.s.as_raw_fd()
+            );
+        }
         let key = match cx.shared.backends[be].alg {
             crate::lb::Algorithm::Source => s.peer.map(|a| crate::lb::key::source_key(&a.ip())),
             _ => None,
@@ -224,7 +244,33 @@ impl TcpSession {
         true
     }
 
+    /// `-d`: HAProxy prints the side that closed first with the client's descriptor, then
+    /// the other side and `closed` with both already gone (`ffff`).
+    fn trace_close(&mut self, cx: &Ctx) {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let Some(id) = self.trace_id.take() else {
+            return;
+        };
+        let name = &cx.shared.frontends[self.fe].name;
+        // A client that only half-closed is not closed until the server's end is relayed.
+        let server_first = self.srv.sock.as_ref().is_some_and(|s| s.read_closed);
+        let (first, second) = if server_first {
+            ("srvcls", "clicls")
+        } else {
+            ("clicls", "srvcls")
+        };
+        let cfd = self.client.s.as_raw_fd();
+        let out = format!(
+            "{id:08x}:{name}.{first}[{cfd:04x}:ffff]\n{id:08x}:{name}.{second}[ffff:ffff]\n{id:08x}:{name}.closed[ffff:ffff]\n"
+        );
+        let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    }
+
     pub fn close(&mut self, cx: &mut Ctx) {
+        if cx.shared.debug {
+            self.trace_close(cx);
+        }
         self.srv.close(cx);
         let _ = cx.registry.deregister(&mut self.client.s);
     }
