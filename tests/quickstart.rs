@@ -219,6 +219,27 @@ fn curl_checks(px: &Proxy) {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "503");
+    // Through the forwarding listener: curl sees the greeting relayed by the engine, two
+    // requests over one keep-alive connection (curl reuses it for the second URL).
+    let fwd = format!("http://{}/", px.fwd);
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "5",
+            "-w",
+            "|%{num_connects}\n",
+            &fwd,
+            &fwd,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl failed: {out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        "Hello from haproxy-rs\n|1\nHello from haproxy-rs\n|0\n"
+    );
 }
 
 /// SIGINT ends the process with status 0 (VTest's accepted outcome in `-d` mode).
