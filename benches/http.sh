@@ -21,7 +21,7 @@ CONNS=${CONNS:-32}
 PROXY_CPU=${PROXY_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
 HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
-BASE_PORT=${BASE_PORT:-$((20000 + RANDOM % 20000))}
+BASE_PORT=${BASE_PORT:-$((20000 + RANDOM % 10000))}
 
 # 10k idle client connections (+ server side) need more than the default fd limit. HAProxy
 # refuses a maxconn it cannot back with two fds per connection, so maxconn (and the idle

@@ -6,6 +6,8 @@
 //! answer. Pipelined requests are answered in order. It also echoes TCP-mode traffic the
 //! same way (the TCP benchmark sends HTTP requests through a `mode tcp` proxy).
 //!
+//! `bench_backend seq ADDR N`: `N` sequential keep-alive requests on one connection.
+//!
 //! `bench_backend idle ADDR N`: opens `N` keep-alive connections to `ADDR`, sends one
 //! `GET /` on each and reads the answer, prints `ready` and holds them open (idle) until
 //! its standard input is closed.
@@ -196,6 +198,32 @@ fn idle(addr: SocketAddr, n: usize) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `N` sequential keep-alive `GET /` on one connection (for instruction counts under
+/// callgrind: the same work every run).
+fn seq(addr: SocketAddr, n: usize) -> std::io::Result<()> {
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_nodelay(true)?;
+    let req = b"GET / HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n";
+    let mut buf = vec![0u8; 4096];
+    for _ in 0..n {
+        s.write_all(req)?;
+        let mut got = Vec::new();
+        loop {
+            let k = s.read(&mut buf)?;
+            if k == 0 {
+                return Err(std::io::Error::other("closed"));
+            }
+            got.extend_from_slice(&buf[..k]);
+            if let Some(end) = find_head_end(&got) {
+                if got.len() >= end + SMALL {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let addr = |i: usize| -> SocketAddr {
@@ -205,12 +233,16 @@ fn main() -> std::io::Result<()> {
     };
     match args.get(1).map(String::as_str) {
         Some("serve") => serve(addr(2)),
+        Some("seq") => seq(
+            addr(2),
+            args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1000),
+        ),
         Some("idle") => idle(
             addr(2),
             args.get(3).and_then(|n| n.parse().ok()).unwrap_or(10000),
         ),
         _ => {
-            eprintln!("usage: bench_backend serve ADDR | idle ADDR N");
+            eprintln!("usage: bench_backend serve ADDR | idle ADDR N | seq ADDR N");
             std::process::exit(2)
         }
     }
