@@ -156,6 +156,8 @@ pub struct Sock {
     pub read_closed: bool,
     /// We shut our sending side.
     pub write_closed: bool,
+    /// mio reported the peer's shutdown (or an error) pending: read until EOF/`WouldBlock`.
+    hup: bool,
 }
 
 impl Sock {
@@ -166,12 +168,16 @@ impl Sock {
             writable: true,
             read_closed: false,
             write_closed: false,
+            hup: false,
         }
     }
 
     pub fn on_event(&mut self, ev: &mio::event::Event) {
         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
             self.readable = true;
+        }
+        if ev.is_read_closed() || ev.is_error() {
+            self.hup = true;
         }
         if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
             self.writable = true;
@@ -190,9 +196,17 @@ impl Sock {
             let Some(tail) = buf.tail(limit) else {
                 return ReadOutcome::Full;
             };
+            let room = tail.len();
             let r = self.s.read(tail);
             if let Ok(n) = r {
                 buf.end += n;
+                // A short read emptied the socket's receive queue: anything arriving later
+                // raises a new edge, so the read that would only return `WouldBlock` is
+                // skipped (as HAProxy's raw_sock does). Not when a shutdown or error is
+                // pending: its edge was already reported, the next read must see it.
+                if n > 0 && n < room && !self.hup {
+                    self.readable = false;
+                }
             }
             return match r {
                 Ok(0) => {
