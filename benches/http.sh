@@ -4,6 +4,7 @@
 #
 #   benches/http.sh                 # ~2 minutes: build + 5 s per load test and proxy
 #   DURATION=10 benches/http.sh     # longer load tests
+#   RS=/tmp/old-haproxy-rs HAPROXY=target/release/haproxy-rs benches/http.sh   # A/B two builds
 #
 # Both proxies run `nbthread 1`, pinned with taskset to core $PROXY_CPU (default 1); wrk,
 # the backend (examples/bench_backend.rs) and the idle-connection client run on core
@@ -39,8 +40,12 @@ need wrk wrk
 need taskset util-linux
 [ -x "$HAPROXY" ] || { echo "$HAPROXY missing (apt-get install haproxy)" >&2; exit 1; }
 
-cargo build --release -q --bin haproxy-rs --example bench_backend
-RS=target/release/haproxy-rs
+# RS=/path/to/haproxy-rs compares another build (e.g. a saved "before" binary).
+if [ -z "${RS:-}" ]; then
+	cargo build --release -q --bin haproxy-rs
+	RS=target/release/haproxy-rs
+fi
+cargo build --release -q --example bench_backend
 BE=target/release/examples/bench_backend
 
 TMP=$(mktemp -d)
