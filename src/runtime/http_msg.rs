@@ -79,10 +79,14 @@ fn fill_req(buf: &[u8], h: &ReqHead, req: &mut Req) {
     req.headers.truncate(n);
 }
 
-/// `*s = String::from_utf8_lossy(b)`, keeping `s`'s allocation.
+/// `*s = String::from_utf8_lossy(b)`, keeping `s`'s allocation. Valid UTF-8 (every
+/// well-formed head) takes `str::from_utf8`'s word-at-a-time ASCII path.
 fn set_lossy(s: &mut String, b: &[u8]) {
     s.clear();
-    s.push_str(&String::from_utf8_lossy(b));
+    match std::str::from_utf8(b) {
+        Ok(v) => s.push_str(v),
+        Err(_) => s.push_str(&String::from_utf8_lossy(b)),
+    }
 }
 
 /// Parses a response head for a request with method `m`. `Ok(None)`: incomplete.
