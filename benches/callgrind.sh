@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release/haproxy-rs}
+REQ_PATH=${REQ_PATH:-/} # /big: 64 KiB answers
 N1=${N1:-500}
 N2=${N2:-2500}
 cargo build --release -q --example bench_backend
@@ -41,12 +42,12 @@ ir() {
 		(exec 3<>"/dev/tcp/127.0.0.1/$((PORT + 1))") 2>/dev/null && break
 		sleep 0.1
 	done
-	"$BE" seq "127.0.0.1:$((PORT + 1))" "$1"
+	"$BE" seq "127.0.0.1:$((PORT + 1))" "$1" "${REQ_PATH:-/}"
 	kill -TERM "$vp"
 	wait "$vp" || true
 	awk '/^summary:|^totals:/ {print $2; exit}' "$TMP/callgrind.out.$1"
 }
 a=$(ir "$N1")
 b=$(ir "$N2")
-echo "$BIN: $(((b - a) / (N2 - N1))) instructions per keep-alive request (Ir $N1 req: $a, $N2 req: $b)"
+echo "$BIN: $(((b - a) / (N2 - N1))) instructions per keep-alive GET $REQ_PATH (Ir $N1 req: $a, $N2 req: $b)"
 [ -z "${KEEP:-}" ] || echo "kept $TMP/callgrind.out.$N2"

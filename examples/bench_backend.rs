@@ -6,7 +6,8 @@
 //! answer. Pipelined requests are answered in order. It also echoes TCP-mode traffic the
 //! same way (the TCP benchmark sends HTTP requests through a `mode tcp` proxy).
 //!
-//! `bench_backend seq ADDR N`: `N` sequential keep-alive requests on one connection.
+//! `bench_backend seq ADDR N [PATH]`: `N` sequential keep-alive `GET PATH` (default `/`) on one
+//! connection.
 //!
 //! `bench_backend idle ADDR N`: opens `N` keep-alive connections to `ADDR`, sends one
 //! `GET /` on each and reads the answer, prints `ready` and holds them open (idle) until
@@ -200,10 +201,13 @@ fn idle(addr: SocketAddr, n: usize) -> std::io::Result<()> {
 
 /// `N` sequential keep-alive `GET /` on one connection (for instruction counts under
 /// callgrind: the same work every run).
-fn seq(addr: SocketAddr, n: usize) -> std::io::Result<()> {
+fn seq(addr: SocketAddr, n: usize, path: &str) -> std::io::Result<()> {
     let mut s = std::net::TcpStream::connect(addr)?;
     s.set_nodelay(true)?;
-    let req = b"GET / HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n";
+    let req =
+        format!("GET {path} HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n");
+    let req = req.as_bytes();
+    let want = if path == "/big" { BIG } else { SMALL };
     let mut buf = vec![0u8; 4096];
     for _ in 0..n {
         s.write_all(req)?;
@@ -215,7 +219,7 @@ fn seq(addr: SocketAddr, n: usize) -> std::io::Result<()> {
             }
             got.extend_from_slice(&buf[..k]);
             if let Some(end) = find_head_end(&got) {
-                if got.len() >= end + SMALL {
+                if got.len() >= end + want {
                     break;
                 }
             }
@@ -236,13 +240,14 @@ fn main() -> std::io::Result<()> {
         Some("seq") => seq(
             addr(2),
             args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1000),
+            args.get(4).map_or("/", String::as_str),
         ),
         Some("idle") => idle(
             addr(2),
             args.get(3).and_then(|n| n.parse().ok()).unwrap_or(10000),
         ),
         _ => {
-            eprintln!("usage: bench_backend serve ADDR | idle ADDR N | seq ADDR N");
+            eprintln!("usage: bench_backend serve ADDR | idle ADDR N | seq ADDR N [PATH]");
             std::process::exit(2)
         }
     }
