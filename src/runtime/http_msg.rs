@@ -52,25 +52,40 @@ pub fn parse_request(
         Status::Partial => Ok(None),
         Status::Complete(n) => {
             out.head_len = n;
-            let h = &out.head;
-            out.req = Req {
-                method: String::from_utf8_lossy(h.method_raw.get(buf)).into_owned(),
-                uri: String::from_utf8_lossy(h.uri.get(buf)).into_owned(),
-                minor: u8::from(h.version != Version::Http10),
-                headers: h
-                    .headers
-                    .iter()
-                    .filter(|x| !x.drop)
-                    .map(|x| {
-                        (
-                            String::from_utf8_lossy(x.name.get(buf)).into_owned(),
-                            http::h1::unfold(buf, x).into_owned(),
-                        )
-                    })
-                    .collect(),
-            };
+            fill_req(buf, &out.head, &mut out.req);
             Ok(Some(()))
         }
+    }
+}
+
+/// Builds the owned view rules evaluate, reusing the previous request's allocations (the
+/// message is reused across a keep-alive connection's requests, so after the first one
+/// this copies bytes without allocating).
+fn fill_req(buf: &[u8], h: &ReqHead, req: &mut Req) {
+    set_lossy(&mut req.method, h.method_raw.get(buf));
+    set_lossy(&mut req.uri, h.uri.get(buf));
+    req.minor = u8::from(h.version != Version::Http10);
+    let mut n = 0;
+    for x in h.headers.iter().filter(|x| !x.drop) {
+        if n == req.headers.len() {
+            req.headers.push(Default::default());
+        }
+        let (name, value) = &mut req.headers[n];
+        set_lossy(name, x.name.get(buf));
+        value.clear();
+        value.extend_from_slice(&http::h1::unfold(buf, x));
+        n += 1;
+    }
+    req.headers.truncate(n);
+}
+
+/// `*s = String::from_utf8_lossy(b)`, keeping `s`'s allocation. Valid UTF-8 (every
+/// well-formed head) takes `str::from_utf8`'s word-at-a-time ASCII path.
+fn set_lossy(s: &mut String, b: &[u8]) {
+    s.clear();
+    match std::str::from_utf8(b) {
+        Ok(v) => s.push_str(v),
+        Err(_) => s.push_str(&String::from_utf8_lossy(b)),
     }
 }
 

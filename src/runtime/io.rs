@@ -2,15 +2,49 @@
 //! so we remember it until a call returns `WouldBlock`. Without this an edge-triggered event
 //! consumed while a buffer was full would be lost and the connection would stall.
 
+use std::cell::RefCell;
 use std::io::{ErrorKind, Read, Write};
 
 use super::stream::Stream;
 
+/// Per-thread pool of released buffer allocations, like HAProxy's `pool_head_buffer`: a
+/// keep-alive connection gives its buffers back between requests and takes them again for
+/// the next one, which without a pool is a 16 KiB malloc + memset (and page faults when
+/// the allocator trims) four times per request.
+const POOL_MAX: usize = 64;
+/// Larger allocations (a buffer grown by `extend`) are freed instead of pooled.
+const POOL_MAX_LEN: usize = 256 * 1024;
+
+thread_local! {
+    static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn pool_take(limit: usize) -> Vec<u8> {
+    POOL.try_with(|p| p.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .filter(|v| v.len() >= limit)
+        .unwrap_or_default()
+}
+
+fn pool_give(v: Vec<u8>) {
+    if v.is_empty() || v.len() > POOL_MAX_LEN {
+        return;
+    }
+    let _ = POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOL_MAX {
+            p.push(v);
+        }
+    });
+}
+
 /// A byte buffer read from one socket and written to another: a fixed allocation
 /// (`tune.bufsize`) zeroed once, content in `data[start..end]`. Reads go straight into the
 /// free tail and writes advance `start`, so forwarding copies each byte once and never
-/// clears memory per read. The allocation is made on first use and can be given back when
-/// the connection goes idle.
+/// clears memory per read. The allocation is made on first use (taken from the thread's
+/// pool when one is there) and given back to the pool when the connection goes idle or
+/// the buffer is dropped.
 #[derive(Debug, Default)]
 pub struct Buf {
     data: Vec<u8>,
@@ -44,6 +78,9 @@ impl Buf {
     }
     /// Room for `n` more bytes at the tail, moving content to the front first.
     fn make_room(&mut self, n: usize) {
+        if self.data.is_empty() {
+            self.data = pool_take(0);
+        }
         if self.data.len() - self.end >= n {
             return;
         }
@@ -61,6 +98,9 @@ impl Buf {
         if self.len() >= limit {
             return None;
         }
+        if self.data.is_empty() {
+            self.data = pool_take(limit);
+        }
         if self.data.len() < limit {
             self.data.resize(limit, 0);
         }
@@ -74,9 +114,17 @@ impl Buf {
         self.start = 0;
         self.end = 0;
     }
-    /// Gives the memory back (an idle connection keeps no buffer).
+    /// Gives the memory back to the thread's pool (an idle connection keeps no buffer).
     pub fn release(&mut self) {
-        *self = Buf::default();
+        pool_give(std::mem::take(&mut self.data));
+        self.start = 0;
+        self.end = 0;
+    }
+}
+
+impl Drop for Buf {
+    fn drop(&mut self) {
+        pool_give(std::mem::take(&mut self.data));
     }
 }
 
@@ -108,6 +156,8 @@ pub struct Sock {
     pub read_closed: bool,
     /// We shut our sending side.
     pub write_closed: bool,
+    /// mio reported the peer's shutdown (or an error) pending: read until EOF/`WouldBlock`.
+    hup: bool,
 }
 
 impl Sock {
@@ -118,12 +168,16 @@ impl Sock {
             writable: true,
             read_closed: false,
             write_closed: false,
+            hup: false,
         }
     }
 
     pub fn on_event(&mut self, ev: &mio::event::Event) {
         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
             self.readable = true;
+        }
+        if ev.is_read_closed() || ev.is_error() {
+            self.hup = true;
         }
         if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
             self.writable = true;
@@ -142,9 +196,17 @@ impl Sock {
             let Some(tail) = buf.tail(limit) else {
                 return ReadOutcome::Full;
             };
+            let room = tail.len();
             let r = self.s.read(tail);
             if let Ok(n) = r {
                 buf.end += n;
+                // A short read emptied the socket's receive queue: anything arriving later
+                // raises a new edge, so the read that would only return `WouldBlock` is
+                // skipped (as HAProxy's raw_sock does). Not when a shutdown or error is
+                // pending: its edge was already reported, the next read must see it.
+                if n > 0 && n < room && !self.hup {
+                    self.readable = false;
+                }
             }
             return match r {
                 Ok(0) => {
