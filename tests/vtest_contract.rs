@@ -124,6 +124,50 @@ fn vtest_config_without_inherited_fds_is_rejected_like_haproxy() {
     );
 }
 
+/// Server addresses VTest leaves unexpanded (`${s1_addr}:${s1_port}` of a server that the
+/// test does not declare, as server/cli_delete_server.vtc does) expand to `:`, the
+/// unspecified address without a port. HAProxy does not ask such a `check` server for a
+/// port (its `is_inet_addr()` is false for `0.0.0.0`/`::`), only real IPv4/IPv6 ones.
+#[test]
+fn checked_servers_on_the_unspecified_address_need_no_port() {
+    let haproxy = oracle();
+    let dir = scratch("anyaddr");
+    let cases = [
+        "${s1_addr}:${s1_port} check",
+        ": check",
+        "0.0.0.0 check",
+        "[::]:0 check",
+        "* check",
+        "127.0.0.1 check",
+        "[::1] check",
+        "0.0.0.0 check addr 127.0.0.1",
+        "127.0.0.1 check addr 0.0.0.0",
+        "0.0.0.0 check addr 0.0.0.0",
+        "127.0.0.1 check addr /tmp/x.sock",
+        "0.0.0.0 check port 80",
+    ];
+    let mut bad = Vec::new();
+    for (i, srv) in cases.iter().enumerate() {
+        let cfg = dir.join(format!("cfg{i}"));
+        let text = format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    \
+             timeout server 1s\n\nbackend be\n    server s1 {srv}\n"
+        );
+        std::fs::write(&cfg, text).expect("write cfg");
+        let ora = vtest_check(&haproxy, &dir, &cfg, &[], false);
+        let rs = vtest_check(&rs_bin(), &dir, &cfg, &[], false);
+        if !agree(&ora, &rs) {
+            bad.push(format!(
+                "server s1 {srv}\n  haproxy: {}\n  haproxy-rs: {}",
+                ora.describe(),
+                rs.describe()
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
 /// `-cc` expressions from startup/check_condition.vtc and the reg-tests' `feature cmd`
 /// gates, with the exit status haproxy-rs must give (true = 0).
 const CC_CASES: &[(&str, bool)] = &[
