@@ -119,6 +119,7 @@ pub fn start_runtime(cfg: crate::model::Config, opts: &RunOpts) -> i32 {
         pidfile: opts.pidfile.clone(),
         // HAProxy's alerts are silenced by -q while starting.
         quiet: opts.quiet && !opts.verbose,
+        master_worker: opts.master_worker,
     };
     crate::runtime::run(cfg, &ro)
 }

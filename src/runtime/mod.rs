@@ -48,10 +48,13 @@ pub struct RunOpts {
     pub pidfile: Option<String>,
     /// `-q` (without `-V`): nothing on stderr, not even alerts, as HAProxy's quiet mode.
     pub quiet: bool,
+    /// `-W`: HAProxy's master exits with status 130 (128 + SIGINT) when SIGINT stopped it
+    /// (0 after SIGTERM), which VTest requires of `haproxy hN -W` instances.
+    pub master_worker: bool,
 }
 
 /// Runs `cfg` until SIGINT/SIGTERM (or SIGUSR1 once idle). Returns the exit status:
-/// 0 after a signal-requested stop, 1 when start-up fails.
+/// 0 after a signal-requested stop (130 after SIGINT with `-W`), 1 when start-up fails.
 pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
     // One message per line: HAProxy prints each alert with its own prefix.
     let say = |level: Level, text: &str| {
@@ -88,6 +91,9 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
         }
     }
     match rt.run_with_signals() {
+        Ok(()) if opts.master_worker && rt.stop_signal() == Some(signal_hook::consts::SIGINT) => {
+            130
+        }
         Ok(()) => 0,
         Err(e) => {
             say(Level::Alert, &format!("event loop failed: {e}"));
@@ -139,6 +145,8 @@ pub struct Runtime {
     pollers: Vec<mio::Poll>,
     mailboxes: Arc<Vec<Arc<Mailbox>>>,
     ctl: Arc<Control>,
+    /// The signal that stopped [`Runtime::run_with_signals`] (0 = none yet).
+    stop_signal: Arc<std::sync::atomic::AtomicI32>,
     /// What the runtime cannot honour in this configuration, for the start-up warnings.
     pub warnings: Vec<String>,
 }
@@ -196,6 +204,7 @@ impl Runtime {
             pollers,
             mailboxes,
             ctl: Arc::new(Control::default()),
+            stop_signal: Arc::default(),
             warnings,
         })
     }
@@ -217,6 +226,14 @@ impl Runtime {
             .map(|b| b.queue.clone())
     }
 
+    /// The signal (SIGINT or SIGTERM) that ended [`Runtime::run_with_signals`], if any.
+    pub fn stop_signal(&self) -> Option<i32> {
+        match self.stop_signal.load(Ordering::SeqCst) {
+            0 => None,
+            s => Some(s),
+        }
+    }
+
     pub fn stopper(&self) -> Stopper {
         Stopper {
             ctl: self.ctl.clone(),
@@ -236,11 +253,16 @@ impl Runtime {
         use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
         let (rd, wr) = std::os::unix::net::UnixStream::pair()?;
         let usr1 = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let int = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let term = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut ids = Vec::new();
         for sig in [SIGINT, SIGTERM, SIGUSR1] {
             // The flag is set before the wakeup byte is written (actions run in order).
-            let flag = if sig == SIGUSR1 { &usr1 } else { &term };
+            let flag = match sig {
+                SIGUSR1 => &usr1,
+                SIGINT => &int,
+                _ => &term,
+            };
             ids.push(signal_hook::flag::register(sig, flag.clone())?);
             ids.push(signal_hook::low_level::pipe::register(
                 sig,
@@ -253,6 +275,7 @@ impl Runtime {
         // The main thread only waits for signals and for the workers to finish.
         let watcher = {
             let ctl = self.ctl.clone();
+            let stop_signal = self.stop_signal.clone();
             let mut rd = rd;
             std::thread::spawn(move || {
                 let mut b = [0u8; 64];
@@ -266,7 +289,15 @@ impl Runtime {
                         Err(e) if e.kind() == ErrorKind::Interrupted => {}
                         Err(_) => return,
                     }
-                    if term.load(Ordering::SeqCst) {
+                    let sig = if int.load(Ordering::SeqCst) {
+                        SIGINT
+                    } else if term.load(Ordering::SeqCst) {
+                        SIGTERM
+                    } else {
+                        0
+                    };
+                    if sig != 0 {
+                        stop_signal.store(sig, Ordering::SeqCst);
                         stopper.stop();
                         return;
                     }
