@@ -236,6 +236,45 @@ fn stop_signals_give_vtest_accepted_exit_status() {
     }
 }
 
+/// HAProxy counts its CLI sockets as listeners: a configuration with only a `stats
+/// socket` (checks/*.vtc, server/cli_add_track_server.vtc, startup/automatic_maxconn.vtc)
+/// starts instead of failing with "No enabled listener found".
+#[test]
+fn a_stats_socket_alone_is_enough_to_start() {
+    use std::time::Duration;
+    let haproxy = oracle();
+    for bin in [haproxy, rs_bin()] {
+        let dir = scratch(&format!("cli-only-{}", bin.display()).replace('/', "_"));
+        let cfg = dir.join("cfg");
+        let text = format!(
+            "global\n    stats socket \"{}/stats.sock\" level admin mode 600\n\n\
+             defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    \
+             timeout server 1s\n\nbackend be\n    server s1 127.0.0.1:9\n",
+            dir.display()
+        );
+        std::fs::write(&cfg, text).expect("write cfg");
+        let mut child = std::process::Command::new(&bin)
+            .args(["-d", "-f"])
+            .arg(&cfg)
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_millis(700));
+        let early = child.try_wait().expect("wait");
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            early.is_none(),
+            "{} exited at once: {early:?}",
+            bin.display()
+        );
+    }
+}
+
 /// Server addresses VTest leaves unexpanded (`${s1_addr}:${s1_port}` of a server that the
 /// test does not declare, as server/cli_delete_server.vtc does) expand to `:`, the
 /// unspecified address without a port. HAProxy does not ask such a `check` server for a

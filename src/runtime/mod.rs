@@ -170,7 +170,10 @@ impl Runtime {
                 })?;
             listeners.extend(opened);
         }
-        if listeners.is_empty() {
+        // HAProxy counts its CLI sockets among the listeners: a configuration whose only
+        // listener is a `stats socket` (backends with health checks, the reg-tests driving
+        // the CLI) starts. The CLI itself is not served yet (its keywords warn so).
+        if listeners.is_empty() && cfg.global.stats_sockets.is_empty() {
             return Err("[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.".into());
         }
         let per_listener: Vec<_> = listeners.iter().map(|l| (l.proxy, l.maxconn)).collect();
