@@ -117,6 +117,7 @@ pub fn start_runtime(cfg: crate::model::Config, opts: &RunOpts) -> i32 {
     let ro = crate::runtime::RunOpts {
         foreground: !opts.daemon,
         pidfile: opts.pidfile.clone(),
+        argv0: opts.argv.first().cloned().unwrap_or_default(),
         // HAProxy's alerts are silenced by -q while starting.
         quiet: opts.quiet && !opts.verbose,
         master_worker: opts.master_worker,

@@ -44,8 +44,11 @@ use worker::{Control, Mailbox, Worker};
 pub struct RunOpts {
     /// `-d` / `-db`: stay in the foreground. Daemon mode (`-D`) is not available yet.
     pub foreground: bool,
-    /// `-p <file>`: write our pid there.
+    /// `-p <file>`: write our pid there. HAProxy only does so in daemon (`-D`) or
+    /// master-worker (`-W`) mode; in the foreground (`-d`, `-db`, no flag) it is ignored.
     pub pidfile: Option<String>,
+    /// `argv[0]` as given: HAProxy's start-up alerts begin with `[<argv[0]>.main()]`.
+    pub argv0: String,
     /// `-q` (without `-V`): nothing on stderr, not even alerts, as HAProxy's quiet mode.
     pub quiet: bool,
     /// `-W`: HAProxy's master exits with status 130 (128 + SIGINT) when SIGINT stopped it
@@ -62,10 +65,16 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             text.lines().for_each(|l| print_msg(level, l));
         }
     };
+    let argv0 = if opts.argv0.is_empty() {
+        "haproxy"
+    } else {
+        opts.argv0.as_str()
+    };
+    let main_tag = format!("[{argv0}.main()]");
     let mut rt = match Runtime::new(&cfg) {
         Ok(rt) => rt,
         Err(e) => {
-            say(Level::Alert, &e);
+            say(Level::Alert, &e.replace("[haproxy.main()]", &main_tag));
             return 1;
         }
     };
@@ -78,14 +87,15 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             "daemon mode is not available yet in haproxy-rs: staying in the foreground.",
         );
     }
-    if let Some(p) = &opts.pidfile {
-        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+    let pidfile = opts
+        .pidfile
+        .as_ref()
+        .filter(|_| opts.master_worker || !opts.foreground);
+    if let Some(p) = pidfile {
+        if std::fs::write(p, format!("{}\n", std::process::id())).is_err() {
             say(
                 Level::Alert,
-                &format!(
-                    "[haproxy.main()] Cannot create pidfile {p} : {}",
-                    listener::strerror(&e)
-                ),
+                &format!("{main_tag} Cannot create pidfile {p}"),
             );
             return 1;
         }
