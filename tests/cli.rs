@@ -289,3 +289,85 @@ fn same_as_haproxy() {
         }
     }
 }
+
+fn alerts(o: &Output) -> Vec<String> {
+    stderr(o)
+        .lines()
+        .filter(|l| l.starts_with("[ALERT]"))
+        .map(normalize)
+        .collect()
+}
+
+/// Start-up failures after the configuration is loaded: HAProxy names `argv[0]` as given
+/// in `[<argv[0]>.main()]`, and only writes the `-p` pid file in `-W` / `-D` mode.
+#[test]
+fn startup_alerts_and_pidfile_like_haproxy() {
+    if !Path::new(HAPROXY).exists() {
+        println!("note: {HAPROXY} absent, comparison with HAProxy skipped");
+        return;
+    }
+    let d = scratch("startup");
+    // A port somebody else already listens on: binding fails.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let cfg = |p: u16| {
+        format!(
+            "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    \
+             timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:{p}\n    \
+             http-request return status 200\n"
+        )
+    };
+    std::fs::write(d.join("busy.cfg"), cfg(port)).unwrap();
+    std::fs::write(d.join("none.cfg"), "defaults\n    mode http\n").unwrap();
+    for args in [&["-d", "-f", "busy.cfg"][..], &["-d", "-f", "none.cfg"][..]] {
+        let ours = run_in(&d, BIN, args);
+        let theirs = run_in(&d, HAPROXY, args);
+        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+        let strip = |v: Vec<String>, prog: &str| -> Vec<String> {
+            v.into_iter().map(|a| a.replace(prog, "PROG")).collect()
+        };
+        assert_eq!(
+            strip(alerts(&ours), BIN),
+            strip(alerts(&theirs), HAPROXY),
+            "alerts of {args:?}"
+        );
+        assert!(
+            alerts(&ours)
+                .iter()
+                .any(|a| a.contains(&format!("[{BIN}.main()]"))),
+            "{:?}",
+            alerts(&ours)
+        );
+    }
+    // The pid file: ignored in the foreground, an alert when it cannot be created in -W.
+    let free = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    std::fs::write(d.join("ok.cfg"), cfg(free)).unwrap();
+    for prog in [BIN, HAPROXY] {
+        let pid = d.join("fg.pid");
+        let mut child = Command::new(prog)
+            .args(["-d", "-f", "ok.cfg", "-p"])
+            .arg(&pid)
+            .current_dir(&d)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(!pid.exists(), "{prog} -d wrote its -p pid file");
+    }
+    let args = ["-W", "-f", "ok.cfg", "-p", "/nonexistent-dir/x.pid"];
+    let ours = run_in(&d, BIN, &args);
+    let theirs = run_in(&d, HAPROXY, &args);
+    assert_eq!(ours.status.code(), theirs.status.code());
+    assert_eq!(
+        alerts(&ours).last().map(|a| a.replace(BIN, "PROG")),
+        alerts(&theirs).last().map(|a| a.replace(HAPROXY, "PROG")),
+    );
+    drop(busy);
+    let _ = std::fs::remove_dir_all(&d);
+}

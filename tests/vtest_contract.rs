@@ -124,6 +124,201 @@ fn vtest_config_without_inherited_fds_is_rejected_like_haproxy() {
     );
 }
 
+/// Starts `bin <mode> -f cfg` the way VTest does (`sh -c "exec …"`, an inherited `fd@`
+/// listener), waits until it serves, sends `sig` and returns how the process ended.
+fn stop_status(bin: &Path, mode: &[&str], sig: i32) -> std::process::ExitStatus {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = scratch(&format!("stop-{}-{sig}-{}", mode.join(""), bin.display()).replace('/', "_"));
+    let cfg = dir.join("cfg");
+    let text = "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    \
+                timeout server 5s\n\nfrontend fe1\n    bind \"fd@${fe1}\"\n    \
+                http-request return status 200\n";
+    std::fs::write(&cfg, text).expect("write cfg");
+    let fe1 = inheritable_listener();
+    let addr = fe1.local_addr().expect("local addr");
+    let pid_file = dir.join("pid");
+    let mut child = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            "exec \"$0\" {} -f \"$1\" -p \"$2\"",
+            mode.join(" ")
+        ))
+        .arg(bin)
+        .arg(&cfg)
+        .arg(&pid_file)
+        .current_dir(&dir)
+        .env("fe1", fe1.as_raw_fd().to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    drop(fe1);
+    // Served once a request gets an answer (VTest itself has no readiness probe in -d).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut c = std::net::TcpStream::connect(addr).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(2))).ok();
+        c.write_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+            .ok();
+        let mut out = String::new();
+        let _ = c.read_to_string(&mut out);
+        if out.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{} never served", bin.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if mode.contains(&"-W") {
+        // VTest waits for the pid file with -W; HAProxy's master installs its signal
+        // handlers a little after its worker starts serving.
+        while std::fs::read_to_string(&pid_file).map_or(true, |p| p.trim().is_empty()) {
+            assert!(Instant::now() < deadline, "no pid file");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // SAFETY: kill() on the pid of a child we spawned and have not reaped yet.
+    let rc = unsafe { libc::kill(child.id() as i32, sig) };
+    assert_eq!(rc, 0, "kill");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let st = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "{} {mode:?} still running 5 s after signal {sig}",
+                bin.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    st
+}
+
+/// VTest stops `haproxy hN -W` instances with SIGINT and wants exit status 130 (the
+/// master's 128 + SIGINT); HAProxy's master exits 0 after SIGTERM. In `-d` mode VTest
+/// accepts 0 or death by the signal: haproxy-rs exits 0.
+#[test]
+fn stop_signals_give_vtest_accepted_exit_status() {
+    use std::os::unix::process::ExitStatusExt;
+    let haproxy = oracle();
+    for (mode, sig, want) in [
+        (&["-W"][..], libc::SIGINT, 130),
+        (&["-W", "-d"][..], libc::SIGINT, 130),
+        (&["-W"][..], libc::SIGTERM, 0),
+    ] {
+        let ora = stop_status(&haproxy, mode, sig);
+        assert_eq!(
+            ora.code(),
+            Some(want),
+            "haproxy {mode:?} signal {sig}: {ora}"
+        );
+        let rs = stop_status(&rs_bin(), mode, sig);
+        assert_eq!(
+            rs.code(),
+            Some(want),
+            "haproxy-rs {mode:?} signal {sig}: {rs}"
+        );
+    }
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        let ora = stop_status(&haproxy, &["-d"], sig);
+        assert!(
+            ora.code() == Some(0) || ora.signal() == Some(sig),
+            "haproxy -d signal {sig}: {ora}"
+        );
+        let rs = stop_status(&rs_bin(), &["-d"], sig);
+        assert_eq!(rs.code(), Some(0), "haproxy-rs -d signal {sig}: {rs}");
+    }
+}
+
+/// HAProxy counts its CLI sockets as listeners: a configuration with only a `stats
+/// socket` (checks/*.vtc, server/cli_add_track_server.vtc, startup/automatic_maxconn.vtc)
+/// starts instead of failing with "No enabled listener found".
+#[test]
+fn a_stats_socket_alone_is_enough_to_start() {
+    use std::time::Duration;
+    let haproxy = oracle();
+    for bin in [haproxy, rs_bin()] {
+        let dir = scratch(&format!("cli-only-{}", bin.display()).replace('/', "_"));
+        let cfg = dir.join("cfg");
+        let text = format!(
+            "global\n    stats socket \"{}/stats.sock\" level admin mode 600\n\n\
+             defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    \
+             timeout server 1s\n\nbackend be\n    server s1 127.0.0.1:9\n",
+            dir.display()
+        );
+        std::fs::write(&cfg, text).expect("write cfg");
+        let mut child = std::process::Command::new(&bin)
+            .args(["-d", "-f"])
+            .arg(&cfg)
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_millis(700));
+        let early = child.try_wait().expect("wait");
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            early.is_none(),
+            "{} exited at once: {early:?}",
+            bin.display()
+        );
+    }
+}
+
+/// Server addresses VTest leaves unexpanded (`${s1_addr}:${s1_port}` of a server that the
+/// test does not declare, as server/cli_delete_server.vtc does) expand to `:`, the
+/// unspecified address without a port. HAProxy does not ask such a `check` server for a
+/// port (its `is_inet_addr()` is false for `0.0.0.0`/`::`), only real IPv4/IPv6 ones.
+#[test]
+fn checked_servers_on_the_unspecified_address_need_no_port() {
+    let haproxy = oracle();
+    let dir = scratch("anyaddr");
+    let cases = [
+        "${s1_addr}:${s1_port} check",
+        ": check",
+        "0.0.0.0 check",
+        "[::]:0 check",
+        "* check",
+        "127.0.0.1 check",
+        "[::1] check",
+        "0.0.0.0 check addr 127.0.0.1",
+        "127.0.0.1 check addr 0.0.0.0",
+        "0.0.0.0 check addr 0.0.0.0",
+        "127.0.0.1 check addr /tmp/x.sock",
+        "0.0.0.0 check port 80",
+    ];
+    let mut bad = Vec::new();
+    for (i, srv) in cases.iter().enumerate() {
+        let cfg = dir.join(format!("cfg{i}"));
+        let text = format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    \
+             timeout server 1s\n\nbackend be\n    server s1 {srv}\n"
+        );
+        std::fs::write(&cfg, text).expect("write cfg");
+        let ora = vtest_check(&haproxy, &dir, &cfg, &[], false);
+        let rs = vtest_check(&rs_bin(), &dir, &cfg, &[], false);
+        if !agree(&ora, &rs) {
+            bad.push(format!(
+                "server s1 {srv}\n  haproxy: {}\n  haproxy-rs: {}",
+                ora.describe(),
+                rs.describe()
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
 /// `-cc` expressions from startup/check_condition.vtc and the reg-tests' `feature cmd`
 /// gates, with the exit status haproxy-rs must give (true = 0).
 const CC_CASES: &[(&str, bool)] = &[

@@ -117,11 +117,13 @@ pub fn start_runtime(mut cfg: crate::model::Config, opts: &RunOpts) -> i32 {
     let ro = crate::runtime::RunOpts {
         foreground: !opts.daemon,
         pidfile: opts.pidfile.clone(),
+        argv0: opts.argv.first().cloned().unwrap_or_default(),
         // HAProxy's alerts are silenced by -q while starting.
         quiet: opts.quiet && !opts.verbose,
         debug: opts.debug,
         old_pids: opts.old_pids.clone(),
         old_pids_terminate: opts.old_pids_sig == OldPidsSignal::Terminate,
+        master_worker: opts.master_worker,
     };
     crate::runtime::run(cfg, &ro)
 }

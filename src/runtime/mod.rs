@@ -45,8 +45,11 @@ use worker::{Control, Mailbox, Worker};
 pub struct RunOpts {
     /// `-d` / `-db`: stay in the foreground. Daemon mode (`-D`) is not available yet.
     pub foreground: bool,
-    /// `-p <file>`: write our pid there.
+    /// `-p <file>`: write our pid there. HAProxy only does so in daemon (`-D`) or
+    /// master-worker (`-W`) mode; in the foreground (`-d`, `-db`, no flag) it is ignored.
     pub pidfile: Option<String>,
+    /// `argv[0]` as given: HAProxy's start-up alerts begin with `[<argv[0]>.main()]`.
+    pub argv0: String,
     /// `-q` (without `-V`): nothing on stderr, not even alerts, as HAProxy's quiet mode.
     pub quiet: bool,
     /// `-d`: HAProxy's debug output (polling banner, per-stream traces on stdout).
@@ -54,10 +57,13 @@ pub struct RunOpts {
     /// `-sf`/`-st`: processes told to finish (SIGUSR1) or stop (SIGTERM) once we listen.
     pub old_pids: Vec<i32>,
     pub old_pids_terminate: bool,
+    /// `-W`: HAProxy's master exits with status 130 (128 + SIGINT) when SIGINT stopped it
+    /// (0 after SIGTERM), which VTest requires of `haproxy hN -W` instances.
+    pub master_worker: bool,
 }
 
 /// Runs `cfg` until SIGINT/SIGTERM (or SIGUSR1 once idle). Returns the exit status:
-/// 0 after a signal-requested stop, 1 when start-up fails.
+/// 0 after a signal-requested stop (130 after SIGINT with `-W`), 1 when start-up fails.
 pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
     // One message per line: HAProxy prints each alert with its own prefix.
     let say = |level: Level, text: &str| {
@@ -65,10 +71,16 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             text.lines().for_each(|l| print_msg(level, l));
         }
     };
+    let argv0 = if opts.argv0.is_empty() {
+        "haproxy"
+    } else {
+        opts.argv0.as_str()
+    };
+    let main_tag = format!("[{argv0}.main()]");
     let mut rt = match Runtime::new_with(&cfg, opts.debug) {
         Ok(rt) => rt,
         Err(e) => {
-            say(Level::Alert, &e);
+            say(Level::Alert, &e.replace("[haproxy.main()]", &main_tag));
             return 1;
         }
     };
@@ -81,14 +93,15 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             "daemon mode is not available yet in haproxy-rs: staying in the foreground.",
         );
     }
-    if let Some(p) = &opts.pidfile {
-        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+    let pidfile = opts
+        .pidfile
+        .as_ref()
+        .filter(|_| opts.master_worker || !opts.foreground);
+    if let Some(p) = pidfile {
+        if std::fs::write(p, format!("{}\n", std::process::id())).is_err() {
             say(
                 Level::Alert,
-                &format!(
-                    "[haproxy.main()] Cannot create pidfile {p} : {}",
-                    listener::strerror(&e)
-                ),
+                &format!("{main_tag} Cannot create pidfile {p}"),
             );
             return 1;
         }
@@ -110,6 +123,9 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
         }
     }
     match rt.run_with_signals() {
+        Ok(()) if opts.master_worker && rt.stop_signal() == Some(signal_hook::consts::SIGINT) => {
+            130
+        }
         Ok(()) => 0,
         Err(e) => {
             say(Level::Alert, &format!("event loop failed: {e}"));
@@ -177,6 +193,8 @@ pub struct Runtime {
     grace: Option<std::time::Duration>,
     /// `hard-stop-after`: after SIGUSR1, close everything this long after anyway.
     hard_stop_after: Option<std::time::Duration>,
+    /// The signal that stopped [`Runtime::run_with_signals`] (0 = none yet).
+    stop_signal: Arc<std::sync::atomic::AtomicI32>,
     /// What the runtime cannot honour in this configuration, for the start-up warnings.
     pub warnings: Vec<String>,
 }
@@ -206,7 +224,10 @@ impl Runtime {
                 })?;
             listeners.extend(opened);
         }
-        if listeners.is_empty() {
+        // HAProxy counts its CLI sockets among the listeners: a configuration whose only
+        // listener is a `stats socket` (backends with health checks, the reg-tests driving
+        // the CLI) starts. The CLI itself is not served yet (its keywords warn so).
+        if listeners.is_empty() && cfg.global.stats_sockets.is_empty() {
             return Err("[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.".into());
         }
         let per_listener: Vec<_> = listeners
@@ -247,6 +268,7 @@ impl Runtime {
             ctl: Arc::new(Control::default()),
             grace: ms(cfg.global.grace),
             hard_stop_after: ms(cfg.global.hard_stop_after),
+            stop_signal: Arc::default(),
             warnings,
         })
     }
@@ -274,6 +296,14 @@ impl Runtime {
         self.shared.epoch
     }
 
+    /// The signal (SIGINT or SIGTERM) that ended [`Runtime::run_with_signals`], if any.
+    pub fn stop_signal(&self) -> Option<i32> {
+        match self.stop_signal.load(Ordering::SeqCst) {
+            0 => None,
+            s => Some(s),
+        }
+    }
+
     pub fn stopper(&self) -> Stopper {
         Stopper {
             ctl: self.ctl.clone(),
@@ -293,11 +323,16 @@ impl Runtime {
         use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
         let (rd, wr) = std::os::unix::net::UnixStream::pair()?;
         let usr1 = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let int = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let term = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut ids = Vec::new();
         for sig in [SIGINT, SIGTERM, SIGUSR1] {
             // The flag is set before the wakeup byte is written (actions run in order).
-            let flag = if sig == SIGUSR1 { &usr1 } else { &term };
+            let flag = match sig {
+                SIGUSR1 => &usr1,
+                SIGINT => &int,
+                _ => &term,
+            };
             ids.push(signal_hook::flag::register(sig, flag.clone())?);
             ids.push(signal_hook::low_level::pipe::register(
                 sig,
@@ -311,6 +346,7 @@ impl Runtime {
         let (grace, hard_stop_after) = (self.grace, self.hard_stop_after);
         let watcher = {
             let ctl = self.ctl.clone();
+            let stop_signal = self.stop_signal.clone();
             let mut rd = rd;
             std::thread::spawn(move || {
                 let mut b = [0u8; 64];
@@ -324,7 +360,15 @@ impl Runtime {
                         Err(e) if e.kind() == ErrorKind::Interrupted => {}
                         Err(_) => return,
                     }
-                    if term.load(Ordering::SeqCst) {
+                    let sig = if int.load(Ordering::SeqCst) {
+                        SIGINT
+                    } else if term.load(Ordering::SeqCst) {
+                        SIGTERM
+                    } else {
+                        0
+                    };
+                    if sig != 0 {
+                        stop_signal.store(sig, Ordering::SeqCst);
                         stopper.stop();
                         return;
                     }

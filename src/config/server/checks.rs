@@ -372,9 +372,24 @@ fn missing_check_port(
         return None;
     }
     // Only IPv4/IPv6 servers need a port (host names are resolved later, UNIX sockets
-    // have none).
-    if s.health.addr.is_none() && s.addr.is_none() {
-        return None;
+    // have none). HAProxy's `is_inet_addr()` is false for the unspecified address too
+    // (`0.0.0.0`, `::`, `*`, an empty host as in `server s :` or an unset
+    // `${addr}:${port}`), so such servers are not checked for a port either.
+    use crate::config::addr::SaAddr;
+    let srv_inet = s.addr.is_some_and(|a| !a.ip().is_unspecified());
+    let check_addr = s.health.addr.as_deref().map(|a| {
+        crate::config::addr::str2sa_range_info(a, &Default::default())
+            .map(|(r, _)| r.addr)
+            .ok()
+    });
+    match check_addr {
+        None if !srv_inet => return None,
+        // `addr` names a UNIX socket or the like: no port needed.
+        Some(Some(SaAddr::Unix(_) | SaAddr::Abns(_) | SaAddr::Fd(_) | SaAddr::SockPair(_))) => {
+            return None
+        }
+        Some(Some(SaAddr::Inet(ip))) if ip.is_unspecified() && !srv_inet => return None,
+        _ => {}
     }
     let rules = match &p.settings.check {
         Some(CheckKind::Http { .. }) => Some(&p.settings.http_check_rules),
