@@ -104,8 +104,11 @@ pub fn client_for_response(resp: &RespHead, client: Want, modes: &Modes) -> Want
     if resp.tunnel {
         return Want::Tunnel;
     }
+    // An HTTP/1.0 response cannot carry a chunked body to a keep-alive client: HAProxy
+    // forwards it and closes (reg-test http-messaging/http_transfer_encoding).
+    let chunked_10 = resp.version == Version::Http10 && resp.framing == Framing::Chunked;
     if client == Want::KeepAlive
-        && (resp.framing == Framing::UntilClose || modes.frontend == HttpMode::Close)
+        && (resp.framing == Framing::UntilClose || modes.frontend == HttpMode::Close || chunked_10)
     {
         return Want::Close;
     }

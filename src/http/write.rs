@@ -89,10 +89,31 @@ pub(crate) fn header_line(buf: &[u8], h: &Header, case: Option<&CaseMap>, out: &
     out.extend_from_slice(b"\r\n");
 }
 
-fn write_headers(buf: &[u8], headers: &[Header], edits: &HeadEdits, out: &mut Vec<u8>) {
+/// A request's `TE` header as HAProxy forwards it (`http_parse_req_te()`): of its
+/// comma-separated elements, leading blanks stripped, only an exact `trailers` survives
+/// (HTTP/2 semantics, which HAProxy applies to every request); nothing left, no header.
+fn te_trailers_only(v: &[u8]) -> bool {
+    v.split(|&b| b == b',')
+        .any(|e| e.trim_ascii_start() == b"trailers")
+}
+
+fn write_headers(
+    buf: &[u8],
+    headers: &[Header],
+    edits: &HeadEdits,
+    request: bool,
+    out: &mut Vec<u8>,
+) {
     for (pos, h) in headers.iter().enumerate().filter(|(_, h)| !h.drop) {
         let name = h.name.get(buf);
         if edits.del.iter().any(|d| d.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        if request && name.eq_ignore_ascii_case(b"te") {
+            if te_trailers_only(h.value.get(buf)) {
+                write_name(name, edits.case, out);
+                out.extend_from_slice(b": trailers\r\n");
+            }
             continue;
         }
         if let Some((_, new)) = edits.replace.iter().find(|(p, _)| *p == pos) {
@@ -163,7 +184,7 @@ pub fn write_request(buf: &[u8], req: &ReqHead, edits: &HeadEdits, out: &mut Vec
     out.push(b' ');
     write_version(buf, req.version, req.version_raw, out);
     out.extend_from_slice(b"\r\n");
-    write_headers(buf, &req.headers, edits, out);
+    write_headers(buf, &req.headers, edits, true, out);
 }
 
 /// Appends the response head for the client to `out`. The reason phrase is kept as the
@@ -175,7 +196,7 @@ pub fn write_response(buf: &[u8], resp: &RespHead, edits: &HeadEdits, out: &mut 
     out.push(b' ');
     out.extend_from_slice(resp.reason.get(buf));
     out.extend_from_slice(b"\r\n");
-    write_headers(buf, &resp.headers, edits, out);
+    write_headers(buf, &resp.headers, edits, false, out);
 }
 
 /// `option forwardfor [except <net>] [header <name>] [if-none]` and `option originalto
@@ -240,5 +261,30 @@ fn in_net(a: IpAddr, net: IpAddr, bits: u8) -> bool {
             u128::from(a) & m == u128::from(n) & m
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod te_tests {
+    /// Checked against haproxy 2.6.12 (reg-test http-messaging/http_transfer_encoding).
+    #[test]
+    fn te_keeps_only_exact_trailers() {
+        for (v, keep) in [
+            (&b"trailers"[..], true),
+            (b"trailers, gzip", true),
+            (b"gzip, trailers", true),
+            (b"trailers,trailers", true),
+            (b"gzip", false),
+            (b"trailers;q=0.5", false),
+            (b"TRAILERS", false),
+            (b"trailers , gzip", false),
+        ] {
+            assert_eq!(
+                super::te_trailers_only(v),
+                keep,
+                "{}",
+                String::from_utf8_lossy(v)
+            );
+        }
     }
 }

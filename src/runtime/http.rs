@@ -1009,6 +1009,14 @@ impl HttpSession {
                 {
                     return Some(true);
                 }
+                Ok(Some(_))
+                    if crate::http::validate_upgrade(&self.req.head, &self.resp).is_err() =>
+                {
+                    // A 101 the request did not ask for, or a WebSocket one without
+                    // `Sec-WebSocket-Accept`: 502.
+                    self.error(cx, 502);
+                    return Some(true);
+                }
                 Ok(Some(n)) => {
                     if cx.shared.debug {
                         self.has_resp = true;
