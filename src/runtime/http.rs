@@ -90,6 +90,9 @@ pub struct HttpSession {
     replaying: bool,
     /// The current request's head left `cin` for a server (an error then must not skip it).
     head_sent: bool,
+    /// The request went out on a reused idle connection: if the server turns out to have
+    /// closed it, that is a connection failure to retry, as HAProxy does.
+    on_reused: bool,
     requests: u64,
     /// Start of the current wait for a request.
     wait_since: Instant,
@@ -187,6 +190,7 @@ impl HttpSession {
             replay: None,
             replaying: false,
             head_sent: false,
+            on_reused: false,
             requests: 0,
             wait_since: cx.now,
             client_seen: cx.now,
@@ -834,6 +838,7 @@ impl HttpSession {
             self.replaying = false;
             self.sout.clear();
             let srv = self.srv.as_ref().expect("connected");
+            self.on_reused = srv.reused();
             if let Some(h) = srv.proxy_header(cx, self.peer, self.local) {
                 self.sout.extend(&h);
             }
@@ -891,7 +896,8 @@ impl HttpSession {
         }
         let before = self.sout.len();
         http_msg::write_request(buf, &self.req, &edits, &mut self.scratch, &mut self.sout);
-        if be.retry_on.layer7() {
+        self.on_reused = self.srv.as_ref().is_some_and(|s| s.reused());
+        if be.retry_on.layer7() || self.on_reused {
             self.replay = Some(self.sout.bytes()[before..].to_vec());
         }
         self.cin.consume(self.req.head_len);
@@ -948,6 +954,10 @@ impl HttpSession {
             }
             Ok(_) => {}
             Err(_) => {
+                let reused = self.on_reused;
+                if !self.has_resp && self.retry(cx, |r| reused && r.conn_failure) {
+                    return Some(true);
+                }
                 if !self.has_resp {
                     self.error(cx, 502);
                     return Some(true);
@@ -961,6 +971,10 @@ impl HttpSession {
                 self.server_seen = cx.now;
             }
             ReadOutcome::Error => {
+                let reused = self.on_reused && self.sin.is_empty();
+                if !self.has_resp && self.retry(cx, |r| reused && r.conn_failure) {
+                    return Some(true);
+                }
                 if !self.has_resp {
                     self.error(cx, 502);
                     return Some(true);
@@ -1040,9 +1054,10 @@ impl HttpSession {
                 // Closed before a complete response head: 502 (or a retry: an empty answer
                 // is `empty-response`, a cut head `junk-response`).
                 let empty = self.sin.is_empty();
+                let reused = self.on_reused;
                 if self.retry(cx, |r| {
                     if empty {
-                        r.empty_response
+                        r.empty_response || (reused && r.conn_failure)
                     } else {
                         r.junk_response
                     }

@@ -115,6 +115,11 @@ impl ServerSide {
         Some(out)
     }
 
+    /// The active connection was reused (an idle one), not opened for this request.
+    pub fn reused(&self) -> bool {
+        self.sock.is_some() && !self.fresh
+    }
+
     /// The server of the current request while connected (the response is being read).
     pub fn server_of_last_request(&self) -> Option<usize> {
         match self.phase {
