@@ -497,3 +497,37 @@ fn source_sets_the_local_address_of_server_connections() {
     assert_eq!(peers_a.recv_timeout(WAIT).unwrap(), want_a);
     assert_eq!(peers_b.recv_timeout(WAIT).unwrap(), want_b);
 }
+
+/// A server that closes each connection right after its response, while the client sends
+/// its next request at once: a request that meets the closed idle connection is retried on
+/// a new one (HAProxy's usual outcome; when it notices the close only after sending, it
+/// sometimes drops the client connection instead), so the client never gets a 502.
+#[test]
+fn request_on_an_idle_connection_the_server_closed_is_retried() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = l.local_addr().unwrap();
+    let served = Arc::new(AtomicUsize::new(0));
+    let s2 = served.clone();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut line = String::new();
+            while r.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                line.clear();
+            }
+            s2.fetch_add(1, Ordering::SeqCst);
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let fe = free_port();
+    let _px = start(&cfg(fe, &format!(" server a {a}\n")), fe);
+    for _ in 0..5 {
+        let (mut s, mut r) = client(fe);
+        for i in 0..3 {
+            write!(s, "GET /{i} HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+            assert_eq!(read_response(&mut r).0, 200, "request {i}");
+        }
+    }
+    assert_eq!(served.load(Ordering::SeqCst), 15);
+}

@@ -187,6 +187,11 @@ fn run(
     (per, q503, peaks)
 }
 
+/// The tests of this file run one at a time: each starts two proxies and three servers
+/// on ports picked at run time, and both proxies bind with SO_REUSEPORT, so two tests
+/// picking the same free port at once would share a listener.
+static SERIAL: Mutex<()> = Mutex::new(());
+
 fn compare(
     name: &str,
     backend: &str,
@@ -194,6 +199,7 @@ fn compare(
     exact: bool,
     paths: &dyn Fn(usize) -> (String, Option<&'static str>),
 ) {
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let oracle = "/usr/sbin/haproxy";
     assert!(std::path::Path::new(oracle).exists(), "{oracle} missing");
     let (h, h503, hpeak) = run(oracle, backend, maxconn, paths);
