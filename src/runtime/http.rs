@@ -452,6 +452,12 @@ impl HttpSession {
         self.st = St::Closing;
     }
 
+    /// The address the client connected to: from the PROXY header, else asked of the
+    /// socket (only when something needs it: `originalto`, `send-proxy`).
+    fn local_addr(&self) -> Option<SocketAddr> {
+        self.local.or_else(|| self.client.s.local_inet())
+    }
+
     fn fds(&self) -> (i32, Option<i32>) {
         use std::os::fd::AsRawFd;
         let sfd = self
@@ -839,7 +845,7 @@ impl HttpSession {
             self.sout.clear();
             let srv = self.srv.as_ref().expect("connected");
             self.on_reused = srv.reused();
-            if let Some(h) = srv.proxy_header(cx, self.peer, self.local) {
+            if let Some(h) = srv.proxy_header(cx, self.peer, self.local_addr()) {
                 self.sout.extend(&h);
             }
             if let Some(r) = &self.replay {
@@ -865,7 +871,7 @@ impl HttpSession {
             }
         }
         let ot = be.originalto.as_ref().or(fe.originalto.as_ref());
-        if let (Some(ot), Some(l)) = (ot, self.local) {
+        if let (Some(ot), Some(l)) = (ot, self.local_addr()) {
             if ot.value(l.ip(), head, buf, &mut ot_val) {
                 add.push((&ot.header, &ot_val));
             }
@@ -891,7 +897,7 @@ impl HttpSession {
             ..Default::default()
         };
         let srv = self.srv.as_ref().expect("connected");
-        if let Some(h) = srv.proxy_header(cx, self.peer, self.local) {
+        if let Some(h) = srv.proxy_header(cx, self.peer, self.local_addr()) {
             self.sout.extend(&h);
         }
         let before = self.sout.len();

@@ -5,6 +5,7 @@
 //! `aggressive`/`always`. A pooled connection the server closes is noticed and dropped.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use mio::{Interest, Registry, Token};
 use slab::Slab;
@@ -14,6 +15,8 @@ use crate::model::proxy::HttpReuse;
 
 /// Pool tokens start here (below the listeners', above any session's).
 pub const POOL_BASE: usize = usize::MAX / 4;
+/// HAProxy's default `pool-purge-delay`.
+pub const PURGE_EVERY: Duration = Duration::from_secs(5);
 /// Idle connections a worker keeps at most (the oldest per server go first).
 const MAX_IDLE: usize = 1024;
 
@@ -83,6 +86,19 @@ impl IdlePool {
         Some(self.conns.remove(key))
     }
 
+    /// HAProxy's `pool-purge-delay` pass: every period, close half of each server's idle
+    /// connections (the oldest first), so that a quiet proxy ends up holding none.
+    pub fn purge_half(&mut self, reg: &Registry) {
+        for keys in self.by_server.values_mut() {
+            let n = keys.len().div_ceil(2);
+            for key in keys.drain(..n) {
+                let mut c = self.conns.remove(key);
+                let _ = reg.deregister(&mut c.sock.s);
+            }
+        }
+        self.by_server.retain(|_, v| !v.is_empty());
+    }
+
     /// An event on pooled connection `key`: a close or stray bytes make it unusable.
     pub fn event(&mut self, reg: &Registry, key: usize, ev: &mio::event::Event) {
         let Some(c) = self.conns.get_mut(key) else {
@@ -97,5 +113,62 @@ impl IdlePool {
             }
             let _ = reg.deregister(&mut c.sock.s);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::stream::Stream;
+
+    /// `n` real loopback connections, kept open on the accepting side.
+    fn conns(n: usize) -> (Vec<Sock>, Vec<std::net::TcpStream>) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for _ in 0..n {
+            let c = std::net::TcpStream::connect(addr).unwrap();
+            c.set_nonblocking(true).unwrap();
+            ours.push(Sock::new(Stream::Tcp(mio::net::TcpStream::from_std(c))));
+            theirs.push(l.accept().unwrap().0);
+        }
+        (ours, theirs)
+    }
+
+    #[test]
+    fn purge_halves_each_server_until_empty_and_take_follows_the_reuse_mode() {
+        let poll = mio::Poll::new().unwrap();
+        let reg = poll.registry();
+        let mut pool = IdlePool::default();
+        let (socks, _peers) = conns(5);
+        for (i, mut sock) in socks.into_iter().enumerate() {
+            reg.register(&mut sock.s, Token(1), Interest::READABLE)
+                .unwrap();
+            let srv = usize::from(i == 4);
+            pool.put(
+                reg,
+                IdleConn {
+                    be: 0,
+                    srv,
+                    sock,
+                    uses: 1 + i as u32,
+                },
+            );
+        }
+        assert_eq!(pool.len(), 5);
+        // safe: not for a first request; aggressive: first requests only on reused ones.
+        assert!(pool.take(0, 1, HttpReuse::Safe, true).is_none());
+        assert!(pool.take(0, 1, HttpReuse::Never, false).is_none());
+        assert!(pool
+            .take(0, 0, HttpReuse::Aggressive, true)
+            .is_some_and(|c| c.uses >= 2));
+        assert_eq!(pool.len(), 4);
+        // Server 0 has 3 left, server 1 has 1: a pass closes 2 + 1.
+        pool.purge_half(reg);
+        assert_eq!(pool.len(), 1);
+        pool.purge_half(reg);
+        assert!(pool.is_empty());
+        assert!(pool.take(0, 0, HttpReuse::Always, false).is_none());
     }
 }

@@ -273,19 +273,12 @@ impl ServerSide {
             Ok(None) => {}
             _ => return self.conn_error(cx, srv, true),
         }
-        match sock.s.connected() {
-            Ok(true) => {
-                self.phase = Phase::Connected { srv };
-                self.fresh = true;
-                self.uses = 1;
-                Outcome::Connected(srv)
-            }
-            Ok(false) => {
-                sock.writable = false;
-                Outcome::Pending
-            }
-            Err(_) => self.conn_error(cx, srv, true),
-        }
+        // Writable with no pending error: the connect completed (no getpeername needed:
+        // `writable` is only set by an event, never on a socket still connecting).
+        self.phase = Phase::Connected { srv };
+        self.fresh = true;
+        self.uses = 1;
+        Outcome::Connected(srv)
     }
 
     /// The queue changed this stream's state (slot given, redistributed, expired).
@@ -426,15 +419,18 @@ impl ServerSide {
         self.phase = Phase::Idle;
     }
 
-    /// Moves the active connection to the idle set (replacing an older one to the same
-    /// server, else the first free slot, else slot 0), or straight to the worker's pool
-    /// with `http-reuse aggressive|always`.
+    /// Moves the active connection to the worker's pool, or with `http-reuse never` to the
+    /// session's own idle set (replacing an older one to the same server, else the first
+    /// free slot, else slot 0).
     fn park(&mut self, cx: &mut Ctx, srv: usize) {
         let Some(mut sock) = self.sock.take() else {
             return;
         };
         let reuse = cx.shared.backends[self.be].http_reuse;
-        if matches!(reuse, HttpReuse::Aggressive | HttpReuse::Always) {
+        // Only `never` keeps connections private to the session; otherwise an idle
+        // connection waits in the worker's pool, where this session's next request finds
+        // it again and others may take it as `http-reuse` allows (HAProxy's idle lists).
+        if reuse != HttpReuse::Never {
             cx.pool.put(
                 cx.registry,
                 IdleConn {

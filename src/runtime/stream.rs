@@ -33,19 +33,6 @@ impl Stream {
         }
     }
 
-    /// A non-blocking connect finished: `Ok(false)` while it is still in progress.
-    pub fn connected(&self) -> io::Result<bool> {
-        let r = match self {
-            Stream::Tcp(s) => s.peer_addr().map(|_| ()),
-            Stream::Unix(s) => s.peer_addr().map(|_| ()),
-        };
-        match r {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         match self {
             Stream::Tcp(s) => s.take_error(),
@@ -173,10 +160,12 @@ pub enum ListenSock {
 }
 
 impl ListenSock {
-    pub fn accept(&self) -> io::Result<Stream> {
+    /// A new connection and, for TCP, the peer's address (from `accept()` itself, which
+    /// saves a `getpeername()` per connection).
+    pub fn accept(&self) -> io::Result<(Stream, Option<SocketAddr>)> {
         match self {
-            ListenSock::Tcp(l) => l.accept().map(|(s, _)| Stream::Tcp(s)),
-            ListenSock::Unix(l) => l.accept().map(|(s, _)| Stream::Unix(s)),
+            ListenSock::Tcp(l) => l.accept().map(|(s, a)| (Stream::Tcp(s), Some(a))),
+            ListenSock::Unix(l) => l.accept().map(|(s, _)| (Stream::Unix(s), None)),
         }
     }
 

@@ -81,7 +81,11 @@ impl TcpSession {
     /// client byte.
     fn connected(&mut self, cx: &mut Ctx) {
         self.server_seen = cx.now;
-        if let Some(h) = self.srv.proxy_header(cx, self.peer, self.local) {
+        if let Some(h) = self.srv.proxy_header(
+            cx,
+            self.peer,
+            self.local.or_else(|| self.client.s.local_inet()),
+        ) {
             let mut b = Buf::default();
             b.extend(&h);
             b.extend(self.c2s.bytes());

@@ -16,7 +16,7 @@ use slab::Slab;
 
 use super::http::HttpSession;
 use super::io::{Buf, ReadOutcome, Sock};
-use super::pool::{IdlePool, POOL_BASE};
+use super::pool::{IdlePool, POOL_BASE, PURGE_EVERY};
 use super::shared::Shared;
 use super::stream::{ListenSock, Stream};
 use super::tcp::TcpSession;
@@ -135,6 +135,8 @@ pub enum Session {
 #[derive(Default)]
 pub struct Origin {
     pub peer: Option<SocketAddr>,
+    /// The address the client connected to, when already known (a PROXY header); the
+    /// sessions otherwise ask the socket only if something needs it.
     pub local: Option<SocketAddr>,
     pub initial: Buf,
     /// The listening socket it came from (for `-d` traces).
@@ -142,10 +144,10 @@ pub struct Origin {
 }
 
 impl Origin {
-    pub fn of(sock: &Sock) -> Origin {
+    pub fn of(peer: Option<SocketAddr>) -> Origin {
         Origin {
-            peer: sock.s.peer_inet(),
-            local: sock.s.local_inet(),
+            peer,
+            local: None,
             initial: Buf::default(),
             listener_fd: -1,
         }
@@ -156,6 +158,8 @@ impl Origin {
 /// header closes it, as HAProxy does.
 pub struct ProxyWait {
     sock: Option<Sock>,
+    /// The connection's own peer, kept when the header says `UNKNOWN`/`LOCAL`.
+    peer: Option<SocketAddr>,
     listener_fd: i32,
     fe: usize,
     buf: Buf,
@@ -179,7 +183,7 @@ impl ProxyWait {
             _ => return Err(()),
         };
         let sock = self.sock.take().ok_or(())?;
-        let mut origin = Origin::of(&sock);
+        let mut origin = Origin::of(self.peer);
         origin.listener_fd = self.listener_fd;
         if let Some((src, dst)) = h.addrs {
             origin.peer = Some(src);
@@ -342,6 +346,7 @@ impl Worker {
         let mut events = Events::with_capacity(512);
         let mut wakes = Vec::new();
         let mut soft = false;
+        let mut next_purge = Instant::now() + PURGE_EVERY;
         let res = loop {
             if self.ctl.stop.load(Ordering::SeqCst) {
                 break Ok(());
@@ -353,10 +358,12 @@ impl Worker {
             if soft && self.sessions.is_empty() {
                 break Ok(());
             }
-            let timeout = self
-                .timers
-                .next()
-                .map(|d| d.saturating_duration_since(Instant::now()));
+            let purge_at = (!self.pool.is_empty()).then_some(next_purge);
+            let wake_at = match (self.timers.next(), purge_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = wake_at.map(|d| d.saturating_duration_since(Instant::now()));
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == ErrorKind::Interrupted {
                     continue;
@@ -386,6 +393,11 @@ impl Worker {
                 self.on_wake(key, id, now);
             }
             self.expire(Instant::now());
+            let now = Instant::now();
+            if now >= next_purge {
+                self.pool.purge_half(self.poll.registry());
+                next_purge = now + PURGE_EVERY;
+            }
             if soft {
                 self.close_idle();
             } else if !self.paused.is_empty() {
@@ -437,7 +449,7 @@ impl Worker {
                 return;
             }
             match l.accept() {
-                Ok(sock) => self.start_session(sock, idx, fe, now),
+                Ok((sock, peer)) => self.start_session(sock, peer, idx, fe, now),
                 Err(e) => {
                     self.shared.release(idx);
                     match e.kind() {
@@ -462,7 +474,14 @@ impl Worker {
         }
     }
 
-    fn start_session(&mut self, mut sock: Stream, listener: usize, fe: usize, now: Instant) {
+    fn start_session(
+        &mut self,
+        mut sock: Stream,
+        peer: Option<SocketAddr>,
+        listener: usize,
+        fe: usize,
+        now: Instant,
+    ) {
         let entry = self.sessions.vacant_entry();
         let key = entry.key();
         if self
@@ -495,6 +514,7 @@ impl Worker {
         let started = if shared.listeners[listener].accept_proxy {
             let mut p = ProxyWait {
                 sock: Some(sock),
+                peer,
                 listener_fd,
                 fe,
                 buf: Buf::default(),
@@ -511,7 +531,7 @@ impl Worker {
                 }
             }
         } else {
-            let mut origin = Origin::of(&sock);
+            let mut origin = Origin::of(peer);
             origin.listener_fd = listener_fd;
             start_for(&mut cx, fe, sock, origin)
         };
