@@ -48,6 +48,16 @@ fn backend() -> u16 {
     port
 }
 
+/// Stops a proxy even when an assertion fails first (a leaked `-d` process would keep
+/// its listener).
+struct KillOnDrop(std::process::Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Masks `(0009)=000e`, `[000e:000f]` and `:PORT]`.
 fn normalise(out: &str) -> String {
     let hex = regex::Regex::new(r"\((?:[0-9a-f]{4})\)=[0-9a-f]{4}").unwrap();
@@ -181,15 +191,17 @@ fn run_tcp(bin: &str) -> String {
         format!("defaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\nlisten t\n bind 127.0.0.1:{fe}\n server s 127.0.0.1:{be}\n"),
     )
     .unwrap();
-    let mut child = Command::new(bin)
-        .args(["-d", "-f"])
-        .arg(&cfg)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut child = KillOnDrop(
+        Command::new(bin)
+            .args(["-d", "-f"])
+            .arg(&cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -219,8 +231,7 @@ fn run_tcp(bin: &str) -> String {
     while !lines.iter().any(|l| l.contains(".closed[")) {
         lines.push(rx.recv_timeout(WAIT).expect("closed trace"));
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     let _ = std::fs::remove_dir_all(&dir);
     normalise_tcp(&(lines.join("\n") + "\n"))
 }

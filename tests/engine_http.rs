@@ -28,6 +28,15 @@ impl Drop for Proxy {
     }
 }
 
+/// The tests of this file run one at a time: each picks its frontend port with
+/// `free_port()` (bind port 0, release) and then starts listeners of its own; run
+/// concurrently, another test's listener could take the released port first and the proxy
+/// would fail to bind while the readiness probe reached the wrong listener.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -142,6 +151,7 @@ fn cfg(fe: u16, backend_lines: &str) -> String {
 
 #[test]
 fn forwards_requests_with_bodies_and_balances_each_request() {
+    let _serial = serial();
     let (a, sa) = backend("A", Duration::ZERO);
     let (b, sb) = backend("B", Duration::ZERO);
     let fe = free_port();
@@ -183,6 +193,7 @@ fn forwards_requests_with_bodies_and_balances_each_request() {
 
 #[test]
 fn keep_alive_reuses_the_server_connection() {
+    let _serial = serial();
     let (a, sa) = backend("A", Duration::ZERO);
     let fe = free_port();
     let _px = start(&cfg(fe, &format!(" server a {a}\n")), fe);
@@ -201,6 +212,7 @@ fn keep_alive_reuses_the_server_connection() {
 
 #[test]
 fn server_close_mode_closes_the_server_side_only() {
+    let _serial = serial();
     let (a, sa) = backend("A", Duration::ZERO);
     let fe = free_port();
     let _px = start(
@@ -224,6 +236,7 @@ fn server_close_mode_closes_the_server_side_only() {
 
 #[test]
 fn forwardfor_adds_the_client_address() {
+    let _serial = serial();
     let (a, sa) = backend("A", Duration::ZERO);
     let fe = free_port();
     let _px = start(
@@ -244,6 +257,7 @@ fn forwardfor_adds_the_client_address() {
 
 #[test]
 fn dead_server_gives_503_and_the_connection_stays_open() {
+    let _serial = serial();
     let dead = free_port();
     let fe = free_port();
     let _px = start(
@@ -264,6 +278,7 @@ fn dead_server_gives_503_and_the_connection_stays_open() {
 
 #[test]
 fn silent_server_gives_504_and_closing_server_gives_502() {
+    let _serial = serial();
     // A server that accepts and never answers; another that closes at once.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let sa = silent.local_addr().unwrap();
@@ -304,6 +319,7 @@ fn silent_server_gives_504_and_closing_server_gives_502() {
 /// sees more concurrent requests than its maxconn.
 #[test]
 fn queue_end_to_end_every_request_answered() {
+    let _serial = serial();
     for (maxconn, clients, tq) in [
         (1, 12, "5s"),
         (2, 16, "5s"),
@@ -380,6 +396,7 @@ fn read_full(r: &mut BufReader<TcpStream>) -> (u16, Vec<(String, String)>, Strin
 
 #[test]
 fn cookie_insert_indirect_sticks_to_the_server() {
+    let _serial = serial();
     let (a, sa) = backend("A", Duration::ZERO);
     let (b, sb) = backend("B", Duration::ZERO);
     let fe = free_port();
@@ -424,6 +441,7 @@ fn cookie_insert_indirect_sticks_to_the_server() {
 
 #[test]
 fn abortonclose_drops_a_queued_request_whose_client_left() {
+    let _serial = serial();
     let (a, sa) = backend("A", Duration::from_millis(400));
     let fe = free_port();
     let _px = start(
@@ -476,6 +494,7 @@ fn peer_recording_backend() -> (SocketAddr, std::sync::mpsc::Receiver<std::net::
 
 #[test]
 fn source_sets_the_local_address_of_server_connections() {
+    let _serial = serial();
     let (a, peers_a) = peer_recording_backend();
     let (b, peers_b) = peer_recording_backend();
     let fe = free_port();
@@ -504,6 +523,7 @@ fn source_sets_the_local_address_of_server_connections() {
 /// sometimes drops the client connection instead), so the client never gets a 502.
 #[test]
 fn request_on_an_idle_connection_the_server_closed_is_retried() {
+    let _serial = serial();
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let a = l.local_addr().unwrap();
     let served = Arc::new(AtomicUsize::new(0));

@@ -29,6 +29,15 @@ impl Drop for TempDir {
     }
 }
 
+/// The tests of this file run one at a time: each picks its frontend port with
+/// `free_port()` (bind port 0, release) and then starts listeners of its own; run
+/// concurrently, another test's listener could take the released port first and the proxy
+/// would fail to bind while the readiness probe reached the wrong listener.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -139,6 +148,7 @@ fn tcp_cfg_threads(
 
 #[test]
 fn forwards_both_ways_and_passes_half_close() {
+    let _serial = serial();
     let fe = free_port();
     let _px = start(&tcp_cfg(fe, "", &[("e", echo_server(), "")]), fe);
     let mut c = connect(fe);
@@ -160,6 +170,7 @@ fn forwards_both_ways_and_passes_half_close() {
 
 #[test]
 fn roundrobin_alternates_servers() {
+    let _serial = serial();
     let fe = free_port();
     let a = named_server("A");
     let b = named_server("B");
@@ -187,6 +198,7 @@ fn roundrobin_alternates_servers() {
 
 #[test]
 fn refused_server_is_retried_then_redispatched() {
+    let _serial = serial();
     let fe = free_port();
     let dead: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let good = named_server("G");
@@ -210,6 +222,7 @@ fn refused_server_is_retried_then_redispatched() {
 
 #[test]
 fn no_server_reachable_closes_the_client() {
+    let _serial = serial();
     let fe = free_port();
     let dead: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let _px = start(
@@ -233,6 +246,7 @@ fn no_server_reachable_closes_the_client() {
 
 #[test]
 fn maxconn_queues_the_second_client_until_the_first_leaves() {
+    let _serial = serial();
     let fe = free_port();
     let a = named_server("A");
     let _px = start(
@@ -260,6 +274,7 @@ fn maxconn_queues_the_second_client_until_the_first_leaves() {
 
 #[test]
 fn queue_timeout_closes_the_waiting_client() {
+    let _serial = serial();
     let fe = free_port();
     let a = named_server("A");
     let _px = start(
@@ -281,6 +296,7 @@ fn queue_timeout_closes_the_waiting_client() {
 
 #[test]
 fn frontend_maxconn_pauses_accepting_until_a_connection_ends() {
+    let _serial = serial();
     let fe = free_port();
     let a = named_server("A");
     // No server limit: only the frontend's maxconn 1 holds the second client back. The

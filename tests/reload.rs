@@ -11,6 +11,15 @@ use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// The tests of this file run one at a time: each picks its frontend port with
+/// `free_port()` (bind port 0, release) and then starts listeners of its own; run
+/// concurrently, another test's listener could take the released port first and the proxy
+/// would fail to bind while the readiness probe reached the wrong listener.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -123,6 +132,7 @@ fn tmpdir(tag: &str) -> std::path::PathBuf {
 
 #[test]
 fn sf_reload_finishes_in_flight_requests_and_hands_over_the_port() {
+    let _serial = serial();
     let dir = tmpdir("sf");
     let fe = free_port();
     let (be, arrived) = slow_backend(Duration::from_millis(600));
@@ -152,6 +162,7 @@ fn sf_reload_finishes_in_flight_requests_and_hands_over_the_port() {
 
 #[test]
 fn hard_stop_after_ends_a_lingering_request() {
+    let _serial = serial();
     let dir = tmpdir("hsa");
     let fe = free_port();
     let (be, arrived) = slow_backend(Duration::from_secs(30));
