@@ -672,6 +672,20 @@ fn strip_default_port<'a>(h: &'a [u8], scheme: &[u8]) -> &'a [u8] {
     }
 }
 
+/// A CONNECT target on port 80 or 443 also matches a Host with the same name and no port
+/// or an empty one (reg-test http-messaging/h1_host_normalization: `CONNECT hostname:80`
+/// with `host: hostname` or `host: hostname:` is accepted by haproxy 2.6.12).
+fn connect_host_matches(target: &[u8], host: &[u8]) -> bool {
+    let Some((th, tp)) = host_port(target) else {
+        return false;
+    };
+    if tp != b"80" && tp != b"443" {
+        return false;
+    }
+    let (hh, hp) = host_port(host).unwrap_or((host, b""));
+    (hp.is_empty() || hp == tp) && th.eq_ignore_ascii_case(hh)
+}
+
 fn same_authority(auth: &[u8], host: &[u8], scheme: &[u8]) -> bool {
     auth.eq_ignore_ascii_case(host)
         || strip_default_port(auth, scheme).eq_ignore_ascii_case(strip_default_port(host, scheme))
@@ -1005,7 +1019,7 @@ fn authority(buf: &[u8], cx: &Ctx, out: &mut ReqHead) -> Result<(), H1Error> {
     if let Some(hi) = out.host {
         let hv = out.headers[hi].value.get(buf);
         let ok = if out.method == Method::Connect {
-            a.eq_ignore_ascii_case(hv)
+            a.eq_ignore_ascii_case(hv) || connect_host_matches(a, hv)
         } else {
             same_authority(a, hv, scheme)
         };
@@ -1037,7 +1051,9 @@ fn authority(buf: &[u8], cx: &Ctx, out: &mut ReqHead) -> Result<(), H1Error> {
             }
             let hv = h.value.get(buf);
             if let Some((host, p)) = host_port(hv) {
-                if p.is_empty() || p == b"80" || p == b"443" {
+                // A CONNECT keeps an empty Host port as sent (checked against 2.6.12).
+                let empty_kept = p.is_empty() && out.method == Method::Connect;
+                if !empty_kept && (p.is_empty() || p == b"80" || p == b"443") {
                     h.value.end = h.value.start + host.len() as u32;
                 }
             }
