@@ -400,7 +400,9 @@ impl HttpSession {
                 },
                 St::Closing => {}
             }
-            match self.client.write_from(&mut self.cout) {
+            // More of the response body follows: let the kernel fill segments.
+            let more = self.st == St::Xfer && self.has_resp && !self.resp_fwd.is_done();
+            match self.client.write_from_more(&mut self.cout, more) {
                 Ok(n) if n > 0 => {
                     progress = true;
                     self.client_seen = cx.now;

@@ -227,9 +227,20 @@ impl Sock {
     /// Writes as much of `buf` as the socket takes. `Err` on a write error (the peer is
     /// gone: the caller ends the connection).
     pub fn write_from(&mut self, buf: &mut Buf) -> Result<usize, WriteError> {
+        self.write_from_more(buf, false)
+    }
+
+    /// [`Sock::write_from`]; with `more`, the caller knows more bytes of the same message
+    /// follow, and the kernel may hold a partial segment for them (`MSG_MORE`).
+    pub fn write_from_more(&mut self, buf: &mut Buf, more: bool) -> Result<usize, WriteError> {
         let mut total = 0;
         while !buf.is_empty() && self.writable {
-            match self.s.write(buf.bytes()) {
+            let r = if more {
+                self.s.write_more(buf.bytes())
+            } else {
+                self.s.write(buf.bytes())
+            };
+            match r {
                 Ok(0) => return Err(WriteError),
                 Ok(n) => {
                     buf.consume(n);

@@ -72,6 +72,19 @@ impl std::os::fd::AsRawFd for ListenSock {
     }
 }
 
+impl Stream {
+    /// A write telling the kernel more data follows at once (`MSG_MORE`), so that a body
+    /// forwarded in buffer-sized pieces leaves in full segments, as HAProxy sends it.
+    pub fn write_more(&self, b: &[u8]) -> io::Result<usize> {
+        use std::os::fd::AsFd;
+        let fd = match self {
+            Stream::Tcp(s) => s.as_fd(),
+            Stream::Unix(s) => s.as_fd(),
+        };
+        socket2::SockRef::from(&fd).send_with_flags(b, libc::MSG_MORE)
+    }
+}
+
 impl Read for Stream {
     fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
         match self {
