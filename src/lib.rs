@@ -18,4 +18,5 @@ pub mod persist;
 pub mod proxy_proto;
 pub mod queue;
 pub mod runtime;
+pub mod sample;
 pub mod version;
