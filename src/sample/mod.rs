@@ -4,7 +4,11 @@
 //! configuration syntax (the model arrives already parsed and checked).
 
 pub mod conv;
+pub mod expr;
+pub mod fetch;
+pub mod lf;
 pub mod map;
+pub mod msg;
 pub mod pattern;
 pub mod value;
 pub mod vars;

@@ -1,0 +1,930 @@
+//! Sample fetches (`doc/configuration.txt` 7.3.2–7.3.6), compiled once from the model and
+//! evaluated against a [`Txn`]: the transaction's messages, addresses, names and variables,
+//! plus an [`Env`] for what only the running proxy knows (server states, queue lengths).
+
+use std::borrow::Cow;
+use std::net::{IpAddr, SocketAddr};
+
+use super::msg::{split_commas, Req, Resp};
+use super::value::Smp;
+use super::vars::{VarName, Vars};
+use crate::model::expr::ArgValue;
+
+/// Which message a rule is looking at: `hdr()` means the request's in `http-request`
+/// rules and the response's in `http-response` rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dir {
+    #[default]
+    Req,
+    Res,
+}
+
+/// A backend's counters, for `nbsrv`, `be_conn`, `queue`, `avg_queue`, `connslots`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BackendStat {
+    /// Usable servers (active ones, else backups).
+    pub nbsrv: i64,
+    pub active: i64,
+    pub conn: i64,
+    pub queue: i64,
+    /// Free connection plus queue slots of usable servers; `None`: one is unlimited.
+    pub connslots: Option<i64>,
+    pub conn_free: Option<i64>,
+}
+
+/// What fetches need from the running proxy. `None` for a backend or server name means
+/// the current one.
+pub trait Env {
+    fn backend(&self, name: Option<&str>) -> Option<BackendStat>;
+    fn server_up(&self, backend: Option<&str>, server: &str) -> Option<bool>;
+    /// `http_auth`: the groups of `user` in `userlist` when `pass` is right.
+    fn auth(&self, userlist: &str, user: &[u8], pass: &[u8]) -> Option<Vec<String>>;
+    /// Current connections of server `server` (`srv_conn`), queue (`srv_queue`).
+    fn server_stat(&self, _backend: Option<&str>, _server: &str) -> Option<(i64, i64)> {
+        None
+    }
+}
+
+/// An [`Env`] knowing nothing (tests, contexts without a proxy).
+pub struct NoEnv;
+
+impl Env for NoEnv {
+    fn backend(&self, _: Option<&str>) -> Option<BackendStat> {
+        None
+    }
+    fn server_up(&self, _: Option<&str>, _: &str) -> Option<bool> {
+        None
+    }
+    fn auth(&self, _: &str, _: &[u8], _: &[u8]) -> Option<Vec<String>> {
+        None
+    }
+}
+
+/// What stays the same for every rule of a stream: addresses, names, the proxy.
+#[derive(Clone, Copy)]
+pub struct Session<'a> {
+    pub src: Option<SocketAddr>,
+    pub dst: Option<SocketAddr>,
+    pub fe_name: &'a str,
+    pub fe_id: i64,
+    pub fe_defbe: Option<&'a str>,
+    pub be: Option<(&'a str, i64)>,
+    pub srv: Option<(&'a str, i64)>,
+    pub bind: Option<(&'a str, i64)>,
+    pub unique_id: Option<&'a str>,
+    /// Requests already served on this client connection (`http_first_req`).
+    pub txn_index: u64,
+    pub env: &'a dyn Env,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(fe_name: &'a str, env: &'a dyn Env) -> Session<'a> {
+        Session {
+            src: None,
+            dst: None,
+            fe_name,
+            fe_id: 0,
+            fe_defbe: None,
+            be: None,
+            srv: None,
+            bind: None,
+            unique_id: None,
+            txn_index: 0,
+            env,
+        }
+    }
+}
+
+/// Everything a fetch can read while a rule runs.
+pub struct Txn<'a> {
+    pub dir: Dir,
+    pub req: Option<&'a Req>,
+    /// The request body received so far (whole with `http-buffer-request`), de-chunked.
+    pub body: Option<&'a [u8]>,
+    pub res: Option<&'a Resp>,
+    pub s: Session<'a>,
+    /// `http-request capture` / `capture request header` slots.
+    pub req_captures: &'a [Option<Vec<u8>>],
+    pub res_captures: &'a [Option<Vec<u8>>],
+    pub vars: &'a mut Vars,
+}
+
+/// A compiled fetch.
+#[derive(Debug, Clone)]
+pub enum Fetch {
+    Const(Smp<'static>),
+    /// `env(NAME)`: read once at start, like HAProxy.
+    Env(Option<String>),
+    Rand(Option<i64>),
+    Date(i64, DateUnit),
+    DateUs,
+    Src,
+    SrcPort,
+    Dst,
+    DstPort,
+    FeName,
+    FeId,
+    FeDefbe,
+    BeName,
+    BeId,
+    SrvName,
+    SrvId,
+    SoId,
+    SoName,
+    Nbsrv(Option<String>),
+    BeConn(Option<String>),
+    BeConnFree(Option<String>),
+    Queue(Option<String>),
+    AvgQueue(Option<String>),
+    Connslots(Option<String>),
+    SrvIsUp(Option<String>, String),
+    SrvConn(Option<String>, String),
+    SrvQueue(Option<String>, String),
+    Method,
+    Path,
+    Pathq,
+    Url,
+    Query,
+    Base,
+    ReqVer,
+    /// `hdr`/`req.hdr`/`res.hdr`/`fhdr`…: direction (None: the rule's), name, occurrence,
+    /// comma-split.
+    Hdr {
+        dir: Option<Dir>,
+        name: String,
+        occ: i64,
+        split: bool,
+    },
+    HdrCnt {
+        dir: Option<Dir>,
+        name: String,
+        split: bool,
+    },
+    HdrNames {
+        dir: Option<Dir>,
+        delim: Vec<u8>,
+    },
+    /// `hdr_ip`/`hdr_val`: a header parsed as address / integer.
+    HdrIp {
+        dir: Option<Dir>,
+        name: String,
+        occ: i64,
+    },
+    HdrVal {
+        dir: Option<Dir>,
+        name: String,
+        occ: i64,
+    },
+    /// `req.cook`/`cook`, `res.cook`/`scook` (Set-Cookie).
+    Cook {
+        res: bool,
+        name: Option<String>,
+    },
+    CookCnt {
+        res: bool,
+        name: Option<String>,
+    },
+    CookVal {
+        res: bool,
+        name: Option<String>,
+    },
+    UrlParam {
+        name: Option<String>,
+        delim: u8,
+        body: bool,
+    },
+    UrlParamVal(Option<String>, u8),
+    ReqBody,
+    ReqBodyLen,
+    ReqLen,
+    Status,
+    ResVer,
+    Var(VarName, Option<Smp<'static>>),
+    HttpAuth(String),
+    HttpAuthGroup(String),
+    HttpAuthUser,
+    HttpAuthPass,
+    HttpAuthType,
+    CaptureReqHdr(usize),
+    CaptureResHdr(usize),
+    CaptureReqMethod,
+    CaptureReqUri,
+    CaptureReqVer,
+    UniqueId,
+    HttpFirstReq,
+    SslFc,
+    /// A fetch of TLS or of a client certificate on a clear connection: no value.
+    Nothing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateUnit {
+    S,
+    Ms,
+    Us,
+}
+
+fn arg_str(args: &[ArgValue], i: usize) -> Option<&str> {
+    match args.get(i)? {
+        ArgValue::Str(s)
+        | ArgValue::Fe(s)
+        | ArgValue::Be(s)
+        | ArgValue::Srv(s)
+        | ArgValue::Usr(s)
+        | ArgValue::Tab(s)
+        | ArgValue::Var(s)
+        | ArgValue::Reg(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn arg_int(args: &[ArgValue], i: usize) -> Option<i64> {
+    match args.get(i)? {
+        ArgValue::Sint(v) => Some(*v),
+        _ => None,
+    }
+}
+
+/// A backend argument: empty means the current backend.
+fn arg_be(args: &[ArgValue]) -> Option<String> {
+    arg_str(args, 0)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// `srv` or `backend/srv`.
+fn arg_srv(args: &[ArgValue]) -> (Option<String>, String) {
+    let s = arg_str(args, 0).unwrap_or("");
+    match s.split_once('/') {
+        Some((b, s)) => (Some(b.to_string()), s.to_string()),
+        None => (None, s.to_string()),
+    }
+}
+
+fn name_arg(args: &[ArgValue]) -> Option<String> {
+    arg_str(args, 0)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl Fetch {
+    /// Compiles fetch `name` (as the configuration layer resolved it). `Err`: not built.
+    pub fn compile(name: &str, args: &[ArgValue]) -> Result<Fetch, String> {
+        use Fetch as F;
+        let hdr = |dir, split| F::Hdr {
+            dir,
+            name: arg_str(args, 0).unwrap_or("").to_string(),
+            occ: arg_int(args, 1).unwrap_or(0),
+            split,
+        };
+        let cnt = |dir, split| F::HdrCnt {
+            dir,
+            name: arg_str(args, 0).unwrap_or("").to_string(),
+            split,
+        };
+        let names = |dir| F::HdrNames {
+            dir,
+            delim: arg_str(args, 0).unwrap_or(",").as_bytes().to_vec(),
+        };
+        let occ_name = || arg_str(args, 0).unwrap_or("").to_string();
+        let occ = || arg_int(args, 1).unwrap_or(0);
+        Ok(match name {
+            "always_true" => F::Const(Smp::Bool(true)),
+            "always_false" => F::Const(Smp::Bool(false)),
+            "str" => F::Const(Smp::string(arg_str(args, 0).unwrap_or(""))),
+            "int" => F::Const(Smp::Sint(arg_int(args, 0).unwrap_or(0))),
+            "bool" => {
+                let s = arg_str(args, 0).unwrap_or("");
+                let v = matches!(s, "true" | "1") || s.parse::<i64>().is_ok_and(|v| v != 0);
+                F::Const(Smp::Bool(v))
+            }
+            "ipv4" => match args.first() {
+                Some(ArgValue::Ipv4(a)) => F::Const(Smp::Ipv4(*a)),
+                _ => return Err(name.into()),
+            },
+            "ipv6" => match args.first() {
+                Some(ArgValue::Ipv6(a)) => F::Const(Smp::Ipv6(*a)),
+                _ => return Err(name.into()),
+            },
+            "bin" => {
+                let hex = arg_str(args, 0).unwrap_or("");
+                let b = (0..hex.len() / 2)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
+                    .collect::<Result<Vec<u8>, _>>()
+                    .map_err(|_| name.to_string())?;
+                F::Const(Smp::Bin(Cow::Owned(b)))
+            }
+            "meth" => F::Const(Smp::Meth(Cow::Owned(
+                arg_str(args, 0).unwrap_or("").as_bytes().to_vec(),
+            ))),
+            "env" => F::Env(std::env::var(arg_str(args, 0).unwrap_or("")).ok()),
+            "rand" => F::Rand(arg_int(args, 0)),
+            "date" | "date_us" if name == "date_us" => F::DateUs,
+            "date" => {
+                let unit = match arg_str(args, 1) {
+                    Some("ms") => DateUnit::Ms,
+                    Some("us") => DateUnit::Us,
+                    _ => DateUnit::S,
+                };
+                F::Date(arg_int(args, 0).unwrap_or(0), unit)
+            }
+            "nbthread" => F::Const(Smp::Sint(1)),
+            "src" | "fc_src" => F::Src,
+            "src_port" | "fc_src_port" => F::SrcPort,
+            "dst" | "fc_dst" => F::Dst,
+            "dst_port" | "fc_dst_port" => F::DstPort,
+            "fe_name" => F::FeName,
+            "fe_id" => F::FeId,
+            "fe_defbe" => F::FeDefbe,
+            "be_name" => F::BeName,
+            "be_id" => F::BeId,
+            "srv_name" => F::SrvName,
+            "srv_id" => F::SrvId,
+            "so_id" => F::SoId,
+            "so_name" => F::SoName,
+            "nbsrv" => F::Nbsrv(arg_be(args)),
+            "be_conn" => F::BeConn(arg_be(args)),
+            "be_conn_free" => F::BeConnFree(arg_be(args)),
+            "queue" => F::Queue(arg_be(args)),
+            "avg_queue" => F::AvgQueue(arg_be(args)),
+            "connslots" => F::Connslots(arg_be(args)),
+            "srv_is_up" => {
+                let (b, s) = arg_srv(args);
+                F::SrvIsUp(b, s)
+            }
+            "srv_conn" => {
+                let (b, s) = arg_srv(args);
+                F::SrvConn(b, s)
+            }
+            "srv_queue" => {
+                let (b, s) = arg_srv(args);
+                F::SrvQueue(b, s)
+            }
+            "method" => F::Method,
+            "path" => F::Path,
+            "pathq" => F::Pathq,
+            "url" => F::Url,
+            "query" => F::Query,
+            "base" => F::Base,
+            "req.ver" | "req_ver" => F::ReqVer,
+            "hdr" => hdr(None, true),
+            "req.hdr" => hdr(Some(Dir::Req), true),
+            "res.hdr" | "shdr" => hdr(Some(Dir::Res), true),
+            "req.fhdr" => hdr(Some(Dir::Req), false),
+            "res.fhdr" => hdr(Some(Dir::Res), false),
+            "hdr_cnt" => cnt(None, true),
+            "req.hdr_cnt" => cnt(Some(Dir::Req), true),
+            "res.hdr_cnt" | "shdr_cnt" => cnt(Some(Dir::Res), true),
+            "req.fhdr_cnt" => cnt(Some(Dir::Req), false),
+            "res.fhdr_cnt" => cnt(Some(Dir::Res), false),
+            "req.hdr_names" => names(Some(Dir::Req)),
+            "res.hdr_names" => names(Some(Dir::Res)),
+            "hdr_ip" | "req.hdr_ip" => F::HdrIp {
+                dir: Some(Dir::Req),
+                name: occ_name(),
+                occ: occ(),
+            },
+            "res.hdr_ip" | "shdr_ip" => F::HdrIp {
+                dir: Some(Dir::Res),
+                name: occ_name(),
+                occ: occ(),
+            },
+            "hdr_val" | "req.hdr_val" => F::HdrVal {
+                dir: Some(Dir::Req),
+                name: occ_name(),
+                occ: occ(),
+            },
+            "res.hdr_val" | "shdr_val" => F::HdrVal {
+                dir: Some(Dir::Res),
+                name: occ_name(),
+                occ: occ(),
+            },
+            "req.cook" | "cook" | "cookie" => F::Cook {
+                res: false,
+                name: name_arg(args),
+            },
+            "res.cook" | "scook" | "set-cookie" => F::Cook {
+                res: true,
+                name: name_arg(args),
+            },
+            "req.cook_cnt" | "cook_cnt" => F::CookCnt {
+                res: false,
+                name: name_arg(args),
+            },
+            "res.cook_cnt" | "scook_cnt" => F::CookCnt {
+                res: true,
+                name: name_arg(args),
+            },
+            "req.cook_val" | "cook_val" => F::CookVal {
+                res: false,
+                name: name_arg(args),
+            },
+            "res.cook_val" | "scook_val" => F::CookVal {
+                res: true,
+                name: name_arg(args),
+            },
+            "url_param" | "urlp" => F::UrlParam {
+                name: name_arg(args),
+                delim: arg_str(args, 1)
+                    .and_then(|d| d.bytes().next())
+                    .unwrap_or(b'&'),
+                body: false,
+            },
+            "urlp_val" => F::UrlParamVal(
+                name_arg(args),
+                arg_str(args, 1)
+                    .and_then(|d| d.bytes().next())
+                    .unwrap_or(b'&'),
+            ),
+            "req.body_param" => F::UrlParam {
+                name: name_arg(args),
+                delim: b'&',
+                body: true,
+            },
+            "req.body" => F::ReqBody,
+            "req.body_len" | "req.body_size" => F::ReqBodyLen,
+            "req.len" | "req_len" => F::ReqLen,
+            "status" => F::Status,
+            "res.ver" | "resp_ver" => F::ResVer,
+            "var" => {
+                let v = VarName::parse(arg_str(args, 0).unwrap_or("")).ok_or(name)?;
+                let def = arg_str(args, 1).map(Smp::string);
+                F::Var(v, def)
+            }
+            "http_auth" => F::HttpAuth(arg_str(args, 0).unwrap_or("").into()),
+            "http_auth_group" => F::HttpAuthGroup(arg_str(args, 0).unwrap_or("").into()),
+            "http_auth_user" => F::HttpAuthUser,
+            "http_auth_pass" => F::HttpAuthPass,
+            "http_auth_type" => F::HttpAuthType,
+            "capture.req.hdr" => F::CaptureReqHdr(arg_int(args, 0).unwrap_or(0) as usize),
+            "capture.res.hdr" => F::CaptureResHdr(arg_int(args, 0).unwrap_or(0) as usize),
+            "capture.req.method" => F::CaptureReqMethod,
+            "capture.req.uri" => F::CaptureReqUri,
+            "capture.req.ver" => F::CaptureReqVer,
+            "unique-id" => F::UniqueId,
+            "http_first_req" => F::HttpFirstReq,
+            "ssl_fc" | "ssl_bc" | "ssl_c_used" => F::SslFc,
+            n if n.starts_with("ssl_") => F::Nothing,
+            _ => return Err(name.into()),
+        })
+    }
+
+    /// Every value, in order, calling `f` until it returns true (ACLs stop at the first
+    /// match). `iterate`: the ACL context, where a header fetch without occurrence yields
+    /// every value; in a sample context it yields the last one, as HAProxy.
+    pub fn each<'a>(&self, t: &Txn<'a>, iterate: bool, f: &mut dyn FnMut(Smp<'a>) -> bool) {
+        use Fetch as F;
+        match self {
+            F::Hdr {
+                dir,
+                name,
+                occ,
+                split,
+            } => {
+                let Some(h) = headers(t, *dir) else { return };
+                let occ = if *occ == 0 && !iterate { -1 } else { *occ };
+                if occ == 0 {
+                    for v in h.values(name, *split) {
+                        if f(Smp::str(v)) {
+                            return;
+                        }
+                    }
+                } else if let Some(v) = nth(h.values(name, *split), occ) {
+                    f(Smp::str(v));
+                }
+            }
+            F::Cook { res, name } if iterate && name.is_some() => {
+                let Some(h) = headers(t, Some(if *res { Dir::Res } else { Dir::Req })) else {
+                    return;
+                };
+                for v in cookies(h, *res, name.as_deref()) {
+                    if f(Smp::str(v)) {
+                        return;
+                    }
+                }
+            }
+            _ => {
+                if let Some(v) = self.one(t) {
+                    f(v);
+                }
+            }
+        }
+    }
+
+    /// The value in a sample context.
+    pub fn one<'a>(&self, t: &Txn<'a>) -> Option<Smp<'a>> {
+        use Fetch as F;
+        let req = || t.req;
+        let be = |n: &Option<String>| t.s.env.backend(n.as_deref());
+        Some(match self {
+            F::Const(v) => v.clone(),
+            F::Env(v) => Smp::string(v.clone()?),
+            F::Rand(r) => {
+                let x = fastrand();
+                match r {
+                    Some(r) if *r > 0 => Smp::Sint(((x as u64 * *r as u64) >> 32) as i64),
+                    _ => Smp::Sint(x as i64),
+                }
+            }
+            F::Date(off, unit) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?;
+                Smp::Sint(match unit {
+                    DateUnit::S => now.as_secs() as i64 + off,
+                    DateUnit::Ms => now.as_millis() as i64 + off,
+                    DateUnit::Us => now.as_micros() as i64 + off,
+                })
+            }
+            F::DateUs => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?;
+                Smp::Sint(now.subsec_micros() as i64)
+            }
+            F::Src => addr(t.s.src?),
+            F::SrcPort => Smp::Sint(t.s.src?.port() as i64),
+            F::Dst => addr(t.s.dst?),
+            F::DstPort => Smp::Sint(t.s.dst?.port() as i64),
+            F::FeName => Smp::str(t.s.fe_name.as_bytes()),
+            F::FeId => Smp::Sint(t.s.fe_id),
+            F::FeDefbe => Smp::str(t.s.fe_defbe?.as_bytes()),
+            F::BeName => Smp::str(t.s.be?.0.as_bytes()),
+            F::BeId => Smp::Sint(t.s.be?.1),
+            F::SrvName => Smp::str(t.s.srv?.0.as_bytes()),
+            F::SrvId => Smp::Sint(t.s.srv?.1),
+            F::SoId => Smp::Sint(t.s.bind?.1),
+            F::SoName => Smp::str(t.s.bind?.0.as_bytes()),
+            F::Nbsrv(n) => Smp::Sint(be(n)?.nbsrv),
+            F::BeConn(n) => Smp::Sint(be(n)?.conn),
+            F::BeConnFree(n) => Smp::Sint(be(n)?.conn_free.unwrap_or(-1)),
+            F::Queue(n) => Smp::Sint(be(n)?.queue),
+            F::AvgQueue(n) => {
+                let b = be(n)?;
+                Smp::Sint(if b.active > 0 {
+                    (b.queue + b.active - 1) / b.active
+                } else {
+                    b.queue * 2
+                })
+            }
+            F::Connslots(n) => Smp::Sint(be(n)?.connslots.unwrap_or(-1)),
+            F::SrvIsUp(b, s) => Smp::Bool(t.s.env.server_up(b.as_deref(), s)?),
+            F::SrvConn(b, s) => Smp::Sint(t.s.env.server_stat(b.as_deref(), s)?.0),
+            F::SrvQueue(b, s) => Smp::Sint(t.s.env.server_stat(b.as_deref(), s)?.1),
+            F::Method => Smp::Meth(Cow::Borrowed(req()?.method.as_bytes())),
+            F::Path => Smp::str(req()?.path().as_bytes()),
+            F::Pathq => Smp::str(req()?.pathq().as_bytes()),
+            F::Url => Smp::str(req()?.uri.as_bytes()),
+            F::Query => Smp::str(req()?.query()?.as_bytes()),
+            F::Base => {
+                let r = req()?;
+                let host = r.headers.values("host", false).next().unwrap_or(b"");
+                let mut v = host.to_vec();
+                v.extend_from_slice(r.path().as_bytes());
+                Smp::Str(Cow::Owned(v))
+            }
+            F::ReqVer => Smp::str(if req()?.minor == 0 { b"1.0" } else { b"1.1" }),
+            F::ResVer => Smp::str(if t.res?.minor == 0 { b"1.0" } else { b"1.1" }),
+            F::Status => Smp::Sint(t.res?.status as i64),
+            F::Cook { res, name } => {
+                let h = headers(t, Some(if *res { Dir::Res } else { Dir::Req }))?;
+                let mut it = cookies(h, *res, name.as_deref());
+                // No name: the first cookie; a name: its last occurrence.
+                let v = if name.is_some() {
+                    it.last()?
+                } else {
+                    it.next()?
+                };
+                Smp::str(v)
+            }
+            F::Hdr { .. } => {
+                let mut last = None;
+                self.each(t, false, &mut |v| {
+                    last = Some(v);
+                    true
+                });
+                return last;
+            }
+            F::HdrCnt { dir, name, split } => {
+                let h = headers(t, *dir)?;
+                let n = if name.is_empty() {
+                    if *split {
+                        h.iter().map(|(_, v)| split_commas(v).count()).sum()
+                    } else {
+                        h.len()
+                    }
+                } else {
+                    h.values(name, *split).count()
+                };
+                Smp::Sint(n as i64)
+            }
+            F::HdrNames { dir, delim } => {
+                let h = headers(t, *dir)?;
+                let mut out = Vec::new();
+                for (i, (n, _)) in h.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(delim);
+                    }
+                    out.extend_from_slice(n.as_bytes());
+                }
+                Smp::Str(Cow::Owned(out))
+            }
+            F::HdrIp { dir, name, occ } => {
+                let h = headers(t, *dir)?;
+                let occ = if *occ == 0 { -1 } else { *occ };
+                let v = nth(h.values(name, true), occ)?;
+                let s = std::str::from_utf8(v).ok()?;
+                match s.parse::<IpAddr>().ok()? {
+                    IpAddr::V4(a) => Smp::Ipv4(a),
+                    IpAddr::V6(a) => Smp::Ipv6(a),
+                }
+            }
+            F::HdrVal { dir, name, occ } => {
+                let h = headers(t, *dir)?;
+                let occ = if *occ == 0 { -1 } else { *occ };
+                let v = nth(h.values(name, true), occ)?;
+                Smp::Sint(super::value::str_to_int(v)?)
+            }
+            F::CookCnt { res, name } => {
+                let h = headers(t, Some(if *res { Dir::Res } else { Dir::Req }))?;
+                Smp::Sint(cookies(h, *res, name.as_deref()).count() as i64)
+            }
+            F::CookVal { res, name } => {
+                let h = headers(t, Some(if *res { Dir::Res } else { Dir::Req }))?;
+                let v = cookies(h, *res, name.as_deref()).last()?;
+                Smp::Sint(super::value::str_to_int(v)?)
+            }
+            F::UrlParam { name, delim, body } => {
+                let src: &[u8] = if *body {
+                    t.body?
+                } else {
+                    req()?.query()?.as_bytes()
+                };
+                Smp::str(url_param(src, name.as_deref(), *delim)?)
+            }
+            F::UrlParamVal(name, delim) => {
+                let q = req()?.query()?.as_bytes();
+                Smp::Sint(super::value::str_to_int(url_param(
+                    q,
+                    name.as_deref(),
+                    *delim,
+                )?)?)
+            }
+            F::ReqBody => Smp::Bin(Cow::Borrowed(t.body?)),
+            F::ReqBodyLen | F::ReqLen => Smp::Sint(t.body.map_or(0, |b| b.len()) as i64),
+            F::Var(v, def) => match t.vars.get(v) {
+                Some(x) => x,
+                None => def.clone()?,
+            },
+            F::HttpAuth(ul) => {
+                let (u, p) = basic_auth(req()?)?;
+                Smp::Bool(t.s.env.auth(ul, &u, &p).is_some())
+            }
+            F::HttpAuthGroup(ul) => {
+                let (u, p) = basic_auth(req()?)?;
+                let groups = t.s.env.auth(ul, &u, &p)?;
+                Smp::string(groups.first()?.clone())
+            }
+            F::HttpAuthUser => Smp::Str(Cow::Owned(basic_auth(req()?)?.0)),
+            F::HttpAuthPass => Smp::Str(Cow::Owned(basic_auth(req()?)?.1)),
+            F::HttpAuthType => {
+                let a = req()?.headers.values("authorization", false).next()?;
+                let scheme = a.split(|&c| c == b' ').next()?;
+                if scheme.eq_ignore_ascii_case(b"basic") {
+                    Smp::str(b"Basic")
+                } else if scheme.eq_ignore_ascii_case(b"digest") {
+                    Smp::str(b"Digest")
+                } else if scheme.eq_ignore_ascii_case(b"bearer") {
+                    Smp::str(b"Bearer")
+                } else {
+                    return None;
+                }
+            }
+            F::CaptureReqHdr(i) => Smp::str(t.req_captures.get(*i)?.as_deref()?),
+            F::CaptureResHdr(i) => Smp::str(t.res_captures.get(*i)?.as_deref()?),
+            F::CaptureReqMethod => Smp::str(req()?.method.as_bytes()),
+            F::CaptureReqUri => Smp::str(req()?.uri.as_bytes()),
+            F::CaptureReqVer => Smp::str(if req()?.minor == 0 {
+                b"HTTP/1.0"
+            } else {
+                b"HTTP/1.1"
+            }),
+            F::UniqueId => Smp::str(t.s.unique_id?.as_bytes()),
+            F::HttpFirstReq => Smp::Bool(t.s.txn_index == 0),
+            F::SslFc => Smp::Bool(false),
+            F::Nothing => return None,
+        })
+    }
+}
+
+fn addr(a: SocketAddr) -> Smp<'static> {
+    match a.ip() {
+        IpAddr::V4(v) => Smp::Ipv4(v),
+        IpAddr::V6(v) => match v.to_ipv4_mapped() {
+            Some(v4) => Smp::Ipv4(v4),
+            None => Smp::Ipv6(v),
+        },
+    }
+}
+
+fn headers<'a>(t: &Txn<'a>, dir: Option<Dir>) -> Option<&'a super::msg::HeaderList> {
+    match dir.unwrap_or(t.dir) {
+        Dir::Req => Some(&t.req?.headers),
+        Dir::Res => Some(&t.res?.headers),
+    }
+}
+
+/// The `occ`-th value (1-based; negative: from the end).
+fn nth<'a>(it: impl Iterator<Item = &'a [u8]>, occ: i64) -> Option<&'a [u8]> {
+    if occ > 0 {
+        return it.into_iter().nth(occ as usize - 1);
+    }
+    let all: Vec<&[u8]> = it.collect();
+    let back = (-occ) as usize;
+    all.len().checked_sub(back).map(|i| all[i])
+}
+
+/// Values of cookie `name` (every cookie's value with no name) in `Cookie` headers, or in
+/// `Set-Cookie` headers (only the first `name=value` of each line).
+fn cookies<'a: 'r, 'n: 'r, 'r>(
+    h: &'a super::msg::HeaderList,
+    res: bool,
+    name: Option<&'n str>,
+) -> impl Iterator<Item = &'a [u8]> + 'r {
+    let hdr = if res { "set-cookie" } else { "cookie" };
+    h.values(hdr, false).flat_map(move |line| {
+        let parts: Vec<&[u8]> = if res {
+            line.split(|&c| c == b';').take(1).collect()
+        } else {
+            line.split(|&c| c == b';' || c == b',').collect()
+        };
+        parts.into_iter().filter_map(move |p| {
+            let p = p.trim_ascii();
+            let (n, v) = match p.iter().position(|&c| c == b'=') {
+                Some(i) => (p[..i].trim_ascii(), p[i + 1..].trim_ascii()),
+                None => return None,
+            };
+            match name {
+                Some(want) if n != want.as_bytes() => None,
+                _ => Some(v),
+            }
+        })
+    })
+}
+
+/// The first value of parameter `name` in `q` (`a=1&b=2`); no name: the first parameter's
+/// value.
+fn url_param<'a>(q: &'a [u8], name: Option<&str>, delim: u8) -> Option<&'a [u8]> {
+    let q = q.split(|&c| c == b'#').next().unwrap_or(q);
+    for part in q.split(|&c| c == delim) {
+        let (n, v) = match part.iter().position(|&c| c == b'=') {
+            Some(i) => (&part[..i], &part[i + 1..]),
+            None => (part, &b""[..]),
+        };
+        match name {
+            Some(want) if n != want.as_bytes() => continue,
+            _ => return Some(v),
+        }
+    }
+    None
+}
+
+/// `Authorization: Basic <b64(user:pass)>`.
+fn basic_auth(r: &Req) -> Option<(Vec<u8>, Vec<u8>)> {
+    let a = r.headers.values("authorization", false).next()?;
+    let (scheme, rest) = a.split_at(a.iter().position(|&c| c == b' ')?);
+    if !scheme.eq_ignore_ascii_case(b"basic") {
+        return None;
+    }
+    let dec = b64_decode(rest.trim_ascii())?;
+    let i = dec.iter().position(|&c| c == b':')?;
+    Some((dec[..i].to_vec(), dec[i + 1..].to_vec()))
+}
+
+fn b64_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let s: Vec<u8> = s.iter().copied().filter(|&c| c != b'=').collect();
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for ch in s.chunks(4) {
+        let mut acc = 0u32;
+        for (i, &c) in ch.iter().enumerate() {
+            acc |= val(c)? << (18 - 6 * i);
+        }
+        let n = ch.len();
+        if n < 2 {
+            return None;
+        }
+        out.push((acc >> 16) as u8);
+        if n > 2 {
+            out.push((acc >> 8) as u8);
+        }
+        if n > 3 {
+            out.push(acc as u8);
+        }
+    }
+    Some(out)
+}
+
+/// A per-thread xorshift generator: `rand` needs no cryptographic quality.
+fn fastrand() -> u32 {
+    use std::cell::Cell;
+    thread_local! {
+        static S: Cell<u64> = Cell::new({
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0x9e37_79b9);
+            t | 1
+        });
+    }
+    S.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        (x >> 32) as u32
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn txn<'a>(req: &'a Req, vars: &'a mut Vars) -> Txn<'a> {
+        let mut s = Session::new("fe", &NoEnv);
+        s.src = Some("127.0.0.1:4000".parse().unwrap());
+        Txn {
+            dir: Dir::Req,
+            req: Some(req),
+            body: None,
+            res: None,
+            s,
+            req_captures: &[],
+            res_captures: &[],
+            vars,
+        }
+    }
+
+    fn s(name: &str, args: &[ArgValue], t: &Txn) -> Option<Vec<u8>> {
+        Fetch::compile(name, args)
+            .unwrap()
+            .one(t)
+            .map(|v| v.to_text().into_owned())
+    }
+
+    #[test]
+    fn headers_occurrences_and_cookies() {
+        let r = Req::new(
+            "GET",
+            "/p?a=1&b=2",
+            &[
+                ("X", "1, 2"),
+                ("x", "3"),
+                ("Cookie", "a=1; b=2"),
+                ("Authorization", "Basic dXNlcjpwYXNz"),
+            ],
+        );
+        let mut v = Vars::default();
+        let t = txn(&r, &mut v);
+        let a = |n: &str| ArgValue::Str(n.into());
+        assert_eq!(s("req.hdr", &[a("x")], &t), Some(b"3".to_vec()));
+        assert_eq!(
+            s("req.hdr", &[a("x"), ArgValue::Sint(1)], &t),
+            Some(b"1".to_vec())
+        );
+        assert_eq!(
+            s("req.hdr", &[a("x"), ArgValue::Sint(-2)], &t),
+            Some(b"2".to_vec())
+        );
+        assert_eq!(
+            s("req.fhdr", &[a("x"), ArgValue::Sint(1)], &t),
+            Some(b"1, 2".to_vec())
+        );
+        assert_eq!(s("req.hdr_cnt", &[a("x")], &t), Some(b"3".to_vec()));
+        assert_eq!(s("req.fhdr_cnt", &[a("x")], &t), Some(b"2".to_vec()));
+        assert_eq!(s("req.cook", &[a("b")], &t), Some(b"2".to_vec()));
+        assert_eq!(s("url_param", &[a("b")], &t), Some(b"2".to_vec()));
+        assert_eq!(s("http_auth_user", &[], &t), Some(b"user".to_vec()));
+        assert_eq!(s("http_auth_pass", &[], &t), Some(b"pass".to_vec()));
+        assert_eq!(s("src", &[], &t), Some(b"127.0.0.1".to_vec()));
+        assert_eq!(s("path", &[], &t), Some(b"/p".to_vec()));
+        let mut all = Vec::new();
+        Fetch::compile("req.hdr", &[a("x")])
+            .unwrap()
+            .each(&t, true, &mut |v| {
+                all.push(v.to_text().into_owned());
+                false
+            });
+        assert_eq!(all, vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]);
+    }
+}

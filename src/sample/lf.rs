@@ -1,0 +1,225 @@
+//! Log-format templates (`%[expr]`, `%ci`, `%{+Q}…`) compiled once and rendered into a
+//! reusable buffer: header values of `set-header`, `lf-string` bodies, redirect targets.
+//! The logging layer renders the same template with the timers and byte counts only it
+//! knows, through [`LogVars`].
+
+use std::io::Write as _;
+use std::net::IpAddr;
+
+use super::expr::Expr;
+use super::fetch::Txn;
+use super::map::MapCache;
+use super::value::SmpType;
+use crate::model::expr::{LfNode, LfOptions, LogFormat};
+
+/// Variables only the logger knows (`%Tt`, `%B`, `%ST` of the final response…): writes
+/// the value and returns true, or false when it does not know `name`.
+pub trait LogVars {
+    fn write(&self, name: &str, out: &mut Vec<u8>) -> bool;
+}
+
+/// No log-only variables (rules run before there is anything to log).
+pub struct NoLogVars;
+
+impl LogVars for NoLogVars {
+    fn write(&self, _: &str, _: &mut Vec<u8>) -> bool {
+        false
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    Text(Vec<u8>),
+    Var(String, LfOptions),
+    Expr(Box<Expr>, LfOptions),
+    /// `%[…]` naming what the runtime cannot evaluate: renders as absent.
+    Missing(LfOptions),
+}
+
+/// A compiled log-format string.
+#[derive(Debug, Clone, Default)]
+pub struct Template {
+    nodes: Vec<Node>,
+}
+
+impl Template {
+    /// What cannot be evaluated goes to `warnings` and renders as HAProxy's `-`.
+    pub fn compile(lf: &LogFormat, maps: &mut MapCache, warnings: &mut Vec<String>) -> Template {
+        let nodes = lf
+            .nodes
+            .iter()
+            .map(|n| match n {
+                LfNode::Text(t) => Node::Text(t.as_bytes().to_vec()),
+                LfNode::Separator => Node::Text(b" ".to_vec()),
+                LfNode::Var { name, opts } => Node::Var(name.clone(), *opts),
+                LfNode::Expr { expr, opts } => match Expr::compile(expr, maps) {
+                    Ok(e) => Node::Expr(Box::new(e), *opts),
+                    Err(what) => {
+                        warnings.push(format!(
+                            "log-format expression uses {what}, parsed but not active yet in haproxy-rs; it renders as '-'"
+                        ));
+                        Node::Missing(*opts)
+                    }
+                },
+            })
+            .collect();
+        Template { nodes }
+    }
+
+    /// A template that is one literal (no `%`): callers can skip rendering.
+    pub fn literal(&self) -> Option<&[u8]> {
+        match self.nodes.as_slice() {
+            [] => Some(b""),
+            [Node::Text(t)] => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Renders into `out` (appended).
+    pub fn render(&self, t: &mut Txn<'_>, lv: &dyn LogVars, out: &mut Vec<u8>) {
+        for n in &self.nodes {
+            match n {
+                Node::Text(s) => out.extend_from_slice(s),
+                Node::Expr(e, o) => {
+                    let v = e.eval_as(t, SmpType::Str);
+                    text(v.as_ref().and_then(|v| v.bytes()), o, out);
+                }
+                Node::Missing(o) => text(None, o, out),
+                Node::Var(name, o) => {
+                    let mark = out.len();
+                    if o.quote {
+                        out.push(b'"');
+                    }
+                    let start = out.len();
+                    if !var(name, t, out) && !lv.write(name, out) {
+                        out.truncate(mark);
+                        text(None, o, out);
+                        continue;
+                    }
+                    if out.len() == start && !o.quote {
+                        out.push(b'-');
+                    }
+                    if o.quote {
+                        out.push(b'"');
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn render_vec(&self, t: &mut Txn<'_>) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.render(t, &NoLogVars, &mut v);
+        v
+    }
+}
+
+/// `lf_text_len()`: an absent or empty value is `-` (`""` when quoted).
+fn text(v: Option<&[u8]>, o: &LfOptions, out: &mut Vec<u8>) {
+    match v {
+        Some(b) if !b.is_empty() => {
+            if o.quote {
+                out.push(b'"');
+            }
+            out.extend_from_slice(b);
+            if o.quote {
+                out.push(b'"');
+            }
+        }
+        _ if o.quote => out.extend_from_slice(b"\"\""),
+        _ => out.push(b'-'),
+    }
+}
+
+fn ip_text(a: IpAddr, out: &mut Vec<u8>) {
+    let a = match a {
+        IpAddr::V6(v) => v.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(a),
+        a => a,
+    };
+    let _ = write!(out, "{a}");
+}
+
+/// The variables known while rules run. False: not one of them.
+fn var(name: &str, t: &Txn<'_>, out: &mut Vec<u8>) -> bool {
+    match name {
+        "ci" => match t.s.src {
+            Some(a) => ip_text(a.ip(), out),
+            None => out.push(b'-'),
+        },
+        "cp" => match t.s.src {
+            Some(a) => {
+                let _ = write!(out, "{}", a.port());
+            }
+            None => out.push(b'-'),
+        },
+        "fi" => match t.s.dst {
+            Some(a) => ip_text(a.ip(), out),
+            None => out.push(b'-'),
+        },
+        "fp" => match t.s.dst {
+            Some(a) => {
+                let _ = write!(out, "{}", a.port());
+            }
+            None => out.push(b'-'),
+        },
+        "f" | "ft" => out.extend_from_slice(t.s.fe_name.as_bytes()),
+        "b" => out.extend_from_slice(t.s.be.map_or(t.s.fe_name, |b| b.0).as_bytes()),
+        "s" => out.extend_from_slice(t.s.srv.map_or("<NOSRV>", |s| s.0).as_bytes()),
+        "pid" => {
+            let _ = write!(out, "{}", std::process::id());
+        }
+        "H" => out.extend_from_slice(hostname().as_bytes()),
+        "ID" => out.extend_from_slice(t.s.unique_id.unwrap_or("").as_bytes()),
+        "HM" => match t.req {
+            Some(r) => out.extend_from_slice(r.method.as_bytes()),
+            None => out.push(b'-'),
+        },
+        "HU" => match t.req {
+            Some(r) => out.extend_from_slice(r.uri.as_bytes()),
+            None => out.push(b'-'),
+        },
+        "HP" => match t.req {
+            Some(r) => out.extend_from_slice(r.path().as_bytes()),
+            None => out.push(b'-'),
+        },
+        "HQ" => {
+            if let Some(q) = t.req.and_then(|r| r.query()) {
+                out.push(b'?');
+                out.extend_from_slice(q.as_bytes());
+            }
+        }
+        "HV" => match t.req {
+            Some(r) => out.extend_from_slice(if r.minor == 0 {
+                b"HTTP/1.0"
+            } else {
+                b"HTTP/1.1"
+            }),
+            None => out.push(b'-'),
+        },
+        "r" => match t.req {
+            Some(r) => {
+                let v = if r.minor == 0 { "HTTP/1.0" } else { "HTTP/1.1" };
+                let _ = write!(out, "{} {} {v}", r.method, r.uri);
+            }
+            None => out.push(b'-'),
+        },
+        "ST" => match t.res {
+            Some(r) => {
+                let _ = write!(out, "{}", r.status);
+            }
+            None => return false,
+        },
+        _ => return false,
+    }
+    true
+}
+
+/// The host name, as `%H` prints it (read once).
+pub fn hostname() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    })
+}
