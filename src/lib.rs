@@ -17,6 +17,7 @@ pub mod model;
 pub mod persist;
 pub mod proxy_proto;
 pub mod queue;
+pub mod rules;
 pub mod runtime;
 pub mod sample;
 pub mod version;

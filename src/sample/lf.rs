@@ -33,7 +33,7 @@ enum Node {
     Var(String, LfOptions),
     Expr(Box<Expr>, LfOptions),
     /// `%[…]` naming what the runtime cannot evaluate: renders as absent.
-    Missing(LfOptions),
+    Missing,
 }
 
 /// A compiled log-format string.
@@ -58,7 +58,7 @@ impl Template {
                         warnings.push(format!(
                             "log-format expression uses {what}, parsed but not active yet in haproxy-rs; it renders as '-'"
                         ));
-                        Node::Missing(*opts)
+                        Node::Missing
                     }
                 },
             })
@@ -81,10 +81,18 @@ impl Template {
             match n {
                 Node::Text(s) => out.extend_from_slice(s),
                 Node::Expr(e, o) => {
-                    let v = e.eval_as(t, SmpType::Str);
-                    text(v.as_ref().and_then(|v| v.bytes()), o, out);
+                    // Observed on HAProxy 2.6: `+Q` and `+M` do not apply to `%[…]`
+                    // (an absent value renders as nothing), `+E` does.
+                    if let Some(v) = e.eval_as(t, SmpType::Str) {
+                        let b = v.bytes().unwrap_or(b"");
+                        if o.escape {
+                            escape(b, out);
+                        } else {
+                            out.extend_from_slice(b);
+                        }
+                    }
                 }
-                Node::Missing(o) => text(None, o, out),
+                Node::Missing => {}
                 Node::Var(name, o) => {
                     let mark = out.len();
                     if o.quote {
@@ -114,20 +122,35 @@ impl Template {
     }
 }
 
-/// `lf_text_len()`: an absent or empty value is `-` (`""` when quoted).
+/// `lf_text_len()`: an absent or empty value is `-` with `+M` (and not quoted), `""`
+/// when quoted, else nothing.
 fn text(v: Option<&[u8]>, o: &LfOptions, out: &mut Vec<u8>) {
+    if o.quote {
+        out.push(b'"');
+    }
     match v {
         Some(b) if !b.is_empty() => {
-            if o.quote {
-                out.push(b'"');
-            }
-            out.extend_from_slice(b);
-            if o.quote {
-                out.push(b'"');
+            if o.escape {
+                escape(b, out)
+            } else {
+                out.extend_from_slice(b)
             }
         }
-        _ if o.quote => out.extend_from_slice(b"\"\""),
-        _ => out.push(b'-'),
+        _ if o.mandatory && !o.quote => out.push(b'-'),
+        _ => {}
+    }
+    if o.quote {
+        out.push(b'"');
+    }
+}
+
+/// `+E`: RFC 5424 escaping of `"`, `\` and `]`.
+fn escape(b: &[u8], out: &mut Vec<u8>) {
+    for &c in b {
+        if matches!(c, b'"' | b'\\' | b']') {
+            out.push(b'\\');
+        }
+        out.push(c);
     }
 }
 

@@ -1,0 +1,630 @@
+//! HTTP rule sets: conditions, header and request-line rewrites, variables, captures and
+//! the actions that end processing (replies, redirects, auth, reject).
+
+use regex::bytes::Regex;
+
+use super::uri;
+use crate::model::rules::{Action, ProxyRules, Redirect, Reply as ModelReply, Rule};
+use crate::sample::expr::{CondRt, Expr};
+use crate::sample::fetch::{Dir, Session, Txn};
+use crate::sample::lf::Template;
+use crate::sample::map::MapCache;
+use crate::sample::msg::{HeaderList, Req, Resp};
+use crate::sample::vars::{SetConds, VarName, Vars};
+use crate::sample::Smp;
+
+/// The message a rule set runs on: the request (`http-request`), or the response with
+/// its request (`http-response`, `http-after-response`).
+pub enum MsgRef<'m> {
+    Req(&'m mut Req),
+    Res { req: &'m Req, res: &'m mut Resp },
+}
+
+impl MsgRef<'_> {
+    fn req(&self) -> &Req {
+        match self {
+            MsgRef::Req(r) => r,
+            MsgRef::Res { req, .. } => req,
+        }
+    }
+    fn res(&self) -> Option<&Resp> {
+        match self {
+            MsgRef::Req(_) => None,
+            MsgRef::Res { res, .. } => Some(res),
+        }
+    }
+    fn dir(&self) -> Dir {
+        match self {
+            MsgRef::Req(_) => Dir::Req,
+            MsgRef::Res { .. } => Dir::Res,
+        }
+    }
+    fn headers_mut(&mut self) -> &mut HeaderList {
+        match self {
+            MsgRef::Req(r) => &mut r.headers,
+            MsgRef::Res { res, .. } => &mut res.headers,
+        }
+    }
+}
+
+/// Capture slots of a stream (`capture request header`, `http-request capture`).
+#[derive(Debug, Clone, Default)]
+pub struct Captures {
+    pub req: Vec<Option<Vec<u8>>>,
+    pub res: Vec<Option<Vec<u8>>>,
+}
+
+/// Side effects of rules on the stream, applied by the engine.
+#[derive(Debug, Clone, Default)]
+pub struct Effects {
+    pub priority_class: Option<i64>,
+    pub priority_offset: Option<i64>,
+    /// `set-timeout server|tunnel|client`, in milliseconds.
+    pub timeout_server: Option<u32>,
+    pub timeout_tunnel: Option<u32>,
+    pub timeout_client: Option<u32>,
+    pub log_level: Option<String>,
+}
+
+/// A redirect to send: status, `Location`, an optional `Set-Cookie`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectOut {
+    pub code: u16,
+    pub location: Vec<u8>,
+    pub cookie: Option<Vec<u8>>,
+}
+
+/// What the engine does after a rule set.
+#[derive(Debug)]
+pub enum Flow<'r, R> {
+    /// Every rule ran (or none matched an ending action): go on.
+    Continue,
+    /// `allow`: stop this proxy's rules, go on.
+    Stop,
+    /// `deny`, `return`: send this reply.
+    Reply(&'r R),
+    /// `tarpit`: hold the connection for `timeout tarpit`, then send this reply.
+    Tarpit(&'r R),
+    Redirect(RedirectOut),
+    /// `auth`: 401 with `WWW-Authenticate: Basic realm="…"`.
+    Auth(&'r str),
+    /// `reject` (close without a response), `silent-drop`.
+    Reject,
+    /// `use-service <name>`.
+    Service(&'r str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameMatch {
+    Str,
+    Beg,
+    End,
+    Sub,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Path,
+    Pathq,
+    Query,
+    Uri,
+    Method,
+}
+
+#[derive(Debug, Clone)]
+enum Act<R> {
+    Allow,
+    Reply(R),
+    Tarpit(R),
+    Reject,
+    Auth(String),
+    Redirect(Box<RedirectRt>),
+    SetHeader {
+        add: bool,
+        name: String,
+        value: Template,
+    },
+    DelHeader(String, NameMatch),
+    DelHeaderRe(Regex),
+    ReplaceHeader {
+        value_only: bool,
+        name: String,
+        re: Regex,
+        fmt: Template,
+    },
+    Rewrite {
+        part: Part,
+        re: Option<Regex>,
+        fmt: Template,
+    },
+    SetVar(VarName, SetConds, Expr),
+    SetVarFmt(VarName, SetConds, Template),
+    UnsetVar(VarName),
+    SetStatus(u16, Option<Vec<u8>>),
+    Capture {
+        expr: Expr,
+        slot: usize,
+        len: usize,
+    },
+    SetPriority {
+        class: bool,
+        expr: Expr,
+    },
+    SetTimeout {
+        which: String,
+        value: u32,
+    },
+    SetLogLevel(String),
+    Service(String),
+    NormalizeUri(super::uri_norm::Normalizer),
+}
+
+#[derive(Debug, Clone)]
+struct RedirectRt {
+    kind: RedirKind,
+    target: Template,
+    code: u16,
+    drop_query: bool,
+    append_slash: bool,
+    cookie: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RedirKind {
+    Location,
+    Prefix,
+    Scheme,
+}
+
+#[derive(Debug, Clone)]
+struct RuleRt<R> {
+    cond: Option<CondRt>,
+    act: Act<R>,
+}
+
+/// One proxy's rules of one kind (`http-request`…), in order.
+#[derive(Debug, Clone)]
+pub struct HttpRules<R> {
+    rules: Vec<RuleRt<R>>,
+}
+
+impl<R> Default for HttpRules<R> {
+    fn default() -> Self {
+        HttpRules { rules: Vec::new() }
+    }
+}
+
+/// How the engine compiles replies and what the rules need to know about their proxy.
+pub struct Compiler<'c, R> {
+    pub acls: &'c ProxyRules,
+    pub maps: &'c mut MapCache,
+    pub proxy_name: &'c str,
+    /// Capture slots already declared by `capture request header` (the first
+    /// `http-request capture … len` gets the next one).
+    pub next_capture: usize,
+    pub reply: &'c mut dyn FnMut(&ModelReply, &mut Vec<String>) -> R,
+}
+
+fn not_active(rule: &Rule, what: &str) -> String {
+    format!(
+        "[{}] : '{} {}' {what}, parsed but not active yet in haproxy-rs; the rule is ignored",
+        rule.loc, "http rule", rule.action
+    )
+}
+
+impl<R> HttpRules<R> {
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Compiles `rules`; what cannot run is left out and reported in `warnings`.
+    pub fn compile(rules: &[Rule], c: &mut Compiler<'_, R>, warnings: &mut Vec<String>) -> Self {
+        let mut out = Vec::new();
+        for rule in rules {
+            let mut w = Vec::new();
+            let act = compile_action(rule, c, &mut w);
+            let cond = rule
+                .cond
+                .as_ref()
+                .map(|cd| CondRt::compile(cd, c.acls, c.maps, &mut w));
+            warnings.extend(w.into_iter().map(|m| {
+                if m.starts_with('[') {
+                    m
+                } else {
+                    format!("[{}] : {m}", rule.loc)
+                }
+            }));
+            match act {
+                Ok(act) => out.push(RuleRt { cond, act }),
+                Err(e) => warnings.push(not_active(rule, &e)),
+            }
+        }
+        HttpRules { rules: out }
+    }
+
+    /// Runs the rules on `msg`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run<'r>(
+        &'r self,
+        s: Session<'_>,
+        mut msg: MsgRef<'_>,
+        body: Option<&[u8]>,
+        vars: &mut Vars,
+        caps: &mut Captures,
+        fx: &mut Effects,
+    ) -> Flow<'r, R> {
+        macro_rules! txn {
+            () => {
+                Txn {
+                    dir: msg.dir(),
+                    req: Some(msg.req()),
+                    body,
+                    res: msg.res(),
+                    s,
+                    req_captures: &caps.req,
+                    res_captures: &caps.res,
+                    vars: &mut *vars,
+                }
+            };
+        }
+        for r in &self.rules {
+            if let Some(c) = &r.cond {
+                if !c.eval(&mut txn!()) {
+                    continue;
+                }
+            }
+            match &r.act {
+                Act::Allow => return Flow::Stop,
+                Act::Reply(rep) => return Flow::Reply(rep),
+                Act::Tarpit(rep) => return Flow::Tarpit(rep),
+                Act::Reject => return Flow::Reject,
+                Act::Auth(realm) => return Flow::Auth(realm),
+                Act::Service(n) => return Flow::Service(n),
+                Act::Redirect(rd) => {
+                    let out = redirect(rd, &mut txn!());
+                    return Flow::Redirect(out);
+                }
+                Act::SetHeader { add, name, value } => {
+                    let v = value.render_vec(&mut txn!());
+                    let h = msg.headers_mut();
+                    if !add {
+                        h.remove_named(name);
+                    }
+                    h.add(name, v);
+                }
+                Act::DelHeader(name, how) => {
+                    let n = name.to_ascii_lowercase();
+                    msg.headers_mut().remove_where(|h, _| {
+                        let h = h.to_ascii_lowercase();
+                        match how {
+                            NameMatch::Str => h == n,
+                            NameMatch::Beg => h.starts_with(&n),
+                            NameMatch::End => h.ends_with(&n),
+                            NameMatch::Sub => h.contains(&n),
+                        }
+                    });
+                }
+                Act::DelHeaderRe(re) => {
+                    msg.headers_mut()
+                        .remove_where(|h, _| re.is_match(h.as_bytes()));
+                }
+                Act::ReplaceHeader {
+                    value_only,
+                    name,
+                    re,
+                    fmt,
+                } => {
+                    let f = fmt.render_vec(&mut txn!());
+                    replace_header(msg.headers_mut(), name, re, &f, *value_only);
+                }
+                Act::Rewrite { part, re, fmt } => {
+                    let f = fmt.render_vec(&mut txn!());
+                    if let MsgRef::Req(req) = &mut msg {
+                        rewrite(req, part, re.as_ref(), &f);
+                    }
+                }
+                Act::NormalizeUri(n) => {
+                    if let MsgRef::Req(req) = &mut msg {
+                        if let Some(u) = n.apply(&req.uri) {
+                            if u != req.uri {
+                                req.uri = u;
+                                req.start_changed = true;
+                            }
+                        }
+                    }
+                }
+                Act::SetVar(v, conds, e) => {
+                    let mut t = txn!();
+                    if let Some(x) = e.eval(&mut t) {
+                        let x = x.into_owned();
+                        t.vars.set(v, x, conds);
+                    }
+                }
+                Act::SetVarFmt(v, conds, f) => {
+                    let x = f.render_vec(&mut txn!());
+                    vars.set(v, Smp::string(x), conds);
+                }
+                Act::UnsetVar(v) => vars.unset(v),
+                Act::SetStatus(code, reason) => {
+                    if let MsgRef::Res { res, .. } = &mut msg {
+                        res.status = *code;
+                        res.reason = reason.clone().unwrap_or_else(|| {
+                            crate::http::reason_phrase(*code).as_bytes().to_vec()
+                        });
+                        res.status_changed = true;
+                    }
+                }
+                Act::Capture { expr, slot, len } => {
+                    let dir = msg.dir();
+                    let v = expr
+                        .eval_as(&mut txn!(), crate::sample::SmpType::Str)
+                        .and_then(|v| v.bytes().map(|b| b[..b.len().min(*len)].to_vec()));
+                    let slots = if dir == Dir::Req {
+                        &mut caps.req
+                    } else {
+                        &mut caps.res
+                    };
+                    if slots.len() <= *slot {
+                        slots.resize(*slot + 1, None);
+                    }
+                    if v.is_some() {
+                        slots[*slot] = v;
+                    }
+                }
+                Act::SetPriority { class, expr } => {
+                    let v = expr.eval_as(&mut txn!(), crate::sample::SmpType::Sint);
+                    if let Some(Smp::Sint(v)) = v {
+                        if *class {
+                            fx.priority_class = Some(v.clamp(-0x7ff, 0x7ff));
+                        } else {
+                            fx.priority_offset = Some(v.clamp(-0x7ffff, 0x7ffff));
+                        }
+                    }
+                }
+                Act::SetTimeout { which, value } => match which.as_str() {
+                    "server" => fx.timeout_server = Some(*value),
+                    "tunnel" => fx.timeout_tunnel = Some(*value),
+                    _ => fx.timeout_client = Some(*value),
+                },
+                Act::SetLogLevel(l) => fx.log_level = Some(l.clone()),
+            }
+        }
+        Flow::Continue
+    }
+}
+
+fn compile_action<R>(
+    rule: &Rule,
+    c: &mut Compiler<'_, R>,
+    w: &mut Vec<String>,
+) -> Result<Act<R>, String> {
+    let tpl = |lf, c: &mut Compiler<'_, R>, w: &mut Vec<String>| Template::compile(lf, c.maps, w);
+    let expr =
+        |e, c: &mut Compiler<'_, R>| Expr::compile(e, c.maps).map_err(|x| format!("uses {x}"));
+    let var = |n: &str| VarName::parse(n).ok_or_else(|| format!("bad variable '{n}'"));
+    let re = |r: &str| Regex::new(r).map_err(|e| format!("regex: {e}"));
+    Ok(match &rule.kind {
+        Action::Allow => Act::Allow,
+        Action::Deny(r) | Action::Return(r) => Act::Reply((c.reply)(r, w)),
+        Action::Tarpit(r) => Act::Tarpit((c.reply)(r, w)),
+        Action::Reject => Act::Reject,
+        Action::Auth { realm } => Act::Auth(realm.clone().unwrap_or_else(|| c.proxy_name.into())),
+        Action::Redirect(r) => Act::Redirect(Box::new(compile_redirect(r, c, w))),
+        Action::SetHeader { add, name, value } => Act::SetHeader {
+            add: *add,
+            name: name.clone(),
+            value: tpl(value, c, w),
+        },
+        Action::DelHeader { name, method } => match method.as_str() {
+            "reg" => Act::DelHeaderRe(re(name)?),
+            "beg" => Act::DelHeader(name.clone(), NameMatch::Beg),
+            "end" => Act::DelHeader(name.clone(), NameMatch::End),
+            "sub" => Act::DelHeader(name.clone(), NameMatch::Sub),
+            _ => Act::DelHeader(name.clone(), NameMatch::Str),
+        },
+        Action::ReplaceHeader {
+            value_only,
+            name,
+            regex,
+            replace,
+        } => Act::ReplaceHeader {
+            value_only: *value_only,
+            name: name.clone(),
+            re: re(regex)?,
+            fmt: tpl(replace, c, w),
+        },
+        Action::Rewrite { what, regex, fmt } => Act::Rewrite {
+            part: match what.as_str() {
+                "path" => Part::Path,
+                "pathq" => Part::Pathq,
+                "query" => Part::Query,
+                "uri" => Part::Uri,
+                "method" => Part::Method,
+                o => return Err(format!("rewrites '{o}'")),
+            },
+            re: regex.as_deref().map(re).transpose()?,
+            fmt: tpl(fmt, c, w),
+        },
+        Action::SetVar {
+            name,
+            conds,
+            expr: e,
+        } => Act::SetVar(var(name)?, SetConds::parse(conds), expr(e, c)?),
+        Action::SetVarFmt { name, conds, fmt } => {
+            Act::SetVarFmt(var(name)?, SetConds::parse(conds), tpl(fmt, c, w))
+        }
+        Action::UnsetVar { name } => Act::UnsetVar(var(name)?),
+        Action::SetStatus { status, reason } => {
+            Act::SetStatus(*status, reason.as_ref().map(|r| r.as_bytes().to_vec()))
+        }
+        Action::Capture { expr: e, len, id } => {
+            let slot = match (len, id) {
+                (_, Some(id)) => *id as usize,
+                _ => {
+                    c.next_capture += 1;
+                    c.next_capture - 1
+                }
+            };
+            Act::Capture {
+                expr: expr(e, c)?,
+                slot,
+                len: len.unwrap_or(u32::MAX) as usize,
+            }
+        }
+        Action::SetPriority { class, expr: e } => Act::SetPriority {
+            class: *class,
+            expr: expr(e, c)?,
+        },
+        Action::SetTimeout { which, value } => match value {
+            crate::model::rules::TimeoutValue::Const(v) => Act::SetTimeout {
+                which: which.clone(),
+                value: *v,
+            },
+            crate::model::rules::TimeoutValue::Expr(_) => return Err("with an expression".into()),
+        },
+        Action::SetLogLevel(l) => Act::SetLogLevel(l.clone()),
+        Action::UseService(n) => Act::Service(n.clone()),
+        Action::Other if rule.action == "normalize-uri" => {
+            Act::NormalizeUri(super::uri_norm::Normalizer::parse(&rule.args)?)
+        }
+        _ => return Err("is not built".into()),
+    })
+}
+
+fn compile_redirect<R>(r: &Redirect, c: &mut Compiler<'_, R>, w: &mut Vec<String>) -> RedirectRt {
+    RedirectRt {
+        kind: match r.kind.as_str() {
+            "prefix" => RedirKind::Prefix,
+            "scheme" => RedirKind::Scheme,
+            _ => RedirKind::Location,
+        },
+        target: Template::compile(&r.target, c.maps, w),
+        code: r.code,
+        drop_query: r.drop_query,
+        append_slash: r.append_slash,
+        cookie: match (&r.set_cookie, &r.clear_cookie) {
+            (Some(s), _) => Some(format!("{s}; path=/;").into_bytes()),
+            (None, Some(s)) => Some(format!("{s}; path=/; Max-Age=0;").into_bytes()),
+            _ => None,
+        },
+    }
+}
+
+/// `http_apply_redirect_rule()`.
+fn redirect(rd: &RedirectRt, t: &mut Txn<'_>) -> RedirectOut {
+    let target = rd.target.render_vec(t);
+    let req = t.req.expect("request rules run with a request");
+    let mut loc = Vec::new();
+    let path_q = |loc: &mut Vec<u8>| {
+        let pq = uri::pathq(&req.uri);
+        let (p, q) = match pq.find('?') {
+            Some(i) => (&pq[..i], &pq[i..]),
+            None => (pq, ""),
+        };
+        loc.extend_from_slice(p.as_bytes());
+        if rd.append_slash && !p.ends_with('/') {
+            loc.push(b'/');
+        }
+        if !rd.drop_query {
+            loc.extend_from_slice(q.as_bytes());
+        }
+    };
+    match rd.kind {
+        RedirKind::Location => loc = target,
+        RedirKind::Prefix => {
+            // A prefix of "/" adds nothing before the path.
+            if target != b"/" {
+                loc.extend_from_slice(&target);
+            }
+            path_q(&mut loc);
+        }
+        RedirKind::Scheme => {
+            loc.extend_from_slice(&target);
+            loc.extend_from_slice(b"://");
+            if let Some(h) = req.headers.values("host", false).next() {
+                loc.extend_from_slice(h);
+            }
+            path_q(&mut loc);
+        }
+    }
+    RedirectOut {
+        code: rd.code,
+        location: loc,
+        cookie: rd.cookie.clone(),
+    }
+}
+
+/// `http_replace_hdrs()`: the whole value (`replace-header`) or each comma-separated
+/// element (`replace-value`) matching `re` is replaced with `fmt` expanded.
+fn replace_header(h: &mut HeaderList, name: &str, re: &Regex, fmt: &[u8], value_only: bool) {
+    for i in 0..h.len() {
+        if !h.list[i].0.eq_ignore_ascii_case(name) {
+            continue;
+        }
+        let v = h.list[i].1.clone();
+        let new = if value_only {
+            let mut out = Vec::new();
+            let mut changed = false;
+            for (k, el) in v.split(|&c| c == b',').enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                let lead = el.len() - el.trim_ascii_start().len();
+                out.extend_from_slice(&el[..lead]);
+                let e = el.trim_ascii();
+                match uri::regex_replace(re, e, fmt) {
+                    Some(r) => {
+                        changed = true;
+                        out.extend_from_slice(&r);
+                    }
+                    None => out.extend_from_slice(e),
+                }
+            }
+            if !changed {
+                continue;
+            }
+            out
+        } else {
+            match uri::regex_replace(re, &v, fmt) {
+                Some(r) => r,
+                None => continue,
+            }
+        };
+        h.set_value(i, new);
+    }
+}
+
+fn rewrite(req: &mut Req, part: &Part, re: Option<&Regex>, f: &[u8]) {
+    let fs = String::from_utf8_lossy(f);
+    let new = match (part, re) {
+        (Part::Method, _) => {
+            req.method = fs.into_owned();
+            req.start_changed = true;
+            return;
+        }
+        (Part::Path, None) => uri::set_path(&req.uri, &fs),
+        (Part::Pathq, None) => uri::set_pathq(&req.uri, &fs),
+        (Part::Query, _) => uri::set_query(&req.uri, &fs),
+        (Part::Uri, None) => fs.into_owned(),
+        (Part::Path, Some(re)) => {
+            let Some(p) = uri::regex_replace(re, uri::path(&req.uri).as_bytes(), f) else {
+                return;
+            };
+            uri::set_path(&req.uri, &String::from_utf8_lossy(&p))
+        }
+        (Part::Pathq, Some(re)) => {
+            let Some(p) = uri::regex_replace(re, uri::pathq(&req.uri).as_bytes(), f) else {
+                return;
+            };
+            uri::set_pathq(&req.uri, &String::from_utf8_lossy(&p))
+        }
+        (Part::Uri, Some(re)) => {
+            let Some(p) = uri::regex_replace(re, req.uri.as_bytes(), f) else {
+                return;
+            };
+            String::from_utf8_lossy(&p).into_owned()
+        }
+    };
+    req.uri = new;
+    req.start_changed = true;
+}
