@@ -64,6 +64,9 @@ pub struct HeadEdits<'a> {
     /// In-place changes by position in the head's header list: a new value, or `None` to
     /// remove the line (cookie persistence rewrites `Cookie`/`Set-Cookie` where they are).
     pub replace: &'a [(usize, Option<&'a [u8]>)],
+    /// A new start line from `http-request set-method/set-uri…` (method, URI) or
+    /// `http-response set-status` (status code text, reason).
+    pub start: Option<(&'a [u8], &'a [u8])>,
 }
 
 fn write_name(name: &[u8], case: Option<&CaseMap>, out: &mut Vec<u8>) {
@@ -172,14 +175,20 @@ fn write_version(buf: &[u8], v: Version, raw: Span, out: &mut Vec<u8>) {
 /// Appends the request head for the server to `out`. `buf` is the buffer `req` was parsed
 /// from.
 pub fn write_request(buf: &[u8], req: &ReqHead, edits: &HeadEdits, out: &mut Vec<u8>) {
-    out.extend_from_slice(req.method_raw.get(buf));
-    out.push(b' ');
     let (u, e) = (req.uri, req.uri_elide);
-    if e.is_empty() {
-        out.extend_from_slice(u.get(buf));
+    if let Some((m, uri)) = edits.start {
+        out.extend_from_slice(m);
+        out.push(b' ');
+        out.extend_from_slice(uri);
     } else {
-        out.extend_from_slice(Span { end: e.start, ..u }.get(buf));
-        out.extend_from_slice(Span { start: e.end, ..u }.get(buf));
+        out.extend_from_slice(req.method_raw.get(buf));
+        out.push(b' ');
+        if e.is_empty() {
+            out.extend_from_slice(u.get(buf));
+        } else {
+            out.extend_from_slice(Span { end: e.start, ..u }.get(buf));
+            out.extend_from_slice(Span { start: e.end, ..u }.get(buf));
+        }
     }
     out.push(b' ');
     write_version(buf, req.version, req.version_raw, out);
@@ -192,9 +201,18 @@ pub fn write_request(buf: &[u8], req: &ReqHead, edits: &HeadEdits, out: &mut Vec
 pub fn write_response(buf: &[u8], resp: &RespHead, edits: &HeadEdits, out: &mut Vec<u8>) {
     write_version(buf, resp.version, resp.version_raw, out);
     out.push(b' ');
-    out.extend_from_slice(resp.status_raw.get(buf));
-    out.push(b' ');
-    out.extend_from_slice(resp.reason.get(buf));
+    match edits.start {
+        Some((st, reason)) => {
+            out.extend_from_slice(st);
+            out.push(b' ');
+            out.extend_from_slice(reason);
+        }
+        None => {
+            out.extend_from_slice(resp.status_raw.get(buf));
+            out.push(b' ');
+            out.extend_from_slice(resp.reason.get(buf));
+        }
+    }
     out.extend_from_slice(b"\r\n");
     write_headers(buf, &resp.headers, edits, false, out);
 }

@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::http_return::{ConnHdr, Reply};
 use super::pages;
-use super::sample::Req;
+use crate::sample::fetch::Txn;
 use crate::config::sections::http_errors::HTTP_ERR_CODES;
 use crate::model::proxy::ErrorDirective;
 use crate::model::rules::ReplyBody;
@@ -55,7 +55,7 @@ pub enum Page {
 
 /// What a proxy maps a status to: an error message, or an `http-error` reply built from
 /// its words (`HTTP_REPLY_RAW`/`_LOGFMT`, evaluated per request).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Slot {
     Page(Page),
     Reply(Arc<Reply>),
@@ -63,10 +63,10 @@ pub enum Slot {
 
 impl Slot {
     /// The slot's reply for request `req`.
-    pub fn render(&self, req: &Req, head_only: bool, conn: ConnHdr) -> Rendered {
+    pub fn render(&self, t: &mut Txn<'_>, head_only: bool, conn: ConnHdr) -> Rendered {
         match self {
             Slot::Page(p) => p.render(head_only, conn),
-            Slot::Reply(r) => r.send(req, head_only, conn, None, None),
+            Slot::Reply(r) => r.send(t, head_only, conn, None, None),
         }
     }
 }
@@ -477,6 +477,13 @@ pub fn pick(be: Option<&ErrorTable>, fe: Option<&ErrorTable>, status: u16) -> Sl
 
 #[cfg(test)]
 mod tests {
+    /// A detached transaction for rendering outside a stream.
+    macro_rules! bare {
+        () => {
+            Txn::bare(&crate::sample::msg::Req::default(), &mut Default::default())
+        };
+    }
+
     use super::*;
 
     fn text(r: &Rendered) -> String {
@@ -579,7 +586,7 @@ mod tests {
 
     /// The status line of a compiled override, to tell pages apart.
     fn first_line(t: &ErrorTable, status: u16) -> Option<String> {
-        let r = t.get(status)?.render(&Req::default(), false, ConnHdr::None);
+        let r = t.get(status)?.render(&mut bare!(), false, ConnHdr::None);
         Some(text(&r).lines().next().unwrap_or("").to_string())
     }
 
@@ -659,7 +666,7 @@ mod tests {
         assert_eq!(reason(pick(Some(&be), Some(&fe), 404)), "FE");
         assert_eq!(reason(pick(Some(&be), Some(&fe), 502)), "Bad Gateway");
         be.slots[slot(400)] = Some(Slot::Page(Page::Empty));
-        let silent = pick(Some(&be), Some(&fe), 400).render(&Req::default(), false, ConnHdr::None);
+        let silent = pick(Some(&be), Some(&fe), 400).render(&mut bare!(), false, ConnHdr::None);
         assert_eq!(silent.bytes, b"");
         assert!(silent.close);
         assert!(be.raw_mux_error(400).is_empty());
@@ -679,7 +686,7 @@ mod tests {
         let r = t
             .get(503)
             .unwrap()
-            .render(&Req::default(), false, ConnHdr::None);
+            .render(&mut bare!(), false, ConnHdr::None);
         assert_eq!(
             text(&r),
             "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 5\r\ncontent-type: text/plain\r\n\r\nmaint"

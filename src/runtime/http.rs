@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use mio::event::Event;
 
-use super::errors::ErrorTable;
+use super::env::RtEnv;
+use super::errors::{ErrorTable, Rendered};
 use super::http_msg::{self, BodyFwd, ConnPlan, Modes, ReqMsg, Want};
 use super::http_return::{ConnHdr, Reply};
 use super::io::{Buf, ReadOutcome, Sock};
@@ -21,6 +22,10 @@ use super::server_side::{Outcome, ServerSide};
 use super::worker::{Ctx, Origin, Side};
 use crate::http::{Framing, HeadEdits, RespHead};
 use crate::persist::{self, BackendServers, HeaderEdit, RequestOutcome};
+use crate::rules::http::{Captures, Effects, Flow, MsgRef, RedirectOut};
+use crate::sample::fetch::{Session, Txn};
+use crate::sample::msg::Resp;
+use crate::sample::vars::Vars;
 
 /// How long a closing connection keeps draining input after our shutdown, so that the
 /// client reads our last response instead of a reset.
@@ -43,6 +48,31 @@ enum St {
     Tunnel,
     /// Sending what is left, then closing.
     Closing,
+    /// `http-request tarpit`: holding the client until `timeout tarpit`, then the reply.
+    Tarpit,
+}
+
+/// What rules keep for a stream: variables, captures, side effects, and the owned view
+/// of the current response for `http-response` rules.
+#[derive(Debug, Default)]
+struct RuleState {
+    vars: Vars,
+    caps: Captures,
+    fx: Effects,
+    res: Resp,
+    /// `tarpit`: when to answer, the backend chosen (if any) and the reply.
+    tarpit: Option<(Instant, Option<usize>, Box<Reply>)>,
+}
+
+impl RuleState {
+    /// A new transaction on the same connection.
+    fn begin_txn(&mut self) {
+        self.vars.end_txn();
+        self.caps.req.clear();
+        self.caps.res.clear();
+        self.fx = Effects::default();
+        self.tarpit = None;
+    }
 }
 
 pub struct HttpSession {
@@ -103,6 +133,7 @@ pub struct HttpSession {
     /// `-d`: the listener's descriptor and the current stream's trace id.
     listener_fd: i32,
     trace_id: Option<u32>,
+    rx: Box<RuleState>,
 }
 
 /// A head with its header names lower-cased (the status line and body untouched).
@@ -124,6 +155,20 @@ fn lowercase_header_names(msg: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(body);
     out
+}
+
+/// Inserts a header line at the end of a rendered head, before its `connection` line (the
+/// H1 layer writes that one last).
+fn insert_header(msg: &mut Vec<u8>, line: &[u8]) {
+    let Some(end) = msg.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return;
+    };
+    let head = &msg[..end + 2];
+    let at = match head.windows(14).rposition(|w| w.eq_ignore_ascii_case(b"\r\nconnection: ")) {
+        Some(p) => p + 2,
+        None => end + 2,
+    };
+    msg.splice(at..at, line.iter().copied());
 }
 
 fn edit_value(e: &HeaderEdit) -> Option<&[u8]> {
@@ -199,6 +244,10 @@ impl HttpSession {
             scratch: Vec::new(),
             listener_fd,
             trace_id: None,
+            rx: Box::new(RuleState {
+                vars: Vars::new(cx.shared.proc_vars.clone()),
+                ..Default::default()
+            }),
         };
         s.pump(cx).then_some(s)
     }
@@ -284,6 +333,7 @@ impl HttpSession {
             }
             St::WaitBody => fe.px.timeouts.request.map(|d| self.wait_since + d),
             St::Skip | St::Closing => client_t,
+            St::Tarpit => self.rx.tarpit.as_ref().map(|t| t.0),
             St::WaitSrv => min(self.srv.as_ref().and_then(|s| s.deadline()), client_t),
             St::Xfer => {
                 let be = self.be.map(|b| &cx.shared.backends[b]);
@@ -336,6 +386,12 @@ impl HttpSession {
                     return self.follow(cx, o);
                 }
                 false
+            }
+            St::Tarpit => {
+                if let Some((_, be, reply)) = self.rx.tarpit.take() {
+                    self.local_reply(cx, be, &reply);
+                }
+                self.pump(cx)
             }
             St::Xfer if !self.has_resp => {
                 // `timeout server` before the response head: 504, or a retry.
@@ -399,6 +455,13 @@ impl HttpSession {
                     None => return false,
                 },
                 St::Closing => {}
+                St::Tarpit => {
+                    // The request is dropped; a client that leaves ends it early.
+                    self.cin.clear();
+                    if self.client.read_closed {
+                        return false;
+                    }
+                }
             }
             // More of the response body follows: let the kernel fill segments.
             let more = self.st == St::Xfer && self.has_resp && !self.resp_fwd.is_done();
@@ -586,17 +649,20 @@ impl HttpSession {
         };
         self.plan = ConnPlan::for_request(&self.req.head, front_modes);
         self.close_after = self.plan.client == Want::Close;
-        // The frontend's rules, then the backend's.
-        if let Some(reply) = fe.px.decide(&self.req.req) {
-            self.local_reply(cx, None, &reply);
-            return true;
+        self.rx.begin_txn();
+        let sh = cx.shared;
+        let fe = &sh.frontends[self.fe];
+        if fe.needs_dst && self.local.is_none() {
+            self.local = self.client.s.local_inet();
         }
-        let be = fe
-            .use_backend
-            .iter()
-            .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&self.req.req)))
-            .map(|(_, b)| *b)
-            .or(fe.default_backend);
+        // The frontend's rules, then the backend's.
+        if !fe.px.http_request.is_empty() {
+            let flow = self.run_request_rules(cx, None, &fe.px.http_request);
+            if self.apply_request_flow(cx, None, flow) {
+                return true;
+            }
+        }
+        let be = self.route(cx);
         let Some(be) = be else {
             self.st = St::WaitSrv;
             self.error_in(cx, None, 503);
@@ -611,9 +677,11 @@ impl HttpSession {
         };
         self.plan = ConnPlan::for_request(&self.req.head, modes);
         self.close_after = self.plan.client == Want::Close;
-        if let Some(reply) = backend.px.decide(&self.req.req) {
-            self.local_reply(cx, Some(be), &reply);
-            return true;
+        if fe.own_backend != Some(be) && !backend.px.http_request.is_empty() {
+            let flow = self.run_request_rules(cx, Some(be), &backend.px.http_request);
+            if self.apply_request_flow(cx, Some(be), flow) {
+                return true;
+            }
         }
         self.sent_continue = false;
         if (fe.buffer_request || backend.buffer_request) && self.req.framing() != Framing::None {
@@ -684,11 +752,27 @@ impl HttpSession {
     /// request to before load balancing, with its force-persist flag.
     fn persistence(&mut self, cx: &Ctx, be: usize) -> Option<(usize, bool)> {
         let backend = &cx.shared.backends[be];
+        let env = RtEnv {
+            shared: cx.shared,
+            be: Some(be),
+        };
+        let s = self.session(cx, &env);
+        let rx = &mut *self.rx;
         let req = &self.req.req;
+        let mut t = Txn {
+            dir: crate::sample::fetch::Dir::Req,
+            req: Some(req),
+            body: None,
+            res: None,
+            s,
+            req_captures: &rx.caps.req,
+            res_captures: &rx.caps.res,
+            vars: &mut rx.vars,
+        };
         let rule = backend
             .persist_rules
             .iter()
-            .find(|(_, c)| c.eval(req))
+            .find(|(_, c)| c.eval(&mut t))
             .map(|(force, _)| *force);
         let (force_persist, ignore_persist) = (rule == Some(true), rule == Some(false));
         self.ignore_persist = ignore_persist;
@@ -702,7 +786,7 @@ impl HttpSession {
             let targets = backend
                 .use_server
                 .iter()
-                .filter(|(c, _)| c.as_ref().is_none_or(|c| c.eval(req)))
+                .filter(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&mut t)))
                 .map(|(_, i)| Some(*i));
             persist::use_server(targets, &servers, backend.persist, force_persist)
         };
@@ -746,8 +830,28 @@ impl HttpSession {
     /// Sends a reply made by the proxy (for a request routed to backend `be`, if already
     /// chosen); the request body (if any) is then discarded.
     fn local_reply(&mut self, cx: &Ctx, be: Option<usize>, reply: &Reply) {
-        let (be, fe) = error_tables(cx, self.fe, be);
-        let out = reply.send(&self.req.req, self.req.is_head(), self.conn_hdr(), be, fe);
+        let (bt, ft) = error_tables(cx, self.fe, be);
+        let (head_only, conn) = (self.req.is_head(), self.conn_hdr());
+        let env = RtEnv {
+            shared: cx.shared,
+            be,
+        };
+        let s = self.session(cx, &env);
+        let out = {
+            let mut t = self.txn(s);
+            reply.send(&mut t, head_only, conn, bt, ft)
+        };
+        self.send_local(cx, be, out);
+    }
+
+    /// Sends bytes made by the proxy for the current request (after the
+    /// `http-after-response` rules), then skips the request body.
+    fn send_local(&mut self, cx: &Ctx, be: Option<usize>, out: Rendered) {
+        let bytes = self.after_response_local(cx, be, out.bytes);
+        let out = Rendered {
+            bytes,
+            close: out.close,
+        };
         self.close_after |= out.close;
         self.cout.extend(&out.bytes);
         self.cin.consume(self.req.head_len);
@@ -755,6 +859,246 @@ impl HttpSession {
         self.has_req = false;
         self.st = St::Skip;
         self.skip_body(cx);
+    }
+
+    /// The stream's facts for fetches; `env` answers what concerns the whole proxy.
+    fn session<'a>(&self, cx: &Ctx<'a>, env: &'a RtEnv<'a>) -> Session<'a> {
+        let sh: &'a super::shared::Shared = cx.shared;
+        let fe = &sh.frontends[self.fe];
+        let mut s = Session::new(&fe.name, env);
+        s.src = self.peer;
+        s.dst = self.local;
+        s.fe_id = fe.px.id;
+        s.fe_defbe = fe.default_backend.map(|b| sh.backends[b].name.as_str());
+        if let Some(b) = env.be {
+            let be = &sh.backends[b];
+            s.be = Some((&be.name, be.px.id));
+            let srv = self.srv.as_ref().filter(|x| x.be == b);
+            if let Some(sv) = srv
+                .and_then(|x| x.server_of_last_request())
+                .and_then(|i| be.queue.server(i))
+            {
+                s.srv = Some((sv.name(), sv.puid() as i64));
+            }
+        }
+        s.txn_index = self.requests;
+        s
+    }
+
+    /// A transaction view of the current request for fetches and replies.
+    fn txn<'b>(&'b mut self, s: Session<'b>) -> Txn<'b> {
+        let rx = &mut *self.rx;
+        Txn {
+            dir: crate::sample::fetch::Dir::Req,
+            req: Some(&self.req.req),
+            body: self.cin.bytes().get(self.req.head_len..),
+            res: None,
+            s,
+            req_captures: &rx.caps.req,
+            res_captures: &rx.caps.res,
+            vars: &mut rx.vars,
+        }
+    }
+
+    /// Runs `http-request` rules on the current request.
+    fn run_request_rules<'r>(
+        &mut self,
+        cx: &Ctx<'r>,
+        be: Option<usize>,
+        rules: &'r crate::rules::HttpRules<Reply>,
+    ) -> Flow<'r, Reply> {
+        let env = RtEnv {
+            shared: cx.shared,
+            be,
+        };
+        let s = self.session(cx, &env);
+        let body = self.cin.bytes().get(self.req.head_len..);
+        let rx = &mut *self.rx;
+        rules.run(
+            s,
+            MsgRef::Req(&mut self.req.req),
+            body,
+            &mut rx.vars,
+            &mut rx.caps,
+            &mut rx.fx,
+        )
+    }
+
+    /// Acts on the outcome of request rules. True when the request was answered (or the
+    /// connection dropped) by them.
+    fn apply_request_flow(&mut self, cx: &Ctx, be: Option<usize>, flow: Flow<'_, Reply>) -> bool {
+        match flow {
+            Flow::Continue | Flow::Stop | Flow::Service(_) => false,
+            Flow::Reply(r) => {
+                self.local_reply(cx, be, r);
+                true
+            }
+            Flow::Redirect(rd) => {
+                let bytes = self.redirect_reply(&rd);
+                self.send_local(cx, be, Rendered { bytes, close: false });
+                true
+            }
+            Flow::Auth(realm) => {
+                let (bt, ft) = error_tables(cx, self.fe, be);
+                let (head_only, conn) = (self.req.is_head(), self.conn_hdr());
+                let page = super::errors::pick(bt, ft, 401);
+                let mut out = {
+                    let req = crate::sample::msg::Req::default();
+                    let mut vars = Vars::default();
+                    page.render(&mut Txn::bare(&req, &mut vars), head_only, conn)
+                };
+                let hdr = format!("www-authenticate: Basic realm=\"{realm}\"\r\n");
+                insert_header(&mut out.bytes, hdr.as_bytes());
+                self.send_local(cx, be, out);
+                true
+            }
+            Flow::Tarpit(r) => {
+                let sh = cx.shared;
+                let hold = be
+                    .and_then(|b| sh.backends[b].px.tarpit)
+                    .or(sh.frontends[self.fe].px.tarpit)
+                    .unwrap_or_default();
+                self.rx.tarpit = Some((cx.now + hold, be, Box::new(r.clone())));
+                self.st = St::Tarpit;
+                true
+            }
+            Flow::Reject => {
+                self.cin.clear();
+                self.has_req = false;
+                self.close_after = true;
+                self.st = St::Closing;
+                true
+            }
+        }
+    }
+
+    /// `http_apply_redirect_rule()`'s message.
+    fn redirect_reply(&self, rd: &RedirectOut) -> Vec<u8> {
+        use std::io::Write as _;
+        let reason = match rd.code {
+            301 => "Moved Permanently",
+            303 => "See Other",
+            307 => "Temporary Redirect",
+            308 => "Permanent Redirect",
+            _ => "Found",
+        };
+        let mut out = Vec::with_capacity(96 + rd.location.len());
+        let _ = write!(out, "HTTP/1.1 {} {reason}\r\ncontent-length: 0\r\nlocation: ", rd.code);
+        out.extend_from_slice(&rd.location);
+        out.extend_from_slice(b"\r\n");
+        if matches!(rd.code, 302 | 303 | 307) {
+            out.extend_from_slice(b"cache-control: no-cache\r\n");
+        }
+        if let Some(c) = &rd.cookie {
+            out.extend_from_slice(b"set-cookie: ");
+            out.extend_from_slice(c);
+            out.extend_from_slice(b"\r\n");
+        }
+        match self.conn_hdr() {
+            ConnHdr::None => {}
+            ConnHdr::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
+            ConnHdr::Close => out.extend_from_slice(b"connection: close\r\n"),
+        }
+        out.extend_from_slice(b"\r\n");
+        out
+    }
+
+    /// `use_backend` rules (static and `%[…]` names), then `default_backend`.
+    fn route(&mut self, cx: &Ctx) -> Option<usize> {
+        let sh = cx.shared;
+        let fe = &sh.frontends[self.fe];
+        if fe.use_backend.is_empty() {
+            return fe.default_backend;
+        }
+        let env = RtEnv {
+            shared: sh,
+            be: None,
+        };
+        let s = self.session(cx, &env);
+        let mut t = self.txn(s);
+        for ub in &fe.use_backend {
+            if ub.cond.as_ref().is_some_and(|c| !c.eval(&mut t)) {
+                continue;
+            }
+            match &ub.target {
+                super::shared::BackendRef::Index(i) => return Some(*i),
+                super::shared::BackendRef::Dynamic(tpl) => {
+                    let name = tpl.render_vec(&mut t);
+                    // A name that resolves to no backend falls through to the next rule.
+                    if let Some(i) = sh
+                        .backends
+                        .iter()
+                        .position(|b| b.name.as_bytes() == name.as_slice())
+                    {
+                        return Some(i);
+                    }
+                }
+            }
+        }
+        fe.default_backend
+    }
+
+    /// `http-after-response` rules applied to a message made by the proxy.
+    fn after_response_local(&mut self, cx: &Ctx, be: Option<usize>, bytes: Vec<u8>) -> Vec<u8> {
+        let sh = cx.shared;
+        let fe = &sh.frontends[self.fe];
+        let sets: Vec<&crate::rules::HttpRules<Reply>> = be
+            .map(|b| &sh.backends[b])
+            .filter(|_| fe.own_backend != be)
+            .map(|b| &b.px.http_after_response)
+            .into_iter()
+            .chain(std::iter::once(&fe.px.http_after_response))
+            .filter(|r| !r.is_empty())
+            .collect();
+        if sets.is_empty() || bytes.is_empty() {
+            return bytes;
+        }
+        let mut head = RespHead::default();
+        let opts = crate::http::ParseOpts::default();
+        let Ok(Some(n)) = http_msg::parse_response(&bytes, self.req.head.method, &opts, &mut head)
+        else {
+            return bytes;
+        };
+        http_msg::fill_resp(&bytes, &head, &mut self.rx.res);
+        for rules in sets {
+            let env = RtEnv { shared: sh, be };
+            let s = self.session(cx, &env);
+            let rx = &mut *self.rx;
+            let _ = rules.run(
+                s,
+                MsgRef::Res {
+                    req: &self.req.req,
+                    res: &mut rx.res,
+                },
+                None,
+                &mut rx.vars,
+                &mut rx.caps,
+                &mut rx.fx,
+            );
+        }
+        let res = &self.rx.res;
+        if !res.headers.edited() && !res.status_changed {
+            return bytes;
+        }
+        let d = res.headers.diff(http_msg::present(&head.headers));
+        let status = res.status.to_string();
+        let edits = HeadEdits {
+            add: &d.add,
+            replace: &d.replace,
+            conn: match head.conn {
+                c if c.close => crate::http::ConnHdr::Close,
+                c if c.keep_alive => crate::http::ConnHdr::KeepAlive,
+                _ => crate::http::ConnHdr::None,
+            },
+            start: res
+                .status_changed
+                .then_some((status.as_bytes(), res.reason.as_slice())),
+            ..Default::default()
+        };
+        let mut out = Vec::with_capacity(bytes.len() + 64);
+        crate::http::write_response(&bytes, &head, &edits, &mut out);
+        out.extend_from_slice(&bytes[n..]);
+        out
     }
 
     /// The `Connection` header of a reply made by the proxy.
@@ -808,10 +1152,13 @@ impl HttpSession {
         if let Some(srv) = self.srv.as_mut() {
             srv.release(cx, false);
         }
+        let be_idx = be;
         let (be, fe) = error_tables(cx, self.fe, be);
         let page = Reply::error_page(status);
         if !self.has_req {
-            let out = page.send(&Default::default(), false, ConnHdr::Close, be, fe);
+            let req = crate::sample::msg::Req::default();
+            let mut vars = Vars::default();
+            let out = page.send(&mut Txn::bare(&req, &mut vars), false, ConnHdr::Close, be, fe);
             self.cout.extend(&out.bytes);
             self.cin.clear();
             self.st = St::Closing;
@@ -828,9 +1175,19 @@ impl HttpSession {
         }
         self.has_resp = false;
         self.has_req = false;
-        let out = page.send(&self.req.req, self.req.is_head(), self.conn_hdr(), be, fe);
+        let (head_only, conn) = (self.req.is_head(), self.conn_hdr());
+        let env = RtEnv {
+            shared: cx.shared,
+            be: be_idx,
+        };
+        let s = self.session(cx, &env);
+        let out = {
+            let mut t = self.txn(s);
+            page.send(&mut t, head_only, conn, be, fe)
+        };
+        let bytes = self.after_response_local(cx, be_idx, out.bytes);
         self.close_after |= out.close;
-        self.cout.extend(&out.bytes);
+        self.cout.extend(&bytes);
         self.st = St::Skip;
         self.skip_body(cx);
     }

@@ -9,7 +9,7 @@ use crate::http::{
 };
 
 use super::io::Buf;
-use super::sample::Req;
+use crate::sample::msg::{set_lossy, Req, Resp};
 
 pub use crate::http::conn::{HttpMode, Modes, Want};
 pub use crate::http::ConnHdr as WireConn;
@@ -65,28 +65,37 @@ fn fill_req(buf: &[u8], h: &ReqHead, req: &mut Req) {
     set_lossy(&mut req.method, h.method_raw.get(buf));
     set_lossy(&mut req.uri, h.uri.get(buf));
     req.minor = u8::from(h.version != Version::Http10);
-    let mut n = 0;
-    for x in h.headers.iter().filter(|x| !x.drop) {
-        if n == req.headers.len() {
-            req.headers.push(Default::default());
-        }
-        let (name, value) = &mut req.headers[n];
-        set_lossy(name, x.name.get(buf));
-        value.clear();
-        value.extend_from_slice(&http::h1::unfold(buf, x));
-        n += 1;
+    req.start_changed = false;
+    req.headers.clear();
+    for (i, x) in h.headers.iter().enumerate().filter(|(_, x)| !x.drop) {
+        req.headers
+            .push_orig(i, x.name.get(buf), &http::h1::unfold(buf, x));
     }
-    req.headers.truncate(n);
+    req.headers.finish();
 }
 
-/// `*s = String::from_utf8_lossy(b)`, keeping `s`'s allocation. Valid UTF-8 (every
-/// well-formed head) takes `str::from_utf8`'s word-at-a-time ASCII path.
-fn set_lossy(s: &mut String, b: &[u8]) {
-    s.clear();
-    match std::str::from_utf8(b) {
-        Ok(v) => s.push_str(v),
-        Err(_) => s.push_str(&String::from_utf8_lossy(b)),
+/// Builds the owned view of a response head for `http-response` rules.
+pub fn fill_resp(buf: &[u8], h: &RespHead, out: &mut Resp) {
+    out.status = h.status;
+    out.reason.clear();
+    out.reason.extend_from_slice(h.reason.get(buf));
+    out.minor = u8::from(h.version != Version::Http10);
+    out.status_changed = false;
+    out.headers.clear();
+    for (i, x) in h.headers.iter().enumerate().filter(|(_, x)| !x.drop) {
+        out.headers
+            .push_orig(i, x.name.get(buf), &http::h1::unfold(buf, x));
     }
+    out.headers.finish();
+}
+
+/// The positions of the forwarded headers of a parsed head.
+pub fn present(headers: &[http::Header]) -> impl Iterator<Item = usize> + '_ {
+    headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !h.drop)
+        .map(|(i, _)| i)
 }
 
 /// Parses a response head for a request with method `m`. `Ok(None)`: incomplete.

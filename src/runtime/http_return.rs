@@ -3,8 +3,8 @@
 
 use super::errors::{self, ErrorTable, Loader, Page, Rendered};
 use super::pages;
-use super::sample::{self, Piece, Req};
-use crate::model::expr::LogFormat;
+use crate::sample::fetch::Txn;
+use crate::sample::lf::Template;
 use crate::model::rules::{Reply as ModelReply, ReplyBody};
 use crate::model::sections::HttpErrors;
 
@@ -19,22 +19,22 @@ pub enum ConnHdr {
 }
 
 /// A reply template; headers and body may contain log-format fetches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
     pub reason: String,
     /// Extra headers (`hdr <name> <fmt>`), written first, names lower-cased.
-    pub headers: Vec<(String, Vec<Piece>)>,
+    pub headers: Vec<(String, Template)>,
     pub content_type: Option<String>,
     /// Whether a `cache-control: no-cache` header follows content-length (error pages).
     pub no_cache: bool,
-    pub body: Vec<Piece>,
+    pub body: Template,
     /// Where the message comes from: this template, or an error message.
     pub source: Source,
 }
 
 /// The kind of an HAProxy `http_reply`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Source {
     /// Status line and headers built from the rule's words (`HTTP_REPLY_EMPTY`, `_RAW`,
     /// `_LOGFMT`); the other fields of [`Reply`] describe it.
@@ -57,7 +57,7 @@ impl Reply {
             headers: Vec::new(),
             content_type: None,
             no_cache: false,
-            body: Vec::new(),
+            body: Template::default(),
             source: Source::Default,
         }
     }
@@ -80,22 +80,22 @@ impl Reply {
         let headers = r
             .headers
             .iter()
-            .map(|(n, lf)| (n.to_ascii_lowercase(), pieces(lf, warnings)))
+            .map(|(n, lf)| (n.to_ascii_lowercase(), tpl(lf, warnings)))
             .collect();
         let mut source = Source::Template;
         let body = match &r.body {
-            ReplyBody::Empty => Vec::new(),
-            ReplyBody::Raw(b) => vec![Piece::Lit(String::from_utf8_lossy(b).into_owned())],
-            ReplyBody::LogFormat(lf) => pieces(lf, warnings),
+            ReplyBody::Empty => Template::default(),
+            ReplyBody::Raw(b) => Template::text(b),
+            ReplyBody::LogFormat(lf) => tpl(lf, warnings),
             ReplyBody::DefaultErrorFiles => {
                 source = Source::Default;
-                Vec::new()
+                Template::default()
             }
             ReplyBody::ErrorFile(path) => {
                 source = loader
                     .file(path, warnings)
                     .map_or(Source::Default, Source::Page);
-                Vec::new()
+                Template::default()
             }
             ReplyBody::ErrorFiles(name) => {
                 match sections.iter().find(|s| &s.name == name) {
@@ -109,7 +109,7 @@ impl Reply {
                     // Refused by the configuration checker; keep the default page.
                     None => source = Source::Default,
                 }
-                Vec::new()
+                Template::default()
             }
         };
         Reply {
@@ -125,8 +125,8 @@ impl Reply {
 
     /// The bytes sent to the client, error pages taken from HAProxy's built-in ones.
     /// `head_only` (HEAD requests) keeps the headers.
-    pub fn render(&self, req: &Req, head_only: bool, conn: ConnHdr) -> Vec<u8> {
-        self.send(req, head_only, conn, None, None).bytes
+    pub fn render(&self, t: &mut Txn<'_>, head_only: bool, conn: ConnHdr) -> Vec<u8> {
+        self.send(t, head_only, conn, None, None).bytes
     }
 
     /// The reply as sent by a stream whose backend is `be` (`None`: none chosen yet) and
@@ -134,7 +134,7 @@ impl Reply {
     /// may impose it, see [`errors`]).
     pub fn send(
         &self,
-        req: &Req,
+        t: &mut Txn<'_>,
         head_only: bool,
         conn: ConnHdr,
         be: Option<&ErrorTable>,
@@ -142,66 +142,60 @@ impl Reply {
     ) -> Rendered {
         match &self.source {
             Source::Template => Rendered {
-                bytes: self.render_template(req, head_only, conn),
+                bytes: self.render_template(t, head_only, conn),
                 close: conn == ConnHdr::Close,
             },
-            Source::Default => errors::pick(be, fe, self.status).render(req, head_only, conn),
+            Source::Default => errors::pick(be, fe, self.status).render(t, head_only, conn),
             Source::Page(p) => p.render(head_only, conn),
         }
     }
 
-    fn render_template(&self, req: &Req, head_only: bool, conn: ConnHdr) -> Vec<u8> {
-        let body = sample::render(&self.body, req);
-        let mut s = format!("HTTP/1.1 {} {}\r\n", self.status, self.reason);
+    fn render_template(&self, t: &mut Txn<'_>, head_only: bool, conn: ConnHdr) -> Vec<u8> {
+        use std::io::Write as _;
+        let body = self.body.render_vec(t);
+        let mut out = Vec::with_capacity(128 + body.len());
+        let _ = write!(out, "HTTP/1.1 {} {}\r\n", self.status, self.reason);
         for (n, v) in &self.headers {
-            s.push_str(&format!("{n}: {}\r\n", sample::render(v, req)));
+            out.extend_from_slice(n.as_bytes());
+            out.extend_from_slice(b": ");
+            v.render(t, &crate::sample::lf::NoLogVars, &mut out);
+            out.extend_from_slice(b"\r\n");
         }
         // HAProxy omits the length where a body is forbidden (204, 304).
         if !matches!(self.status, 204 | 304) {
-            s.push_str(&format!("content-length: {}\r\n", body.len()));
+            let _ = write!(out, "content-length: {}\r\n", body.len());
         }
         if self.no_cache {
-            s.push_str("cache-control: no-cache\r\n");
+            out.extend_from_slice(b"cache-control: no-cache\r\n");
         }
         if let Some(ct) = &self.content_type {
-            s.push_str(&format!("content-type: {ct}\r\n"));
+            let _ = write!(out, "content-type: {ct}\r\n");
         }
         match conn {
             ConnHdr::None => {}
-            ConnHdr::KeepAlive => s.push_str("connection: keep-alive\r\n"),
-            ConnHdr::Close => s.push_str("connection: close\r\n"),
+            ConnHdr::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
+            ConnHdr::Close => out.extend_from_slice(b"connection: close\r\n"),
         }
-        s.push_str("\r\n");
-        let mut out = s.into_bytes();
+        out.extend_from_slice(b"\r\n");
         if !head_only && !matches!(self.status, 204 | 304) {
-            out.extend_from_slice(body.as_bytes());
+            out.extend_from_slice(&body);
         }
         out
     }
 }
 
-fn pieces(lf: &LogFormat, warnings: &mut Vec<String>) -> Vec<Piece> {
-    let (pieces, bad) = sample::from_logformat(lf);
-    if let Some(b) = bad {
-        warnings.push(format!(
-            "log-format element '{b}' is not evaluated by the haproxy-rs runtime yet; sent as '-'"
-        ));
-    }
-    pieces
+fn tpl(lf: &crate::model::expr::LogFormat, warnings: &mut Vec<String>) -> Template {
+    super::maps::with(|m| Template::compile(lf, m, warnings))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::runtime::testutil::first_rule;
+    use crate::sample::msg::Req;
 
     fn get(uri: &str) -> Req {
-        Req {
-            method: "GET".into(),
-            uri: uri.into(),
-            minor: 1,
-            headers: Vec::new(),
-        }
+        Req::new("GET", uri, &[])
     }
 
     /// The reply of `http-request <rule>` as parsed from a real configuration line.
@@ -213,7 +207,10 @@ mod tests {
         let mut w = Vec::new();
         let reply = Reply::from_model(&r, &mut w);
         assert!(w.is_empty(), "{w:?}");
-        String::from_utf8(reply.render(&get("/lf"), false, conn)).unwrap()
+        let req = get("/lf");
+        let mut vars = crate::sample::vars::Vars::default();
+        let mut t = Txn::bare(&req, &mut vars);
+        String::from_utf8(reply.render(&mut t, false, conn)).unwrap()
     }
 
     // Expected bytes below were captured from HAProxy 2.6.12.

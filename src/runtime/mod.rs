@@ -8,18 +8,18 @@
 //! parsed and written by `crate::http` through [`http_msg`]; replies made by the proxy come
 //! from [`http_return`], [`errors`] and [`pages`]. The main thread only handles signals.
 
-pub mod acl;
 pub mod backend;
+pub mod env;
 pub mod errors;
 pub mod http;
 pub mod http_msg;
 pub mod http_return;
 pub mod io;
 pub mod listener;
+pub mod maps;
 pub mod pages;
 pub mod pool;
 pub mod proxy;
-pub mod sample;
 pub mod server_side;
 pub mod shared;
 pub mod stream;

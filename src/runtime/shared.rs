@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::acl::CondRt;
+use crate::sample::expr::CondRt;
 use super::backend::{algorithm, build_backend, cookie_config, server_cookies};
 use super::proxy::ProxyRt;
 use crate::http::write::ForwardFor;
@@ -74,8 +74,13 @@ pub struct Frontend {
     /// Its own `http-request` rules and client timeouts.
     pub px: ProxyRt,
     /// `use_backend` rules in order, then `default_backend` (indexes into `Shared::backends`).
-    pub use_backend: Vec<(Option<CondRt>, usize)>,
+    pub use_backend: Vec<UseBackendRt>,
     pub default_backend: Option<usize>,
+    /// For a `listen`, its own backend half (whose rules must not run twice).
+    pub own_backend: Option<usize>,
+    /// Rules or conditions may read the destination address (`dst`, `%fi`…): learn it at
+    /// the first request rather than on every connection.
+    pub needs_dst: bool,
     pub client_fin: Option<Duration>,
     pub tunnel: Option<Duration>,
     /// Request parsing (`option accept-invalid-http-request`, buffer sizes).
@@ -85,6 +90,32 @@ pub struct Frontend {
     pub originalto: Option<ForwardFor>,
     /// `option http-buffer-request`.
     pub buffer_request: bool,
+}
+
+/// Whether anything of `px` may read the address the client connected to.
+fn needs_dst(px: &crate::model::Proxy) -> bool {
+    let uses = |e: &crate::model::expr::SampleExpr| e.fetch.contains("dst") || e.fetch == "so_name";
+    let r = &px.rules;
+    let in_text = |w: &[String]| w.iter().any(|x| x.contains("dst") || x.contains("%fi") || x.contains("%fp"));
+    r.acls.iter().any(|a| a.expr.as_ref().is_some_and(|e| uses(&e.smp)))
+        || [&r.http_request, &r.http_response, &r.http_after_response]
+            .iter()
+            .flat_map(|v| v.iter())
+            .any(|rule| in_text(&rule.args) || rule.cond.is_some())
+}
+
+/// A `use_backend` rule.
+#[derive(Debug, Clone)]
+pub struct UseBackendRt {
+    pub cond: Option<CondRt>,
+    pub target: BackendRef,
+}
+
+/// A backend named in the configuration, or one named per request by a log-format.
+#[derive(Debug, Clone)]
+pub enum BackendRef {
+    Index(usize),
+    Dynamic(crate::sample::lf::Template),
 }
 
 /// `retry-on` (HAProxy's `retry_type`): which failures are retried. The layer-7 kinds
@@ -209,6 +240,10 @@ pub struct Shared {
     pub debug: bool,
     /// Stream ids for those traces (HAProxy's `uniq_id`).
     pub next_stream_id: AtomicU32,
+    /// `proc.*` variables.
+    pub proc_vars: crate::sample::vars::ProcVars,
+    /// `userlist` sections, for `http_auth`.
+    pub userlists: Vec<crate::model::sections::Userlist>,
 }
 
 impl Shared {
@@ -298,19 +333,27 @@ impl Shared {
         for px in fronts {
             let mut use_backend = Vec::new();
             for ub in &px.rules.use_backend {
-                if ub.dynamic.is_some() {
-                    warnings.push(format!(
-                        "[{}] : use_backend with a dynamic name is not active yet in haproxy-rs; the rule is ignored.",
-                        ub.loc
-                    ));
+                let cond = ub
+                    .cond
+                    .as_ref()
+                    .map(|c| super::maps::with(|m| CondRt::compile(c, &px.rules, m, warnings)));
+                if let Some(lf) = &ub.dynamic {
+                    // Any backend may be named: make them all available.
+                    for b in cfg.proxies.iter().filter(|p| p.cap.is_be()) {
+                        be_index(&b.name, warnings);
+                    }
+                    let t = super::maps::with(|m| crate::sample::lf::Template::compile(lf, m, warnings));
+                    use_backend.push(UseBackendRt {
+                        cond,
+                        target: BackendRef::Dynamic(t),
+                    });
                     continue;
                 }
                 if let Some(i) = be_index(&ub.target, warnings) {
-                    let cond = ub
-                        .cond
-                        .as_ref()
-                        .map(|c| CondRt::compile(c, &px.rules, warnings));
-                    use_backend.push((cond, i));
+                    use_backend.push(UseBackendRt {
+                        cond,
+                        target: BackendRef::Index(i),
+                    });
                 }
             }
             let default_backend = if px.cap.is_be() {
@@ -328,6 +371,8 @@ impl Shared {
                 px: ProxyRt::compile_own(cfg, px, warnings),
                 use_backend,
                 default_backend,
+                own_backend: if px.cap.is_be() { default_backend } else { None },
+                needs_dst: needs_dst(px),
                 client_fin: ms(t.client_fin),
                 tunnel: ms(t.tunnel),
                 buffer_request: px.settings.option("http-buffer-request") == Some(true),
@@ -367,6 +412,8 @@ impl Shared {
             bufsize,
             debug: false,
             next_stream_id: AtomicU32::new(0),
+            proc_vars: Default::default(),
+            userlists: cfg.userlists.clone(),
         })
     }
 }
@@ -566,7 +613,7 @@ fn compile_backend(
                 let cond = r
                     .cond
                     .as_ref()
-                    .map(|c| CondRt::compile(c, &px.rules, warnings));
+                    .map(|c| super::maps::with(|m| CondRt::compile(c, &px.rules, m, warnings)));
                 Some((cond, i))
             })
             .collect(),
@@ -574,7 +621,7 @@ fn compile_backend(
         persist_rules: s
             .persist_rules
             .iter()
-            .map(|(force, c, _)| (*force, CondRt::compile(c, &px.rules, warnings)))
+            .map(|(force, c, _)| (*force, super::maps::with(|m| CondRt::compile(c, &px.rules, m, warnings))))
             .collect(),
     })
 }

@@ -109,6 +109,22 @@ pub struct Txn<'a> {
     pub vars: &'a mut Vars,
 }
 
+impl<'a> Txn<'a> {
+    /// A request with nothing around it (replies rendered outside a stream, tests).
+    pub fn bare(req: &'a Req, vars: &'a mut Vars) -> Txn<'a> {
+        Txn {
+            dir: Dir::Req,
+            req: Some(req),
+            body: None,
+            res: None,
+            s: Session::new("", &NoEnv),
+            req_captures: &[],
+            res_captures: &[],
+            vars,
+        }
+    }
+}
+
 /// A compiled fetch.
 #[derive(Debug, Clone)]
 pub enum Fetch {

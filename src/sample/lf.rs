@@ -66,6 +66,13 @@ impl Template {
         Template { nodes }
     }
 
+    /// A template of fixed bytes.
+    pub fn text(b: &[u8]) -> Template {
+        Template {
+            nodes: vec![Node::Text(b.to_vec())],
+        }
+    }
+
     /// A template that is one literal (no `%`): callers can skip rendering.
     pub fn literal(&self) -> Option<&[u8]> {
         match self.nodes.as_slice() {

@@ -24,8 +24,8 @@ pub struct HeaderDiff<'a> {
 }
 
 impl HeaderList {
+    /// Empties the list, keeping the entries' allocations for the next message.
     pub fn clear(&mut self) {
-        self.list.clear();
         self.orig.clear();
         self.changed.clear();
     }
