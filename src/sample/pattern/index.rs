@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use crate::model::expr::{MatchMethod, Pattern, SmpType};
@@ -619,8 +619,11 @@ fn known_method(s: &[u8]) -> Option<usize> {
 #[derive(Debug, Clone, Default)]
 pub struct Meths {
     fold: bool,
-    pats: Vec<(Result<usize, Box<[u8]>>, Id)>,
+    pats: Vec<(MethPat, Id)>,
 }
+
+/// A known method's number, or another method's text.
+type MethPat = Result<usize, Box<[u8]>>;
 
 impl Meths {
     fn insert(&mut self, key: &[u8], id: Id) {
@@ -864,6 +867,7 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
 
     #[test]
     fn cidr_of_masks() {
