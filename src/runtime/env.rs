@@ -29,14 +29,21 @@ impl Env for RtEnv<'_> {
         let b = &self.shared.backends[self.backend_index(name)?];
         let q = &b.queue;
         let servers = q.servers();
-        let live = || servers.iter().filter(|s| !s.is_deleted() && usable(s.state()));
+        let live = || {
+            servers
+                .iter()
+                .filter(|s| !s.is_deleted() && usable(s.state()))
+        };
         let active = live().filter(|s| !s.is_backup()).count() as i64;
         let backup = live().filter(|s| s.is_backup()).count() as i64;
         // `be_usable_srv()`: active servers, else the backups.
         let nbsrv = if active > 0 { active } else { backup };
         let mut connslots = Some(0i64);
         let mut conn_free = Some(0i64);
-        for s in servers.iter().filter(|s| !s.is_deleted() && s.state() != ServerState::Down) {
+        for s in servers
+            .iter()
+            .filter(|s| !s.is_deleted() && s.state() != ServerState::Down)
+        {
             if s.maxconn() == 0 || s.maxqueue() == 0 {
                 connslots = None;
             }

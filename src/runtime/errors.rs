@@ -19,12 +19,12 @@ use std::sync::{Arc, OnceLock};
 
 use super::http_return::{ConnHdr, Reply};
 use super::pages;
-use crate::sample::fetch::Txn;
 use crate::config::sections::http_errors::HTTP_ERR_CODES;
 use crate::model::proxy::ErrorDirective;
 use crate::model::rules::ReplyBody;
 use crate::model::sections::HttpErrors;
 use crate::model::Proxy;
+use crate::sample::fetch::Txn;
 
 /// An error message as HAProxy holds it after `http_str_to_htx()`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -62,6 +62,8 @@ struct RuleState {
     res: Resp,
     /// `tarpit`: when to answer, the backend chosen (if any) and the reply.
     tarpit: Option<(Instant, Option<usize>, Box<Reply>)>,
+    /// `res` holds the current server response as rules left it.
+    res_active: bool,
 }
 
 impl RuleState {
@@ -164,7 +166,10 @@ fn insert_header(msg: &mut Vec<u8>, line: &[u8]) {
         return;
     };
     let head = &msg[..end + 2];
-    let at = match head.windows(14).rposition(|w| w.eq_ignore_ascii_case(b"\r\nconnection: ")) {
+    let at = match head
+        .windows(14)
+        .rposition(|w| w.eq_ignore_ascii_case(b"\r\nconnection: "))
+    {
         Some(p) => p + 2,
         None => end + 2,
     };
@@ -814,12 +819,13 @@ impl HttpSession {
             return None;
         }
         let buf = self.cin.bytes();
-        let head = &self.req.head;
-        let header = |name: &str| head.header_value(buf, name.as_bytes());
+        // The request as rules left it (`set-path` changes what `balance uri` hashes).
+        let req = &self.req.req;
+        let header = |name: &str| req.headers.values(name, false).next();
         let body = buf.get(self.req.head_len..);
         alg.request_key(&crate::lb::RequestView {
-            method: head.method_raw.get(buf),
-            uri: head.uri.get(buf),
+            method: req.method.as_bytes(),
+            uri: req.uri.as_bytes(),
             header: &header,
             body,
             src: self.peer.map(|p| p.ip()),
@@ -891,7 +897,11 @@ impl HttpSession {
         Txn {
             dir: crate::sample::fetch::Dir::Req,
             req: Some(&self.req.req),
-            body: self.cin.bytes().get(self.req.head_len..),
+            body: if self.head_sent {
+                None
+            } else {
+                self.cin.bytes().get(self.req.head_len..)
+            },
             res: None,
             s,
             req_captures: &rx.caps.req,
@@ -935,7 +945,14 @@ impl HttpSession {
             }
             Flow::Redirect(rd) => {
                 let bytes = self.redirect_reply(&rd);
-                self.send_local(cx, be, Rendered { bytes, close: false });
+                self.send_local(
+                    cx,
+                    be,
+                    Rendered {
+                        bytes,
+                        close: false,
+                    },
+                );
                 true
             }
             Flow::Auth(realm) => {
@@ -983,7 +1000,11 @@ impl HttpSession {
             _ => "Found",
         };
         let mut out = Vec::with_capacity(96 + rd.location.len());
-        let _ = write!(out, "HTTP/1.1 {} {reason}\r\ncontent-length: 0\r\nlocation: ", rd.code);
+        let _ = write!(
+            out,
+            "HTTP/1.1 {} {reason}\r\ncontent-length: 0\r\nlocation: ",
+            rd.code
+        );
         out.extend_from_slice(&rd.location);
         out.extend_from_slice(b"\r\n");
         if matches!(rd.code, 302 | 303 | 307) {
@@ -1149,16 +1170,28 @@ impl HttpSession {
     /// [`Self::error`] for a request routed to backend `be` (`None`: no backend, the
     /// frontend's error pages only).
     fn error_in(&mut self, cx: &mut Ctx, be: Option<usize>, status: u16) {
+        self.reply_in(cx, be, &Reply::error_page(status));
+    }
+
+    /// Answers the current request with `page` instead of (the rest of) the server's
+    /// response: the server connection is dropped, the request body skipped.
+    fn reply_in(&mut self, cx: &mut Ctx, be: Option<usize>, page: &Reply) {
         if let Some(srv) = self.srv.as_mut() {
             srv.release(cx, false);
         }
+        self.sin.clear();
         let be_idx = be;
         let (be, fe) = error_tables(cx, self.fe, be);
-        let page = Reply::error_page(status);
         if !self.has_req {
             let req = crate::sample::msg::Req::default();
             let mut vars = Vars::default();
-            let out = page.send(&mut Txn::bare(&req, &mut vars), false, ConnHdr::Close, be, fe);
+            let out = page.send(
+                &mut Txn::bare(&req, &mut vars),
+                false,
+                ConnHdr::Close,
+                be,
+                fe,
+            );
             self.cout.extend(&out.bytes);
             self.cin.clear();
             self.st = St::Closing;
@@ -1219,10 +1252,17 @@ impl HttpSession {
         let fe = &cx.shared.frontends[self.fe];
         let buf = self.cin.bytes();
         let head = &self.req.head;
+        // Headers added by rules come first, then `forwardfor`/`originalto` (HAProxy adds
+        // those after the rules ran).
+        let owned = &self.req.req;
+        let diff = owned
+            .headers
+            .edited()
+            .then(|| owned.headers.diff(http_msg::present(&head.headers)));
         // `option forwardfor`/`originalto`: the backend's setting, else the frontend's.
         let mut ff_val = Vec::new();
         let mut ot_val = Vec::new();
-        let mut add: Vec<(&[u8], &[u8])> = Vec::new();
+        let mut add: Vec<(&[u8], &[u8])> = diff.as_ref().map_or_else(Vec::new, |d| d.add.clone());
         let ff = be.forwardfor.as_ref().or(fe.forwardfor.as_ref());
         if let (Some(ff), Some(p)) = (ff, self.peer) {
             if ff.value(p.ip(), head, buf, &mut ff_val) {
@@ -1235,7 +1275,7 @@ impl HttpSession {
                 add.push((&ot.header, &ot_val));
             }
         }
-        let replace: Vec<(usize, Option<&[u8]>)> = match &self.cookie {
+        let mut replace: Vec<(usize, Option<&[u8]>)> = match &self.cookie {
             Some((out, pos)) => out
                 .edits
                 .iter()
@@ -1243,6 +1283,9 @@ impl HttpSession {
                 .collect(),
             None => Vec::new(),
         };
+        if let Some(d) = &diff {
+            replace.extend(d.replace.iter().copied());
+        }
         let del: &[&[u8]] = if self.sent_continue {
             &[b"expect"]
         } else {
@@ -1253,6 +1296,9 @@ impl HttpSession {
             add: &add,
             conn: self.plan.request_conn(head),
             replace: &replace,
+            start: owned
+                .start_changed
+                .then_some((owned.method.as_bytes(), owned.uri.as_bytes())),
             ..Default::default()
         };
         let srv = self.srv.as_ref().expect("connected");
@@ -1401,6 +1447,9 @@ impl HttpSession {
                         self.has_resp = true;
                         self.trace_response(cx);
                     }
+                    if self.response_rules(cx) {
+                        return Some(true);
+                    }
                     self.write_response_head(cx);
                     self.sin.consume(n);
                     self.has_resp = true;
@@ -1504,6 +1553,108 @@ impl HttpSession {
         true
     }
 
+    /// `http-response` rules (the backend's, then the frontend's) and `http-after-response`
+    /// rules on the server's response head. True when they replaced the response.
+    fn response_rules(&mut self, cx: &mut Ctx) -> bool {
+        self.rx.res_active = false;
+        let sh = cx.shared;
+        let Some(bi) = self.be else { return false };
+        let fe = &sh.frontends[self.fe];
+        let be = &sh.backends[bi];
+        let own = fe.own_backend == Some(bi);
+        let resp_sets: Vec<&crate::rules::HttpRules<Reply>> = std::iter::once(&be.px.http_response)
+            .chain((!own).then_some(&fe.px.http_response))
+            .filter(|r| !r.is_empty())
+            .collect();
+        let after_sets: Vec<&crate::rules::HttpRules<Reply>> =
+            std::iter::once(&be.px.http_after_response)
+                .chain((!own).then_some(&fe.px.http_after_response))
+                .filter(|r| !r.is_empty())
+                .collect();
+        if resp_sets.is_empty() && after_sets.is_empty() {
+            return false;
+        }
+        http_msg::fill_resp(self.sin.bytes(), &self.resp, &mut self.rx.res);
+        self.rx.res_active = true;
+        let env = RtEnv {
+            shared: sh,
+            be: Some(bi),
+        };
+        for rules in resp_sets {
+            let s = self.session(cx, &env);
+            let rx = &mut *self.rx;
+            let flow = rules.run(
+                s,
+                MsgRef::Res {
+                    req: &self.req.req,
+                    res: &mut rx.res,
+                },
+                None,
+                &mut rx.vars,
+                &mut rx.caps,
+                &mut rx.fx,
+            );
+            match flow {
+                Flow::Continue
+                | Flow::Stop
+                | Flow::Service(_)
+                | Flow::Auth(_)
+                | Flow::Tarpit(_) => {}
+                Flow::Reply(r) => {
+                    self.rx.res_active = false;
+                    self.close_after |= !self.req_fwd.is_done();
+                    self.has_req = true;
+                    self.reply_in(cx, Some(bi), r);
+                    return true;
+                }
+                Flow::Redirect(rd) => {
+                    self.rx.res_active = false;
+                    if let Some(srv) = self.srv.as_mut() {
+                        srv.release(cx, false);
+                    }
+                    self.sin.clear();
+                    self.close_after |= !self.req_fwd.is_done();
+                    let bytes = self.redirect_reply(&rd);
+                    self.has_resp = false;
+                    self.has_req = false;
+                    self.cout.extend(&bytes);
+                    self.st = St::Skip;
+                    self.skip_body(cx);
+                    return true;
+                }
+                Flow::Reject => {
+                    self.rx.res_active = false;
+                    if let Some(srv) = self.srv.as_mut() {
+                        srv.release(cx, false);
+                    }
+                    self.sin.clear();
+                    self.cin.clear();
+                    self.has_req = false;
+                    self.has_resp = false;
+                    self.close_after = true;
+                    self.st = St::Closing;
+                    return true;
+                }
+            }
+        }
+        for rules in after_sets {
+            let s = self.session(cx, &env);
+            let rx = &mut *self.rx;
+            let _ = rules.run(
+                s,
+                MsgRef::Res {
+                    req: &self.req.req,
+                    res: &mut rx.res,
+                },
+                None,
+                &mut rx.vars,
+                &mut rx.caps,
+                &mut rx.fx,
+            );
+        }
+        false
+    }
+
     /// Forwards the final response head with the connection header and the cookie
     /// persistence edits.
     fn write_response_head(&mut self, cx: &Ctx) {
@@ -1514,9 +1665,18 @@ impl HttpSession {
         let raw = self.sin.bytes();
         let srv = self.srv.as_ref();
         let be = self.be.map(|b| &cx.shared.backends[b]);
+        let res = &self.rx.res;
+        let rules_edited = self.rx.res_active && (res.headers.edited() || res.status_changed);
+        let diff = rules_edited.then(|| res.headers.diff(http_msg::present(&self.resp.headers)));
+        let status = res.status.to_string();
+        let start = (rules_edited && res.status_changed)
+            .then_some((status.as_bytes(), res.reason.as_slice()));
         let (Some(be), Some((req_out, _))) = (be, self.cookie.as_mut()) else {
             let edits = HeadEdits {
                 conn,
+                add: diff.as_ref().map_or(&[], |d| &d.add[..]),
+                replace: diff.as_ref().map_or(&[], |d| &d.replace[..]),
+                start,
                 ..Default::default()
             };
             http_msg::write_response(raw, &self.resp, &edits, &mut self.scratch, &mut self.cout);
@@ -1561,6 +1721,10 @@ impl HttpSession {
         replace.extend(out.edits.iter().map(|(i, e)| (pos1[*i], edit_value(e))));
         replace.extend(out.edits2.iter().map(|(i, e)| (pos2[*i], edit_value(e))));
         let mut add: Vec<(&[u8], &[u8])> = Vec::new();
+        if let Some(d) = &diff {
+            replace.extend(d.replace.iter().copied());
+            add.extend(d.add.iter().copied());
+        }
         if let Some(v) = &out.insert {
             add.push((b"Set-Cookie", v));
             if out.cache_control_private {
@@ -1574,6 +1738,7 @@ impl HttpSession {
             add: &add,
             conn,
             replace: &replace,
+            start,
             ..Default::default()
         };
         http_msg::write_response(raw, &self.resp, &edits, &mut self.scratch, &mut self.cout);

@@ -3,10 +3,10 @@
 
 use super::errors::{self, ErrorTable, Loader, Page, Rendered};
 use super::pages;
-use crate::sample::fetch::Txn;
-use crate::sample::lf::Template;
 use crate::model::rules::{Reply as ModelReply, ReplyBody};
 use crate::model::sections::HttpErrors;
+use crate::sample::fetch::Txn;
+use crate::sample::lf::Template;
 
 /// How the connection header of a reply must read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

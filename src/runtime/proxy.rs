@@ -47,7 +47,8 @@ fn loader(cfg: &Config) -> Loader {
 }
 
 fn ms(v: Option<u32>) -> Option<Duration> {
-    v.filter(|&v| v > 0).map(|v| Duration::from_millis(v.into()))
+    v.filter(|&v| v > 0)
+        .map(|v| Duration::from_millis(v.into()))
 }
 
 impl ProxyRt {
@@ -65,10 +66,9 @@ impl ProxyRt {
         let req_capture_headers = headers(&px.settings.req_captures);
         let res_capture_headers = headers(&px.settings.rsp_captures);
         let (http_request, http_response, http_after_response) = super::maps::with(|maps| {
-            let mut reply =
-                |r: &crate::model::rules::Reply, w: &mut Vec<String>| -> Reply {
-                    Reply::compile(r, &cfg.http_errors, &mut files, w)
-                };
+            let mut reply = |r: &crate::model::rules::Reply, w: &mut Vec<String>| -> Reply {
+                Reply::compile(r, &cfg.http_errors, &mut files, w)
+            };
             let mut c = Compiler {
                 acls: &px.rules,
                 maps,
@@ -97,8 +97,7 @@ impl ProxyRt {
                 keep_alive: ms(t.http_keep_alive).or(request),
                 client,
             },
-            httpclose: px.settings.http_conn_mode
-                == Some(crate::model::proxy::HttpConnMode::Close),
+            httpclose: px.settings.http_conn_mode == Some(crate::model::proxy::HttpConnMode::Close),
             errors: ErrorTable::compile(px, &cfg.http_errors, &mut files, warnings),
             tarpit: ms(t.tarpit).or(ms(t.connect)),
         }

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::sample::expr::CondRt;
 use super::backend::{algorithm, build_backend, cookie_config, server_cookies};
 use super::proxy::ProxyRt;
 use crate::http::write::ForwardFor;
@@ -16,6 +15,7 @@ use crate::lb::Algorithm;
 use crate::model::proxy::HttpConnMode;
 use crate::model::{Config, Mode, Proxy, ProxyCap};
 use crate::queue;
+use crate::sample::expr::CondRt;
 
 /// Default `tune.bufsize`.
 pub const BUFSIZE: usize = 16384;
@@ -96,8 +96,13 @@ pub struct Frontend {
 fn needs_dst(px: &crate::model::Proxy) -> bool {
     let uses = |e: &crate::model::expr::SampleExpr| e.fetch.contains("dst") || e.fetch == "so_name";
     let r = &px.rules;
-    let in_text = |w: &[String]| w.iter().any(|x| x.contains("dst") || x.contains("%fi") || x.contains("%fp"));
-    r.acls.iter().any(|a| a.expr.as_ref().is_some_and(|e| uses(&e.smp)))
+    let in_text = |w: &[String]| {
+        w.iter()
+            .any(|x| x.contains("dst") || x.contains("%fi") || x.contains("%fp"))
+    };
+    r.acls
+        .iter()
+        .any(|a| a.expr.as_ref().is_some_and(|e| uses(&e.smp)))
         || [&r.http_request, &r.http_response, &r.http_after_response]
             .iter()
             .flat_map(|v| v.iter())
@@ -342,7 +347,9 @@ impl Shared {
                     for b in cfg.proxies.iter().filter(|p| p.cap.is_be()) {
                         be_index(&b.name, warnings);
                     }
-                    let t = super::maps::with(|m| crate::sample::lf::Template::compile(lf, m, warnings));
+                    let t = super::maps::with(|m| {
+                        crate::sample::lf::Template::compile(lf, m, warnings)
+                    });
                     use_backend.push(UseBackendRt {
                         cond,
                         target: BackendRef::Dynamic(t),
@@ -371,7 +378,11 @@ impl Shared {
                 px: ProxyRt::compile_own(cfg, px, warnings),
                 use_backend,
                 default_backend,
-                own_backend: if px.cap.is_be() { default_backend } else { None },
+                own_backend: if px.cap.is_be() {
+                    default_backend
+                } else {
+                    None
+                },
                 needs_dst: needs_dst(px),
                 client_fin: ms(t.client_fin),
                 tunnel: ms(t.tunnel),

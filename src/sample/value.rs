@@ -73,9 +73,12 @@ impl<'a> Smp<'a> {
         }
         Some(match (self, to) {
             (Smp::Bool(b), T::Sint) => Smp::Sint(b as i64),
-            (Smp::Bool(b), T::Str | T::Bin) => text(to, Cow::Borrowed(if b { b"1" } else { b"0" })),
+            (Smp::Bool(b), T::Str) => text(to, Cow::Borrowed(if b { b"1" } else { b"0" })),
+            (Smp::Bool(b), T::Bin) => Smp::Bin(Cow::Owned((b as i64).to_be_bytes().to_vec())),
             (Smp::Sint(i), T::Bool) => Smp::Bool(i != 0),
-            (Smp::Sint(i), T::Str | T::Bin) => text(to, i.to_string().into_bytes().into()),
+            (Smp::Sint(i), T::Str) => text(to, i.to_string().into_bytes().into()),
+            // `c_int2bin`: 8 bytes, big-endian.
+            (Smp::Sint(i), T::Bin) => Smp::Bin(Cow::Owned(i.to_be_bytes().to_vec())),
             (Smp::Sint(i), T::Ipv4 | T::Addr) => Smp::Ipv4(Ipv4Addr::from(i as u32)),
             (Smp::Sint(i), T::Ipv6) => Smp::Ipv6(Ipv4Addr::from(i as u32).to_ipv6_mapped()),
             (Smp::Ipv4(a), T::Sint) => Smp::Sint(u32::from(a) as i64),
@@ -134,16 +137,22 @@ pub fn str_to_int(s: &[u8]) -> Option<i64> {
     }
     let (neg, digits) = match s.first() {
         Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
+    // Accumulated negatively so that i64::MIN is reachable; saturates like `read_int64`.
     let mut v: i64 = 0;
     for &c in digits {
         if !c.is_ascii_digit() {
             break;
         }
-        v = v.wrapping_mul(10).wrapping_add((c - b'0') as i64);
+        v = v.saturating_mul(10).saturating_sub((c - b'0') as i64);
     }
-    Some(if neg { v.wrapping_neg() } else { v })
+    Some(if neg {
+        v
+    } else {
+        v.checked_neg().unwrap_or(i64::MAX)
+    })
 }
 
 /// `::ffff:a.b.c.d` and `::a.b.c.d` to `a.b.c.d` (HAProxy's `v6tov4()`), also 6to4
