@@ -202,7 +202,7 @@ pub struct Compiler<'c, R> {
     /// Capture slots already declared by `capture request header` (the first
     /// `http-request capture … len` gets the next one).
     pub next_capture: usize,
-    pub reply: &'c mut dyn FnMut(&ModelReply, &mut Vec<String>) -> R,
+    pub reply: &'c mut dyn FnMut(&ModelReply, &mut MapCache, &mut Vec<String>) -> R,
 }
 
 fn not_active(rule: &Rule, what: &str) -> String {
@@ -405,8 +405,8 @@ fn compile_action<R>(
     let re = |r: &str| Regex::new(r).map_err(|e| format!("regex: {e}"));
     Ok(match &rule.kind {
         Action::Allow => Act::Allow,
-        Action::Deny(r) | Action::Return(r) => Act::Reply((c.reply)(r, w)),
-        Action::Tarpit(r) => Act::Tarpit((c.reply)(r, w)),
+        Action::Deny(r) | Action::Return(r) => Act::Reply((c.reply)(r, c.maps, w)),
+        Action::Tarpit(r) => Act::Tarpit((c.reply)(r, c.maps, w)),
         Action::Reject => Act::Reject,
         Action::Auth { realm } => Act::Auth(realm.clone().unwrap_or_else(|| c.proxy_name.into())),
         Action::Redirect(r) => Act::Redirect(Box::new(compile_redirect(r, c, w))),

@@ -438,7 +438,9 @@ impl ErrorTable {
                         }
                         _ => {
                             let mut w = Vec::new();
-                            let rep = Reply::compile(r, sections, loader, &mut w);
+                            let rep = super::maps::with(|m| {
+                                Reply::compile(r, sections, loader, m, &mut w)
+                            });
                             warnings.extend(w.into_iter().map(|m| format!("[{at}] : {m}")));
                             slots[slot(*status)] = Some(Slot::Reply(Arc::new(rep)));
                         }

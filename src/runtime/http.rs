@@ -746,6 +746,11 @@ impl HttpSession {
         self.head_sent = false;
         let srv = self.srv.as_mut().expect("set above");
         srv.set_first_request(self.requests == 0);
+        let fx = &self.rx.fx;
+        srv.priority = (
+            fx.priority_class.unwrap_or(0) as i32,
+            fx.priority_offset.unwrap_or(0) as i32,
+        );
         match srv.start(cx, key, persist) {
             Outcome::Pending => {}
             Outcome::Connected(_) => self.server_connected(cx),

@@ -65,7 +65,7 @@ impl Reply {
     /// Compiles the reply of a `return`/`deny` rule as the parser typed it, without
     /// `http-errors` sections. What the runtime cannot honour yet is pushed to `warnings`.
     pub fn from_model(r: &ModelReply, warnings: &mut Vec<String>) -> Reply {
-        Reply::compile(r, &[], &mut Loader::new(0), warnings)
+        super::maps::with(|m| Reply::compile(r, &[], &mut Loader::new(0), m, warnings))
     }
 
     /// Compiles the reply of a `return`/`deny` rule: `errorfile` is loaded now, like
@@ -75,18 +75,19 @@ impl Reply {
         r: &ModelReply,
         sections: &[HttpErrors],
         loader: &mut Loader,
+        maps: &mut crate::sample::map::MapCache,
         warnings: &mut Vec<String>,
     ) -> Reply {
         let headers = r
             .headers
             .iter()
-            .map(|(n, lf)| (n.to_ascii_lowercase(), tpl(lf, warnings)))
+            .map(|(n, lf)| (n.to_ascii_lowercase(), tpl(lf, maps, warnings)))
             .collect();
         let mut source = Source::Template;
         let body = match &r.body {
             ReplyBody::Empty => Template::default(),
             ReplyBody::Raw(b) => Template::text(b),
-            ReplyBody::LogFormat(lf) => tpl(lf, warnings),
+            ReplyBody::LogFormat(lf) => tpl(lf, maps, warnings),
             ReplyBody::DefaultErrorFiles => {
                 source = Source::Default;
                 Template::default()
@@ -184,8 +185,12 @@ impl Reply {
     }
 }
 
-fn tpl(lf: &crate::model::expr::LogFormat, warnings: &mut Vec<String>) -> Template {
-    super::maps::with(|m| Template::compile(lf, m, warnings))
+fn tpl(
+    lf: &crate::model::expr::LogFormat,
+    maps: &mut crate::sample::map::MapCache,
+    warnings: &mut Vec<String>,
+) -> Template {
+    Template::compile(lf, maps, warnings)
 }
 
 #[cfg(test)]
@@ -271,27 +276,37 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_logformat_is_reported() {
+    fn client_address_variable() {
         let r = match first_rule(r#"return content-type text/plain lf-string "from %ci""#).kind {
             crate::model::rules::Action::Return(r) => r,
             k => panic!("{k:?}"),
         };
         let mut w = Vec::new();
         let reply = Reply::from_model(&r, &mut w);
-        assert_eq!(w.len(), 1, "{w:?}");
-        assert!(
-            String::from_utf8(reply.render(&get("/"), false, ConnHdr::None))
-                .unwrap()
-                .ends_with("\r\n\r\nfrom -")
-        );
+        assert!(w.is_empty(), "{w:?}");
+        let req = get("/");
+        let mut vars = Default::default();
+        let mut t = Txn::bare(&req, &mut vars);
+        t.s.src = Some("10.1.2.3:5000".parse().unwrap());
+        let out = String::from_utf8(reply.render(&mut t, false, ConnHdr::None)).unwrap();
+        assert!(out.ends_with("\r\n\r\nfrom 10.1.2.3"), "{out}");
     }
 
     #[test]
     fn error_page_503_and_head() {
         let r = Reply::error_page(503);
-        let full = String::from_utf8(r.render(&get("/"), false, ConnHdr::Close)).unwrap();
+        let full = String::from_utf8(r.render(
+            &mut Txn::bare(&get("/"), &mut Default::default()),
+            false,
+            ConnHdr::Close,
+        ))
+        .unwrap();
         assert_eq!(full, "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n");
-        let head = r.render(&get("/"), true, ConnHdr::None);
+        let head = r.render(
+            &mut Txn::bare(&get("/"), &mut Default::default()),
+            true,
+            ConnHdr::None,
+        );
         assert!(head.ends_with(b"content-type: text/html\r\n\r\n"));
     }
 }

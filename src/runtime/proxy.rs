@@ -66,9 +66,11 @@ impl ProxyRt {
         let req_capture_headers = headers(&px.settings.req_captures);
         let res_capture_headers = headers(&px.settings.rsp_captures);
         let (http_request, http_response, http_after_response) = super::maps::with(|maps| {
-            let mut reply = |r: &crate::model::rules::Reply, w: &mut Vec<String>| -> Reply {
-                Reply::compile(r, &cfg.http_errors, &mut files, w)
-            };
+            let mut reply =
+                |r: &crate::model::rules::Reply,
+                 m: &mut crate::sample::map::MapCache,
+                 w: &mut Vec<String>|
+                 -> Reply { Reply::compile(r, &cfg.http_errors, &mut files, m, w) };
             let mut c = Compiler {
                 acls: &px.rules,
                 maps,

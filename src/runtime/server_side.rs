@@ -50,6 +50,8 @@ pub enum Outcome {
 pub struct ServerSide {
     pub be: usize,
     stream: Option<queue::Stream>,
+    /// `set-priority-class` / `set-priority-offset` (ms) of the current request.
+    pub priority: (i32, i32),
     phase: Phase,
     /// HAProxy's `si->conn_retries`: retries left.
     retries_left: i64,
@@ -75,6 +77,7 @@ impl ServerSide {
         ServerSide {
             be,
             stream: None,
+            priority: (0, 0),
             phase: Phase::Idle,
             retries_left: 0,
             direct: false,
@@ -180,6 +183,9 @@ impl ServerSide {
         }
         if let Some(s) = srv {
             let _ = st.set_server(s, true, self.force_persist);
+        }
+        if self.priority != (0, 0) {
+            st.set_priority(self.priority.0, self.priority.1);
         }
         self.stream = Some(st);
     }

@@ -111,7 +111,7 @@ impl Template {
                         text(None, o, out);
                         continue;
                     }
-                    if out.len() == start && !o.quote {
+                    if out.len() == start && o.mandatory && !o.quote {
                         out.push(b'-');
                     }
                     if o.quote {
@@ -172,26 +172,26 @@ fn ip_text(a: IpAddr, out: &mut Vec<u8>) {
 /// The variables known while rules run. False: not one of them.
 fn var(name: &str, t: &Txn<'_>, out: &mut Vec<u8>) -> bool {
     match name {
-        "ci" => match t.s.src {
-            Some(a) => ip_text(a.ip(), out),
-            None => out.push(b'-'),
-        },
-        "cp" => match t.s.src {
-            Some(a) => {
+        "ci" => {
+            if let Some(a) = t.s.src {
+                ip_text(a.ip(), out)
+            }
+        }
+        "cp" => {
+            if let Some(a) = t.s.src {
                 let _ = write!(out, "{}", a.port());
             }
-            None => out.push(b'-'),
-        },
-        "fi" => match t.s.dst {
-            Some(a) => ip_text(a.ip(), out),
-            None => out.push(b'-'),
-        },
-        "fp" => match t.s.dst {
-            Some(a) => {
+        }
+        "fi" => {
+            if let Some(a) = t.s.dst {
+                ip_text(a.ip(), out)
+            }
+        }
+        "fp" => {
+            if let Some(a) = t.s.dst {
                 let _ = write!(out, "{}", a.port());
             }
-            None => out.push(b'-'),
-        },
+        }
         "f" | "ft" => out.extend_from_slice(t.s.fe_name.as_bytes()),
         "b" => out.extend_from_slice(t.s.be.map_or(t.s.fe_name, |b| b.0).as_bytes()),
         "s" => out.extend_from_slice(t.s.srv.map_or("<NOSRV>", |s| s.0).as_bytes()),
