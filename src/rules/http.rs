@@ -569,15 +569,14 @@ fn replace_header(h: &mut HeaderList, name: &str, re: &Regex, fmt: &[u8], value_
                 if k > 0 {
                     out.push(b',');
                 }
-                let lead = el.len() - el.trim_ascii_start().len();
-                out.extend_from_slice(&el[..lead]);
-                let e = el.trim_ascii();
-                match uri::regex_replace(re, e, fmt) {
+                // HAProxy replaces an element with its leading blanks (observed on 2.6:
+                // `a, b` with `b` rewritten gives `a,B`); others are kept as they were.
+                match uri::regex_replace(re, el.trim_ascii(), fmt) {
                     Some(r) => {
                         changed = true;
                         out.extend_from_slice(&r);
                     }
-                    None => out.extend_from_slice(e),
+                    None => out.extend_from_slice(el),
                 }
             }
             if !changed {

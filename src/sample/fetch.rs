@@ -688,6 +688,14 @@ impl Fetch {
             }
             F::ReqBody => Smp::Bin(Cow::Borrowed(t.body?)),
             F::ReqBodyLen | F::ReqLen => Smp::Sint(t.body.map_or(0, |b| b.len()) as i64),
+            // `req.*` variables exist only while the request is processed, `res.*` ones
+            // only for the response.
+            F::Var(v, _)
+                if (v.scope == super::vars::Scope::Req && t.dir == Dir::Res)
+                    || (v.scope == super::vars::Scope::Res && t.dir == Dir::Req) =>
+            {
+                return None
+            }
             F::Var(v, def) => match t.vars.get(v) {
                 Some(x) => x,
                 None => def.clone()?,
