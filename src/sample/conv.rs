@@ -1,8 +1,24 @@
 //! Converters (`doc/configuration.txt` 7.3.1), compiled once from the model.
+//!
+//! Each converter follows the C function of HAProxy 2.6 (`src/sample.c`, `src/http_conv.c`,
+//! `src/ssl_sample.c`, `src/vars.c`) down to its quirks, since configurations written for
+//! HAProxy depend on them (`field` gives no sample when the field is missing but `word` gives
+//! an empty one, `div` by 0 gives the largest integer…). Converters that only select part of
+//! their input (`bytes`, `field`, `word`, trims) slice it, so a borrowed input stays borrowed.
+
+mod num;
+mod text;
+mod time;
+
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::map::{MapCache, MapConv};
-use super::value::Smp;
-use super::vars::Vars;
+use super::value::{Smp, SmpType};
+use super::vars::{SetConds, VarName, Vars};
 use crate::model::expr::ArgValue;
 
 /// What a converter may touch besides its input.
@@ -10,25 +26,643 @@ pub struct ConvCx<'v> {
     pub vars: &'v mut Vars,
 }
 
+/// HAProxy's trash chunk size (`tune.bufsize` default): the converters that build their
+/// output in a trash chunk fail or truncate past it as HAProxy does.
+const TRASH: usize = 16384;
+
 /// One compiled converter.
 #[derive(Debug, Clone)]
-pub enum Conv {
+pub struct Conv {
+    /// The keyword's input type: the input is cast to it first, as `sample_process()` does.
+    input: SmpType,
+    op: Op,
+}
+
+/// A literal integer argument or a variable read at each call (`add(txn.x)`).
+#[derive(Debug, Clone)]
+enum Operand {
+    Int(i64),
+    Var(VarName),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    And,
+    Or,
+    Xor,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Hash {
+    Crc32,
+    Crc32c,
+    Djb2,
+    Sdbm,
+    Wt6,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
     Map(MapConv),
+    Lower,
+    Upper,
+    Length,
+    Base64,
+    B64Dec,
+    Ub64Enc,
+    Ub64Dec,
+    Hex,
+    Hex2i,
+    Json(text::JsonMode),
+    UrlDec(bool),
+    UrlEnc,
+    Regsub(Box<text::Regsub>),
+    Field {
+        idx: i64,
+        delims: Box<[u8]>,
+        count: i64,
+    },
+    Word {
+        idx: i64,
+        delims: Box<[u8]>,
+        count: i64,
+    },
+    Bytes {
+        off: i64,
+        len: Option<i64>,
+    },
+    Ltrim(Box<[u8]>),
+    Rtrim(Box<[u8]>),
+    CutCrlf,
+    Be2dec {
+        sep: Box<[u8]>,
+        chunk: usize,
+        truncate: bool,
+    },
+    Be2hex {
+        sep: Box<[u8]>,
+        chunk: usize,
+        truncate: bool,
+    },
+    Ipmask(Ipv4Addr, Option<Ipv6Addr>),
+    Concat(Box<[u8]>, Option<VarName>, Box<[u8]>),
+    AddItem(Box<[u8]>, Option<VarName>, Box<[u8]>),
+    Iif(Box<[u8]>, Box<[u8]>),
+    Arith(Arith, Operand),
+    Neg,
+    Not,
+    Bool,
+    Odd,
+    Even,
+    Cpl,
+    Htonl,
+    Strcmp(VarName),
+    SecureMemcmp(VarName),
+    Hash(Hash, bool),
+    Xxh32(u32),
+    Xxh64(u64),
+    Xxh3(u64),
+    Digest(Md),
+    Hmac(Md, HmacKey),
+    Ltime(time::Strftime),
+    Utime(time::Strftime),
+    HttpDate(Option<i64>, time::Unit),
+    SetVar(VarName, SetConds),
+    UnsetVar(VarName),
+    Debug,
+}
+
+/// An OpenSSL digest (its type has no `Debug`).
+#[derive(Clone, Copy)]
+struct Md(openssl::hash::MessageDigest);
+
+impl std::fmt::Debug for Md {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Md({})", self.0.type_().as_raw())
+    }
+}
+
+/// `hmac`'s key: base64 text decoded at startup, or a variable holding base64 text.
+#[derive(Debug, Clone)]
+enum HmacKey {
+    Lit(Vec<u8>),
+    Var(VarName),
+}
+
+/// Converters [`Conv::compile`] knows, apart from the `map*` family (map.rs's own).
+const IMPLEMENTED: &[&str] = &[
+    "add",
+    "add_item",
+    "and",
+    "b64dec",
+    "base64",
+    "be2dec",
+    "be2hex",
+    "bool",
+    "bytes",
+    "concat",
+    "cpl",
+    "crc32",
+    "crc32c",
+    "cut_crlf",
+    "debug",
+    "digest",
+    "div",
+    "djb2",
+    "even",
+    "field",
+    "hex",
+    "hex2i",
+    "hmac",
+    "htonl",
+    "http_date",
+    "iif",
+    "ipmask",
+    "json",
+    "length",
+    "lower",
+    "ltime",
+    "ltrim",
+    "mod",
+    "mul",
+    "neg",
+    "not",
+    "odd",
+    "or",
+    "regsub",
+    "rtrim",
+    "sdbm",
+    "secure_memcmp",
+    "set-var",
+    "sha1",
+    "sha2",
+    "strcmp",
+    "sub",
+    "ub64dec",
+    "ub64enc",
+    "unset-var",
+    "upper",
+    "url_dec",
+    "url_enc",
+    "utime",
+    "word",
+    "wt6",
+    "xor",
+    "xxh3",
+    "xxh32",
+    "xxh64",
+];
+
+/// Whether [`Conv::compile`] implements converter `name` (keyword-coverage reports). The
+/// `map*` converters are not counted here: map.rs compiles them.
+pub fn implemented(name: &str) -> bool {
+    IMPLEMENTED.contains(&name)
+}
+
+fn arg_int(args: &[ArgValue], i: usize) -> Option<i64> {
+    match args.get(i) {
+        Some(ArgValue::Sint(v)) => Some(*v),
+        _ => None,
+    }
+}
+
+fn arg_str(args: &[ArgValue], i: usize) -> Option<&str> {
+    match args.get(i) {
+        Some(ArgValue::Str(s) | ArgValue::Reg(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn arg_bytes(args: &[ArgValue], i: usize) -> Box<[u8]> {
+    arg_str(args, i).unwrap_or("").as_bytes().into()
+}
+
+/// A variable argument as the configuration layer typed it (`ArgValue::Var`); an empty
+/// optional one is `None`.
+fn arg_var(args: &[ArgValue], i: usize) -> Option<VarName> {
+    match args.get(i) {
+        Some(ArgValue::Var(v)) => VarName::parse(v),
+        _ => None,
+    }
+}
+
+fn operand(args: &[ArgValue]) -> Option<Operand> {
+    match args.first() {
+        Some(ArgValue::Sint(v)) => Some(Operand::Int(*v)),
+        Some(ArgValue::Var(v)) => VarName::parse(v).map(Operand::Var),
+        _ => None,
+    }
 }
 
 impl Conv {
     /// Compiles converter `name` with its parsed arguments. `Err`: not implemented.
     pub fn compile(name: &str, args: &[ArgValue], maps: &mut MapCache) -> Result<Conv, String> {
-        if name.starts_with("map") {
-            return MapConv::compile(name, args, maps).map(Conv::Map);
-        }
-        Err(format!("converter '{name}'"))
+        let not_active = || format!("converter '{name}'");
+        let input = crate::config::expr::kw::find_conv(name)
+            .map(|k| k.input)
+            .ok_or_else(not_active)?;
+        let op = if name.starts_with("map") {
+            Op::Map(MapConv::compile(name, args, maps)?)
+        } else {
+            Self::compile_op(name, args).ok_or_else(not_active)?
+        };
+        Ok(Conv { input, op })
+    }
+
+    fn compile_op(name: &str, args: &[ArgValue]) -> Option<Op> {
+        let avalanche = arg_int(args, 0).unwrap_or(0) != 0;
+        let arith = |a| operand(args).map(|o| Op::Arith(a, o));
+        Some(match name {
+            "lower" => Op::Lower,
+            "upper" => Op::Upper,
+            "length" => Op::Length,
+            "base64" => Op::Base64,
+            "b64dec" => Op::B64Dec,
+            "ub64enc" => Op::Ub64Enc,
+            "ub64dec" => Op::Ub64Dec,
+            "hex" => Op::Hex,
+            "hex2i" => Op::Hex2i,
+            "json" => Op::Json(text::JsonMode::parse(arg_str(args, 0).unwrap_or(""))?),
+            "url_dec" => Op::UrlDec(arg_int(args, 0).unwrap_or(0) != 0),
+            "url_enc" => Op::UrlEnc,
+            "regsub" => Op::Regsub(Box::new(text::Regsub::compile(
+                arg_str(args, 0)?,
+                arg_str(args, 1).unwrap_or(""),
+                arg_str(args, 2).unwrap_or(""),
+            )?)),
+            "field" | "word" => {
+                let idx = arg_int(args, 0)?;
+                let delims = arg_bytes(args, 1);
+                let count = arg_int(args, 2).unwrap_or(1);
+                if name == "field" {
+                    Op::Field { idx, delims, count }
+                } else {
+                    Op::Word { idx, delims, count }
+                }
+            }
+            "bytes" => Op::Bytes {
+                off: arg_int(args, 0)?,
+                len: arg_int(args, 1),
+            },
+            "ltrim" => Op::Ltrim(arg_bytes(args, 0)),
+            "rtrim" => Op::Rtrim(arg_bytes(args, 0)),
+            "cut_crlf" => Op::CutCrlf,
+            "be2dec" | "be2hex" => {
+                let sep = arg_bytes(args, 0);
+                let chunk = arg_int(args, 1).unwrap_or(0).max(0) as usize;
+                let truncate = arg_int(args, 2).unwrap_or(0) != 0;
+                if name == "be2dec" {
+                    Op::Be2dec {
+                        sep,
+                        chunk,
+                        truncate,
+                    }
+                } else {
+                    Op::Be2hex {
+                        sep,
+                        chunk,
+                        truncate,
+                    }
+                }
+            }
+            "ipmask" => {
+                let v4 = match args.first() {
+                    Some(ArgValue::Ipv4(m)) => *m,
+                    _ => return None,
+                };
+                let v6 = match args.get(1) {
+                    Some(ArgValue::Ipv6(m)) => Some(*m),
+                    _ => None,
+                };
+                Op::Ipmask(v4, v6)
+            }
+            "concat" => Op::Concat(arg_bytes(args, 0), arg_var(args, 1), arg_bytes(args, 2)),
+            "add_item" => Op::AddItem(arg_bytes(args, 0), arg_var(args, 1), arg_bytes(args, 2)),
+            "iif" => Op::Iif(arg_bytes(args, 0), arg_bytes(args, 1)),
+            "add" => arith(Arith::Add)?,
+            "sub" => arith(Arith::Sub)?,
+            "mul" => arith(Arith::Mul)?,
+            "div" => arith(Arith::Div)?,
+            "mod" => arith(Arith::Mod)?,
+            "and" => arith(Arith::And)?,
+            "or" => arith(Arith::Or)?,
+            "xor" => arith(Arith::Xor)?,
+            "neg" => Op::Neg,
+            "not" => Op::Not,
+            "bool" => Op::Bool,
+            "odd" => Op::Odd,
+            "even" => Op::Even,
+            "cpl" => Op::Cpl,
+            "htonl" => Op::Htonl,
+            "strcmp" => Op::Strcmp(arg_var(args, 0)?),
+            "secure_memcmp" => Op::SecureMemcmp(arg_var(args, 0)?),
+            "crc32" => Op::Hash(Hash::Crc32, avalanche),
+            "crc32c" => Op::Hash(Hash::Crc32c, avalanche),
+            "djb2" => Op::Hash(Hash::Djb2, avalanche),
+            "sdbm" => Op::Hash(Hash::Sdbm, avalanche),
+            "wt6" => Op::Hash(Hash::Wt6, avalanche),
+            // The seeds are the C casts of the integer argument.
+            "xxh32" => Op::Xxh32(arg_int(args, 0).unwrap_or(0) as u32),
+            "xxh64" => Op::Xxh64(arg_int(args, 0).unwrap_or(0) as u64),
+            "xxh3" => Op::Xxh3(arg_int(args, 0).unwrap_or(0) as u64),
+            "sha1" => Op::Digest(Md(openssl::hash::MessageDigest::sha1())),
+            "sha2" => Op::Digest(Md(match arg_int(args, 0).unwrap_or(0) {
+                0 | 256 => openssl::hash::MessageDigest::sha256(),
+                224 => openssl::hash::MessageDigest::sha224(),
+                384 => openssl::hash::MessageDigest::sha384(),
+                512 => openssl::hash::MessageDigest::sha512(),
+                _ => return None,
+            })),
+            "digest" => Op::Digest(Md(openssl::hash::MessageDigest::from_name(arg_str(
+                args, 0,
+            )?)?)),
+            "hmac" => {
+                let md = openssl::hash::MessageDigest::from_name(arg_str(args, 0)?)?;
+                let key = match args.get(1) {
+                    Some(ArgValue::Str(s)) if VarName::parse(s).is_some() => {
+                        HmacKey::Var(VarName::parse(s)?)
+                    }
+                    Some(ArgValue::Var(s)) => HmacKey::Var(VarName::parse(s)?),
+                    Some(ArgValue::Str(s)) => HmacKey::Lit(text::base64dec(s.as_bytes())?),
+                    _ => return None,
+                };
+                Op::Hmac(Md(md), key)
+            }
+            "ltime" | "utime" => {
+                let f = time::Strftime::new(arg_str(args, 0)?, arg_int(args, 1));
+                if name == "ltime" {
+                    Op::Ltime(f)
+                } else {
+                    Op::Utime(f)
+                }
+            }
+            "http_date" => Op::HttpDate(
+                arg_int(args, 0),
+                time::Unit::parse(arg_str(args, 1).unwrap_or("s"))?,
+            ),
+            "set-var" => {
+                let conds: Vec<String> = args[1..]
+                    .iter()
+                    .map_while(|a| match a {
+                        ArgValue::Str(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                Op::SetVar(arg_var(args, 0)?, SetConds::parse(&conds))
+            }
+            "unset-var" => Op::UnsetVar(arg_var(args, 0)?),
+            "debug" => Op::Debug,
+            _ => return None,
+        })
     }
 
     /// Applies the converter; `None`: no output (the whole expression then has none).
-    pub fn apply<'a>(&self, smp: Smp<'a>, _cx: &mut ConvCx<'_>) -> Option<Smp<'a>> {
-        match self {
-            Conv::Map(m) => m.apply(&smp),
+    pub fn apply<'a>(&self, smp: Smp<'a>, cx: &mut ConvCx<'_>) -> Option<Smp<'a>> {
+        let smp = smp.cast(self.input)?;
+        match &self.op {
+            Op::Map(m) => m.apply(&smp),
+            Op::Arith(a, o) => {
+                let Smp::Sint(v) = smp else { return None };
+                let arg = match o {
+                    Operand::Int(i) => *i,
+                    Operand::Var(n) => match cx.vars.get(n)?.cast(SmpType::Sint)? {
+                        Smp::Sint(i) => i,
+                        _ => return None,
+                    },
+                };
+                Some(Smp::Sint(num::arith(*a, v, arg)))
+            }
+            Op::Neg | Op::Not | Op::Bool | Op::Odd | Op::Even | Op::Cpl | Op::Htonl => {
+                let Smp::Sint(v) = smp else { return None };
+                Some(match self.op {
+                    Op::Neg => Smp::Sint(if v == i64::MIN { i64::MAX } else { -v }),
+                    Op::Not => Smp::Bool(v == 0),
+                    Op::Bool => Smp::Bool(v != 0),
+                    Op::Odd => Smp::Bool(v & 1 != 0),
+                    Op::Even => Smp::Bool(v & 1 == 0),
+                    Op::Cpl => Smp::Sint(!v),
+                    _ => Smp::Bin(Cow::Owned((v as u32).to_be_bytes().to_vec())),
+                })
+            }
+            Op::Iif(t, f) => {
+                let Smp::Bool(b) = smp else { return None };
+                Some(Smp::Str(Cow::Owned(if b { t } else { f }.to_vec())))
+            }
+            Op::Ipmask(m4, m6) => match smp {
+                Smp::Ipv4(a) => Some(Smp::Ipv4(mask4(a, *m4))),
+                Smp::Ipv6(a) => match super::value::v6_to_v4(&a) {
+                    Some(a) => Some(Smp::Ipv4(mask4(a, *m4))),
+                    None => {
+                        let m = u128::from((*m6)?);
+                        Some(Smp::Ipv6(Ipv6Addr::from(u128::from(a) & m)))
+                    }
+                },
+                _ => None,
+            },
+            Op::Ltime(f) | Op::Utime(f) => {
+                let Smp::Sint(v) = smp else { return None };
+                let local = matches!(self.op, Op::Ltime(_));
+                Some(Smp::Str(Cow::Owned(f.format(v, local))))
+            }
+            Op::HttpDate(off, unit) => {
+                let Smp::Sint(v) = smp else { return None };
+                Some(Smp::Str(Cow::Owned(time::http_date(v, *off, *unit))))
+            }
+            Op::SetVar(n, c) => cx.vars.set(n, smp.clone(), c).then_some(smp),
+            Op::UnsetVar(n) => {
+                cx.vars.unset(n);
+                Some(smp)
+            }
+            Op::Debug => Some(smp),
+            _ => self.apply_bytes(smp, cx),
+        }
+    }
+
+    /// The converters whose input is a string or binary sample.
+    fn apply_bytes<'a>(&self, smp: Smp<'a>, cx: &mut ConvCx<'_>) -> Option<Smp<'a>> {
+        let is_bin = matches!(smp, Smp::Bin(_));
+        let b = match smp {
+            Smp::Str(b) | Smp::Bin(b) | Smp::Meth(b) => b,
+            _ => return None,
+        };
+        let same = |c: Cow<'a, [u8]>| if is_bin { Smp::Bin(c) } else { Smp::Str(c) };
+        let str_ = |v: Vec<u8>| Smp::Str(Cow::Owned(v));
+        let bin = |v: Vec<u8>| Smp::Bin(Cow::Owned(v));
+        Some(match &self.op {
+            Op::Lower | Op::Upper => {
+                let up = matches!(self.op, Op::Upper);
+                let needs = b.iter().any(|c| {
+                    if up {
+                        c.is_ascii_lowercase()
+                    } else {
+                        c.is_ascii_uppercase()
+                    }
+                });
+                if !needs {
+                    return Some(same(b));
+                }
+                let mut v = b.into_owned();
+                if up {
+                    v.make_ascii_uppercase()
+                } else {
+                    v.make_ascii_lowercase()
+                }
+                same(Cow::Owned(v))
+            }
+            Op::Length => Smp::Sint(b.len() as i64),
+            Op::Base64 => str_(text::a2base64(&b, false)?),
+            Op::Ub64Enc => str_(text::a2base64(&b, true)?),
+            Op::B64Dec => bin(text::base64dec(&b)?),
+            Op::Ub64Dec => bin(text::base64urldec(&b)?),
+            Op::Hex => str_(text::hex(&b)),
+            Op::Hex2i => Smp::Sint(text::hex2i(&b)?),
+            Op::Json(m) => str_(text::json(&b, *m)?),
+            Op::UrlDec(form) => str_(text::url_dec(&b, *form)?),
+            Op::UrlEnc => str_(text::url_enc(&b)),
+            Op::Regsub(r) => str_(r.apply(&b)),
+            Op::Field { idx, delims, count } => {
+                let r = text::field(&b, *idx, delims, *count)?;
+                same(slice(b, r))
+            }
+            Op::Word { idx, delims, count } => {
+                let r = text::word(&b, *idx, delims, *count);
+                same(slice(b, r))
+            }
+            Op::Bytes { off, len } => {
+                let n = b.len() as i64;
+                let r = if n <= *off {
+                    0..0
+                } else {
+                    // A negative offset reads before the sample in HAProxy; clamp it.
+                    let s = (*off).max(0);
+                    let l = match len {
+                        Some(l) if *l < n - s => (*l).max(0),
+                        _ => n - s,
+                    };
+                    s as usize..(s + l) as usize
+                };
+                same(slice(b, r))
+            }
+            Op::Ltrim(d) => {
+                let s = b.iter().position(|c| !d.contains(c)).unwrap_or(b.len());
+                let e = b.len();
+                same(slice(b, s..e))
+            }
+            Op::Rtrim(d) => {
+                let e = b.iter().rposition(|c| !d.contains(c)).map_or(0, |p| p + 1);
+                same(slice(b, 0..e))
+            }
+            Op::CutCrlf => {
+                let e = b
+                    .iter()
+                    .position(|&c| c == b'\r' || c == b'\n')
+                    .unwrap_or(b.len());
+                same(slice(b, 0..e))
+            }
+            Op::Be2dec {
+                sep,
+                chunk,
+                truncate,
+            } => str_(text::be2dec(&b, sep, *chunk, *truncate)),
+            Op::Be2hex {
+                sep,
+                chunk,
+                truncate,
+            } => {
+                let chunk = if sep.is_empty() && !*truncate {
+                    b.len()
+                } else {
+                    *chunk
+                };
+                str_(text::be2hex(&b, sep, chunk, *truncate))
+            }
+            Op::Concat(pre, var, suf) => {
+                let mut v = Vec::with_capacity(b.len() + pre.len() + suf.len());
+                v.extend_from_slice(&b);
+                v.extend_from_slice(pre);
+                if let Some(x) = var.as_ref().and_then(|n| var_text(cx, n, SmpType::Str)) {
+                    v.extend_from_slice(&x);
+                }
+                v.extend_from_slice(suf);
+                v.truncate(TRASH - 1);
+                str_(v)
+            }
+            Op::AddItem(delim, var, suf) => {
+                let x = var.as_ref().and_then(|n| var_text(cx, n, SmpType::Str));
+                let mut v = b.into_owned();
+                let var_nonempty = x.as_ref().is_some_and(|x| !x.is_empty());
+                if !v.is_empty() && (var_nonempty || !suf.is_empty()) {
+                    v.extend_from_slice(delim);
+                }
+                if let Some(x) = x {
+                    v.extend_from_slice(&x);
+                }
+                v.extend_from_slice(suf);
+                v.truncate(TRASH - 1);
+                str_(v)
+            }
+            Op::Strcmp(n) => {
+                let other = var_text(cx, n, SmpType::Str)?;
+                Smp::Sint(num::strcmp(&b, &other))
+            }
+            Op::SecureMemcmp(n) => {
+                let other = var_text(cx, n, SmpType::Bin)?;
+                Smp::Bool(b.len() == other.len() && openssl::memcmp::eq(&b, &other))
+            }
+            Op::Hash(h, av) => {
+                use crate::lb::hash;
+                let v = match h {
+                    Hash::Crc32 => hash::crc32(&b),
+                    Hash::Crc32c => hash::crc32c(&b),
+                    Hash::Djb2 => hash::djb2(&b),
+                    Hash::Sdbm => hash::sdbm(&b),
+                    Hash::Wt6 => hash::wt6(&b),
+                };
+                Smp::Sint(if *av { hash::full_hash(v) } else { v } as i64)
+            }
+            Op::Xxh32(seed) => Smp::Sint(xxhash_rust::xxh32::xxh32(&b, *seed) as i64),
+            Op::Xxh64(seed) => Smp::Sint(xxhash_rust::xxh64::xxh64(&b, *seed) as i64),
+            Op::Xxh3(seed) => Smp::Sint(xxhash_rust::xxh3::xxh3_64_with_seed(&b, *seed) as i64),
+            Op::Digest(md) => bin(openssl::hash::hash(md.0, &b).ok()?.to_vec()),
+            Op::Hmac(md, key) => {
+                let k = match key {
+                    HmacKey::Lit(k) => Cow::Borrowed(&k[..]),
+                    HmacKey::Var(n) => {
+                        Cow::Owned(text::base64dec(&var_text(cx, n, SmpType::Str)?)?)
+                    }
+                };
+                bin(num::hmac(md.0, &k, &b)?)
+            }
+            _ => return None,
+        })
+    }
+}
+
+fn mask4(a: Ipv4Addr, m: Ipv4Addr) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(a) & u32::from(m))
+}
+
+/// A variable's value cast to `to` (`sample_conv_var2smp()`), as bytes.
+fn var_text(cx: &ConvCx<'_>, n: &VarName, to: SmpType) -> Option<Vec<u8>> {
+    match cx.vars.get(n)?.cast(to)? {
+        Smp::Str(s) | Smp::Bin(s) | Smp::Meth(s) => Some(s.into_owned()),
+        _ => None,
+    }
+}
+
+/// Part of a sample's bytes, still borrowed when the input was.
+fn slice(b: Cow<'_, [u8]>, r: std::ops::Range<usize>) -> Cow<'_, [u8]> {
+    match b {
+        Cow::Borrowed(s) => Cow::Borrowed(&s[r]),
+        Cow::Owned(mut v) => {
+            v.truncate(r.end);
+            v.drain(..r.start);
+            Cow::Owned(v)
         }
     }
 }
