@@ -423,7 +423,7 @@ impl Conv {
 
     /// Applies the converter; `None`: no output (the whole expression then has none).
     pub fn apply<'a>(&self, smp: Smp<'a>, cx: &mut ConvCx<'_>) -> Option<Smp<'a>> {
-        let smp = smp.cast(self.input)?;
+        let smp = cast_input(smp, self.input)?;
         match &self.op {
             Op::Map(m) => m.apply(&smp),
             Op::Arith(a, o) => {
@@ -455,7 +455,7 @@ impl Conv {
             }
             Op::Ipmask(m4, m6) => match smp {
                 Smp::Ipv4(a) => Some(Smp::Ipv4(mask4(a, *m4))),
-                Smp::Ipv6(a) => match super::value::v6_to_v4(&a) {
+                Smp::Ipv6(a) => match a.to_ipv4_mapped() {
                     Some(a) => Some(Smp::Ipv4(mask4(a, *m4))),
                     None => {
                         let m = u128::from((*m6)?);
@@ -540,8 +540,9 @@ impl Conv {
                 } else {
                     // A negative offset reads before the sample in HAProxy; clamp it.
                     let s = (*off).max(0);
+                    // A negative length becomes a huge size_t in C: the rest of the input.
                     let l = match len {
-                        Some(l) if *l < n - s => (*l).max(0),
+                        Some(l) if (0..n - s).contains(l) => *l,
                         _ => n - s,
                     };
                     s as usize..(s + l) as usize
@@ -643,13 +644,31 @@ impl Conv {
     }
 }
 
+/// `sample_casts[][]` for a converter's input. Three entries differ from [`Smp::cast`] in
+/// HAProxy 2.6: integers and booleans become 8 big-endian bytes as binary (`c_int2bin`,
+/// `c_bool2bin`: `int(10),hex` is "000000000000000A"), and binary becomes a string only up
+/// to its first NUL byte (`c_bin2str`).
+fn cast_input(smp: Smp<'_>, to: SmpType) -> Option<Smp<'_>> {
+    match (smp, to) {
+        (Smp::Sint(i), SmpType::Bin) => Some(Smp::Bin(Cow::Owned(i.to_be_bytes().to_vec()))),
+        (Smp::Bool(b), SmpType::Bin) => {
+            Some(Smp::Bin(Cow::Owned((b as i64).to_be_bytes().to_vec())))
+        }
+        (Smp::Bin(b), SmpType::Str) => {
+            let n = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+            Some(Smp::Str(slice(b, 0..n)))
+        }
+        (smp, to) => smp.cast(to),
+    }
+}
+
 fn mask4(a: Ipv4Addr, m: Ipv4Addr) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(a) & u32::from(m))
 }
 
 /// A variable's value cast to `to` (`sample_conv_var2smp()`), as bytes.
 fn var_text(cx: &ConvCx<'_>, n: &VarName, to: SmpType) -> Option<Vec<u8>> {
-    match cx.vars.get(n)?.cast(to)? {
+    match cast_input(cx.vars.get(n)?, to)? {
         Smp::Str(s) | Smp::Bin(s) | Smp::Meth(s) => Some(s.into_owned()),
         _ => None,
     }

@@ -479,6 +479,9 @@ pub(super) fn word(s: &[u8], idx: i64, delims: &[u8], mut count: i64) -> std::op
 #[derive(Debug, Clone)]
 pub(super) struct Regsub {
     re: regex::bytes::Regex,
+    /// The regex for the rounds after the first, where PCRE runs with `REG_NOTBOL`: `^`
+    /// can no longer match (the same regex when the pattern has no `^`).
+    notbol: regex::bytes::Regex,
     subst: Box<[u8]>,
     global: bool,
 }
@@ -487,52 +490,112 @@ impl Regsub {
     /// HAProxy compiles with PCRE2 without UTF mode: `.` and classes work on bytes.
     pub(super) fn compile(re: &str, subst: &str, flags: &str) -> Option<Regsub> {
         let icase = flags.contains('i');
-        let build = |unicode| {
-            regex::bytes::RegexBuilder::new(re)
-                .unicode(unicode)
-                .case_insensitive(icase)
-                .build()
+        let build = |p: &str| {
+            let b = |unicode| {
+                regex::bytes::RegexBuilder::new(p)
+                    .unicode(unicode)
+                    .case_insensitive(icase)
+                    .build()
+            };
+            b(false).or_else(|_| b(true)).ok()
         };
-        let re = build(false).or_else(|_| build(true)).ok()?;
+        let first = build(re)?;
+        let notbol = match notbol_pattern(re) {
+            Some(p) => build(&p)?,
+            None => first.clone(),
+        };
         Some(Regsub {
-            re,
+            re: first,
+            notbol,
             subst: subst.as_bytes().into(),
             global: flags.contains('g'),
         })
     }
 
-    /// `sample_conv_regsub()`'s loop. An empty match copies the next byte and moves on; once
-    /// the whole input is consumed a last empty match at the end is still replaced (so
-    /// `regsub("$",x,g)` on "ab" gives "abxx", as HAProxy does). After the first round `^`
-    /// no longer matches (`REG_NOTBOL`).
+    /// `sample_conv_regsub()`'s loop. Each round matches on the rest of the input as a new
+    /// subject (so `\b` sees no byte before it, as with PCRE). An empty match copies the
+    /// next byte and moves on; once the whole input is consumed a last empty match at the
+    /// end is still replaced (`regsub("$",x,g)` on "ab" gives "abxx", as HAProxy does).
     pub(super) fn apply(&self, s: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(s.len());
         let mut locs = self.re.capture_locations();
         let mut start = 0;
         let mut first = true;
         loop {
-            let found = if self.global || first {
-                self.re.captures_read_at(&mut locs, s, start)
+            let sub = &s[start..];
+            let found = if first {
+                self.re.captures_read(&mut locs, sub)
+            } else if self.global {
+                self.notbol.captures_read(&mut locs, sub)
             } else {
                 None
             };
-            let so = found.as_ref().map_or(s.len(), |m| m.start());
-            out.extend_from_slice(&s[start..so]);
+            let so = found.as_ref().map_or(sub.len(), |m| m.start());
+            out.extend_from_slice(&sub[..so]);
             let Some(m) = found else { break };
-            exp_replace(&mut out, s, &self.subst, &locs);
+            exp_replace(&mut out, sub, &self.subst, &locs);
             if start >= s.len() {
                 break;
             }
             let mut eo = m.end();
-            if eo == start {
-                out.push(s[start]);
-                eo += 1;
+            if eo == 0 {
+                out.push(sub[0]);
+                eo = 1;
             }
-            start = eo;
+            start += eo;
             first = false;
         }
         out
     }
+}
+
+/// `pattern` with each `^` outside a class made impossible (`REG_NOTBOL` in PCRE's default
+/// single-line mode); `None` without any. A `(?m)` pattern's `^` after a newline is lost
+/// too: rare enough in `regsub` to accept.
+fn notbol_pattern(pattern: &str) -> Option<String> {
+    let b = pattern.as_bytes();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut changed = false;
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'[' => {
+                i += 1;
+                if b.get(i) == Some(&b'^') {
+                    i += 1;
+                }
+                if b.get(i) == Some(&b']') {
+                    i += 1;
+                }
+                while i < b.len() && b[i] != b']' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    } else if b[i] == b'[' && b.get(i + 1) == Some(&b':') {
+                        if let Some(e) = pattern[i..].find(":]") {
+                            i += e + 1;
+                        }
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'^' => {
+                out.push_str(&pattern[last..i]);
+                out.push_str(r"(?:\b\B)");
+                i += 1;
+                last = i;
+                changed = true;
+            }
+            _ => i += 1,
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&pattern[last.min(pattern.len())..]);
+    Some(out)
 }
 
 /// `exp_replace()`: `\0`..`\9` are groups (unset ones give nothing), `\xHH` a byte (hex
