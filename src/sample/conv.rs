@@ -134,6 +134,7 @@ enum Op {
     HttpDate(Option<i64>, time::Unit),
     SetVar(VarName, SetConds),
     UnsetVar(VarName),
+    Language(Box<[u8]>, Option<Box<[u8]>>),
     Debug,
 }
 
@@ -184,6 +185,7 @@ const IMPLEMENTED: &[&str] = &[
     "iif",
     "ipmask",
     "json",
+    "language",
     "length",
     "lower",
     "ltime",
@@ -416,6 +418,10 @@ impl Conv {
                 Op::SetVar(arg_var(args, 0)?, SetConds::parse(&conds))
             }
             "unset-var" => Op::UnsetVar(arg_var(args, 0)?),
+            "language" => Op::Language(
+                arg_bytes(args, 0),
+                arg_str(args, 1).map(|s| s.as_bytes().into()),
+            ),
             "debug" => Op::Debug,
             _ => return None,
         })
@@ -606,6 +612,9 @@ impl Conv {
                 v.extend_from_slice(suf);
                 v.truncate(TRASH - 1);
                 str_(v)
+            }
+            Op::Language(list, default) => {
+                str_(text::language(&b, list, default.as_deref())?.to_vec())
             }
             Op::Strcmp(n) => {
                 let other = var_text(cx, n, SmpType::Str)?;

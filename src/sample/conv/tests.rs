@@ -382,13 +382,71 @@ const OBSERVED2: &[(&str, &str)] = &[
     (r#"str(Abc),upper,lower,length,add(1),mul(2)"#, r#"8"#),
 ];
 
+/// `language` on Accept-Language values (hex, since `str()` cannot hold a comma), same
+/// setup.
+const OBSERVED3: &[(&str, &str)] = &[
+    (
+        r#"bin(66722d46523b713d302e382c656e3b713d302e39),language(fr;en)"#,
+        r#"en"#,
+    ),
+    (
+        r#"bin(66722d46523b713d302e382c656e3b713d302e39),language(fr;de)"#,
+        r#"fr"#,
+    ),
+    (
+        r#"bin(64612c656e2d67623b713d302e382c656e3b713d302e37),language(en;da)"#,
+        r#"da"#,
+    ),
+    (r#"bin(6465),language(fr;en,es)"#, r#"es"#),
+    (r#"bin(6465),language(fr;en)"#, r#""#),
+    (r#"bin(656e2d5553),language(en)"#, r#"en"#),
+    (r#"bin(656e),language(en-US)"#, r#""#),
+    (
+        r#"bin(66723b713d302c656e3b713d302e303031),language(fr;en)"#,
+        r#""#,
+    ),
+    (
+        r#"bin(66723b713d302e352c656e3b713d302e35),language(fr;en)"#,
+        r#"fr"#,
+    ),
+    (
+        r#"bin(66723b713d302e352c656e3b713d302e35),language(en;fr)"#,
+        r#"fr"#,
+    ),
+    (r#"bin(66723b783d312c656e),language(fr;en)"#, r#"fr"#),
+    (
+        r#"bin(6672203b71203d20302e33202c656e3b713d302e32),language(fr;en)"#,
+        r#"fr"#,
+    ),
+    (r#"bin(66723b713d312e352c656e),language(en;fr)"#, r#"fr"#),
+    (
+        r#"bin(66723b713d302e31782c656e3b713d302e3035),language(fr;en)"#,
+        r#"fr"#,
+    ),
+    (r#"bin(2a),language(fr;en)"#, r#""#),
+    (r#"bin(656e3b713d302e303031),language(fr;en)"#, r#"en"#),
+    (r#"bin(656e3b713d302e3031),language(fr;en)"#, r#"en"#),
+    (r#"bin(656e3b713d302e31),language(fr;en)"#, r#"en"#),
+    (r#"bin(66723b713d302c656e),language(fr;en)"#, r#""#),
+    (r#"bin(656e3b713d302e35),language(fr;en)"#, r#"en"#),
+    (r#"bin(656e3b713d30),language(fr;en)"#, r#""#),
+    (
+        r#"bin(66723b713d302c656e3b713d302e35),language(fr;en)"#,
+        r#""#,
+    ),
+    (
+        r#"bin(656e3b713d302e3030312c6672),language(fr;en)"#,
+        r#"fr"#,
+    ),
+];
+
 #[test]
 fn matches_haproxy_2_6_12() {
     // HAProxy evaluated each table in order in one request: `set-var`/`unset-var` in one
     // line are seen by the following ones.
     let mut bad = Vec::new();
     let utc = time::Strftime::new("%z", None).format(0, true) == b"+0000";
-    for table in [OBSERVED, OBSERVED2] {
+    for table in [OBSERVED, OBSERVED2, OBSERVED3] {
         let mut v = vars();
         for (expr, want) in table {
             if expr.contains("ltime") && !utc {

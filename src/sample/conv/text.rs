@@ -635,3 +635,132 @@ fn exp_replace(out: &mut Vec<u8>, src: &[u8], subst: &[u8], m: &regex::bytes::Ca
         }
     }
 }
+
+/// `http_language_range_match()`: `range` equals `tag` or is `tag` followed by `-…`.
+fn language_range_match(range: &[u8], tag: &[u8]) -> bool {
+    let mut t = 0;
+    for &c in range {
+        if c == b'-' && t == tag.len() {
+            return true;
+        }
+        if t == tag.len() || c != tag[t] {
+            return false;
+        }
+        t += 1;
+    }
+    t == tag.len()
+}
+
+/// `http_parse_qvalue()`: "0", "0.5", "0.123", "1.000"…, 1000 when unreadable; returns
+/// the value in thousandths and the bytes read. The byte after the first digit counts as
+/// read even when it is not the `.` (so in "fr;q=0,en" the comma is swallowed and "en" is
+/// never considered, as in HAProxy).
+fn parse_qvalue(s: &[u8]) -> (i32, usize) {
+    let digit = |i: usize| {
+        s.get(i)
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| (c - b'0') as i32)
+    };
+    let Some(d) = digit(0) else { return (1000, 0) };
+    let mut q = d * 1000;
+    let mut i = 2;
+    if s.get(1) == Some(&b'.') {
+        for m in [100, 10, 1] {
+            match digit(i) {
+                Some(d) => {
+                    q += d * m;
+                    i += 1;
+                }
+                None => break,
+            }
+        }
+    }
+    (q.min(1000), i)
+}
+
+/// `sample_conv_q_preferred()` (`language(list[,default])`): the entry of the `;`-separated
+/// `list` that the Accept-Language value `al` prefers (highest q-value, first on ties).
+pub(super) fn language<'l>(
+    al: &[u8],
+    list: &'l [u8],
+    default: Option<&'l [u8]>,
+) -> Option<&'l [u8]> {
+    let end = al.len();
+    let mut i = 0;
+    let mut best_q = 0;
+    let mut best: &[u8] = b"";
+    let sp = |c: u8| c.is_ascii_whitespace() || c == 0x0b;
+    loop {
+        while i < end && sp(al[i]) {
+            i += 1;
+        }
+        if i >= end {
+            break;
+        }
+        let token = i;
+        while i < end && al[i] != b';' && al[i] != b',' && !sp(al[i]) {
+            i += 1;
+        }
+        let found = if i == token {
+            None
+        } else {
+            let tok = &al[token..i];
+            list.split(|&c| c == b';')
+                .find(|w| language_range_match(tok, w))
+        };
+        if let Some(w) = found {
+            let mut q = 1000;
+            // look_for_q: `;q=<value>`, read in best effort.
+            let skip = |i: &mut usize| {
+                while *i < end && sp(al[*i]) {
+                    *i += 1;
+                }
+                *i < end
+            };
+            let mut evaluate = true;
+            'q: {
+                if !skip(&mut i) || al[i] == b',' {
+                    break 'q;
+                }
+                if al[i] != b';' {
+                    evaluate = false;
+                    break 'q;
+                }
+                i += 1;
+                if !skip(&mut i) || al[i] != b'q' {
+                    break 'q;
+                }
+                i += 1;
+                if !skip(&mut i) || al[i] != b'=' {
+                    break 'q;
+                }
+                i += 1;
+                if !skip(&mut i) {
+                    break 'q;
+                }
+                let (v, n) = parse_qvalue(&al[i..]);
+                q = v;
+                i += n;
+            }
+            if evaluate && q > best_q {
+                best = w;
+                if q >= 1000 {
+                    break;
+                }
+                best_q = q;
+            }
+        }
+        // expect_comma
+        while i < end && al[i] != b',' {
+            i += 1;
+        }
+        if i >= end {
+            break;
+        }
+        i += 1;
+    }
+    if best.is_empty() {
+        best = default.unwrap_or(b"");
+    }
+    (!best.is_empty()).then_some(best)
+}
