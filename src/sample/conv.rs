@@ -6,6 +6,7 @@
 //! an empty one, `div` by 0 gives the largest integer…). Converters that only select part of
 //! their input (`bytes`, `field`, `word`, trims) slice it, so a borrowed input stays borrowed.
 
+mod json;
 mod num;
 mod text;
 mod time;
@@ -135,6 +136,7 @@ enum Op {
     SetVar(VarName, SetConds),
     UnsetVar(VarName),
     Language(Box<[u8]>, Option<Box<[u8]>>),
+    JsonQuery(Box<[u8]>, bool),
     Debug,
 }
 
@@ -185,6 +187,7 @@ const IMPLEMENTED: &[&str] = &[
     "iif",
     "ipmask",
     "json",
+    "json_query",
     "language",
     "length",
     "lower",
@@ -422,6 +425,10 @@ impl Conv {
                 arg_bytes(args, 0),
                 arg_str(args, 1).map(|s| s.as_bytes().into()),
             ),
+            "json_query" => Op::JsonQuery(
+                arg_bytes(args, 0),
+                arg_str(args, 1).is_some_and(|t| t == "int"),
+            ),
             "debug" => Op::Debug,
             _ => return None,
         })
@@ -616,6 +623,11 @@ impl Conv {
             Op::Language(list, default) => {
                 str_(text::language(&b, list, default.as_deref())?.to_vec())
             }
+            Op::JsonQuery(path, int) => match json::query(&b, path, *int)? {
+                json::Out::Int(i) => Smp::Sint(i),
+                json::Out::Bool(v) => Smp::Bool(v),
+                json::Out::Str(v) => str_(v),
+            },
             Op::Strcmp(n) => {
                 let other = var_text(cx, n, SmpType::Str)?;
                 Smp::Sint(num::strcmp(&b, &other))

@@ -440,20 +440,112 @@ const OBSERVED3: &[(&str, &str)] = &[
     ),
 ];
 
+/// `json_query` on JSON documents (hex), same setup. Log-format prints a line feed as
+/// `%0A`.
+const OBSERVED5: &[(&str, &str)] = &[
+    (r#"bin(7b2261223a317d),json_query('$.a')"#, r#"1"#),
+    (r#"bin(7b2261223a312e357d),json_query('$.a')"#, r#"1.5"#),
+    (r#"bin(7b2261223a312e357d),json_query('$.a',int)"#, r#"1"#),
+    (
+        r#"bin(7b2261223a313233343536377d),json_query('$.a')"#,
+        r#"1.23457e+06"#,
+    ),
+    (
+        r#"bin(7b2261223a302e303030317d),json_query('$.a')"#,
+        r#"0.0001"#,
+    ),
+    (
+        r#"bin(7b2261223a302e30303030313233347d),json_query('$.a')"#,
+        r#"1.234e-05"#,
+    ),
+    (r#"bin(7b2261223a2d3365327d),json_query('$.a')"#, r#"-300"#),
+    (r#"bin(7b2261223a3031307d),json_query('$.a',int)"#, r#"8"#),
+    (
+        r#"bin(7b2261223a393030373139393235343734303939327d),json_query('$.a',int)"#,
+        r#""#,
+    ),
+    (
+        r#"bin(7b2261223a393030373139393235343734303939317d),json_query('$.a',int)"#,
+        r#"9007199254740991"#,
+    ),
+    (
+        r#"bin(7b2261223a22785c22795c75303034315c6e227d),json_query('$.a')"#,
+        r#"x"yA%0A"#,
+    ),
+    (
+        r#"bin(7b2261223a225c7532306163227d),json_query('$.a')"#,
+        r#""#,
+    ),
+    (
+        r#"bin(7b2261223a747275652c2262223a66616c73657d),json_query('$.a')"#,
+        r#"1"#,
+    ),
+    (
+        r#"bin(7b2261223a747275652c2262223a66616c73657d),json_query('$.b')"#,
+        r#"0"#,
+    ),
+    (r#"bin(7b2261223a6e756c6c7d),json_query('$.a')"#, r#""#),
+    (
+        r#"bin(7b2261223a7b2262223a5b312c2274776f222c7b2263223a337d5d7d7d),json_query('$.a.b[1]')"#,
+        r#"two"#,
+    ),
+    (
+        r#"bin(7b2261223a7b2262223a5b312c2274776f222c7b2263223a337d5d7d7d),json_query('$.a.b[2].c')"#,
+        r#"3"#,
+    ),
+    (
+        r#"bin(7b2261223a7b2262223a5b312c2274776f222c7b2263223a337d5d7d7d),json_query('$.a.b[0]')"#,
+        r#"1"#,
+    ),
+    (
+        r#"bin(7b2261223a7b2262223a5b312c2274776f222c7b2263223a337d5d7d7d),json_query('$.a.b')"#,
+        r#""#,
+    ),
+    (
+        r#"bin(7b2261223a7b2262223a5b312c2274776f222c7b2263223a337d5d7d7d),json_query('$.a.x')"#,
+        r#""#,
+    ),
+    (r#"bin(7b22612e62223a357d),json_query('$.a\.b')"#, r#"5"#),
+    (r#"bin(5b31302c32302c33305d),json_query('$[2]')"#, r#"30"#),
+    (r#"bin(5b31302c32302c33305d),json_query('$[5]')"#, r#""#),
+    (r#"bin(2273747222),json_query('$')"#, r#"str"#),
+    (r#"bin(3432),json_query('$')"#, r#"42"#),
+    (r#"bin(7b2261223a312c7d),json_query('$.a')"#, r#"1"#),
+    (
+        r#"bin(7b226122203a205b205d202c20226222203a2032207d),json_query('$.b')"#,
+        r#"2"#,
+    ),
+    (r#"bin(7b2261223a2d7d),json_query('$.a')"#, r#"0"#),
+    (r#"bin(7b2261223a31653430307d),json_query('$.a')"#, r#"inf"#),
+    (
+        r#"bin(7b2261223a3132333435363738393031327d),json_query('$.a')"#,
+        r#"1.23457e+11"#,
+    ),
+    (
+        r#"bin(7b2278223a7b2261223a317d2c2261223a327d),json_query('$.a')"#,
+        r#"2"#,
+    ),
+    (
+        r#"bin(7b2261223a2276222c2261223a2277227d),json_query('$.a')"#,
+        r#"v"#,
+    ),
+    (r#"bin(7b2261223a31),json_query('$.a')"#, r#"1"#),
+];
+
 #[test]
 fn matches_haproxy_2_6_12() {
     // HAProxy evaluated each table in order in one request: `set-var`/`unset-var` in one
     // line are seen by the following ones.
     let mut bad = Vec::new();
     let utc = time::Strftime::new("%z", None).format(0, true) == b"+0000";
-    for table in [OBSERVED, OBSERVED2, OBSERVED3] {
+    for table in [OBSERVED, OBSERVED2, OBSERVED3, OBSERVED5] {
         let mut v = vars();
         for (expr, want) in table {
             if expr.contains("ltime") && !utc {
                 continue;
             }
             let got = eval_with(expr, &mut v).map_or(String::new(), |s| {
-                String::from_utf8_lossy(&s.to_text()).into_owned()
+                String::from_utf8_lossy(&s.to_text()).replace('\n', "%0A")
             });
             if got != *want {
                 bad.push(format!("{expr}: got {got:?}, haproxy {want:?}"));
@@ -583,5 +675,22 @@ fn set_var_iflt_as_haproxy() {
     assert_eq!(
         eval_with("int(6),set-var(txn.n,iflt)", &mut v),
         Some(Smp::Sint(6))
+    );
+}
+
+#[test]
+fn json_query_types() {
+    // {"a":"\u00e9"}: one byte, as mjson_unescape() writes it (haproxy 2.6.12 printed 0xe9).
+    assert_eq!(
+        eval("bin(7b2261223a225c7530306539227d),json_query('$.a')"),
+        Some(Smp::Str(Cow::Owned(vec![0xe9])))
+    );
+    assert_eq!(
+        eval("bin(7b2261223a3132337d),json_query('$.a',int)"),
+        Some(Smp::Sint(123))
+    );
+    assert_eq!(
+        eval("bin(7b2261223a747275657d),json_query('$.a')"),
+        Some(Smp::Bool(true))
     );
 }
