@@ -137,6 +137,8 @@ enum Op {
     UnsetVar(VarName),
     Language(Box<[u8]>, Option<Box<[u8]>>),
     JsonQuery(Box<[u8]>, bool),
+    HostOnly,
+    PortOnly,
     Debug,
 }
 
@@ -182,6 +184,7 @@ const IMPLEMENTED: &[&str] = &[
     "hex",
     "hex2i",
     "hmac",
+    "host_only",
     "htonl",
     "http_date",
     "iif",
@@ -199,6 +202,7 @@ const IMPLEMENTED: &[&str] = &[
     "not",
     "odd",
     "or",
+    "port_only",
     "regsub",
     "rtrim",
     "sdbm",
@@ -429,6 +433,8 @@ impl Conv {
                 arg_bytes(args, 0),
                 arg_str(args, 1).is_some_and(|t| t == "int"),
             ),
+            "host_only" => Op::HostOnly,
+            "port_only" => Op::PortOnly,
             "debug" => Op::Debug,
             _ => return None,
         })
@@ -628,6 +634,29 @@ impl Conv {
                 json::Out::Bool(v) => Smp::Bool(v),
                 json::Out::Str(v) => str_(v),
             },
+            Op::HostOnly | Op::PortOnly => {
+                // The last ':' not inside "[v6]" starts the port.
+                let colon = match b.iter().rposition(|&c| c == b':' || c == b']') {
+                    Some(p) if b[p] == b':' => Some(p),
+                    _ => None,
+                };
+                if matches!(self.op, Op::PortOnly) {
+                    // strl2ui() does not check for digits ("12ab" is 1740) and wraps.
+                    let port = colon.map_or(0u32, |p| {
+                        b[p + 1..].iter().fold(0u32, |n, &c| {
+                            n.wrapping_mul(10).wrapping_sub(48).wrapping_add(c as u32)
+                        })
+                    });
+                    return Some(Smp::Sint(port as i64));
+                }
+                let n = colon.unwrap_or(b.len());
+                let host = slice(b, 0..n);
+                if host.iter().any(|c| c.is_ascii_uppercase()) {
+                    str_(host.to_ascii_lowercase())
+                } else {
+                    Smp::Str(host)
+                }
+            }
             Op::Strcmp(n) => {
                 let other = var_text(cx, n, SmpType::Str)?;
                 Smp::Sint(num::strcmp(&b, &other))

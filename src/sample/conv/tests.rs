@@ -532,13 +532,32 @@ const OBSERVED5: &[(&str, &str)] = &[
     (r#"bin(7b2261223a31),json_query('$.a')"#, r#"1"#),
 ];
 
+/// `host_only` / `port_only` (in 2.6.12, not in 2.6.0), same setup.
+const OBSERVED6: &[(&str, &str)] = &[
+    (
+        r#"str(WWW.Example.com:8080),host_only"#,
+        r#"www.example.com"#,
+    ),
+    (r#"str(WWW.Example.com:8080),port_only"#, r#"8080"#),
+    (r#"str([::1]:80),host_only"#, r#"[::1]"#),
+    (r#"str([::1]:80),port_only"#, r#"80"#),
+    (r#"str([::1]),host_only"#, r#"[::1]"#),
+    (r#"str([::1]),port_only"#, r#"0"#),
+    (r#"str(host:),port_only"#, r#"0"#),
+    (r#"str(host:),host_only"#, r#"host"#),
+    (r#"str(host:12ab),port_only"#, r#"1740"#),
+    (r#"str(host:99999999999),port_only"#, r#"1215752191"#),
+    (r#"str(a:b:c),host_only"#, r#"a:b"#),
+    (r#"str(plain),port_only"#, r#"0"#),
+];
+
 #[test]
 fn matches_haproxy_2_6_12() {
     // HAProxy evaluated each table in order in one request: `set-var`/`unset-var` in one
     // line are seen by the following ones.
     let mut bad = Vec::new();
     let utc = time::Strftime::new("%z", None).format(0, true) == b"+0000";
-    for table in [OBSERVED, OBSERVED2, OBSERVED3, OBSERVED5] {
+    for table in [OBSERVED, OBSERVED2, OBSERVED3, OBSERVED5, OBSERVED6] {
         let mut v = vars();
         for (expr, want) in table {
             if expr.contains("ltime") && !utc {
