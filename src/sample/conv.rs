@@ -8,6 +8,7 @@
 
 mod json;
 mod num;
+mod protobuf;
 mod text;
 mod time;
 
@@ -139,6 +140,7 @@ enum Op {
     JsonQuery(Box<[u8]>, bool),
     HostOnly,
     PortOnly,
+    Protobuf(Box<[u32]>, protobuf::PbType, bool),
     Debug,
 }
 
@@ -203,6 +205,7 @@ const IMPLEMENTED: &[&str] = &[
     "odd",
     "or",
     "port_only",
+    "protobuf",
     "regsub",
     "rtrim",
     "sdbm",
@@ -214,6 +217,7 @@ const IMPLEMENTED: &[&str] = &[
     "sub",
     "ub64dec",
     "ub64enc",
+    "ungrpc",
     "unset-var",
     "upper",
     "url_dec",
@@ -433,6 +437,14 @@ impl Conv {
                 arg_bytes(args, 0),
                 arg_str(args, 1).is_some_and(|t| t == "int"),
             ),
+            "protobuf" | "ungrpc" => match args.first() {
+                Some(ArgValue::PbufFnum(f)) => Op::Protobuf(
+                    f.as_slice().into(),
+                    protobuf::PbType::parse(arg_str(args, 1))?,
+                    name == "ungrpc",
+                ),
+                _ => return None,
+            },
             "host_only" => Op::HostOnly,
             "port_only" => Op::PortOnly,
             "debug" => Op::Debug,
@@ -634,6 +646,17 @@ impl Conv {
                 json::Out::Bool(v) => Smp::Bool(v),
                 json::Out::Str(v) => str_(v),
             },
+            Op::Protobuf(fids, ty, grpc) => {
+                let f = if *grpc {
+                    protobuf::ungrpc(&b, fids, *ty)
+                } else {
+                    protobuf::protobuf(&b, fids, *ty)
+                };
+                match f? {
+                    protobuf::Found::Bytes(r) => Smp::Bin(slice(b, r)),
+                    protobuf::Found::Int(i) => Smp::Sint(i),
+                }
+            }
             Op::HostOnly | Op::PortOnly => {
                 // The last ':' not inside "[v6]" starts the port.
                 let colon = match b.iter().rposition(|&c| c == b':' || c == b']') {

@@ -551,13 +551,104 @@ const OBSERVED6: &[(&str, &str)] = &[
     (r#"str(plain),port_only"#, r#"0"#),
 ];
 
+/// `protobuf` / `ungrpc` on one message with each wire type (and a gRPC stream of two
+/// messages), same setup.
+const OBSERVED7: &[(&str, &str)] = &[
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(1,int32)"#,
+        r#"150"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(1),hex"#,
+        r#"9601"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(2),hex"#,
+        r#"74657374696E67"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(3.1,int32)"#,
+        r#"5"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(3.2,sint32)"#,
+        r#"-3"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(3.2,int32)"#,
+        r#"5"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(4,fixed32)"#,
+        r#"16909060"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(4,sfixed32)"#,
+        r#"16909060"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(5,fixed64)"#,
+        r#"8"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(6,float)"#,
+        r#"1"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(7,double)"#,
+        r#"-2"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(9),hex"#,
+        r#""#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(3),hex"#,
+        r#"08051005"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(3.2),hex"#,
+        r#"05"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(8,int64)"#,
+        r#"-1"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(8,uint32)"#,
+        r#"-1"#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(2,int32)"#,
+        r#""#,
+    ),
+    (
+        r#"bin(089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),protobuf(1,fixed32)"#,
+        r#""#,
+    ),
+    (
+        r#"bin(000000000208010000000039089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),ungrpc(1,int32)"#,
+        r#"1"#,
+    ),
+    (
+        r#"bin(000000000208010000000039089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),ungrpc(2)"#,
+        r#"testing"#,
+    ),
+    (
+        r#"bin(000000000208010000000039089601120774657374696e671a04080510052504030201290800000000000000350000c03f3900000000000004c040ffffffffffffffffff01),ungrpc(3.1,int32)"#,
+        r#"5"#,
+    ),
+];
+
 #[test]
 fn matches_haproxy_2_6_12() {
     // HAProxy evaluated each table in order in one request: `set-var`/`unset-var` in one
     // line are seen by the following ones.
     let mut bad = Vec::new();
     let utc = time::Strftime::new("%z", None).format(0, true) == b"+0000";
-    for table in [OBSERVED, OBSERVED2, OBSERVED3, OBSERVED5, OBSERVED6] {
+    for table in [
+        OBSERVED, OBSERVED2, OBSERVED3, OBSERVED5, OBSERVED6, OBSERVED7,
+    ] {
         let mut v = vars();
         for (expr, want) in table {
             if expr.contains("ltime") && !utc {
@@ -656,7 +747,7 @@ fn compile_reports_unimplemented() {
     let mut maps = MapCache::default();
     let e = Conv::compile("in_table", &[ArgValue::Tab("t".into())], &mut maps).unwrap_err();
     assert_eq!(e, "converter 'in_table'");
-    assert!(implemented("regsub") && !implemented("protobuf"));
+    assert!(implemented("regsub") && !implemented("fix_is_valid"));
     for name in IMPLEMENTED {
         assert!(crate::config::expr::kw::find_conv(name).is_some(), "{name}");
     }
