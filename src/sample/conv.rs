@@ -138,6 +138,9 @@ enum Op {
     UnsetVar(VarName),
     Language(Box<[u8]>, Option<Box<[u8]>>),
     JsonQuery(Box<[u8]>, bool),
+    /// `jwt_header_query` (false) / `jwt_payload_query` (true); without a path HAProxy 2.6
+    /// decodes the part but returns no sample (its `retval` stays 0).
+    JwtQuery(bool, Option<Box<[u8]>>, bool),
     HostOnly,
     PortOnly,
     Protobuf(Box<[u32]>, protobuf::PbType, bool),
@@ -193,6 +196,8 @@ const IMPLEMENTED: &[&str] = &[
     "ipmask",
     "json",
     "json_query",
+    "jwt_header_query",
+    "jwt_payload_query",
     "language",
     "length",
     "lower",
@@ -445,6 +450,11 @@ impl Conv {
                 ),
                 _ => return None,
             },
+            "jwt_header_query" | "jwt_payload_query" => Op::JwtQuery(
+                name == "jwt_payload_query",
+                arg_str(args, 0).map(|p| p.as_bytes().into()),
+                arg_str(args, 1).is_some_and(|t| t == "int"),
+            ),
             "host_only" => Op::HostOnly,
             "port_only" => Op::PortOnly,
             "debug" => Op::Debug,
@@ -678,6 +688,18 @@ impl Conv {
                     str_(host.to_ascii_lowercase())
                 } else {
                     Smp::Str(host)
+                }
+            }
+            Op::JwtQuery(payload, path, int) => {
+                // jwt_tokenize(): the header ends at the first '.', the payload at the next.
+                let mut parts = b.split(|&c| c == b'.');
+                let header = parts.next().unwrap_or(b"");
+                let part = if *payload { parts.next()? } else { header };
+                let json = text::base64urldec(part)?;
+                match json::query(&json, path.as_deref()?, *int)? {
+                    json::Out::Int(i) => Smp::Sint(i),
+                    json::Out::Bool(v) => Smp::Bool(v),
+                    json::Out::Str(v) => str_(v),
                 }
             }
             Op::Strcmp(n) => {

@@ -640,6 +640,37 @@ const OBSERVED7: &[(&str, &str)] = &[
     ),
 ];
 
+/// `jwt_header_query` / `jwt_payload_query`, same setup.
+const OBSERVED8: &[(&str, &str)] = &[
+    (
+        r#"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0IiwibiI6NDIsImFkbWluIjp0cnVlfQ.sig),jwt_header_query"#,
+        r#""#,
+    ),
+    (
+        r#"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0IiwibiI6NDIsImFkbWluIjp0cnVlfQ.sig),jwt_header_query('$.alg')"#,
+        r#"HS256"#,
+    ),
+    (
+        r#"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0IiwibiI6NDIsImFkbWluIjp0cnVlfQ.sig),jwt_payload_query('$.n',int)"#,
+        r#"42"#,
+    ),
+    (
+        r#"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0IiwibiI6NDIsImFkbWluIjp0cnVlfQ.sig),jwt_payload_query"#,
+        r#""#,
+    ),
+    (
+        r#"str(eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0IiwibiI6NDIsImFkbWluIjp0cnVlfQ.sig),jwt_payload_query('$.admin')"#,
+        r#"1"#,
+    ),
+    (r#"str(abc),jwt_payload_query('$.a')"#, r#""#),
+    (r#"str(eyJhIjoxfQ),jwt_header_query('$.a')"#, r#"1"#),
+    (
+        r#"str(eyJhIjoxfQ.eyJiIjoyfQ),jwt_payload_query('$.b')"#,
+        r#"2"#,
+    ),
+    (r#"str(a!b.c),jwt_header_query('$.a')"#, r#""#),
+];
+
 #[test]
 fn matches_haproxy_2_6_12() {
     // HAProxy evaluated each table in order in one request: `set-var`/`unset-var` in one
@@ -647,7 +678,7 @@ fn matches_haproxy_2_6_12() {
     let mut bad = Vec::new();
     let utc = time::Strftime::new("%z", None).format(0, true) == b"+0000";
     for table in [
-        OBSERVED, OBSERVED2, OBSERVED3, OBSERVED5, OBSERVED6, OBSERVED7,
+        OBSERVED, OBSERVED2, OBSERVED3, OBSERVED5, OBSERVED6, OBSERVED7, OBSERVED8,
     ] {
         let mut v = vars();
         for (expr, want) in table {
