@@ -144,7 +144,18 @@ enum Op {
     HostOnly,
     PortOnly,
     Protobuf(Box<[u32]>, protobuf::PbType, bool),
+    AesGcmDec(Cipher, Box<[HmacKey; 3]>),
     Debug,
+}
+
+/// An OpenSSL cipher (its type has no `Debug`).
+#[derive(Clone, Copy)]
+struct Cipher(openssl::symm::Cipher);
+
+impl std::fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Cipher({})", self.0.key_len() * 8)
+    }
 }
 
 /// An OpenSSL digest (its type has no `Debug`).
@@ -157,7 +168,8 @@ impl std::fmt::Debug for Md {
     }
 }
 
-/// `hmac`'s key: base64 text decoded at startup, or a variable holding base64 text.
+/// `hmac`'s key and `aes_gcm_dec`'s nonce, key and tag: base64 text decoded at startup,
+/// or a variable holding base64 text.
 #[derive(Debug, Clone)]
 enum HmacKey {
     Lit(Vec<u8>),
@@ -168,6 +180,7 @@ enum HmacKey {
 const IMPLEMENTED: &[&str] = &[
     "add",
     "add_item",
+    "aes_gcm_dec",
     "and",
     "b64dec",
     "base64",
@@ -267,6 +280,26 @@ fn arg_var(args: &[ArgValue], i: usize) -> Option<VarName> {
         Some(ArgValue::Var(v)) => VarName::parse(v),
         _ => None,
     }
+}
+
+/// `sample_check_arg_base64()`: a variable name, else base64 text decoded now.
+fn b64_arg(args: &[ArgValue], i: usize) -> Option<HmacKey> {
+    Some(match args.get(i)? {
+        ArgValue::Var(s) => HmacKey::Var(VarName::parse(s)?),
+        ArgValue::Str(s) => match VarName::parse(s) {
+            Some(v) => HmacKey::Var(v),
+            None => HmacKey::Lit(text::base64dec(s.as_bytes())?),
+        },
+        _ => return None,
+    })
+}
+
+/// The bytes of a base64 argument, a variable's content being decoded at each use.
+fn b64_value<'k>(cx: &ConvCx<'_>, k: &'k HmacKey) -> Option<Cow<'k, [u8]>> {
+    Some(match k {
+        HmacKey::Lit(v) => Cow::Borrowed(&v[..]),
+        HmacKey::Var(n) => Cow::Owned(text::base64dec(&var_text(cx, n, SmpType::Str)?)?),
+    })
 }
 
 fn operand(args: &[ArgValue]) -> Option<Operand> {
@@ -401,15 +434,18 @@ impl Conv {
             )?)?)),
             "hmac" => {
                 let md = openssl::hash::MessageDigest::from_name(arg_str(args, 0)?)?;
-                let key = match args.get(1) {
-                    Some(ArgValue::Str(s)) if VarName::parse(s).is_some() => {
-                        HmacKey::Var(VarName::parse(s)?)
-                    }
-                    Some(ArgValue::Var(s)) => HmacKey::Var(VarName::parse(s)?),
-                    Some(ArgValue::Str(s)) => HmacKey::Lit(text::base64dec(s.as_bytes())?),
+                Op::Hmac(Md(md), b64_arg(args, 1)?)
+            }
+            "aes_gcm_dec" => {
+                use openssl::symm::Cipher as C;
+                let c = match arg_int(args, 0)? {
+                    128 => C::aes_128_gcm(),
+                    192 => C::aes_192_gcm(),
+                    256 => C::aes_256_gcm(),
                     _ => return None,
                 };
-                Op::Hmac(Md(md), key)
+                let keys = [b64_arg(args, 1)?, b64_arg(args, 2)?, b64_arg(args, 3)?];
+                Op::AesGcmDec(Cipher(c), Box::new(keys))
             }
             "ltime" | "utime" => {
                 let f = time::Strftime::new(arg_str(args, 0)?, arg_int(args, 1));
@@ -725,14 +761,16 @@ impl Conv {
             Op::Xxh64(seed) => Smp::Sint(xxhash_rust::xxh64::xxh64(&b, *seed) as i64),
             Op::Xxh3(seed) => Smp::Sint(xxhash_rust::xxh3::xxh3_64_with_seed(&b, *seed) as i64),
             Op::Digest(md) => bin(openssl::hash::hash(md.0, &b).ok()?.to_vec()),
-            Op::Hmac(md, key) => {
-                let k = match key {
-                    HmacKey::Lit(k) => Cow::Borrowed(&k[..]),
-                    HmacKey::Var(n) => {
-                        Cow::Owned(text::base64dec(&var_text(cx, n, SmpType::Str)?)?)
-                    }
-                };
-                bin(num::hmac(md.0, &k, &b)?)
+            Op::Hmac(md, key) => bin(num::hmac(md.0, &b64_value(cx, key)?, &b)?),
+            Op::AesGcmDec(c, keys) => {
+                let nonce = b64_value(cx, &keys[0])?;
+                let key = b64_value(cx, &keys[1])?;
+                let tag = b64_value(cx, &keys[2])?;
+                // EVP reads as many key bytes as the cipher needs; a shorter key would be
+                // read past its end in C, and makes the openssl crate panic.
+                let key = key.get(..c.0.key_len())?;
+                let input = &b[..b.len().min(TRASH)];
+                bin(openssl::symm::decrypt_aead(c.0, key, Some(&nonce), &[], input, &tag).ok()?)
             }
             _ => return None,
         })

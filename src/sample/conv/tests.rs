@@ -27,11 +27,14 @@ fn vars() -> Vars {
     v.set(&VarName::parse("txn.i").unwrap(), Smp::Sint(7), &none);
     let nul = Smp::Bin(Cow::Borrowed(b"a\0b"));
     v.set(&VarName::parse("txn.nul").unwrap(), nul, &none);
-    v.set(
-        &VarName::parse("txn.k").unwrap(),
-        Smp::string("a2V5"),
-        &none,
-    );
+    for (n, text) in [
+        ("txn.k", "a2V5"),
+        ("txn.gn", "AAECAwQFBgcICQoL"),
+        ("txn.gk", "AAECAwQFBgcICQoLDA0ODw=="),
+        ("txn.gt", "DUg3UmPF2ELk7Gbqdiv6WQ=="),
+    ] {
+        v.set(&VarName::parse(n).unwrap(), Smp::string(text), &none);
+    }
     v
 }
 
@@ -671,6 +674,35 @@ const OBSERVED8: &[(&str, &str)] = &[
     (r#"str(a!b.c),jwt_header_query('$.a')"#, r#""#),
 ];
 
+/// `aes_gcm_dec` on vectors made with Python's `cryptography` (the variables `txn.gn`,
+/// `txn.gk`, `txn.gt` hold the first one's nonce, key and tag in base64).
+const OBSERVED9: &[(&str, &str)] = &[
+    (
+        r#"bin(fb09cba2093b903726),aes_gcm_dec(128,AAECAwQFBgcICQoL,AAECAwQFBgcICQoLDA0ODw==,DUg3UmPF2ELk7Gbqdiv6WQ==)"#,
+        r#"hello gcm"#,
+    ),
+    (
+        r#"bin(fb09cba2093b903726),aes_gcm_dec(128,AAECAwQFBgcICQoL,AAECAwQFBgcICQoLDA0ODw==,AAAAAAAAAAAAAAAAAAAAAA==)"#,
+        r#""#,
+    ),
+    (
+        r#"bin(2f67ba77aac5a578e0),aes_gcm_dec(256,AAECAwQFBgcICQoL,AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=,x/iC1Hpure7lZllT02vEdQ==)"#,
+        r#"hello gcm"#,
+    ),
+    (
+        r#"bin(fb09cba2093b903726),aes_gcm_dec(128,txn.gn,txn.gk,txn.gt)"#,
+        r#"hello gcm"#,
+    ),
+    (
+        r#"bin(fb09cba2093b903726),aes_gcm_dec(128,AAECAwQFBgc=,AAECAwQFBgcICQoLDA0ODw==,DUg3UmPF2ELk7Gbqdiv6WQ==)"#,
+        r#""#,
+    ),
+    (
+        r#"bin(fb09cba2093b903726),aes_gcm_dec(128,AAECAwQFBgcICQoL,AAECAwQFBgcICQoLDA0ODw==,DUg3UmPF2ELk7Gbq)"#,
+        r#"hello gcm"#,
+    ),
+];
+
 #[test]
 fn matches_haproxy_2_6_12() {
     // HAProxy evaluated each table in order in one request: `set-var`/`unset-var` in one
@@ -678,7 +710,7 @@ fn matches_haproxy_2_6_12() {
     let mut bad = Vec::new();
     let utc = time::Strftime::new("%z", None).format(0, true) == b"+0000";
     for table in [
-        OBSERVED, OBSERVED2, OBSERVED3, OBSERVED5, OBSERVED6, OBSERVED7, OBSERVED8,
+        OBSERVED, OBSERVED2, OBSERVED3, OBSERVED5, OBSERVED6, OBSERVED7, OBSERVED8, OBSERVED9,
     ] {
         let mut v = vars();
         for (expr, want) in table {
