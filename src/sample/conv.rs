@@ -6,6 +6,7 @@
 //! an empty one, `div` by 0 gives the largest integer…). Converters that only select part of
 //! their input (`bytes`, `field`, `word`, trims) slice it, so a borrowed input stays borrowed.
 
+mod fix;
 mod json;
 mod num;
 mod protobuf;
@@ -144,6 +145,8 @@ enum Op {
     HostOnly,
     PortOnly,
     Protobuf(Box<[u32]>, protobuf::PbType, bool),
+    FixIsValid,
+    FixTagValue(u32),
     AesGcmDec(Cipher, Box<[HmacKey; 3]>),
     Debug,
 }
@@ -199,6 +202,8 @@ const IMPLEMENTED: &[&str] = &[
     "djb2",
     "even",
     "field",
+    "fix_is_valid",
+    "fix_tag_value",
     "hex",
     "hex2i",
     "hmac",
@@ -491,6 +496,8 @@ impl Conv {
                 arg_str(args, 0).map(|p| p.as_bytes().into()),
                 arg_str(args, 1).is_some_and(|t| t == "int"),
             ),
+            "fix_is_valid" => Op::FixIsValid,
+            "fix_tag_value" => Op::FixTagValue(fix::tagid(arg_str(args, 0)?)?),
             "host_only" => Op::HostOnly,
             "port_only" => Op::PortOnly,
             "debug" => Op::Debug,
@@ -702,6 +709,11 @@ impl Conv {
                     protobuf::Found::Bytes(r) => Smp::Bin(slice(b, r)),
                     protobuf::Found::Int(i) => Smp::Sint(i),
                 }
+            }
+            Op::FixIsValid => Smp::Bool(fix::validate(&b)?),
+            Op::FixTagValue(id) => {
+                let r = fix::tag_value(&b, *id).filter(|r| !r.is_empty())?;
+                same(slice(b, r))
             }
             Op::HostOnly | Op::PortOnly => {
                 // The last ':' not inside "[v6]" starts the port.
