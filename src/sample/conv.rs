@@ -562,6 +562,8 @@ impl Conv {
                 cx.vars.unset(n);
                 Some(smp)
             }
+            // HAProxy also writes the sample to a ring; there is none here yet, and the
+            // sample passes unchanged either way.
             Op::Debug => Some(smp),
             _ => self.apply_bytes(smp, cx),
         }
@@ -667,8 +669,7 @@ impl Conv {
                 str_(text::be2hex(&b, sep, chunk, *truncate))
             }
             Op::Concat(pre, var, suf) => {
-                let mut v = Vec::with_capacity(b.len() + pre.len() + suf.len());
-                v.extend_from_slice(&b);
+                let mut v = b.into_owned();
                 v.extend_from_slice(pre);
                 if let Some(x) = var.as_ref().and_then(|n| var_text(cx, n, SmpType::Str)) {
                     v.extend_from_slice(&x);
