@@ -514,7 +514,7 @@ impl Conv {
                 let Smp::Sint(v) = smp else { return None };
                 let arg = match o {
                     Operand::Int(i) => *i,
-                    Operand::Var(n) => match cx.vars.get(n)?.cast(SmpType::Sint)? {
+                    Operand::Var(n) => match cast_input(cx.vars.get(n)?, SmpType::Sint)? {
                         Smp::Sint(i) => i,
                         _ => return None,
                     },
@@ -790,15 +790,24 @@ impl Conv {
     }
 }
 
-/// `sample_casts[][]` for a converter's input. Three entries differ from [`Smp::cast`] in
+/// `sample_casts[][]` for a converter's input. These entries differ from [`Smp::cast`] in
 /// HAProxy 2.6: integers and booleans become 8 big-endian bytes as binary (`c_int2bin`,
-/// `c_bool2bin`: `int(10),hex` is "000000000000000A"), and binary becomes a string only up
-/// to its first NUL byte (`c_bin2str`).
+/// `c_bool2bin`: `int(10),hex` is "000000000000000A"), binary becomes a string only up to
+/// its first NUL byte (`c_bin2str`), and text is read as an integer by `read_int64()`,
+/// which takes a `+` and saturates ("+5" is 5, 20 nines are `i64::MAX`).
 fn cast_input(smp: Smp<'_>, to: SmpType) -> Option<Smp<'_>> {
     match (smp, to) {
         (Smp::Sint(i), SmpType::Bin) => Some(Smp::Bin(Cow::Owned(i.to_be_bytes().to_vec()))),
         (Smp::Bool(b), SmpType::Bin) => {
             Some(Smp::Bin(Cow::Owned((b as i64).to_be_bytes().to_vec())))
+        }
+        (Smp::Str(s), SmpType::Sint | SmpType::Bool) if !s.is_empty() => {
+            let v = crate::config::expr::args::read_int64(&s).0;
+            Some(if to == SmpType::Sint {
+                Smp::Sint(v)
+            } else {
+                Smp::Bool(v != 0)
+            })
         }
         (Smp::Bin(b), SmpType::Str) => {
             let n = b.iter().position(|&c| c == 0).unwrap_or(b.len());

@@ -16,6 +16,7 @@ fn input(expr: &str, e: &crate::model::expr::SampleExpr) -> Smp<'static> {
         ("int", Some(ArgValue::Sint(i))) => Smp::Sint(*i),
         ("ipv4", Some(ArgValue::Ipv4(a))) => Smp::Ipv4(*a),
         ("ipv6", Some(ArgValue::Ipv6(a))) => Smp::Ipv6(*a),
+        ("bool", Some(ArgValue::Sint(i))) => Smp::Bool(*i != 0),
         (f, a) => panic!("fetch {f}({a:?}) not handled by the test helper"),
     }
 }
@@ -771,6 +772,37 @@ const OBSERVED10: &[(&str, &str)] = &[
         r#"bin(383d4649582e342e3401393d36330133353d410134393d434c49454e540135363d5345525645520133343d310135323d32303234303130312d30303a30303a30300139383d30013130383d3330),fix_tag_value(108)"#,
         r#""#,
     ),
+];
+
+/// Input casts (`bool()`/`int()` to binary, binary with a NUL to string, text to integer),
+/// same setup.
+const OBSERVED11: &[(&str, &str)] = &[
+    (r#"str(abc),bool"#, r#"0"#),
+    (r#"int(12345),length"#, r#"5"#),
+    (r#"bool(1),base64"#, r#"AAAAAAAAAAE="#),
+    (r#"bool(1),hex"#, r#"0000000000000001"#),
+    (r#"ipv4(1.2.3.4),hex"#, r#"01020304"#),
+    (r#"ipv6(::1),base64"#, r#"AAAAAAAAAAAAAAAAAAAAAQ=="#),
+    (r#"str(+5),add(1)"#, r#"6"#),
+    (r#"str( 5),add(1)"#, r#"1"#),
+    (r#"str(-),add(1)"#, r#"1"#),
+    (
+        r#"str(99999999999999999999),add(0)"#,
+        r#"9223372036854775807"#,
+    ),
+    (r#"bin(610062),length"#, r#"1"#),
+    (r#"bin(610062),upper,hex"#, r#"41"#),
+    (r#"bin(610062),bytes(1),hex"#, r#"0062"#),
+    (r#"int(-1),hex"#, r#"FFFFFFFFFFFFFFFF"#),
+    (r#"int(65),htonl,lower"#, r#""#),
+    (r#"str(abc),sha1,base64"#, r#"qZk+NkcGgWq6PiVxeFDCbJzQ2J0="#),
+    (r#"int(1),bool,hex"#, r#"0000000000000001"#),
+    (r#"str(a.b.c),field(-1,.)"#, r#"c"#),
+    (r#"str(1.2.3.4),ipmask(24),hex"#, r#"01020300"#),
+    (r#"ipv4(1.2.3.4),add(1)"#, r#"16909061"#),
+    (r#"ipv4(1.2.3.4),ipmask(8,8)"#, r#"1.0.0.0"#),
+    (r#"str(x),crc32(0)"#, r#"2363233923"#),
+    (r#"int(1),xxh64"#, r#"-6980583299780818982"#),
 ];
 
 #[test]
