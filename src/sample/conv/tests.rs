@@ -813,7 +813,7 @@ fn matches_haproxy_2_6_12() {
     let utc = time::Strftime::new("%z", None).format(0, true) == b"+0000";
     for table in [
         OBSERVED, OBSERVED2, OBSERVED3, OBSERVED5, OBSERVED6, OBSERVED7, OBSERVED8, OBSERVED9,
-        OBSERVED10,
+        OBSERVED10, OBSERVED11,
     ] {
         let mut v = vars();
         for (expr, want) in table {
