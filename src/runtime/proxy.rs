@@ -51,6 +51,29 @@ fn ms(v: Option<u32>) -> Option<Duration> {
         .map(|v| Duration::from_millis(v.into()))
 }
 
+/// HAProxy's proxy `uuid`: the `id` given, else the next free number from 1 in
+/// declaration order.
+fn uuid(cfg: &Config, px: &Proxy) -> i64 {
+    let taken: Vec<u32> = cfg.proxies.iter().filter_map(|p| p.settings.id).collect();
+    let mut next = 1u32;
+    for p in &cfg.proxies {
+        let id = match p.settings.id {
+            Some(id) => id,
+            None => {
+                while taken.contains(&next) {
+                    next += 1;
+                }
+                next += 1;
+                next - 1
+            }
+        };
+        if std::ptr::eq(p, px) {
+            return id.into();
+        }
+    }
+    0
+}
+
 impl ProxyRt {
     /// Compiles `px`'s own rules (a frontend's, a backend's, or a listen's once).
     pub fn compile_own(cfg: &Config, px: &Proxy, warnings: &mut Vec<String>) -> ProxyRt {
@@ -88,7 +111,7 @@ impl ProxyRt {
         });
         ProxyRt {
             name: px.name.clone(),
-            id: px.settings.id.map_or(0, i64::from),
+            id: uuid(cfg, px),
             http_request,
             http_response,
             http_after_response,

@@ -401,6 +401,11 @@ impl Shared {
                     .map(|h| addr_header(h, false)),
             });
         }
+        // Every backend exists at run time, referenced or not (`nbsrv(other)`, dynamic
+        // `use_backend`, the CLI).
+        for b in cfg.proxies.iter().filter(|p| p.cap.is_be() && !p.disabled) {
+            be_index(&b.name, warnings);
+        }
         let bufsize = cfg
             .global
             .tune

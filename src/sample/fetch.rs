@@ -674,12 +674,12 @@ impl Fetch {
                 let src: &[u8] = if *body {
                     t.body?
                 } else {
-                    req()?.query()?.as_bytes()
+                    param_list(req()?, *delim)?
                 };
                 Smp::str(url_param(src, name.as_deref(), *delim)?)
             }
             F::UrlParamVal(name, delim) => {
-                let q = req()?.query()?.as_bytes();
+                let q = param_list(req()?, *delim)?;
                 Smp::Sint(super::value::str_to_int(url_param(
                     q,
                     name.as_deref(),
@@ -796,11 +796,20 @@ fn cookies<'a: 'r, 'n: 'r, 'r>(
     })
 }
 
+/// `http_find_param_list()`: what follows the first `delim` (`?` by default) of the path
+/// and query.
+fn param_list(r: &Req, delim: u8) -> Option<&[u8]> {
+    let pq = r.pathq().as_bytes();
+    let d = if delim == b'&' { b'?' } else { delim };
+    let i = pq.iter().position(|&c| c == d)?;
+    Some(&pq[i + 1..])
+}
+
 /// The first value of parameter `name` in `q` (`a=1&b=2`); no name: the first parameter's
-/// value.
+/// value. Parameters end at `&`, `;` or the delimiter (`is_param_delimiter()`).
 fn url_param<'a>(q: &'a [u8], name: Option<&str>, delim: u8) -> Option<&'a [u8]> {
     let q = q.split(|&c| c == b'#').next().unwrap_or(q);
-    for part in q.split(|&c| c == delim) {
+    for part in q.split(|&c| c == delim || c == b'&' || c == b';') {
         let (n, v) = match part.iter().position(|&c| c == b'=') {
             Some(i) => (&part[..i], &part[i + 1..]),
             None => (part, &b""[..]),

@@ -37,7 +37,9 @@ impl HeaderList {
             self.list.push(Default::default());
         }
         let (nm, v) = &mut self.list[n];
+        // HTX holds header names lower-cased: rules and fetches see them so.
         set_lossy(nm, name);
+        nm.make_ascii_lowercase();
         v.clear();
         v.extend_from_slice(value);
         self.orig.push(Some(pos));

@@ -87,7 +87,7 @@ impl<'a> Smp<'a> {
             (Smp::Ipv4(a), T::Str) => Smp::string(a.to_string()),
             (Smp::Ipv4(a), T::Bin) => Smp::Bin(Cow::Owned(a.octets().to_vec())),
             (Smp::Ipv6(a), T::Addr) => Smp::Ipv6(a),
-            (Smp::Ipv6(a), T::Ipv4) => Smp::Ipv4(v6_to_v4(&a)?),
+            (Smp::Ipv6(a), T::Ipv4) => Smp::Ipv4(a.to_ipv4_mapped()?),
             (Smp::Ipv6(a), T::Str) => Smp::string(a.to_string()),
             (Smp::Ipv6(a), T::Bin) => Smp::Bin(Cow::Owned(a.octets().to_vec())),
             (Smp::Str(s), T::Bool) => Smp::Bool(str_to_int(&s)? != 0),
@@ -100,7 +100,17 @@ impl<'a> Smp<'a> {
             },
             (Smp::Str(s), T::Bin) => Smp::Bin(s),
             (Smp::Str(s), T::Meth) => Smp::Meth(s),
-            (Smp::Bin(s), T::Str) => Smp::Str(s),
+            // `c_bin2str`: the string ends at the first NUL.
+            (Smp::Bin(s), T::Str) => match s.iter().position(|&c| c == 0) {
+                Some(i) => Smp::Str(match s {
+                    Cow::Borrowed(b) => Cow::Borrowed(&b[..i]),
+                    Cow::Owned(mut v) => {
+                        v.truncate(i);
+                        Cow::Owned(v)
+                    }
+                }),
+                None => Smp::Str(s),
+            },
             (Smp::Bin(s), T::Meth) => Smp::Meth(s),
             (Smp::Meth(s), T::Str) => Smp::Str(s),
             (Smp::Meth(s), T::Bin) => Smp::Bin(s),
@@ -155,8 +165,9 @@ pub fn str_to_int(s: &[u8]) -> Option<i64> {
     })
 }
 
-/// `::ffff:a.b.c.d` and `::a.b.c.d` to `a.b.c.d` (HAProxy's `v6tov4()`), also 6to4
-/// `2002:AABB:CCDD::` addresses.
+/// The IPv4 address an IPv6 one stands for, as address matching sees it: `::ffff:a.b.c.d`,
+/// `::a.b.c.d` and 6to4 `2002:AABB:CCDD::`. (The ipv6→ipv4 cast only takes the first
+/// form.)
 pub fn v6_to_v4(a: &Ipv6Addr) -> Option<Ipv4Addr> {
     let s = a.segments();
     if s[0..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0) {

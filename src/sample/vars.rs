@@ -97,11 +97,10 @@ impl SetConds {
         if self.ifset && old.is_none() || self.ifnotset && old.is_some() {
             return false;
         }
-        if self.ifgt || self.iflt {
-            let (Some(Smp::Sint(o)), Smp::Sint(n)) = (old, new) else {
-                return false;
-            };
-            if self.ifgt && n <= o || self.iflt && n >= o {
+        // `ifgt`: set only when the stored value is greater than the new one (`iflt`:
+        // lower), as HAProxy 2.6 compares them; anything but two integers passes.
+        if let (Some(Smp::Sint(o)), Smp::Sint(n)) = (old, new) {
+            if self.ifgt && o <= n || self.iflt && o >= n {
                 return false;
             }
         }
@@ -230,8 +229,8 @@ mod tests {
         assert!(v.set(&x, Smp::Sint(3), &none));
         assert_eq!(v.get(&x), Some(Smp::Sint(3)));
         let gt = SetConds::parse(&["ifgt".into()]);
-        assert!(!v.set(&x, Smp::Sint(2), &gt));
-        assert!(v.set(&x, Smp::Sint(4), &gt));
+        assert!(!v.set(&x, Smp::Sint(4), &gt));
+        assert!(v.set(&x, Smp::Sint(2), &gt));
         let notex = SetConds::parse(&["ifnotexists".into()]);
         assert!(!v.set(&x, Smp::Sint(9), &notex));
         v.end_txn();
