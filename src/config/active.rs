@@ -75,6 +75,12 @@ pub const ACTIVE: &[&str] = &[
     "http-after-response return",
     "http-after-response allow",
     "redirect",
+    "userlist",
+    "userlist user",
+    "userlist group",
+    "capture request header",
+    "capture response header",
+    "declare",
     // The proxy engine (src/runtime: workers, server side, tcp and http sessions):
     // tests/engine_tcp.rs, tests/engine_http.rs.
     "nbthread",

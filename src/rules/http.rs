@@ -202,6 +202,8 @@ pub struct Compiler<'c, R> {
     /// Capture slots already declared by `capture request header` (the first
     /// `http-request capture … len` gets the next one).
     pub next_capture: usize,
+    /// Lengths of the declared slots (`http-request capture … id N` truncates to them).
+    pub slot_lens: Vec<usize>,
     pub reply: &'c mut dyn FnMut(&ModelReply, &mut MapCache, &mut Vec<String>) -> R,
 }
 
@@ -465,10 +467,14 @@ fn compile_action<R>(
                     c.next_capture - 1
                 }
             };
+            let len = match len {
+                Some(l) => *l as usize,
+                None => c.slot_lens.get(slot).copied().unwrap_or(usize::MAX),
+            };
             Act::Capture {
                 expr: expr(e, c)?,
                 slot,
-                len: len.unwrap_or(u32::MAX) as usize,
+                len,
             }
         }
         Action::SetPriority { class, expr: e } => Act::SetPriority {

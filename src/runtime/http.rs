@@ -660,6 +660,17 @@ impl HttpSession {
         if fe.needs_dst && self.local.is_none() {
             self.local = self.client.s.local_inet();
         }
+        // `capture request header`: the last occurrence, cut to the slot's length.
+        if !fe.px.req_capture_slots.is_empty() {
+            let caps = &mut self.rx.caps.req;
+            caps.resize(fe.px.req_capture_slots.len(), None);
+            for (i, (name, len)) in fe.px.req_capture_slots.iter().enumerate() {
+                let Some(name) = name else { continue };
+                if let Some(v) = self.req.req.headers.values(name, false).last() {
+                    caps[i] = Some(v[..v.len().min(*len)].to_vec());
+                }
+            }
+        }
         // The frontend's rules, then the backend's.
         if !fe.px.http_request.is_empty() {
             let flow = self.run_request_rules(cx, None, &fe.px.http_request);
@@ -1565,6 +1576,20 @@ impl HttpSession {
         let sh = cx.shared;
         let Some(bi) = self.be else { return false };
         let fe = &sh.frontends[self.fe];
+        // `capture response header`: the last occurrence, cut to the slot's length.
+        if !fe.px.res_capture_slots.is_empty() {
+            let raw = self.sin.bytes();
+            let caps = &mut self.rx.caps.res;
+            caps.resize(fe.px.res_capture_slots.len(), None);
+            for (i, (name, len)) in fe.px.res_capture_slots.iter().enumerate() {
+                let Some(name) = name else { continue };
+                let (_, vals) = http_msg::headers_named(raw, &self.resp.headers, name.as_bytes());
+                if let Some(v) = vals.last() {
+                    let v = v.trim_ascii();
+                    caps[i] = Some(v[..v.len().min(*len)].to_vec());
+                }
+            }
+        }
         let be = &sh.backends[bi];
         let own = fe.own_backend == Some(bi);
         let resp_sets: Vec<&crate::rules::HttpRules<Reply>> = std::iter::once(&be.px.http_response)

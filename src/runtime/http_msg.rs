@@ -53,6 +53,7 @@ pub fn parse_request(
         Status::Complete(n) => {
             out.head_len = n;
             fill_req(buf, &out.head, &mut out.req);
+            out.req.head_len = n;
             Ok(Some(()))
         }
     }

@@ -29,9 +29,10 @@ pub struct ProxyRt {
     pub http_request: HttpRules<Reply>,
     pub http_response: HttpRules<Reply>,
     pub http_after_response: HttpRules<Reply>,
-    /// `capture request header <name> len <n>` slots, in order.
-    pub req_capture_headers: Vec<(String, usize)>,
-    pub res_capture_headers: Vec<(String, usize)>,
+    /// Capture slots in declaration order: `capture request header <name> len <n>` (with
+    /// its header) and `declare capture request len <n>` (without).
+    pub req_capture_slots: Vec<(Option<String>, usize)>,
+    pub res_capture_slots: Vec<(Option<String>, usize)>,
     pub timeouts: ClientTimeouts,
     /// `option httpclose`: close after every response.
     pub httpclose: bool,
@@ -54,9 +55,10 @@ fn ms(v: Option<u32>) -> Option<Duration> {
 /// HAProxy's proxy `uuid`: the `id` given, else the next free number from 1 in
 /// declaration order.
 fn uuid(cfg: &Config, px: &Proxy) -> i64 {
-    let taken: Vec<u32> = cfg.proxies.iter().filter_map(|p| p.settings.id).collect();
+    let real = || cfg.proxies.iter().filter(|p| !p.cap.is_defaults());
+    let taken: Vec<u32> = real().filter_map(|p| p.settings.id).collect();
     let mut next = 1u32;
-    for p in &cfg.proxies {
+    for p in real() {
         let id = match p.settings.id {
             Some(id) => id,
             None => {
@@ -81,13 +83,15 @@ impl ProxyRt {
         let t = &px.settings.timeouts;
         let client = ms(t.client);
         let request = ms(t.http_request).or(client);
-        let headers = |caps: &[crate::model::proxy::Capture]| {
+        let slots = |caps: &[crate::model::proxy::Capture]| {
             caps.iter()
-                .filter_map(|c| Some((c.header.clone()?, c.len.max(0) as usize)))
+                .map(|c| (c.header.clone(), c.len.max(0) as usize))
                 .collect::<Vec<_>>()
         };
-        let req_capture_headers = headers(&px.settings.req_captures);
-        let res_capture_headers = headers(&px.settings.rsp_captures);
+        let req_capture_slots = slots(&px.settings.req_captures);
+        let res_capture_slots = slots(&px.settings.rsp_captures);
+        let lens = |v: &[(Option<String>, usize)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
+        let (req_lens, res_lens) = (lens(&req_capture_slots), lens(&res_capture_slots));
         let (http_request, http_response, http_after_response) = super::maps::with(|maps| {
             let mut reply =
                 |r: &crate::model::rules::Reply,
@@ -99,12 +103,14 @@ impl ProxyRt {
                 maps,
                 proxy_name: &px.name,
                 next_capture: px.settings.req_captures.len(),
+                slot_lens: req_lens,
                 reply: &mut reply,
             };
             let mut req_rules = px.rules.http_request.clone();
             req_rules.extend(px.rules.redirects.iter().cloned());
             let a = HttpRules::compile(&req_rules, &mut c, warnings);
             c.next_capture = px.settings.rsp_captures.len();
+            c.slot_lens = res_lens;
             let b = HttpRules::compile(&px.rules.http_response, &mut c, warnings);
             let d = HttpRules::compile(&px.rules.http_after_response, &mut c, warnings);
             (a, b, d)
@@ -115,8 +121,8 @@ impl ProxyRt {
             http_request,
             http_response,
             http_after_response,
-            req_capture_headers,
-            res_capture_headers,
+            req_capture_slots,
+            res_capture_slots,
             timeouts: ClientTimeouts {
                 request,
                 keep_alive: ms(t.http_keep_alive).or(request),

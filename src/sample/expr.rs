@@ -95,6 +95,15 @@ impl Acl {
     }
 
     pub fn eval(&self, t: &mut Txn<'_>) -> bool {
+        // `http_auth_group(ul) g1 g2`: the user's groups against the patterns.
+        if let super::fetch::Fetch::HttpAuthGroup(ul) = self.expr.fetch() {
+            let Some(groups) = super::fetch::auth_groups(t, ul) else {
+                return false;
+            };
+            return groups
+                .iter()
+                .any(|g| self.pats.matches(&Smp::str(g.as_bytes())));
+        }
         match self.method {
             MatchMethod::Found => self.expr.any(t, &mut |_| true),
             _ => self.expr.any(t, &mut |v| self.pats.matches(v)),

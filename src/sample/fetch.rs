@@ -162,6 +162,15 @@ pub enum Fetch {
     Url,
     Query,
     Base,
+    /// `base32`/`url32` (`+src`: followed by the source address, binary).
+    Base32 {
+        src: bool,
+    },
+    Url32 {
+        src: bool,
+    },
+    /// `req.hdrs`: the header block as H1 text.
+    Hdrs,
     ReqVer,
     /// `hdr`/`req.hdr`/`res.hdr`/`fhdr`…: direction (None: the rule's), name, occurrence,
     /// comma-split.
@@ -211,6 +220,8 @@ pub enum Fetch {
     },
     UrlParamVal(Option<String>, u8),
     ReqBody,
+    /// `req.proto_http`: the request is HTTP (always, in an HTTP proxy).
+    ProtoHttp,
     ReqBodyLen,
     ReqLen,
     Status,
@@ -309,6 +320,9 @@ impl Fetch {
             "always_false" => F::Const(Smp::Bool(false)),
             "str" => F::Const(Smp::string(arg_str(args, 0).unwrap_or(""))),
             "int" => F::Const(Smp::Sint(arg_int(args, 0).unwrap_or(0))),
+            "bool" if matches!(args.first(), Some(ArgValue::Sint(_))) => {
+                F::Const(Smp::Bool(arg_int(args, 0) != Some(0)))
+            }
             "bool" => {
                 let s = arg_str(args, 0).unwrap_or("");
                 let v = matches!(s, "true" | "1") || s.parse::<i64>().is_ok_and(|v| v != 0);
@@ -382,6 +396,12 @@ impl Fetch {
             "url" => F::Url,
             "query" => F::Query,
             "base" => F::Base,
+            "base32" => F::Base32 { src: false },
+            "base32+src" => F::Base32 { src: true },
+            "url32" => F::Url32 { src: false },
+            "url32+src" => F::Url32 { src: true },
+            "req.hdrs" => F::Hdrs,
+            "req.hdrs_bin" => return Err(name.into()),
             "req.ver" | "req_ver" => F::ReqVer,
             "hdr" => hdr(None, true),
             "req.hdr" => hdr(Some(Dir::Req), true),
@@ -458,6 +478,7 @@ impl Fetch {
                 body: true,
             },
             "req.body" => F::ReqBody,
+            "req.proto_http" | "req_proto_http" => F::ProtoHttp,
             "req.body_len" | "req.body_size" => F::ReqBodyLen,
             "req.len" | "req_len" => F::ReqLen,
             "status" => F::Status,
@@ -507,6 +528,22 @@ impl Fetch {
                     }
                 } else if let Some(v) = nth(h.values(name, *split), occ) {
                     f(Smp::str(v));
+                }
+            }
+            F::HdrIp { dir, name, occ: 0 } | F::HdrVal { dir, name, occ: 0 } if iterate => {
+                let Some(h) = headers(t, *dir) else { return };
+                let ip = matches!(self, F::HdrIp { .. });
+                for v in h.values(name, true) {
+                    let x = if ip {
+                        parse_ip(v)
+                    } else {
+                        super::value::str_to_int(v).map(Smp::Sint)
+                    };
+                    if let Some(x) = x {
+                        if f(x) {
+                            return;
+                        }
+                    }
                 }
             }
             F::Cook { res, name } if iterate && name.is_some() => {
@@ -599,6 +636,43 @@ impl Fetch {
                 v.extend_from_slice(r.path().as_bytes());
                 Smp::Str(Cow::Owned(v))
             }
+            F::Base32 { src } | F::Url32 { src } => {
+                let r = req()?;
+                let mut key = r
+                    .headers
+                    .values("host", false)
+                    .next()
+                    .unwrap_or(b"")
+                    .to_vec();
+                if matches!(self, F::Base32 { .. }) {
+                    key.extend_from_slice(r.path().as_bytes());
+                } else {
+                    key.extend_from_slice(r.uri.as_bytes());
+                }
+                let h = crate::lb::hash::full_hash(crate::lb::hash::sdbm(&key));
+                if !src {
+                    return Some(Smp::Sint(h as i64));
+                }
+                let mut b = h.to_be_bytes().to_vec();
+                match addr(t.s.src?) {
+                    Smp::Ipv4(a) => b.extend_from_slice(&a.octets()),
+                    Smp::Ipv6(a) => b.extend_from_slice(&a.octets()),
+                    _ => return None,
+                }
+                Smp::Bin(Cow::Owned(b))
+            }
+            F::Hdrs => {
+                let h = headers(t, Some(Dir::Req))?;
+                let mut out = Vec::new();
+                for (n, v) in h.iter() {
+                    out.extend_from_slice(n.as_bytes());
+                    out.extend_from_slice(b": ");
+                    out.extend_from_slice(v);
+                    out.extend_from_slice(b"\r\n");
+                }
+                out.extend_from_slice(b"\r\n");
+                Smp::Str(Cow::Owned(out))
+            }
             F::ReqVer => Smp::str(if req()?.minor == 0 { b"1.0" } else { b"1.1" }),
             F::ResVer => Smp::str(if t.res?.minor == 0 { b"1.0" } else { b"1.1" }),
             F::Status => Smp::Sint(t.res?.status as i64),
@@ -648,12 +722,7 @@ impl Fetch {
             F::HdrIp { dir, name, occ } => {
                 let h = headers(t, *dir)?;
                 let occ = if *occ == 0 { -1 } else { *occ };
-                let v = nth(h.values(name, true), occ)?;
-                let s = std::str::from_utf8(v).ok()?;
-                match s.parse::<IpAddr>().ok()? {
-                    IpAddr::V4(a) => Smp::Ipv4(a),
-                    IpAddr::V6(a) => Smp::Ipv6(a),
-                }
+                parse_ip(nth(h.values(name, true), occ)?)?
             }
             F::HdrVal { dir, name, occ } => {
                 let h = headers(t, *dir)?;
@@ -687,7 +756,10 @@ impl Fetch {
                 )?)?)
             }
             F::ReqBody => Smp::Bin(Cow::Borrowed(t.body?)),
-            F::ReqBodyLen | F::ReqLen => Smp::Sint(t.body.map_or(0, |b| b.len()) as i64),
+            F::ProtoHttp => Smp::Bool(req().is_some()),
+            F::ReqBodyLen => Smp::Sint(t.body.map_or(0, |b| b.len()) as i64),
+            // In an HTTP proxy: the request in the buffer, head included.
+            F::ReqLen => Smp::Sint((req()?.head_len + t.body.map_or(0, |b| b.len())) as i64),
             // `req.*` variables exist only while the request is processed, `res.*` ones
             // only for the response.
             F::Var(v, _)
@@ -704,10 +776,11 @@ impl Fetch {
                 let (u, p) = basic_auth(req()?)?;
                 Smp::Bool(t.s.env.auth(ul, &u, &p).is_some())
             }
+            // The user name: ACLs then match it against group names (see `expr::Acl`).
             F::HttpAuthGroup(ul) => {
                 let (u, p) = basic_auth(req()?)?;
-                let groups = t.s.env.auth(ul, &u, &p)?;
-                Smp::string(groups.first()?.clone())
+                t.s.env.auth(ul, &u, &p)?;
+                Smp::Str(Cow::Owned(u))
             }
             F::HttpAuthUser => Smp::Str(Cow::Owned(basic_auth(req()?)?.0)),
             F::HttpAuthPass => Smp::Str(Cow::Owned(basic_auth(req()?)?.1)),
@@ -741,6 +814,13 @@ impl Fetch {
     }
 }
 
+fn parse_ip(v: &[u8]) -> Option<Smp<'static>> {
+    match std::str::from_utf8(v).ok()?.parse::<IpAddr>().ok()? {
+        IpAddr::V4(a) => Some(Smp::Ipv4(a)),
+        IpAddr::V6(a) => Some(Smp::Ipv6(a)),
+    }
+}
+
 fn addr(a: SocketAddr) -> Smp<'static> {
     match a.ip() {
         IpAddr::V4(v) => Smp::Ipv4(v),
@@ -766,6 +846,12 @@ fn nth<'a>(it: impl Iterator<Item = &'a [u8]>, occ: i64) -> Option<&'a [u8]> {
     let all: Vec<&[u8]> = it.collect();
     let back = (-occ) as usize;
     all.len().checked_sub(back).map(|i| all[i])
+}
+
+/// The groups of the authenticated user of `http_auth_group(userlist)`.
+pub fn auth_groups(t: &Txn<'_>, userlist: &str) -> Option<Vec<String>> {
+    let (u, p) = basic_auth(t.req?)?;
+    t.s.env.auth(userlist, &u, &p)
 }
 
 /// Values of cookie `name` (every cookie's value with no name) in `Cookie` headers, or in

@@ -194,6 +194,8 @@ pub struct Req {
     pub headers: HeaderList,
     /// `set-method`/`set-uri`… changed the start line.
     pub start_changed: bool,
+    /// Bytes of the head as received (`req.len`).
+    pub head_len: usize,
 }
 
 impl Req {

@@ -337,8 +337,8 @@ fn check_fetch_args(check: ArgCheck, args: &mut [ArgValue]) -> Result<(), String
         },
         ArgCheck::SmpCheckConstBin => {
             let s = str_arg(args, 0).unwrap_or("").to_string();
-            let v = parse_binary(&s)?;
-            args[0] = ArgValue::Str(String::from_utf8_lossy(&v).into_owned());
+            // Checked here, decoded by the runtime (the bytes need not be UTF-8).
+            parse_binary(&s)?;
             Ok(())
         }
         _ => Ok(()),

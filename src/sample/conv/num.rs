@@ -3,9 +3,19 @@
 
 use super::Arith;
 
-/// `arith_add()`: saturates at the 64-bit limits.
+/// `arith_add()` of HAProxy 2.6, including its flaw: with two negative operands the
+/// second overflow check (`LLONG_MAX - a < b`, which wraps) also runs and answers
+/// `LLONG_MAX` (observed: `-7,sub(50)` gives 9223372036854775807).
 fn add(a: i64, b: i64) -> i64 {
-    a.saturating_add(b)
+    if (a ^ b) >= 0 {
+        if a < 0 && i64::MIN.wrapping_sub(a) > b {
+            return i64::MIN;
+        }
+        if i64::MAX.wrapping_sub(a) < b {
+            return i64::MAX;
+        }
+    }
+    a.wrapping_add(b)
 }
 
 pub(super) fn arith(op: Arith, a: i64, b: i64) -> i64 {
