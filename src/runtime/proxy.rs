@@ -134,3 +134,84 @@ impl ProxyRt {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::http::{Captures, Effects, Flow, MsgRef};
+    use crate::runtime::testutil::listen;
+    use crate::sample::fetch::{NoEnv, Session};
+    use crate::sample::msg::Req;
+    use crate::sample::vars::Vars;
+
+    fn compile(lines: &[&str]) -> ProxyRt {
+        let cfg = listen(lines);
+        let px = cfg.proxies.iter().find(|p| p.name == "l").unwrap();
+        let mut w = Vec::new();
+        let rt = ProxyRt::compile_own(&cfg, px, &mut w);
+        assert!(w.is_empty(), "{w:?}");
+        rt
+    }
+
+    /// Runs the `http-request` rules on `req`; the status of a reply, 0 if none.
+    fn run(rt: &ProxyRt, req: &mut Req) -> u16 {
+        let mut vars = Vars::default();
+        let (mut caps, mut fx) = (Captures::default(), Effects::default());
+        let s = Session::new("l", &NoEnv);
+        match rt
+            .http_request
+            .run(s, MsgRef::Req(req), None, &mut vars, &mut caps, &mut fx)
+        {
+            Flow::Reply(r) => r.status,
+            Flow::Redirect(r) => r.code,
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn first_matching_reply_wins_and_allow_stops() {
+        let rt = compile(&[
+            "acl api path_beg /api",
+            "acl api path /v1",
+            "http-request allow if { path /open }",
+            "http-request deny deny_status 429 if { path /deny }",
+            "http-request return status 202 if api METH_GET",
+            "http-request deny if { path /open2 }",
+        ]);
+        let get = |p: &str| Req::new("GET", p, &[("Host", "h")]);
+        assert_eq!(run(&rt, &mut get("/deny")), 429);
+        assert_eq!(run(&rt, &mut get("/v1")), 202);
+        assert_eq!(run(&rt, &mut get("/api/x")), 202);
+        assert_eq!(run(&rt, &mut Req::new("POST", "/api/x", &[])), 0);
+        assert_eq!(run(&rt, &mut get("/open")), 0);
+        assert_eq!(run(&rt, &mut get("/open2")), 403);
+        assert_eq!(rt.timeouts.request, Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn header_rewrites_see_earlier_rules() {
+        let rt = compile(&[
+            "http-request set-header X-A %[path]",
+            "http-request add-header X-B b%[req.hdr(x-a)]",
+            "http-request del-header x-drop",
+            "http-request replace-header Host (.*)\\.example \\1.test",
+            "http-request set-path /new%[path]",
+            "http-request redirect location /r code 307 if { req.hdr(x-b) b/p }",
+        ]);
+        let mut r = Req::new("GET", "/p?q=1", &[("Host", "www.example"), ("X-Drop", "1")]);
+        assert_eq!(run(&rt, &mut r), 307);
+        let hs: Vec<(&str, &[u8])> = r.headers.iter().collect();
+        assert_eq!(
+            hs,
+            vec![("host", &b"www.test"[..]), ("x-a", b"/p"), ("x-b", b"b/p")]
+        );
+        assert_eq!(r.uri, "/new/p?q=1");
+        assert!(r.start_changed && r.headers.edited());
+    }
+
+    #[test]
+    fn option_httpclose() {
+        assert!(compile(&["option httpclose"]).httpclose);
+        assert!(!compile(&["option httpclose", "no option httpclose"]).httpclose);
+    }
+}

@@ -74,7 +74,8 @@ impl HeaderList {
 
     pub fn add(&mut self, name: &str, value: Vec<u8>) {
         self.finish();
-        self.list.push((name.to_string(), value));
+        // `htx_add_header()` stores names lower-cased.
+        self.list.push((name.to_ascii_lowercase(), value));
         self.orig.push(None);
         self.changed.push(false);
     }
@@ -306,7 +307,7 @@ mod tests {
         assert!(r.headers.edited());
         let d = r.headers.diff(0..3);
         assert_eq!(d.replace, vec![(1, None), (0, Some(&b"b"[..]))]);
-        assert_eq!(d.add, vec![(&b"Z"[..], &b"z"[..])]);
+        assert_eq!(d.add, vec![(&b"z"[..], &b"z"[..])]);
     }
 
     #[test]
