@@ -17,32 +17,40 @@ use crate::sample::Smp;
 /// its request (`http-response`, `http-after-response`).
 pub enum MsgRef<'m> {
     Req(&'m mut Req),
-    Res { req: &'m Req, res: &'m mut Resp },
+    Res {
+        req: &'m Req,
+        res: &'m mut Resp,
+    },
+    /// `tcp-request connection|session|content` in TCP mode: no HTTP message.
+    None,
 }
 
 impl MsgRef<'_> {
-    fn req(&self) -> &Req {
+    fn req(&self) -> Option<&Req> {
         match self {
-            MsgRef::Req(r) => r,
-            MsgRef::Res { req, .. } => req,
+            MsgRef::Req(r) => Some(r),
+            MsgRef::Res { req, .. } => Some(req),
+            MsgRef::None => None,
         }
     }
     fn res(&self) -> Option<&Resp> {
         match self {
-            MsgRef::Req(_) => None,
             MsgRef::Res { res, .. } => Some(res),
+            _ => None,
         }
     }
     fn dir(&self) -> Dir {
         match self {
-            MsgRef::Req(_) => Dir::Req,
             MsgRef::Res { .. } => Dir::Res,
+            _ => Dir::Req,
         }
     }
-    fn headers_mut(&mut self) -> &mut HeaderList {
+    /// The headers rules edit; `None` without an HTTP message (the edit is skipped).
+    fn headers_mut(&mut self) -> Option<&mut HeaderList> {
         match self {
-            MsgRef::Req(r) => &mut r.headers,
-            MsgRef::Res { res, .. } => &mut res.headers,
+            MsgRef::Req(r) => Some(&mut r.headers),
+            MsgRef::Res { res, .. } => Some(&mut res.headers),
+            MsgRef::None => None,
         }
     }
 }
@@ -92,6 +100,9 @@ pub enum Flow<'r, R> {
     Reject,
     /// `use-service <name>`.
     Service(&'r str),
+    /// A condition needed data that may still arrive (`tcp-request inspect-delay`):
+    /// evaluate again with more.
+    Wait,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,8 +260,24 @@ impl<R> HttpRules<R> {
     pub fn run<'r>(
         &'r self,
         s: Session<'_>,
+        msg: MsgRef<'_>,
+        body: Option<&[u8]>,
+        vars: &mut Vars,
+        caps: &mut Captures,
+        fx: &mut Effects,
+    ) -> Flow<'r, R> {
+        self.run_with(s, msg, body, None, vars, caps, fx)
+    }
+
+    /// [`Self::run`] for content inspection: `payload` is the client's data so far and
+    /// whether more may come.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_with<'r>(
+        &'r self,
+        s: Session<'_>,
         mut msg: MsgRef<'_>,
         body: Option<&[u8]>,
+        payload: Option<(&[u8], bool)>,
         vars: &mut Vars,
         caps: &mut Captures,
         fx: &mut Effects,
@@ -259,19 +286,25 @@ impl<R> HttpRules<R> {
             () => {
                 Txn {
                     dir: msg.dir(),
-                    req: Some(msg.req()),
+                    req: msg.req(),
                     body,
                     res: msg.res(),
                     s,
                     req_captures: &caps.req,
                     res_captures: &caps.res,
                     vars: &mut *vars,
+                    payload,
+                    missed: Default::default(),
                 }
             };
         }
         for r in &self.rules {
             if let Some(c) = &r.cond {
-                if !c.eval(&mut txn!()) {
+                let mut t = txn!();
+                if !c.eval(&mut t) {
+                    if t.missed.get() {
+                        return Flow::Wait;
+                    }
                     continue;
                 }
             }
@@ -288,15 +321,19 @@ impl<R> HttpRules<R> {
                 }
                 Act::SetHeader { add, name, value } => {
                     let v = value.render_vec(&mut txn!());
-                    let h = msg.headers_mut();
-                    if !add {
-                        h.remove_named(name);
+                    if let Some(h) = msg.headers_mut() {
+                        if !add {
+                            h.remove_named(name);
+                        }
+                        h.add(name, v);
                     }
-                    h.add(name, v);
                 }
                 Act::DelHeader(name, how) => {
                     let n = name.to_ascii_lowercase();
-                    msg.headers_mut().remove_where(|h, _| {
+                    let Some(hl) = msg.headers_mut() else {
+                        continue;
+                    };
+                    hl.remove_where(|h, _| {
                         let h = h.to_ascii_lowercase();
                         match how {
                             NameMatch::Str => h == n,
@@ -307,8 +344,9 @@ impl<R> HttpRules<R> {
                     });
                 }
                 Act::DelHeaderRe(re) => {
-                    msg.headers_mut()
-                        .remove_where(|h, _| re.is_match(h.as_bytes()));
+                    if let Some(hl) = msg.headers_mut() {
+                        hl.remove_where(|h, _| re.is_match(h.as_bytes()));
+                    }
                 }
                 Act::ReplaceHeader {
                     value_only,
@@ -317,7 +355,9 @@ impl<R> HttpRules<R> {
                     fmt,
                 } => {
                     let f = fmt.render_vec(&mut txn!());
-                    replace_header(msg.headers_mut(), name, re, &f, *value_only);
+                    if let Some(hl) = msg.headers_mut() {
+                        replace_header(hl, name, re, &f, *value_only);
+                    }
                 }
                 Act::Rewrite { part, re, fmt } => {
                     let f = fmt.render_vec(&mut txn!());
@@ -519,7 +559,13 @@ fn compile_redirect<R>(r: &Redirect, c: &mut Compiler<'_, R>, w: &mut Vec<String
 /// `http_apply_redirect_rule()`.
 fn redirect(rd: &RedirectRt, t: &mut Txn<'_>) -> RedirectOut {
     let target = rd.target.render_vec(t);
-    let req = t.req.expect("request rules run with a request");
+    let Some(req) = t.req else {
+        return RedirectOut {
+            code: rd.code,
+            location: target,
+            cookie: rd.cookie.clone(),
+        };
+    };
     let mut loc = Vec::new();
     let path_q = |loc: &mut Vec<u8>| {
         let pq = uri::pathq(&req.uri);

@@ -254,6 +254,22 @@ impl HttpSession {
                 ..Default::default()
             }),
         };
+        let px = &cx.shared.frontends[fe].px;
+        for rules in [&px.tcp_connection, &px.tcp_session] {
+            let v = super::tcp::run_tcp_rules(
+                cx,
+                fe,
+                None,
+                rules,
+                s.peer,
+                s.local,
+                None,
+                &mut s.rx.vars,
+            );
+            if v == super::tcp::Verdict::Reject {
+                return None;
+            }
+        }
         s.pump(cx).then_some(s)
     }
 
@@ -671,7 +687,14 @@ impl HttpSession {
                 }
             }
         }
-        // The frontend's rules, then the backend's.
+        // `tcp-request content` rules see the parsed request (HAProxy waits for it in an
+        // HTTP proxy), then the frontend's `http-request` rules, then the backend's.
+        if !fe.px.tcp_content.is_empty() {
+            let flow = self.run_request_rules(cx, None, &fe.px.tcp_content);
+            if self.apply_request_flow(cx, None, flow) {
+                return true;
+            }
+        }
         if !fe.px.http_request.is_empty() {
             let flow = self.run_request_rules(cx, None, &fe.px.http_request);
             if self.apply_request_flow(cx, None, flow) {
@@ -693,6 +716,12 @@ impl HttpSession {
         };
         self.plan = ConnPlan::for_request(&self.req.head, modes);
         self.close_after = self.plan.client == Want::Close;
+        if fe.own_backend != Some(be) && !backend.px.tcp_content.is_empty() {
+            let flow = self.run_request_rules(cx, Some(be), &backend.px.tcp_content);
+            if self.apply_request_flow(cx, Some(be), flow) {
+                return true;
+            }
+        }
         if fe.own_backend != Some(be) && !backend.px.http_request.is_empty() {
             let flow = self.run_request_rules(cx, Some(be), &backend.px.http_request);
             if self.apply_request_flow(cx, Some(be), flow) {
@@ -789,6 +818,8 @@ impl HttpSession {
             req_captures: &rx.caps.req,
             res_captures: &rx.caps.res,
             vars: &mut rx.vars,
+            payload: None,
+            missed: Default::default(),
         };
         let rule = backend
             .persist_rules
@@ -923,6 +954,8 @@ impl HttpSession {
             req_captures: &rx.caps.req,
             res_captures: &rx.caps.res,
             vars: &mut rx.vars,
+            payload: None,
+            missed: Default::default(),
         }
     }
 
@@ -954,7 +987,7 @@ impl HttpSession {
     /// connection dropped) by them.
     fn apply_request_flow(&mut self, cx: &Ctx, be: Option<usize>, flow: Flow<'_, Reply>) -> bool {
         match flow {
-            Flow::Continue | Flow::Stop | Flow::Service(_) => false,
+            Flow::Continue | Flow::Stop | Flow::Service(_) | Flow::Wait => false,
             Flow::Reply(r) => {
                 self.local_reply(cx, be, r);
                 true
@@ -1629,7 +1662,8 @@ impl HttpSession {
                 | Flow::Stop
                 | Flow::Service(_)
                 | Flow::Auth(_)
-                | Flow::Tarpit(_) => {}
+                | Flow::Tarpit(_)
+                | Flow::Wait => {}
                 Flow::Reply(r) => {
                     self.rx.res_active = false;
                     self.close_after |= !self.req_fwd.is_done();

@@ -29,6 +29,12 @@ pub struct ProxyRt {
     pub http_request: HttpRules<Reply>,
     pub http_response: HttpRules<Reply>,
     pub http_after_response: HttpRules<Reply>,
+    /// `tcp-request connection|session|content` rules (replies never occur there).
+    pub tcp_connection: HttpRules<Reply>,
+    pub tcp_session: HttpRules<Reply>,
+    pub tcp_content: HttpRules<Reply>,
+    /// `tcp-request inspect-delay`.
+    pub inspect_delay: Option<Duration>,
     /// Capture slots in declaration order: `capture request header <name> len <n>` (with
     /// its header) and `declare capture request len <n>` (without).
     pub req_capture_slots: Vec<(Option<String>, usize)>,
@@ -92,7 +98,7 @@ impl ProxyRt {
         let res_capture_slots = slots(&px.settings.rsp_captures);
         let lens = |v: &[(Option<String>, usize)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
         let (req_lens, res_lens) = (lens(&req_capture_slots), lens(&res_capture_slots));
-        let (http_request, http_response, http_after_response) = super::maps::with(|maps| {
+        let (http_request, http_response, http_after_response, tcp) = super::maps::with(|maps| {
             let mut reply =
                 |r: &crate::model::rules::Reply,
                  m: &mut crate::sample::map::MapCache,
@@ -113,7 +119,13 @@ impl ProxyRt {
             c.slot_lens = res_lens;
             let b = HttpRules::compile(&px.rules.http_response, &mut c, warnings);
             let d = HttpRules::compile(&px.rules.http_after_response, &mut c, warnings);
-            (a, b, d)
+            let r = &px.rules;
+            let tcp = (
+                HttpRules::compile(&r.tcp_request_connection, &mut c, warnings),
+                HttpRules::compile(&r.tcp_request_session, &mut c, warnings),
+                HttpRules::compile(&r.tcp_request_content, &mut c, warnings),
+            );
+            (a, b, d, tcp)
         });
         ProxyRt {
             name: px.name.clone(),
@@ -121,6 +133,10 @@ impl ProxyRt {
             http_request,
             http_response,
             http_after_response,
+            tcp_connection: tcp.0,
+            tcp_session: tcp.1,
+            tcp_content: tcp.2,
+            inspect_delay: ms(px.rules.tcp_request_inspect_delay),
             req_capture_slots,
             res_capture_slots,
             timeouts: ClientTimeouts {

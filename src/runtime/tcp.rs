@@ -9,9 +9,13 @@ use std::time::{Duration, Instant};
 
 use mio::event::Event;
 
+use super::env::RtEnv;
 use super::io::{Buf, ReadOutcome, Sock};
 use super::server_side::{Outcome, ServerSide};
 use super::worker::{Ctx, Origin, Side};
+use crate::rules::http::{Captures, Effects, Flow, MsgRef};
+use crate::sample::fetch::Session;
+use crate::sample::vars::Vars;
 
 pub struct TcpSession {
     fe: usize,
@@ -25,12 +29,76 @@ pub struct TcpSession {
     server_seen: Instant,
     /// `-d`: this connection's stream id.
     trace_id: Option<u32>,
+    /// `tcp-request content` rules still deciding: until when (`inspect-delay`).
+    inspecting: Option<Instant>,
+    vars: Vars,
+}
+
+/// What `tcp-request` rules decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Go,
+    Reject,
+    Wait,
+}
+
+/// Runs `tcp-request` rules (`payload`: the client's bytes so far and whether more may
+/// come) for a connection from `peer` to `local` on frontend `fe`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_tcp_rules(
+    cx: &Ctx,
+    fe: usize,
+    be: Option<usize>,
+    rules: &crate::rules::HttpRules<super::http_return::Reply>,
+    peer: Option<std::net::SocketAddr>,
+    local: Option<std::net::SocketAddr>,
+    payload: Option<(&[u8], bool)>,
+    vars: &mut Vars,
+) -> Verdict {
+    if rules.is_empty() {
+        return Verdict::Go;
+    }
+    let sh = cx.shared;
+    let env = RtEnv { shared: sh, be };
+    let f = &sh.frontends[fe];
+    let mut s = Session::new(&f.name, &env);
+    s.src = peer;
+    s.dst = local;
+    s.fe_id = f.px.id;
+    if let Some(b) = be {
+        s.be = Some((&sh.backends[b].name, sh.backends[b].px.id));
+    }
+    let (mut caps, mut fx) = (Captures::default(), Effects::default());
+    match rules.run_with(s, MsgRef::None, None, payload, vars, &mut caps, &mut fx) {
+        Flow::Reject => Verdict::Reject,
+        Flow::Wait => Verdict::Wait,
+        _ => Verdict::Go,
+    }
 }
 
 impl TcpSession {
     /// Starts a session for an accepted client; `None` when it ended at once (no server).
     pub fn start(cx: &mut Ctx, fe: usize, client: Sock, origin: Origin) -> Option<TcpSession> {
         let be = cx.shared.frontends[fe].default_backend?;
+        let mut vars = Vars::new(cx.shared.proc_vars.clone());
+        let px = &cx.shared.frontends[fe].px;
+        for rules in [&px.tcp_connection, &px.tcp_session] {
+            let v = run_tcp_rules(
+                cx,
+                fe,
+                None,
+                rules,
+                origin.peer,
+                origin.local,
+                None,
+                &mut vars,
+            );
+            if v == Verdict::Reject {
+                return None;
+            }
+        }
+        let inspect =
+            !px.tcp_content.is_empty() || !cx.shared.backends[be].px.tcp_content.is_empty();
         let mut s = TcpSession {
             fe,
             client,
@@ -42,6 +110,8 @@ impl TcpSession {
             client_seen: cx.now,
             server_seen: cx.now,
             trace_id: None,
+            inspecting: inspect.then(|| cx.now + px.inspect_delay.unwrap_or_default()),
+            vars,
         };
         if cx.shared.debug {
             use std::os::fd::AsRawFd;
@@ -60,21 +130,65 @@ impl TcpSession {
                 s.client.s.as_raw_fd()
             );
         }
+        if s.inspecting.is_some() {
+            return s.pump(cx).then_some(s);
+        }
+        s.begin_server(cx).then_some(s)
+    }
+
+    /// Content inspection is over: pick and connect a server. False when the session
+    /// ends.
+    fn begin_server(&mut self, cx: &mut Ctx) -> bool {
+        let be = self.srv.be;
         let key = match cx.shared.backends[be].alg {
-            crate::lb::Algorithm::Source => s.peer.map(|a| crate::lb::key::source_key(&a.ip())),
+            crate::lb::Algorithm::Source => self.peer.map(|a| crate::lb::key::source_key(&a.ip())),
             _ => None,
         };
-        match s.srv.start(cx, key, None) {
+        match self.srv.start(cx, key, None) {
             Outcome::Failed { .. } => {
-                s.srv.close(cx);
-                None
+                self.srv.close(cx);
+                false
             }
             Outcome::Connected(_) => {
-                s.connected(cx);
-                s.pump(cx).then_some(s)
+                self.connected(cx);
+                self.pump(cx)
             }
-            Outcome::Pending => Some(s),
+            Outcome::Pending => true,
         }
+    }
+
+    /// `tcp-request content` rules of the frontend, then the backend, on the bytes so
+    /// far. `Some(go)` once decided.
+    fn inspect(&mut self, cx: &mut Ctx) -> Option<bool> {
+        let until = self.inspecting?;
+        let more = cx.now < until && !self.client.read_closed;
+        let be = self.srv.be;
+        let sh = cx.shared;
+        let sets = [
+            &sh.frontends[self.fe].px.tcp_content,
+            &sh.backends[be].px.tcp_content,
+        ];
+        let local = self.local;
+        for (i, rules) in sets.into_iter().enumerate() {
+            let b = (i == 1).then_some(be);
+            let payload = Some((self.c2s.bytes(), more));
+            match run_tcp_rules(
+                cx,
+                self.fe,
+                b,
+                rules,
+                self.peer,
+                local,
+                payload,
+                &mut self.vars,
+            ) {
+                Verdict::Reject => return Some(false),
+                Verdict::Wait => return None,
+                Verdict::Go => {}
+            }
+        }
+        self.inspecting = None;
+        Some(true)
     }
 
     /// The server connection is up: the PROXY header (if configured) goes before any
@@ -118,6 +232,9 @@ impl TcpSession {
     }
 
     pub fn on_timeout(&mut self, cx: &mut Ctx) -> bool {
+        if self.inspecting.is_some_and(|t| t <= cx.now) {
+            return self.pump(cx);
+        }
         if !self.srv.is_connected() {
             if self.srv.deadline().is_some_and(|d| d <= cx.now) {
                 return self.follow(cx, |s, cx| s.srv.on_timeout(cx));
@@ -140,6 +257,9 @@ impl TcpSession {
     }
 
     pub fn deadline(&self, cx: &Ctx) -> Option<Instant> {
+        if let Some(t) = self.inspecting {
+            return Some(t);
+        }
         if self.srv.is_connected() {
             return self.deadline_connected(cx);
         }
@@ -197,6 +317,13 @@ impl TcpSession {
                 }
                 ReadOutcome::Error => return false,
                 _ => {}
+            }
+            if self.inspecting.is_some() {
+                return match self.inspect(cx) {
+                    Some(true) => self.begin_server(cx),
+                    Some(false) => false,
+                    None => true,
+                };
             }
             let connected = self.srv.is_connected();
             if let Some(srv) = self.srv.sock.as_mut().filter(|_| connected) {

@@ -107,6 +107,12 @@ pub struct Txn<'a> {
     pub req_captures: &'a [Option<Vec<u8>>],
     pub res_captures: &'a [Option<Vec<u8>>],
     pub vars: &'a mut Vars,
+    /// The client's bytes so far, for content inspection (`req.payload`, `req.len` in
+    /// TCP mode), and whether more may still come (`tcp-request inspect-delay` running).
+    pub payload: Option<(&'a [u8], bool)>,
+    /// Set by a fetch that lacked data which may still arrive: the rule's verdict is not
+    /// final (HAProxy's `SMP_F_MAY_CHANGE`).
+    pub missed: std::cell::Cell<bool>,
 }
 
 impl<'a> Txn<'a> {
@@ -121,6 +127,8 @@ impl<'a> Txn<'a> {
             req_captures: &[],
             res_captures: &[],
             vars,
+            payload: None,
+            missed: Default::default(),
         }
     }
 }
@@ -220,6 +228,12 @@ pub enum Fetch {
     },
     UrlParamVal(Option<String>, u8),
     ReqBody,
+    /// `req.payload(offset,length)`: 0 length means everything from offset.
+    Payload(usize, usize),
+    /// `req.payload_lv(len_offset,len_size[,offset])`.
+    PayloadLv(usize, usize, Option<i64>),
+    SslHelloType,
+    SslSni,
     /// `req.proto_http`: the request is HTTP (always, in an HTTP proxy).
     ProtoHttp,
     ReqBodyLen,
@@ -481,6 +495,17 @@ impl Fetch {
             "req.proto_http" | "req_proto_http" => F::ProtoHttp,
             "req.body_len" | "req.body_size" => F::ReqBodyLen,
             "req.len" | "req_len" => F::ReqLen,
+            "req.payload" | "payload" => F::Payload(
+                arg_int(args, 0).unwrap_or(0).max(0) as usize,
+                arg_int(args, 1).unwrap_or(0).max(0) as usize,
+            ),
+            "req.payload_lv" | "payload_lv" => F::PayloadLv(
+                arg_int(args, 0).unwrap_or(0).max(0) as usize,
+                arg_int(args, 1).unwrap_or(0).max(0) as usize,
+                arg_str(args, 2).and_then(|o| o.parse::<i64>().ok()),
+            ),
+            "req.ssl_hello_type" | "req_ssl_hello_type" => F::SslHelloType,
+            "req.ssl_sni" | "req_ssl_sni" => F::SslSni,
             "status" => F::Status,
             "res.ver" | "resp_ver" => F::ResVer,
             "var" => {
@@ -758,8 +783,51 @@ impl Fetch {
             F::ReqBody => Smp::Bin(Cow::Borrowed(t.body?)),
             F::ProtoHttp => Smp::Bool(req().is_some()),
             F::ReqBodyLen => Smp::Sint(t.body.map_or(0, |b| b.len()) as i64),
-            // In an HTTP proxy: the request in the buffer, head included.
-            F::ReqLen => Smp::Sint((req()?.head_len + t.body.map_or(0, |b| b.len())) as i64),
+            F::ReqLen => match (t.payload, t.req) {
+                (Some((p, _)), _) => Smp::Sint(p.len() as i64),
+                // In an HTTP proxy: the request in the buffer, head included.
+                (None, Some(r)) => Smp::Sint((r.head_len + t.body.map_or(0, |b| b.len())) as i64),
+                _ => return None,
+            },
+            F::Payload(off, len) => {
+                let p = payload(t)?;
+                let end = if *len == 0 { p.len() } else { off + len };
+                match p.get(*off..end) {
+                    Some(b) if *len > 0 || *off <= p.len() => Smp::Bin(Cow::Borrowed(b)),
+                    _ => return t.miss(),
+                }
+            }
+            F::PayloadLv(loff, lsize, off) => {
+                let p = payload(t)?;
+                let Some(lb) = p.get(*loff..loff + lsize) else {
+                    return t.miss();
+                };
+                let n = lb.iter().fold(0usize, |a, &b| (a << 8) | b as usize);
+                let start = match off {
+                    Some(o) => (*loff as i64 + *lsize as i64 + o).max(0) as usize,
+                    None => loff + lsize,
+                };
+                match p.get(start..start + n) {
+                    Some(b) => Smp::Bin(Cow::Borrowed(b)),
+                    None => return t.miss(),
+                }
+            }
+            F::SslHelloType => {
+                let p = payload(t)?;
+                match super::tls_hello::hello_type(p) {
+                    Ok(v) => Smp::Sint(v),
+                    Err(true) => return t.miss(),
+                    Err(false) => return None,
+                }
+            }
+            F::SslSni => {
+                let p = payload(t)?;
+                match super::tls_hello::sni(p) {
+                    Ok(v) => Smp::str(v),
+                    Err(true) => return t.miss(),
+                    Err(false) => return None,
+                }
+            }
             // `req.*` variables exist only while the request is processed, `res.*` ones
             // only for the response.
             F::Var(v, _)
@@ -811,6 +879,21 @@ impl Fetch {
             F::SslFc => Smp::Bool(false),
             F::Nothing => return None,
         })
+    }
+}
+
+/// The inspected bytes (none outside content inspection).
+fn payload<'a>(t: &Txn<'a>) -> Option<&'a [u8]> {
+    t.payload.map(|(p, _)| p)
+}
+
+impl Txn<'_> {
+    /// No value yet: remembered as a miss when more data may come.
+    fn miss<T>(&self) -> Option<T> {
+        if self.payload.is_some_and(|(_, more)| more) {
+            self.missed.set(true);
+        }
+        None
     }
 }
 
@@ -991,6 +1074,8 @@ mod tests {
             req_captures: &[],
             res_captures: &[],
             vars,
+            payload: None,
+            missed: Default::default(),
         }
     }
 
