@@ -20,6 +20,8 @@ install_system_packages() {
     command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
     command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkgconf)
+    # openssl-sys (sha1/sha2/digest/hmac converters, TLS later) links the system OpenSSL.
+    [ -e /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
         step "installing ${missing[*]}"

@@ -66,7 +66,7 @@ fn build_c(src: &str) -> PathBuf {
         .arg(root().join("include"))
         .arg(root().join("tests/c").join(src))
         .arg(&lib)
-        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .args(["-lssl", "-lcrypto", "-lpthread", "-ldl", "-lm", "-o"])
         .arg(&out)
         .status()
         .expect("run cc");

@@ -75,6 +75,13 @@ pub const ACTIVE: &[&str] = &[
     "http-after-response return",
     "http-after-response allow",
     "redirect",
+    "http-request early-hint",
+    "http-request set-src",
+    "http-request set-dst",
+    "http-request set-src-port",
+    "http-request set-dst-port",
+    "unique-id-format",
+    "unique-id-header",
     // tcp-request rules (src/runtime/tcp.rs, http.rs): rules-tcp-*.scn.
     "tcp-request inspect-delay",
     "tcp-request connection accept",

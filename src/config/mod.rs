@@ -370,12 +370,39 @@ fn failed(st: State, errc: u32) -> Loaded {
     }
 }
 
+/// `unique-id-format` strings are parsed by HAProxy's checker, once each proxy's mode and
+/// capabilities are final.
+fn compile_unique_ids(st: &mut State) -> u32 {
+    use expr::logformat::{check_logformat_kind, LfKind};
+    let mut errc = 0;
+    for px in 0..st.model.proxies.len() {
+        if st.model.proxies[px].cap.is_defaults() {
+            continue;
+        }
+        let Some((fmt, loc)) = st.model.proxies[px].settings.unique_id_format.clone() else {
+            continue;
+        };
+        match check_logformat_kind(st, px, &fmt, LfKind::UniqueId) {
+            Ok(lf) => st.model.proxies[px].settings.unique_id_lf = Some(lf),
+            Err(e) => {
+                st.diag.alert(format!(
+                    "Parsing [{}:{}]: failed to parse unique-format '{fmt}': {e}.",
+                    loc.file, loc.line
+                ));
+                errc |= err::ALERT | err::FATAL;
+            }
+        }
+    }
+    errc
+}
+
 fn finish(mut st: State, mut errc: u32) -> Loaded {
     if errc & (err::ABORT | err::FATAL) != 0 {
         st.diag.alert("Fatal errors found in configuration.");
         return failed(st, errc);
     }
     errc |= check::check_config(&mut st);
+    errc |= compile_unique_ids(&mut st);
     if errc & (err::ABORT | err::FATAL) != 0 {
         st.diag.alert("Fatal errors found in configuration.");
         return failed(st, errc);

@@ -374,6 +374,8 @@ pub struct ProxySettings {
     pub error_log_format: Option<(String, Loc)>,
     pub unique_id_format: Option<(String, Loc)>,
     pub unique_id_header: Option<String>,
+    /// `unique-id-format` compiled once the proxy is complete (as HAProxy's checker does).
+    pub unique_id_lf: Option<super::expr::LogFormat>,
     pub log_tag: Option<String>,
     pub hash_type: Option<HashType>,
     pub hash_balance_factor: Option<u32>,

@@ -155,7 +155,17 @@ pub enum Action {
         class: bool,
         expr: SampleExpr,
     },
-    /// `set-src`, `set-dst`, `set-src-port`, `set-dst-port`, `sc-*`…: validated only.
+    /// `early-hint <name> <fmt>`.
+    EarlyHint {
+        name: String,
+        value: LogFormat,
+    },
+    /// `set-src`, `set-dst`, `set-src-port`, `set-dst-port`: which one, and the value.
+    SetAddr {
+        what: String,
+        expr: SampleExpr,
+    },
+    /// `sc-*`, `set-mark`…: validated only.
     #[default]
     Other,
 }

@@ -72,6 +72,11 @@ pub struct Effects {
     pub timeout_tunnel: Option<u32>,
     pub timeout_client: Option<u32>,
     pub log_level: Option<String>,
+    /// `early-hint` headers waiting to be sent as one `103 Early Hints`.
+    pub early_hints: Vec<(String, Vec<u8>)>,
+    /// `set-src`/`set-dst` (and their `-port` forms): the connection's new addresses.
+    pub src: Option<std::net::SocketAddr>,
+    pub dst: Option<std::net::SocketAddr>,
 }
 
 /// A redirect to send: status, `Location`, an optional `Set-Cookie`.
@@ -98,8 +103,6 @@ pub enum Flow<'r, R> {
     Auth(&'r str),
     /// `reject` (close without a response), `silent-drop`.
     Reject,
-    /// `use-service <name>`.
-    Service(&'r str),
     /// A condition needed data that may still arrive (`tcp-request inspect-delay`):
     /// evaluate again with more.
     Wait,
@@ -166,8 +169,13 @@ enum Act<R> {
         value: u32,
     },
     SetLogLevel(String),
-    Service(String),
     NormalizeUri(super::uri_norm::Normalizer),
+    EarlyHint(String, Template),
+    SetAddr {
+        dst: bool,
+        port_only: bool,
+        expr: Expr,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -274,7 +282,7 @@ impl<R> HttpRules<R> {
     #[allow(clippy::too_many_arguments)]
     pub fn run_with<'r>(
         &'r self,
-        s: Session<'_>,
+        mut s: Session<'_>,
         mut msg: MsgRef<'_>,
         body: Option<&[u8]>,
         payload: Option<(&[u8], bool)>,
@@ -314,7 +322,6 @@ impl<R> HttpRules<R> {
                 Act::Tarpit(rep) => return Flow::Tarpit(rep),
                 Act::Reject => return Flow::Reject,
                 Act::Auth(realm) => return Flow::Auth(realm),
-                Act::Service(n) => return Flow::Service(n),
                 Act::Redirect(rd) => {
                     let out = redirect(rd, &mut txn!());
                     return Flow::Redirect(out);
@@ -429,6 +436,27 @@ impl<R> HttpRules<R> {
                     _ => fx.timeout_client = Some(*value),
                 },
                 Act::SetLogLevel(l) => fx.log_level = Some(l.clone()),
+                Act::EarlyHint(name, v) => {
+                    let v = v.render_vec(&mut txn!());
+                    fx.early_hints.push((name.to_ascii_lowercase(), v));
+                }
+                Act::SetAddr {
+                    dst,
+                    port_only,
+                    expr,
+                } => {
+                    let cur = if *dst { s.dst } else { s.src };
+                    let Some(new) = set_addr(cur, *port_only, expr, &mut txn!()) else {
+                        continue;
+                    };
+                    if *dst {
+                        s.dst = Some(new);
+                        fx.dst = Some(new);
+                    } else {
+                        s.src = Some(new);
+                        fx.src = Some(new);
+                    }
+                }
             }
         }
         Flow::Continue
@@ -529,7 +557,13 @@ fn compile_action<R>(
             crate::model::rules::TimeoutValue::Expr(_) => return Err("with an expression".into()),
         },
         Action::SetLogLevel(l) => Act::SetLogLevel(l.clone()),
-        Action::UseService(n) => Act::Service(n.clone()),
+        Action::UseService(n) => return Err(format!("use-service {n}")),
+        Action::EarlyHint { name, value } => Act::EarlyHint(name.clone(), tpl(value, c, w)),
+        Action::SetAddr { what, expr: e } => Act::SetAddr {
+            dst: what.contains("dst"),
+            port_only: what.ends_with("-port"),
+            expr: expr(e, c)?,
+        },
         Action::Other if rule.action == "normalize-uri" => {
             Act::NormalizeUri(super::uri_norm::Normalizer::parse(&rule.args)?)
         }
@@ -553,6 +587,30 @@ fn compile_redirect<R>(r: &Redirect, c: &mut Compiler<'_, R>, w: &mut Vec<String
             (None, Some(s)) => Some(format!("{s}; path=/; Max-Age=0;").into_bytes()),
             _ => None,
         },
+    }
+}
+
+/// `action_set_src_dst()`: an address keeps the old port, a port keeps the old address; a
+/// value of the wrong type changes nothing.
+fn set_addr(
+    cur: Option<std::net::SocketAddr>,
+    port_only: bool,
+    e: &Expr,
+    t: &mut Txn<'_>,
+) -> Option<std::net::SocketAddr> {
+    use std::net::{IpAddr, SocketAddr};
+    let port = cur.map_or(0, |a| a.port());
+    if port_only {
+        let Smp::Sint(p) = e.eval_as(t, crate::sample::SmpType::Sint)? else {
+            return None;
+        };
+        let ip = cur.map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+        return Some(SocketAddr::new(ip, p as u16));
+    }
+    match e.eval_as(t, crate::sample::SmpType::Addr)? {
+        Smp::Ipv4(a) => Some(SocketAddr::new(a.into(), port)),
+        Smp::Ipv6(a) => Some(SocketAddr::new(a.into(), port)),
+        _ => None,
     }
 }
 

@@ -64,6 +64,8 @@ struct RuleState {
     tarpit: Option<(Instant, Option<usize>, Box<Reply>)>,
     /// `res` holds the current server response as rules left it.
     res_active: bool,
+    /// The stream's `unique-id`.
+    unique_id: Option<String>,
 }
 
 impl RuleState {
@@ -74,6 +76,7 @@ impl RuleState {
         self.caps.res.clear();
         self.fx = Effects::default();
         self.tarpit = None;
+        self.unique_id = None;
     }
 }
 
@@ -687,6 +690,21 @@ impl HttpSession {
                 }
             }
         }
+        if let Some(tpl) = &fe.px.unique_id {
+            let env = RtEnv {
+                shared: sh,
+                be: None,
+            };
+            let s = self.session(cx, &env);
+            let id = tpl.render_vec(&mut self.txn(s));
+            let uid = crate::sample::vars::VarName::unique_id();
+            self.rx.vars.set(
+                &uid,
+                crate::sample::Smp::string(id.clone()),
+                &Default::default(),
+            );
+            self.rx.unique_id = Some(String::from_utf8_lossy(&id).into_owned());
+        }
         // `tcp-request content` rules see the parsed request (HAProxy waits for it in an
         // HTTP proxy), then the frontend's `http-request` rules, then the backend's.
         if !fe.px.tcp_content.is_empty() {
@@ -986,8 +1004,27 @@ impl HttpSession {
     /// Acts on the outcome of request rules. True when the request was answered (or the
     /// connection dropped) by them.
     fn apply_request_flow(&mut self, cx: &Ctx, be: Option<usize>, flow: Flow<'_, Reply>) -> bool {
+        let fx = &mut self.rx.fx;
+        // `set-src`/`set-dst` change the connection's addresses for what follows.
+        if let Some(a) = fx.src.take() {
+            self.peer = Some(a);
+        }
+        if let Some(a) = fx.dst.take() {
+            self.local = Some(a);
+        }
+        if !fx.early_hints.is_empty() {
+            let mut m = b"HTTP/1.1 103 Early Hints\r\n".to_vec();
+            for (n, v) in fx.early_hints.drain(..) {
+                m.extend_from_slice(n.as_bytes());
+                m.extend_from_slice(b": ");
+                m.extend_from_slice(&v);
+                m.extend_from_slice(b"\r\n");
+            }
+            m.extend_from_slice(b"\r\n");
+            self.cout.extend(&m);
+        }
         match flow {
-            Flow::Continue | Flow::Stop | Flow::Service(_) | Flow::Wait => false,
+            Flow::Continue | Flow::Stop | Flow::Wait => false,
             Flow::Reply(r) => {
                 self.local_reply(cx, be, r);
                 true
@@ -1312,6 +1349,9 @@ impl HttpSession {
         let mut ff_val = Vec::new();
         let mut ot_val = Vec::new();
         let mut add: Vec<(&[u8], &[u8])> = diff.as_ref().map_or_else(Vec::new, |d| d.add.clone());
+        if let (Some(h), Some(id)) = (&fe.px.unique_id_header, &self.rx.unique_id) {
+            add.push((h.as_bytes(), id.as_bytes()));
+        }
         let ff = be.forwardfor.as_ref().or(fe.forwardfor.as_ref());
         if let (Some(ff), Some(p)) = (ff, self.peer) {
             if ff.value(p.ip(), head, buf, &mut ff_val) {
@@ -1658,12 +1698,7 @@ impl HttpSession {
                 &mut rx.fx,
             );
             match flow {
-                Flow::Continue
-                | Flow::Stop
-                | Flow::Service(_)
-                | Flow::Auth(_)
-                | Flow::Tarpit(_)
-                | Flow::Wait => {}
+                Flow::Continue | Flow::Stop | Flow::Auth(_) | Flow::Tarpit(_) | Flow::Wait => {}
                 Flow::Reply(r) => {
                     self.rx.res_active = false;
                     self.close_after |= !self.req_fwd.is_done();

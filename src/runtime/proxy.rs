@@ -35,6 +35,9 @@ pub struct ProxyRt {
     pub tcp_content: HttpRules<Reply>,
     /// `tcp-request inspect-delay`.
     pub inspect_delay: Option<Duration>,
+    /// `unique-id-format`, and `unique-id-header`.
+    pub unique_id: Option<crate::sample::lf::Template>,
+    pub unique_id_header: Option<String>,
     /// Capture slots in declaration order: `capture request header <name> len <n>` (with
     /// its header) and `declare capture request len <n>` (without).
     pub req_capture_slots: Vec<(Option<String>, usize)>,
@@ -125,7 +128,12 @@ impl ProxyRt {
                 HttpRules::compile(&r.tcp_request_session, &mut c, warnings),
                 HttpRules::compile(&r.tcp_request_content, &mut c, warnings),
             );
-            (a, b, d, tcp)
+            let uid = px
+                .settings
+                .unique_id_lf
+                .as_ref()
+                .map(|lf| crate::sample::lf::Template::compile(lf, c.maps, warnings));
+            (a, b, d, (tcp.0, tcp.1, tcp.2, uid))
         });
         ProxyRt {
             name: px.name.clone(),
@@ -137,6 +145,8 @@ impl ProxyRt {
             tcp_session: tcp.1,
             tcp_content: tcp.2,
             inspect_delay: ms(px.rules.tcp_request_inspect_delay),
+            unique_id: tcp.3,
+            unique_id_header: px.settings.unique_id_header.clone(),
             req_capture_slots,
             res_capture_slots,
             timeouts: ClientTimeouts {

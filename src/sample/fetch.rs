@@ -874,7 +874,10 @@ impl Fetch {
             } else {
                 b"HTTP/1.1"
             }),
-            F::UniqueId => Smp::str(t.s.unique_id?.as_bytes()),
+            F::UniqueId => match t.s.unique_id {
+                Some(u) => Smp::str(u.as_bytes()),
+                None => t.vars.get(&VarName::unique_id())?,
+            },
             F::HttpFirstReq => Smp::Bool(t.s.txn_index == 0),
             F::SslFc => Smp::Bool(false),
             F::Nothing => return None,

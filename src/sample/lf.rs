@@ -199,7 +199,20 @@ fn var(name: &str, t: &Txn<'_>, out: &mut Vec<u8>) -> bool {
             let _ = write!(out, "{}", std::process::id());
         }
         "H" => out.extend_from_slice(hostname().as_bytes()),
-        "ID" => out.extend_from_slice(t.s.unique_id.unwrap_or("").as_bytes()),
+        "ID" => match t.s.unique_id {
+            Some(u) => out.extend_from_slice(u.as_bytes()),
+            None => {
+                if let Some(v) = t.vars.get(&super::vars::VarName::unique_id()) {
+                    out.extend_from_slice(&v.to_text());
+                }
+            }
+        },
+        "Ts" => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let _ = write!(out, "{now}");
+        }
         "HM" => match t.req {
             Some(r) => out.extend_from_slice(r.method.as_bytes()),
             None => out.push(b'-'),

@@ -26,6 +26,15 @@ pub struct VarName {
 }
 
 impl VarName {
+    /// Where the stream's `unique-id` is kept: a transaction variable whose name no
+    /// configuration can spell (names cannot hold spaces).
+    pub fn unique_id() -> VarName {
+        VarName {
+            scope: Scope::Txn,
+            name: " unique-id".into(),
+        }
+    }
+
     /// Parses `txn.foo`. The configuration layer has already rejected bad names.
     pub fn parse(full: &str) -> Option<VarName> {
         let (s, n) = full.split_once('.')?;

@@ -672,7 +672,10 @@ fn p_set_header(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     *cur += 2;
     let add = c.arg(0).starts_with('a') || c.arg(*cur - 3).starts_with('a');
     if c.args.get(*cur - 3).is_some_and(|a| a.starts_with('e')) {
-        return Ok(Action::Other);
+        return Ok(Action::EarlyHint {
+            name: name.to_string(),
+            value: fmt,
+        });
     }
     Ok(Action::SetHeader {
         add,
@@ -1107,8 +1110,9 @@ fn p_set_addr(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     }
     .where_();
     let _ = w;
-    c.expr_here(cur, hw)?;
-    Ok(Action::Other)
+    let what = c.arg(*cur - 1).to_string();
+    let p = c.expr_here(cur, hw)?;
+    Ok(Action::SetAddr { what, expr: p.expr })
 }
 
 fn p_set_mark(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
