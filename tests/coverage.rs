@@ -240,6 +240,34 @@ fn render(reference: &Keywords, got: &Keywords) -> String {
     s += "trailing `*`, and the `ssl` scope word of `bind <addr> ssl <kw>`. Sub-keywords\n";
     s += "(`timeout client`, `stats uri`, rule actions such as `tcp-request content accept`) are\n";
     s += "not counted separately. \"extra\" counts what haproxy-rs lists beyond these lists.\n\n";
+    s += "## Evaluated at run time (sample engine)\n\n";
+    s += "Of the keywords above, those the runtime evaluates (`src/sample`); the others parse\n";
+    s += "and a rule using one warns `… parsed but not active yet` and never matches.\n\n";
+    s += "| class | runs | total | coverage |\n|---|---:|---:|---:|\n";
+    let runs: [(&str, fn(&str) -> bool); 3] = [
+        ("acl", haproxy_rs::sample::coverage::acl_runs),
+        ("smp", haproxy_rs::sample::coverage::fetch_runs),
+        ("cnv", haproxy_rs::sample::coverage::conv_runs),
+    ];
+    let mut not_run = Vec::new();
+    for (c, f) in runs {
+        static EMPTY: BTreeSet<String> = BTreeSet::new();
+        let all = reference.get(c).unwrap_or(&EMPTY);
+        let ok: Vec<&String> = all.iter().filter(|k| f(k)).collect();
+        let no: Vec<&String> = all.iter().filter(|k| !f(k)).collect();
+        s += &format!(
+            "| {c} | {} | {} | {} |\n",
+            ok.len(),
+            all.len(),
+            pct(ok.len(), all.len())
+        );
+        not_run.push((c, no));
+    }
+    s += "\n";
+    for (c, no) in not_run {
+        s += &format!("### {c}: not evaluated yet ({})\n\n", no.len());
+        s += &list_for(c, &no);
+    }
     s += "## Missing\n\n";
     for (c, _, what) in CLASSES {
         let (_, missing, _) = class_sets(c, reference, got);

@@ -179,6 +179,12 @@ pub enum Fetch {
     },
     /// `req.hdrs`: the header block as H1 text.
     Hdrs,
+    ResHdrs,
+    /// `base` with the query string.
+    Baseq,
+    /// `http_auth_bearer([header])`: the token of `Bearer` credentials.
+    AuthBearer(Option<String>),
+    CaptureResVer,
     ReqVer,
     /// `hdr`/`req.hdr`/`res.hdr`/`fhdr`…: direction (None: the rule's), name, occurrence,
     /// comma-split.
@@ -410,6 +416,12 @@ impl Fetch {
             "url" => F::Url,
             "query" => F::Query,
             "base" => F::Base,
+            "baseq" => F::Baseq,
+            "res.hdrs" => F::ResHdrs,
+            "http_auth_bearer" => F::AuthBearer(name_arg(args)),
+            "capture.res.ver" => F::CaptureResVer,
+            "hostname" => F::Const(Smp::string(super::lf::hostname())),
+            "nbproc" => F::Const(Smp::Sint(1)),
             "base32" => F::Base32 { src: false },
             "base32+src" => F::Base32 { src: true },
             "url32" => F::Url32 { src: false },
@@ -686,8 +698,34 @@ impl Fetch {
                 }
                 Smp::Bin(Cow::Owned(b))
             }
-            F::Hdrs => {
-                let h = headers(t, Some(Dir::Req))?;
+            F::Baseq => {
+                let r = req()?;
+                let host = r.headers.values("host", false).next().unwrap_or(b"");
+                let mut v = host.to_vec();
+                v.extend_from_slice(r.pathq().as_bytes());
+                Smp::Str(Cow::Owned(v))
+            }
+            F::AuthBearer(hdr) => {
+                let name = hdr.as_deref().unwrap_or("authorization");
+                let a = req()?.headers.values(name, false).next()?;
+                let sp = a.iter().position(|&c| c == b' ')?;
+                if !a[..sp].eq_ignore_ascii_case(b"bearer") {
+                    return None;
+                }
+                Smp::str(a[sp + 1..].trim_ascii())
+            }
+            F::CaptureResVer => Smp::str(if t.res?.minor == 0 {
+                b"HTTP/1.0"
+            } else {
+                b"HTTP/1.1"
+            }),
+            F::Hdrs | F::ResHdrs => {
+                let d = if matches!(self, F::Hdrs) {
+                    Dir::Req
+                } else {
+                    Dir::Res
+                };
+                let h = headers(t, Some(d))?;
                 let mut out = Vec::new();
                 for (n, v) in h.iter() {
                     out.extend_from_slice(n.as_bytes());
