@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# ACLs, http-request rules and a 100k-entry map: haproxy-rs against /usr/sbin/haproxy on
+# the same configuration, and against haproxy-rs's own plain path, in one run. See
+# doc/benchmarks.md, section "Rules".
+#
+#   benches/rules.sh               # ~1 minute: build + 5 s per load test and frontend
+#   DURATION=10 benches/rules.sh
+#
+# Each proxy (nbthread 1, pinned to core $PROXY_CPU) has two frontends on the same
+# backend: `plain` (no rules) and `rules` (50 ACLs, 20 http-request rules, a lookup in a
+# 100,000-entry map on every request). wrk (keep-alive, 128-byte responses) and the
+# backend run on core $GEN_CPU. Printed per frontend: requests/s and the proxy's CPU time
+# per request (schedstat), then the ratios the rules issue sets targets for:
+# rules/plain on haproxy-rs (≤ 1.2) and haproxy-rs/haproxy with rules (≤ 0.8).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-32}
+PROXY_CPU=${PROXY_CPU:-1}
+GEN_CPU=${GEN_CPU:-0}
+HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
+BASE_PORT=${BASE_PORT:-$((20000 + RANDOM % 10000))}
+
+need() {
+	command -v "$1" >/dev/null 2>&1 && return
+	echo "installing $2" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null
+}
+need wrk wrk
+need taskset util-linux
+[ -x "$HAPROXY" ] || { echo "$HAPROXY missing (apt-get install haproxy)" >&2; exit 1; }
+
+if [ -z "${RS:-}" ]; then
+	cargo build --release -q --bin haproxy-rs
+	RS=target/release/haproxy-rs
+fi
+cargo build --release -q --example bench_backend
+BE=target/release/examples/bench_backend
+
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+BPORT=$BASE_PORT
+RS_PLAIN=$((BASE_PORT + 1)) RS_RULES=$((BASE_PORT + 2))
+HA_PLAIN=$((BASE_PORT + 3)) HA_RULES=$((BASE_PORT + 4))
+
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "host%d.example.com be%d\n", i, i % 7 }' >"$TMP/hosts.map"
+
+config() {
+	cat <<CFG
+global
+    nbthread 1
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+
+frontend plain
+    bind 127.0.0.1:$1
+    default_backend be
+
+frontend rules
+    bind 127.0.0.1:$2
+CFG
+	for i in $(seq 0 49); do
+		case $((i % 5)) in
+		0) echo "    acl a$i path_beg /api$i/" ;;
+		1) echo "    acl a$i hdr(host) -i host$i.example.org" ;;
+		2) echo "    acl a$i src 10.$i.0.0/16" ;;
+		3) echo "    acl a$i path_end .x$i" ;;
+		4) echo "    acl a$i req.hdr(x-tenant) -m str t$i" ;;
+		esac
+	done
+	for i in $(seq 0 19); do
+		case $((i % 4)) in
+		0) echo "    http-request set-header X-R$i v$i if a$i || a$((i + 20))" ;;
+		1) echo "    http-request deny if a$i a$((i + 20))" ;;
+		2) echo "    http-request set-var(txn.r$i) str(v$i) if !a$i a$((i + 30))" ;;
+		3) echo "    http-request del-header x-r$i if a$i" ;;
+		esac
+	done
+	cat <<CFG
+    http-request set-header X-Pool %[req.hdr(host),lower,map($TMP/hosts.map,none)]
+    default_backend be
+
+backend be
+    server s1 127.0.0.1:$BPORT
+CFG
+}
+config "$RS_PLAIN" "$RS_RULES" >"$TMP/rs.cfg"
+config "$HA_PLAIN" "$HA_RULES" >"$TMP/ha.cfg"
+
+taskset -c "$GEN_CPU" "$BE" serve "127.0.0.1:$BPORT" >"$TMP/be.log" 2>&1 &
+PIDS+=($!)
+taskset -c "$PROXY_CPU" "$RS" -db -f "$TMP/rs.cfg" >"$TMP/rs.log" 2>&1 &
+RS_PID=$!
+PIDS+=($RS_PID)
+taskset -c "$PROXY_CPU" "$HAPROXY" -db -f "$TMP/ha.cfg" >"$TMP/ha.log" 2>&1 &
+HA_PID=$!
+PIDS+=($HA_PID)
+
+wait_port() {
+	for _ in $(seq 200); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
+		sleep 0.05
+	done
+	echo "port $1 never opened" >&2
+	cat "$TMP"/*.log >&2
+	exit 1
+}
+for p in "$BPORT" "$RS_PLAIN" "$RS_RULES" "$HA_PLAIN" "$HA_RULES"; do wait_port "$p"; done
+
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%.0f", s}'; }
+RESULTS="$TMP/results"
+: >"$RESULTS"
+
+run() {
+	local name=$1 pid=$2 port=$3 c0 c1 out
+	c0=$(cpu_ns "$pid")
+	out=$(taskset -c "$GEN_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" -H 'Host: host4242.example.com' \
+		"http://127.0.0.1:$port/app/page")
+	c1=$(cpu_ns "$pid")
+	echo "$out" | awk -v name="$name" -v cpu=$((c1 - c0)) '
+		/requests in/ { reqs = $1 }
+		/Requests\/sec/ { rps = $2 }
+		/Non-2xx|Socket errors/ { err = err " " $0 }
+		END { if (reqs == 0) reqs = 1; printf "%s %.0f %.2f%s\n", name, rps, cpu / reqs / 1000, err }' >>"$RESULTS"
+	tail -1 "$RESULTS" >&2
+}
+
+echo "# $(date -u '+%F %T UTC'); load: $(uptime | sed 's/.*load average: //'); duration ${DURATION}s, $CONNS connections" >&2
+DURATION=1 run warmup "$RS_PID" "$RS_RULES" >/dev/null 2>&1
+DURATION=1 run warmup "$HA_PID" "$HA_RULES" >/dev/null 2>&1
+: >"$RESULTS"
+run plain/haproxy-rs "$RS_PID" "$RS_PLAIN"
+run rules/haproxy-rs "$RS_PID" "$RS_RULES"
+run plain/haproxy "$HA_PID" "$HA_PLAIN"
+run rules/haproxy "$HA_PID" "$HA_RULES"
+
+kill -0 "$RS_PID" || { echo "haproxy-rs died" >&2; cat "$TMP/rs.log" >&2; exit 1; }
+echo
+printf '%-20s %10s %12s\n' test req/s cpu_us/req
+awk '{ printf "%-20s %10s %12s\n", $1, $2, $3 }' "$RESULTS"
+echo
+awk '
+	{ rps[$1] = $2; cpu[$1] = $3 }
+	END {
+		printf "haproxy-rs rules/plain:   cpu/req %.2fx (target <= 1.2)\n", cpu["rules/haproxy-rs"] / cpu["plain/haproxy-rs"]
+		printf "haproxy    rules/plain:   cpu/req %.2fx\n", cpu["rules/haproxy"] / cpu["plain/haproxy"]
+		printf "rules haproxy-rs/haproxy: cpu/req %.2fx (target <= 0.8), req/s %.2fx\n", cpu["rules/haproxy-rs"] / cpu["rules/haproxy"], rps["rules/haproxy-rs"] / rps["rules/haproxy"]
+	}' "$RESULTS"
