@@ -136,29 +136,50 @@ impl HeaderList {
     ) -> impl Iterator<Item = &'s [u8]> + 'r {
         self.iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .flat_map(move |(_, v)| {
-                let parts: Box<dyn Iterator<Item = &[u8]>> = if split {
-                    Box::new(split_commas(v))
-                } else {
-                    Box::new(std::iter::once(v.trim_ascii()))
-                };
-                parts
-            })
+            .flat_map(move |(_, v)| Values::new(v, split))
     }
 }
 
-/// HAProxy's `http_find_header()` element split: commas outside double quotes, blanks
-/// trimmed around each element.
-pub fn split_commas(v: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = Some(v);
-    std::iter::from_fn(move || {
-        let s = rest?;
+/// The values of one header line: comma-separated elements, or the whole trimmed line.
+enum Values<'a> {
+    Split(Commas<'a>),
+    Whole(Option<&'a [u8]>),
+}
+
+impl<'a> Values<'a> {
+    fn new(v: &'a [u8], split: bool) -> Values<'a> {
+        if split {
+            Values::Split(Commas { rest: Some(v) })
+        } else {
+            Values::Whole(Some(v.trim_ascii()))
+        }
+    }
+}
+
+impl<'a> Iterator for Values<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        match self {
+            Values::Split(c) => c.next(),
+            Values::Whole(v) => v.take(),
+        }
+    }
+}
+
+/// Iterator of [`split_commas`].
+struct Commas<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> Iterator for Commas<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let s = self.rest?;
         let mut q = false;
         let mut cut = None;
         for (i, &c) in s.iter().enumerate() {
             match c {
                 b'"' => q = !q,
-                b'\\' if q => {}
                 b',' if !q => {
                     cut = Some(i);
                     break;
@@ -170,9 +191,15 @@ pub fn split_commas(v: &[u8]) -> impl Iterator<Item = &[u8]> {
             Some(i) => (&s[..i], Some(&s[i + 1..])),
             None => (s, None),
         };
-        rest = next;
+        self.rest = next;
         Some(el.trim_ascii())
-    })
+    }
+}
+
+/// HAProxy's `http_find_header()` element split: commas outside double quotes, blanks
+/// trimmed around each element.
+pub fn split_commas(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+    Commas { rest: Some(v) }
 }
 
 /// `*s = String::from_utf8_lossy(b)`, keeping `s`'s allocation.
