@@ -69,6 +69,13 @@ struct RuleState {
 }
 
 impl RuleState {
+    fn new(proc: crate::sample::vars::ProcVars) -> RuleState {
+        RuleState {
+            vars: Vars::new(proc),
+            ..Default::default()
+        }
+    }
+
     /// A new transaction on the same connection.
     fn begin_txn(&mut self) {
         self.vars.end_txn();
@@ -138,7 +145,10 @@ pub struct HttpSession {
     /// `-d`: the listener's descriptor and the current stream's trace id.
     listener_fd: i32,
     trace_id: Option<u32>,
-    rx: Box<RuleState>,
+    /// Allocated at the first request whose proxies have rules (a plain proxy's
+    /// connections never carry it).
+    rx: Option<Box<RuleState>>,
+    proc_vars: crate::sample::vars::ProcVars,
 }
 
 /// A head with its header names lower-cased (the status line and body untouched).
@@ -252,13 +262,14 @@ impl HttpSession {
             scratch: Vec::new(),
             listener_fd,
             trace_id: None,
-            rx: Box::new(RuleState {
-                vars: Vars::new(cx.shared.proc_vars.clone()),
-                ..Default::default()
-            }),
+            rx: None,
+            proc_vars: cx.shared.proc_vars.clone(),
         };
         let px = &cx.shared.frontends[fe].px;
         for rules in [&px.tcp_connection, &px.tcp_session] {
+            if rules.is_empty() {
+                continue;
+            }
             let v = super::tcp::run_tcp_rules(
                 cx,
                 fe,
@@ -267,7 +278,7 @@ impl HttpSession {
                 s.peer,
                 s.local,
                 None,
-                &mut s.rx.vars,
+                &mut s.rx_mut().vars,
             );
             if v == super::tcp::Verdict::Reject {
                 return None;
@@ -357,7 +368,11 @@ impl HttpSession {
             }
             St::WaitBody => fe.px.timeouts.request.map(|d| self.wait_since + d),
             St::Skip | St::Closing => client_t,
-            St::Tarpit => self.rx.tarpit.as_ref().map(|t| t.0),
+            St::Tarpit => self
+                .rx
+                .as_ref()
+                .and_then(|r| r.tarpit.as_ref())
+                .map(|t| t.0),
             St::WaitSrv => min(self.srv.as_ref().and_then(|s| s.deadline()), client_t),
             St::Xfer => {
                 let be = self.be.map(|b| &cx.shared.backends[b]);
@@ -412,7 +427,7 @@ impl HttpSession {
                 false
             }
             St::Tarpit => {
-                if let Some((_, be, reply)) = self.rx.tarpit.take() {
+                if let Some((_, be, reply)) = self.rx.as_mut().and_then(|r| r.tarpit.take()) {
                     self.local_reply(cx, be, &reply);
                 }
                 self.pump(cx)
@@ -673,7 +688,9 @@ impl HttpSession {
         };
         self.plan = ConnPlan::for_request(&self.req.head, front_modes);
         self.close_after = self.plan.client == Want::Close;
-        self.rx.begin_txn();
+        if let Some(rx) = self.rx.as_mut() {
+            rx.begin_txn();
+        }
         let sh = cx.shared;
         let fe = &sh.frontends[self.fe];
         if fe.needs_dst && self.local.is_none() {
@@ -681,7 +698,12 @@ impl HttpSession {
         }
         // `capture request header`: the last occurrence, cut to the slot's length.
         if !fe.px.req_capture_slots.is_empty() {
-            let caps = &mut self.rx.caps.req;
+            let proc = &self.proc_vars;
+            let caps = &mut self
+                .rx
+                .get_or_insert_with(|| Box::new(RuleState::new(proc.clone())))
+                .caps
+                .req;
             caps.resize(fe.px.req_capture_slots.len(), None);
             for (i, (name, len)) in fe.px.req_capture_slots.iter().enumerate() {
                 let Some(name) = name else { continue };
@@ -698,12 +720,12 @@ impl HttpSession {
             let s = self.session(cx, &env);
             let id = tpl.render_vec(&mut self.txn(s));
             let uid = crate::sample::vars::VarName::unique_id();
-            self.rx.vars.set(
+            self.rx_mut().vars.set(
                 &uid,
                 crate::sample::Smp::string(id.clone()),
                 &Default::default(),
             );
-            self.rx.unique_id = Some(String::from_utf8_lossy(&id).into_owned());
+            self.rx_mut().unique_id = Some(String::from_utf8_lossy(&id).into_owned());
         }
         // `tcp-request content` rules see the parsed request (HAProxy waits for it in an
         // HTTP proxy), then the frontend's `http-request` rules, then the backend's.
@@ -804,11 +826,13 @@ impl HttpSession {
         self.head_sent = false;
         let srv = self.srv.as_mut().expect("set above");
         srv.set_first_request(self.requests == 0);
-        let fx = &self.rx.fx;
-        srv.priority = (
-            fx.priority_class.unwrap_or(0) as i32,
-            fx.priority_offset.unwrap_or(0) as i32,
-        );
+        srv.priority = match self.rx.as_ref() {
+            Some(r) => (
+                r.fx.priority_class.unwrap_or(0) as i32,
+                r.fx.priority_offset.unwrap_or(0) as i32,
+            ),
+            None => (0, 0),
+        };
         match srv.start(cx, key, persist) {
             Outcome::Pending => {}
             Outcome::Connected(_) => self.server_connected(cx),
@@ -825,7 +849,9 @@ impl HttpSession {
             be: Some(be),
         };
         let s = self.session(cx, &env);
-        let rx = &mut *self.rx;
+        let rx = &mut **self
+            .rx
+            .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
         let req = &self.req.req;
         let mut t = Txn {
             dir: crate::sample::fetch::Dir::Req,
@@ -932,6 +958,13 @@ impl HttpSession {
         self.skip_body(cx);
     }
 
+    /// The rule state, allocated on first use.
+    fn rx_mut(&mut self) -> &mut RuleState {
+        let proc = &self.proc_vars;
+        self.rx
+            .get_or_insert_with(|| Box::new(RuleState::new(proc.clone())))
+    }
+
     /// The stream's facts for fetches; `env` answers what concerns the whole proxy.
     fn session<'a>(&self, cx: &Ctx<'a>, env: &'a RtEnv<'a>) -> Session<'a> {
         let sh: &'a super::shared::Shared = cx.shared;
@@ -958,7 +991,9 @@ impl HttpSession {
 
     /// A transaction view of the current request for fetches and replies.
     fn txn<'b>(&'b mut self, s: Session<'b>) -> Txn<'b> {
-        let rx = &mut *self.rx;
+        let rx = &mut **self
+            .rx
+            .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
         Txn {
             dir: crate::sample::fetch::Dir::Req,
             req: Some(&self.req.req),
@@ -990,7 +1025,9 @@ impl HttpSession {
         };
         let s = self.session(cx, &env);
         let body = self.cin.bytes().get(self.req.head_len..);
-        let rx = &mut *self.rx;
+        let rx = &mut **self
+            .rx
+            .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
         rules.run(
             s,
             MsgRef::Req(&mut self.req.req),
@@ -1004,7 +1041,10 @@ impl HttpSession {
     /// Acts on the outcome of request rules. True when the request was answered (or the
     /// connection dropped) by them.
     fn apply_request_flow(&mut self, cx: &Ctx, be: Option<usize>, flow: Flow<'_, Reply>) -> bool {
-        let fx = &mut self.rx.fx;
+        let Some(rx) = self.rx.as_mut() else {
+            return self.apply_request_flow_end(cx, be, flow);
+        };
+        let fx = &mut rx.fx;
         // `set-src`/`set-dst` change the connection's addresses for what follows.
         if let Some(a) = fx.src.take() {
             self.peer = Some(a);
@@ -1023,6 +1063,15 @@ impl HttpSession {
             m.extend_from_slice(b"\r\n");
             self.cout.extend(&m);
         }
+        self.apply_request_flow_end(cx, be, flow)
+    }
+
+    fn apply_request_flow_end(
+        &mut self,
+        cx: &Ctx,
+        be: Option<usize>,
+        flow: Flow<'_, Reply>,
+    ) -> bool {
         match flow {
             Flow::Continue | Flow::Stop | Flow::Wait => false,
             Flow::Reply(r) => {
@@ -1061,7 +1110,7 @@ impl HttpSession {
                     .and_then(|b| sh.backends[b].px.tarpit)
                     .or(sh.frontends[self.fe].px.tarpit)
                     .unwrap_or_default();
-                self.rx.tarpit = Some((cx.now + hold, be, Box::new(r.clone())));
+                self.rx_mut().tarpit = Some((cx.now + hold, be, Box::new(r.clone())));
                 self.st = St::Tarpit;
                 true
             }
@@ -1166,11 +1215,13 @@ impl HttpSession {
         else {
             return bytes;
         };
-        http_msg::fill_resp(&bytes, &head, &mut self.rx.res);
+        http_msg::fill_resp(&bytes, &head, &mut self.rx_mut().res);
         for rules in sets {
             let env = RtEnv { shared: sh, be };
             let s = self.session(cx, &env);
-            let rx = &mut *self.rx;
+            let rx = &mut **self
+                .rx
+                .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
             let _ = rules.run(
                 s,
                 MsgRef::Res {
@@ -1183,7 +1234,7 @@ impl HttpSession {
                 &mut rx.fx,
             );
         }
-        let res = &self.rx.res;
+        let res = &self.rx.as_ref().expect("allocated by fill_resp above").res;
         if !res.headers.edited() && !res.status_changed {
             return bytes;
         }
@@ -1349,7 +1400,8 @@ impl HttpSession {
         let mut ff_val = Vec::new();
         let mut ot_val = Vec::new();
         let mut add: Vec<(&[u8], &[u8])> = diff.as_ref().map_or_else(Vec::new, |d| d.add.clone());
-        if let (Some(h), Some(id)) = (&fe.px.unique_id_header, &self.rx.unique_id) {
+        let uid = self.rx.as_ref().and_then(|r| r.unique_id.as_ref());
+        if let (Some(h), Some(id)) = (&fe.px.unique_id_header, uid) {
             add.push((h.as_bytes(), id.as_bytes()));
         }
         let ff = be.forwardfor.as_ref().or(fe.forwardfor.as_ref());
@@ -1645,14 +1697,21 @@ impl HttpSession {
     /// `http-response` rules (the backend's, then the frontend's) and `http-after-response`
     /// rules on the server's response head. True when they replaced the response.
     fn response_rules(&mut self, cx: &mut Ctx) -> bool {
-        self.rx.res_active = false;
+        if let Some(rx) = self.rx.as_mut() {
+            rx.res_active = false;
+        }
         let sh = cx.shared;
         let Some(bi) = self.be else { return false };
         let fe = &sh.frontends[self.fe];
         // `capture response header`: the last occurrence, cut to the slot's length.
         if !fe.px.res_capture_slots.is_empty() {
             let raw = self.sin.bytes();
-            let caps = &mut self.rx.caps.res;
+            let proc = &self.proc_vars;
+            let caps = &mut self
+                .rx
+                .get_or_insert_with(|| Box::new(RuleState::new(proc.clone())))
+                .caps
+                .res;
             caps.resize(fe.px.res_capture_slots.len(), None);
             for (i, (name, len)) in fe.px.res_capture_slots.iter().enumerate() {
                 let Some(name) = name else { continue };
@@ -1677,15 +1736,21 @@ impl HttpSession {
         if resp_sets.is_empty() && after_sets.is_empty() {
             return false;
         }
-        http_msg::fill_resp(self.sin.bytes(), &self.resp, &mut self.rx.res);
-        self.rx.res_active = true;
+        let proc = &self.proc_vars;
+        let rx = self
+            .rx
+            .get_or_insert_with(|| Box::new(RuleState::new(proc.clone())));
+        rx.res_active = true;
+        http_msg::fill_resp(self.sin.bytes(), &self.resp, &mut rx.res);
         let env = RtEnv {
             shared: sh,
             be: Some(bi),
         };
         for rules in resp_sets {
             let s = self.session(cx, &env);
-            let rx = &mut *self.rx;
+            let rx = &mut **self
+                .rx
+                .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
             let flow = rules.run(
                 s,
                 MsgRef::Res {
@@ -1700,14 +1765,14 @@ impl HttpSession {
             match flow {
                 Flow::Continue | Flow::Stop | Flow::Auth(_) | Flow::Tarpit(_) | Flow::Wait => {}
                 Flow::Reply(r) => {
-                    self.rx.res_active = false;
+                    self.rx_mut().res_active = false;
                     self.close_after |= !self.req_fwd.is_done();
                     self.has_req = true;
                     self.reply_in(cx, Some(bi), r);
                     return true;
                 }
                 Flow::Redirect(rd) => {
-                    self.rx.res_active = false;
+                    self.rx_mut().res_active = false;
                     if let Some(srv) = self.srv.as_mut() {
                         srv.release(cx, false);
                     }
@@ -1722,7 +1787,7 @@ impl HttpSession {
                     return true;
                 }
                 Flow::Reject => {
-                    self.rx.res_active = false;
+                    self.rx_mut().res_active = false;
                     if let Some(srv) = self.srv.as_mut() {
                         srv.release(cx, false);
                     }
@@ -1738,7 +1803,9 @@ impl HttpSession {
         }
         for rules in after_sets {
             let s = self.session(cx, &env);
-            let rx = &mut *self.rx;
+            let rx = &mut **self
+                .rx
+                .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
             let _ = rules.run(
                 s,
                 MsgRef::Res {
@@ -1764,12 +1831,16 @@ impl HttpSession {
         let raw = self.sin.bytes();
         let srv = self.srv.as_ref();
         let be = self.be.map(|b| &cx.shared.backends[b]);
-        let res = &self.rx.res;
-        let rules_edited = self.rx.res_active && (res.headers.edited() || res.status_changed);
-        let diff = rules_edited.then(|| res.headers.diff(http_msg::present(&self.resp.headers)));
-        let status = res.status.to_string();
-        let start = (rules_edited && res.status_changed)
-            .then_some((status.as_bytes(), res.reason.as_slice()));
+        let rx = self.rx.as_ref().filter(|r| r.res_active);
+        let res = rx.map(|r| &r.res);
+        let rules_edited = res.is_some_and(|r| r.headers.edited() || r.status_changed);
+        let diff = res
+            .filter(|_| rules_edited)
+            .map(|r| r.headers.diff(http_msg::present(&self.resp.headers)));
+        let status = res.map_or(String::new(), |r| r.status.to_string());
+        let start = res
+            .filter(|r| rules_edited && r.status_changed)
+            .map(|r| (status.as_bytes(), r.reason.as_slice()));
         let (Some(be), Some((req_out, _))) = (be, self.cookie.as_mut()) else {
             let edits = HeadEdits {
                 conn,
