@@ -244,7 +244,8 @@ fn render(reference: &Keywords, got: &Keywords) -> String {
     s += "Of the keywords above, those the runtime evaluates (`src/sample`); the others parse\n";
     s += "and a rule using one warns `… parsed but not active yet` and never matches.\n\n";
     s += "| class | runs | total | coverage |\n|---|---:|---:|---:|\n";
-    let runs: [(&str, fn(&str) -> bool); 3] = [
+    type Runs = fn(&str) -> bool;
+    let runs: [(&str, Runs); 3] = [
         ("acl", haproxy_rs::sample::coverage::acl_runs),
         ("smp", haproxy_rs::sample::coverage::fetch_runs),
         ("cnv", haproxy_rs::sample::coverage::conv_runs),
