@@ -103,6 +103,8 @@ pub enum Flow<'r, R> {
     Auth(&'r str),
     /// `reject` (close without a response), `silent-drop`.
     Reject,
+    /// The request is invalid for a rule (`normalize-uri … strict`): 400.
+    BadRequest,
     /// A condition needed data that may still arrive (`tcp-request inspect-delay`):
     /// evaluate again with more.
     Wait,
@@ -236,6 +238,14 @@ fn not_active(rule: &Rule, what: &str) -> String {
 impl<R> HttpRules<R> {
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// `first`'s rules, then these (a named defaults section's rules run before the
+    /// proxy's own).
+    pub fn after(mut self, first: HttpRules<R>) -> HttpRules<R> {
+        let mut r = first.rules;
+        r.append(&mut self.rules);
+        HttpRules { rules: r }
     }
 
     /// Compiles `rules`; what cannot run is left out and reported in `warnings`.
@@ -374,11 +384,14 @@ impl<R> HttpRules<R> {
                 }
                 Act::NormalizeUri(n) => {
                     if let MsgRef::Req(req) = &mut msg {
-                        if let Some(u) = n.apply(&req.uri) {
-                            if u != req.uri {
+                        match n.apply(&req.uri) {
+                            Some(u) if u != req.uri => {
                                 req.uri = u;
                                 req.start_changed = true;
                             }
+                            Some(_) => {}
+                            // A strict normalizer refusing the URI: HAProxy's 400.
+                            None => return Flow::BadRequest,
                         }
                     }
                 }

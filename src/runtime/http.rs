@@ -1121,6 +1121,10 @@ impl HttpSession {
                 self.st = St::Closing;
                 true
             }
+            Flow::BadRequest => {
+                self.local_reply(cx, be, &Reply::error_page(400));
+                true
+            }
         }
     }
 
@@ -1763,7 +1767,12 @@ impl HttpSession {
                 &mut rx.fx,
             );
             match flow {
-                Flow::Continue | Flow::Stop | Flow::Auth(_) | Flow::Tarpit(_) | Flow::Wait => {}
+                Flow::Continue
+                | Flow::Stop
+                | Flow::Auth(_)
+                | Flow::Tarpit(_)
+                | Flow::Wait
+                | Flow::BadRequest => {}
                 Flow::Reply(r) => {
                     self.rx_mut().res_active = false;
                     self.close_after |= !self.req_fwd.is_done();

@@ -157,9 +157,16 @@ impl Reply {
         let mut out = Vec::with_capacity(128 + body.len());
         let _ = write!(out, "HTTP/1.1 {} {}\r\n", self.status, self.reason);
         for (n, v) in &self.headers {
+            let mark = out.len();
             out.extend_from_slice(n.as_bytes());
             out.extend_from_slice(b": ");
+            let before = out.len();
             v.render(t, &crate::sample::lf::NoLogVars, &mut out);
+            // `http_reply_to_htx()` leaves out a header whose value came out empty.
+            if out.len() == before {
+                out.truncate(mark);
+                continue;
+            }
             out.extend_from_slice(b"\r\n");
         }
         // HAProxy omits the length where a body is forbidden (204, 304).

@@ -61,6 +61,17 @@ fn ms(v: Option<u32>) -> Option<Duration> {
         .map(|v| Duration::from_millis(v.into()))
 }
 
+fn has_rules(p: &Proxy) -> bool {
+    let r = &p.rules;
+    !(r.http_request.is_empty()
+        && r.redirects.is_empty()
+        && r.http_response.is_empty()
+        && r.http_after_response.is_empty()
+        && r.tcp_request_connection.is_empty()
+        && r.tcp_request_session.is_empty()
+        && r.tcp_request_content.is_empty())
+}
+
 /// HAProxy's proxy `uuid`: the `id` given, else the next free number from 1 in
 /// declaration order.
 fn uuid(cfg: &Config, px: &Proxy) -> i64 {
@@ -128,6 +139,41 @@ impl ProxyRt {
                 HttpRules::compile(&r.tcp_request_session, &mut c, warnings),
                 HttpRules::compile(&r.tcp_request_content, &mut c, warnings),
             );
+            // Rules of the named defaults section the proxy uses (`frontend fe from d`)
+            // run first, with that section's ACLs.
+            let (a, b, d, tcp) = match px.defaults_idx.map(|i| &cfg.proxies[i]) {
+                Some(dp) if has_rules(dp) => {
+                    let mut dc = Compiler {
+                        acls: &dp.rules,
+                        maps: c.maps,
+                        proxy_name: &px.name,
+                        next_capture: c.next_capture,
+                        slot_lens: c.slot_lens.clone(),
+                        reply: c.reply,
+                    };
+                    let r = &dp.rules;
+                    let mut req_rules = r.http_request.clone();
+                    req_rules.extend(r.redirects.iter().cloned());
+                    let da = HttpRules::compile(&req_rules, &mut dc, warnings);
+                    let db = HttpRules::compile(&r.http_response, &mut dc, warnings);
+                    let dd = HttpRules::compile(&r.http_after_response, &mut dc, warnings);
+                    let t0 = HttpRules::compile(&r.tcp_request_connection, &mut dc, warnings);
+                    let t1 = HttpRules::compile(&r.tcp_request_session, &mut dc, warnings);
+                    let t2 = HttpRules::compile(&r.tcp_request_content, &mut dc, warnings);
+                    c = Compiler {
+                        maps: dc.maps,
+                        reply: dc.reply,
+                        ..c
+                    };
+                    (
+                        a.after(da),
+                        b.after(db),
+                        d.after(dd),
+                        (tcp.0.after(t0), tcp.1.after(t1), tcp.2.after(t2)),
+                    )
+                }
+                _ => (a, b, d, tcp),
+            };
             let uid = px
                 .settings
                 .unique_id_lf

@@ -799,7 +799,13 @@ impl Fetch {
             }
             F::CookVal { res, name } => {
                 let h = headers(t, Some(if *res { Dir::Res } else { Dir::Req }))?;
-                let v = cookies(h, *res, name.as_deref()).last()?;
+                // No name: the first cookie (as `req.cook`); a name: its last occurrence.
+                let mut it = cookies(h, *res, name.as_deref());
+                let v = if name.is_some() {
+                    it.last()?
+                } else {
+                    it.next()?
+                };
                 Smp::Sint(super::value::str_to_int(v)?)
             }
             F::UrlParam { name, delim, body } => {
