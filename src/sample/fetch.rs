@@ -182,6 +182,13 @@ pub enum Fetch {
     ResHdrs,
     /// `base` with the query string.
     Baseq,
+    /// The address and port of an absolute URI's authority.
+    UrlIp,
+    UrlPort,
+    Uuid,
+    /// `wait_end`: true once `tcp-request inspect-delay` is over.
+    WaitEnd,
+    SslAlpn,
     /// `http_auth_bearer([header])`: the token of `Bearer` credentials.
     AuthBearer(Option<String>),
     CaptureResVer,
@@ -416,6 +423,12 @@ impl Fetch {
             "url" => F::Url,
             "query" => F::Query,
             "base" => F::Base,
+            "url_ip" => F::UrlIp,
+            "url_port" => F::UrlPort,
+            "uuid" => F::Uuid,
+            "thread" => F::Const(Smp::Sint(0)),
+            "wait_end" => F::WaitEnd,
+            "req.ssl_alpn" => F::SslAlpn,
             "baseq" => F::Baseq,
             "res.hdrs" => F::ResHdrs,
             "http_auth_bearer" => F::AuthBearer(name_arg(args)),
@@ -697,6 +710,54 @@ impl Fetch {
                     _ => return None,
                 }
                 Smp::Bin(Cow::Owned(b))
+            }
+            F::UrlIp | F::UrlPort => {
+                let r = req()?;
+                let auth = r.authority_prefix();
+                let hostport = auth.split_once("://").map_or(auth, |(_, h)| h);
+                let (host, port) = match hostport.rsplit_once(':') {
+                    Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => {
+                        (h, p.parse::<u16>().ok())
+                    }
+                    _ => (hostport, None),
+                };
+                if matches!(self, F::UrlPort) {
+                    let scheme_port = if auth.starts_with("https") { 443 } else { 80 };
+                    return Some(Smp::Sint(port.unwrap_or(scheme_port) as i64));
+                }
+                match host.trim_matches(['[', ']']).parse::<IpAddr>().ok()? {
+                    IpAddr::V4(a) => Smp::Ipv4(a),
+                    IpAddr::V6(a) => Smp::Ipv6(a),
+                }
+            }
+            F::Uuid => {
+                let (a, b) = (fastrand() as u64, fastrand() as u64);
+                let (c, d) = (fastrand() as u64, fastrand() as u64);
+                let hi = (a << 32) | b;
+                let lo = (c << 32) | d;
+                // Version 4, variant 10 (RFC 4122), as HAProxy's `ha_generate_uuid()`.
+                let hi = (hi & !0xf000) | 0x4000;
+                let lo = (lo & !(3 << 62)) | (2 << 62);
+                Smp::string(format!(
+                    "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                    hi >> 32,
+                    (hi >> 16) & 0xffff,
+                    hi & 0xffff,
+                    lo >> 48,
+                    lo & 0xffff_ffff_ffff
+                ))
+            }
+            F::WaitEnd => match t.payload {
+                Some((_, false)) | None => Smp::Bool(true),
+                Some((_, true)) => return t.miss(),
+            },
+            F::SslAlpn => {
+                let p = payload(t)?;
+                match super::tls_hello::alpn(p) {
+                    Ok(v) => Smp::str(v),
+                    Err(true) => return t.miss(),
+                    Err(false) => return None,
+                }
             }
             F::Baseq => {
                 let r = req()?;
@@ -1177,5 +1238,18 @@ mod tests {
                 false
             });
         assert_eq!(all, vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]);
+    }
+
+    #[test]
+    fn absolute_uri_address_and_uuid() {
+        let r = Req::new("GET", "http://10.1.2.3:8080/x", &[]);
+        let mut v = Vars::default();
+        let t = txn(&r, &mut v);
+        assert_eq!(s("url_ip", &[], &t), Some(b"10.1.2.3".to_vec()));
+        assert_eq!(s("url_port", &[], &t), Some(b"8080".to_vec()));
+        let u = s("uuid", &[], &t).unwrap();
+        assert_eq!(u.len(), 36);
+        assert_eq!(u[14], b'4');
+        assert!(matches!(u[19], b'8' | b'9' | b'a' | b'b'));
     }
 }

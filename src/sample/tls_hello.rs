@@ -16,6 +16,22 @@ pub fn hello_type(p: &[u8]) -> Result<i64, bool> {
 
 /// The server name of a ClientHello's SNI extension.
 pub fn sni(p: &[u8]) -> Result<&[u8], bool> {
+    let (h, i) = extension(p, 0)?;
+    // server_name_list: len(2), then type(1) len(2) name.
+    let name_len = be16(h, i + 3)?;
+    h.get(i + 5..i + 5 + name_len).ok_or(false)
+}
+
+/// The first protocol of a ClientHello's ALPN extension (`req.ssl_alpn`).
+pub fn alpn(p: &[u8]) -> Result<&[u8], bool> {
+    let (h, i) = extension(p, 16)?;
+    // protocol_name_list: len(2), then len(1) name.
+    let n = *h.get(i + 2).ok_or(false)? as usize;
+    h.get(i + 3..i + 3 + n).ok_or(false)
+}
+
+/// The handshake body and the offset of extension `want`'s data.
+fn extension(p: &[u8], want: usize) -> Result<(&[u8], usize), bool> {
     if hello_type(p)? != 1 {
         return Err(false);
     }
@@ -38,10 +54,8 @@ pub fn sni(p: &[u8]) -> Result<&[u8], bool> {
     while i + 4 <= end {
         let (ty, len) = (be16(h, i)?, be16(h, i + 2)?);
         i += 4;
-        if ty == 0 {
-            // server_name_list: len(2), then type(1) len(2) name.
-            let name_len = be16(h, i + 3)?;
-            return h.get(i + 5..i + 5 + name_len).ok_or(false);
+        if ty == want {
+            return Ok((h, i));
         }
         i += len;
     }
