@@ -62,8 +62,8 @@ pub struct Global {
     pub h1_case_adjust_file: Option<(String, Loc)>,
     /// `cpu-map` lines as written (validated).
     pub cpu_maps: Vec<(Vec<String>, Loc)>,
-    /// `set-var` / `set-var-fmt`: (keyword, variable, expression words).
-    pub set_vars: Vec<(String, String, Vec<String>, Loc)>,
+    /// `set-var` / `set-var-fmt`, in order.
+    pub set_vars: Vec<GlobalSetVar>,
     pub httpclient_resolvers_id: Option<(String, Loc)>,
     pub httpclient_ca_file: Option<(String, Loc)>,
     /// `thread-group <n> <threads>`: the threads (1-based) each group was given.
@@ -182,4 +182,18 @@ pub struct LogTarget {
     pub minlevel: u8,
     /// For a proxy target copied by `log global`: index of the global target.
     pub global_ref: Option<usize>,
+}
+
+/// A global `set-var(proc.x) <expr>` / `set-var-fmt(proc.x) <fmt>` (value computed once at
+/// start-up).
+#[derive(Debug, Clone)]
+pub struct GlobalSetVar {
+    pub kw: String,
+    /// The variable with its conditions, as written (`proc.x,ifnotexists`).
+    pub var: String,
+    pub words: Vec<String>,
+    pub loc: Loc,
+    /// The parsed value (`None`: not parseable without a stream).
+    pub expr: Option<super::expr::SampleExpr>,
+    pub fmt: Option<super::expr::LogFormat>,
 }

@@ -92,6 +92,83 @@ pub struct Frontend {
     pub buffer_request: bool,
 }
 
+/// The global section's `set-var(proc.x)` / `set-var-fmt(proc.x)`, computed once, in order.
+fn global_vars(cfg: &Config, warnings: &mut Vec<String>) -> crate::sample::vars::ProcVars {
+    use crate::sample::vars::{SetConds, VarName, Vars};
+    let proc = crate::sample::vars::ProcVars::default();
+    // Every `proc.*` name the configuration spells exists from the start (HAProxy creates
+    // them while parsing).
+    if let Ok(mut p) = proc.lock() {
+        let mut words: Vec<&str> = cfg.global.set_vars.iter().map(|v| v.var.as_str()).collect();
+        for px in &cfg.proxies {
+            let r = &px.rules;
+            for rule in [
+                &r.http_request,
+                &r.http_response,
+                &r.http_after_response,
+                &r.tcp_request_connection,
+                &r.tcp_request_session,
+                &r.tcp_request_content,
+                &r.tcp_response_content,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                words.push(&rule.action);
+                words.extend(rule.args.iter().map(String::as_str));
+            }
+            for a in &r.acls {
+                words.extend(a.words.iter().map(String::as_str));
+            }
+        }
+        for w in words {
+            let mut rest = w;
+            while let Some(i) = rest.find("proc.") {
+                let tail = &rest[i + 5..];
+                let n = tail
+                    .find(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '.')
+                    .unwrap_or(tail.len());
+                if n > 0 {
+                    p.declare(&tail[..n]);
+                }
+                rest = &tail[n..];
+            }
+        }
+    }
+    let req = crate::sample::msg::Req::default();
+    for sv in &cfg.global.set_vars {
+        let mut parts = sv.var.split(',');
+        let name = parts.next().unwrap_or("");
+        let conds: Vec<String> = parts.map(str::to_string).collect();
+        let Some(var) = VarName::parse(name) else {
+            continue;
+        };
+        let mut vars = Vars::new(proc.clone());
+        let value = super::maps::with(|m| {
+            let mut t = crate::sample::fetch::Txn::bare(&req, &mut vars);
+            t.req = None;
+            if let Some(e) = &sv.expr {
+                let e = crate::sample::expr::Expr::compile(e, m).ok()?;
+                e.eval(&mut t).map(|v| v.into_owned())
+            } else {
+                let lf = sv.fmt.as_ref()?;
+                let tpl = crate::sample::lf::Template::compile(lf, m, &mut Vec::new());
+                Some(crate::sample::Smp::string(tpl.render_vec(&mut t)))
+            }
+        });
+        match value {
+            Some(v) => {
+                vars.set(&var, v, &SetConds::parse(&conds));
+            }
+            None => warnings.push(format!(
+                "[{}] : global '{}' of '{}' has no value the haproxy-rs runtime can compute; the variable is not set.",
+                sv.loc, sv.kw, sv.var
+            )),
+        }
+    }
+    proc
+}
+
 /// Whether anything of `px` may read the address the client connected to.
 fn needs_dst(px: &crate::model::Proxy) -> bool {
     let uses = |e: &crate::model::expr::SampleExpr| e.fetch.contains("dst") || e.fetch == "so_name";
@@ -428,7 +505,7 @@ impl Shared {
             bufsize,
             debug: false,
             next_stream_id: AtomicU32::new(0),
-            proc_vars: Default::default(),
+            proc_vars: global_vars(cfg, warnings),
             userlists: cfg.userlists.clone(),
         })
     }

@@ -89,9 +89,11 @@ impl SetConds {
         c
     }
 
-    /// `var_set()`'s checks: whether `new` may replace `old` (`None`: not set).
-    fn allow(&self, old: Option<&Smp<'_>>, new: &Smp<'_>) -> bool {
-        if self.ifexists && old.is_none() || self.ifnotexists && old.is_some() {
+    /// `var_set()`'s checks: whether `new` may replace `old` (`None`: no value;
+    /// `declared`: the variable exists anyway).
+    fn allow(&self, old: Option<&Smp<'_>>, declared: bool, new: &Smp<'_>) -> bool {
+        let exists = old.is_some() || declared;
+        if self.ifexists && !exists || self.ifnotexists && exists {
             return false;
         }
         let empty = match new {
@@ -101,8 +103,6 @@ impl SetConds {
         if self.ifempty && !empty || self.ifnotempty && empty {
             return false;
         }
-        // A variable exists but is "not set" when it holds no value: haproxy-rs never
-        // keeps a valueless variable, so `ifset` means "exists".
         if self.ifset && old.is_none() || self.ifnotset && old.is_some() {
             return false;
         }
@@ -121,6 +121,9 @@ impl SetConds {
 #[derive(Debug, Clone, Default)]
 pub struct ScopeVars {
     vars: Vec<(Box<str>, Smp<'static>)>,
+    /// Names that exist without a value: HAProxy creates the `proc.*` variables a
+    /// configuration names while parsing it, so `ifexists` holds for them from the start.
+    declared: Vec<Box<str>>,
 }
 
 impl ScopeVars {
@@ -128,9 +131,17 @@ impl ScopeVars {
         self.vars.iter().find(|(n, _)| &**n == name).map(|(_, v)| v)
     }
 
+    /// Makes `name` exist without a value.
+    pub fn declare(&mut self, name: &str) {
+        if !self.declared.iter().any(|n| &**n == name) {
+            self.declared.push(name.into());
+        }
+    }
+
     fn set(&mut self, name: &str, v: Smp<'static>, c: &SetConds) -> bool {
         let i = self.vars.iter().position(|(n, _)| &**n == name);
-        if !c.allow(i.map(|i| &self.vars[i].1), &v) {
+        let declared = self.declared.iter().any(|n| &**n == name);
+        if !c.allow(i.map(|i| &self.vars[i].1), declared, &v) {
             return false;
         }
         match i {

@@ -1082,12 +1082,35 @@ fn set_var(st: &mut State, line: &Line, kw: &str) -> R {
             "'{kw}': cannot set variable '{var}', only scope 'proc' is permitted in the global section."
         ));
     }
-    st.model.global.set_vars.push((
-        kw.to_string(),
-        var.to_string(),
-        line.argv().iter().skip(2).map(|s| s.to_string()).collect(),
-        line.loc.clone(),
-    ));
+    let words: Vec<&str> = line.argv().into_iter().skip(2).collect();
+    let (mut sexpr, mut fmt) = (None, None);
+    if kw == "set-var-fmt" {
+        let ctx = crate::config::expr::logformat::LfCtx {
+            http_mode: false,
+            merge_spaces: false,
+            cap: crate::config::expr::kw::val::CFG_PARSER,
+            check_files: false,
+            lua: None,
+            model: None,
+        };
+        fmt = crate::config::expr::logformat::parse_logformat(words.join(" ").as_str(), ctx).ok();
+    } else {
+        let env = crate::config::expr::sample::ExprEnv::default();
+        sexpr = crate::config::expr::sample::parse_expr(&words, 0, false, env)
+            .ok()
+            .map(|p| p.expr);
+    }
+    st.model
+        .global
+        .set_vars
+        .push(crate::model::global::GlobalSetVar {
+            kw: kw.to_string(),
+            var: var.to_string(),
+            words: words.iter().map(|s| s.to_string()).collect(),
+            loc: line.loc.clone(),
+            expr: sexpr,
+            fmt,
+        });
     Ok(())
 }
 
