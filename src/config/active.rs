@@ -75,6 +75,8 @@ pub const ACTIVE: &[&str] = &[
     "http-after-response return",
     "http-after-response allow",
     "redirect",
+    "bind name",
+    "bind id",
     "set-var",
     "set-var-fmt",
     "http-request early-hint",

@@ -144,6 +144,8 @@ pub struct HttpSession {
     scratch: Vec<u8>,
     /// `-d`: the listener's descriptor and the current stream's trace id.
     listener_fd: i32,
+    /// Index of the listener in `Shared::listeners`.
+    listener: Option<usize>,
     trace_id: Option<u32>,
     /// Allocated at the first request whose proxies have rules (a plain proxy's
     /// connections never carry it).
@@ -224,6 +226,7 @@ impl HttpSession {
             local,
             initial,
             listener_fd,
+            listener,
         } = origin;
         let f = &cx.shared.frontends[fe];
         let mut s = HttpSession {
@@ -261,6 +264,7 @@ impl HttpSession {
             linger_until: None,
             scratch: Vec::new(),
             listener_fd,
+            listener,
             trace_id: None,
             rx: None,
             proc_vars: cx.shared.proc_vars.clone(),
@@ -986,6 +990,9 @@ impl HttpSession {
             }
         }
         s.txn_index = self.requests;
+        if let Some(l) = self.listener.map(|i| &sh.listeners[i]) {
+            s.bind = Some((l.name.as_deref().unwrap_or(""), l.id));
+        }
         s
     }
 

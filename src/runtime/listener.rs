@@ -17,6 +17,9 @@ pub struct Listener {
     pub maxconn: Option<u32>,
     /// `bind … accept-proxy`.
     pub accept_proxy: bool,
+    /// `bind … name` and `id` (`so_name`, `so_id`).
+    pub name: Option<String>,
+    pub id: Option<u32>,
 }
 
 impl Listener {
@@ -66,6 +69,8 @@ pub fn open_proxy(
                         proxy: idx,
                         maxconn: bind.options.maxconn,
                         accept_proxy: bind.options.accept_proxy,
+                        name: bind.options.name.clone(),
+                        id: bind.options.id,
                     });
                 }
                 ListenAddr::Abns { name } => {
@@ -75,6 +80,8 @@ pub fn open_proxy(
                         proxy: idx,
                         maxconn: bind.options.maxconn,
                         accept_proxy: bind.options.accept_proxy,
+                        name: bind.options.name.clone(),
+                        id: bind.options.id,
                     });
                 }
                 ListenAddr::Fd { fd } => {
@@ -90,6 +97,8 @@ pub fn open_proxy(
                         proxy: idx,
                         maxconn: bind.options.maxconn,
                         accept_proxy: bind.options.accept_proxy,
+                        name: bind.options.name.clone(),
+                        id: bind.options.id,
                     });
                 }
                 other => warnings.push(format!(
@@ -160,6 +169,8 @@ fn bind_range(
             proxy: idx,
             maxconn: bind.options.maxconn,
             accept_proxy: bind.options.accept_proxy,
+            name: bind.options.name.clone(),
+            id: bind.options.id,
         });
     }
     Ok(())

@@ -232,7 +232,7 @@ impl Runtime {
         }
         let per_listener: Vec<_> = listeners
             .iter()
-            .map(|l| (l.proxy, l.maxconn, l.accept_proxy))
+            .map(|l| (l.proxy, l.maxconn, l.accept_proxy, l.name.clone(), l.id))
             .collect();
         let mut shared = Shared::build(cfg, &fronts, &per_listener, &mut warnings)?;
         shared.debug = debug;

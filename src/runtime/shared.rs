@@ -63,6 +63,9 @@ pub struct ListenerRt {
     pub accept_proxy: bool,
     /// `bind … maxconn`.
     pub limit: Option<Limit>,
+    /// `bind … name` / `id`, for `so_name` / `so_id`.
+    pub name: Option<String>,
+    pub id: i64,
 }
 
 /// A frontend (or the frontend half of a listen section).
@@ -394,7 +397,7 @@ impl Shared {
     pub fn build(
         cfg: &Config,
         fronts: &[&Proxy],
-        listeners: &[(usize, Option<u32>, bool)],
+        listeners: &[(usize, Option<u32>, bool, Option<String>, Option<u32>)],
         warnings: &mut Vec<String>,
     ) -> Result<Shared, String> {
         let global_max = global_maxconn(cfg, listeners.len());
@@ -493,10 +496,14 @@ impl Shared {
             limit: Limit::new(global_max),
             listeners: listeners
                 .iter()
-                .map(|&(frontend, max, accept_proxy)| ListenerRt {
-                    frontend,
-                    accept_proxy,
+                .enumerate()
+                .map(|(i, (frontend, max, accept_proxy, name, id))| ListenerRt {
+                    frontend: *frontend,
+                    accept_proxy: *accept_proxy,
                     limit: max.filter(|&m| m > 0).map(Limit::new),
+                    name: name.clone(),
+                    // HAProxy numbers unnamed listeners of a proxy from 1; per process here.
+                    id: id.map_or(i as i64 + 1, i64::from),
                 })
                 .collect(),
             frontends,

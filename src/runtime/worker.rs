@@ -141,6 +141,8 @@ pub struct Origin {
     pub initial: Buf,
     /// The listening socket it came from (for `-d` traces).
     pub listener_fd: i32,
+    /// Its index in `Shared::listeners` (`so_name`, `so_id`).
+    pub listener: Option<usize>,
 }
 
 impl Origin {
@@ -150,6 +152,7 @@ impl Origin {
             local: None,
             initial: Buf::default(),
             listener_fd: -1,
+            listener: None,
         }
     }
 }
@@ -161,6 +164,7 @@ pub struct ProxyWait {
     /// The connection's own peer, kept when the header says `UNKNOWN`/`LOCAL`.
     peer: Option<SocketAddr>,
     listener_fd: i32,
+    listener: usize,
     fe: usize,
     buf: Buf,
     since: Instant,
@@ -185,6 +189,7 @@ impl ProxyWait {
         let sock = self.sock.take().ok_or(())?;
         let mut origin = Origin::of(self.peer);
         origin.listener_fd = self.listener_fd;
+        origin.listener = Some(self.listener);
         if let Some((src, dst)) = h.addrs {
             origin.peer = Some(src);
             origin.local = Some(dst);
@@ -516,6 +521,7 @@ impl Worker {
                 sock: Some(sock),
                 peer,
                 listener_fd,
+                listener,
                 fe,
                 buf: Buf::default(),
                 since: now,
@@ -533,6 +539,7 @@ impl Worker {
         } else {
             let mut origin = Origin::of(peer);
             origin.listener_fd = listener_fd;
+            origin.listener = Some(listener);
             start_for(&mut cx, fe, sock, origin)
         };
         let Some(sess) = started else {

@@ -657,7 +657,10 @@ impl Fetch {
             F::SrvName => Smp::str(t.s.srv?.0.as_bytes()),
             F::SrvId => Smp::Sint(t.s.srv?.1),
             F::SoId => Smp::Sint(t.s.bind?.1),
-            F::SoName => Smp::str(t.s.bind?.0.as_bytes()),
+            F::SoName => match t.s.bind?.0 {
+                "" => return None,
+                n => Smp::str(n.as_bytes()),
+            },
             F::Nbsrv(n) => Smp::Sint(be(n)?.nbsrv),
             F::BeConn(n) => Smp::Sint(be(n)?.conn),
             F::BeConnFree(n) => Smp::Sint(be(n)?.conn_free.unwrap_or(-1)),
