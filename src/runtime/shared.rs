@@ -56,6 +56,10 @@ impl Limit {
     }
 }
 
+/// What `Shared::build` needs of each opened listener: its proxy, `maxconn`,
+/// `accept-proxy`, `name`, `id`.
+pub type ListenerSpec = (usize, Option<u32>, bool, Option<String>, Option<u32>);
+
 /// One listening socket's place in the limits.
 pub struct ListenerRt {
     pub frontend: usize,
@@ -397,7 +401,7 @@ impl Shared {
     pub fn build(
         cfg: &Config,
         fronts: &[&Proxy],
-        listeners: &[(usize, Option<u32>, bool, Option<String>, Option<u32>)],
+        listeners: &[ListenerSpec],
         warnings: &mut Vec<String>,
     ) -> Result<Shared, String> {
         let global_max = global_maxconn(cfg, listeners.len());
