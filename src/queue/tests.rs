@@ -824,8 +824,10 @@ fn scale() -> usize {
         .unwrap_or(1)
 }
 
+/// A hang detector, not a timing check: generous enough for a debug build sharing two
+/// cores with other builds (5 s was exceeded once under such load).
 fn bound() -> Duration {
-    Duration::from_secs(5 * scale() as u64)
+    Duration::from_secs(60 * scale() as u64)
 }
 
 struct Rng(u64);
