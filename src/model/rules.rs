@@ -155,6 +155,8 @@ pub enum Action {
         class: bool,
         expr: SampleExpr,
     },
+    /// `strict-mode on|off`.
+    StrictMode(bool),
     /// `early-hint <name> <fmt>`.
     EarlyHint {
         name: String,

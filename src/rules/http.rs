@@ -74,6 +74,8 @@ pub struct Effects {
     pub log_level: Option<String>,
     /// `early-hint` headers waiting to be sent as one `103 Early Hints`.
     pub early_hints: Vec<(String, Vec<u8>)>,
+    /// `strict-mode off` was set (rewrite failures are then skipped).
+    pub lax: bool,
     /// `set-src`/`set-dst` (and their `-port` forms): the connection's new addresses.
     pub src: Option<std::net::SocketAddr>,
     pub dst: Option<std::net::SocketAddr>,
@@ -105,6 +107,8 @@ pub enum Flow<'r, R> {
     Reject,
     /// The request is invalid for a rule (`normalize-uri … strict`): 400.
     BadRequest,
+    /// A rewrite did not fit in the buffer under `strict-mode on`: 500.
+    RewriteFailed,
     /// A condition needed data that may still arrive (`tcp-request inspect-delay`):
     /// evaluate again with more.
     Wait,
@@ -173,6 +177,7 @@ enum Act<R> {
     SetLogLevel(String),
     NormalizeUri(super::uri_norm::Normalizer),
     EarlyHint(String, Template),
+    StrictMode(bool),
     SetAddr {
         dst: bool,
         port_only: bool,
@@ -207,11 +212,16 @@ struct RuleRt<R> {
 #[derive(Debug, Clone)]
 pub struct HttpRules<R> {
     rules: Vec<RuleRt<R>>,
+    /// A head larger than this after a rewrite does not fit in a buffer (`tune.bufsize`).
+    max_head: usize,
 }
 
 impl<R> Default for HttpRules<R> {
     fn default() -> Self {
-        HttpRules { rules: Vec::new() }
+        HttpRules {
+            rules: Vec::new(),
+            max_head: usize::MAX,
+        }
     }
 }
 
@@ -226,6 +236,8 @@ pub struct Compiler<'c, R> {
     /// Lengths of the declared slots (`http-request capture … id N` truncates to them).
     pub slot_lens: Vec<usize>,
     pub reply: &'c mut dyn FnMut(&ModelReply, &mut MapCache, &mut Vec<String>) -> R,
+    /// `tune.bufsize`: rewrites that would make a head larger fail.
+    pub max_head: usize,
 }
 
 fn not_active(rule: &Rule, what: &str) -> String {
@@ -245,7 +257,10 @@ impl<R> HttpRules<R> {
     pub fn after(mut self, first: HttpRules<R>) -> HttpRules<R> {
         let mut r = first.rules;
         r.append(&mut self.rules);
-        HttpRules { rules: r }
+        HttpRules {
+            rules: r,
+            max_head: self.max_head,
+        }
     }
 
     /// Compiles `rules`; what cannot run is left out and reported in `warnings`.
@@ -270,7 +285,10 @@ impl<R> HttpRules<R> {
                 Err(e) => warnings.push(not_active(rule, &e)),
             }
         }
-        HttpRules { rules: out }
+        HttpRules {
+            rules: out,
+            max_head: c.max_head,
+        }
     }
 
     /// Runs the rules on `msg`.
@@ -338,6 +356,15 @@ impl<R> HttpRules<R> {
                 }
                 Act::SetHeader { add, name, value } => {
                     let v = value.render_vec(&mut txn!());
+                    let size = head_size(&msg) + name.len() + v.len() + 4;
+                    if size > self.max_head {
+                        // `http_res_set_status`/`htx_add_header` failing: 500 unless
+                        // `strict-mode off`, which skips the rewrite.
+                        if !fx.lax {
+                            return Flow::RewriteFailed;
+                        }
+                        continue;
+                    }
                     if let Some(h) = msg.headers_mut() {
                         if !add {
                             h.remove_named(name);
@@ -449,6 +476,7 @@ impl<R> HttpRules<R> {
                     _ => fx.timeout_client = Some(*value),
                 },
                 Act::SetLogLevel(l) => fx.log_level = Some(l.clone()),
+                Act::StrictMode(on) => fx.lax = !on,
                 Act::EarlyHint(name, v) => {
                     let v = v.render_vec(&mut txn!());
                     fx.early_hints.push((name.to_ascii_lowercase(), v));
@@ -572,6 +600,7 @@ fn compile_action<R>(
         Action::SetLogLevel(l) => Act::SetLogLevel(l.clone()),
         Action::UseService(n) => return Err(format!("use-service {n}")),
         Action::EarlyHint { name, value } => Act::EarlyHint(name.clone(), tpl(value, c, w)),
+        Action::StrictMode(on) => Act::StrictMode(*on),
         Action::SetAddr { what, expr: e } => Act::SetAddr {
             dst: what.contains("dst"),
             port_only: what.ends_with("-port"),
@@ -601,6 +630,26 @@ fn compile_redirect<R>(r: &Redirect, c: &mut Compiler<'_, R>, w: &mut Vec<String
             _ => None,
         },
     }
+}
+
+/// The size of the message's head as it would be written (start line and headers).
+fn head_size(m: &MsgRef<'_>) -> usize {
+    let start = match m {
+        MsgRef::Req(r) => r.method.len() + r.uri.len() + 12,
+        MsgRef::Res { res, .. } => res.reason.len() + 15,
+        MsgRef::None => 0,
+    };
+    let hdrs = match m {
+        MsgRef::Req(r) => &r.headers,
+        MsgRef::Res { res, .. } => &res.headers,
+        MsgRef::None => return 0,
+    };
+    start
+        + hdrs
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 4)
+            .sum::<usize>()
+        + 2
 }
 
 /// `action_set_src_dst()`: an address keeps the old port, a port keeps the old address; a

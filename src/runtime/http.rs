@@ -1132,6 +1132,10 @@ impl HttpSession {
                 self.local_reply(cx, be, &Reply::error_page(400));
                 true
             }
+            Flow::RewriteFailed => {
+                self.local_reply(cx, be, &Reply::error_page(500));
+                true
+            }
         }
     }
 
@@ -1779,7 +1783,8 @@ impl HttpSession {
                 | Flow::Auth(_)
                 | Flow::Tarpit(_)
                 | Flow::Wait
-                | Flow::BadRequest => {}
+                | Flow::BadRequest
+                | Flow::RewriteFailed => {}
                 Flow::Reply(r) => {
                     self.rx_mut().res_active = false;
                     self.close_after |= !self.req_fwd.is_done();

@@ -124,6 +124,7 @@ impl ProxyRt {
                 proxy_name: &px.name,
                 next_capture: px.settings.req_captures.len(),
                 slot_lens: req_lens,
+                max_head: cfg.global.tune.bufsize.map_or(16384, |b| b as usize),
                 reply: &mut reply,
             };
             let mut req_rules = px.rules.http_request.clone();
@@ -150,6 +151,7 @@ impl ProxyRt {
                         next_capture: c.next_capture,
                         slot_lens: c.slot_lens.clone(),
                         reply: c.reply,
+                        max_head: c.max_head,
                     };
                     let r = &dp.rules;
                     let mut req_rules = r.http_request.clone();

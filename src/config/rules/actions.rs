@@ -791,7 +791,7 @@ fn p_strict_mode(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
         ));
     }
     *cur += 1;
-    Ok(Action::Other)
+    Ok(Action::StrictMode(a == "on"))
 }
 
 fn p_auth(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
