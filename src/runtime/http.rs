@@ -1274,6 +1274,21 @@ impl HttpSession {
         out
     }
 
+    /// The method the server received.
+    fn sent_method(&self) -> crate::http::Method {
+        if self.req.req.start_changed {
+            crate::http::Method::from_bytes(self.req.req.method.as_bytes())
+        } else {
+            self.req.head.method
+        }
+    }
+
+    /// The client asked for HEAD but the server was sent another method: the response
+    /// body is consumed and dropped.
+    fn drop_response_body(&self) -> bool {
+        self.req.is_head() && self.sent_method() != crate::http::Method::Head
+    }
+
     /// The `Connection` header of a reply made by the proxy.
     fn conn_hdr(&self) -> ConnHdr {
         match (self.close_after, self.req.http10()) {
@@ -1554,12 +1569,11 @@ impl HttpSession {
         // Response head (after any 1xx interim responses).
         while !self.has_resp && !self.sin.is_empty() {
             let be = &cx.shared.backends[self.be.expect("a backend was chosen")];
-            let parsed = http_msg::parse_response(
-                self.sin.bytes(),
-                self.req.head.method,
-                &be.resp_opts,
-                &mut self.resp,
-            );
+            // The response is framed by the method the server got (`set-method` may have
+            // turned a HEAD into a GET: its body is then read and not forwarded).
+            let sent = self.sent_method();
+            let parsed =
+                http_msg::parse_response(self.sin.bytes(), sent, &be.resp_opts, &mut self.resp);
             match parsed {
                 Ok(None) => break,
                 Err(e) => {
@@ -1642,10 +1656,13 @@ impl HttpSession {
         // Response body: server input → client output.
         if !self.resp_fwd.is_done() && self.cout.len() < limit {
             let avail = self.sin.len().min(limit - self.cout.len());
-            match self
-                .resp_fwd
-                .forward(&self.sin.bytes()[..avail], &mut self.cout)
-            {
+            let mut sink = Buf::default();
+            let out = if self.drop_response_body() {
+                &mut sink
+            } else {
+                &mut self.cout
+            };
+            match self.resp_fwd.forward(&self.sin.bytes()[..avail], out) {
                 Ok(n) => {
                     if n > 0 {
                         self.sin.consume(n);
