@@ -214,6 +214,8 @@ pub struct HttpRules<R> {
     rules: Vec<RuleRt<R>>,
     /// A head larger than this after a rewrite does not fit in a buffer (`tune.bufsize`).
     max_head: usize,
+    /// `tune.maxrewrite`: the part of the buffer input never fills.
+    reserve: usize,
 }
 
 impl<R> Default for HttpRules<R> {
@@ -221,6 +223,7 @@ impl<R> Default for HttpRules<R> {
         HttpRules {
             rules: Vec::new(),
             max_head: usize::MAX,
+            reserve: 0,
         }
     }
 }
@@ -238,6 +241,8 @@ pub struct Compiler<'c, R> {
     pub reply: &'c mut dyn FnMut(&ModelReply, &mut MapCache, &mut Vec<String>) -> R,
     /// `tune.bufsize`: rewrites that would make a head larger fail.
     pub max_head: usize,
+    /// `tune.maxrewrite`.
+    pub reserve: usize,
 }
 
 fn not_active(rule: &Rule, what: &str) -> String {
@@ -260,6 +265,7 @@ impl<R> HttpRules<R> {
         HttpRules {
             rules: r,
             max_head: self.max_head,
+            reserve: self.reserve,
         }
     }
 
@@ -288,6 +294,7 @@ impl<R> HttpRules<R> {
         HttpRules {
             rules: out,
             max_head: c.max_head,
+            reserve: c.reserve.min(c.max_head),
         }
     }
 
@@ -356,7 +363,13 @@ impl<R> HttpRules<R> {
                 }
                 Act::SetHeader { add, name, value } => {
                     let v = value.render_vec(&mut txn!());
-                    let size = head_size(&msg) + name.len() + v.len() + 4;
+                    // The buffered body shares the buffer with the head.
+                    // The buffered body shares the buffer with the head; what was received
+                    // stops `tune.maxrewrite` short of the buffer's end.
+                    let body_len = body.map_or(0, |b| if b.is_empty() { 0 } else { 8 + b.len() });
+                    let (received, added) = head_size(&msg);
+                    let used = (received + body_len).min(self.max_head - self.reserve) + added;
+                    let size = used + 8 + name.len() + v.len();
                     if size > self.max_head {
                         // `http_res_set_status`/`htx_add_header` failing: 500 unless
                         // `strict-mode off`, which skips the rewrite.
@@ -632,24 +645,32 @@ fn compile_redirect<R>(r: &Redirect, c: &mut Compiler<'_, R>, w: &mut Vec<String
     }
 }
 
-/// The size of the message's head as it would be written (start line and headers).
-fn head_size(m: &MsgRef<'_>) -> usize {
+/// The room the message's head takes in an HTX buffer, as (what was received, what rules
+/// added): an 8-byte block header per start line, header and end-of-headers, the start
+/// line's fixed part (`struct htx_sl`), names and values without separators, plus the
+/// buffer's own header.
+fn head_size(m: &MsgRef<'_>) -> (usize, usize) {
+    const HTX_HDR: usize = 48;
     let start = match m {
-        MsgRef::Req(r) => r.method.len() + r.uri.len() + 12,
-        MsgRef::Res { res, .. } => res.reason.len() + 15,
+        MsgRef::Req(r) => 8 + 32 + r.method.len() + r.uri.len() + 8,
+        MsgRef::Res { res, .. } => 8 + 32 + 8 + 3 + res.reason.len(),
         MsgRef::None => 0,
     };
     let hdrs = match m {
         MsgRef::Req(r) => &r.headers,
         MsgRef::Res { res, .. } => &res.headers,
-        MsgRef::None => return 0,
+        MsgRef::None => return (0, 0),
     };
-    start
-        + hdrs
-            .iter()
-            .map(|(n, v)| n.len() + v.len() + 4)
-            .sum::<usize>()
-        + 2
+    let (mut received, mut added) = (HTX_HDR + start + 8, 0);
+    for (i, (n, v)) in hdrs.iter().enumerate() {
+        let sz = 8 + n.len() + v.len();
+        if hdrs.orig[i].is_some() && !hdrs.changed[i] {
+            received += sz;
+        } else {
+            added += sz;
+        }
+    }
+    (received, added)
 }
 
 /// `action_set_src_dst()`: an address keeps the old port, a port keeps the old address; a

@@ -1617,7 +1617,7 @@ impl HttpSession {
                         self.has_resp = true;
                         self.trace_response(cx);
                     }
-                    if self.response_rules(cx) {
+                    if self.response_rules(cx, n) {
                         return Some(true);
                     }
                     self.write_response_head(cx);
@@ -1728,7 +1728,7 @@ impl HttpSession {
 
     /// `http-response` rules (the backend's, then the frontend's) and `http-after-response`
     /// rules on the server's response head. True when they replaced the response.
-    fn response_rules(&mut self, cx: &mut Ctx) -> bool {
+    fn response_rules(&mut self, cx: &mut Ctx, head_len: usize) -> bool {
         if let Some(rx) = self.rx.as_mut() {
             rx.res_active = false;
         }
@@ -1783,13 +1783,15 @@ impl HttpSession {
             let rx = &mut **self
                 .rx
                 .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
+            // The response body received with the head shares its buffer (rewrite room).
+            let body = self.sin.bytes().get(head_len..);
             let flow = rules.run(
                 s,
                 MsgRef::Res {
                     req: &self.req.req,
                     res: &mut rx.res,
                 },
-                None,
+                body,
                 &mut rx.vars,
                 &mut rx.caps,
                 &mut rx.fx,
@@ -1800,8 +1802,14 @@ impl HttpSession {
                 | Flow::Auth(_)
                 | Flow::Tarpit(_)
                 | Flow::Wait
-                | Flow::BadRequest
-                | Flow::RewriteFailed => {}
+                | Flow::BadRequest => {}
+                Flow::RewriteFailed => {
+                    self.rx_mut().res_active = false;
+                    self.close_after |= !self.req_fwd.is_done();
+                    self.has_req = true;
+                    self.reply_in(cx, Some(bi), &Reply::error_page(500));
+                    return true;
+                }
                 Flow::Reply(r) => {
                     self.rx_mut().res_active = false;
                     self.close_after |= !self.req_fwd.is_done();

@@ -125,6 +125,7 @@ impl ProxyRt {
                 next_capture: px.settings.req_captures.len(),
                 slot_lens: req_lens,
                 max_head: cfg.global.tune.bufsize.map_or(16384, |b| b as usize),
+                reserve: cfg.global.tune.maxrewrite.map_or(1024, |b| b as usize),
                 reply: &mut reply,
             };
             let mut req_rules = px.rules.http_request.clone();
@@ -152,6 +153,7 @@ impl ProxyRt {
                         slot_lens: c.slot_lens.clone(),
                         reply: c.reply,
                         max_head: c.max_head,
+                        reserve: c.reserve,
                     };
                     let r = &dp.rules;
                     let mut req_rules = r.http_request.clone();
