@@ -172,6 +172,9 @@ pub struct AclExpr {
     pub patterns: Vec<Pattern>,
     /// `-f` files, patterns already loaded into `patterns`.
     pub files: Vec<String>,
+    /// How many of `patterns` (a prefix: `-f` comes before inline patterns) came from
+    /// the files.
+    pub file_patterns: usize,
     /// `-M`: files are maps (key value).
     pub map: bool,
     pub unique_id: Option<i64>,

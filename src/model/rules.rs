@@ -157,6 +157,14 @@ pub enum Action {
     },
     /// `strict-mode on|off`.
     StrictMode(bool),
+    /// `set-map(file) key value`, `del-map(file) key`, `add-acl(file) key`,
+    /// `del-acl(file) key`: `op` is the action name without its file.
+    MapEdit {
+        op: String,
+        file: String,
+        key: LogFormat,
+        value: Option<LogFormat>,
+    },
     /// `early-hint <name> <fmt>`.
     EarlyHint {
         name: String,

@@ -115,6 +115,14 @@ pub enum Flow<'r, R> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MapOp {
+    SetMap,
+    DelMap,
+    AddAcl,
+    DelAcl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NameMatch {
     Str,
     Beg,
@@ -178,6 +186,12 @@ enum Act<R> {
     NormalizeUri(super::uri_norm::Normalizer),
     EarlyHint(String, Template),
     StrictMode(bool),
+    MapEdit {
+        op: MapOp,
+        file: std::sync::Arc<crate::sample::map::MapFile>,
+        key: Template,
+        value: Option<Template>,
+    },
     SetAddr {
         dst: bool,
         port_only: bool,
@@ -490,6 +504,37 @@ impl<R> HttpRules<R> {
                 },
                 Act::SetLogLevel(l) => fx.log_level = Some(l.clone()),
                 Act::StrictMode(on) => fx.lax = !on,
+                Act::MapEdit {
+                    op,
+                    file,
+                    key,
+                    value,
+                } => {
+                    let k = key.render_vec(&mut txn!());
+                    let k = String::from_utf8_lossy(&k).into_owned();
+                    match op {
+                        // `set-map`: the entries with this key get the value, or it is
+                        // added.
+                        MapOp::SetMap => {
+                            let v = value
+                                .as_ref()
+                                .map(|v| v.render_vec(&mut txn!()))
+                                .unwrap_or_default();
+                            if file.set(&k, &v).unwrap_or(0) == 0 {
+                                let _ = file.add(&k, &v);
+                            }
+                        }
+                        MapOp::DelMap | MapOp::DelAcl => {
+                            file.del(&k);
+                        }
+                        // `add-acl`: only once per key.
+                        MapOp::AddAcl => {
+                            if !file.entries().iter().any(|e| e.key == k) {
+                                let _ = file.add(&k, b"");
+                            }
+                        }
+                    }
+                }
                 Act::EarlyHint(name, v) => {
                     let v = v.render_vec(&mut txn!());
                     fx.early_hints.push((name.to_ascii_lowercase(), v));
@@ -614,6 +659,39 @@ fn compile_action<R>(
         Action::UseService(n) => return Err(format!("use-service {n}")),
         Action::EarlyHint { name, value } => Act::EarlyHint(name.clone(), tpl(value, c, w)),
         Action::StrictMode(on) => Act::StrictMode(*on),
+        Action::MapEdit {
+            op,
+            file,
+            key,
+            value,
+        } => {
+            let op = match op.as_str() {
+                "set-map" => MapOp::SetMap,
+                "del-map" => MapOp::DelMap,
+                "add-acl" => MapOp::AddAcl,
+                _ => MapOp::DelAcl,
+            };
+            // The file must be one a map converter or an ACL loaded (HAProxy looks it up
+            // among its pattern references); load it otherwise.
+            let f = match c.maps.get(file) {
+                Some(f) => f,
+                None => c
+                    .maps
+                    .load(
+                        file,
+                        crate::model::expr::MatchMethod::Str,
+                        crate::sample::map::Out::Str,
+                    )?
+                    .file()
+                    .clone(),
+            };
+            Act::MapEdit {
+                op,
+                file: f,
+                key: tpl(key, c, w),
+                value: value.as_ref().map(|v| tpl(v, c, w)),
+            }
+        }
         Action::SetAddr { what, expr: e } => Act::SetAddr {
             dst: what.contains("dst"),
             port_only: what.ends_with("-port"),

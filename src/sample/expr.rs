@@ -81,16 +81,28 @@ pub struct Acl {
     expr: Expr,
     method: MatchMethod,
     pats: PatSet,
+    /// `-f` files, read through the shared map store so that `add-acl`/`del-acl` (and
+    /// later the CLI) change what the ACL matches.
+    files: Vec<super::map::Map>,
 }
 
 impl Acl {
     pub fn compile(a: &AclExpr, maps: &mut MapCache) -> Result<Acl, String> {
         let expr = Expr::compile(&a.smp, maps)?;
-        let pats = PatSet::compile(a.method, a.ignore_case, &a.patterns)?;
+        let mut files = Vec::new();
+        let mut inline = &a.patterns[..];
+        if !a.files.is_empty() && !matches!(a.method, MatchMethod::Found | MatchMethod::Bool) {
+            for f in &a.files {
+                files.push(maps.load_icase(f, a.method, a.ignore_case, super::map::Out::Str)?);
+            }
+            inline = &a.patterns[a.file_patterns.min(a.patterns.len())..];
+        }
+        let pats = PatSet::compile(a.method, a.ignore_case, inline)?;
         Ok(Acl {
             expr,
             method: a.method,
             pats,
+            files,
         })
     }
 
@@ -106,7 +118,10 @@ impl Acl {
         }
         match self.method {
             MatchMethod::Found => self.expr.any(t, &mut |_| true),
-            _ => self.expr.any(t, &mut |v| self.pats.matches(v)),
+            _ if self.files.is_empty() => self.expr.any(t, &mut |v| self.pats.matches(v)),
+            _ => self.expr.any(t, &mut |v| {
+                self.pats.matches(v) || self.files.iter().any(|m| m.matches(v))
+            }),
         }
     }
 }

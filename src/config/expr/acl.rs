@@ -678,6 +678,7 @@ pub fn parse_acl_expr(words: &[&str], env: AclEnv<'_>) -> Result<ParsedAcl, Stri
         no_dns: false,
         patterns: Vec::new(),
         files: Vec::new(),
+        file_patterns: 0,
         map: false,
         unique_id: None,
     };
@@ -705,6 +706,7 @@ pub fn parse_acl_expr(words: &[&str], env: AclEnv<'_>) -> Result<ParsedAcl, Stri
                     let m = method.expect("checked above");
                     let pats = check_pattern_file(f, expr.map, m, env, expr.no_dns)?;
                     expr.patterns.extend(pats);
+                    expr.file_patterns = expr.patterns.len();
                 }
                 expr.files.push(f.to_string());
                 loaded = true;

@@ -645,13 +645,23 @@ fn p_acl_map(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     } else if c.arg(*cur).is_empty() {
         return Err("expects exactly 1 arguments".into());
     }
-    c.lf(c.arg(*cur))?;
+    let key = c.lf(c.arg(*cur))?;
     *cur += 1;
+    let mut value = None;
     if two {
-        c.lf(c.arg(*cur))?;
+        value = Some(c.lf(c.arg(*cur))?);
         *cur += 1;
     }
-    Ok(Action::Other)
+    let (op, file) = match full.split_once('(') {
+        Some((op, rest)) => (op, rest.strip_suffix(')').unwrap_or(rest)),
+        None => (full, ""),
+    };
+    Ok(Action::MapEdit {
+        op: op.to_string(),
+        file: file.to_string(),
+        key,
+        value,
+    })
 }
 
 fn p_set_header(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
