@@ -745,6 +745,9 @@ impl HttpSession {
                 return true;
             }
         }
+        if self.restrict_header_names(cx, None, fe.px.restrict_hdr_names) {
+            return true;
+        }
         let be = self.route(cx);
         let Some(be) = be else {
             self.st = St::WaitSrv;
@@ -771,6 +774,11 @@ impl HttpSession {
             if self.apply_request_flow(cx, Some(be), flow) {
                 return true;
             }
+        }
+        if fe.own_backend != Some(be)
+            && self.restrict_header_names(cx, Some(be), backend.px.restrict_hdr_names)
+        {
+            return true;
         }
         self.sent_continue = false;
         if (fe.buffer_request || backend.buffer_request) && self.req.framing() != Framing::None {
@@ -1172,6 +1180,24 @@ impl HttpSession {
         }
         out.extend_from_slice(b"\r\n");
         out
+    }
+
+    /// `option http-restrict-req-hdr-names` (after the proxy's rules): headers whose name
+    /// has a character outside `[A-Za-z0-9-]` are removed (`Some(false)`) or get the
+    /// request a 403 (`Some(true)`). True when the request was answered.
+    fn restrict_header_names(&mut self, cx: &Ctx, be: Option<usize>, mode: Option<bool>) -> bool {
+        let Some(reject) = mode else { return false };
+        let bad = |n: &str| n.bytes().any(|c| !c.is_ascii_alphanumeric() && c != b'-');
+        let h = &mut self.req.req.headers;
+        if !h.iter().any(|(n, _)| bad(n)) {
+            return false;
+        }
+        if reject {
+            self.local_reply(cx, be, &Reply::error_page(403));
+            return true;
+        }
+        h.remove_where(|n, _| bad(n));
+        false
     }
 
     /// `use_backend` rules (static and `%[…]` names), then `default_backend`.

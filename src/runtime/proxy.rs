@@ -35,6 +35,8 @@ pub struct ProxyRt {
     pub tcp_content: HttpRules<Reply>,
     /// `tcp-request inspect-delay`.
     pub inspect_delay: Option<Duration>,
+    /// `option http-restrict-req-hdr-names delete|reject` (`None`: preserve).
+    pub restrict_hdr_names: Option<bool>,
     /// `unique-id-format`, and `unique-id-header`.
     pub unique_id: Option<crate::sample::lf::Template>,
     pub unique_id_header: Option<String>,
@@ -195,6 +197,11 @@ impl ProxyRt {
             tcp_session: tcp.1,
             tcp_content: tcp.2,
             inspect_delay: ms(px.rules.tcp_request_inspect_delay),
+            restrict_hdr_names: match px.settings.http_restrict_req_hdr_names.as_deref() {
+                Some("delete") => Some(false),
+                Some("reject") => Some(true),
+                _ => None,
+            },
             unique_id: tcp.3,
             unique_id_header: px.settings.unique_id_header.clone(),
             req_capture_slots,

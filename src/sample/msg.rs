@@ -13,6 +13,8 @@ pub struct HeaderList {
     pub orig: Vec<Option<usize>>,
     /// Set when a header's value changed in place (its `orig` is kept).
     pub changed: Vec<bool>,
+    /// A header was added or removed since the head was parsed.
+    dirty: bool,
 }
 
 /// What rules changed, in terms of the parsed head: in-place replacements or removals by
@@ -28,6 +30,7 @@ impl HeaderList {
     pub fn clear(&mut self) {
         self.orig.clear();
         self.changed.clear();
+        self.dirty = false;
     }
 
     /// Appends a header of the parsed head, reusing the previous message's allocations.
@@ -67,9 +70,7 @@ impl HeaderList {
 
     /// Whether rules changed anything.
     pub fn edited(&self) -> bool {
-        self.changed.iter().any(|&c| c)
-            || self.orig.iter().any(|o| o.is_none())
-            || self.orig.windows(2).any(|w| w[1] != w[0].map(|p| p + 1))
+        self.dirty || self.changed.iter().any(|&c| c)
     }
 
     pub fn add(&mut self, name: &str, value: Vec<u8>) {
@@ -78,6 +79,7 @@ impl HeaderList {
         self.list.push((name.to_ascii_lowercase(), value));
         self.orig.push(None);
         self.changed.push(false);
+        self.dirty = true;
     }
 
     /// Removes every header for which `f(name, value)` holds.
@@ -89,6 +91,7 @@ impl HeaderList {
                 self.list.remove(i);
                 self.orig.remove(i);
                 self.changed.remove(i);
+                self.dirty = true;
             } else {
                 i += 1;
             }
@@ -335,6 +338,14 @@ mod tests {
         let d = r.headers.diff(0..3);
         assert_eq!(d.replace, vec![(1, None), (0, Some(&b"b"[..]))]);
         assert_eq!(d.add, vec![(&b"z"[..], &b"z"[..])]);
+    }
+
+    #[test]
+    fn removing_the_last_header_is_an_edit() {
+        let mut r = Req::new("GET", "/", &[("A", "1"), ("B", "2")]);
+        r.headers.remove_named("b");
+        assert!(r.headers.edited());
+        assert_eq!(r.headers.diff(0..2).replace, vec![(1, None)]);
     }
 
     #[test]
