@@ -207,6 +207,14 @@ impl Runtime {
 
     /// [`Runtime::new`], with `-d`'s traces when `debug`.
     pub fn new_with(cfg: &Config, debug: bool) -> Result<Runtime, String> {
+        let with_dispatch;
+        let cfg = match dispatch_servers(cfg) {
+            Some(c) => {
+                with_dispatch = c;
+                &with_dispatch
+            }
+            None => cfg,
+        };
         let mut warnings = Vec::new();
         let mut listeners = Vec::new();
         let mut used_fds = HashSet::new();
@@ -461,6 +469,30 @@ fn join(handles: Vec<std::thread::JoinHandle<std::io::Result<()>>>) -> std::io::
         }
     }
     res
+}
+
+/// `dispatch <addr>`: a backend without servers sends every connection to that address,
+/// which the runtime serves as one unnamed server. `None` when no backend uses it.
+fn dispatch_servers(cfg: &Config) -> Option<Config> {
+    use std::net::ToSocketAddrs;
+    let uses = |p: &crate::model::Proxy| p.settings.dispatch.is_some() && p.servers.is_empty();
+    if !cfg.proxies.iter().any(uses) {
+        return None;
+    }
+    let mut c = cfg.clone();
+    for p in c.proxies.iter_mut().filter(|p| uses(p)) {
+        let text = p.settings.dispatch.clone().unwrap_or_default();
+        let addr = text.to_socket_addrs().ok().and_then(|mut a| a.next());
+        p.servers.push(crate::model::server::Server {
+            name: String::new(),
+            loc: p.loc.clone(),
+            addr_text: text,
+            addr,
+            weight: 1,
+            ..Default::default()
+        });
+    }
+    Some(c)
 }
 
 #[cfg(test)]
