@@ -75,6 +75,7 @@ pub const ACTIVE: &[&str] = &[
     "http-after-response return",
     "http-after-response allow",
     "redirect",
+    "http-request set-timeout",
     "dispatch",
     "option http-restrict-req-hdr-names",
     "http-request set-map",

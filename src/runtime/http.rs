@@ -380,7 +380,13 @@ impl HttpSession {
             St::WaitSrv => min(self.srv.as_ref().and_then(|s| s.deadline()), client_t),
             St::Xfer => {
                 let be = self.be.map(|b| &cx.shared.backends[b]);
-                let server_t = be.and_then(|b| b.server).map(|d| self.server_seen + d);
+                // `http-request set-timeout server` overrides the backend's.
+                let fx = self.rx.as_ref().map(|r| &r.fx);
+                let server = fx
+                    .and_then(|f| f.timeout_server)
+                    .map(|ms| Duration::from_millis(ms.into()))
+                    .or(be.and_then(|b| b.server));
+                let server_t = server.map(|d| self.server_seen + d);
                 // The client's timeout only runs while we wait on it (reading a body or
                 // writing a response it does not read).
                 let waiting_client = !self.cout.is_empty() || !self.req_fwd.is_done();
@@ -388,7 +394,12 @@ impl HttpSession {
             }
             St::Tunnel => {
                 let be = self.be.map(|b| &cx.shared.backends[b]);
-                let tunnel = be.and_then(|b| b.tunnel).or(fe.tunnel);
+                let fx = self.rx.as_ref().map(|r| &r.fx);
+                let tunnel = fx
+                    .and_then(|f| f.timeout_tunnel)
+                    .map(|ms| Duration::from_millis(ms.into()))
+                    .or(be.and_then(|b| b.tunnel))
+                    .or(fe.tunnel);
                 let c = tunnel
                     .or(fe.px.timeouts.client)
                     .map(|d| self.client_seen + d);
