@@ -118,12 +118,14 @@ static void *server_main(void *arg)
         int rl = snprintf(resp, sizeof(resp),
                           "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
                           "Connection: close\r\n\r\n%s", bl, body);
-        /* The proxy may have given up on this request: no SIGPIPE for us. */
-        (void)send(c, resp, (size_t)rl, MSG_NOSIGNAL);
-        close(c);
+        /* Counted before the answer leaves: once the client has its response the count
+         * must already include it (counting after send() raced with the client's check). */
         pthread_mutex_lock(&mu);
         hits++;
         pthread_mutex_unlock(&mu);
+        /* The proxy may have given up on this request: no SIGPIPE for us. */
+        (void)send(c, resp, (size_t)rl, MSG_NOSIGNAL);
+        close(c);
     }
     return NULL;
 }
