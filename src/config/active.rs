@@ -152,6 +152,7 @@ pub const ACTIVE: &[&str] = &[
     "timeout tunnel",
     "timeout client-fin",
     "timeout server-fin",
+    "timeout tarpit",
     "retries",
     "retry-on",
     "option redispatch",
