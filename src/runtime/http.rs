@@ -101,7 +101,7 @@ pub struct HttpSession {
     /// Proxy → server bytes.
     sout: Buf,
     /// The server side, for the backend of the current (or last) request.
-    srv: Option<ServerSide>,
+    srv: Option<Box<ServerSide>>,
     be: Option<usize>,
     st: St,
     /// The current request (reused: its header vector keeps its capacity).
@@ -539,6 +539,15 @@ impl HttpSession {
             self.cout.release();
             self.sin.release();
             self.sout.release();
+            // An idle keep-alive connection keeps no per-request state, as HAProxy frees
+            // its stream: the parsed heads and the rules' views are rebuilt by the next
+            // request (a few allocations) instead of held by every idle client.
+            self.req = ReqMsg::default();
+            self.resp = RespHead::default();
+            self.cookie = None;
+            if self.srv.as_ref().is_some_and(|s| s.holds_nothing()) {
+                self.srv = None;
+            }
         }
         true
     }
@@ -835,11 +844,11 @@ impl HttpSession {
         let backend = &cx.shared.backends[be];
         let key = self.hash_key(cx, be);
         let persist = self.persistence(cx, be);
-        if self.be != Some(be) {
+        if self.be != Some(be) || self.srv.is_none() {
             if let Some(mut old) = self.srv.take() {
                 old.close(cx);
             }
-            self.srv = Some(ServerSide::new(be));
+            self.srv = Some(Box::new(ServerSide::new(be)));
             self.be = Some(be);
             self.resp_fwd = BodyFwd::new(true, &backend.resp_opts);
         }

@@ -152,6 +152,15 @@ impl ServerSide {
         self.phase == Phase::Idle
     }
 
+    /// Idle and holding nothing (no connection, no private idle connection): the
+    /// session may drop it and build a new one for its next request.
+    pub fn holds_nothing(&self) -> bool {
+        self.phase == Phase::Idle
+            && self.sock.is_none()
+            && self.stream.is_none()
+            && self.idle.iter().all(Option::is_none)
+    }
+
     /// The stream id the queue knows this request by (to match wake-ups).
     pub fn stream_id(&self) -> Option<queue::StreamId> {
         self.stream.as_ref().map(|s| s.id())
