@@ -1073,6 +1073,37 @@ impl HttpSession {
         )
     }
 
+    /// Runs `http-response`/`http-after-response` rules on the response view; `body_at`:
+    /// where the body received with the head starts in `sin` (for the rewrite room).
+    fn run_response_rules<'r>(
+        &mut self,
+        cx: &Ctx<'r>,
+        be: Option<usize>,
+        rules: &'r crate::rules::HttpRules<Reply>,
+        body_at: Option<usize>,
+    ) -> Flow<'r, Reply> {
+        let env = RtEnv {
+            shared: cx.shared,
+            be,
+        };
+        let s = self.session(cx, &env);
+        let body = body_at.and_then(|n| self.sin.bytes().get(n..));
+        let rx = &mut **self
+            .rx
+            .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
+        rules.run(
+            s,
+            MsgRef::Res {
+                req: &self.req.req,
+                res: &mut rx.res,
+            },
+            body,
+            &mut rx.vars,
+            &mut rx.caps,
+            &mut rx.fx,
+        )
+    }
+
     /// Acts on the outcome of request rules. True when the request was answered (or the
     /// connection dropped) by them.
     fn apply_request_flow(&mut self, cx: &Ctx, be: Option<usize>, flow: Flow<'_, Reply>) -> bool {
@@ -1278,22 +1309,7 @@ impl HttpSession {
         };
         http_msg::fill_resp(&bytes, &head, &mut self.rx_mut().res);
         for rules in sets {
-            let env = RtEnv { shared: sh, be };
-            let s = self.session(cx, &env);
-            let rx = &mut **self
-                .rx
-                .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
-            let _ = rules.run(
-                s,
-                MsgRef::Res {
-                    req: &self.req.req,
-                    res: &mut rx.res,
-                },
-                None,
-                &mut rx.vars,
-                &mut rx.caps,
-                &mut rx.fx,
-            );
+            let _ = self.run_response_rules(cx, be, rules, None);
         }
         let res = &self.rx.as_ref().expect("allocated by fill_resp above").res;
         if !res.headers.edited() && !res.status_changed {
@@ -1820,28 +1836,9 @@ impl HttpSession {
             .get_or_insert_with(|| Box::new(RuleState::new(proc.clone())));
         rx.res_active = true;
         http_msg::fill_resp(self.sin.bytes(), &self.resp, &mut rx.res);
-        let env = RtEnv {
-            shared: sh,
-            be: Some(bi),
-        };
         for rules in resp_sets {
-            let s = self.session(cx, &env);
-            let rx = &mut **self
-                .rx
-                .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
             // The response body received with the head shares its buffer (rewrite room).
-            let body = self.sin.bytes().get(head_len..);
-            let flow = rules.run(
-                s,
-                MsgRef::Res {
-                    req: &self.req.req,
-                    res: &mut rx.res,
-                },
-                body,
-                &mut rx.vars,
-                &mut rx.caps,
-                &mut rx.fx,
-            );
+            let flow = self.run_response_rules(cx, Some(bi), rules, Some(head_len));
             match flow {
                 Flow::Continue
                 | Flow::Stop
@@ -1894,21 +1891,7 @@ impl HttpSession {
             }
         }
         for rules in after_sets {
-            let s = self.session(cx, &env);
-            let rx = &mut **self
-                .rx
-                .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
-            let _ = rules.run(
-                s,
-                MsgRef::Res {
-                    req: &self.req.req,
-                    res: &mut rx.res,
-                },
-                None,
-                &mut rx.vars,
-                &mut rx.caps,
-                &mut rx.fx,
-            );
+            let _ = self.run_response_rules(cx, Some(bi), rules, None);
         }
         false
     }
