@@ -76,6 +76,28 @@ impl Env for RtEnv<'_> {
         Some((s.served() as i64, s.queued() as i64))
     }
 
+    fn frontend_conn(&self, name: &str) -> Option<i64> {
+        let f = self.shared.frontends.iter().find(|f| f.name == name)?;
+        Some(f.limit.current() as i64)
+    }
+
+    fn timeout(&self, proxy: Option<&str>, which: &str) -> Option<i64> {
+        let ms = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_millis() as i64);
+        match proxy {
+            Some(fe) => {
+                let f = self.shared.frontends.iter().find(|f| f.name == fe)?;
+                Some(ms(f.px.timeouts.client))
+            }
+            None => {
+                let b = &self.shared.backends[self.be?];
+                Some(match which {
+                    "tunnel" => ms(b.tunnel),
+                    _ => ms(b.server),
+                })
+            }
+        }
+    }
+
     fn auth(&self, userlist: &str, user: &[u8], pass: &[u8]) -> Option<Vec<String>> {
         let ul = self.shared.userlists.iter().find(|u| u.name == userlist)?;
         let u = ul.users.iter().find(|u| u.name.as_bytes() == user)?;

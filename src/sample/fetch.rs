@@ -43,6 +43,15 @@ pub trait Env {
     fn server_stat(&self, _backend: Option<&str>, _server: &str) -> Option<(i64, i64)> {
         None
     }
+    /// Current connections of frontend `name` (`fe_conn`).
+    fn frontend_conn(&self, _name: &str) -> Option<i64> {
+        None
+    }
+    /// A proxy's timeouts in milliseconds (`be_server_timeout`, `fe_client_timeout`…):
+    /// `which` is `server`, `tunnel` or `client`; `proxy` `None` is the current backend.
+    fn timeout(&self, _proxy: Option<&str>, _which: &str) -> Option<i64> {
+        None
+    }
 }
 
 /// An [`Env`] knowing nothing (tests, contexts without a proxy).
@@ -162,6 +171,9 @@ pub enum Fetch {
     AvgQueue(Option<String>),
     Connslots(Option<String>),
     SrvIsUp(Option<String>, String),
+    FeConn(Option<String>),
+    /// (the frontend's, which timeout).
+    Timeout(bool, &'static str),
     SrvConn(Option<String>, String),
     SrvQueue(Option<String>, String),
     Method,
@@ -405,6 +417,14 @@ impl Fetch {
             "queue" => F::Queue(arg_be(args)),
             "avg_queue" => F::AvgQueue(arg_be(args)),
             "connslots" => F::Connslots(arg_be(args)),
+            "fe_conn" => F::FeConn(
+                arg_str(args, 0)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            ),
+            "be_server_timeout" => F::Timeout(false, "server"),
+            "be_tunnel_timeout" => F::Timeout(false, "tunnel"),
+            "fe_client_timeout" => F::Timeout(true, "client"),
             "srv_is_up" => {
                 let (b, s) = arg_srv(args);
                 F::SrvIsUp(b, s)
@@ -675,6 +695,11 @@ impl Fetch {
             }
             F::Connslots(n) => Smp::Sint(be(n)?.connslots.unwrap_or(-1)),
             F::SrvIsUp(b, s) => Smp::Bool(t.s.env.server_up(b.as_deref(), s)?),
+            F::FeConn(n) => Smp::Sint(t.s.env.frontend_conn(n.as_deref().unwrap_or(t.s.fe_name))?),
+            F::Timeout(fe, which) => {
+                let px = if *fe { Some(t.s.fe_name) } else { None };
+                Smp::Sint(t.s.env.timeout(px, which)?)
+            }
             F::SrvConn(b, s) => Smp::Sint(t.s.env.server_stat(b.as_deref(), s)?.0),
             F::SrvQueue(b, s) => Smp::Sint(t.s.env.server_stat(b.as_deref(), s)?.1),
             F::Method => Smp::Meth(Cow::Borrowed(req()?.method.as_bytes())),
