@@ -76,6 +76,12 @@ impl Env for RtEnv<'_> {
         Some((s.served() as i64, s.queued() as i64))
     }
 
+    fn server_weight(&self, backend: Option<&str>, server: &str) -> Option<i64> {
+        let b = &self.shared.backends[self.backend_index(backend)?];
+        let s = b.queue.server(b.queue.server_index(server)?)?;
+        Some(s.weight() as i64)
+    }
+
     fn frontend_conn(&self, name: &str) -> Option<i64> {
         let f = self.shared.frontends.iter().find(|f| f.name == name)?;
         Some(f.limit.current() as i64)

@@ -43,6 +43,10 @@ pub trait Env {
     fn server_stat(&self, _backend: Option<&str>, _server: &str) -> Option<(i64, i64)> {
         None
     }
+    /// The current weight of a server (`srv_weight`, `srv_uweight`).
+    fn server_weight(&self, _backend: Option<&str>, _server: &str) -> Option<i64> {
+        None
+    }
     /// Current connections of frontend `name` (`fe_conn`).
     fn frontend_conn(&self, _name: &str) -> Option<i64> {
         None
@@ -172,6 +176,7 @@ pub enum Fetch {
     Connslots(Option<String>),
     SrvIsUp(Option<String>, String),
     FeConn(Option<String>),
+    SrvWeight(Option<String>, String),
     /// (the frontend's, which timeout).
     Timeout(bool, &'static str),
     SrvConn(Option<String>, String),
@@ -428,6 +433,10 @@ impl Fetch {
             "srv_is_up" => {
                 let (b, s) = arg_srv(args);
                 F::SrvIsUp(b, s)
+            }
+            "srv_weight" | "srv_uweight" => {
+                let (b, s) = arg_srv(args);
+                F::SrvWeight(b, s)
             }
             "srv_conn" => {
                 let (b, s) = arg_srv(args);
@@ -695,6 +704,7 @@ impl Fetch {
             }
             F::Connslots(n) => Smp::Sint(be(n)?.connslots.unwrap_or(-1)),
             F::SrvIsUp(b, s) => Smp::Bool(t.s.env.server_up(b.as_deref(), s)?),
+            F::SrvWeight(b, s) => Smp::Sint(t.s.env.server_weight(b.as_deref(), s)?),
             F::FeConn(n) => Smp::Sint(t.s.env.frontend_conn(n.as_deref().unwrap_or(t.s.fe_name))?),
             F::Timeout(fe, which) => {
                 let px = if *fe { Some(t.s.fe_name) } else { None };

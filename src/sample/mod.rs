@@ -46,7 +46,13 @@ pub mod coverage {
         let Some(k) = kw::find_fetch(name) else {
             return false;
         };
-        let args: Vec<ArgValue> = k.args.iter().map(|&t| sample_arg(t)).collect();
+        let mut args: Vec<ArgValue> = k.args.iter().map(|&t| sample_arg(t)).collect();
+        // What the configuration checker leaves for constant fetches.
+        match k.check {
+            kw::ArgCheck::SmpCheckConstBin => args = vec![ArgValue::Str("00".into())],
+            kw::ArgCheck::SmpCheckConstBool => args = vec![ArgValue::Sint(1)],
+            _ => {}
+        }
         matches!(super::fetch::Fetch::compile(name, &args), Ok(f) if !matches!(f, super::fetch::Fetch::Nothing))
     }
 
