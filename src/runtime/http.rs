@@ -68,6 +68,30 @@ struct RuleState {
     unique_id: Option<String>,
 }
 
+/// The session's rule state, allocated on first use. A free function over the field so
+/// callers can borrow the session's other fields beside it.
+fn rule_state<'a>(
+    rx: &'a mut Option<Box<RuleState>>,
+    proc: &crate::sample::vars::ProcVars,
+) -> &'a mut RuleState {
+    rx.get_or_insert_with(|| Box::new(RuleState::new(proc.clone())))
+}
+
+/// `capture request|response header` slots: each slot with a header gets that header's
+/// last value (`last(name)`), cut to the slot's length.
+fn capture_headers<'v>(
+    slots: &[(Option<String>, usize)],
+    caps: &mut Vec<Option<Vec<u8>>>,
+    last: impl Fn(&str) -> Option<&'v [u8]>,
+) {
+    caps.resize(slots.len(), None);
+    for (i, (name, len)) in slots.iter().enumerate() {
+        if let Some(v) = name.as_deref().and_then(&last) {
+            caps[i] = Some(v[..v.len().min(*len)].to_vec());
+        }
+    }
+}
+
 impl RuleState {
     fn new(proc: crate::sample::vars::ProcVars) -> RuleState {
         RuleState {
@@ -722,19 +746,11 @@ impl HttpSession {
         }
         // `capture request header`: the last occurrence, cut to the slot's length.
         if !fe.px.req_capture_slots.is_empty() {
-            let proc = &self.proc_vars;
-            let caps = &mut self
-                .rx
-                .get_or_insert_with(|| Box::new(RuleState::new(proc.clone())))
-                .caps
-                .req;
-            caps.resize(fe.px.req_capture_slots.len(), None);
-            for (i, (name, len)) in fe.px.req_capture_slots.iter().enumerate() {
-                let Some(name) = name else { continue };
-                if let Some(v) = self.req.req.headers.values(name, false).last() {
-                    caps[i] = Some(v[..v.len().min(*len)].to_vec());
-                }
-            }
+            let caps = &mut rule_state(&mut self.rx, &self.proc_vars).caps.req;
+            let h = &self.req.req.headers;
+            capture_headers(&fe.px.req_capture_slots, caps, |n| {
+                h.values(n, false).last()
+            });
         }
         if let Some(tpl) = &fe.px.unique_id {
             let env = RtEnv {
@@ -881,9 +897,7 @@ impl HttpSession {
             be: Some(be),
         };
         let s = self.session(cx, &env);
-        let rx = &mut **self
-            .rx
-            .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
+        let rx = rule_state(&mut self.rx, &self.proc_vars);
         let req = &self.req.req;
         let mut t = Txn {
             dir: crate::sample::fetch::Dir::Req,
@@ -992,9 +1006,7 @@ impl HttpSession {
 
     /// The rule state, allocated on first use.
     fn rx_mut(&mut self) -> &mut RuleState {
-        let proc = &self.proc_vars;
-        self.rx
-            .get_or_insert_with(|| Box::new(RuleState::new(proc.clone())))
+        rule_state(&mut self.rx, &self.proc_vars)
     }
 
     /// The stream's facts for fetches; `env` answers what concerns the whole proxy.
@@ -1026,9 +1038,7 @@ impl HttpSession {
 
     /// A transaction view of the current request for fetches and replies.
     fn txn<'b>(&'b mut self, s: Session<'b>) -> Txn<'b> {
-        let rx = &mut **self
-            .rx
-            .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
+        let rx = rule_state(&mut self.rx, &self.proc_vars);
         Txn {
             dir: crate::sample::fetch::Dir::Req,
             req: Some(&self.req.req),
@@ -1060,9 +1070,7 @@ impl HttpSession {
         };
         let s = self.session(cx, &env);
         let body = self.cin.bytes().get(self.req.head_len..);
-        let rx = &mut **self
-            .rx
-            .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
+        let rx = rule_state(&mut self.rx, &self.proc_vars);
         rules.run(
             s,
             MsgRef::Req(&mut self.req.req),
@@ -1088,9 +1096,7 @@ impl HttpSession {
         };
         let s = self.session(cx, &env);
         let body = body_at.and_then(|n| self.sin.bytes().get(n..));
-        let rx = &mut **self
-            .rx
-            .get_or_insert_with(|| Box::new(RuleState::new(self.proc_vars.clone())));
+        let rx = rule_state(&mut self.rx, &self.proc_vars);
         rules.run(
             s,
             MsgRef::Res {
@@ -1800,21 +1806,12 @@ impl HttpSession {
         // `capture response header`: the last occurrence, cut to the slot's length.
         if !fe.px.res_capture_slots.is_empty() {
             let raw = self.sin.bytes();
-            let proc = &self.proc_vars;
-            let caps = &mut self
-                .rx
-                .get_or_insert_with(|| Box::new(RuleState::new(proc.clone())))
-                .caps
-                .res;
-            caps.resize(fe.px.res_capture_slots.len(), None);
-            for (i, (name, len)) in fe.px.res_capture_slots.iter().enumerate() {
-                let Some(name) = name else { continue };
-                let (_, vals) = http_msg::headers_named(raw, &self.resp.headers, name.as_bytes());
-                if let Some(v) = vals.last() {
-                    let v = v.trim_ascii();
-                    caps[i] = Some(v[..v.len().min(*len)].to_vec());
-                }
-            }
+            let caps = &mut rule_state(&mut self.rx, &self.proc_vars).caps.res;
+            let heads = &self.resp.headers;
+            capture_headers(&fe.px.res_capture_slots, caps, |n| {
+                let (_, vals) = http_msg::headers_named(raw, heads, n.as_bytes());
+                vals.last().map(|v| v.trim_ascii())
+            });
         }
         let be = &sh.backends[bi];
         let own = fe.own_backend == Some(bi);
@@ -1830,10 +1827,7 @@ impl HttpSession {
         if resp_sets.is_empty() && after_sets.is_empty() {
             return false;
         }
-        let proc = &self.proc_vars;
-        let rx = self
-            .rx
-            .get_or_insert_with(|| Box::new(RuleState::new(proc.clone())));
+        let rx = rule_state(&mut self.rx, &self.proc_vars);
         rx.res_active = true;
         http_msg::fill_resp(self.sin.bytes(), &self.resp, &mut rx.res);
         for rules in resp_sets {
