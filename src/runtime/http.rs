@@ -339,8 +339,12 @@ impl HttpSession {
                 let Some(srv) = self.srv.as_mut() else {
                     return true;
                 };
-                if let Some(s) = srv.sock.as_mut() {
-                    s.on_event(ev);
+                match srv.sock.as_mut() {
+                    Some(s) => s.on_event(ev),
+                    None => {
+                        srv.lent_event(cx, ev);
+                        return true;
+                    }
                 }
                 if self.st == St::WaitSrv {
                     let o = srv.on_connect_event(cx);
@@ -349,7 +353,7 @@ impl HttpSession {
             }
             Side::Idle(i) => {
                 if let Some(srv) = self.srv.as_mut() {
-                    srv.idle_event(cx, i, ev);
+                    srv.idle_event(i, ev);
                 }
                 return true;
             }
@@ -460,7 +464,7 @@ impl HttpSession {
             }
             St::WaitReq => {
                 if self.idle_untrimmed() && self.wait_since + TRIM_AFTER <= cx.now {
-                    self.trim();
+                    self.trim(cx);
                     return true;
                 }
                 if self.requests > 0 && self.cin.is_empty() {
@@ -502,7 +506,7 @@ impl HttpSession {
         if let Some(srv) = self.srv.as_mut() {
             srv.close(cx);
         }
-        let _ = cx.registry.deregister(&mut self.client.s);
+        // Dropping the session closes the socket, which takes it out of epoll.
     }
 
     /// Moves bytes and advances the state machine until nothing progresses. Returns false
@@ -592,9 +596,12 @@ impl HttpSession {
     /// An idle keep-alive connection keeps no per-request state, as HAProxy frees its
     /// stream: the parsed heads, the rules' views and an empty server side are rebuilt by
     /// the next request instead of held by every idle client.
-    fn trim(&mut self) {
+    fn trim(&mut self, cx: &mut Ctx) {
         self.req = ReqMsg::default();
         self.resp = RespHead::default();
+        if let Some(s) = self.srv.as_mut() {
+            s.disown(cx);
+        }
         if self.srv.as_ref().is_some_and(|s| s.holds_nothing()) {
             self.srv = None;
         }
@@ -1498,7 +1505,7 @@ impl HttpSession {
             self.sout.clear();
             let srv = self.srv.as_ref().expect("connected");
             self.on_reused = srv.reused();
-            if let Some(h) = srv.proxy_header(cx, self.peer, self.local_addr()) {
+            if let Some(h) = srv.proxy_header(cx, self.peer, || self.local_addr()) {
                 self.sout.extend(&h);
             }
             if let Some(r) = &self.replay {
@@ -1535,9 +1542,11 @@ impl HttpSession {
             }
         }
         let ot = be.originalto.as_ref().or(fe.originalto.as_ref());
-        if let (Some(ot), Some(l)) = (ot, self.local_addr()) {
-            if ot.value(l.ip(), head, buf, &mut ot_val) {
-                add.push((&ot.header, &ot_val));
+        if let Some(ot) = ot {
+            if let Some(l) = self.local_addr() {
+                if ot.value(l.ip(), head, buf, &mut ot_val) {
+                    add.push((&ot.header, &ot_val));
+                }
             }
         }
         let mut replace: Vec<(usize, Option<&[u8]>)> = match &self.cookie {
@@ -1567,7 +1576,7 @@ impl HttpSession {
             ..Default::default()
         };
         let srv = self.srv.as_ref().expect("connected");
-        if let Some(h) = srv.proxy_header(cx, self.peer, self.local_addr()) {
+        if let Some(h) = srv.proxy_header(cx, self.peer, || self.local_addr()) {
             self.sout.extend(&h);
         }
         let before = self.sout.len();

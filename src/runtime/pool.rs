@@ -26,6 +26,11 @@ pub struct IdleConn {
     pub sock: Sock,
     /// Requests this connection carried.
     pub uses: u32,
+    /// The token the socket is still registered with when it is not the pool's: the
+    /// session that parked it keeps its own server token, so taking it back (the common
+    /// keep-alive case) costs no `epoll_ctl`. Whoever else takes it, or the owner starting
+    /// another connection, re-registers it.
+    pub owner: Option<usize>,
 }
 
 #[derive(Default)]
@@ -43,44 +48,84 @@ impl IdlePool {
         self.conns.is_empty()
     }
 
-    /// Adds an idle connection (or closes it when the pool is full).
-    pub fn put(&mut self, reg: &Registry, mut c: IdleConn) {
+    /// Adds an idle connection (or closes it when the pool is full) and returns its key.
+    /// With `c.owner` set the registration is left as it is (see [`IdleConn::owner`]).
+    pub fn put(&mut self, reg: &Registry, mut c: IdleConn) -> Option<usize> {
         if self.conns.len() >= MAX_IDLE {
-            let _ = reg.deregister(&mut c.sock.s);
-            return;
+            // Closing takes the socket out of epoll (see `ServerSide::drop_sock`).
+            return None;
         }
         let e = self.conns.vacant_entry();
         let key = e.key();
+        if c.owner.is_none()
+            && reg
+                .reregister(&mut c.sock.s, Token(POOL_BASE + key), Interest::READABLE)
+                .is_err()
+        {
+            return None;
+        }
+        self.by_server.entry((c.be, c.srv)).or_default().push(key);
+        e.insert(c);
+        Some(key)
+    }
+
+    /// The session registered as `tok` gives up the registration of connection `key` (it is
+    /// about to register another socket with that token, or it ends): the pool's own
+    /// token from now on. A no-op when the connection is gone or someone else took it.
+    pub fn disown(&mut self, reg: &Registry, key: usize, tok: usize) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        if c.owner != Some(tok) {
+            return;
+        }
+        c.owner = None;
         if reg
             .reregister(&mut c.sock.s, Token(POOL_BASE + key), Interest::READABLE)
             .is_err()
         {
-            let _ = reg.deregister(&mut c.sock.s);
-            return;
+            self.remove(key);
         }
-        self.by_server.entry((c.be, c.srv)).or_default().push(key);
-        e.insert(c);
     }
 
-    /// Takes the most recently parked connection to `(be, srv)` that `reuse` lets a request
-    /// use (`first`: the first request of its session).
+    /// An event on the token of session `tok` for its parked connection `key`.
+    pub fn owned_event(&mut self, key: usize, tok: usize, ev: &mio::event::Event) {
+        if self.conns.get(key).is_some_and(|c| c.owner == Some(tok)) {
+            self.event(key, ev);
+        }
+    }
+
+    fn remove(&mut self, key: usize) {
+        let c = self.conns.remove(key);
+        if let Some(v) = self.by_server.get_mut(&(c.be, c.srv)) {
+            v.retain(|&k| k != key);
+        }
+    }
+
+    /// Takes the connection to `(be, srv)` that the session registered as `tok` parked,
+    /// else the most recently parked one that `reuse` lets a request use (`first`: the
+    /// first request of its session).
     pub fn take(
         &mut self,
         be: usize,
         srv: usize,
         reuse: HttpReuse,
         first: bool,
+        tok: usize,
     ) -> Option<IdleConn> {
         let keys = self.by_server.get_mut(&(be, srv))?;
         let conns = &self.conns;
-        let pos = keys.iter().rposition(|&k| {
-            let c = &conns[k];
-            match reuse {
-                HttpReuse::Never => false,
-                HttpReuse::Safe => !first,
-                HttpReuse::Aggressive => !first || c.uses >= 2,
-                HttpReuse::Always => true,
-            }
+        let own = keys.iter().rposition(|&k| conns[k].owner == Some(tok));
+        let pos = own.or_else(|| {
+            keys.iter().rposition(|&k| {
+                let c = &conns[k];
+                match reuse {
+                    HttpReuse::Never => false,
+                    HttpReuse::Safe => !first,
+                    HttpReuse::Aggressive => !first || c.uses >= 2,
+                    HttpReuse::Always => true,
+                }
+            })
         })?;
         let key = keys.remove(pos);
         Some(self.conns.remove(key))
@@ -88,30 +133,25 @@ impl IdlePool {
 
     /// HAProxy's `pool-purge-delay` pass: every period, close half of each server's idle
     /// connections (the oldest first), so that a quiet proxy ends up holding none.
-    pub fn purge_half(&mut self, reg: &Registry) {
+    pub fn purge_half(&mut self) {
         for keys in self.by_server.values_mut() {
             let n = keys.len().div_ceil(2);
             for key in keys.drain(..n) {
-                let mut c = self.conns.remove(key);
-                let _ = reg.deregister(&mut c.sock.s);
+                self.conns.remove(key);
             }
         }
         self.by_server.retain(|_, v| !v.is_empty());
     }
 
     /// An event on pooled connection `key`: a close or stray bytes make it unusable.
-    pub fn event(&mut self, reg: &Registry, key: usize, ev: &mio::event::Event) {
+    pub fn event(&mut self, key: usize, ev: &mio::event::Event) {
         let Some(c) = self.conns.get_mut(key) else {
             return;
         };
         c.sock.on_event(ev);
         let mut scratch = Buf::default();
         if c.sock.read_into(&mut scratch, 64) != ReadOutcome::Blocked {
-            let mut c = self.conns.remove(key);
-            if let Some(v) = self.by_server.get_mut(&(c.be, c.srv)) {
-                v.retain(|&k| k != key);
-            }
-            let _ = reg.deregister(&mut c.sock.s);
+            self.remove(key);
         }
     }
 }
@@ -153,22 +193,23 @@ mod tests {
                     srv,
                     sock,
                     uses: 1 + i as u32,
+                    owner: None,
                 },
             );
         }
         assert_eq!(pool.len(), 5);
         // safe: not for a first request; aggressive: first requests only on reused ones.
-        assert!(pool.take(0, 1, HttpReuse::Safe, true).is_none());
-        assert!(pool.take(0, 1, HttpReuse::Never, false).is_none());
+        assert!(pool.take(0, 1, HttpReuse::Safe, true, 0).is_none());
+        assert!(pool.take(0, 1, HttpReuse::Never, false, 0).is_none());
         assert!(pool
-            .take(0, 0, HttpReuse::Aggressive, true)
+            .take(0, 0, HttpReuse::Aggressive, true, 0)
             .is_some_and(|c| c.uses >= 2));
         assert_eq!(pool.len(), 4);
         // Server 0 has 3 left, server 1 has 1: a pass closes 2 + 1.
-        pool.purge_half(reg);
+        pool.purge_half();
         assert_eq!(pool.len(), 1);
-        pool.purge_half(reg);
+        pool.purge_half();
         assert!(pool.is_empty());
-        assert!(pool.take(0, 0, HttpReuse::Always, false).is_none());
+        assert!(pool.take(0, 0, HttpReuse::Always, false, 0).is_none());
     }
 }

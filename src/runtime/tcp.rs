@@ -195,11 +195,9 @@ impl TcpSession {
     /// client byte.
     fn connected(&mut self, cx: &mut Ctx) {
         self.server_seen = cx.now;
-        if let Some(h) = self.srv.proxy_header(
-            cx,
-            self.peer,
-            self.local.or_else(|| self.client.s.local_inet()),
-        ) {
+        if let Some(h) = self.srv.proxy_header(cx, self.peer, || {
+            self.local.or_else(|| self.client.s.local_inet())
+        }) {
             let mut b = Buf::default();
             b.extend(&h);
             b.extend(self.c2s.bytes());
@@ -403,7 +401,7 @@ impl TcpSession {
             self.trace_close(cx);
         }
         self.srv.close(cx);
-        let _ = cx.registry.deregister(&mut self.client.s);
+        // Dropping the session closes the socket, which takes it out of epoll.
     }
 
     pub fn stream_id(&self) -> Option<crate::queue::StreamId> {

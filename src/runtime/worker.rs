@@ -261,11 +261,7 @@ impl Session {
         match self {
             Session::Http(h) => h.close(cx),
             Session::Tcp(t) => t.close(cx),
-            Session::Proxy(p) => {
-                if let Some(mut s) = p.sock.take() {
-                    let _ = cx.registry.deregister(&mut s.s);
-                }
-            }
+            Session::Proxy(p) => p.sock = None,
         }
     }
     fn is_idle(&self) -> bool {
@@ -380,9 +376,7 @@ impl Worker {
                 match ev.token() {
                     WAKER => {}
                     Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE, now),
-                    Token(t) if t >= POOL_BASE => {
-                        self.pool.event(self.poll.registry(), t - POOL_BASE, ev)
-                    }
+                    Token(t) if t >= POOL_BASE => self.pool.event(t - POOL_BASE, ev),
                     Token(t) => {
                         let side = match t % SLOTS {
                             0 => Side::Client,
@@ -400,7 +394,7 @@ impl Worker {
             self.expire(Instant::now());
             let now = Instant::now();
             if now >= next_purge {
-                self.pool.purge_half(self.poll.registry());
+                self.pool.purge_half();
                 next_purge = now + PURGE_EVERY;
             }
             if soft {
@@ -529,12 +523,7 @@ impl Worker {
             match p.advance(&mut cx) {
                 Ok(None) => Some(Session::Proxy(p)),
                 Ok(Some(s)) => Some(s),
-                Err(()) => {
-                    if let Some(mut s) = p.sock.take() {
-                        let _ = cx.registry.deregister(&mut s.s);
-                    }
-                    None
-                }
+                Err(()) => None,
             }
         } else {
             let mut origin = Origin::of(peer);
