@@ -925,6 +925,11 @@ impl HttpSession {
     /// request to before load balancing, with its force-persist flag.
     fn persistence(&mut self, cx: &Ctx, be: usize) -> Option<(usize, bool)> {
         let backend = &cx.shared.backends[be];
+        if backend.persist_rules.is_empty() && backend.use_server.is_empty() {
+            // Nothing to evaluate: no rule state for a plain proxy's connections.
+            self.ignore_persist = false;
+            return self.cookie_persistence(cx, be, None, false);
+        }
         let env = RtEnv {
             shared: cx.shared,
             be: Some(be),
@@ -965,9 +970,26 @@ impl HttpSession {
                 .map(|(_, i)| Some(*i));
             persist::use_server(targets, &servers, backend.persist, force_persist)
         };
+        self.cookie_persistence(cx, be, assigned, force_persist)
+    }
+
+    /// `cookie` persistence after the `use-server` rules chose `assigned` (or not).
+    fn cookie_persistence(
+        &mut self,
+        cx: &Ctx,
+        be: usize,
+        assigned: Option<usize>,
+        force_persist: bool,
+    ) -> Option<(usize, bool)> {
+        let backend = &cx.shared.backends[be];
         let Some(cfg) = backend.cookie.as_ref() else {
             return assigned.map(|s| (s, force_persist));
         };
+        let servers = BackendServers {
+            backend: &backend.queue,
+            cookies: &backend.cookies,
+        };
+        let ignore_persist = self.ignore_persist;
         let buf = self.cin.bytes();
         let (pos, values) = http_msg::headers_named(buf, &self.req.head.headers, b"cookie");
         let input = persist::RequestInput {

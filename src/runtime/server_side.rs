@@ -262,7 +262,13 @@ impl ServerSide {
             None => {
                 let reuse = cx.shared.backends[self.be].http_reuse;
                 cx.pool
-                    .take(self.be, srv, reuse, self.first_request, cx.server_token())
+                    .take(
+                        self.be,
+                        srv,
+                        reuse,
+                        self.first_request,
+                        self.lent.map(|k| (k, cx.server_token())),
+                    )
                     .map(|c| (c.sock, c.uses, c.owner))
             }
         };
