@@ -6,6 +6,7 @@
 #
 #   benches/callgrind.sh [BINARY]          # default target/release/haproxy-rs
 #   KEEP=1 benches/callgrind.sh            # keep callgrind.out.* for callgrind_annotate
+#   RULES=1 benches/callgrind.sh           # through the 50 ACLs / 21 rules of benches/rules.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release/haproxy-rs}
@@ -18,6 +19,12 @@ TMP=$(mktemp -d)
 PORT=$((10000 + RANDOM % 10000))
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+. benches/rules_cfg.sh
+RULES_BLOCK=
+if [ -n "${RULES:-}" ]; then
+	hosts_map "$TMP/hosts.map"
+	RULES_BLOCK=$(rules_block "$TMP/hosts.map")
+fi
 cat >"$TMP/p.cfg" <<CFG
 global
     nbthread 1
@@ -28,6 +35,7 @@ defaults
     timeout server 60s
 frontend fe
     bind 127.0.0.1:$((PORT + 1))
+$RULES_BLOCK
     default_backend be
 backend be
     server s1 127.0.0.1:$PORT

@@ -49,3 +49,4 @@ wait_port() {
 
 # On-CPU nanoseconds of all threads of a process.
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%.0f", s}'; }
+

@@ -16,12 +16,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . benches/common.sh
+. benches/rules_cfg.sh
 
 BPORT=$BASE_PORT
 RS_PLAIN=$((BASE_PORT + 1)) RS_RULES=$((BASE_PORT + 2))
 HA_PLAIN=$((BASE_PORT + 3)) HA_RULES=$((BASE_PORT + 4))
 
-awk 'BEGIN { for (i = 0; i < 100000; i++) printf "host%d.example.com be%d\n", i, i % 7 }' >"$TMP/hosts.map"
+hosts_map "$TMP/hosts.map"
 
 config() {
 	cat <<CFG
@@ -41,25 +42,8 @@ frontend plain
 frontend rules
     bind 127.0.0.1:$2
 CFG
-	for i in $(seq 0 49); do
-		case $((i % 5)) in
-		0) echo "    acl a$i path_beg /api$i/" ;;
-		1) echo "    acl a$i hdr(host) -i host$i.example.org" ;;
-		2) echo "    acl a$i src 10.$i.0.0/16" ;;
-		3) echo "    acl a$i path_end .x$i" ;;
-		4) echo "    acl a$i req.hdr(x-tenant) -m str t$i" ;;
-		esac
-	done
-	for i in $(seq 0 19); do
-		case $((i % 4)) in
-		0) echo "    http-request set-header X-R$i v$i if a$i || a$((i + 20))" ;;
-		1) echo "    http-request deny if a$i a$((i + 20))" ;;
-		2) echo "    http-request set-var(txn.r$i) str(v$i) if !a$i a$((i + 30))" ;;
-		3) echo "    http-request del-header x-r$i if a$i" ;;
-		esac
-	done
+	rules_block "$TMP/hosts.map"
 	cat <<CFG
-    http-request set-header X-Pool %[req.hdr(host),lower,map($TMP/hosts.map,none)]
     default_backend be
 
 backend be

@@ -210,6 +210,42 @@ fn keep_alive_reuses_the_server_connection() {
     );
 }
 
+/// A keep-alive connection idle for longer than the 200 ms after which the engine keeps
+/// it in a compact form (as HAProxy frees the stream and keeps the session) carries on:
+/// session variables are still there, and the server connection is reused. The pause is
+/// what is under test, not a synchronisation.
+#[test]
+fn idle_keep_alive_connection_keeps_its_session_state() {
+    let _serial = serial();
+    let (a, sa) = backend("A", Duration::ZERO);
+    let fe = free_port();
+    let conf = cfg(fe, &format!(" server a {a}\n")).replace(
+        " default_backend b\n",
+        " http-request set-var(sess.n) int(7) if !{ var(sess.n) -m found }\n http-request set-var(sess.n) var(sess.n),add(1) if { path /again }\n http-response set-header x-n %[var(sess.n)]\n default_backend b\n",
+    );
+    let _px = start(&conf, fe);
+    let (mut s, mut r) = client(fe);
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let (st, h, _) = read_full(&mut r);
+    assert_eq!(st, 200);
+    assert!(h.contains(&("x-n".into(), "7".into())), "{h:?}");
+    for i in 0..2 {
+        std::thread::sleep(Duration::from_millis(450));
+        s.write_all(b"GET /again HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let (st, h, _) = read_full(&mut r);
+        assert_eq!(st, 200);
+        let want = (8 + i).to_string();
+        assert!(h.contains(&("x-n".into(), want)), "{h:?}");
+    }
+    assert_eq!(sa.requests.lock().unwrap().len(), 3);
+    assert_eq!(
+        sa.conns.load(Ordering::SeqCst),
+        1,
+        "server connection not reused"
+    );
+}
+
 #[test]
 fn server_close_mode_closes_the_server_side_only() {
     let _serial = serial();

@@ -184,6 +184,42 @@ pub struct HttpSession {
     trimmed: bool,
 }
 
+/// An idle keep-alive client connection: what outlives a request (HAProxy keeps its
+/// session and frees the stream). About a fifth of a [`HttpSession`]; the worker keeps idle
+/// connections in this form and turns them back into sessions when the client speaks.
+pub struct IdleHttp {
+    fe: usize,
+    client: Sock,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+    /// Kept only when it holds private idle connections (`http-reuse never`).
+    srv: Option<Box<ServerSide>>,
+    be: Option<usize>,
+    requests: u64,
+    wait_since: Instant,
+    client_seen: Instant,
+    server_seen: Instant,
+    listener_fd: i32,
+    listener: Option<usize>,
+    trace_id: Option<u32>,
+    /// Session-scope variables live on.
+    rx: Option<Box<RuleState>>,
+    proc_vars: crate::sample::vars::ProcVars,
+    /// The keep-alive deadline as the session computed it when it went idle.
+    deadline: Option<Instant>,
+}
+
+impl IdleHttp {
+    /// Back to a full session (the client sent something, or a timer is due).
+    pub fn resume(self, cx: &Ctx) -> HttpSession {
+        HttpSession::from_conn(cx, self, Buf::default())
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+}
+
 /// A head with its header names lower-cased (the status line and body untouched).
 fn lowercase_header_names(msg: &[u8]) -> Vec<u8> {
     let end = msg
@@ -259,48 +295,26 @@ impl HttpSession {
             listener_fd,
             listener,
         } = origin;
-        let f = &cx.shared.frontends[fe];
-        let mut s = HttpSession {
+        let conn = IdleHttp {
             fe,
             client,
             peer,
             local,
-            cin: initial,
-            cout: Buf::default(),
-            sin: Buf::default(),
-            sout: Buf::default(),
             srv: None,
             be: None,
-            st: St::WaitReq,
-            req: ReqMsg::default(),
-            has_req: false,
-            resp: RespHead::default(),
-            has_resp: false,
-            req_fwd: BodyFwd::new(false, &f.req_opts),
-            resp_fwd: BodyFwd::new(true, &f.req_opts),
-            plan: ConnPlan::default(),
-            cookie: None,
-            ignore_persist: false,
-            close_after: false,
-            sent_continue: false,
-            be_pending: 0,
-            replay: None,
-            replaying: false,
-            head_sent: false,
-            on_reused: false,
             requests: 0,
             wait_since: cx.now,
             client_seen: cx.now,
             server_seen: cx.now,
-            linger_until: None,
-            scratch: Vec::new(),
             listener_fd,
             listener,
             trace_id: None,
             rx: None,
             proc_vars: cx.shared.proc_vars.clone(),
-            trimmed: false,
+            deadline: None,
         };
+        let mut s = HttpSession::from_conn(cx, conn, initial);
+        s.trimmed = false;
         let px = &cx.shared.frontends[fe].px;
         for rules in [&px.tcp_connection, &px.tcp_session] {
             if rules.is_empty() {
@@ -321,6 +335,94 @@ impl HttpSession {
             }
         }
         s.pump(cx).then_some(s)
+    }
+
+    /// The session of connection `c` (new, or idle until now) with `cin` already read.
+    fn from_conn(cx: &Ctx, c: IdleHttp, cin: Buf) -> HttpSession {
+        let f = &cx.shared.frontends[c.fe];
+        // A backend's response options once one was chosen (see `dispatch`).
+        let resp_opts = match (c.be, &c.srv) {
+            (Some(b), Some(_)) => &cx.shared.backends[b].resp_opts,
+            _ => &f.req_opts,
+        };
+        HttpSession {
+            fe: c.fe,
+            client: c.client,
+            peer: c.peer,
+            local: c.local,
+            cin,
+            cout: Buf::default(),
+            sin: Buf::default(),
+            sout: Buf::default(),
+            srv: c.srv,
+            be: c.be,
+            st: St::WaitReq,
+            req: ReqMsg::default(),
+            has_req: false,
+            resp: RespHead::default(),
+            has_resp: false,
+            req_fwd: BodyFwd::new(false, &f.req_opts),
+            resp_fwd: BodyFwd::new(true, resp_opts),
+            plan: ConnPlan::default(),
+            cookie: None,
+            ignore_persist: false,
+            close_after: false,
+            sent_continue: false,
+            be_pending: 0,
+            replay: None,
+            replaying: false,
+            head_sent: false,
+            on_reused: false,
+            requests: c.requests,
+            wait_since: c.wait_since,
+            client_seen: c.client_seen,
+            server_seen: c.server_seen,
+            linger_until: None,
+            scratch: Vec::new(),
+            listener_fd: c.listener_fd,
+            listener: c.listener,
+            trace_id: c.trace_id,
+            rx: c.rx,
+            proc_vars: c.proc_vars,
+            trimmed: true,
+        }
+    }
+
+    /// Idle in keep-alive with its per-request state given back ([`Self::trim`]) and
+    /// nothing in flight: the session can live in the compact [`IdleHttp`] form.
+    pub fn can_park(&self) -> bool {
+        self.trimmed
+            && self.st == St::WaitReq
+            && self.requests > 0
+            && self.cin.is_empty()
+            && self.cout.is_empty()
+            && self.sin.is_empty()
+            && self.sout.is_empty()
+            && self.linger_until.is_none()
+            && !self.close_after
+    }
+
+    /// The compact form of an idle session (see [`Self::can_park`]).
+    pub fn park(self, cx: &Ctx) -> IdleHttp {
+        let deadline = self.deadline(cx);
+        IdleHttp {
+            fe: self.fe,
+            client: self.client,
+            peer: self.peer,
+            local: self.local,
+            srv: self.srv,
+            be: self.be,
+            requests: self.requests,
+            wait_since: self.wait_since,
+            client_seen: self.client_seen,
+            server_seen: self.server_seen,
+            listener_fd: self.listener_fd,
+            listener: self.listener,
+            trace_id: self.trace_id,
+            rx: self.rx,
+            proc_vars: self.proc_vars,
+            deadline,
+        }
     }
 
     pub fn stream_id(&self) -> Option<crate::queue::StreamId> {
