@@ -358,11 +358,10 @@ impl<R> HttpRules<R> {
         for r in &self.rules {
             if let Some(c) = &r.cond {
                 let mut t = txn!();
-                if !c.eval(&mut t) {
-                    if t.missed.get() {
-                        return Flow::Wait;
-                    }
-                    continue;
+                match c.eval_tri(&mut t) {
+                    None => return Flow::Wait,
+                    Some(false) => continue,
+                    Some(true) => {}
                 }
             }
             match &r.act {

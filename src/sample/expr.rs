@@ -185,15 +185,45 @@ impl CondRt {
     }
 
     pub fn eval(&self, t: &mut Txn<'_>) -> bool {
-        let any = self.groups.iter().any(|g| {
-            g.iter().all(|(neg, term)| {
+        self.eval_tri(t).unwrap_or(self.unless)
+    }
+
+    /// HAProxy's three-state `acl_exec_cond()`: `None` is a miss (a term is false on a
+    /// sample that may still change while more data can come: the rules wait), else
+    /// the condition's verdict with `unless` applied. A miss survives `!`; an AND suite
+    /// is false at its first false term, else a miss if a term missed; the OR of suites
+    /// is true at its first true suite, else a miss if one missed.
+    pub fn eval_tri(&self, t: &mut Txn<'_>) -> Option<bool> {
+        let outer = t.missed.replace(false);
+        let mut any_miss = false;
+        let mut pass = false;
+        'suites: for g in &self.groups {
+            let mut suite_miss = false;
+            for (neg, term) in g {
+                t.missed.set(false);
                 let v = match term {
                     Term::Any(acls) => acls.iter().any(|a| a.eval(t)),
-                    Term::Never => return false,
+                    Term::Never => false,
                 };
-                v != *neg
-            })
-        });
-        any != self.unless
+                if !v && t.missed.get() {
+                    suite_miss = true;
+                    continue;
+                }
+                if v == *neg {
+                    continue 'suites;
+                }
+            }
+            if suite_miss {
+                any_miss = true;
+                continue;
+            }
+            pass = true;
+            break;
+        }
+        t.missed.set(outer || any_miss);
+        if !pass && any_miss {
+            return None;
+        }
+        Some(pass != self.unless)
     }
 }

@@ -927,14 +927,23 @@ impl Fetch {
             F::ProtoHttp => Smp::Bool(req().is_some()),
             F::ReqBodyLen => Smp::Sint(t.body.map_or(0, |b| b.len()) as i64),
             F::ReqLen => match (t.payload, t.req) {
-                (Some((p, _)), _) => Smp::Sint(p.len() as i64),
+                (Some((p, _)), _) => {
+                    t.may_change();
+                    Smp::Sint(p.len() as i64)
+                }
                 // In an HTTP proxy: the request in the buffer, head included.
                 (None, Some(r)) => Smp::Sint((r.head_len + t.body.map_or(0, |b| b.len())) as i64),
                 _ => return None,
             },
             F::Payload(off, len) => {
                 let p = payload(t)?;
-                let end = if *len == 0 { p.len() } else { off + len };
+                let end = if *len == 0 {
+                    // The rest of the buffer: it may still grow.
+                    t.may_change();
+                    p.len()
+                } else {
+                    off + len
+                };
                 match p.get(*off..end) {
                     Some(b) if *len > 0 || *off <= p.len() => Smp::Bin(Cow::Borrowed(b)),
                     _ => return t.miss(),
@@ -1036,10 +1045,16 @@ fn payload<'a>(t: &Txn<'a>) -> Option<&'a [u8]> {
 impl Txn<'_> {
     /// No value yet: remembered as a miss when more data may come.
     fn miss<T>(&self) -> Option<T> {
+        self.may_change();
+        None
+    }
+
+    /// HAProxy's `SMP_F_MAY_CHANGE` on a value: while more data may come, a condition it
+    /// leaves false is a miss (the rules wait) rather than a final no.
+    fn may_change(&self) {
         if self.payload.is_some_and(|(_, more)| more) {
             self.missed.set(true);
         }
-        None
     }
 }
 
