@@ -145,6 +145,7 @@ pub const ACTIVE: &[&str] = &[
     "bind group",
     "server send-proxy",
     "server send-proxy-v2",
+    "server pool-max-conn",
     "mode tcp",
     "timeout connect",
     "timeout server",

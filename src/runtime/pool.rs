@@ -5,6 +5,8 @@
 //! `aggressive`/`always`. A pooled connection the server closes is noticed and dropped.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mio::{Interest, Registry, Token};
@@ -31,6 +33,45 @@ pub struct IdleConn {
     /// keep-alive case) costs no `epoll_ctl`. Whoever else takes it, or the owner starting
     /// another connection, re-registers it.
     pub owner: Option<usize>,
+    /// Its place under the server's `pool-max-conn` (given back when it leaves the pool).
+    pub ticket: Option<IdleTicket>,
+}
+
+/// A server's `pool-max-conn`: idle connections to it over all workers (HAProxy's
+/// `max_idle_conns` against `curr_idle_conns`).
+pub struct IdleCap {
+    max: Option<usize>,
+    count: Arc<AtomicUsize>,
+}
+
+/// One idle connection counted under an [`IdleCap`].
+pub struct IdleTicket(Arc<AtomicUsize>);
+
+impl Drop for IdleTicket {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl IdleCap {
+    /// `pool-max-conn` as configured: -1 (the default) is no limit.
+    pub fn new(max: Option<i32>) -> IdleCap {
+        IdleCap {
+            max: max.and_then(|m| usize::try_from(m).ok()),
+            count: Arc::default(),
+        }
+    }
+
+    /// A place for one more idle connection, if the limit allows it.
+    pub fn ticket(&self) -> Option<IdleTicket> {
+        let max = self.max.unwrap_or(usize::MAX);
+        self.count
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| IdleTicket(self.count.clone()))
+    }
 }
 
 #[derive(Default)]
@@ -200,6 +241,7 @@ mod tests {
                     sock,
                     uses: 1 + i as u32,
                     owner: None,
+                    ticket: None,
                 },
             );
         }

@@ -257,8 +257,9 @@ impl ServerSide {
             .idle
             .iter()
             .position(|e| e.as_ref().is_some_and(|(s, _, _)| *s == srv));
+        // (socket, uses, where it is registered: ours, this worker's, or nowhere).
         let reused = match found {
-            Some(i) => self.idle[i].take().map(|(_, s, u)| (s, u, None)),
+            Some(i) => self.idle[i].take().map(|(_, s, u)| (s, u, Reg::Worker)),
             None => {
                 let reuse = cx.shared.backends[self.be].http_reuse;
                 cx.pool
@@ -269,20 +270,34 @@ impl ServerSide {
                         self.first_request,
                         self.lent.map(|k| (k, cx.server_token())),
                     )
-                    .map(|c| (c.sock, c.uses, c.owner))
+                    .map(|c| {
+                        let reg = match c.owner {
+                            Some(t) if t == cx.server_token() => Reg::Ours,
+                            _ => Reg::Worker,
+                        };
+                        (c.sock, c.uses, reg)
+                    })
+                    .or_else(|| {
+                        take_over(cx, self.be, srv, reuse, self.first_request)
+                            .map(|(s, u)| (s, u, Reg::Nowhere))
+                    })
             }
         };
-        if let Some((mut sock, uses, owner)) = reused {
+        if let Some((mut sock, uses, reg)) = reused {
             let tok = Token(cx.server_token());
             let both = Interest::READABLE | Interest::WRITABLE;
-            let same = owner == Some(tok.0);
-            if same {
+            if reg == Reg::Ours {
                 // Our own parked connection, still registered as ours.
                 self.lent = None;
             } else {
                 self.disown(cx);
             }
-            if same || cx.registry.reregister(&mut sock.s, tok, both).is_ok() {
+            let ok = match reg {
+                Reg::Ours => true,
+                Reg::Worker => cx.registry.reregister(&mut sock.s, tok, both).is_ok(),
+                Reg::Nowhere => cx.registry.register(&mut sock.s, tok, both).is_ok(),
+            };
+            if ok {
                 self.sock = Some(sock);
                 self.fresh = false;
                 self.uses = uses + 1;
@@ -483,6 +498,10 @@ impl ServerSide {
         // it again and others may take it as `http-reuse` allows (HAProxy's idle lists).
         if reuse != HttpReuse::Never {
             self.disown(cx);
+            // `pool-max-conn` reached: closed (the session keeps none of its own).
+            let Some(ticket) = cx.shared.backends[self.be].idle_cap[srv].ticket() else {
+                return;
+            };
             self.lent = cx.pool.put(
                 cx.registry,
                 IdleConn {
@@ -491,6 +510,7 @@ impl ServerSide {
                     sock,
                     uses: self.uses,
                     owner: Some(cx.server_token()),
+                    ticket: Some(ticket),
                 },
             );
             return;
@@ -540,12 +560,16 @@ impl ServerSide {
         for e in self.idle.iter_mut() {
             if let Some((srv, sock, uses)) = e.take() {
                 if share {
+                    let Some(ticket) = cx.shared.backends[self.be].idle_cap[srv].ticket() else {
+                        continue;
+                    };
                     let c = IdleConn {
                         be: self.be,
                         srv,
                         sock,
                         uses,
                         owner: None,
+                        ticket: Some(ticket),
                     };
                     cx.pool.put(cx.registry, c);
                 }
@@ -557,6 +581,48 @@ impl ServerSide {
     pub fn set_first_request(&mut self, first: bool) {
         self.first_request = first;
     }
+}
+
+/// Where a reused connection's socket is registered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reg {
+    /// With this session's server token already.
+    Ours,
+    /// In this worker's epoll, under another token.
+    Worker,
+    /// Nowhere: taken over from another worker.
+    Nowhere,
+}
+
+/// HAProxy's idle connection takeover: with none of its own, a worker takes an idle
+/// connection to `srv` from another worker's pool, as `reuse` allows, and takes it out of
+/// that worker's epoll. `try_lock` only: a busy worker is skipped, and two workers never
+/// wait on each other.
+fn take_over(
+    cx: &Ctx,
+    be: usize,
+    srv: usize,
+    reuse: HttpReuse,
+    first: bool,
+) -> Option<(Sock, u32)> {
+    if reuse == HttpReuse::Never || (reuse == HttpReuse::Safe && first) {
+        return None;
+    }
+    for (w, peer) in cx.peers.iter().enumerate() {
+        if w == cx.worker {
+            continue;
+        }
+        let Ok(mut pool) = peer.idle.try_lock() else {
+            continue;
+        };
+        if let Some(mut c) = pool.take(be, srv, reuse, first, None) {
+            drop(pool);
+            if peer.registry.deregister(&mut c.sock.s).is_ok() {
+                return Some((c.sock, c.uses));
+            }
+        }
+    }
+    None
 }
 
 /// Servers that take load-balanced traffic (HAProxy's `srv_act`).

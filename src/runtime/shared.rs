@@ -273,6 +273,8 @@ pub struct Backend {
     /// Per server, the PROXY protocol version to send first on each new connection (0 =
     /// none, `send-proxy` 1, `send-proxy-v2` 2).
     pub send_proxy: Vec<u8>,
+    /// Per server, `pool-max-conn`.
+    pub idle_cap: Vec<super::pool::IdleCap>,
     pub alg: Algorithm,
     pub connect: Option<Duration>,
     pub server: Option<Duration>,
@@ -686,6 +688,11 @@ fn compile_backend(
                     u8::from(sv.send_proxy)
                 }
             })
+            .collect(),
+        idle_cap: px
+            .servers
+            .iter()
+            .map(|sv| super::pool::IdleCap::new(sv.pool_max_conn))
             .collect(),
         rr_kind: matches!(alg, Algorithm::RoundRobin | Algorithm::StaticRr),
         alg,

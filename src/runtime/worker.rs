@@ -48,6 +48,9 @@ pub struct Ctx<'a> {
     pub registry: &'a Registry,
     /// Idle server connections shared by the worker's sessions.
     pub pool: &'a mut IdlePool,
+    /// Every worker's shared side (this one's included), to take over idle server
+    /// connections other workers hold.
+    pub peers: &'a [Arc<Mailbox>],
     pub shared: &'a Shared,
     pub worker: usize,
     pub key: usize,
@@ -59,6 +62,7 @@ impl<'a> Ctx<'a> {
     pub fn new(
         registry: &'a Registry,
         pool: &'a mut IdlePool,
+        peers: &'a [Arc<Mailbox>],
         shared: &'a Shared,
         worker: usize,
         key: usize,
@@ -67,6 +71,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             registry,
             pool,
+            peers,
             shared,
             worker,
             key,
@@ -99,10 +104,22 @@ pub struct Control {
     pub paused: AtomicBool,
 }
 
-/// Queue wake-ups posted to one worker from any thread.
+/// What other threads may reach of one worker: queue wake-ups posted to it, and its idle
+/// server connections (HAProxy's per-thread idle lists, which other threads take
+/// connections over from when they have none of their own). The worker holds its pool's
+/// lock while it handles an event; others only `try_lock` it.
 pub struct Mailbox {
     items: Mutex<Vec<(StreamId, usize)>>,
     pub waker: Waker,
+    pub idle: Mutex<IdlePool>,
+    /// A handle on the worker's epoll instance, to take a connection out of it.
+    pub registry: Registry,
+}
+
+impl Mailbox {
+    pub fn lock_pool(&self) -> std::sync::MutexGuard<'_, IdlePool> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Mailbox {
@@ -328,7 +345,6 @@ pub struct Worker {
     ctl: Arc<Control>,
     /// Listeners this worker stopped accepting on because a `maxconn` was reached.
     paused: Vec<usize>,
-    pool: IdlePool,
 }
 
 impl Worker {
@@ -359,7 +375,6 @@ impl Worker {
             all,
             ctl,
             paused: Vec::new(),
-            pool: IdlePool::default(),
         })
     }
 
@@ -367,13 +382,13 @@ impl Worker {
     pub fn poller() -> std::io::Result<(Poll, Arc<Mailbox>)> {
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
-        Ok((
-            poll,
-            Arc::new(Mailbox {
-                items: Mutex::new(Vec::new()),
-                waker,
-            }),
-        ))
+        let mailbox = Arc::new(Mailbox {
+            items: Mutex::new(Vec::new()),
+            waker,
+            idle: Mutex::new(IdlePool::default()),
+            registry: poll.registry().try_clone()?,
+        });
+        Ok((poll, mailbox))
     }
 
     pub fn run(mut self) -> std::io::Result<()> {
@@ -392,7 +407,7 @@ impl Worker {
             if soft && self.sessions.is_empty() {
                 break Ok(());
             }
-            let purge_at = (!self.pool.is_empty()).then_some(next_purge);
+            let purge_at = (!self.mailbox.lock_pool().is_empty()).then_some(next_purge);
             let wake_at = match (self.timers.next(), purge_at) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -409,7 +424,7 @@ impl Worker {
                 match ev.token() {
                     WAKER => {}
                     Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE, now),
-                    Token(t) if t >= POOL_BASE => self.pool.event(t - POOL_BASE, ev),
+                    Token(t) if t >= POOL_BASE => self.mailbox.lock_pool().event(t - POOL_BASE, ev),
                     Token(t) => {
                         let side = match t % SLOTS {
                             0 => Side::Client,
@@ -427,7 +442,7 @@ impl Worker {
             self.expire(Instant::now());
             let now = Instant::now();
             if now >= next_purge {
-                self.pool.purge_half();
+                self.mailbox.lock_pool().purge_half();
                 next_purge = now + PURGE_EVERY;
             }
             if soft {
@@ -531,9 +546,12 @@ impl Worker {
         }
         sock.set_nodelay(true);
         let shared = &*self.shared;
+        let mb = Arc::clone(&self.mailbox);
+        let mut pool = mb.lock_pool();
         let mut cx = Ctx::new(
             self.poll.registry(),
-            &mut self.pool,
+            &mut pool,
+            &self.all,
             shared,
             self.id,
             key,
@@ -564,6 +582,8 @@ impl Worker {
             origin.listener = Some(listener);
             start_for(&mut cx, fe, sock, origin)
         };
+        // `rearm` takes the pool's lock itself.
+        drop(pool);
         let Some(sess) = started else {
             self.release_listener(listener);
             return;
@@ -588,16 +608,24 @@ impl Worker {
         let Some(slot) = self.sessions.get_mut(key) else {
             return;
         };
+        let mb = Arc::clone(&self.mailbox);
+        let mut pool = mb.lock_pool();
         let mut cx = Ctx::new(
             self.poll.registry(),
-            &mut self.pool,
+            &mut pool,
+            &self.all,
             shared,
             self.id,
             key,
             now,
         );
-        if f(&mut slot.sess, &mut cx) {
+        let keep = f(&mut slot.sess, &mut cx);
+        if keep {
             slot.sess.park(&cx);
+        }
+        // `rearm` and `finish` take the pool's lock themselves.
+        drop(pool);
+        if keep {
             self.rearm(key, now);
         } else {
             self.finish(key, now);
@@ -628,9 +656,12 @@ impl Worker {
         let Some(slot) = self.sessions.get_mut(key) else {
             return;
         };
+        let mb = Arc::clone(&self.mailbox);
+        let mut pool = mb.lock_pool();
         let cx = Ctx::new(
             self.poll.registry(),
-            &mut self.pool,
+            &mut pool,
+            &self.all,
             shared,
             self.id,
             key,
@@ -651,9 +682,12 @@ impl Worker {
             return;
         }
         let mut slot = self.sessions.remove(key);
+        let mb = Arc::clone(&self.mailbox);
+        let mut pool = mb.lock_pool();
         let mut cx = Ctx::new(
             self.poll.registry(),
-            &mut self.pool,
+            &mut pool,
+            &self.all,
             shared,
             self.id,
             key,
