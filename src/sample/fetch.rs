@@ -931,8 +931,8 @@ impl Fetch {
                     t.may_change();
                     Smp::Sint(p.len() as i64)
                 }
-                // In an HTTP proxy: the request in the buffer, head included.
-                (None, Some(r)) => Smp::Sint((r.head_len + t.body.map_or(0, |b| b.len())) as i64),
+                // In an HTTP proxy: the HTX message, head included.
+                (None, Some(r)) => Smp::Sint((r.htx_size() + t.body.map_or(0, |b| b.len())) as i64),
                 _ => return None,
             },
             F::Payload(off, len) => {

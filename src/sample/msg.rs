@@ -247,6 +247,16 @@ impl Req {
 
     /// HAProxy's `path`: the URI without query string, and without scheme/authority for
     /// absolute URIs.
+    /// The head's size as HAProxy's `req.len` counts it in HTTP mode: the HTX message
+    /// (a 20-byte start-line block with method, URI and version, each header's name and
+    /// value, one byte of end-of-headers), not the bytes received.
+    pub fn htx_size(&self) -> usize {
+        const SL_BLOCK: usize = 20;
+        const VERSION: usize = "HTTP/1.1".len();
+        let headers: usize = self.headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+        SL_BLOCK + self.method.len() + self.uri.len() + VERSION + headers + 1
+    }
+
     pub fn path(&self) -> &str {
         let (p, _) = split_uri(&self.uri);
         p.split('?').next().unwrap_or("")
