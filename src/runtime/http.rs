@@ -1131,7 +1131,7 @@ impl HttpSession {
     /// chosen); the request body (if any) is then discarded.
     fn local_reply(&mut self, cx: &Ctx, be: Option<usize>, reply: &Reply) {
         let (bt, ft) = error_tables(cx, self.fe, be);
-        let (head_only, conn) = (self.req.is_head(), self.conn_hdr());
+        let (head_only, conn) = (self.req.is_head(), self.reply_conn_hdr(cx));
         let env = RtEnv {
             shared: cx.shared,
             be,
@@ -1159,6 +1159,11 @@ impl HttpSession {
         self.has_req = false;
         self.st = St::Skip;
         self.skip_body(cx);
+        if self.close_after && self.st == St::Skip {
+            // Closing anyway: HAProxy does not wait for the rest of the body.
+            self.cin.clear();
+            self.st = St::Closing;
+        }
     }
 
     /// The rule state, allocated on first use.
@@ -1308,7 +1313,7 @@ impl HttpSession {
                 true
             }
             Flow::Redirect(rd) => {
-                let bytes = self.redirect_reply(&rd);
+                let bytes = self.redirect_reply(cx, &rd);
                 self.send_local(
                     cx,
                     be,
@@ -1321,7 +1326,7 @@ impl HttpSession {
             }
             Flow::Auth(realm) => {
                 let (bt, ft) = error_tables(cx, self.fe, be);
-                let (head_only, conn) = (self.req.is_head(), self.conn_hdr());
+                let (head_only, conn) = (self.req.is_head(), self.reply_conn_hdr(cx));
                 let page = super::errors::pick(bt, ft, 401);
                 let mut out = {
                     let req = crate::sample::msg::Req::default();
@@ -1362,7 +1367,7 @@ impl HttpSession {
     }
 
     /// `http_apply_redirect_rule()`'s message.
-    fn redirect_reply(&self, rd: &RedirectOut) -> Vec<u8> {
+    fn redirect_reply(&mut self, cx: &Ctx, rd: &RedirectOut) -> Vec<u8> {
         use std::io::Write as _;
         let reason = match rd.code {
             301 => "Moved Permanently",
@@ -1387,7 +1392,7 @@ impl HttpSession {
             out.extend_from_slice(c);
             out.extend_from_slice(b"\r\n");
         }
-        match self.conn_hdr() {
+        match self.reply_conn_hdr(cx) {
             ConnHdr::None => {}
             ConnHdr::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
             ConnHdr::Close => out.extend_from_slice(b"connection: close\r\n"),
@@ -1515,6 +1520,20 @@ impl HttpSession {
     }
 
     /// The `Connection` header of a reply made by the proxy.
+    /// The connection header of a reply the proxy makes for the current request: a request
+    /// not all received yet (body still to come, or more than HAProxy buffers) is answered
+    /// with `connection: close` and the connection closed, as HAProxy does.
+    fn reply_conn_hdr(&mut self, cx: &Ctx) -> ConnHdr {
+        if self.has_req && !self.head_sent && !self.close_after {
+            let opts = &cx.shared.frontends[self.fe].req_opts;
+            let after = self.cin.bytes().get(self.req.head_len..).unwrap_or(&[]);
+            if !http_msg::request_fully_buffered(&self.req, after, opts) {
+                self.close_after = true;
+            }
+        }
+        self.conn_hdr()
+    }
+
     fn conn_hdr(&self) -> ConnHdr {
         match (self.close_after, self.req.http10()) {
             (true, _) => ConnHdr::Close,
@@ -1600,7 +1619,7 @@ impl HttpSession {
         }
         self.has_resp = false;
         self.has_req = false;
-        let (head_only, conn) = (self.req.is_head(), self.conn_hdr());
+        let (head_only, conn) = (self.req.is_head(), self.reply_conn_hdr(cx));
         let env = RtEnv {
             shared: cx.shared,
             be: be_idx,
@@ -2020,7 +2039,7 @@ impl HttpSession {
                     }
                     self.sin.clear();
                     self.close_after |= !self.req_fwd.is_done();
-                    let bytes = self.redirect_reply(&rd);
+                    let bytes = self.redirect_reply(cx, &rd);
                     self.has_resp = false;
                     self.has_req = false;
                     self.cout.extend(&bytes);

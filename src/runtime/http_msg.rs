@@ -296,3 +296,35 @@ impl ConnPlan {
         hc::response_conn_hdr(req, resp, self.client)
     }
 }
+
+/// The decoded length of a request body of `framing` when all of it is in `buf` (the bytes
+/// after the head), else `None`.
+pub fn complete_body_len(buf: &[u8], framing: Framing, opts: &ParseOpts) -> Option<usize> {
+    let mut dec = BodyDecoder::new(framing, false, opts);
+    let (mut pos, mut len) = (0, 0);
+    while !dec.is_done() {
+        let ev = dec.decode(&buf[pos..]).ok()?;
+        len += ev.data.len();
+        if ev.consumed == 0 {
+            return None;
+        }
+        pos += ev.consumed;
+    }
+    Some(len)
+}
+
+/// HAProxy answers a request itself and keeps the connection only when the whole request
+/// is already in its buffer: it closes when the body is still to come, or when the
+/// request as an HTX message (`htx_size` for the head, plus HTX's block descriptors and
+/// header) did not fit in `bufsize - maxrewrite` (measured against 2.6.12 with 2 KiB and
+/// 16 KiB buffers).
+pub fn request_fully_buffered(req: &ReqMsg, after_head: &[u8], opts: &ParseOpts) -> bool {
+    const HTX_HEADER: usize = 40;
+    const BLOCK: usize = 8;
+    let Some(body) = complete_body_len(after_head, req.framing(), opts) else {
+        return false;
+    };
+    let blocks = req.req.headers.len() + 2 + usize::from(body > 0);
+    let htx = HTX_HEADER + req.req.htx_size() + BLOCK * blocks + body;
+    htx <= opts.bufsize.saturating_sub(opts.maxrewrite)
+}
