@@ -5,6 +5,7 @@ use super::rules::{Action, Custom, Expect, HttpSend, Msg, Pattern, Program, Prot
 use super::{agent, Outcome, Status};
 use crate::http::h1::{self, Framing, Method, RespHead};
 use crate::http::ParseOpts;
+use std::sync::Arc;
 
 /// What the driver must do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +33,8 @@ pub struct Ctx {
 }
 
 /// A check in progress.
-pub struct Run<'p> {
-    prog: &'p Program,
+pub struct Run {
+    prog: Arc<Program>,
     /// The rule being evaluated (`check->current_step`).
     step: usize,
     /// A connect or send handed to the driver and not confirmed yet.
@@ -47,8 +48,8 @@ pub struct Run<'p> {
     resp: RespHead,
 }
 
-impl<'p> Run<'p> {
-    pub fn new(prog: &'p Program, ctx: Ctx) -> Run<'p> {
+impl Run {
+    pub fn new(prog: Arc<Program>, ctx: Ctx) -> Run {
         Run {
             prog,
             step: 0,
@@ -68,7 +69,7 @@ impl<'p> Run<'p> {
     }
 
     pub fn program(&self) -> &Program {
-        self.prog
+        &self.prog
     }
 
     pub fn start(&mut self) -> Want {
@@ -170,7 +171,8 @@ impl<'p> Run<'p> {
     fn eval(&mut self) -> Want {
         // Consecutive expects re-evaluate from the first of the group when more data comes.
         let mut expect_head = None;
-        while let Some(r) = self.prog.rules.get(self.step) {
+        let prog = self.prog.clone();
+        while let Some(r) = prog.rules.get(self.step) {
             match &r.action {
                 Action::Connect {
                     port,
@@ -619,7 +621,7 @@ mod tests {
     use super::*;
     use crate::model::proxy::{CheckKind, CheckRule, ProxySettings};
 
-    fn prog(kind: CheckKind, tcp: &[(&str, &[&str])], http: &[(&str, &[&str])]) -> Program {
+    fn prog(kind: CheckKind, tcp: &[(&str, &[&str])], http: &[(&str, &[&str])]) -> Arc<Program> {
         let cr = |l: &[(&str, &[&str])]| {
             l.iter()
                 .map(|(v, a)| CheckRule {
@@ -629,13 +631,15 @@ mod tests {
                 })
                 .collect()
         };
-        Program::from_proxy(&ProxySettings {
-            check: Some(kind),
-            tcp_check_rules: cr(tcp),
-            http_check_rules: cr(http),
-            ..Default::default()
-        })
-        .unwrap()
+        Arc::new(
+            Program::from_proxy(&ProxySettings {
+                check: Some(kind),
+                tcp_check_rules: cr(tcp),
+                http_check_rules: cr(http),
+                ..Default::default()
+            })
+            .unwrap(),
+        )
     }
 
     fn connect() -> Want {
@@ -653,7 +657,7 @@ mod tests {
             &[("send", &["PING\r\n"]), ("expect", &["string", "+PONG"])],
             &[],
         );
-        let mut r = Run::new(&p, Ctx::default());
+        let mut r = Run::new(p.clone(), Ctx::default());
         assert_eq!(r.start(), connect());
         assert_eq!(r.connected(), Want::Send(b"PING\r\n".to_vec()));
         assert_eq!(r.sent(), Want::Recv);
@@ -665,7 +669,7 @@ mod tests {
             }
             w => panic!("{w:?}"),
         }
-        let mut r = Run::new(&p, Ctx::default());
+        let mut r = Run::new(p.clone(), Ctx::default());
         r.start();
         r.connected();
         r.sent();
@@ -693,7 +697,7 @@ mod tests {
             &[],
             &[],
         );
-        let mut r = Run::new(&p, Ctx::default());
+        let mut r = Run::new(p.clone(), Ctx::default());
         r.start();
         assert_eq!(
             r.connected(),
@@ -710,7 +714,7 @@ mod tests {
             }
             w => panic!("{w:?}"),
         }
-        p.disable_404 = true;
+        Arc::make_mut(&mut p).disable_404 = true;
         let mut r = Run::new(
             &p,
             Ctx {
@@ -744,7 +748,7 @@ mod tests {
                 ("expect", &["string", "alive"]),
             ],
         );
-        let mut r = Run::new(&p, Ctx::default());
+        let mut r = Run::new(p.clone(), Ctx::default());
         r.start();
         r.connected();
         r.sent();
@@ -759,7 +763,7 @@ mod tests {
     #[test]
     fn redis_builtin_reports_the_reply_line() {
         let p = prog(CheckKind::Redis, &[], &[]);
-        let mut r = Run::new(&p, Ctx::default());
+        let mut r = Run::new(p.clone(), Ctx::default());
         r.start();
         assert_eq!(r.connected(), Want::Send(b"*1\r\n$4\r\nPING\r\n".to_vec()));
         r.sent();

@@ -1,0 +1,1008 @@
+//! Health and agent checks on sockets, and the server states they drive.
+//!
+//! One thread with its own `mio::Poll` runs every check of the process: a check is a
+//! [`crate::check::eval::Run`] fed by a non-blocking socket, so thousands of servers cost
+//! one poller and a timer heap, and no worker's event loop ever waits for a server that is
+//! down. (HAProxy runs checks as tasks on its worker threads; running them beside the
+//! workers keeps the request path untouched: the workers only see the queue's states.)
+//!
+//! State changes follow `srv_set_stopped()`/`srv_set_running()`/`srv_set_stopping()` and
+//! `srv_update_status()`: the queue learns the new state (which redistributes or dequeues
+//! streams), tracking servers follow, and the messages are printed as HAProxy prints them.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+
+use super::shared::Shared;
+use super::worker::Control;
+use crate::check::agent::{self, Admin, AgentHealth};
+use crate::check::eval::{Ctx, Run, Want};
+use crate::check::msg::{self, Counts, Why};
+use crate::check::rules::Program;
+use crate::check::{self as ck, CheckResult, Health, Intervals, Outcome, Status};
+use crate::config::{Level, Message};
+use crate::model::{Config, ProxyCap};
+use crate::queue::ServerState;
+
+/// `SRV_ST_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum St {
+    Stopped,
+    Starting,
+    Running,
+    Stopping,
+}
+
+struct Be {
+    /// Index in `Shared::backends`.
+    shared: usize,
+    name: String,
+    listen: bool,
+    slowstart: bool,
+}
+
+struct Srv {
+    be: usize,
+    /// Index in the backend's queue.
+    idx: usize,
+    name: String,
+    backup: bool,
+    iweight: u32,
+    uweight: u32,
+    slowstart: bool,
+    state: St,
+    maint: bool,
+    drain: bool,
+    check: Option<usize>,
+    agent: Option<usize>,
+    track: Option<usize>,
+    trackers: Vec<usize>,
+    addr: Option<SocketAddr>,
+}
+
+struct Io {
+    run: Run,
+    sock: Option<TcpStream>,
+    connected: bool,
+    /// What the run waits for.
+    want: Want,
+    out: Vec<u8>,
+    start_ms: u64,
+    send_proxy: bool,
+}
+
+struct Ck {
+    srv: usize,
+    agent: bool,
+    prog: Arc<Program>,
+    health: Health,
+    iv: Intervals,
+    port: Option<u16>,
+    addr: Option<IpAddr>,
+    send_proxy: bool,
+    timeout_check: Option<u64>,
+    timeout_connect: Option<u64>,
+    /// Maintenance pauses the health check (not the agent).
+    paused: bool,
+    deadline: u64,
+    io: Option<Io>,
+}
+
+/// Every check of a configuration, ready to run on its own thread.
+pub struct Checker {
+    shared: Arc<Shared>,
+    bes: Vec<Be>,
+    srvs: Vec<Srv>,
+    cks: Vec<Ck>,
+    spread_pct: u32,
+    heap: BinaryHeap<Reverse<(u64, usize)>>,
+    rng: u64,
+    /// `-q`: nothing on stderr.
+    pub quiet: bool,
+    /// Messages printed, for embedders and tests (kept only when `record`).
+    pub record: bool,
+    pub log: Vec<String>,
+}
+
+fn port_of(p: Option<u32>) -> Option<u16> {
+    p.and_then(|p| u16::try_from(p).ok()).filter(|&p| p > 0)
+}
+
+impl Checker {
+    /// The checks `cfg` asks for; `None` when there are none. Warnings name what cannot
+    /// run (a server on a UNIX socket, a rule set using what is not available yet).
+    pub fn new(cfg: &Config, shared: Arc<Shared>, warnings: &mut Vec<String>) -> Option<Checker> {
+        let mut bes = Vec::new();
+        let mut srvs: Vec<Srv> = Vec::new();
+        let mut cks = Vec::new();
+        let mut tracks: Vec<(usize, String, usize)> = Vec::new();
+        for (bi, b) in shared.backends.iter().enumerate() {
+            let Some(px) = cfg.find_proxy(&b.name, ProxyCap::BE) else {
+                continue;
+            };
+            let be = bes.len();
+            bes.push(Be {
+                shared: bi,
+                name: b.name.clone(),
+                listen: px.cap.is_fe(),
+                slowstart: px.servers.iter().any(|s| s.slowstart > 0),
+            });
+            let s = &px.settings;
+            let mut prog: Option<Result<Arc<Program>, String>> = None;
+            for (i, sv) in px.servers.iter().enumerate() {
+                let si = srvs.len();
+                let addr = match b.addrs.get(i) {
+                    Some(Some(super::stream::Target::Inet(a))) => Some(*a),
+                    _ => None,
+                };
+                srvs.push(Srv {
+                    be,
+                    idx: i,
+                    name: sv.name.clone(),
+                    backup: sv.backup,
+                    iweight: sv.weight,
+                    uweight: sv.weight,
+                    slowstart: sv.slowstart > 0,
+                    state: St::Running,
+                    maint: sv.disabled,
+                    drain: false,
+                    check: None,
+                    agent: None,
+                    track: None,
+                    trackers: Vec::new(),
+                    addr,
+                });
+                if let Some(t) = &sv.track {
+                    tracks.push((si, t.clone(), be));
+                }
+                let tc = s.timeouts.check.filter(|&v| v > 0).map(u64::from);
+                let tcon = s.timeouts.connect.filter(|&v| v > 0).map(u64::from);
+                let h = &sv.health;
+                if sv.check && !sv.disabled {
+                    let p = prog
+                        .get_or_insert_with(|| Program::from_proxy(s).map(Arc::new))
+                        .clone();
+                    match p {
+                        Ok(p) if addr.is_some() || h.addr.is_some() => {
+                            srvs[si].check = Some(cks.len());
+                            cks.push(Ck {
+                                srv: si,
+                                agent: false,
+                                prog: p,
+                                health: Health::new(h.rise, h.fall),
+                                iv: Intervals {
+                                    inter: u64::from(h.inter.max(1)),
+                                    fastinter: u64::from(h.fastinter.unwrap_or(0)),
+                                    downinter: u64::from(h.downinter.unwrap_or(0)),
+                                },
+                                port: port_of(h.port),
+                                addr: h.addr.as_deref().and_then(parse_ip),
+                                send_proxy: h.send_proxy,
+                                timeout_check: tc,
+                                timeout_connect: tcon,
+                                paused: false,
+                                deadline: 0,
+                                io: None,
+                            });
+                        }
+                        Ok(_) => warnings.push(format!(
+                            "health checks of server {}/{} are not available (not an IP address)",
+                            px.name, sv.name
+                        )),
+                        Err(e) => warnings.push(format!(
+                            "health checks of backend '{}' are not active: {e}",
+                            px.name
+                        )),
+                    }
+                }
+                let a = &sv.agent;
+                if a.enabled && !sv.disabled && (addr.is_some() || a.addr.is_some()) {
+                    srvs[si].agent = Some(cks.len());
+                    cks.push(Ck {
+                        srv: si,
+                        agent: true,
+                        prog: Arc::new(Program::agent(a.send.as_deref())),
+                        health: Health::new(1, 1),
+                        iv: Intervals {
+                            inter: u64::from(a.inter.max(1)),
+                            fastinter: 0,
+                            downinter: 0,
+                        },
+                        port: port_of(a.port),
+                        addr: a.addr.as_deref().and_then(parse_ip),
+                        send_proxy: false,
+                        timeout_check: tc,
+                        timeout_connect: tcon,
+                        paused: false,
+                        deadline: 0,
+                        io: None,
+                    });
+                }
+            }
+        }
+        for (si, t, be) in tracks {
+            let (bname, sname) = match t.split_once('/') {
+                Some((b, s)) => (b.to_string(), s.to_string()),
+                None => (bes[be].name.clone(), t),
+            };
+            if let Some(ti) = srvs
+                .iter()
+                .position(|s| bes[s.be].name == bname && s.name == sname)
+            {
+                srvs[si].track = Some(ti);
+                srvs[ti].trackers.push(si);
+            }
+        }
+        if cks.is_empty() {
+            return None;
+        }
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            | 1;
+        let mut c = Checker {
+            shared,
+            bes,
+            srvs,
+            cks,
+            spread_pct: cfg.global.spread_checks.unwrap_or(0),
+            heap: BinaryHeap::new(),
+            rng: seed,
+            quiet: false,
+            record: false,
+            log: Vec::new(),
+        };
+        c.schedule_first(u64::from(cfg.global.max_spread_checks.unwrap_or(0)));
+        Some(c)
+    }
+
+    /// `start_checks()`: the first checks spread over the smallest interval of at least
+    /// one second.
+    fn schedule_first(&mut self, max_spread: u64) {
+        let now = self.now();
+        let n = self.cks.len() as u64;
+        let inter = |c: &Ck, s: &Srv| c.iv.pick(&c.health, s.state == St::Stopped);
+        let mininter = self
+            .cks
+            .iter()
+            .map(|c| inter(c, &self.srvs[c.srv]))
+            .filter(|&i| i >= ck::INTER_THRES)
+            .min()
+            .unwrap_or(0);
+        for pos in 0..self.cks.len() {
+            let own = inter(&self.cks[pos], &self.srvs[self.cks[pos].srv]);
+            let d = now + ck::first_delay(mininter, own, max_spread, pos as u64, n);
+            self.arm(pos, d);
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.shared.now_ms(Instant::now())
+    }
+
+    fn rand(&mut self) -> f64 {
+        // xorshift64: the spread needs no more than a uniform number.
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng = x;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn arm(&mut self, c: usize, at: u64) {
+        self.cks[c].deadline = at;
+        self.heap.push(Reverse((at, c)));
+    }
+
+    /// Runs until the workers stop (`ctl.stop`, or none left running after a soft stop).
+    pub fn run(mut self, ctl: Arc<Control>) -> std::io::Result<()> {
+        let mut poll = Poll::new()?;
+        let mut events = Events::with_capacity(256);
+        let mut last_tick = 0;
+        loop {
+            if ctl.stop.load(Ordering::SeqCst) || ctl.running.load(Ordering::SeqCst) == 0 {
+                return Ok(());
+            }
+            let now = self.now();
+            while let Some(&Reverse((at, c))) = self.heap.peek() {
+                if at > now {
+                    break;
+                }
+                self.heap.pop();
+                if self.cks[c].deadline == at {
+                    self.on_timer(&poll, c, now);
+                }
+            }
+            // Slowstart ramps (HAProxy's warmup task): the queue grows limits and weights.
+            if now >= last_tick + 100 {
+                last_tick = now;
+                for b in self.bes.iter().filter(|b| b.slowstart) {
+                    self.shared.backends[b.shared].queue.tick(now);
+                }
+            }
+            let next = self
+                .heap
+                .peek()
+                .map_or(100, |Reverse((at, _))| at.saturating_sub(now));
+            let wait = Duration::from_millis(next.min(100));
+            if let Err(e) = poll.poll(&mut events, Some(wait)) {
+                if e.kind() != ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+            for ev in events.iter() {
+                let c = ev.token().0;
+                if c < self.cks.len() {
+                    let now = self.now();
+                    self.on_io(&poll, c, now);
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, poll: &Poll, c: usize, now: u64) {
+        if self.cks[c].io.is_none() {
+            if self.cks[c].paused {
+                let inter = self.cks[c].iv.inter;
+                self.arm(c, now + inter);
+                return;
+            }
+            self.start(poll, c, now);
+            return;
+        }
+        // The check's deadline passed while it ran.
+        let Some(io) = self.cks[c].io.as_ref() else {
+            return;
+        };
+        let connected = io.connected;
+        let st = io.run.timeout_status(connected);
+        let desc = io.run.error_suffix(true);
+        self.finish(poll, c, Outcome::new(st, desc), now);
+    }
+
+    fn state_header(&self, c: usize) -> String {
+        let k = &self.cks[c];
+        let s = &self.srvs[k.srv];
+        let h = &k.health;
+        let q = &self.shared.backends[self.bes[s.be].shared].queue;
+        let up = s.state != St::Stopped;
+        let st = match (up, h.is_full(), s.state == St::Stopping) {
+            (true, true, false) => "UP".to_string(),
+            (true, true, true) => "NOLB".to_string(),
+            (true, false, nolb) => {
+                let (a, b) = (h.health + 1 - h.rise.min(h.health + 1), h.fall);
+                format!("{} {a}/{b}", if nolb { "NOLB" } else { "UP" })
+            }
+            (false, _, _) if h.health > 0 => format!("DOWN {}/{}", h.health, h.rise),
+            _ => "DOWN".to_string(),
+        };
+        let (addr, port) = s.addr.map_or((String::new(), String::new()), |a| {
+            (a.ip().to_string(), a.port().to_string())
+        });
+        let tot: u32 = self
+            .srvs
+            .iter()
+            .filter(|o| o.be == s.be && self.usable(o) && o.backup == s.backup)
+            .map(|o| o.uweight)
+            .sum();
+        let srv = q.server(s.idx);
+        format!(
+            "{st}; address={addr}; port={port}; name={}/{}; node=; weight={}/{tot}; scur={}/{}; qcur={}",
+            self.bes[s.be].name,
+            s.name,
+            s.uweight,
+            srv.map_or(0, |x| x.served()),
+            q.beconn().saturating_sub(q.queued()),
+            srv.map_or(0, |x| x.queued()),
+        )
+    }
+
+    fn start(&mut self, poll: &Poll, c: usize, now: u64) {
+        let ctx = Ctx {
+            server_up: self.srvs[self.cks[c].srv].state != St::Stopped,
+            state_header: self.cks[c].prog.send_state.then(|| self.state_header(c)),
+        };
+        let mut run = Run::new(self.cks[c].prog.clone(), ctx);
+        let want = run.start();
+        self.cks[c].io = Some(Io {
+            run,
+            sock: None,
+            connected: false,
+            want: Want::Recv,
+            out: Vec::new(),
+            start_ms: now,
+            send_proxy: false,
+        });
+        // Until a connect says otherwise, the check may last one interval.
+        let inter = self.cks[c].iv.inter;
+        self.arm(c, now + inter);
+        self.drive(poll, c, want, now);
+    }
+
+    /// Carries out what the run wants until it must wait for the socket.
+    fn drive(&mut self, poll: &Poll, c: usize, mut want: Want, now: u64) {
+        loop {
+            let k = &mut self.cks[c];
+            let Some(io) = k.io.as_mut() else { return };
+            match want {
+                Want::Done(o) => {
+                    self.finish(poll, c, o, now);
+                    return;
+                }
+                Want::Connect {
+                    port,
+                    addr,
+                    send_proxy,
+                } => {
+                    if let Some(mut s) = io.sock.take() {
+                        let _ = poll.registry().deregister(&mut s);
+                    }
+                    let base = self.srvs[k.srv].addr;
+                    let ip = addr.map(|a| a.ip()).or(k.addr).or(base.map(|a| a.ip()));
+                    let p = port
+                        .or(addr.map(|a| a.port()).filter(|&p| p > 0))
+                        .or(k.port)
+                        .or(base.map(|a| a.port()).filter(|&p| p > 0));
+                    let (Some(ip), Some(p)) = (ip, p) else {
+                        self.finish(poll, c, Outcome::new(Status::SockErr, ""), now);
+                        return;
+                    };
+                    io.send_proxy = send_proxy || k.send_proxy;
+                    io.connected = false;
+                    match TcpStream::connect(SocketAddr::new(ip, p)) {
+                        Ok(mut s) => {
+                            let _ = s.set_nodelay(true);
+                            if poll
+                                .registry()
+                                .register(&mut s, Token(c), Interest::READABLE | Interest::WRITABLE)
+                                .is_err()
+                            {
+                                self.finish(poll, c, Outcome::new(Status::SockErr, ""), now);
+                                return;
+                            }
+                            io.sock = Some(s);
+                            io.want = Want::Connect {
+                                port,
+                                addr,
+                                send_proxy,
+                            };
+                            // HAProxy allows min(inter, timeout connect) to connect when
+                            // `timeout check` is set, else the interval for everything.
+                            let mut at = now + k.iv.inter;
+                            if let (Some(_), Some(tc)) = (k.timeout_check, k.timeout_connect) {
+                                at = at.min(now + tc);
+                            }
+                            self.arm(c, at);
+                            return;
+                        }
+                        Err(e) => {
+                            let desc = format!("{}{}", strerror(&e), io.run.error_suffix(true));
+                            self.finish(poll, c, Outcome::new(Status::L4Con, desc), now);
+                            return;
+                        }
+                    }
+                }
+                Want::Send(b) => {
+                    io.out = b;
+                    io.want = Want::Send(Vec::new());
+                    match flush(io) {
+                        Ok(true) => want = io.run.sent(),
+                        Ok(false) => return,
+                        Err(e) => {
+                            let desc = format!("{}{}", strerror(&e), io.run.error_suffix(true));
+                            self.finish(poll, c, Outcome::new(Status::SockErr, desc), now);
+                            return;
+                        }
+                    }
+                }
+                Want::Recv => {
+                    io.want = Want::Recv;
+                    let mut buf = [0u8; 16384];
+                    let mut got = Vec::new();
+                    let mut eof = false;
+                    let mut err = None;
+                    if let Some(s) = io.sock.as_mut() {
+                        loop {
+                            match s.read(&mut buf) {
+                                Ok(0) => {
+                                    eof = true;
+                                    break;
+                                }
+                                Ok(n) => {
+                                    got.extend_from_slice(&buf[..n]);
+                                    if got.len() >= 16384 {
+                                        break;
+                                    }
+                                }
+                                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                                Err(e) => {
+                                    err = Some(e);
+                                    eof = true;
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    if got.is_empty() && !eof {
+                        return;
+                    }
+                    if let Some(e) = err.filter(|_| got.is_empty()) {
+                        // A network error with nothing received is reported as such; an RST
+                        // after data lets the data decide.
+                        let desc = format!("{}{}", strerror(&e), io.run.error_suffix(true));
+                        self.finish(poll, c, Outcome::new(Status::SockErr, desc), now);
+                        return;
+                    }
+                    want = io.run.received(&got, eof);
+                }
+            }
+        }
+    }
+
+    fn on_io(&mut self, poll: &Poll, c: usize, now: u64) {
+        let Some(io) = self.cks[c].io.as_mut() else {
+            return;
+        };
+        if !io.connected {
+            let Some(s) = io.sock.as_mut() else { return };
+            match s.take_error() {
+                Ok(Some(e)) | Err(e) => {
+                    let desc = format!("{}{}", strerror(&e), io.run.error_suffix(true));
+                    self.finish(poll, c, Outcome::new(Status::L4Con, desc), now);
+                    return;
+                }
+                Ok(None) => {}
+            }
+            match s.peer_addr() {
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::NotConnected => return,
+                Err(e) => {
+                    let desc = format!("{}{}", strerror(&e), io.run.error_suffix(true));
+                    self.finish(poll, c, Outcome::new(Status::L4Con, desc), now);
+                    return;
+                }
+            }
+            io.connected = true;
+            if io.send_proxy {
+                // A check has no client: the PROXY header says so (v1 `UNKNOWN`).
+                let _ = s.write_all(b"PROXY UNKNOWN\r\n");
+            }
+            let want = io.run.connected();
+            if let Some(tc) = self.cks[c].timeout_check {
+                self.arm(c, now + tc);
+            }
+            self.drive(poll, c, want, now);
+            return;
+        }
+        match io.want {
+            Want::Send(_) => match flush(io) {
+                Ok(true) => {
+                    let want = io.run.sent();
+                    self.drive(poll, c, want, now);
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    let desc = format!("{}{}", strerror(&e), io.run.error_suffix(true));
+                    self.finish(poll, c, Outcome::new(Status::SockErr, desc), now);
+                }
+            },
+            Want::Recv => self.drive(poll, c, Want::Recv, now),
+            _ => {}
+        }
+    }
+
+    /// A check ended: health, the server's state, the next check.
+    fn finish(&mut self, poll: &Poll, c: usize, o: Outcome, now: u64) {
+        let Some(mut io) = self.cks[c].io.take() else {
+            return;
+        };
+        if let Some(mut s) = io.sock.take() {
+            let _ = poll.registry().deregister(&mut s);
+        }
+        let duration = now.saturating_sub(io.start_ms) as i64;
+        let si = self.cks[c].srv;
+        let is_agent = self.cks[c].agent;
+        if let Some(r) = &o.agent {
+            self.apply_agent(c, r, now);
+            match r.health {
+                Some(AgentHealth::Up) => {
+                    let h = &mut self.cks[c].health;
+                    h.health = h.rise + h.fall - 1;
+                }
+                Some(AgentHealth::Down) => self.cks[c].health.health = 0,
+                None => {}
+            }
+        }
+        let result = o.status.result();
+        let counts = !is_agent || o.status.has_code();
+        self.cks[c].health.apply(result, counts);
+        let why = Why::Check {
+            status: o.status,
+            code: o.code,
+            desc: o.desc.clone(),
+            duration_ms: duration,
+        };
+        let track = self.srvs[si].track.is_some();
+        let why = if track { Why::None } else { why };
+        match result {
+            CheckResult::Failed => {
+                let skip = is_agent && o.status != Status::L7Sts;
+                if !skip && self.cks[c].health.health == 0 {
+                    self.set_stopped(si, why, now);
+                }
+            }
+            CheckResult::CondPass => {
+                if self.may_be_up(si, is_agent) && !is_agent {
+                    self.set_stopping(si, why, now);
+                }
+            }
+            CheckResult::Passed => {
+                if self.may_be_up(si, is_agent) {
+                    self.set_running(si, why, now);
+                }
+            }
+            _ => {}
+        }
+        let k = &self.cks[c];
+        let inter = k.iv.pick(&k.health, self.srvs[si].state == St::Stopped);
+        let r = self.rand();
+        let next = ck::spread(inter, self.spread_pct, r);
+        self.arm(c, now + next.max(1));
+    }
+
+    /// `check_notify_success()`'s conditions.
+    fn may_be_up(&self, si: usize, is_agent: bool) -> bool {
+        let s = &self.srvs[si];
+        if s.maint {
+            return false;
+        }
+        if let Some(t) = s.track {
+            if self.srvs[t].state == St::Stopped {
+                return false;
+            }
+        }
+        let low = |c: Option<usize>| {
+            c.is_some_and(|c| !self.cks[c].paused && !self.cks[c].health.is_up())
+        };
+        if low(s.check) || low(s.agent) {
+            return false;
+        }
+        !(is_agent && s.state == St::Stopping)
+    }
+
+    fn apply_agent(&mut self, c: usize, r: &agent::Reply, now: u64) {
+        let si = self.cks[c].srv;
+        let (be, idx) = (self.srvs[si].be, self.srvs[si].idx);
+        let q = self.shared.backends[self.bes[be].shared].queue.clone();
+        match r.admin {
+            Some(Admin::Drain) if !self.srvs[si].drain => {
+                let prev = self.usable_count(be);
+                let before = q.server(idx).map_or(0, |s| s.queued());
+                self.srvs[si].drain = true;
+                let _ = q.set_state(idx, self.queue_state(si), now);
+                let xferred = before.saturating_sub(q.server(idx).map_or(0, |s| s.queued()));
+                let s = &self.srvs[si];
+                let text = format!(
+                    "{}Server {}/{} enters drain state",
+                    if s.backup { "Backup " } else { "" },
+                    self.bes[be].name,
+                    s.name
+                );
+                let counts = self.counts(si, xferred);
+                let mut t = text;
+                if s.state == St::Stopped {
+                    t.push_str(&format!(
+                        ". {} active and {} backup servers left.{} {} sessions active, {} requeued, {} remaining in queue",
+                        counts.act, counts.bck, running_on_backup(counts), counts.cur_sess, counts.xferred, counts.queued
+                    ));
+                } else {
+                    t.push_str(&format!(
+                        ". {} active and {} backup servers online.{} {} sessions requeued, {} total in queue",
+                        counts.act, counts.bck, running_on_backup(counts), counts.xferred, counts.queued
+                    ));
+                }
+                self.say(Level::Warning, &format!("{t}."));
+                self.backend_down_alert(be, prev);
+            }
+            Some(Admin::Ready) if self.srvs[si].drain || self.srvs[si].maint => {
+                let was_maint = self.srvs[si].maint;
+                self.srvs[si].drain = false;
+                if was_maint {
+                    self.srvs[si].maint = false;
+                    if let Some(hc) = self.srvs[si].check {
+                        self.cks[hc].paused = false;
+                        self.srvs[si].state = St::Stopped;
+                    } else {
+                        self.srvs[si].state = St::Running;
+                    }
+                }
+                let _ = q.set_state(idx, self.queue_state(si), now);
+                let s = &self.srvs[si];
+                let updown = if s.state == St::Stopped { "DOWN" } else { "UP" };
+                let text = if was_maint {
+                    format!(
+                        "{}Server {}/{} is {updown}/READY (leaving forced maintenance)",
+                        if s.backup { "Backup " } else { "" },
+                        self.bes[be].name,
+                        s.name
+                    )
+                } else {
+                    format!(
+                        "{}Server {}/{} is {updown} (leaving forced drain)",
+                        if s.backup { "Backup " } else { "" },
+                        self.bes[be].name,
+                        s.name
+                    )
+                };
+                self.say(Level::Warning, &format!("{text}."));
+            }
+            Some(Admin::Maint) if !self.srvs[si].maint => {
+                let prev = self.usable_count(be);
+                let before = q.server(idx).map_or(0, |s| s.queued());
+                let was_down = self.srvs[si].state == St::Stopped;
+                self.srvs[si].maint = true;
+                if let Some(hc) = self.srvs[si].check {
+                    self.cks[hc].paused = true;
+                    self.cks[hc].health.health = 0;
+                }
+                let _ = q.set_state(idx, ServerState::Maint, now);
+                let xferred = before.saturating_sub(q.server(idx).map_or(0, |s| s.queued()));
+                let s = &self.srvs[si];
+                let b = if s.backup { "Backup " } else { "" };
+                let text = if was_down {
+                    format!(
+                        "{b}Server {}/{} was DOWN and now enters maintenance",
+                        self.bes[be].name, s.name
+                    )
+                } else {
+                    let c = self.counts(si, xferred);
+                    format!(
+                        "{b}Server {}/{} is going DOWN for maintenance. {} active and {} backup servers left.{} {} sessions active, {} requeued, {} remaining in queue",
+                        self.bes[be].name, s.name, c.act, c.bck, running_on_backup(c), c.cur_sess, c.xferred, c.queued
+                    )
+                };
+                self.say(Level::Warning, &format!("{text}."));
+                self.backend_down_alert(be, prev);
+            }
+            _ => {}
+        }
+        if let Some(w) = &r.weight {
+            if let Ok(w) = agent::weight_from(w, self.srvs[si].iweight) {
+                if w != self.srvs[si].uweight {
+                    let prev = self.usable_count(be);
+                    self.srvs[si].uweight = w;
+                    let _ = q.set_weight(idx, w);
+                    self.backend_down_alert(be, prev);
+                }
+            }
+        }
+        if let Some(m) = &r.maxconn {
+            if let Ok(m) = m.parse::<u32>() {
+                let _ = q.set_maxconn(idx, m);
+            }
+        }
+    }
+
+    fn usable(&self, s: &Srv) -> bool {
+        !s.maint && !s.drain && matches!(s.state, St::Running | St::Starting) && s.uweight > 0
+    }
+
+    fn usable_count(&self, be: usize) -> u32 {
+        self.srvs
+            .iter()
+            .filter(|s| s.be == be && self.usable(s))
+            .count() as u32
+    }
+
+    fn counts(&self, si: usize, xferred: u32) -> Counts {
+        let s = &self.srvs[si];
+        let q = &self.shared.backends[self.bes[s.be].shared].queue;
+        let mut c = Counts {
+            act: 0,
+            bck: 0,
+            cur_sess: q.server(s.idx).map_or(0, |x| x.served()),
+            xferred,
+            queued: q.server(s.idx).map_or(0, |x| x.queued()),
+        };
+        for o in self.srvs.iter().filter(|o| o.be == s.be && self.usable(o)) {
+            if o.backup {
+                c.bck += 1;
+            } else {
+                c.act += 1;
+            }
+        }
+        c
+    }
+
+    fn queue_state(&self, si: usize) -> ServerState {
+        let s = &self.srvs[si];
+        if s.maint {
+            return ServerState::Maint;
+        }
+        match s.state {
+            St::Stopped => ServerState::Down,
+            St::Stopping => ServerState::Drain,
+            _ if s.drain => ServerState::Drain,
+            _ => ServerState::Up,
+        }
+    }
+
+    fn say(&mut self, level: Level, text: &str) {
+        if self.record {
+            self.log.push(text.to_string());
+        }
+        if self.quiet {
+            return;
+        }
+        let m = Message {
+            level,
+            context: None,
+            text: text.to_string(),
+            at: None,
+        };
+        eprint!("{}", m.render(std::process::id()));
+    }
+
+    fn backend_down_alert(&mut self, be: usize, prev: u32) {
+        if prev > 0 && self.usable_count(be) == 0 {
+            let t = msg::no_server(self.bes[be].listen, &self.bes[be].name);
+            self.say(Level::Alert, &t);
+        }
+    }
+
+    fn why_for(&self, si: usize, why: Why) -> Why {
+        match (why, self.srvs[si].track) {
+            (Why::None, Some(t)) => {
+                let ts = &self.srvs[t];
+                Why::Via(format!("{}/{}", self.bes[ts.be].name, ts.name))
+            }
+            (w, _) => w,
+        }
+    }
+
+    /// `srv_set_stopped()`.
+    fn set_stopped(&mut self, si: usize, why: Why, now: u64) {
+        if self.srvs[si].maint || self.srvs[si].state == St::Stopped {
+            return;
+        }
+        let be = self.srvs[si].be;
+        let prev = self.usable_count(be);
+        let idx = self.srvs[si].idx;
+        let q = self.shared.backends[self.bes[be].shared].queue.clone();
+        let before = q.server(idx).map_or(0, |s| s.queued());
+        self.srvs[si].state = St::Stopped;
+        let _ = q.set_state(idx, self.queue_state(si), now);
+        let xferred = before.saturating_sub(q.server(idx).map_or(0, |s| s.queued()));
+        let why = self.why_for(si, why);
+        let s = &self.srvs[si];
+        let t = msg::down(
+            s.backup,
+            &self.bes[be].name,
+            &s.name,
+            &why,
+            self.counts(si, xferred),
+        );
+        self.say(Level::Warning, &format!("{t}."));
+        self.backend_down_alert(be, prev);
+        for t in self.srvs[si].trackers.clone() {
+            self.set_stopped(t, Why::None, now);
+        }
+    }
+
+    /// `srv_set_running()`: STARTING first when the server has a slowstart.
+    fn set_running(&mut self, si: usize, why: Why, now: u64) {
+        if self.srvs[si].maint || matches!(self.srvs[si].state, St::Starting | St::Running) {
+            return;
+        }
+        let be = self.srvs[si].be;
+        let prev = self.usable_count(be);
+        let idx = self.srvs[si].idx;
+        let q = self.shared.backends[self.bes[be].shared].queue.clone();
+        let before = q.queued();
+        self.srvs[si].state = if self.srvs[si].slowstart {
+            St::Starting
+        } else {
+            St::Running
+        };
+        let _ = q.set_state(idx, self.queue_state(si), now);
+        let xferred = before.saturating_sub(q.queued());
+        let why = self.why_for(si, why);
+        let s = &self.srvs[si];
+        let t = msg::up(
+            s.backup,
+            &self.bes[be].name,
+            &s.name,
+            "UP",
+            &why,
+            self.counts(si, xferred),
+        );
+        self.say(Level::Warning, &format!("{t}."));
+        self.backend_down_alert(be, prev);
+        for t in self.srvs[si].trackers.clone() {
+            self.set_running(t, Why::None, now);
+        }
+    }
+
+    /// `srv_set_stopping()` (`disable-on-404`): no new traffic, persistent traffic stays.
+    fn set_stopping(&mut self, si: usize, why: Why, now: u64) {
+        if self.srvs[si].maint || self.srvs[si].state == St::Stopping {
+            return;
+        }
+        let be = self.srvs[si].be;
+        let prev = self.usable_count(be);
+        let idx = self.srvs[si].idx;
+        let q = self.shared.backends[self.bes[be].shared].queue.clone();
+        let before = q.server(idx).map_or(0, |s| s.queued());
+        let old = self.srvs[si].state;
+        self.srvs[si].state = St::Stopping;
+        let _ = q.set_state(idx, self.queue_state(si), now);
+        let xferred = before.saturating_sub(q.server(idx).map_or(0, |s| s.queued()));
+        let why = self.why_for(si, why);
+        let s = &self.srvs[si];
+        let c = self.counts(si, xferred);
+        let t = if old == St::Stopped {
+            // From DOWN straight to stopping: HAProxy reports it coming up (not usable).
+            msg::up(s.backup, &self.bes[be].name, &s.name, "UP", &why, c)
+        } else {
+            msg::up(s.backup, &self.bes[be].name, &s.name, "stopping", &why, c)
+        };
+        self.say(Level::Warning, &format!("{t}."));
+        self.backend_down_alert(be, prev);
+        for t in self.srvs[si].trackers.clone() {
+            self.set_stopping(t, Why::None, now);
+        }
+    }
+}
+
+fn running_on_backup(c: Counts) -> &'static str {
+    if c.bck > 0 && c.act == 0 {
+        " Running on backup."
+    } else {
+        ""
+    }
+}
+
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s.trim_start_matches("ipv4@").trim_start_matches("ipv6@");
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
+}
+
+/// Writes what is pending; `Ok(true)` once all of it is gone.
+fn flush(io: &mut Io) -> std::io::Result<bool> {
+    let Some(s) = io.sock.as_mut() else {
+        return Err(std::io::Error::from(ErrorKind::NotConnected));
+    };
+    while !io.out.is_empty() {
+        match s.write(&io.out) {
+            Ok(0) => return Err(std::io::Error::from(ErrorKind::WriteZero)),
+            Ok(n) => {
+                io.out.drain(..n);
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// `strerror(errno)`: the C library's wording, without Rust's `(os error N)`.
+fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
