@@ -716,7 +716,7 @@ mod tests {
         }
         Arc::make_mut(&mut p).disable_404 = true;
         let mut r = Run::new(
-            &p,
+            p.clone(),
             Ctx {
                 server_up: true,
                 ..Default::default()
