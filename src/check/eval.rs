@@ -595,23 +595,31 @@ fn body(resp: &RespHead, rest: &[u8], last: bool) -> Option<Vec<u8>> {
     }
 }
 
-/// The request an HTTP check sends (`TCPCHK_SEND_HTTP` through the H1 mux): the request
-/// line, the configured headers, `X-Haproxy-Server-State` with `send-state`, then
-/// `Connection: close` (unless given) and the body length.
+/// The request an HTTP check sends (`TCPCHK_SEND_HTTP` written by the H1 mux): the
+/// request line, the configured headers, `x-haproxy-server-state` with `send-state`, the
+/// body length when there is a body, and `connection: close` from HTTP/1.1 on (the mux
+/// writes the connection mode last; 1.0 closes by default).
 pub fn http_request(h: &HttpSend, state: Option<&str>) -> Vec<u8> {
     let mut out = format!("{} {} {}\r\n", h.method, h.uri, h.version);
     let mut has_conn = false;
     for (n, v) in &h.headers {
-        has_conn |= n.eq_ignore_ascii_case("connection");
+        if n.eq_ignore_ascii_case("connection") {
+            has_conn = true;
+            continue;
+        }
         out.push_str(&format!("{}: {v}\r\n", n.to_ascii_lowercase()));
     }
     if let Some(s) = state {
         out.push_str(&format!("x-haproxy-server-state: {s}\r\n"));
     }
-    if !has_conn {
+    if !h.body.is_empty() {
+        out.push_str(&format!("content-length: {}\r\n", h.body.len()));
+    }
+    let v11 = h.version != "HTTP/1.0" && h.version.starts_with("HTTP/");
+    if v11 || has_conn {
         out.push_str("connection: close\r\n");
     }
-    out.push_str(&format!("content-length: {}\r\n\r\n", h.body.len()));
+    out.push_str("\r\n");
     out.push_str(&h.body);
     out.into_bytes()
 }
@@ -701,9 +709,7 @@ mod tests {
         r.start();
         assert_eq!(
             r.connected(),
-            Want::Send(
-                b"GET /h HTTP/1.0\r\nconnection: close\r\ncontent-length: 0\r\n\r\n".to_vec()
-            )
+            Want::Send(b"GET /h HTTP/1.0\r\n\r\n".to_vec())
         );
         assert_eq!(r.sent(), Want::Recv);
         match r.received(b"HTTP/1.0 500 Internal Server Error\r\n\r\n", true) {

@@ -103,6 +103,8 @@ pub struct Checker {
     srvs: Vec<Srv>,
     cks: Vec<Ck>,
     spread_pct: u32,
+    /// `node` (default: the host name), for `send-state`.
+    node: String,
     heap: BinaryHeap<Reverse<(u64, usize)>>,
     rng: u64,
     /// `-q`: nothing on stderr.
@@ -254,6 +256,11 @@ impl Checker {
             srvs,
             cks,
             spread_pct: cfg.global.spread_checks.unwrap_or(0),
+            node: cfg.global.node.clone().unwrap_or_else(|| {
+                std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_default()
+            }),
             heap: BinaryHeap::new(),
             rng: seed,
             quiet: false,
@@ -396,9 +403,10 @@ impl Checker {
             .sum();
         let srv = q.server(s.idx);
         format!(
-            "{st}; address={addr}; port={port}; name={}/{}; node=; weight={}/{tot}; scur={}/{}; qcur={}",
+            "{st}; address={addr}; port={port}; name={}/{}; node={}; weight={}/{tot}; scur={}/{}; qcur={}",
             self.bes[s.be].name,
             s.name,
+            self.node,
             s.uweight,
             srv.map_or(0, |x| x.served()),
             q.beconn().saturating_sub(q.queued()),
