@@ -633,5 +633,7 @@ fn state_change_messages_match_haproxy() {
     let _s = serial();
     let want = scenario(&common::oracle());
     let got = scenario(&rs());
+    assert!(want.len() >= 8, "{want:#?}");
+    eprintln!("{}", want.join("\n"));
     assert_eq!(got, want);
 }
