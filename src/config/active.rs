@@ -209,6 +209,38 @@ pub const ACTIVE: &[&str] = &[
     "http-errors",
     "http-errors errorfile",
     "http-error",
+    // Health and agent checks (src/check, src/runtime/check.rs): tests/checks.rs, including
+    // the state-change messages compared with haproxy. `check-ssl`/`check-sni`/
+    // `check-alpn` wait for TLS; `observe`/`on-error`/`on-marked-*` are not active yet.
+    "server check",
+    "server inter",
+    "server fastinter",
+    "server downinter",
+    "server rise",
+    "server fall",
+    "server port",
+    "server addr",
+    "server check-send-proxy",
+    "server agent-check",
+    "server agent-port",
+    "server agent-inter",
+    "server agent-addr",
+    "server agent-send",
+    "server track",
+    "server slowstart",
+    "spread-checks",
+    "max-spread-checks",
+    "timeout check",
+    "option httpchk",
+    "http-check",
+    "option tcp-check",
+    "tcp-check",
+    "option ssl-hello-chk",
+    "option redis-check",
+    "option smtpchk",
+    "option mysql-check",
+    "option pgsql-check",
+    "option ldap-check",
 ];
 
 pub fn is_active(keyword: &str) -> bool {
