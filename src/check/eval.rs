@@ -188,7 +188,9 @@ impl Run {
                     };
                 }
                 Action::Send(b) => {
+                    // `tcpcheck_eval_send()` always releases the input buffer.
                     self.pending = true;
+                    self.inbuf.clear();
                     return Want::Send(b.clone());
                 }
                 Action::SendHttp(h) => {
@@ -257,14 +259,17 @@ impl Run {
     fn message(&self, m: &Msg) -> String {
         match m {
             Msg::Text(t) => t.clone(),
-            Msg::Payload { skip, trim } => {
+            Msg::Payload { skip, trim, cut } => {
                 let b = self.inbuf.get(*skip..).unwrap_or(&[]);
+                let b = &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())];
                 let mut s = String::from_utf8_lossy(b).into_owned();
                 if *trim {
                     s = s.trim_start_matches(' ').to_string();
                 }
-                if let Some(i) = s.find(['\r', '\n']) {
-                    s.truncate(i);
+                if *cut {
+                    if let Some(i) = s.find(['\r', '\n']) {
+                        s.truncate(i);
+                    }
                 }
                 s
             }
@@ -348,95 +353,116 @@ impl Run {
                 None => Eval::Wait,
                 Some(o) => Eval::Stop(o),
             },
-            Custom::SslHello => {
-                // A handshake (0x16) or alert (0x15) record: the server speaks TLS.
-                if buf.len() < 5 && !last {
-                    return Eval::Wait;
-                }
-                if matches!(buf.first(), Some(0x15 | 0x16)) {
-                    Eval::Continue
-                } else {
-                    self.fail(e, e.err_status.unwrap_or(Status::L6Rsp), false, "")
-                }
+            Custom::MysqlInit => self.mysql_packet(e, 0),
+            Custom::MysqlOk => {
+                let hs = buf.get(..3).map_or(0, |b| {
+                    4 + (usize::from(b[0]) | usize::from(b[1]) << 8 | usize::from(b[2]) << 16)
+                });
+                self.mysql_packet(e, hs)
             }
-            Custom::Pgsql => {
-                // 'R' authentication request with code 0 is OK; 'E' is an error message.
-                if buf.len() < 5 && !last {
-                    return Eval::Wait;
-                }
-                match buf.first() {
-                    Some(b'R') => {
-                        let code = buf
-                            .get(5..9)
-                            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-                        if code.is_some() || last {
-                            Eval::Continue
-                        } else {
-                            Eval::Wait
-                        }
-                    }
-                    Some(b'E') => {
-                        let msg = buf
-                            .get(5..)
-                            .and_then(|b| {
-                                b.split(|&x| x == 0)
-                                    .find(|f| f.first() == Some(&b'M'))
-                                    .map(|f| String::from_utf8_lossy(&f[1..]).into_owned())
-                            })
-                            .unwrap_or_default();
-                        self.fail(e, Status::L7Sts, false, &msg)
-                    }
-                    _ => self.fail(e, Status::L7Rsp, false, "PostgreSQL unknown error"),
-                }
-            }
-            Custom::Mysql => {
-                if buf.len() < 5 {
-                    return if last {
-                        self.fail(e, Status::L7Rsp, false, "")
-                    } else {
-                        Eval::Wait
-                    };
-                }
-                let len =
-                    usize::from(buf[0]) | usize::from(buf[1]) << 8 | usize::from(buf[2]) << 16;
-                if buf.len() < len + 4 && !last {
-                    return Eval::Wait;
-                }
-                if buf[4] == 0xff {
-                    let msg = String::from_utf8_lossy(
-                        buf.get(7..(len + 4).min(buf.len())).unwrap_or(&[]),
-                    )
-                    .into_owned();
-                    let code = i32::from(buf.get(5).copied().unwrap_or(0))
-                        | i32::from(buf.get(6).copied().unwrap_or(0)) << 8;
-                    self.code = code;
-                    return self.fail(e, Status::L7Sts, false, &msg);
-                }
-                // A handshake (protocol 10) or an OK packet: consume it and go on.
-                self.inbuf.drain(..(len + 4).min(self.inbuf.len()));
-                if self.step + 1 == self.prog.rules.len() {
-                    // The version string of the greeting is HAProxy's success info.
-                    return Eval::Continue;
-                }
-                Eval::Continue
-            }
-            Custom::Ldap => {
-                if buf.len() < 14 && !last {
-                    return Eval::Wait;
-                }
-                // BindResponse (0x61) with resultCode 0.
-                let ok = buf.first() == Some(&0x30)
-                    && buf
-                        .iter()
-                        .position(|&b| b == 0x61)
-                        .is_some_and(|i| buf.get(i + 2..i + 5) == Some(&[0x0a, 0x01, 0x00][..]));
-                if ok {
-                    Eval::Continue
-                } else {
-                    self.fail(e, Status::L7Rsp, false, "Not LDAPv3 protocol")
-                }
-            }
+            Custom::Ldap => self.ldap(e),
         }
+    }
+
+    /// `tcpcheck_mysql_expect_packet()`: a complete packet at `off` that is not an error;
+    /// the last one reports the server version from the greeting.
+    fn mysql_packet(&mut self, e: &Expect, off: usize) -> Eval {
+        let (last, buf) = (self.last_read, &self.inbuf);
+        if buf.len() < off + 4 {
+            return if last {
+                self.fail(e, Status::L7Rsp, false, "")
+            } else {
+                Eval::Wait
+            };
+        }
+        let plen = usize::from(buf[off])
+            | usize::from(buf[off + 1]) << 8
+            | usize::from(buf[off + 2]) << 16;
+        if buf.len() < off + plen + 4 {
+            return if last {
+                self.fail(e, Status::L7Rsp, false, "")
+            } else {
+                Eval::Wait
+            };
+        }
+        if buf.get(off + 4) == Some(&0xff) {
+            let code = i32::from(buf.get(off + 5).copied().unwrap_or(0))
+                | i32::from(buf.get(off + 6).copied().unwrap_or(0)) << 8;
+            let msg = String::from_utf8_lossy(buf.get(off + 7..).unwrap_or(&[])).into_owned();
+            self.code = code;
+            return self.fail(e, Status::L7Sts, false, &msg);
+        }
+        if self.step + 1 < self.prog.rules.len() {
+            return Eval::Continue;
+        }
+        let v = buf.get(5..).unwrap_or(&[]);
+        let v = &v[..v.iter().position(|&b| b == 0).unwrap_or(v.len())];
+        let mut o = Outcome::new(
+            e.ok_status.unwrap_or(Status::L7Okd),
+            String::from_utf8_lossy(v).into_owned(),
+        );
+        o.code = self.code;
+        Eval::Stop(o)
+    }
+
+    /// `tcpcheck_ldap_expect_bindrsp()`.
+    fn ldap(&mut self, e: &Expect) -> Eval {
+        let (last, buf) = (self.last_read, &self.inbuf);
+        let short = |me: &mut Self| {
+            if last {
+                me.fail(e, Status::L7Rsp, false, "")
+            } else {
+                Eval::Wait
+            }
+        };
+        let not_ldap = |me: &mut Self| me.fail(e, Status::L7Rsp, false, "Not LDAPv3 protocol");
+        let Some(&len0) = buf.get(1) else {
+            return short(self);
+        };
+        let mut nbytes = 0usize;
+        let msglen = if len0 & 0x80 != 0 {
+            nbytes = usize::from(len0 & 0x7f);
+            if buf.len() < 1 + nbytes {
+                return short(self);
+            }
+            match nbytes {
+                4 => buf
+                    .get(2..6)
+                    .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize),
+                2 => buf
+                    .get(2..4)
+                    .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]]))),
+                _ => return not_ldap(self),
+            }
+        } else {
+            usize::from(len0)
+        };
+        if buf.len() < 2 + nbytes + msglen {
+            return short(self);
+        }
+        let mut p = 2 + nbytes;
+        if buf.get(p..p + 4) != Some(&[0x02, 0x01, 0x01, 0x61][..]) {
+            return not_ldap(self);
+        }
+        p += 4;
+        let n = buf.get(p).map_or(0, |&b| if b & 0x80 != 0 { usize::from(b & 0x7f) } else { 0 });
+        p += 1 + n;
+        if buf.get(p..p + 2) != Some(&[0x0a, 0x01][..]) {
+            return not_ldap(self);
+        }
+        p += 2;
+        self.code = i32::from(buf.get(p).copied().unwrap_or(0));
+        if self.code != 0 {
+            return self.fail(
+                e,
+                Status::L7Sts,
+                false,
+                "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9",
+            );
+        }
+        let mut o = Outcome::new(e.ok_status.unwrap_or(Status::L7Okd), "Success");
+        o.code = 0;
+        Eval::Stop(o)
     }
 
     fn expect_http(&mut self, e: &Expect) -> Eval {

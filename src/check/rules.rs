@@ -10,11 +10,9 @@ use super::Status;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
     Text(String),
-    /// `%[res.payload(<skip>,0),ltrim(' '),cut_crlf]` (`ltrim` when `trim`).
-    Payload {
-        skip: usize,
-        trim: bool,
-    },
+    /// `%[res.payload(<skip>,0),ltrim(' '),cut_crlf]` (`ltrim` when `trim`, `cut_crlf`
+    /// when `cut`).
+    Payload { skip: usize, trim: bool, cut: bool },
 }
 
 /// A compiled regex compared by its source (rule sets are compared in tests).
@@ -95,9 +93,10 @@ impl Match {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Custom {
     Agent,
-    SslHello,
-    Mysql,
-    Pgsql,
+    /// The server's greeting (packet at offset 0).
+    MysqlInit,
+    /// The answer to the authentication, after the greeting.
+    MysqlOk,
     Ldap,
 }
 
@@ -579,6 +578,7 @@ fn redis() -> Vec<Rule> {
                     e.on_error = Some(Msg::Payload {
                         skip: 0,
                         trim: false,
+                        cut: true,
                     });
                     e.on_success = Some(Msg::Text("Redis server is ok".into()));
                 },
@@ -611,6 +611,7 @@ fn smtp(helo: Option<&(String, String)>) -> Vec<Rule> {
     let after = Msg::Payload {
         skip: 4,
         trim: true,
+        cut: true,
     };
     vec![
         rule(
@@ -629,6 +630,7 @@ fn smtp(helo: Option<&(String, String)>) -> Vec<Rule> {
                 Msg::Payload {
                     skip: 0,
                     trim: false,
+                    cut: true,
                 },
                 false,
                 None,
@@ -653,93 +655,127 @@ fn smtp(helo: Option<&(String, String)>) -> Vec<Rule> {
     ]
 }
 
-/// `*ssl-hello-chk`: an SSLv3 client hello; any handshake or alert record back is a pass.
+/// `*ssl-hello-check`: HAProxy's SSLv3 client hello; a handshake or alert record back
+/// (`rbinary ^1[56]`) means the server speaks SSL.
 fn ssl_hello() -> Vec<Rule> {
-    // The record `proxy_parse_ssl_hello_chk_opt()` sends (its binary-lf with the time and
-    // random fields fixed: servers do not check them).
-    const HELLO: &str = "16030100d1010000cd0303000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000005c00ffc02cc030009fcca9cca8ccaac02bc02f009ec024c028006bc023c0270067c00ac0140039c009c0130033009d009c003d003c0035002f0100004800000000000b000403000102000a000a0008001d0017001900180023000000160000001700000005000501000000000d0020001e060106020603050105020503040104020403030103020303020102020203";
+    let mut hello = unhex("16030000790100007503 00".replace(' ', "").as_str()).unwrap_or_default();
+    // The GMT time is taken once, when the rule set is built (servers do not check it).
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as u32);
+    hello.extend_from_slice(&t.to_be_bytes());
+    hello.extend_from_slice(b"HAPROXYSSLCHK\nHAPROXYSSLCHK\n");
+    hello.extend_from_slice(&[0x00, 0x00, 0x4e]);
+    for c in (0x01..=0x1bu16).chain(0x2f..=0x3a) {
+        hello.extend_from_slice(&c.to_be_bytes());
+    }
+    hello.extend_from_slice(&[0x01, 0x00]);
     vec![
-        rule(Action::Send(unhex(HELLO).unwrap_or_default()), 0),
+        rule(Action::Send(hello), 0),
         rule(
-            with(expect(Pattern::Custom(Custom::SslHello)), |e| {
-                e.min_recv = 5;
-                e.ok_status = Some(Status::L6Ok);
-                e.err_status = Some(Status::L6Rsp);
-                e.on_error = Some(Msg::Text("SSL handshake failure".into()));
-            }),
+            with(
+                expect(Pattern::Regex {
+                    re: Re(regex::bytes::Regex::new("^1[56]").expect("static regex")),
+                    binary: true,
+                }),
+                |e| {
+                    e.min_recv = 5;
+                    e.ok_status = Some(Status::L6Ok);
+                    e.err_status = Some(Status::L6Rsp);
+                    e.tout_status = Some(Status::L6Tout);
+                },
+            ),
             1,
         ),
     ]
 }
 
+fn connect_default() -> Action {
+    Action::Connect {
+        port: None,
+        addr: None,
+        send_proxy: false,
+        implicit: false,
+    }
+}
+
 fn pgsql(user: &str) -> Vec<Rule> {
-    // StartupMessage: length, protocol 3.0, "user" <name> "\0\0".
-    let mut body = Vec::new();
-    body.extend_from_slice(&[0, 3, 0, 0]);
+    // StartupMessage: length (itself included), protocol 3.0, "user" <name>, two NULs.
+    let mut body = vec![0, 3, 0, 0];
     body.extend_from_slice(b"user\0");
     body.extend_from_slice(user.as_bytes());
     body.extend_from_slice(b"\0\0");
     let mut pkt = ((body.len() + 4) as u32).to_be_bytes().to_vec();
     pkt.extend(body);
+    let not_error = with(
+        expect(Pattern::Regex {
+            re: Re(regex::bytes::Regex::new("^E").expect("static regex")),
+            binary: false,
+        }),
+        |e| {
+            e.inverse = true;
+            e.min_recv = 5;
+            e.err_status = Some(Status::L7Rsp);
+            e.on_error = Some(Msg::Payload {
+                skip: 6,
+                trim: false,
+                cut: false,
+            });
+        },
+    );
+    let auth_ok = with(
+        expect(Pattern::Regex {
+            re: Re(
+                regex::bytes::Regex::new("^52000000(08|0A|0C)000000(00|02|03|04|05|06)")
+                    .expect("static regex"),
+            ),
+            binary: true,
+        }),
+        |e| {
+            e.min_recv = 9;
+            e.err_status = Some(Status::L7Sts);
+            e.on_success = Some(Msg::Text("PostgreSQL server is ok".into()));
+            e.on_error = Some(Msg::Text("PostgreSQL unknown error".into()));
+        },
+    );
     vec![
-        rule(
-            Action::Connect {
-                port: None,
-                addr: None,
-                send_proxy: false,
-                implicit: false,
-            },
-            0,
-        ),
+        rule(connect_default(), 0),
         rule(Action::Send(pkt), 1),
-        rule(
-            with(expect(Pattern::Custom(Custom::Pgsql)), |e| {
-                e.min_recv = 5;
-            }),
-            2,
-        ),
+        rule(not_error, 2),
+        rule(auth_ok, 3),
     ]
 }
 
+/// `*mysql-check`, `*mysql40-check`, `*mysql41-check`: without a user only the greeting is
+/// read; with one, an authentication then COM_QUIT go out first and the answer after the
+/// greeting must not be an error packet.
 fn mysql(user: Option<&str>, post41: bool) -> Vec<Rule> {
-    let mut rules = vec![rule(
-        Action::Connect {
-            port: None,
-            addr: None,
-            send_proxy: false,
-            implicit: false,
-        },
-        0,
-    )];
+    let mut rules = vec![rule(connect_default(), 0)];
     let Some(user) = user else {
-        rules.push(rule(expect(Pattern::Custom(Custom::Mysql)), 1));
+        rules.push(rule(expect(Pattern::Custom(Custom::MysqlInit)), 1));
         return rules;
     };
-    // A client authentication packet then QUIT, as `proxy_parse_mysql_check_opt()` builds.
     let mut auth = Vec::new();
     if post41 {
-        auth.extend_from_slice(&[0x00, 0xa2, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x21]);
+        auth.extend_from_slice(&[0x00, 0x82, 0x00, 0x00, 0x00, 0x80, 0x00, 0x01, 0x21]);
         auth.extend_from_slice(&[0; 23]);
     } else {
-        auth.extend_from_slice(&[0x00, 0x80, 0x00, 0x00, 0x00]);
+        auth.extend_from_slice(&[0x00, 0x80, 0x00, 0x00, 0x01]);
     }
     auth.extend_from_slice(user.as_bytes());
-    auth.push(0);
-    if post41 {
-        auth.push(0);
-    }
+    auth.extend_from_slice(&[0, 0]);
     let mut pkt = (auth.len() as u32).to_le_bytes()[..3].to_vec();
     pkt.push(1);
     pkt.extend(auth);
     pkt.extend_from_slice(&[0x01, 0x00, 0x00, 0x00, 0x01]);
-    rules.push(rule(expect(Pattern::Custom(Custom::Mysql)), 1));
-    rules.push(rule(Action::Send(pkt), 2));
-    rules.push(rule(expect(Pattern::Custom(Custom::Mysql)), 3));
+    rules.push(rule(Action::Send(pkt), 1));
+    rules.push(rule(expect(Pattern::Custom(Custom::MysqlInit)), 2));
+    rules.push(rule(expect(Pattern::Custom(Custom::MysqlOk)), 3));
     rules
 }
 
 fn ldap() -> Vec<Rule> {
-    // An anonymous LDAPv3 bind request.
+    // An anonymous LDAPv3 simple bind request.
     let bind = vec![
         0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00,
     ];
