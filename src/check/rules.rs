@@ -779,14 +779,20 @@ fn ldap() -> Vec<Rule> {
     let bind = vec![
         0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00,
     ];
+    let seq = with(
+        expect(Pattern::Regex {
+            re: Re(regex::bytes::Regex::new("^30").expect("static regex")),
+            binary: true,
+        }),
+        |e| {
+            e.min_recv = 14;
+            e.on_error = Some(Msg::Text("Not LDAPv3 protocol".into()));
+        },
+    );
     vec![
         rule(Action::Send(bind), 0),
-        rule(
-            with(expect(Pattern::Custom(Custom::Ldap)), |e| {
-                e.min_recv = 14;
-            }),
-            1,
-        ),
+        rule(seq, 1),
+        rule(expect(Pattern::Custom(Custom::Ldap)), 2),
     ]
 }
 

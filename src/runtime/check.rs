@@ -544,6 +544,11 @@ impl Checker {
                     if got.is_empty() && !eof {
                         return;
                     }
+                    if got.is_empty() && err.is_none() {
+                        // A reset right after the close (the server closed without reading
+                        // what we sent): HAProxy reports the socket's error.
+                        err = io.sock.as_ref().and_then(|s| s.take_error().ok().flatten());
+                    }
                     if let Some(e) = err.filter(|_| got.is_empty()) {
                         // A network error with nothing received is reported as such; an RST
                         // after data lets the data decide.
