@@ -445,7 +445,13 @@ impl Run {
             return not_ldap(self);
         }
         p += 4;
-        let n = buf.get(p).map_or(0, |&b| if b & 0x80 != 0 { usize::from(b & 0x7f) } else { 0 });
+        let n = buf.get(p).map_or(0, |&b| {
+            if b & 0x80 != 0 {
+                usize::from(b & 0x7f)
+            } else {
+                0
+            }
+        });
         p += 1 + n;
         if buf.get(p..p + 2) != Some(&[0x0a, 0x01][..]) {
             return not_ldap(self);

@@ -251,11 +251,7 @@ pub fn first_delay(mininter: u64, own: u64, max_spread: u64, pos: u64, count: u6
     if max_spread > 0 && m > max_spread {
         m = max_spread;
     }
-    if count == 0 {
-        0
-    } else {
-        m * pos / count
-    }
+    (m * pos).checked_div(count).unwrap_or(0)
 }
 
 /// `spread-checks <pct>`: each interval varies by up to ±pct% (`rand` in [0, 1]).

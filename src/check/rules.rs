@@ -12,7 +12,11 @@ pub enum Msg {
     Text(String),
     /// `%[res.payload(<skip>,0),ltrim(' '),cut_crlf]` (`ltrim` when `trim`, `cut_crlf`
     /// when `cut`).
-    Payload { skip: usize, trim: bool, cut: bool },
+    Payload {
+        skip: usize,
+        trim: bool,
+        cut: bool,
+    },
 }
 
 /// A compiled regex compared by its source (rule sets are compared in tests).

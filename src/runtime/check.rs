@@ -647,23 +647,16 @@ impl Checker {
         };
         let track = self.srvs[si].track.is_some();
         let why = if track { Why::None } else { why };
+        // `check_notify_failure()`: an agent only takes its server down by saying so.
+        let agent_says = !is_agent || o.status == Status::L7Sts;
         match result {
-            CheckResult::Failed => {
-                let skip = is_agent && o.status != Status::L7Sts;
-                if !skip && self.cks[c].health.health == 0 {
-                    self.set_stopped(si, why, now);
-                }
+            CheckResult::Failed if agent_says && self.cks[c].health.health == 0 => {
+                self.set_stopped(si, why, now)
             }
-            CheckResult::CondPass => {
-                if self.may_be_up(si, is_agent) && !is_agent {
-                    self.set_stopping(si, why, now);
-                }
+            CheckResult::CondPass if !is_agent && self.may_be_up(si, is_agent) => {
+                self.set_stopping(si, why, now)
             }
-            CheckResult::Passed => {
-                if self.may_be_up(si, is_agent) {
-                    self.set_running(si, why, now);
-                }
-            }
+            CheckResult::Passed if self.may_be_up(si, is_agent) => self.set_running(si, why, now),
             _ => {}
         }
         let k = &self.cks[c];
