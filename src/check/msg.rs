@@ -91,30 +91,19 @@ pub fn up(backup: bool, px: &str, srv: &str, what: &str, why: &Why, c: Counts) -
         if backup { "Backup " } else { "" }
     );
     append_why(&mut s, why);
-    if what == "stopping" {
-        s.push_str(&format!(
-            ". {} active and {} backup servers left.{} {} sessions active, {} requeued, {} remaining in queue",
-            c.act,
-            c.bck,
-            if c.bck > 0 && c.act == 0 { " Running on backup." } else { "" },
-            c.cur_sess,
-            c.xferred,
-            c.queued
-        ));
-    } else {
-        s.push_str(&format!(
-            ". {} active and {} backup servers online.{} {} sessions requeued, {} total in queue",
-            c.act,
-            c.bck,
-            if c.bck > 0 && c.act == 0 {
-                " Running on backup."
-            } else {
-                ""
-            },
-            c.xferred,
-            c.queued
-        ));
-    }
+    // A stopping server is not STOPPED: HAProxy words it as "online" too.
+    s.push_str(&format!(
+        ". {} active and {} backup servers online.{} {} sessions requeued, {} total in queue",
+        c.act,
+        c.bck,
+        if c.bck > 0 && c.act == 0 {
+            " Running on backup."
+        } else {
+            ""
+        },
+        c.xferred,
+        c.queued
+    ));
     s
 }
 
