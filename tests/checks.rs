@@ -585,6 +585,43 @@ fn requests_queued_on_a_server_are_redistributed_when_it_goes_down() {
     assert_eq!(first.join().unwrap().1, "A");
 }
 
+#[test]
+fn observe_layer4_marks_a_server_down_after_error_limit_connection_errors() {
+    let _s = serial();
+    // `a` refuses traffic while its health port answers: only observation can catch it.
+    let dead = free_port();
+    let health = Backend::new("H", Mode::Http(200, ""));
+    let b = Backend::new("B", Mode::Http(200, ""));
+    let fe = free_port();
+    let mut px = Proxy::start(
+        &rs(),
+        &cfg(
+            fe,
+            &format!(
+                " retries 0\n server a 127.0.0.1:{dead} check port {} inter 5s observe layer4 error-limit 2 on-error mark-down\n server b {}\n",
+                health.port,
+                b.addr()
+            ),
+        ),
+        fe,
+    );
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(get(fe, "").0);
+    }
+    assert_eq!(statuses, [503, 200, 503, 200]);
+    let line = px.wait_for("Server b/a is DOWN");
+    // HAProxy reports the same (with "1 sessions active": it acts while the failing
+    // stream still holds its slot; haproxy-rs acts on the checks thread just after).
+    assert!(
+        line.contains(": Server b/a is DOWN, reason: Health analyze, info: \"Detected 2 consecutive errors, last one was: L4 unsuccessful connection\". 1 active and 0 backup servers left. "),
+        "{line}"
+    );
+    for _ in 0..3 {
+        assert_eq!(get(fe, "").0, 200);
+    }
+}
+
 /// `Server …`/`backend …` lines with the pid and check durations masked.
 fn masked(lines: &[String]) -> Vec<String> {
     let re_pid = regex::Regex::new(r"\(\d+\) :").unwrap();

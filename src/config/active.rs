@@ -211,7 +211,8 @@ pub const ACTIVE: &[&str] = &[
     "http-error",
     // Health and agent checks (src/check, src/runtime/check.rs): tests/checks.rs, including
     // the state-change messages compared with haproxy. `check-ssl`/`check-sni`/
-    // `check-alpn` wait for TLS; `observe`/`on-error`/`on-marked-*` are not active yet.
+    // `check-alpn` wait for TLS; `on-marked-*` are not active yet; `observe layer7`
+    // counts connection errors only (the engine does not report HTTP answers yet).
     "server check",
     "server inter",
     "server fastinter",
@@ -228,6 +229,9 @@ pub const ACTIVE: &[&str] = &[
     "server agent-send",
     "server track",
     "server slowstart",
+    "server observe",
+    "server error-limit",
+    "server on-error",
     "spread-checks",
     "max-spread-checks",
     "timeout check",

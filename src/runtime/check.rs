@@ -14,7 +14,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,70 @@ use crate::check::{self as ck, CheckResult, Health, Intervals, Outcome, Status};
 use crate::config::{Level, Message};
 use crate::model::{Config, ProxyCap};
 use crate::queue::ServerState;
+
+/// `observe layer4|layer7` on one server: the workers count consecutive connection errors
+/// (`health_adjust()`); reaching `error-limit` is left for the checks thread to act on
+/// (`on-error`), which looks at `tripped` on each turn of its loop (at most 100 ms).
+pub struct Observe {
+    limit: u32,
+    /// `layer7`: a successful connection proves nothing (HAProxy ignores it), only HTTP
+    /// answers would, and the engine does not report those yet.
+    l7: bool,
+    errors: AtomicU32,
+    tripped: AtomicU32,
+    /// Wakes the checks thread when the limit is reached (set once it runs).
+    waker: std::sync::OnceLock<Arc<mio::Waker>>,
+}
+
+/// The checks thread's poller token for [`Observe`] wake-ups.
+const WAKE: Token = Token(usize::MAX);
+
+impl Observe {
+    pub fn for_server(s: &crate::model::server::Server) -> Option<Observe> {
+        let l7 = match s.observe.as_deref() {
+            Some("layer4") => false,
+            Some("layer7") => true,
+            _ => return None,
+        };
+        s.check.then(|| Observe {
+            limit: s.error_limit.unwrap_or(10).max(1) as u32,
+            l7,
+            errors: AtomicU32::new(0),
+            tripped: AtomicU32::new(0),
+            waker: std::sync::OnceLock::new(),
+        })
+    }
+}
+
+/// A connection attempt's result on server `srv` of `be` (called by the server side; a
+/// no-op for servers without `observe`).
+pub fn observe(be: &super::shared::Backend, srv: usize, ok: bool) {
+    let Some(Some(o)) = be.observe.get(srv) else {
+        return;
+    };
+    if ok {
+        if !o.l7 {
+            o.errors.store(0, Ordering::Relaxed);
+        }
+        return;
+    }
+    if o.errors.fetch_add(1, Ordering::AcqRel) + 1 >= o.limit {
+        o.errors.store(0, Ordering::Relaxed);
+        o.tripped.fetch_add(1, Ordering::AcqRel);
+        if let Some(w) = o.waker.get() {
+            let _ = w.wake();
+        }
+    }
+}
+
+/// `on-error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnError {
+    FastInter,
+    FailCheck,
+    SuddenDeath,
+    MarkDown,
+}
 
 /// `SRV_ST_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +127,7 @@ struct Srv {
     drain: bool,
     check: Option<usize>,
     agent: Option<usize>,
+    on_error: OnError,
     track: Option<usize>,
     trackers: Vec<usize>,
     addr: Option<SocketAddr>,
@@ -158,12 +223,24 @@ impl Checker {
                     drain: false,
                     check: None,
                     agent: None,
+                    on_error: match sv.on_error.as_deref() {
+                        Some("fail-check") => OnError::FailCheck,
+                        Some("sudden-death") => OnError::SuddenDeath,
+                        Some("mark-down") => OnError::MarkDown,
+                        _ => OnError::FastInter,
+                    },
                     track: None,
                     trackers: Vec::new(),
                     addr,
                 });
                 if let Some(t) = &sv.track {
                     tracks.push((si, t.clone(), be));
+                }
+                if sv.check && sv.observe.as_deref() == Some("layer7") {
+                    warnings.push(format!(
+                        "server {}/{}: 'observe layer7' only counts connection errors in haproxy-rs (HTTP responses are not observed yet)",
+                        px.name, sv.name
+                    ));
                 }
                 let tc = s.timeouts.check.filter(|&v| v > 0).map(u64::from);
                 let tcon = s.timeouts.connect.filter(|&v| v > 0).map(u64::from);
@@ -314,6 +391,12 @@ impl Checker {
     pub fn run(mut self, ctl: Arc<Control>) -> std::io::Result<()> {
         let mut poll = Poll::new()?;
         let mut events = Events::with_capacity(256);
+        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKE)?);
+        for b in &self.shared.backends {
+            for o in b.observe.iter().flatten() {
+                let _ = o.waker.set(waker.clone());
+            }
+        }
         let mut last_tick = 0;
         loop {
             if ctl.stop.load(Ordering::SeqCst) || ctl.running.load(Ordering::SeqCst) == 0 {
@@ -330,8 +413,10 @@ impl Checker {
                 }
             }
             // Slowstart ramps (HAProxy's warmup task): the queue grows limits and weights.
+            // `observe` trips are picked up at the same pace.
             if now >= last_tick + 100 {
                 last_tick = now;
+                self.observed(now);
                 for b in self.bes.iter().filter(|b| b.slowstart) {
                     self.shared.backends[b.shared].queue.tick(now);
                 }
@@ -347,12 +432,77 @@ impl Checker {
                 }
             }
             for ev in events.iter() {
+                if ev.token() == WAKE {
+                    let now = self.now();
+                    self.observed(now);
+                    continue;
+                }
                 let c = ev.token().0;
                 if c < self.cks.len() {
                     let now = self.now();
                     self.on_io(&poll, c, now);
                 }
             }
+        }
+    }
+
+    /// Servers whose `observe` counter reached `error-limit` since the last look.
+    fn observed(&mut self, now: u64) {
+        for si in 0..self.srvs.len() {
+            let (b, i) = (self.bes[self.srvs[si].be].shared, self.srvs[si].idx);
+            let trips = match self.shared.backends[b].observe.get(i) {
+                Some(Some(o)) => o.tripped.swap(0, Ordering::AcqRel),
+                _ => 0,
+            };
+            for _ in 0..trips {
+                self.health_adjust(si, now);
+            }
+        }
+    }
+
+    /// `__health_adjust()` once the limit is reached: `on-error` decides.
+    fn health_adjust(&mut self, si: usize, now: u64) {
+        let Some(c) = self.srvs[si].check else { return };
+        let b = self.bes[self.srvs[si].be].shared;
+        let limit = match self.shared.backends[b].observe.get(self.srvs[si].idx) {
+            Some(Some(o)) => o.limit,
+            _ => return,
+        };
+        let desc = format!(
+            "Detected {limit} consecutive errors, last one was: L4 unsuccessful connection"
+        );
+        let h = &mut self.cks[c].health;
+        let fail = match self.srvs[si].on_error {
+            OnError::FastInter => false,
+            OnError::FailCheck => true,
+            OnError::SuddenDeath => {
+                if h.health > h.rise {
+                    h.health = h.rise + 1;
+                }
+                true
+            }
+            OnError::MarkDown => {
+                h.health = h.rise;
+                true
+            }
+        };
+        if fail {
+            h.apply(CheckResult::Failed, true);
+            if h.health == 0 {
+                let why = Why::Check {
+                    status: Status::Hana,
+                    code: 0,
+                    desc,
+                    duration_ms: -1,
+                };
+                self.set_stopped(si, why, now);
+            }
+        }
+        // Every mode checks sooner: the next check comes after `fastinter`.
+        let k = &self.cks[c];
+        if k.iv.fastinter > 0 && k.io.is_none() && now + k.iv.fastinter < k.deadline {
+            let at = now + k.iv.fastinter;
+            self.arm(c, at);
         }
     }
 
@@ -647,6 +797,12 @@ impl Checker {
         };
         let track = self.srvs[si].track.is_some();
         let why = if track { Why::None } else { why };
+        if matches!(result, CheckResult::Passed | CheckResult::CondPass) && !is_agent {
+            let b = self.bes[self.srvs[si].be].shared;
+            if let Some(Some(o)) = self.shared.backends[b].observe.get(self.srvs[si].idx) {
+                o.errors.store(0, Ordering::Relaxed);
+            }
+        }
         // `check_notify_failure()`: an agent only takes its server down by saying so.
         let agent_says = !is_agent || o.status == Status::L7Sts;
         match result {
