@@ -646,9 +646,11 @@ fn scenario(bin: &Path) -> Vec<String> {
         "defaults\n mode http\n timeout connect 1s\n timeout check 3s\n timeout client 10s\n timeout server 10s\n\
          frontend f\n bind 127.0.0.1:{fe}\n default_backend be\n\
          backend be\n option httpchk GET /health\n server s1 {} check inter 100 rise 2 fall 2\n server s2 {} check inter 100 backup\n\
+         backend tr\n server t2 {} track be/s1\n\
          backend tb\n option tcp-check\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG\n server t1 {} check inter 100 rise 1 fall 1\n",
         a.addr(),
         b.addr(),
+        a.addr(),
         t.addr()
     );
     let mut px = Proxy::start(bin, &cfg, fe);
@@ -662,7 +664,7 @@ fn scenario(bin: &Path) -> Vec<String> {
     a.stop();
     px.wait_for("Server be/s1 is DOWN");
     b.stop();
-    px.wait_for("has no server available");
+    px.wait_for("backend 'be' has no server available");
     t.set(Mode::Reply("-ERR\r\n"));
     px.wait_for("Server tb/t1 is DOWN");
     t.set(Mode::Reply("+PONG\r\n"));
