@@ -253,6 +253,30 @@ impl Program {
     }
 }
 
+/// What a proxy's check rules use that runs differently here (for a start-up warning):
+/// check variables are not kept, and log-format strings are used as written.
+pub fn approximations(s: &ProxySettings) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in s.tcp_check_rules.iter().chain(&s.http_check_rules) {
+        let var = r.verb.starts_with("set-var") || r.verb.starts_with("unset-var");
+        let what = if var || r.verb.ends_with("-lf") {
+            Some(r.verb.clone())
+        } else {
+            r.args
+                .iter()
+                .find(|a| a.ends_with("-lf") || a.as_str() == "status-code" || a.contains("%["))
+                .cloned()
+        };
+        if let Some(w) = what {
+            out.push(format!(
+                "'{w}' in check rules at {}: check variables and log-format strings are not evaluated yet in haproxy-rs (used as written, variables ignored)",
+                r.loc
+            ));
+        }
+    }
+    out
+}
+
 const CONNECT_IMPLICIT: Action = Action::Connect {
     port: None,
     addr: None,
@@ -300,7 +324,7 @@ fn parse_list(list: &[CheckRule], http: bool) -> Result<Vec<Rule>, String> {
                 comment = a.first().cloned();
                 continue;
             }
-            "set-var" | "set-var-fmt" | "unset-var" => continue,
+            v if v.starts_with("set-var") || v.starts_with("unset-var") => continue,
             "connect" => parse_connect(a)?,
             "send" if http => Action::SendHttp(Box::new(parse_http_send(a, None))),
             "send" => Action::Send(a.first().map(|s| s.as_bytes().to_vec()).unwrap_or_default()),

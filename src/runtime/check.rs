@@ -203,6 +203,9 @@ impl Checker {
                 slowstart: px.servers.iter().any(|s| s.slowstart > 0),
             });
             let s = &px.settings;
+            if px.servers.iter().any(|sv| sv.check) {
+                warnings.extend(crate::check::rules::approximations(s));
+            }
             let mut prog: Option<Result<Arc<Program>, String>> = None;
             for (i, sv) in px.servers.iter().enumerate() {
                 let si = srvs.len();
