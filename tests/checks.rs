@@ -112,7 +112,11 @@ impl Proxy {
     fn changes(&self) -> Vec<String> {
         self.seen
             .iter()
-            .filter(|l| l.contains("Server ") || l.contains("has no server available"))
+            .filter(|l| {
+                l.contains("Server ")
+                    || l.contains("has no server available")
+                    || l.contains(" check for ")
+            })
             .cloned()
             .collect()
     }
@@ -637,13 +641,13 @@ fn masked(lines: &[String]) -> Vec<String> {
 
 /// The same sequence of backend events for one binary: an HTTP-checked active server that
 /// answers 500 then 200, then stops, with an L4-checked backup; returns the masked lines.
-fn scenario(bin: &Path) -> Vec<String> {
+fn scenario(bin: &Path, defaults: &str) -> Vec<String> {
     let a = Backend::new("A", Mode::Http(200, ""));
     let b = Backend::new("B", Mode::Http(200, ""));
     let t = Backend::new("T", Mode::Reply("+PONG\r\n"));
     let fe = free_port();
     let cfg = format!(
-        "defaults\n mode http\n timeout connect 1s\n timeout check 3s\n timeout client 10s\n timeout server 10s\n\
+        "defaults\n mode http\n timeout connect 1s\n timeout check 3s\n timeout client 10s\n timeout server 10s\n{defaults}\
          frontend f\n bind 127.0.0.1:{fe}\n default_backend be\n\
          backend be\n option httpchk GET /health\n server s1 {} check inter 100 rise 2 fall 2\n server s2 {} check inter 100 backup\n\
          backend tr\n server t2 {} track be/s1\n\
@@ -728,10 +732,23 @@ fn disable_on_404_and_agent_messages_match_haproxy() {
 }
 
 #[test]
+fn log_health_checks_messages_match_haproxy() {
+    let _s = serial();
+    let want = scenario(&common::oracle(), " option log-health-checks\n");
+    assert!(
+        want.iter()
+            .any(|l| l.contains("Health check for server be/s1 failed")),
+        "{want:#?}"
+    );
+    let got = scenario(&rs(), " option log-health-checks\n");
+    assert_eq!(got, want);
+}
+
+#[test]
 fn state_change_messages_match_haproxy() {
     let _s = serial();
-    let want = scenario(&common::oracle());
-    let got = scenario(&rs());
+    let want = scenario(&common::oracle(), "");
+    let got = scenario(&rs(), "");
     assert!(want.len() >= 8, "{want:#?}");
     eprintln!("{}", want.join("\n"));
     assert_eq!(got, want);

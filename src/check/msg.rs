@@ -64,6 +64,13 @@ fn append_why(out: &mut String, why: &Why) {
     }
 }
 
+/// `srv_append_status()` without the counts (`, reason: …, check duration: Nms`).
+pub fn status_suffix(why: &Why) -> String {
+    let mut s = String::new();
+    append_why(&mut s, why);
+    s
+}
+
 /// `Server be/s is DOWN, reason: …. N active and M backup servers left. …` (no final dot:
 /// HAProxy adds it when printing).
 pub fn down(backup: bool, px: &str, srv: &str, why: &Why, c: Counts) -> String {

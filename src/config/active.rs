@@ -245,6 +245,8 @@ pub const ACTIVE: &[&str] = &[
     "option mysql-check",
     "option pgsql-check",
     "option ldap-check",
+    // On stderr as HAProxy prints it (logs wait for the observability issue).
+    "option log-health-checks",
 ];
 
 pub fn is_active(keyword: &str) -> bool {

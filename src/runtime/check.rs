@@ -111,6 +111,9 @@ struct Be {
     name: String,
     listen: bool,
     slowstart: bool,
+    /// `option log-health-checks`: every check result that changes something is printed,
+    /// and state changes no longer repeat the check's details.
+    log_checks: bool,
 }
 
 struct Srv {
@@ -157,6 +160,8 @@ struct Ck {
     timeout_connect: Option<u64>,
     /// Maintenance pauses the health check (not the agent).
     paused: bool,
+    /// The previous result's status (`log-health-checks` reports changes).
+    last_status: Status,
     deadline: u64,
     io: Option<Io>,
 }
@@ -201,6 +206,7 @@ impl Checker {
                 name: b.name.clone(),
                 listen: px.cap.is_fe(),
                 slowstart: px.servers.iter().any(|s| s.slowstart > 0),
+                log_checks: px.settings.option("log-health-checks") == Some(true),
             });
             let s = &px.settings;
             if px.servers.iter().any(|sv| sv.check) {
@@ -271,6 +277,7 @@ impl Checker {
                                 timeout_check: tc,
                                 timeout_connect: tcon,
                                 paused: false,
+                                last_status: Status::Ini,
                                 deadline: 0,
                                 io: None,
                             });
@@ -304,6 +311,7 @@ impl Checker {
                         timeout_check: tc,
                         timeout_connect: tcon,
                         paused: false,
+                        last_status: Status::Ini,
                         deadline: 0,
                         io: None,
                     });
@@ -490,13 +498,19 @@ impl Checker {
             }
         };
         if fail {
-            h.apply(CheckResult::Failed, true);
-            if h.health == 0 {
-                let why = Why::Check {
-                    status: Status::Hana,
-                    code: 0,
-                    desc,
-                    duration_ms: -1,
+            let moved = h.apply(CheckResult::Failed, true);
+            let why = Why::Check {
+                status: Status::Hana,
+                code: 0,
+                desc,
+                duration_ms: -1,
+            };
+            self.log_check(c, &why, moved);
+            if self.cks[c].health.health == 0 {
+                let why = if self.bes[self.srvs[si].be].log_checks {
+                    Why::None
+                } else {
+                    why
                 };
                 self.set_stopped(si, why, now);
             }
@@ -791,15 +805,20 @@ impl Checker {
         }
         let result = o.status.result();
         let counts = !is_agent || o.status.has_code();
-        self.cks[c].health.apply(result, counts);
+        let moved = self.cks[c].health.apply(result, counts);
         let why = Why::Check {
             status: o.status,
             code: o.code,
             desc: o.desc.clone(),
             duration_ms: duration,
         };
+        self.log_check(c, &why, moved);
         let track = self.srvs[si].track.is_some();
-        let why = if track { Why::None } else { why };
+        let why = if track || self.bes[self.srvs[si].be].log_checks {
+            Why::None
+        } else {
+            why
+        };
         if matches!(result, CheckResult::Passed | CheckResult::CondPass) && !is_agent {
             let b = self.bes[self.srvs[si].be].shared;
             if let Some(Some(o)) = self.shared.backends[b].observe.get(self.srvs[si].idx) {
@@ -823,6 +842,54 @@ impl Checker {
         let r = self.rand();
         let next = ck::spread(inter, self.spread_pct, r);
         self.arm(c, now + next.max(1));
+    }
+
+    /// `option log-health-checks`: `Health check for server be/s succeeded, reason: …,
+    /// status: 3/3 UP.` whenever the status or the health changed
+    /// (`set_server_check_status()`).
+    fn log_check(&mut self, c: usize, why: &Why, moved: bool) {
+        let Why::Check { status, .. } = why else {
+            return;
+        };
+        let status = *status;
+        let prev = std::mem::replace(&mut self.cks[c].last_status, status);
+        let k = &self.cks[c];
+        let s = &self.srvs[k.srv];
+        let result = status.result();
+        if !self.bes[s.be].log_checks
+            || matches!(result, CheckResult::Neutral | CheckResult::Unknown)
+            || (status == prev && !moved)
+        {
+            return;
+        }
+        let h = &k.health;
+        let (n, m) = h.fraction();
+        let word = if !h.is_up() {
+            "DOWN"
+        } else if s.uweight > 0 {
+            "UP"
+        } else {
+            "DRAIN"
+        };
+        let t = format!(
+            "{} check for {}server {}/{} {}{}{}, status: {n}/{m} {word}.",
+            if k.agent { "Agent" } else { "Health" },
+            if s.backup { "backup " } else { "" },
+            self.bes[s.be].name,
+            s.name,
+            if result == CheckResult::CondPass {
+                "conditionally "
+            } else {
+                ""
+            },
+            if matches!(result, CheckResult::Passed | CheckResult::CondPass) {
+                "succeeded"
+            } else {
+                "failed"
+            },
+            msg::status_suffix(why),
+        );
+        self.say(Level::Warning, &t);
     }
 
     /// `check_notify_success()`'s conditions.
