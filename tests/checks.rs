@@ -626,6 +626,42 @@ fn observe_layer4_marks_a_server_down_after_error_limit_connection_errors() {
     }
 }
 
+#[test]
+fn checks_send_the_proxy_header_the_server_expects() {
+    let _s = serial();
+    let l1 = TcpListener::bind("127.0.0.1:0").unwrap();
+    let l2 = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (a1, a2) = (l1.local_addr().unwrap(), l2.local_addr().unwrap());
+    let fe = free_port();
+    let _px = Proxy::start(
+        &rs(),
+        &format!(
+            "defaults\n mode tcp\n timeout connect 1s\n timeout client 10s\n timeout server 10s\nlisten l\n bind 127.0.0.1:{fe}\n server a {a1} send-proxy check inter 100\n server b {a2} send-proxy-v2 check inter 100\n"
+        ),
+        fe,
+    );
+    let read = |l: &TcpListener| {
+        let (mut s, peer) = l.accept().unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        let mut b = [0u8; 128];
+        let n = s.read(&mut b).unwrap();
+        (b[..n].to_vec(), peer)
+    };
+    // v1 names the check connection's own addresses (it has no client).
+    let (h1, peer) = read(&l1);
+    assert_eq!(
+        String::from_utf8(h1).unwrap(),
+        format!(
+            "PROXY TCP4 127.0.0.1 127.0.0.1 {} {}\r\n",
+            peer.port(),
+            a1.port()
+        )
+    );
+    // v2 is a LOCAL command without addresses.
+    let (h2, _) = read(&l2);
+    assert_eq!(h2, b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00");
+}
+
 /// `Server …`/`backend …` lines with the pid and check durations masked.
 fn masked(lines: &[String]) -> Vec<String> {
     let re_pid = regex::Regex::new(r"\(\d+\) :").unwrap();

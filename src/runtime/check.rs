@@ -156,6 +156,8 @@ struct Ck {
     port: Option<u16>,
     addr: Option<IpAddr>,
     send_proxy: bool,
+    /// The server speaks PROXY v2 (`send-proxy-v2`): the check's header is v2 too.
+    proxy_v2: bool,
     timeout_check: Option<u64>,
     timeout_connect: Option<u64>,
     /// Maintenance pauses the health check (not the agent).
@@ -273,7 +275,13 @@ impl Checker {
                                 },
                                 port: port_of(h.port),
                                 addr: h.addr.as_deref().and_then(parse_ip),
-                                send_proxy: h.send_proxy,
+                                // Without a check port or address the check goes where the
+                                // traffic goes, PROXY header included (`init_srv_check()`).
+                                send_proxy: h.send_proxy
+                                    || (h.port.is_none()
+                                        && h.addr.is_none()
+                                        && (sv.send_proxy || sv.send_proxy_v2)),
+                                proxy_v2: sv.send_proxy_v2,
                                 timeout_check: tc,
                                 timeout_connect: tcon,
                                 paused: false,
@@ -308,6 +316,7 @@ impl Checker {
                         port: port_of(a.port),
                         addr: a.addr.as_deref().and_then(parse_ip),
                         send_proxy: false,
+                        proxy_v2: false,
                         timeout_check: tc,
                         timeout_connect: tcon,
                         paused: false,
@@ -730,6 +739,7 @@ impl Checker {
     }
 
     fn on_io(&mut self, poll: &Poll, c: usize, now: u64) {
+        let v2 = self.cks[c].proxy_v2;
         let Some(io) = self.cks[c].io.as_mut() else {
             return;
         };
@@ -754,8 +764,25 @@ impl Checker {
             }
             io.connected = true;
             if io.send_proxy {
-                // A check has no client: the PROXY header says so (v1 `UNKNOWN`).
-                let _ = s.write_all(b"PROXY UNKNOWN\r\n");
+                // A check has no client: HAProxy's v1 line names the check connection's own
+                // addresses, its v2 header is a LOCAL command.
+                let hdr = if v2 {
+                    b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00".to_vec()
+                } else {
+                    match (s.local_addr(), s.peer_addr()) {
+                        (Ok(l), Ok(p)) => format!(
+                            "PROXY {} {} {} {} {}\r\n",
+                            if l.is_ipv4() { "TCP4" } else { "TCP6" },
+                            l.ip(),
+                            p.ip(),
+                            l.port(),
+                            p.port()
+                        )
+                        .into_bytes(),
+                        _ => b"PROXY UNKNOWN\r\n".to_vec(),
+                    }
+                };
+                let _ = s.write_all(&hdr);
             }
             let want = io.run.connected();
             if let Some(tc) = self.cks[c].timeout_check {
