@@ -460,7 +460,7 @@ impl Checker {
                 let c = ev.token().0;
                 if c < self.cks.len() {
                     let now = self.now();
-                    self.on_io(&poll, c, now);
+                    self.on_io(&poll, c, now, ev.is_writable());
                 }
             }
         }
@@ -644,7 +644,6 @@ impl Checker {
                     io.connected = false;
                     match TcpStream::connect(SocketAddr::new(ip, p)) {
                         Ok(mut s) => {
-                            let _ = s.set_nodelay(true);
                             if poll
                                 .registry()
                                 .register(&mut s, Token(c), Interest::READABLE | Interest::WRITABLE)
@@ -738,7 +737,7 @@ impl Checker {
         }
     }
 
-    fn on_io(&mut self, poll: &Poll, c: usize, now: u64) {
+    fn on_io(&mut self, poll: &Poll, c: usize, now: u64, writable: bool) {
         let v2 = self.cks[c].proxy_v2;
         let Some(io) = self.cks[c].io.as_mut() else {
             return;
@@ -753,14 +752,10 @@ impl Checker {
                 }
                 Ok(None) => {}
             }
-            match s.peer_addr() {
-                Ok(_) => {}
-                Err(e) if e.kind() == ErrorKind::NotConnected => return,
-                Err(e) => {
-                    let desc = format!("{}{}", strerror(&e), io.run.error_suffix(true));
-                    self.finish(poll, c, Outcome::new(Status::L4Con, desc), now);
-                    return;
-                }
+            // Writable without a pending error: connected (no getpeername needed, the
+            // socket only reports writable once the handshake is done).
+            if !writable {
+                return;
             }
             io.connected = true;
             if io.send_proxy {
