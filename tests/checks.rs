@@ -376,6 +376,7 @@ fn fall_failures_take_a_server_down_and_rise_successes_bring_it_back() {
     assert_eq!(get(fe, ""), (200, "A".into()));
 }
 
+/// (`inter`, `rise` and `fall` come from `default-server`.)
 #[test]
 fn backup_takes_over_when_the_active_server_stops() {
     let _s = serial();
@@ -387,7 +388,7 @@ fn backup_takes_over_when_the_active_server_stops() {
         &cfg(
             fe,
             &format!(
-                " server a {} check inter 50 fall 1 rise 1\n server b {} check inter 50 backup\n",
+                " default-server inter 50 fall 1 rise 1\n server a {} check\n server b {} check backup\n",
                 a.addr(),
                 b.addr()
             ),
