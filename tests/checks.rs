@@ -133,6 +133,8 @@ enum Mode {
     Line(String),
     /// Read a line, answer with this text (a tcp-check peer).
     Reply(&'static str),
+    /// Echo lines prefixed with the backend's name, until the peer closes.
+    Echo,
 }
 
 /// A backend the test can stop (its port then refuses) and start again on the same port.
@@ -227,6 +229,16 @@ fn serve(s: TcpStream, m: Mode, name: &str, conns: &AtomicUsize, bad: &AtomicUsi
     let mut w = s.try_clone().unwrap();
     let mut r = BufReader::new(s);
     match m {
+        Mode::Echo => loop {
+            let mut line = String::new();
+            match r.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            if w.write_all(format!("{name} {line}").as_bytes()).is_err() {
+                return;
+            }
+        },
         Mode::Line(l) => {
             conns.fetch_add(1, Ordering::SeqCst);
             let _ = w.write_all(l.as_bytes());
@@ -661,6 +673,51 @@ fn checks_send_the_proxy_header_the_server_expects() {
     // v2 is a LOCAL command without addresses.
     let (h2, _) = read(&l2);
     assert_eq!(h2, b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00");
+}
+
+#[test]
+fn marked_down_shuts_its_sessions_and_marked_up_shuts_the_backups() {
+    let _s = serial();
+    let a = Backend::new("A", Mode::Echo);
+    let ah = Backend::new("ah", Mode::Http(200, ""));
+    let b = Backend::new("B", Mode::Echo);
+    let fe = free_port();
+    let mut px = Proxy::start(
+        &rs(),
+        &format!(
+            "defaults\n mode tcp\n timeout connect 1s\n timeout check 3s\n timeout client 30s\n timeout server 30s\nlisten l\n bind 127.0.0.1:{fe}\n server a {} check port {} inter 50 fall 1 rise 1 on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions\n server b {} backup\n",
+            a.addr(),
+            ah.port,
+            b.addr()
+        ),
+        fe,
+    );
+    let talk = || {
+        let s = TcpStream::connect(("127.0.0.1", fe)).unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        let mut r = BufReader::new(s.try_clone().unwrap());
+        (s, move |s: &mut TcpStream| {
+            s.write_all(b"hi\n").unwrap();
+            let mut l = String::new();
+            r.read_line(&mut l).unwrap();
+            l
+        })
+    };
+    let (mut c1, mut ask1) = talk();
+    assert_eq!(ask1(&mut c1), "A hi\n");
+    ah.stop();
+    px.wait_for("Server l/a is DOWN");
+    // The session on `a` was closed by the proxy.
+    // (A read timeout would be an error, not end-of-file.)
+    assert!(matches!(c1.read(&mut [0u8; 16]), Ok(0)));
+    let (mut c2, mut ask2) = talk();
+    assert_eq!(ask2(&mut c2), "B hi\n");
+    ah.start();
+    px.wait_for("Server l/a is UP");
+    // `a` is back: the session on the backup is closed, new ones go to `a`.
+    assert!(matches!(c2.read(&mut [0u8; 16]), Ok(0)));
+    let (mut c3, mut ask3) = talk();
+    assert_eq!(ask3(&mut c3), "A hi\n");
 }
 
 /// `Server …`/`backend …` lines with the pid and check durations masked.

@@ -211,7 +211,7 @@ pub const ACTIVE: &[&str] = &[
     "http-error",
     // Health and agent checks (src/check, src/runtime/check.rs): tests/checks.rs, including
     // the state-change messages compared with haproxy. `check-ssl`/`check-sni`/
-    // `check-alpn` wait for TLS; `on-marked-*` are not active yet; `observe layer7`
+    // `check-alpn` wait for TLS; `observe layer7`
     // counts connection errors only (the engine does not report HTTP answers yet).
     "server check",
     "server inter",
@@ -232,6 +232,8 @@ pub const ACTIVE: &[&str] = &[
     "server observe",
     "server error-limit",
     "server on-error",
+    "server on-marked-down",
+    "server on-marked-up",
     "spread-checks",
     "max-spread-checks",
     "timeout check",

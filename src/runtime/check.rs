@@ -125,6 +125,10 @@ struct Srv {
     iweight: u32,
     uweight: u32,
     slowstart: bool,
+    /// `on-marked-down shutdown-sessions`.
+    down_kills: bool,
+    /// `on-marked-up shutdown-backup-sessions`.
+    up_kills_backups: bool,
     state: St,
     maint: bool,
     drain: bool,
@@ -179,6 +183,8 @@ pub struct Checker {
     node: String,
     heap: BinaryHeap<Reverse<(u64, usize)>>,
     rng: u64,
+    /// The workers' mailboxes, to close sessions (`on-marked-down shutdown-sessions`).
+    pub mailboxes: Arc<Vec<Arc<super::worker::Mailbox>>>,
     /// `-q`: nothing on stderr.
     pub quiet: bool,
     /// Messages printed, for embedders and tests (kept only when `record`).
@@ -229,6 +235,9 @@ impl Checker {
                     iweight: sv.weight,
                     uweight: sv.weight,
                     slowstart: sv.slowstart > 0,
+                    down_kills: sv.on_marked_down.as_deref() == Some("shutdown-sessions"),
+                    up_kills_backups: sv.on_marked_up.as_deref()
+                        == Some("shutdown-backup-sessions"),
                     state: St::Running,
                     maint: sv.disabled,
                     drain: false,
@@ -360,6 +369,7 @@ impl Checker {
             }),
             heap: BinaryHeap::new(),
             rng: seed,
+            mailboxes: Arc::default(),
             quiet: false,
             record: false,
             log: Vec::new(),
@@ -1091,6 +1101,14 @@ impl Checker {
         }
     }
 
+    /// Asks every worker to close the sessions on server `si`.
+    fn shutdown_sessions(&self, si: usize) {
+        let (b, i) = (self.bes[self.srvs[si].be].shared, self.srvs[si].idx);
+        for m in self.mailboxes.iter() {
+            m.post_shutdown(b, i);
+        }
+    }
+
     fn say(&mut self, level: Level, text: &str) {
         if self.record {
             self.log.push(text.to_string());
@@ -1136,6 +1154,9 @@ impl Checker {
         let before = q.server(idx).map_or(0, |s| s.queued());
         self.srvs[si].state = St::Stopped;
         let _ = q.set_state(idx, self.queue_state(si), now);
+        if self.srvs[si].down_kills {
+            self.shutdown_sessions(si);
+        }
         let xferred = before.saturating_sub(q.server(idx).map_or(0, |s| s.queued()));
         let why = self.why_for(si, why);
         let s = &self.srvs[si];
@@ -1169,6 +1190,15 @@ impl Checker {
             St::Running
         };
         let _ = q.set_state(idx, self.queue_state(si), now);
+        let s = &self.srvs[si];
+        if s.up_kills_backups && !s.backup && s.uweight > 0 {
+            let backups: Vec<usize> = (0..self.srvs.len())
+                .filter(|&o| self.srvs[o].be == be && self.srvs[o].backup)
+                .collect();
+            for o in backups {
+                self.shutdown_sessions(o);
+            }
+        }
         let xferred = before.saturating_sub(q.queued());
         let why = self.why_for(si, why);
         let s = &self.srvs[si];

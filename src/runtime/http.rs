@@ -327,6 +327,11 @@ impl HttpSession {
         self.srv.as_ref().and_then(|s| s.stream_id())
     }
 
+    /// Its way to a server, if it has one (for `on-marked-down shutdown-sessions`).
+    pub fn server_side(&self) -> Option<&ServerSide> {
+        self.srv.as_deref()
+    }
+
     /// Idle between requests (for the soft stop, which closes such connections).
     pub fn is_idle(&self) -> bool {
         self.st == St::WaitReq && self.cin.is_empty() && self.cout.is_empty() && self.requests > 0

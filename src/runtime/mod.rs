@@ -447,7 +447,8 @@ impl Runtime {
                     .spawn(move || w.run())?,
             );
         }
-        if let Some(c) = self.checker.take() {
+        if let Some(mut c) = self.checker.take() {
+            c.mailboxes = self.mailboxes.clone();
             let ctl = self.ctl.clone();
             out.push(
                 std::thread::Builder::new()

@@ -140,6 +140,11 @@ impl ServerSide {
 
     /// The server still is the one persistence chose (HAProxy's `SF_DIRECT`): false after
     /// a redispatch.
+    /// (backend, server) while connecting or connected.
+    pub fn target(&self) -> Option<(usize, usize)> {
+        self.server().map(|s| (self.be, s))
+    }
+
     pub fn is_direct(&self) -> bool {
         self.direct
     }

@@ -406,6 +406,11 @@ impl TcpSession {
         let _ = cx.registry.deregister(&mut self.client.s);
     }
 
+    /// Its way to the server (for `on-marked-down shutdown-sessions`).
+    pub fn server_side(&self) -> &ServerSide {
+        &self.srv
+    }
+
     pub fn stream_id(&self) -> Option<crate::queue::StreamId> {
         self.srv.stream_id()
     }

@@ -102,10 +102,24 @@ pub struct Control {
 /// Queue wake-ups posted to one worker from any thread.
 pub struct Mailbox {
     items: Mutex<Vec<(StreamId, usize)>>,
+    /// `on-marked-down shutdown-sessions` and friends: (backend, server) whose sessions
+    /// this worker must close (posted by the checks thread).
+    shutdowns: Mutex<Vec<(usize, usize)>>,
     pub waker: Waker,
 }
 
 impl Mailbox {
+    pub fn post_shutdown(&self, be: usize, srv: usize) {
+        self.shutdowns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((be, srv));
+        let _ = self.waker.wake();
+    }
+    fn take_shutdowns(&self) -> Vec<(usize, usize)> {
+        std::mem::take(&mut *self.shutdowns.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     pub fn post(&self, id: StreamId, key: usize) {
         self.items
             .lock()
@@ -274,6 +288,15 @@ impl Session {
             Session::Tcp(_) | Session::Proxy(_) => false,
         }
     }
+
+    /// The (backend, server) this session is connected or connecting to.
+    fn server(&self) -> Option<(usize, usize)> {
+        match self {
+            Session::Http(h) => h.server_side().and_then(|s| s.target()),
+            Session::Tcp(t) => t.server_side().target(),
+            Session::Proxy(_) => None,
+        }
+    }
 }
 
 struct Slot {
@@ -342,6 +365,7 @@ impl Worker {
             poll,
             Arc::new(Mailbox {
                 items: Mutex::new(Vec::new()),
+                shutdowns: Mutex::new(Vec::new()),
                 waker,
             }),
         ))
@@ -397,6 +421,9 @@ impl Worker {
             for (id, key) in wakes.drain(..) {
                 self.on_wake(key, id, now);
             }
+            for (be, srv) in self.mailbox.take_shutdowns() {
+                self.shutdown_server(be, srv, now);
+            }
             self.expire(Instant::now());
             let now = Instant::now();
             if now >= next_purge {
@@ -426,6 +453,20 @@ impl Worker {
             }
         }
         self.close_idle();
+    }
+
+    /// Closes every session using server `srv` of backend `be` (HAProxy's
+    /// `srv_shutdown_streams()`).
+    fn shutdown_server(&mut self, be: usize, srv: usize, now: Instant) {
+        let keys: Vec<usize> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.sess.server() == Some((be, srv)))
+            .map(|(k, _)| k)
+            .collect();
+        for k in keys {
+            self.finish(k, now);
+        }
     }
 
     fn close_idle(&mut self) {
