@@ -640,6 +640,38 @@ fn observe_layer4_marks_a_server_down_after_error_limit_connection_errors() {
 }
 
 #[test]
+fn observe_layer7_counts_5xx_answers() {
+    let _s = serial();
+    let a = Backend::new("A", Mode::Http(500, ""));
+    let health = Backend::new("H", Mode::Http(200, ""));
+    let b = Backend::new("B", Mode::Http(200, ""));
+    let fe = free_port();
+    let mut px = Proxy::start(
+        &rs(),
+        &cfg(
+            fe,
+            &format!(
+                " server a {} check port {} inter 5s observe layer7 error-limit 2 on-error mark-down\n server b {}\n",
+                a.addr(),
+                health.port,
+                b.addr()
+            ),
+        ),
+        fe,
+    );
+    let statuses: Vec<u16> = (0..4).map(|_| get(fe, "").0).collect();
+    assert_eq!(statuses, [500, 200, 500, 200]);
+    let line = px.wait_for("Server b/a is DOWN");
+    assert!(
+        line.contains(": Server b/a is DOWN, reason: Health analyze, info: \"Detected 2 consecutive errors, last one was: Wrong http response\". 1 active and 0 backup servers left. "),
+        "{line}"
+    );
+    for _ in 0..3 {
+        assert_eq!(get(fe, "").0, 200);
+    }
+}
+
+#[test]
 fn checks_send_the_proxy_header_the_server_expects() {
     let _s = serial();
     let l1 = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -211,8 +211,7 @@ pub const ACTIVE: &[&str] = &[
     "http-error",
     // Health and agent checks (src/check, src/runtime/check.rs): tests/checks.rs, including
     // the state-change messages compared with haproxy. `check-ssl`/`check-sni`/
-    // `check-alpn` wait for TLS; `observe layer7`
-    // counts connection errors only (the engine does not report HTTP answers yet).
+    // `check-alpn` wait for TLS.
     "server check",
     "server inter",
     "server fastinter",

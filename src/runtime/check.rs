@@ -37,10 +37,12 @@ use crate::queue::ServerState;
 /// (`on-error`), which looks at `tripped` on each turn of its loop (at most 100 ms).
 pub struct Observe {
     limit: u32,
-    /// `layer7`: a successful connection proves nothing (HAProxy ignores it), only HTTP
-    /// answers would, and the engine does not report those yet.
+    /// `layer7`: a successful connection proves nothing (HAProxy ignores it), a good HTTP
+    /// answer does.
     l7: bool,
     errors: AtomicU32,
+    /// The last failure seen ([`Hana`]), for the message.
+    last: std::sync::atomic::AtomicU8,
     tripped: AtomicU32,
     /// Wakes the checks thread when the limit is reached (set once it runs).
     waker: std::sync::OnceLock<Arc<mio::Waker>>,
@@ -60,24 +62,76 @@ impl Observe {
             limit: s.error_limit.unwrap_or(10).max(1) as u32,
             l7,
             errors: AtomicU32::new(0),
+            last: std::sync::atomic::AtomicU8::new(Hana::L4Err as u8),
             tripped: AtomicU32::new(0),
             waker: std::sync::OnceLock::new(),
         })
     }
 }
 
-/// A connection attempt's result on server `srv` of `be` (called by the server side; a
-/// no-op for servers without `observe`).
-pub fn observe(be: &super::shared::Backend, srv: usize, ok: bool) {
+/// What the traffic told about a server (`HANA_STATUS_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hana {
+    L4Ok = 1,
+    L4Err,
+    HttpOk,
+    /// A 5xx other than 501 and 505 (those answer the request, not a failure).
+    HttpSts,
+    /// A response head that does not parse.
+    HttpHdrRsp,
+}
+
+impl Hana {
+    fn from_u8(v: u8) -> Hana {
+        match v {
+            1 => Hana::L4Ok,
+            3 => Hana::HttpOk,
+            4 => Hana::HttpSts,
+            5 => Hana::HttpHdrRsp,
+            _ => Hana::L4Err,
+        }
+    }
+
+    /// `get_analyze_status()`.
+    fn desc(self) -> &'static str {
+        match self {
+            Hana::L4Ok => "L4 successful connection",
+            Hana::L4Err => "L4 unsuccessful connection",
+            Hana::HttpOk => "Correct http response",
+            Hana::HttpSts => "Wrong http response",
+            Hana::HttpHdrRsp => "Invalid http response (headers)",
+        }
+    }
+
+    /// The final status of a response as `http_wait_for_response()` classifies it.
+    pub fn of_status(status: u16) -> Hana {
+        if (100..500).contains(&status) || status == 501 || status == 505 {
+            Hana::HttpOk
+        } else {
+            Hana::HttpSts
+        }
+    }
+}
+
+/// What the traffic on server `srv` of `be` showed (called by the server side and the
+/// HTTP session; a no-op for servers without `observe`). `analyze_statuses[]`: layer 4
+/// counts connection errors and resets on a connection, layer 7 counts connection errors
+/// and bad responses and resets on a good response.
+pub fn observe(be: &super::shared::Backend, srv: usize, ev: Hana) {
     let Some(Some(o)) = be.observe.get(srv) else {
         return;
     };
-    if ok {
-        if !o.l7 {
-            o.errors.store(0, Ordering::Relaxed);
-        }
+    let failed = match (ev, o.l7) {
+        (Hana::L4Err, _) => true,
+        (Hana::L4Ok, false) | (Hana::HttpOk, true) => false,
+        (Hana::HttpSts | Hana::HttpHdrRsp, true) => true,
+        _ => return,
+    };
+    if !failed {
+        o.errors.store(0, Ordering::Relaxed);
         return;
     }
+    o.last.store(ev as u8, Ordering::Relaxed);
     if o.errors.fetch_add(1, Ordering::AcqRel) + 1 >= o.limit {
         o.errors.store(0, Ordering::Relaxed);
         o.tripped.fetch_add(1, Ordering::AcqRel);
@@ -256,12 +310,7 @@ impl Checker {
                 if let Some(t) = &sv.track {
                     tracks.push((si, t.clone(), be));
                 }
-                if sv.check && sv.observe.as_deref() == Some("layer7") {
-                    warnings.push(format!(
-                        "server {}/{}: 'observe layer7' only counts connection errors in haproxy-rs (HTTP responses are not observed yet)",
-                        px.name, sv.name
-                    ));
-                }
+
                 let tc = s.timeouts.check.filter(|&v| v > 0).map(u64::from);
                 let tcon = s.timeouts.connect.filter(|&v| v > 0).map(u64::from);
                 let h = &sv.health;
@@ -494,12 +543,13 @@ impl Checker {
     fn health_adjust(&mut self, si: usize, now: u64) {
         let Some(c) = self.srvs[si].check else { return };
         let b = self.bes[self.srvs[si].be].shared;
-        let limit = match self.shared.backends[b].observe.get(self.srvs[si].idx) {
-            Some(Some(o)) => o.limit,
+        let (limit, last) = match self.shared.backends[b].observe.get(self.srvs[si].idx) {
+            Some(Some(o)) => (o.limit, Hana::from_u8(o.last.load(Ordering::Relaxed))),
             _ => return,
         };
         let desc = format!(
-            "Detected {limit} consecutive errors, last one was: L4 unsuccessful connection"
+            "Detected {limit} consecutive errors, last one was: {}",
+            last.desc()
         );
         let h = &mut self.cks[c].health;
         let fail = match self.srvs[si].on_error {

@@ -1673,9 +1673,13 @@ impl HttpSession {
             let sent = self.sent_method();
             let parsed =
                 http_msg::parse_response(self.sin.bytes(), sent, &be.resp_opts, &mut self.resp);
+            let srv = self.srv.as_deref().and_then(ServerSide::server);
             match parsed {
                 Ok(None) => break,
                 Err(e) => {
+                    if let Some(i) = srv {
+                        super::check::observe(be, i, super::check::Hana::HttpHdrRsp);
+                    }
                     if self.retry(cx, |r| r.junk_response) {
                         return Some(true);
                     }
@@ -1712,6 +1716,10 @@ impl HttpSession {
                     return Some(true);
                 }
                 Ok(Some(n)) => {
+                    if let Some(i) = srv {
+                        let ev = super::check::Hana::of_status(self.resp.status);
+                        super::check::observe(be, i, ev);
+                    }
                     if cx.shared.debug {
                         self.has_resp = true;
                         self.trace_response(cx);
