@@ -672,6 +672,44 @@ fn observe_layer7_counts_5xx_answers() {
 }
 
 #[test]
+fn slowstart_ramps_a_returning_server_up() {
+    let _s = serial();
+    let a = Backend::new("A", Mode::Http(200, ""));
+    let ah = Backend::new("ah", Mode::Http(200, ""));
+    let b = Backend::new("B", Mode::Http(200, ""));
+    let fe = free_port();
+    let mut px = Proxy::start(
+        &rs(),
+        &cfg(
+            fe,
+            &format!(
+                " balance roundrobin\n server a {} check port {} inter 50 fall 1 rise 1 slowstart 3s weight 100\n server b {} weight 100\n",
+                a.addr(),
+                ah.port,
+                b.addr()
+            ),
+        ),
+        fe,
+    );
+    ah.stop();
+    px.wait_for("Server b/a is DOWN");
+    ah.start();
+    px.wait_for("Server b/a is UP");
+    let share = |n| (0..n).filter(|_| get(fe, "").1 == "A").count();
+    // Just back: a small fraction of its weight.
+    let early = share(40);
+    assert!(early <= 10, "a got {early} of 40 right after coming back");
+    // No event marks the end of the ramp: wait it out.
+    thread::sleep(Duration::from_millis(3200));
+    let late = share(40);
+    eprintln!("slowstart: a got {early}/40 just back, {late}/40 after");
+    assert!(
+        (15..=25).contains(&late),
+        "a got {late} of 40 after its slowstart"
+    );
+}
+
+#[test]
 fn checks_send_the_proxy_header_the_server_expects() {
     let _s = serial();
     let l1 = TcpListener::bind("127.0.0.1:0").unwrap();
