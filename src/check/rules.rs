@@ -327,8 +327,13 @@ fn parse_list(list: &[CheckRule], http: bool) -> Result<Vec<Rule>, String> {
             v if v.starts_with("set-var") || v.starts_with("unset-var") => continue,
             "connect" => parse_connect(a)?,
             "send" if http => Action::SendHttp(Box::new(parse_http_send(a, None))),
-            "send" => Action::Send(a.first().map(|s| s.as_bytes().to_vec()).unwrap_or_default()),
-            "send-binary" => Action::Send(unhex(a.first().map_or("", |s| s.as_str()))?),
+            // The `-lf` forms are used as written (see `approximations()`).
+            "send" | "send-lf" => {
+                Action::Send(a.first().map(|s| s.as_bytes().to_vec()).unwrap_or_default())
+            }
+            "send-binary" | "send-binary-lf" => {
+                Action::Send(unhex(a.first().map_or("", |s| s.as_str()))?)
+            }
             "expect" => Action::Expect(Box::new(parse_expect(a, http)?)),
             v => return Err(format!("'{v}' check rules are not available yet")),
         };
@@ -532,11 +537,11 @@ fn parse_expect(a: &[String], http: bool) -> Result<Expect, String> {
             kind => {
                 found = true;
                 e.pattern = match (kind, http) {
-                    ("string", false) => Pattern::Bytes {
+                    ("string" | "string-lf", false) => Pattern::Bytes {
                         data: v.into_bytes(),
                         binary: false,
                     },
-                    ("binary", false) => Pattern::Bytes {
+                    ("binary" | "binary-lf", false) => Pattern::Bytes {
                         data: unhex(&v)?,
                         binary: true,
                     },
@@ -550,7 +555,7 @@ fn parse_expect(a: &[String], http: bool) -> Result<Expect, String> {
                     },
                     ("status", true) => Pattern::Status(parse_codes(&v)),
                     ("rstatus", true) => Pattern::RStatus(re(&v)?),
-                    ("string", true) => Pattern::Body(v.into_bytes()),
+                    ("string" | "string-lf", true) => Pattern::Body(v.into_bytes()),
                     ("rstring", true) => Pattern::RBody(re(&v)?),
                     ("hdr", true) | ("fhdr", true) => {
                         let full = kind == "fhdr";
