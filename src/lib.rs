@@ -8,6 +8,7 @@
 //! - [`http`] is the socket-free HTTP/1.1 message layer (HAProxy 2.6's H1 parser and mux rules);
 //! - [`cli`] is the `haproxy-rs` command line; [`ffi`] is the C face.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod ffi;

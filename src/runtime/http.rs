@@ -429,6 +429,11 @@ impl HttpSession {
         self.srv.as_ref().and_then(|s| s.stream_id())
     }
 
+    /// Its way to a server, if it has one (for `on-marked-down shutdown-sessions`).
+    pub fn server_side(&self) -> Option<&ServerSide> {
+        self.srv.as_deref()
+    }
+
     /// Idle between requests (for the soft stop, which closes such connections).
     pub fn is_idle(&self) -> bool {
         self.st == St::WaitReq && self.cin.is_empty() && self.cout.is_empty() && self.requests > 0
@@ -1820,9 +1825,13 @@ impl HttpSession {
             let sent = self.sent_method();
             let parsed =
                 http_msg::parse_response(self.sin.bytes(), sent, &be.resp_opts, &mut self.resp);
+            let srv = self.srv.as_deref().and_then(ServerSide::server);
             match parsed {
                 Ok(None) => break,
                 Err(e) => {
+                    if let Some(i) = srv {
+                        super::check::observe(be, i, super::check::Hana::HttpHdrRsp);
+                    }
                     if self.retry(cx, |r| r.junk_response) {
                         return Some(true);
                     }
@@ -1859,6 +1868,10 @@ impl HttpSession {
                     return Some(true);
                 }
                 Ok(Some(n)) => {
+                    if let Some(i) = srv {
+                        let ev = super::check::Hana::of_status(self.resp.status);
+                        super::check::observe(be, i, ev);
+                    }
                     if cx.shared.debug {
                         self.has_resp = true;
                         self.trace_response(cx);

@@ -9,6 +9,7 @@
 //! from [`http_return`], [`errors`] and [`pages`]. The main thread only handles signals.
 
 pub mod backend;
+pub mod check;
 pub mod env;
 pub mod errors;
 pub mod http;
@@ -84,6 +85,7 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             return 1;
         }
     };
+    rt.set_quiet(opts.quiet);
     for w in &rt.warnings {
         say(Level::Warning, w);
     }
@@ -197,6 +199,8 @@ pub struct Runtime {
     stop_signal: Arc<std::sync::atomic::AtomicI32>,
     /// What the runtime cannot honour in this configuration, for the start-up warnings.
     pub warnings: Vec<String>,
+    /// The health and agent checks (`None` without any), run on their own thread.
+    checker: Option<check::Checker>,
 }
 
 impl Runtime {
@@ -245,6 +249,7 @@ impl Runtime {
         let mut shared = Shared::build(cfg, &fronts, &per_listener, &mut warnings)?;
         shared.debug = debug;
         let shared = Arc::new(shared);
+        let checker = check::Checker::new(cfg, shared.clone(), &mut warnings);
         let mut seen = HashSet::new();
         warnings.retain(|w| seen.insert(w.clone()));
         let nbthread = shared::nbthread(cfg);
@@ -278,7 +283,15 @@ impl Runtime {
             hard_stop_after: ms(cfg.global.hard_stop_after),
             stop_signal: Arc::default(),
             warnings,
+            checker,
         })
+    }
+
+    /// `-q`: the checks' state changes are not printed either.
+    pub fn set_quiet(&mut self, quiet: bool) {
+        if let Some(c) = self.checker.as_mut() {
+            c.quiet = quiet;
+        }
     }
 
     /// The local addresses actually listened on (useful with port 0 and `fd@`).
@@ -432,6 +445,15 @@ impl Runtime {
                 std::thread::Builder::new()
                     .name(format!("haproxy-rs-{}", id + 1))
                     .spawn(move || w.run())?,
+            );
+        }
+        if let Some(mut c) = self.checker.take() {
+            c.mailboxes = self.mailboxes.clone();
+            let ctl = self.ctl.clone();
+            out.push(
+                std::thread::Builder::new()
+                    .name("haproxy-rs-checks".into())
+                    .spawn(move || c.run(ctl))?,
             );
         }
         Ok(out)

@@ -146,6 +146,11 @@ impl ServerSide {
 
     /// The server still is the one persistence chose (HAProxy's `SF_DIRECT`): false after
     /// a redispatch.
+    /// (backend, server) while connecting or connected.
+    pub fn target(&self) -> Option<(usize, usize)> {
+        self.server().map(|s| (self.be, s))
+    }
+
     pub fn is_direct(&self) -> bool {
         self.direct
     }
@@ -341,6 +346,7 @@ impl ServerSide {
         }
         // Writable with no pending error: the connect completed (no getpeername needed:
         // `writable` is only set by an event, never on a socket still connecting).
+        super::check::observe(&cx.shared.backends[self.be], srv, super::check::Hana::L4Ok);
         self.phase = Phase::Connected { srv };
         self.fresh = true;
         self.uses = 1;
@@ -405,6 +411,7 @@ impl ServerSide {
     /// connect timeout), which is what triggers HAProxy's turn-around delay.
     fn conn_error(&mut self, cx: &mut Ctx, srv: usize, refused: bool) -> Outcome {
         self.drop_sock();
+        super::check::observe(&cx.shared.backends[self.be], srv, super::check::Hana::L4Err);
         let term = if refused { "SC" } else { "sC" };
         self.retries_left -= 1;
         if self.retries_left < 0 || !cx.shared.backends[self.be].retry_on.conn_failure {

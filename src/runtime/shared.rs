@@ -315,6 +315,8 @@ pub struct Backend {
     /// `force-persist` (true) / `ignore-persist` (false) rules in order: the first whose
     /// condition matches sets its flag.
     pub persist_rules: Vec<(bool, CondRt)>,
+    /// Per server, `observe`'s error counter (`None`: not observed), read by the checks.
+    pub observe: Vec<Option<super::check::Observe>>,
 }
 
 pub struct Shared {
@@ -734,5 +736,6 @@ fn compile_backend(
             .iter()
             .map(|(force, c, _)| (*force, super::maps::with(|m| CondRt::compile(c, &px.rules, m, warnings))))
             .collect(),
+        observe: px.servers.iter().map(super::check::Observe::for_server).collect(),
     })
 }

@@ -404,6 +404,11 @@ impl TcpSession {
         // Dropping the session closes the socket, which takes it out of epoll.
     }
 
+    /// Its way to the server (for `on-marked-down shutdown-sessions`).
+    pub fn server_side(&self) -> &ServerSide {
+        &self.srv
+    }
+
     pub fn stream_id(&self) -> Option<crate::queue::StreamId> {
         self.srv.stream_id()
     }

@@ -110,6 +110,9 @@ pub struct Control {
 /// lock while it handles an event; others only `try_lock` it.
 pub struct Mailbox {
     items: Mutex<Vec<(StreamId, usize)>>,
+    /// `on-marked-down shutdown-sessions` and friends: (backend, server) whose sessions
+    /// this worker must close (posted by the checks thread).
+    shutdowns: Mutex<Vec<(usize, usize)>>,
     pub waker: Waker,
     pub idle: Mutex<IdlePool>,
     /// A handle on the worker's epoll instance, to take a connection out of it.
@@ -123,6 +126,17 @@ impl Mailbox {
 }
 
 impl Mailbox {
+    pub fn post_shutdown(&self, be: usize, srv: usize) {
+        self.shutdowns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((be, srv));
+        let _ = self.waker.wake();
+    }
+    fn take_shutdowns(&self) -> Vec<(usize, usize)> {
+        std::mem::take(&mut *self.shutdowns.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     pub fn post(&self, id: StreamId, key: usize) {
         self.items
             .lock()
@@ -320,6 +334,15 @@ impl Session {
             Session::Tcp(_) | Session::Proxy(_) | Session::Moving => false,
         }
     }
+
+    /// The (backend, server) this session is connected or connecting to.
+    fn server(&self) -> Option<(usize, usize)> {
+        match self {
+            Session::Http(h) => h.server_side().and_then(|s| s.target()),
+            Session::Tcp(t) => t.server_side().target(),
+            Session::HttpIdle(_) | Session::Proxy(_) | Session::Moving => None,
+        }
+    }
 }
 
 struct Slot {
@@ -384,6 +407,7 @@ impl Worker {
         let waker = Waker::new(poll.registry(), WAKER)?;
         let mailbox = Arc::new(Mailbox {
             items: Mutex::new(Vec::new()),
+            shutdowns: Mutex::new(Vec::new()),
             waker,
             idle: Mutex::new(IdlePool::default()),
             registry: poll.registry().try_clone()?,
@@ -439,6 +463,9 @@ impl Worker {
             for (id, key) in wakes.drain(..) {
                 self.on_wake(key, id, now);
             }
+            for (be, srv) in self.mailbox.take_shutdowns() {
+                self.shutdown_server(be, srv, now);
+            }
             self.expire(Instant::now());
             let now = Instant::now();
             if now >= next_purge {
@@ -468,6 +495,20 @@ impl Worker {
             }
         }
         self.close_idle();
+    }
+
+    /// Closes every session using server `srv` of backend `be` (HAProxy's
+    /// `srv_shutdown_streams()`).
+    fn shutdown_server(&mut self, be: usize, srv: usize, now: Instant) {
+        let keys: Vec<usize> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.sess.server() == Some((be, srv)))
+            .map(|(k, _)| k)
+            .collect();
+        for k in keys {
+            self.finish(k, now);
+        }
     }
 
     fn close_idle(&mut self) {
