@@ -869,6 +869,14 @@ impl HttpSession {
         if cx.shared.debug {
             self.trace_request(cx);
         }
+        if self.is_h2_preface() {
+            // An HTTP/2 prior-knowledge preface on an HTTP/1 connection: HAProxy's stream
+            // refuses it with its 400 page and closes (haproxy-rs has no HTTP/2 yet, so it
+            // never switches protocols).
+            self.close_after = true;
+            self.error_in(cx, None, 400);
+            return true;
+        }
         let front_modes = Modes {
             frontend: fe.http_mode,
             backend: fe.http_mode,
@@ -1525,6 +1533,15 @@ impl HttpSession {
     }
 
     /// The `Connection` header of a reply made by the proxy.
+    /// `PRI * HTTP/2.0`: the start of HTTP/2's connection preface.
+    fn is_h2_preface(&self) -> bool {
+        let buf = self.cin.bytes();
+        let h = &self.req.head;
+        h.method_raw.get(buf) == b"PRI"
+            && h.uri.get(buf) == b"*"
+            && h.version_raw.get(buf) == b"HTTP/2.0"
+    }
+
     /// The connection header of a reply the proxy makes for the current request: a request
     /// not all received yet (body still to come, or more than HAProxy buffers) is answered
     /// with `connection: close` and the connection closed, as HAProxy does.
