@@ -79,6 +79,9 @@ pub struct Effects {
     /// `set-src`/`set-dst` (and their `-port` forms): the connection's new addresses.
     pub src: Option<std::net::SocketAddr>,
     pub dst: Option<std::net::SocketAddr>,
+    /// The reply is a `deny` (which counts as an HTTP error for stick counters), not a
+    /// `return`.
+    pub denied: bool,
 }
 
 /// A redirect to send: status, `Location`, an optional `Set-Cookie`.
@@ -142,7 +145,8 @@ enum Part {
 #[derive(Debug, Clone)]
 enum Act<R> {
     Allow,
-    Reply(R),
+    /// A reply; `true` for `deny`.
+    Reply(R, bool),
     Tarpit(R),
     Reject,
     Auth(String),
@@ -397,7 +401,10 @@ impl<R> HttpRules<R> {
             }
             match &r.act {
                 Act::Allow => return Flow::Stop,
-                Act::Reply(rep) => return Flow::Reply(rep),
+                Act::Reply(rep, deny) => {
+                    fx.denied = *deny;
+                    return Flow::Reply(rep);
+                }
                 Act::Tarpit(rep) => return Flow::Tarpit(rep),
                 Act::Reject => return Flow::Reject,
                 Act::Auth(realm) => return Flow::Auth(realm),
@@ -659,7 +666,8 @@ fn compile_action<R>(
     let re = |r: &str| Regex::new(r).map_err(|e| format!("regex: {e}"));
     Ok(match &rule.kind {
         Action::Allow => Act::Allow,
-        Action::Deny(r) | Action::Return(r) => Act::Reply((c.reply)(r, c.maps, w)),
+        Action::Deny(r) => Act::Reply((c.reply)(r, c.maps, w), true),
+        Action::Return(r) => Act::Reply((c.reply)(r, c.maps, w), false),
         Action::Tarpit(r) => Act::Tarpit((c.reply)(r, c.maps, w)),
         Action::Reject => Act::Reject,
         Action::Auth { realm } => Act::Auth(realm.clone().unwrap_or_else(|| c.proxy_name.into())),

@@ -180,6 +180,10 @@ pub struct HttpSession {
     /// connections never carry it).
     rx: Option<Box<RuleState>>,
     proc_vars: crate::sample::vars::ProcVars,
+    /// Stick-counter slots (`None`: no stick table in the configuration).
+    stk: Option<std::sync::Arc<crate::stick::Trackers>>,
+    /// `stick store-*` entries waiting for the response's server.
+    stick_store: super::stick::PendingStores,
     /// The per-request state was given back while idle ([`Self::trim`]).
     trimmed: bool,
 }
@@ -300,12 +304,15 @@ impl HttpSession {
             rx: None,
             proc_vars: cx.shared.proc_vars.clone(),
             trimmed: false,
+            stk: super::stick::trackers(cx.shared),
+            stick_store: Default::default(),
         };
         let px = &cx.shared.frontends[fe].px;
         for rules in [&px.tcp_connection, &px.tcp_session] {
             if rules.is_empty() {
                 continue;
             }
+            let stk = s.stk.clone();
             let v = super::tcp::run_tcp_rules(
                 cx,
                 fe,
@@ -315,11 +322,13 @@ impl HttpSession {
                 s.local,
                 None,
                 &mut s.rx_mut().vars,
+                stk,
             );
             if v == super::tcp::Verdict::Reject {
                 return None;
             }
         }
+        super::stick::session_accepted(s.stk.as_deref());
         s.pump(cx).then_some(s)
     }
 
@@ -729,10 +738,12 @@ impl HttpSession {
             Ok(Some(())) => {}
             Ok(None) => return false,
             Err(e) => {
+                super::stick::bad_request(self.stk.as_deref());
                 self.refuse(&fe.px.errors.raw_mux_error(e.status));
                 return true;
             }
         }
+        super::stick::request(self.stk.as_deref());
         self.head_sent = false;
         let body = self.cin.bytes().get(self.req.head_len..).unwrap_or(&[]);
         if !body.is_empty() {
@@ -782,6 +793,7 @@ impl HttpSession {
             let env = RtEnv {
                 shared: sh,
                 be: None,
+                stk: self.stk.clone(),
             };
             let s = self.session(cx, &env);
             let id = tpl.render_vec(&mut self.txn(s));
@@ -885,7 +897,10 @@ impl HttpSession {
     fn dispatch(&mut self, cx: &mut Ctx, be: usize) {
         let backend = &cx.shared.backends[be];
         let key = self.hash_key(cx, be);
-        let persist = self.persistence(cx, be);
+        let mut persist = self.persistence(cx, be);
+        if !backend.stick_rules.is_empty() {
+            persist = self.stick_match(cx, be, persist);
+        }
         if self.be != Some(be) || self.srv.is_none() {
             if let Some(mut old) = self.srv.take() {
                 old.close(cx);
@@ -921,6 +936,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: cx.shared,
             be: Some(be),
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let rx = rule_state(&mut self.rx, &self.proc_vars);
@@ -976,6 +992,44 @@ impl HttpSession {
         chosen.map(|s| (s, force_persist))
     }
 
+    /// `stick match|on` rules (after cookies and `use-server`, which win), and the keys
+    /// `stick on|store-request` will store once the response comes.
+    fn stick_match(
+        &mut self,
+        cx: &Ctx,
+        be: usize,
+        persist: Option<(usize, bool)>,
+    ) -> Option<(usize, bool)> {
+        let backend = &cx.shared.backends[be];
+        let env = RtEnv {
+            shared: cx.shared,
+            be: Some(be),
+            stk: self.stk.clone(),
+        };
+        let s = self.session(cx, &env);
+        let mut pending = std::mem::take(&mut self.stick_store);
+        pending.clear();
+        let force = persist.is_some_and(|p| p.1);
+        let mut t = self.txn(s);
+        let q = &backend.queue;
+        let found = super::stick::match_rules(
+            &backend.stick_rules,
+            &mut t,
+            &mut pending,
+            |id, name| {
+                let servers = q.servers();
+                let i = name
+                    .and_then(|n| servers.iter().position(|sv| sv.name() == n))
+                    .or_else(|| servers.iter().position(|sv| i64::from(sv.puid()) == id))?;
+                let up = servers[i].state() != crate::queue::ServerState::Down
+                    && servers[i].state() != crate::queue::ServerState::Maint;
+                (up || backend.persist || force).then_some(i)
+            },
+        );
+        self.stick_store = pending;
+        persist.or(found.map(|i| (i, force)))
+    }
+
     fn hash_key(&self, cx: &Ctx, be: usize) -> Option<Vec<u8>> {
         let alg = &cx.shared.backends[be].alg;
         if !alg.is_hash() {
@@ -1004,6 +1058,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: cx.shared,
             be,
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let out = {
@@ -1040,6 +1095,7 @@ impl HttpSession {
         let sh: &'a super::shared::Shared = cx.shared;
         let fe = &sh.frontends[self.fe];
         let mut s = Session::new(&fe.name, env);
+        s.stk = env.stk.as_deref();
         s.src = self.peer;
         s.dst = self.local;
         s.fe_id = fe.px.id;
@@ -1093,6 +1149,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: cx.shared,
             be,
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let body = self.cin.bytes().get(self.req.head_len..);
@@ -1119,6 +1176,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: cx.shared,
             be,
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let body = body_at.and_then(|n| self.sin.bytes().get(n..));
@@ -1160,6 +1218,9 @@ impl HttpSession {
             }
             m.extend_from_slice(b"\r\n");
             self.cout.extend(&m);
+        }
+        if std::mem::take(&mut fx.denied) || matches!(flow, Flow::Tarpit(_)) {
+            super::stick::error(self.stk.as_deref());
         }
         self.apply_request_flow_end(cx, be, flow)
     }
@@ -1293,6 +1354,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: sh,
             be: None,
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let mut t = self.txn(s);
@@ -1408,6 +1470,7 @@ impl HttpSession {
             if cx.shared.debug {
                 self.trace_end(cx);
             }
+            super::stick::stream_end(self.stk.as_deref(), 0, 0);
             self.requests += 1;
             self.wait_since = std::time::Instant::now();
             if self.close_after {
@@ -1431,6 +1494,9 @@ impl HttpSession {
     /// [`Self::error`] for a request routed to backend `be` (`None`: no backend, the
     /// frontend's error pages only).
     fn error_in(&mut self, cx: &mut Ctx, be: Option<usize>, status: u16) {
+        if matches!(status, 502 | 504) {
+            super::stick::failure(self.stk.as_deref());
+        }
         self.reply_in(cx, be, &Reply::error_page(status));
     }
 
@@ -1473,6 +1539,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: cx.shared,
             be: be_idx,
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let out = {
@@ -1828,6 +1895,10 @@ impl HttpSession {
         }
         let sh = cx.shared;
         let Some(bi) = self.be else { return false };
+        super::stick::response(self.stk.as_deref(), self.resp.status);
+        if !sh.backends[bi].stick_rules.is_empty() && self.resp.status >= 200 {
+            self.stick_store(cx, bi);
+        }
         let fe = &sh.frontends[self.fe];
         // `capture response header`: the last occurrence, cut to the slot's length.
         if !fe.px.res_capture_slots.is_empty() {
@@ -1914,6 +1985,44 @@ impl HttpSession {
             let _ = self.run_response_rules(cx, Some(bi), rules, None);
         }
         false
+    }
+
+    /// `stick store-response` rules, then the request's pending stores get the server
+    /// that answered.
+    fn stick_store(&mut self, cx: &Ctx, bi: usize) {
+        let backend = &cx.shared.backends[bi];
+        let server = self
+            .srv
+            .as_ref()
+            .filter(|x| x.be == bi)
+            .and_then(|x| x.server_of_last_request());
+        let server = server.and_then(|i| {
+            let sv = backend.queue.server(i)?;
+            Some((i64::from(sv.puid()), sv.name(), !backend.non_stick[i]))
+        });
+        let env = RtEnv {
+            shared: cx.shared,
+            be: Some(bi),
+            stk: self.stk.clone(),
+        };
+        let s = self.session(cx, &env);
+        let mut pending = std::mem::take(&mut self.stick_store);
+        let rx = rule_state(&mut self.rx, &self.proc_vars);
+        http_msg::fill_resp(self.sin.bytes(), &self.resp, &mut rx.res);
+        let mut t = Txn {
+            dir: crate::sample::fetch::Dir::Res,
+            req: Some(&self.req.req),
+            body: None,
+            res: Some(&rx.res),
+            s,
+            req_captures: &rx.caps.req,
+            res_captures: &rx.caps.res,
+            vars: &mut rx.vars,
+            payload: None,
+            missed: Default::default(),
+        };
+        super::stick::store_rules(&backend.stick_rules, &mut t, &mut pending, server);
+        self.stick_store = pending;
     }
 
     /// Forwards the final response head with the connection header and the cookie
@@ -2023,6 +2132,7 @@ impl HttpSession {
         }
         self.has_req = false;
         self.has_resp = false;
+        super::stick::stream_end(self.stk.as_deref(), 0, 0);
         self.requests += 1;
         self.wait_since = cx.now;
         if self.close_after {

@@ -313,6 +313,10 @@ pub struct Backend {
     /// `force-persist` (true) / `ignore-persist` (false) rules in order: the first whose
     /// condition matches sets its flag.
     pub persist_rules: Vec<(bool, CondRt)>,
+    /// `stick on|match|store-request|store-response` rules.
+    pub stick_rules: Vec<super::stick::StickRuleRt>,
+    /// Per server, `non-stick` (never stored by `stick` rules).
+    pub non_stick: Vec<bool>,
 }
 
 pub struct Shared {
@@ -333,6 +337,8 @@ pub struct Shared {
     pub proc_vars: crate::sample::vars::ProcVars,
     /// `userlist` sections, for `http_auth`.
     pub userlists: Vec<crate::model::sections::Userlist>,
+    /// Every stick table (proxies' and peers sections').
+    pub stick: Arc<crate::stick::Registry>,
 }
 
 impl Shared {
@@ -405,6 +411,7 @@ impl Shared {
         warnings: &mut Vec<String>,
     ) -> Result<Shared, String> {
         let global_max = global_maxconn(cfg, listeners.len());
+        let stick = Arc::new(crate::stick::Registry::build(cfg));
         let mut backends: Vec<Backend> = Vec::new();
         let mut be_index = |name: &str, warnings: &mut Vec<String>| -> Option<usize> {
             if let Some(i) = backends.iter().position(|b| b.name == name) {
@@ -414,12 +421,15 @@ impl Shared {
             if px.disabled {
                 return None;
             }
-            let b = compile_backend(cfg, px, warnings).ok()?;
+            let b = crate::stick::scope(&stick, &px.name, || compile_backend(cfg, px, warnings))
+                .ok()?;
             backends.push(b);
             Some(backends.len() - 1)
         };
         let mut frontends = Vec::new();
         for px in fronts {
+            let stick = stick.clone();
+            let _scope = crate::stick::ScopeGuard::new(&stick, &px.name);
             let mut use_backend = Vec::new();
             for ub in &px.rules.use_backend {
                 let cond = ub
@@ -518,6 +528,7 @@ impl Shared {
             next_stream_id: AtomicU32::new(0),
             proc_vars: global_vars(cfg, warnings),
             userlists: cfg.userlists.clone(),
+            stick,
         })
     }
 }
@@ -613,6 +624,39 @@ fn rlimit_nofile() -> Option<u64> {
     // HAProxy takes the larger of the soft and hard limits it started with.
     let n = r.rlim_cur.max(r.rlim_max);
     (rc == 0 && n != libc::RLIM_INFINITY).then_some(n)
+}
+
+/// A backend's `stick` rules against the tables in scope.
+fn stick_rules(px: &Proxy, warnings: &mut Vec<String>) -> Vec<super::stick::StickRuleRt> {
+    px.rules
+        .stick_rules
+        .iter()
+        .filter_map(|r| {
+            let table = crate::stick::resolve(r.table.as_deref().unwrap_or(""))?;
+            super::maps::with(|m| {
+                let expr = match crate::sample::expr::Expr::compile(&r.expr, m) {
+                    Ok(e) => e,
+                    Err(x) => {
+                        warnings.push(format!(
+                            "[{}] : 'stick' rule uses {x}, parsed but not active yet in haproxy-rs; the rule is ignored",
+                            r.loc
+                        ));
+                        return None;
+                    }
+                };
+                let cond = r
+                    .cond
+                    .as_ref()
+                    .map(|c| CondRt::compile(c, &px.rules, m, warnings));
+                Some(super::stick::StickRuleRt {
+                    kind: r.kind,
+                    cond,
+                    expr,
+                    table,
+                })
+            })
+        })
+        .collect()
 }
 
 fn compile_backend(
@@ -727,5 +771,7 @@ fn compile_backend(
             .iter()
             .map(|(force, c, _)| (*force, super::maps::with(|m| CondRt::compile(c, &px.rules, m, warnings))))
             .collect(),
+        stick_rules: stick_rules(px, warnings),
+        non_stick: px.servers.iter().map(|sv| sv.non_stick).collect(),
     })
 }

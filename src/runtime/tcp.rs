@@ -32,6 +32,8 @@ pub struct TcpSession {
     /// `tcp-request content` rules still deciding: until when (`inspect-delay`).
     inspecting: Option<Instant>,
     vars: Vars,
+    /// Stick-counter slots (`None`: no stick table in the configuration).
+    stk: Option<std::sync::Arc<crate::stick::Trackers>>,
 }
 
 /// What `tcp-request` rules decided.
@@ -54,14 +56,16 @@ pub fn run_tcp_rules(
     local: Option<std::net::SocketAddr>,
     payload: Option<(&[u8], bool)>,
     vars: &mut Vars,
+    stk: Option<std::sync::Arc<crate::stick::Trackers>>,
 ) -> Verdict {
     if rules.is_empty() {
         return Verdict::Go;
     }
     let sh = cx.shared;
-    let env = RtEnv { shared: sh, be };
+    let env = RtEnv { shared: sh, be, stk };
     let f = &sh.frontends[fe];
     let mut s = Session::new(&f.name, &env);
+    s.stk = env.stk.as_deref();
     s.src = peer;
     s.dst = local;
     s.fe_id = f.px.id;
@@ -82,6 +86,7 @@ impl TcpSession {
         let be = cx.shared.frontends[fe].default_backend?;
         let mut vars = Vars::new(cx.shared.proc_vars.clone());
         let px = &cx.shared.frontends[fe].px;
+        let stk = super::stick::trackers(cx.shared);
         for rules in [&px.tcp_connection, &px.tcp_session] {
             let v = run_tcp_rules(
                 cx,
@@ -92,10 +97,15 @@ impl TcpSession {
                 origin.local,
                 None,
                 &mut vars,
+                stk.clone(),
             );
             if v == Verdict::Reject {
                 return None;
             }
+        }
+        super::stick::session_accepted(stk.as_deref());
+        if let Some(t) = &stk {
+            t.begin_stream();
         }
         let inspect =
             !px.tcp_content.is_empty() || !cx.shared.backends[be].px.tcp_content.is_empty();
@@ -112,6 +122,7 @@ impl TcpSession {
             trace_id: None,
             inspecting: inspect.then(|| cx.now + px.inspect_delay.unwrap_or_default()),
             vars,
+            stk,
         };
         if cx.shared.debug {
             use std::os::fd::AsRawFd;
@@ -181,6 +192,7 @@ impl TcpSession {
                 local,
                 payload,
                 &mut self.vars,
+                self.stk.clone(),
             ) {
                 Verdict::Reject => return Some(false),
                 Verdict::Wait => return None,

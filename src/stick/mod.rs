@@ -836,12 +836,29 @@ impl Registry {
     /// peers section's `table` lines (`<peers>/<name>`).
     pub fn build(cfg: &Config) -> Registry {
         let mut tables = HashMap::new();
+        // Tables `stick` rules use also store the server (`check_config_validity()`
+        // allocates server_id and server_key for them).
+        let mut sticky: Vec<&str> = Vec::new();
+        for px in cfg.proxies.iter().filter(|p| !p.cap.is_defaults()) {
+            for r in &px.rules.stick_rules {
+                sticky.push(r.table.as_deref().unwrap_or(&px.name));
+            }
+        }
+        let add_server = |name: &str, spec: &mut Spec| {
+            if sticky.contains(&name) {
+                for dt in ["server_id", "server_key"] {
+                    if !spec.store.iter().any(|(n, _)| n == dt) {
+                        spec.store.push((dt.to_string(), None));
+                    }
+                }
+            }
+        };
         for px in &cfg.proxies {
             if px.cap.is_defaults() {
                 continue;
             }
             if let Some(st) = &px.rules.stick_table {
-                let spec = Spec {
+                let mut spec = Spec {
                     key_type: st.key_type.clone(),
                     key_len: st.key_len,
                     size: st.size,
@@ -849,12 +866,14 @@ impl Registry {
                     nopurge: st.nopurge,
                     store: st.store.clone(),
                 };
+                add_server(&px.name, &mut spec);
                 tables.insert(px.name.clone(), Arc::new(Table::new(&px.name, &spec)));
             }
         }
         for p in &cfg.peers {
             for t in &p.tables {
-                let spec = Spec::from_words(&t.args);
+                let mut spec = Spec::from_words(&t.args);
+                add_server(&t.id, &mut spec);
                 tables.insert(t.id.clone(), Arc::new(Table::new(&t.id, &spec)));
             }
         }
@@ -892,6 +911,25 @@ pub fn scope<T>(reg: &Arc<Registry>, proxy: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// [`scope`] for a block: the previous scope comes back when the guard drops.
+pub struct ScopeGuard {
+    prev: Option<(Arc<Registry>, String)>,
+}
+
+impl ScopeGuard {
+    pub fn new(reg: &Arc<Registry>, proxy: &str) -> ScopeGuard {
+        let prev = SCOPE.with(|s| s.replace(Some((reg.clone(), proxy.to_string()))));
+        ScopeGuard { prev }
+    }
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        SCOPE.with(|s| *s.borrow_mut() = prev);
+    }
+}
+
 /// The table `name` (empty: the current proxy's) in the compile scope.
 pub fn resolve(name: &str) -> Option<Arc<Table>> {
     SCOPE.with(|s| {
@@ -910,28 +948,32 @@ pub struct Tracked {
     pub content: bool,
 }
 
-/// One connection's tracking slots (`sc0`..`sc2`). Single-threaded: a connection lives
-/// on one worker.
+/// One connection's tracking slots (`sc0`..`sc2`). A connection lives on one worker, so
+/// the lock is never contended; it only makes the slots shareable with the rules.
 #[derive(Debug, Default)]
 pub struct Trackers {
-    slots: RefCell<[Option<Tracked>; MAX_SC]>,
+    slots: Mutex<[Option<Tracked>; MAX_SC]>,
     /// A stream exists (rules now track at stream level).
-    in_stream: std::cell::Cell<bool>,
+    in_stream: std::sync::atomic::AtomicBool,
 }
 
 impl Trackers {
+    fn slots(&self) -> MutexGuard<'_, [Option<Tracked>; MAX_SC]> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The entry in slot `n`.
     pub fn get(&self, n: usize) -> Option<Tracked> {
-        self.slots.borrow().get(n)?.clone()
+        self.slots().get(n)?.clone()
     }
 
     pub fn is_tracked(&self, n: usize) -> bool {
-        self.slots.borrow().get(n).is_some_and(|s| s.is_some())
+        self.slots().get(n).is_some_and(|s| s.is_some())
     }
 
     /// A stream begins: later tracking belongs to it.
     pub fn begin_stream(&self) {
-        self.in_stream.set(true);
+        self.in_stream.store(true, Ordering::Relaxed);
     }
 
     /// `track-scN`: starts tracking `key` of `table` in slot `n` unless the slot is
@@ -943,17 +985,17 @@ impl Trackers {
         let e = table.get_or_create(key, now)?;
         table.hold(&e);
         table.start_counters(&e, now);
-        self.slots.borrow_mut()[n] = Some(Tracked {
+        self.slots()[n] = Some(Tracked {
             table: table.clone(),
             entry: e.clone(),
-            content: self.in_stream.get(),
+            content: self.in_stream.load(Ordering::Relaxed),
         });
         Some(e)
     }
 
     /// `session_count_new()`: a session was accepted with these slots tracked.
     pub fn count_session(&self, now: u64) {
-        for t in self.slots.borrow().iter().flatten() {
+        for t in self.slots().iter().flatten() {
             t.table.add(&t.entry, Dt::SessCnt, 0, 1);
             t.table.add_rate(&t.entry, Dt::SessRate, 0, 1, now);
         }
@@ -962,7 +1004,7 @@ impl Trackers {
     /// Adds one event to `cnt` and `rate` of every tracked entry (HTTP requests, errors,
     /// failures), touching those that changed.
     pub fn inc(&self, cnt: Dt, rate: Dt, now: u64) {
-        for t in self.slots.borrow().iter().flatten() {
+        for t in self.slots().iter().flatten() {
             let a = t.table.add(&t.entry, cnt, 0, 1).is_some();
             let b = t.table.add_rate(&t.entry, rate, 0, 1, now).is_some();
             if a || b {
@@ -981,7 +1023,7 @@ impl Trackers {
         } else {
             (Dt::BytesOutCnt, Dt::BytesOutRate)
         };
-        for t in self.slots.borrow().iter().flatten() {
+        for t in self.slots().iter().flatten() {
             let a = t.table.add(&t.entry, cnt, 0, n).is_some();
             let b = t
                 .table
@@ -1003,11 +1045,11 @@ impl Trackers {
     /// The session ends: every slot is released.
     pub fn end_session(&self, now: u64) {
         self.release(now, |_| true);
-        self.in_stream.set(false);
+        self.in_stream.store(false, Ordering::Relaxed);
     }
 
     fn release(&self, now: u64, which: impl Fn(&Tracked) -> bool) {
-        let mut slots = self.slots.borrow_mut();
+        let mut slots = self.slots();
         for s in slots.iter_mut() {
             if s.as_ref().is_some_and(&which) {
                 let t = s.take().expect("checked");
@@ -1020,7 +1062,7 @@ impl Trackers {
 
     /// Whether any slot is tracked (the runtime skips its counting otherwise).
     pub fn any(&self) -> bool {
-        self.slots.borrow().iter().any(Option::is_some)
+        self.slots().iter().any(Option::is_some)
     }
 }
 
