@@ -329,7 +329,13 @@ impl HttpSession {
             }
         }
         super::stick::session_accepted(s.stk.as_deref());
-        s.pump(cx).then_some(s)
+        if s.pump(cx) {
+            return Some(s);
+        }
+        if s.stk.is_some() && !s.has_req {
+            super::stick::client_gone(s.stk.as_deref(), !s.cin.is_empty());
+        }
+        None
     }
 
     pub fn stream_id(&self) -> Option<crate::queue::StreamId> {
@@ -508,6 +514,9 @@ impl HttpSession {
     }
 
     pub fn close(&mut self, cx: &mut Ctx) {
+        if self.stk.is_some() && !self.has_req {
+            super::stick::client_gone(self.stk.as_deref(), !self.cin.is_empty());
+        }
         if let Some(srv) = self.srv.as_mut() {
             srv.close(cx);
         }

@@ -28,6 +28,7 @@ pub fn session_accepted(stk: Option<&Trackers>) {
 /// A request head arrived: a stream begins (`stream_inc_http_req_ctr()`).
 pub fn request(stk: Option<&Trackers>) {
     if let Some(t) = stk {
+        t.saw_http_request();
         t.begin_stream();
         if t.any() {
             t.inc(Dt::HttpReqCnt, Dt::HttpReqRate, now_ms());
@@ -37,10 +38,22 @@ pub fn request(stk: Option<&Trackers>) {
 
 /// An invalid request: counted as a request and an error.
 pub fn bad_request(stk: Option<&Trackers>) {
+    if let Some(t) = stk {
+        t.saw_http_request();
+    }
     if let Some(t) = stk.filter(|t| t.any()) {
         let now = now_ms();
         t.inc(Dt::HttpReqCnt, Dt::HttpReqRate, now);
         t.inc(Dt::HttpErrCnt, Dt::HttpErrRate, now);
+    }
+}
+
+/// The client closed (or timed out) without a complete request: HAProxy's H1 mux still
+/// reports the first one, or a partial one, as a bad request (not an idle keep-alive).
+pub fn client_gone(stk: Option<&Trackers>, partial: bool) {
+    let Some(t) = stk else { return };
+    if partial || !t.saw_http_request() {
+        bad_request(stk);
     }
 }
 

@@ -177,7 +177,11 @@ impl StkFetch {
         // (table, entry, whether the entry may be created for src_*)
         let (table, entry): (Arc<Table>, Option<Arc<Entry>>) = match &self.from {
             From::Sc(n, alt) => {
-                let tr = t.s.stk?.get(*n)?;
+                let tr = t.s.stk.and_then(|k| k.get(*n));
+                let Some(tr) = tr else {
+                    // `sc*_tracked` says false; the others have no sample.
+                    return (self.what == What::Tracked).then_some(Smp::Bool(false));
+                };
                 match alt {
                     Some(alt) => {
                         let e = alt.lookup(&tr.entry.key, now);

@@ -955,6 +955,8 @@ pub struct Trackers {
     slots: Mutex<[Option<Tracked>; MAX_SC]>,
     /// A stream exists (rules now track at stream level).
     in_stream: std::sync::atomic::AtomicBool,
+    /// An HTTP request (valid or not) was counted on this connection.
+    http_seen: std::sync::atomic::AtomicBool,
 }
 
 impl Trackers {
@@ -969,6 +971,11 @@ impl Trackers {
 
     pub fn is_tracked(&self, n: usize) -> bool {
         self.slots().get(n).is_some_and(|s| s.is_some())
+    }
+
+    /// Notes that an HTTP request was counted; returns whether one was before.
+    pub fn saw_http_request(&self) -> bool {
+        self.http_seen.swap(true, Ordering::Relaxed)
     }
 
     /// A stream begins: later tracking belongs to it.
