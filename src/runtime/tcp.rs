@@ -34,6 +34,8 @@ pub struct TcpSession {
     vars: Vars,
     /// Stick-counter slots (`None`: no stick table in the configuration).
     stk: Option<std::sync::Arc<crate::stick::Trackers>>,
+    /// `stick store-request|on` entries waiting for the server.
+    stick_store: super::stick::PendingStores,
 }
 
 /// What `tcp-request` rules decided.
@@ -123,6 +125,7 @@ impl TcpSession {
             inspecting: inspect.then(|| cx.now + px.inspect_delay.unwrap_or_default()),
             vars,
             stk,
+            stick_store: Default::default(),
         };
         if cx.shared.debug {
             use std::os::fd::AsRawFd;
@@ -155,7 +158,12 @@ impl TcpSession {
             crate::lb::Algorithm::Source => self.peer.map(|a| crate::lb::key::source_key(&a.ip())),
             _ => None,
         };
-        match self.srv.start(cx, key, None) {
+        let persist = if cx.shared.backends[be].stick_rules.is_empty() {
+            None
+        } else {
+            self.stick_match(cx, be)
+        };
+        match self.srv.start(cx, key, persist) {
             Outcome::Failed { .. } => {
                 self.srv.close(cx);
                 false
@@ -166,6 +174,91 @@ impl TcpSession {
             }
             Outcome::Pending => true,
         }
+    }
+
+    /// The facts `stick` rules read: the connection and the client's bytes so far.
+    fn stick_txn<'a>(
+        &'a mut self,
+        s: Session<'a>,
+        caps: &'a crate::rules::http::Captures,
+    ) -> crate::sample::fetch::Txn<'a> {
+        crate::sample::fetch::Txn {
+            dir: crate::sample::fetch::Dir::Req,
+            req: None,
+            body: None,
+            res: None,
+            s,
+            req_captures: &caps.req,
+            res_captures: &caps.res,
+            vars: &mut self.vars,
+            payload: Some((self.c2s.bytes(), false)),
+            missed: Default::default(),
+        }
+    }
+
+    /// `stick match|on` rules: the server an entry names, if it may be used.
+    fn stick_match(&mut self, cx: &Ctx, be: usize) -> Option<(usize, bool)> {
+        let sh = cx.shared;
+        let backend = &sh.backends[be];
+        let env = RtEnv {
+            shared: sh,
+            be: Some(be),
+            stk: self.stk.clone(),
+        };
+        let mut s = Session::new(&sh.frontends[self.fe].name, &env);
+        s.stk = env.stk.as_deref();
+        s.src = self.peer;
+        s.dst = self.local;
+        s.be = Some((&backend.name, backend.px.id));
+        let mut pending = std::mem::take(&mut self.stick_store);
+        pending.clear();
+        let caps = Captures::default();
+        let q = &backend.queue;
+        let found = {
+            let mut t = self.stick_txn(s, &caps);
+            super::stick::match_rules(&backend.stick_rules, &mut t, &mut pending, |id, name| {
+                let servers = q.servers();
+                let i = name
+                    .and_then(|n| servers.iter().position(|sv| sv.name() == n))
+                    .or_else(|| servers.iter().position(|sv| i64::from(sv.puid()) == id))?;
+                let st = servers[i].state();
+                let up = st != crate::queue::ServerState::Down
+                    && st != crate::queue::ServerState::Maint;
+                (up || backend.persist).then_some(i)
+            })
+        };
+        self.stick_store = pending;
+        found.map(|i| (i, false))
+    }
+
+    /// The server is connected: pending `stick` stores get it.
+    fn stick_store(&mut self, cx: &Ctx) {
+        let sh = cx.shared;
+        let be = self.srv.be;
+        let backend = &sh.backends[be];
+        if backend.stick_rules.is_empty() {
+            return;
+        }
+        let server = self.srv.server_of_last_request().and_then(|i| {
+            let sv = backend.queue.server(i)?;
+            Some((i64::from(sv.puid()), sv.name(), !backend.non_stick[i]))
+        });
+        let env = RtEnv {
+            shared: sh,
+            be: Some(be),
+            stk: self.stk.clone(),
+        };
+        let mut s = Session::new(&sh.frontends[self.fe].name, &env);
+        s.stk = env.stk.as_deref();
+        s.src = self.peer;
+        s.dst = self.local;
+        let mut pending = std::mem::take(&mut self.stick_store);
+        let caps = Captures::default();
+        {
+            let mut t = self.stick_txn(s, &caps);
+            super::stick::store_rules(&backend.stick_rules, &mut t, &mut pending, server);
+        }
+        self.stick_store = pending;
     }
 
     /// `tcp-request content` rules of the frontend, then the backend, on the bytes so
@@ -207,6 +300,7 @@ impl TcpSession {
     /// client byte.
     fn connected(&mut self, cx: &mut Ctx) {
         self.server_seen = cx.now;
+        self.stick_store(cx);
         if let Some(h) = self.srv.proxy_header(
             cx,
             self.peer,
