@@ -623,10 +623,12 @@ impl<R> HttpRules<R> {
                     }
                     let v = match value {
                         GptRt::Const(v) => *v,
-                        GptRt::Expr(e) => match e.eval_as(&mut txn!(), crate::sample::SmpType::Sint) {
-                            Some(Smp::Sint(v)) => v as u32,
-                            _ => continue,
-                        },
+                        GptRt::Expr(e) => {
+                            match e.eval_as(&mut txn!(), crate::sample::SmpType::Sint) {
+                                Some(Smp::Sint(v)) => v as u32,
+                                _ => continue,
+                            }
+                        }
                     };
                     t.table.set(&t.entry, dt, i, u64::from(v));
                     t.table.touch(&t.entry, crate::stick::now_ms());

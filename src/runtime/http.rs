@@ -1021,11 +1021,8 @@ impl HttpSession {
         let force = persist.is_some_and(|p| p.1);
         let mut t = self.txn(s);
         let q = &backend.queue;
-        let found = super::stick::match_rules(
-            &backend.stick_rules,
-            &mut t,
-            &mut pending,
-            |id, name| {
+        let found =
+            super::stick::match_rules(&backend.stick_rules, &mut t, &mut pending, |id, name| {
                 let servers = q.servers();
                 let i = name
                     .and_then(|n| servers.iter().position(|sv| sv.name() == n))
@@ -1033,8 +1030,7 @@ impl HttpSession {
                 let up = servers[i].state() != crate::queue::ServerState::Down
                     && servers[i].state() != crate::queue::ServerState::Maint;
                 (up || backend.persist || force).then_some(i)
-            },
-        );
+            });
         self.stick_store = pending;
         persist.or(found.map(|i| (i, force)))
     }

@@ -129,7 +129,12 @@ pub fn match_rules(
             continue;
         }
         // Only the first store of each table applies.
-        if store && pending.items.iter().any(|(tb, _)| Arc::ptr_eq(tb, &r.table)) {
+        if store
+            && pending
+                .items
+                .iter()
+                .any(|(tb, _)| Arc::ptr_eq(tb, &r.table))
+        {
             continue;
         }
         if r.cond.as_ref().is_some_and(|c| !c.eval(t)) {

@@ -64,7 +64,11 @@ pub fn run_tcp_rules(
         return Verdict::Go;
     }
     let sh = cx.shared;
-    let env = RtEnv { shared: sh, be, stk };
+    let env = RtEnv {
+        shared: sh,
+        be,
+        stk,
+    };
     let f = &sh.frontends[fe];
     let mut s = Session::new(&f.name, &env);
     s.stk = env.stk.as_deref();
@@ -222,8 +226,8 @@ impl TcpSession {
                     .and_then(|n| servers.iter().position(|sv| sv.name() == n))
                     .or_else(|| servers.iter().position(|sv| i64::from(sv.puid()) == id))?;
                 let st = servers[i].state();
-                let up = st != crate::queue::ServerState::Down
-                    && st != crate::queue::ServerState::Maint;
+                let up =
+                    st != crate::queue::ServerState::Down && st != crate::queue::ServerState::Maint;
                 (up || backend.persist).then_some(i)
             })
         };

@@ -395,9 +395,7 @@ impl TableConv {
             ConvWhat::Idle => (i64::from(t.expire.unwrap_or(0)) - remain).max(0),
             ConvWhat::ServerId => t.get_int(&e, Dt::ServerId, 0, now)?,
             ConvWhat::KBytes(d) => t.get_int(&e, d, 0, now)? >> 10,
-            ConvWhat::Get(d, idx, Some(arr)) if !t.stores(d, 0) => {
-                t.get_int(&e, arr, idx, now)?
-            }
+            ConvWhat::Get(d, idx, Some(arr)) if !t.stores(d, 0) => t.get_int(&e, arr, idx, now)?,
             ConvWhat::Get(d, idx, fb) => {
                 t.get_int(&e, d, if fb.is_some() { 0 } else { idx }, now)?
             }

@@ -428,10 +428,9 @@ fn split_store(list: &str) -> Vec<(String, Option<String>)> {
                     continue;
                 }
                 match item.split_once('(') {
-                    Some((n, a)) => out.push((
-                        n.to_string(),
-                        Some(a.trim_end_matches(')').to_string()),
-                    )),
+                    Some((n, a)) => {
+                        out.push((n.to_string(), Some(a.trim_end_matches(')').to_string())))
+                    }
                     None => out.push((item.to_string(), None)),
                 }
             }
@@ -442,8 +441,7 @@ fn split_store(list: &str) -> Vec<(String, Option<String>)> {
 }
 
 fn ms_arg(s: &str) -> u32 {
-    crate::config::values::parse_time(s, crate::config::values::TimeUnit::Ms)
-        .map_or(0, |t| t.value)
+    crate::config::values::parse_time(s, crate::config::values::TimeUnit::Ms).map_or(0, |t| t.value)
 }
 
 impl Table {
@@ -612,7 +610,10 @@ impl Table {
         let mut all: Vec<(u64, bool, Box<[u8]>)> = Vec::new();
         for s in self.shards.iter() {
             let g = s.lock().unwrap_or_else(|e| e.into_inner());
-            all.extend(g.values().map(|e| (e.expire(), e.refs() > 0, e.key.clone())));
+            all.extend(
+                g.values()
+                    .map(|e| (e.expire(), e.refs() > 0, e.key.clone())),
+            );
         }
         all.sort_by_key(|x| x.0);
         let mut done = 0;
@@ -1032,10 +1033,7 @@ impl Trackers {
         };
         for t in self.slots().iter().flatten() {
             let a = t.table.add(&t.entry, cnt, 0, n).is_some();
-            let b = t
-                .table
-                .add_rate(&t.entry, rate, 0, n as u32, now)
-                .is_some();
+            let b = t.table.add_rate(&t.entry, rate, 0, n as u32, now).is_some();
             if a || b {
                 t.table.touch(&t.entry, now);
             }

@@ -41,11 +41,23 @@ fn keys_follow_the_table_type() {
         .key(Smp::Ipv6("2001:db8::1".parse().unwrap()))
         .is_none());
     assert_eq!(
-        KeyType::Ipv6.key(Smp::Ipv4("1.2.3.4".parse().unwrap())).unwrap(),
-        "::ffff:1.2.3.4".parse::<Ipv6Addr>().unwrap().octets().to_vec()
+        KeyType::Ipv6
+            .key(Smp::Ipv4("1.2.3.4".parse().unwrap()))
+            .unwrap(),
+        "::ffff:1.2.3.4"
+            .parse::<Ipv6Addr>()
+            .unwrap()
+            .octets()
+            .to_vec()
     );
-    assert_eq!(KeyType::String(4).key(Smp::str(b"abcdef")).unwrap(), b"abcd");
-    assert_eq!(KeyType::Binary(4).key(Smp::Bin(b"ab"[..].into())).unwrap(), b"ab\0\0");
+    assert_eq!(
+        KeyType::String(4).key(Smp::str(b"abcdef")).unwrap(),
+        b"abcd"
+    );
+    assert_eq!(
+        KeyType::Binary(4).key(Smp::Bin(b"ab"[..].into())).unwrap(),
+        b"ab\0\0"
+    );
     assert_eq!(KeyType::Integer.key(Smp::Sint(-1)).unwrap(), vec![255; 4]);
     assert_eq!(KeyType::Integer.show(&[0, 0, 1, 0]), "256");
     assert_eq!(KeyType::Ip.show(&[127, 0, 0, 1]), "127.0.0.1");
@@ -91,7 +103,10 @@ fn entries_expire_after_their_last_touch_unless_tracked() {
     let tr = Trackers::default();
     tr.track(0, &t, &k, 2000).unwrap();
     assert!(t.lookup(&k, 10_000).is_some());
-    assert_eq!(t.get_int(&tr.get(0).unwrap().entry, Dt::ConnCur, 0, 0), Some(1));
+    assert_eq!(
+        t.get_int(&tr.get(0).unwrap().entry, Dt::ConnCur, 0, 0),
+        Some(1)
+    );
     tr.end_session(10_000);
     // The release touched it: it lives `expire` more.
     assert!(t.lookup(&k, 10_999).is_some());

@@ -604,10 +604,9 @@ fn p_sc_set_gpt(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     // usable at the ruleset's first check point.
     let v = c.arg(*cur);
     let (num, n) = crate::config::values::strtol(v);
-    let value;
-    if n == v.len() {
+    let value = if n == v.len() {
         *cur += 1;
-        value = crate::model::rules::GptValue::Const(num);
+        crate::model::rules::GptValue::Const(num)
     } else {
         let w = match c.rs {
             Ruleset::TcpSes => val::FE_SES_ACC,
@@ -616,8 +615,8 @@ fn p_sc_set_gpt(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
             Ruleset::HttpReq => val::FE_HRQ_HDR,
             _ => val::BE_HRS_HDR,
         };
-        value = crate::model::rules::GptValue::Expr(c.expr_here(cur, w)?.expr);
-    }
+        crate::model::rules::GptValue::Expr(c.expr_here(cur, w)?.expr)
+    };
     Ok(Action::ScSetGpt {
         idx: idx.max(0) as u32,
         legacy,
