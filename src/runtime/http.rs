@@ -532,9 +532,10 @@ impl HttpSession {
             // Client input: heads, bodies, tunnel bytes. Not while closing.
             if self.st != St::Closing {
                 match self.client.read_into(&mut self.cin, limit) {
-                    ReadOutcome::Data(_) => {
+                    ReadOutcome::Data(n) => {
                         progress = true;
                         self.client_seen = cx.now;
+                        super::stick::bytes(self.stk.as_deref(), true, n);
                     }
                     ReadOutcome::Error => return false,
                     _ => {}
@@ -581,6 +582,7 @@ impl HttpSession {
                 Ok(n) if n > 0 => {
                     progress = true;
                     self.client_seen = cx.now;
+                    super::stick::bytes(self.stk.as_deref(), false, n);
                 }
                 Ok(_) => {}
                 Err(_) => return false,
@@ -1475,7 +1477,7 @@ impl HttpSession {
             if cx.shared.debug {
                 self.trace_end(cx);
             }
-            super::stick::stream_end(self.stk.as_deref(), 0, 0);
+            super::stick::stream_end(self.stk.as_deref());
             self.requests += 1;
             self.wait_since = std::time::Instant::now();
             if self.close_after {
@@ -2137,7 +2139,7 @@ impl HttpSession {
         }
         self.has_req = false;
         self.has_resp = false;
-        super::stick::stream_end(self.stk.as_deref(), 0, 0);
+        super::stick::stream_end(self.stk.as_deref());
         self.requests += 1;
         self.wait_since = cx.now;
         if self.close_after {

@@ -82,12 +82,19 @@ pub fn response(stk: Option<&Trackers>, status: u16) {
 }
 
 /// The stream is over: its own slots are released, the session's stay.
-pub fn stream_end(stk: Option<&Trackers>, bytes_in: u64, bytes_out: u64) {
-    if let Some(t) = stk.filter(|t| t.any()) {
-        let now = now_ms();
-        t.add_bytes(true, bytes_in, now);
-        t.add_bytes(false, bytes_out, now);
-        t.end_stream(now);
+pub fn stream_end(stk: Option<&Trackers>) {
+    if let Some(t) = stk {
+        t.end_stream(now_ms());
+    }
+}
+
+/// Bytes received from (`inbound`) or sent to the client, added to the tracked entries
+/// when the stream ends (what a response still has to write when its exchange completes
+/// goes with the next stream, or the session's end). These are wire bytes; HAProxy counts
+/// its channels' totals, which for HTTP are its internal (HTX) sizes, so the two differ.
+pub fn bytes(stk: Option<&Trackers>, inbound: bool, n: usize) {
+    if let Some(t) = stk {
+        t.note_bytes(inbound, n as u64);
     }
 }
 

@@ -421,9 +421,10 @@ impl TcpSession {
         loop {
             let mut progress = false;
             match self.client.read_into(&mut self.c2s, limit) {
-                ReadOutcome::Data(_) => {
+                ReadOutcome::Data(n) => {
                     progress = true;
                     self.client_seen = cx.now;
+                    super::stick::bytes(self.stk.as_deref(), true, n);
                 }
                 ReadOutcome::Error => return false,
                 _ => {}
@@ -460,6 +461,7 @@ impl TcpSession {
                     Ok(n) if n > 0 => {
                         progress = true;
                         self.client_seen = cx.now;
+                        super::stick::bytes(self.stk.as_deref(), false, n);
                     }
                     Ok(_) => {}
                     Err(_) => return false,

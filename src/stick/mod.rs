@@ -958,6 +958,8 @@ pub struct Trackers {
     in_stream: std::sync::atomic::AtomicBool,
     /// An HTTP request (valid or not) was counted on this connection.
     http_seen: std::sync::atomic::AtomicBool,
+    /// Client bytes in and out not yet added to the tracked entries.
+    pending: [AtomicU64; 2],
 }
 
 impl Trackers {
@@ -1021,6 +1023,20 @@ impl Trackers {
         }
     }
 
+    /// Notes bytes received from (`inbound`) or sent to the client, added to the tracked
+    /// entries when the stream ends ([`Self::flush_bytes`]).
+    pub fn note_bytes(&self, inbound: bool, n: u64) {
+        self.pending[usize::from(!inbound)].fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Adds the noted bytes to every tracked entry.
+    pub fn flush_bytes(&self, now: u64) {
+        for (i, p) in self.pending.iter().enumerate() {
+            let n = p.swap(0, Ordering::Relaxed);
+            self.add_bytes(i == 0, n, now);
+        }
+    }
+
     /// Bytes received from (`inbound`) or sent to the client.
     pub fn add_bytes(&self, inbound: bool, n: u64, now: u64) {
         if n == 0 {
@@ -1044,11 +1060,13 @@ impl Trackers {
     /// (`conn_cur` decremented), the session's stay. The next stream starts with the
     /// session's slots.
     pub fn end_stream(&self, now: u64) {
+        self.flush_bytes(now);
         self.release(now, |t| t.content);
     }
 
     /// The session ends: every slot is released.
     pub fn end_session(&self, now: u64) {
+        self.flush_bytes(now);
         self.release(now, |_| true);
         self.in_stream.store(false, Ordering::Relaxed);
     }
