@@ -739,8 +739,8 @@ impl Table {
         })
     }
 
-    /// Sets a counter or tag (`sc-set-gpt0`, `set table … data.gpc0`, `clr_gpc`); returns
-    /// the previous value.
+    /// Sets a counter or tag (`sc-set-gpt0`, `clr_gpc`); returns the previous value. Not
+    /// for rates (see [`Table::set_data`]).
     pub fn set(&self, e: &Entry, dt: Dt, idx: usize, v: u64) -> Option<u64> {
         self.with_slot(e, dt, idx, |w, _| {
             let old = w[0];
@@ -749,14 +749,6 @@ impl Table {
                 Std::Sint => v as i64 as u64,
                 _ => u64::from(v as u32),
             };
-            if dt.std() == Std::Frqp {
-                // `set table … data.<rate> N`: HAProxy stores N as the current count.
-                let mut f = FreqCtr::unpack([old, w[1]]);
-                f.curr_ctr = v as u32;
-                let p = f.pack();
-                w[0] = p[0];
-                w[1] = p[1];
-            }
             old
         })
     }
@@ -795,6 +787,102 @@ impl Table {
         out
     }
 
+    /// `show table`'s header line (`table_dump_head_to_buffer()`).
+    pub fn show_head(&self, now: u64) -> String {
+        format!(
+            "# table: {}, type: {}, size:{}, used:{}\n",
+            self.name,
+            self.key_type.name(),
+            self.size,
+            self.current(now)
+        )
+    }
+
+    /// One `show table` line (`table_dump_entry_to_buffer()`): key, trackers, time left,
+    /// then every stored value in data-type order (arrays as `gpc0`, `gpc1_rate(…)`…).
+    pub fn show_entry(&self, e: &Entry, now: u64) -> String {
+        use std::fmt::Write;
+        let mut out = format!(
+            "{:p}: key={} use={} exp={}",
+            e as *const Entry,
+            self.key_type.show(&e.key),
+            e.refs(),
+            if self.expire.is_some() {
+                e.expire().saturating_sub(now)
+            } else {
+                0
+            }
+        );
+        for dt in ALL_DT {
+            let Some((_, n)) = self.layout.at[dt.idx()] else {
+                continue;
+            };
+            let period = self.period(dt);
+            let name = |i: usize| {
+                if !dt.is_array() {
+                    return dt.name().to_string();
+                }
+                match dt.name().split_once('_') {
+                    Some((p, sfx)) => format!("{p}{i}_{sfx}"),
+                    None => format!("{}{i}", dt.name()),
+                }
+            };
+            for i in 0..(n as usize).max(1) {
+                let n = name(i);
+                if dt.std() == Std::Frqp {
+                    let _ = write!(out, " {n}({period})=");
+                } else {
+                    let _ = write!(out, " {n}=");
+                }
+                match self.get(e, dt, i, now) {
+                    Some(Val::Str(s)) => out.push_str(s.as_deref().unwrap_or("-")),
+                    Some(Val::Int(v)) => {
+                        let _ = write!(out, "{}", v as i32);
+                    }
+                    Some(Val::Uint(v)) => {
+                        let _ = write!(out, "{v}");
+                    }
+                    Some(Val::Rate(v)) => {
+                        let _ = write!(out, "{v}");
+                    }
+                    None => {}
+                }
+            }
+        }
+        out.push('\n');
+        out
+    }
+
+    /// `set table <t> key <k> data.<type> <v>`: the entry is created if needed; `name` is
+    /// a data type as `show table` prints it (`gpc0`, `gpc3`, `http_req_rate`…). `Err`:
+    /// the type is not stored, or the table is full.
+    pub fn set_data(&self, key: &[u8], name: &str, v: u64, now: u64) -> Result<(), String> {
+        let (dt, idx) = parse_data_name(name).ok_or_else(|| format!("unknown data type '{name}'"))?;
+        if !self.stores(dt, idx) {
+            return Err(format!("data type '{name}' is not stored in this table"));
+        }
+        let e = self
+            .get_or_create(key, now)
+            .ok_or_else(|| "table is full".to_string())?;
+        if dt.std() == Std::Frqp {
+            // A period starting now with `v` events (`table_process_entry_per_key()`).
+            self.with_slot(&e, dt, idx, |w, _| {
+                let p = FreqCtr {
+                    curr_tick: (now as u32) & !1,
+                    curr_ctr: v as u32,
+                    prev_ctr: 0,
+                }
+                .pack();
+                w[0] = p[0];
+                w[1] = p[1];
+            });
+        } else {
+            self.set(&e, dt, idx, v);
+        }
+        self.touch(&e, now);
+        Ok(())
+    }
+
     /// `clear table`: removes the unreferenced entries `keep` refuses, or of `key` only.
     /// Returns how many went.
     pub fn clear(&self, key: Option<&[u8]>, mut keep: impl FnMut(&Entry) -> bool) -> usize {
@@ -824,6 +912,26 @@ impl Table {
         self.add_rate(e, Dt::ConnRate, 0, 1, now);
         self.touch(e, now);
     }
+}
+
+/// A data type as `show table` / `set table` name it: `gpc0` (the legacy type, else
+/// `gpc[0]`), `gpc3`, `gpc3_rate`, `gpt1`, `http_req_rate`…
+pub fn parse_data_name(name: &str) -> Option<(Dt, usize)> {
+    if let Some(dt) = Dt::parse(name).filter(|d| !d.is_array()) {
+        return Some((dt, 0));
+    }
+    for (pfx, sfx, dt) in [
+        ("gpc", "_rate", Dt::GpcRate),
+        ("gpc", "", Dt::Gpc),
+        ("gpt", "", Dt::Gpt),
+    ] {
+        if let Some(rest) = name.strip_prefix(pfx).and_then(|r| r.strip_suffix(sfx)) {
+            if let Ok(i) = rest.parse::<usize>() {
+                return Some((dt, i));
+            }
+        }
+    }
+    None
 }
 
 /// Every table of a configuration, by name.

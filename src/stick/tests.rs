@@ -182,3 +182,29 @@ fn peers_table_words() {
     assert_eq!(t.key_type, KeyType::String(8));
     assert_eq!(t.period(Dt::ConnRate), 5000);
 }
+
+#[test]
+fn show_and_set_for_the_cli() {
+    let t = Table::new(
+        "fe",
+        &spec("ip", 100, Some(10_000), "gpc(2),http_req_rate(10s),server_key"),
+    );
+    let k = ip("10.0.0.1");
+    // As in HAProxy 2.6, `gpc1` names the legacy type, which this table lacks.
+    assert!(t.set_data(&k, "gpc1", 5, 0).is_err());
+    t.set_data(&k, "http_req_rate", 5, 1_000_000).unwrap();
+    assert!(t.set_data(&k, "conn_cnt", 1, 0).is_err());
+    assert_eq!(parse_data_name("gpc3_rate"), Some((Dt::GpcRate, 3)));
+    assert_eq!(parse_data_name("gpc0"), Some((Dt::Gpc0, 0)));
+    assert_eq!(t.show_head(1_000_000), "# table: fe, type: ip, size:100, used:1\n");
+    let e = t.lookup(&k, 1_000_000).unwrap();
+    let line = t.show_entry(&e, 1_004_000);
+    let tail = line.split_once(':').unwrap().1;
+    assert_eq!(
+        tail,
+        " key=10.0.0.1 use=0 exp=6000 http_req_rate(10000)=5 server_key=- gpc0=0 gpc1=0\n"
+    );
+    assert_eq!(t.entries(1_000_000).len(), 1);
+    assert_eq!(t.clear(None, |_| false), 1);
+    assert_eq!(t.current(1_000_000), 0);
+}
