@@ -754,7 +754,7 @@ impl HttpSession {
                 return true;
             }
         }
-        super::stick::request(self.stk.as_deref());
+        super::stick::stream_start(self.stk.as_deref());
         self.head_sent = false;
         let body = self.cin.bytes().get(self.req.head_len..).unwrap_or(&[]);
         if !body.is_empty() {
@@ -767,6 +767,7 @@ impl HttpSession {
                     .errors
                     .raw_mux_error(e.status);
                 let page = lowercase_header_names(&raw);
+                super::stick::bad_request(self.stk.as_deref());
                 self.refuse(&page);
                 return true;
             }
@@ -824,6 +825,9 @@ impl HttpSession {
                 return true;
             }
         }
+        // `http_wait_for_request()` counts the request after the frontend's content rules
+        // (their analyser runs first), before the `http-request` rules.
+        super::stick::request(self.stk.as_deref());
         if !fe.px.http_request.is_empty() {
             let flow = self.run_request_rules(cx, None, &fe.px.http_request);
             if self.apply_request_flow(cx, None, flow) {

@@ -25,14 +25,18 @@ pub fn session_accepted(stk: Option<&Trackers>) {
     }
 }
 
-/// A request head arrived: a stream begins (`stream_inc_http_req_ctr()`).
-pub fn request(stk: Option<&Trackers>) {
+/// A request head arrived: a stream begins (later tracking belongs to it).
+pub fn stream_start(stk: Option<&Trackers>) {
     if let Some(t) = stk {
         t.saw_http_request();
         t.begin_stream();
-        if t.any() {
-            t.inc(Dt::HttpReqCnt, Dt::HttpReqRate, now_ms());
-        }
+    }
+}
+
+/// The stream's request is counted (`stream_inc_http_req_ctr()`).
+pub fn request(stk: Option<&Trackers>) {
+    if let Some(t) = stk.filter(|t| t.any()) {
+        t.inc(Dt::HttpReqCnt, Dt::HttpReqRate, now_ms());
     }
 }
 
