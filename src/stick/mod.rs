@@ -317,6 +317,11 @@ pub struct Entry {
     refs: AtomicU32,
     /// When it expires (ms of [`now_ms`]); meaningful when the table has an `expire`.
     expire: AtomicU64,
+    /// Its place in HAProxy's expiry tree: the expiry date when it was (re)inserted, and
+    /// the insertion order among equal dates. A touch only moves `expire`; the purge
+    /// re-inserts an entry whose date changed when it meets it (`__stktable_trash_oldest()`).
+    exp_key: AtomicU64,
+    seq: AtomicU64,
     data: Mutex<Data>,
 }
 
@@ -353,6 +358,8 @@ pub struct Table {
     current: AtomicU32,
     /// No entry expires before this (ms): the expiry sweep's schedule.
     next_exp: AtomicU64,
+    /// Touch counter, for [`Entry::seq`].
+    seq: AtomicU64,
 }
 
 /// How a table was declared: `stick-table` arguments.
@@ -473,6 +480,7 @@ impl Table {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             current: AtomicU32::new(0),
             next_exp: AtomicU64::new(u64::MAX),
+            seq: AtomicU64::new(0),
         }
     }
 
@@ -556,6 +564,8 @@ impl Table {
             key: key.into(),
             refs: AtomicU32::new(0),
             expire: AtomicU64::new(exp),
+            exp_key: AtomicU64::new(exp),
+            seq: AtomicU64::new(self.seq.fetch_add(1, Ordering::Relaxed)),
             data: Mutex::new(Data {
                 words: vec![0; self.layout.words].into_boxed_slice(),
                 server_key: None,
@@ -604,24 +614,36 @@ impl Table {
         }
     }
 
-    /// `__stktable_trash_oldest()`: removes up to `n` unreferenced entries, oldest
-    /// expiry first, looking at no more than `2 n` candidates. Returns how many went.
+    /// `__stktable_trash_oldest()`: walks the entries in expiry-tree order (see
+    /// [`Entry`]), skipping referenced ones, re-inserting those touched since they were
+    /// placed, and removes up to `n` of the others, looking at no more than `2 n`. Returns
+    /// how many went.
     pub fn trash_oldest(&self, n: usize, _now: u64) -> usize {
-        let mut all: Vec<(u64, bool, Box<[u8]>)> = Vec::new();
+        let mut all: Vec<(u64, u64, Arc<Entry>)> = Vec::new();
         for s in self.shards.iter() {
             let g = s.lock().unwrap_or_else(|e| e.into_inner());
-            all.extend(
-                g.values()
-                    .map(|e| (e.expire(), e.refs() > 0, e.key.clone())),
-            );
+            all.extend(g.values().map(|e| {
+                let k = e.exp_key.load(Ordering::Relaxed);
+                (k, e.seq.load(Ordering::Relaxed), e.clone())
+            }));
         }
-        all.sort_by_key(|x| x.0);
+        all.sort_unstable_by_key(|x| (x.0, x.1));
         let mut done = 0;
-        for (_, held, key) in all.into_iter().take(n * 2) {
+        for (key, _, e) in all.into_iter().take(n * 2) {
             if done == n {
                 break;
             }
-            if !held && self.kill(&key, true) {
+            if e.refs() > 0 {
+                continue;
+            }
+            let exp = e.expire();
+            if exp != key {
+                e.exp_key.store(exp, Ordering::Relaxed);
+                e.seq
+                    .store(self.seq.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+                continue;
+            }
+            if self.kill(&e.key, true) {
                 done += 1;
             }
         }
@@ -857,7 +879,8 @@ impl Table {
     /// a data type as `show table` prints it (`gpc0`, `gpc3`, `http_req_rate`…). `Err`:
     /// the type is not stored, or the table is full.
     pub fn set_data(&self, key: &[u8], name: &str, v: u64, now: u64) -> Result<(), String> {
-        let (dt, idx) = parse_data_name(name).ok_or_else(|| format!("unknown data type '{name}'"))?;
+        let (dt, idx) =
+            parse_data_name(name).ok_or_else(|| format!("unknown data type '{name}'"))?;
         if !self.stores(dt, idx) {
             return Err(format!("data type '{name}' is not stored in this table"));
         }

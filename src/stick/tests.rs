@@ -129,6 +129,15 @@ fn a_full_table_trashes_its_oldest_unreferenced_entries() {
     assert!(t.lookup(&key(0), 10).is_some());
     assert!(t.lookup(&key(1), 10).is_none());
     assert!(t.lookup(&key(2), 10).is_some());
+    // An entry touched since it was placed is re-inserted when the purge meets it, which
+    // uses up the 2 n entries looked at (the tracked one was the other): nothing goes and
+    // the new key is refused, as in HAProxy. The next purge finds the next oldest.
+    let e2 = t.lookup(&key(2), 20).unwrap();
+    t.touch(&e2, 20);
+    assert!(t.get_or_create(&key(10), 30).is_none());
+    t.get_or_create(&key(10), 30).unwrap();
+    assert!(t.lookup(&key(2), 30).is_some());
+    assert!(t.lookup(&key(3), 30).is_none());
 
     let mut s = spec("integer", 2, None, "gpc0");
     s.nopurge = true;
@@ -187,7 +196,12 @@ fn peers_table_words() {
 fn show_and_set_for_the_cli() {
     let t = Table::new(
         "fe",
-        &spec("ip", 100, Some(10_000), "gpc(2),http_req_rate(10s),server_key"),
+        &spec(
+            "ip",
+            100,
+            Some(10_000),
+            "gpc(2),http_req_rate(10s),server_key",
+        ),
     );
     let k = ip("10.0.0.1");
     // As in HAProxy 2.6, `gpc1` names the legacy type, which this table lacks.
@@ -196,7 +210,10 @@ fn show_and_set_for_the_cli() {
     assert!(t.set_data(&k, "conn_cnt", 1, 0).is_err());
     assert_eq!(parse_data_name("gpc3_rate"), Some((Dt::GpcRate, 3)));
     assert_eq!(parse_data_name("gpc0"), Some((Dt::Gpc0, 0)));
-    assert_eq!(t.show_head(1_000_000), "# table: fe, type: ip, size:100, used:1\n");
+    assert_eq!(
+        t.show_head(1_000_000),
+        "# table: fe, type: ip, size:100, used:1\n"
+    );
     let e = t.lookup(&k, 1_000_000).unwrap();
     let line = t.show_entry(&e, 1_004_000);
     let tail = line.split_once(':').unwrap().1;
@@ -207,4 +224,39 @@ fn show_and_set_for_the_cli() {
     assert_eq!(t.entries(1_000_000).len(), 1);
     assert_eq!(t.clear(None, |_| false), 1);
     assert_eq!(t.current(1_000_000), 0);
+}
+
+/// Worker threads share one table: counts stay exact under contention, and the size
+/// bound holds while every thread creates entries.
+#[test]
+fn shared_between_threads() {
+    let t = Arc::new(Table::new(
+        "t",
+        &spec("integer", 64, None, "gpc0,http_req_rate(10s)"),
+    ));
+    let hot = KeyType::Integer.key(Smp::Sint(-1)).unwrap();
+    // Tracked, so that the purge leaves it.
+    t.hold(&t.get_or_create(&hot, 5_000).unwrap());
+    let threads: Vec<_> = (0..4)
+        .map(|n| {
+            let t = t.clone();
+            let hot = hot.clone();
+            std::thread::spawn(move || {
+                for i in 0..1000i64 {
+                    let e = t.get_or_create(&hot, 5_000).unwrap();
+                    t.add(&e, Dt::Gpc0, 0, 1);
+                    t.add_rate(&e, Dt::HttpReqRate, 0, 1, 5_000);
+                    let k = KeyType::Integer.key(Smp::Sint(n * 10_000 + i)).unwrap();
+                    t.get_or_create(&k, 5_000 + i as u64);
+                }
+            })
+        })
+        .collect();
+    for th in threads {
+        th.join().unwrap();
+    }
+    let e = t.lookup(&hot, 5_000).unwrap();
+    assert_eq!(t.get_int(&e, Dt::Gpc0, 0, 5_000), Some(4000));
+    assert_eq!(t.get_int(&e, Dt::HttpReqRate, 0, 5_000), Some(4000));
+    assert!(t.current(5_000) <= 64);
 }
