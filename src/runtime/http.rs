@@ -853,7 +853,11 @@ impl HttpSession {
         self.plan = ConnPlan::for_request(&self.req.head, modes);
         self.close_after = self.plan.client == Want::Close;
         if fe.own_backend != Some(be) && !backend.px.tcp_content.is_empty() {
+            let before = super::stick::tracked(self.stk.as_deref());
             let flow = self.run_request_rules(cx, Some(be), &backend.px.tcp_content);
+            // `stream_inc_be_http_req_ctr()`: what the backend's content rules tracked
+            // counts this request too.
+            super::stick::be_request(self.stk.as_deref(), before);
             if self.apply_request_flow(cx, Some(be), flow) {
                 return true;
             }

@@ -40,6 +40,21 @@ pub fn request(stk: Option<&Trackers>) {
     }
 }
 
+/// Which slots are tracked (a bit per slot).
+pub fn tracked(stk: Option<&Trackers>) -> u8 {
+    stk.map_or(0, |t| t.mask())
+}
+
+/// Counts the request on the slots tracked since `before` (a backend's content rules).
+pub fn be_request(stk: Option<&Trackers>, before: u8) {
+    if let Some(t) = stk {
+        let new = t.mask() & !before;
+        if new != 0 {
+            t.inc_only(new, Dt::HttpReqCnt, Dt::HttpReqRate, now_ms());
+        }
+    }
+}
+
 /// An invalid request: counted as a request and an error.
 pub fn bad_request(stk: Option<&Trackers>) {
     if let Some(t) = stk {

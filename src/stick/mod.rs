@@ -1142,10 +1142,30 @@ impl Trackers {
         }
     }
 
+    /// The tracked slots, a bit each.
+    pub fn mask(&self) -> u8 {
+        self.slots()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some())
+            .fold(0, |m, (i, _)| m | 1 << i)
+    }
+
     /// Adds one event to `cnt` and `rate` of every tracked entry (HTTP requests, errors,
     /// failures), touching those that changed.
     pub fn inc(&self, cnt: Dt, rate: Dt, now: u64) {
-        for t in self.slots().iter().flatten() {
+        self.inc_only(0xff, cnt, rate, now);
+    }
+
+    /// [`Self::inc`] for the slots of `mask`.
+    pub fn inc_only(&self, mask: u8, cnt: Dt, rate: Dt, now: u64) {
+        let slots = self.slots();
+        for (_, t) in slots
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .filter_map(|(i, t)| Some((i, t.as_ref()?)))
+        {
             let a = t.table.add(&t.entry, cnt, 0, 1).is_some();
             let b = t.table.add_rate(&t.entry, rate, 0, 1, now).is_some();
             if a || b {
