@@ -322,6 +322,10 @@ pub struct Entry {
     /// re-inserts an entry whose date changed when it meets it (`__stktable_trash_oldest()`).
     exp_key: AtomicU64,
     seq: AtomicU64,
+    /// Creation number (tells this entry's expiry item from an older one of its key).
+    id: u64,
+    /// The date of its live expiry item (other items of it are stale).
+    queued: AtomicU64,
     data: Mutex<Data>,
 }
 
@@ -339,7 +343,16 @@ impl Entry {
 
 const SHARDS: usize = 16;
 
-type Shard = Mutex<HashMap<Box<[u8]>, Arc<Entry>>>;
+/// One shard: its entries, and their expiry dates as a min-heap (HAProxy's expiry tree,
+/// lazily: a touch does not move an entry, the sweep re-queues it when met). Each entry
+/// has one item; items of removed entries are dropped when they surface.
+#[derive(Debug, Default)]
+struct ShardData {
+    map: HashMap<Box<[u8]>, Arc<Entry>>,
+    exp: std::collections::BinaryHeap<std::cmp::Reverse<(u64, u64, Box<[u8]>)>>,
+}
+
+type Shard = Mutex<ShardData>;
 
 /// One stick table.
 #[derive(Debug)]
@@ -477,7 +490,7 @@ impl Table {
             nopurge: spec.nopurge,
             layout,
             stored,
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             current: AtomicU32::new(0),
             next_exp: AtomicU64::new(u64::MAX),
             seq: AtomicU64::new(0),
@@ -500,7 +513,7 @@ impl Table {
         self.current.load(Ordering::Relaxed)
     }
 
-    fn shard(&self, key: &[u8]) -> MutexGuard<'_, HashMap<Box<[u8]>, Arc<Entry>>> {
+    fn shard(&self, key: &[u8]) -> MutexGuard<'_, ShardData> {
         use std::hash::{BuildHasher, Hasher};
         static H: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
         let mut h = H.get_or_init(Default::default).build_hasher();
@@ -522,9 +535,9 @@ impl Table {
     pub fn lookup(&self, key: &[u8], now: u64) -> Option<Arc<Entry>> {
         self.sweep_due(now);
         let mut g = self.shard(key);
-        let e = g.get(key)?;
+        let e = g.map.get(key)?;
         if self.expired(e, now) && e.refs() == 0 {
-            g.remove(key);
+            g.map.remove(key);
             self.current.fetch_sub(1, Ordering::Relaxed);
             return None;
         }
@@ -554,24 +567,31 @@ impl Table {
             }
         }
         let mut g = self.shard(key);
-        if let Some(e) = g.get(key) {
+        if let Some(e) = g.map.get(key) {
             // Another thread created it meanwhile.
             self.current.fetch_sub(1, Ordering::Relaxed);
             return Some(e.clone());
         }
         let exp = self.new_expire(now);
+        let id = self.seq.fetch_add(1, Ordering::Relaxed);
         let e = Arc::new(Entry {
             key: key.into(),
             refs: AtomicU32::new(0),
             expire: AtomicU64::new(exp),
             exp_key: AtomicU64::new(exp),
-            seq: AtomicU64::new(self.seq.fetch_add(1, Ordering::Relaxed)),
+            seq: AtomicU64::new(id),
+            id,
+            queued: AtomicU64::new(exp),
             data: Mutex::new(Data {
                 words: vec![0; self.layout.words].into_boxed_slice(),
                 server_key: None,
             }),
         });
-        g.insert(key.into(), e.clone());
+        if self.expire.is_some() {
+            let id = e.id;
+            g.exp.push(std::cmp::Reverse((exp, id, key.into())));
+        }
+        g.map.insert(key.into(), e.clone());
         drop(g);
         if self.expire.is_some() {
             self.next_exp.fetch_min(exp, Ordering::Relaxed);
@@ -596,17 +616,28 @@ impl Table {
     /// Drops a reference; an unreferenced expired entry goes (`stksess_kill_if_expired`).
     pub fn release(&self, e: &Entry, now: u64) {
         let before = e.refs.fetch_sub(1, Ordering::Relaxed);
-        if before == 1 && self.expired(e, now) {
+        if before != 1 {
+            return;
+        }
+        if self.expired(e, now) {
             self.kill(&e.key, true);
+        } else if self.expire.is_some() && e.expire() < e.queued.load(Ordering::Relaxed) {
+            // Held past its date, its item was put off: queue it at its date again.
+            let exp = e.expire();
+            let mut g = self.shard(&e.key);
+            e.queued.store(exp, Ordering::Relaxed);
+            g.exp.push(std::cmp::Reverse((exp, e.id, e.key.clone())));
+            drop(g);
+            self.next_exp.fetch_min(exp, Ordering::Relaxed);
         }
     }
 
     /// Removes `key` (only when unreferenced if `only_free`). True when removed.
     fn kill(&self, key: &[u8], only_free: bool) -> bool {
         let mut g = self.shard(key);
-        match g.get(key) {
+        match g.map.get(key) {
             Some(e) if !only_free || e.refs() == 0 => {
-                g.remove(key);
+                g.map.remove(key);
                 self.current.fetch_sub(1, Ordering::Relaxed);
                 true
             }
@@ -622,7 +653,7 @@ impl Table {
         let mut all: Vec<(u64, u64, Arc<Entry>)> = Vec::new();
         for s in self.shards.iter() {
             let g = s.lock().unwrap_or_else(|e| e.into_inner());
-            all.extend(g.values().map(|e| {
+            all.extend(g.map.values().map(|e| {
                 let k = e.exp_key.load(Ordering::Relaxed);
                 (k, e.seq.load(Ordering::Relaxed), e.clone())
             }));
@@ -657,7 +688,9 @@ impl Table {
         }
     }
 
-    /// `stktable_trash_expired()`: removes every unreferenced expired entry.
+    /// `stktable_trash_expired()`: removes the unreferenced expired entries, walking each
+    /// shard's heap from its earliest date: an entry touched since is queued again at its
+    /// new date, a referenced one a second later (its release also checks it).
     pub fn sweep(&self, now: u64) {
         if self.expire.is_none() {
             return;
@@ -666,23 +699,37 @@ impl Table {
         let mut next = u64::MAX;
         for s in self.shards.iter() {
             let mut g = s.lock().unwrap_or_else(|e| e.into_inner());
-            let before = g.len();
-            g.retain(|_, e| {
+            let g = &mut *g;
+            let mut gone = 0;
+            while let Some(std::cmp::Reverse((at, id, _))) = g.exp.peek() {
+                if *at > now {
+                    next = next.min(*at);
+                    break;
+                }
+                let (at, id) = (*at, *id);
+                let std::cmp::Reverse((_, _, key)) = g.exp.pop().expect("peeked");
+                let Some(e) = g
+                    .map
+                    .get(&key)
+                    .filter(|e| e.id == id && e.queued.load(Ordering::Relaxed) == at)
+                else {
+                    continue;
+                };
                 let exp = e.expire();
-                if exp <= now && e.refs() == 0 {
-                    return false;
-                }
-                if exp > now {
-                    next = next.min(exp);
+                let again = if e.refs() > 0 {
+                    exp.max(now + 1000)
+                } else if exp > now {
+                    exp
                 } else {
-                    // Referenced: looked at again when released.
-                    next = next.min(now + 1000);
-                }
-                true
-            });
-            let gone = before - g.len();
+                    g.map.remove(&key);
+                    gone += 1;
+                    continue;
+                };
+                e.queued.store(again, Ordering::Relaxed);
+                g.exp.push(std::cmp::Reverse((again, id, key)));
+            }
             if gone > 0 {
-                self.current.fetch_sub(gone as u32, Ordering::Relaxed);
+                self.current.fetch_sub(gone, Ordering::Relaxed);
             }
         }
         self.next_exp.fetch_min(next, Ordering::Relaxed);
@@ -801,7 +848,8 @@ impl Table {
         for s in self.shards.iter() {
             let g = s.lock().unwrap_or_else(|e| e.into_inner());
             out.extend(
-                g.values()
+                g.map
+                    .values()
                     .filter(|e| !self.expired(e, now) || e.refs() > 0)
                     .cloned(),
             );
@@ -915,9 +963,9 @@ impl Table {
         let mut gone = 0;
         for s in self.shards.iter() {
             let mut g = s.lock().unwrap_or_else(|e| e.into_inner());
-            let before = g.len();
-            g.retain(|_, e| e.refs() > 0 || keep(e));
-            gone += before - g.len();
+            let before = g.map.len();
+            g.map.retain(|_, e| e.refs() > 0 || keep(e));
+            gone += before - g.map.len();
         }
         self.current.fetch_sub(gone as u32, Ordering::Relaxed);
         gone

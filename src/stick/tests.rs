@@ -260,3 +260,26 @@ fn shared_between_threads() {
     assert_eq!(t.get_int(&e, Dt::HttpReqRate, 0, 5_000), Some(4000));
     assert!(t.current(5_000) <= 64);
 }
+
+/// The sweep only looks at what may have expired, re-queues what was touched since, and
+/// leaves referenced entries for their release.
+#[test]
+fn sweep_follows_the_expiry_heap() {
+    let t = Arc::new(Table::new("t", &spec("integer", 100, Some(100), "gpc0")));
+    let key = |i: i64| KeyType::Integer.key(Smp::Sint(i)).unwrap();
+    for i in 0..10 {
+        t.get_or_create(&key(i), i as u64 * 10).unwrap();
+    }
+    // Touched at 50: lives until 150.
+    let e3 = t.lookup(&key(3), 50).unwrap();
+    t.touch(&e3, 50);
+    let tr = Trackers::default();
+    tr.track(0, &t, &key(4), 60).unwrap();
+    assert_eq!(t.current(125), 10 - 3);
+    assert_eq!(t.current(155), 10 - 5);
+    assert!(t.lookup(&key(3), 155).is_none());
+    assert!(t.lookup(&key(4), 1000).is_some());
+    tr.end_session(1000);
+    assert_eq!(t.current(1099), 1);
+    assert_eq!(t.current(1100), 0);
+}
