@@ -317,15 +317,12 @@ pub struct Entry {
     refs: AtomicU32,
     /// When it expires (ms of [`now_ms`]); meaningful when the table has an `expire`.
     expire: AtomicU64,
-    /// Its place in HAProxy's expiry tree: the expiry date when it was (re)inserted, and
-    /// the insertion order among equal dates. A touch only moves `expire`; the purge
-    /// re-inserts an entry whose date changed when it meets it (`__stktable_trash_oldest()`).
-    exp_key: AtomicU64,
-    seq: AtomicU64,
-    /// Creation number (tells this entry's expiry item from an older one of its key).
-    id: u64,
-    /// The date of its live expiry item (other items of it are stale).
+    /// Its place in HAProxy's expiry tree: the date it was (re)queued at and the queueing
+    /// number (the order among equal dates), which identify its one live item in the
+    /// shard's heap. A touch only moves `expire`; the sweep and the purge re-queue an entry
+    /// whose date changed when they meet it (`__stktable_trash_oldest()`).
     queued: AtomicU64,
+    qseq: AtomicU64,
     data: Mutex<Data>,
 }
 
@@ -573,24 +570,19 @@ impl Table {
             return Some(e.clone());
         }
         let exp = self.new_expire(now);
-        let id = self.seq.fetch_add(1, Ordering::Relaxed);
+        let qseq = self.seq.fetch_add(1, Ordering::Relaxed);
         let e = Arc::new(Entry {
             key: key.into(),
             refs: AtomicU32::new(0),
             expire: AtomicU64::new(exp),
-            exp_key: AtomicU64::new(exp),
-            seq: AtomicU64::new(id),
-            id,
             queued: AtomicU64::new(exp),
+            qseq: AtomicU64::new(qseq),
             data: Mutex::new(Data {
                 words: vec![0; self.layout.words].into_boxed_slice(),
                 server_key: None,
             }),
         });
-        if self.expire.is_some() {
-            let id = e.id;
-            g.exp.push(std::cmp::Reverse((exp, id, key.into())));
-        }
+        g.exp.push(std::cmp::Reverse((exp, qseq, key.into())));
         g.map.insert(key.into(), e.clone());
         drop(g);
         if self.expire.is_some() {
@@ -625,8 +617,7 @@ impl Table {
             // Held past its date, its item was put off: queue it at its date again.
             let exp = e.expire();
             let mut g = self.shard(&e.key);
-            e.queued.store(exp, Ordering::Relaxed);
-            g.exp.push(std::cmp::Reverse((exp, e.id, e.key.clone())));
+            self.requeue(&mut g, e, exp);
             drop(g);
             self.next_exp.fetch_min(exp, Ordering::Relaxed);
         }
@@ -645,38 +636,69 @@ impl Table {
         }
     }
 
-    /// `__stktable_trash_oldest()`: walks the entries in expiry-tree order (see
-    /// [`Entry`]), skipping referenced ones, re-inserting those touched since they were
-    /// placed, and removes up to `n` of the others, looking at no more than `2 n`. Returns
-    /// how many went.
+    /// Queues `e` at `at` (its previous item becomes stale).
+    fn requeue(&self, g: &mut ShardData, e: &Entry, at: u64) {
+        let q = self.seq.fetch_add(1, Ordering::Relaxed);
+        e.queued.store(at, Ordering::Relaxed);
+        e.qseq.store(q, Ordering::Relaxed);
+        g.exp.push(std::cmp::Reverse((at, q, e.key.clone())));
+    }
+
+    /// The live entry of a heap item, if it still is one.
+    fn live<'g>(g: &'g ShardData, at: u64, q: u64, key: &[u8]) -> Option<&'g Arc<Entry>> {
+        g.map.get(key).filter(|e| {
+            e.queued.load(Ordering::Relaxed) == at && e.qseq.load(Ordering::Relaxed) == q
+        })
+    }
+
+    /// `__stktable_trash_oldest()`: walks the entries in expiry-tree order (the shards'
+    /// heaps merged), skipping referenced ones, re-queueing those touched since they were
+    /// queued, and removes up to `n` of the others, looking at no more than `2 n`. Returns
+    /// how many went. Only runs on a full table.
     pub fn trash_oldest(&self, n: usize, _now: u64) -> usize {
-        let mut all: Vec<(u64, u64, Arc<Entry>)> = Vec::new();
-        for s in self.shards.iter() {
-            let g = s.lock().unwrap_or_else(|e| e.into_inner());
-            all.extend(g.map.values().map(|e| {
-                let k = e.exp_key.load(Ordering::Relaxed);
-                (k, e.seq.load(Ordering::Relaxed), e.clone())
-            }));
-        }
-        all.sort_unstable_by_key(|x| (x.0, x.1));
-        let mut done = 0;
-        for (key, _, e) in all.into_iter().take(n * 2) {
-            if done == n {
+        let mut guards: Vec<MutexGuard<'_, ShardData>> = self
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        let (mut done, mut looked) = (0, 0);
+        let mut skipped: Vec<(usize, std::cmp::Reverse<(u64, u64, Box<[u8]>)>)> = Vec::new();
+        while done < n && looked < 2 * n {
+            // The shard whose earliest item is the earliest.
+            let Some(i) = (0..guards.len())
+                .filter(|&i| !guards[i].exp.is_empty())
+                .min_by_key(|&i| {
+                    let std::cmp::Reverse((at, q, _)) = guards[i].exp.peek().expect("not empty");
+                    (*at, *q)
+                })
+            else {
                 break;
-            }
+            };
+            let g = &mut *guards[i];
+            let item = g.exp.pop().expect("not empty");
+            let std::cmp::Reverse((at, q, ref key)) = item;
+            let Some(e) = Self::live(g, at, q, key).cloned() else {
+                continue;
+            };
+            looked += 1;
             if e.refs() > 0 {
+                skipped.push((i, item));
                 continue;
             }
             let exp = e.expire();
-            if exp != key {
-                e.exp_key.store(exp, Ordering::Relaxed);
-                e.seq
-                    .store(self.seq.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+            if exp != at {
+                self.requeue(g, &e, exp);
                 continue;
             }
-            if self.kill(&e.key, true) {
-                done += 1;
-            }
+            g.map.remove(key);
+            done += 1;
+        }
+        for (i, item) in skipped {
+            guards[i].exp.push(item);
+        }
+        drop(guards);
+        if done > 0 {
+            self.current.fetch_sub(done as u32, Ordering::Relaxed);
         }
         done
     }
@@ -701,18 +723,14 @@ impl Table {
             let mut g = s.lock().unwrap_or_else(|e| e.into_inner());
             let g = &mut *g;
             let mut gone = 0;
-            while let Some(std::cmp::Reverse((at, id, _))) = g.exp.peek() {
+            while let Some(std::cmp::Reverse((at, q, _))) = g.exp.peek() {
                 if *at > now {
                     next = next.min(*at);
                     break;
                 }
-                let (at, id) = (*at, *id);
+                let (at, q) = (*at, *q);
                 let std::cmp::Reverse((_, _, key)) = g.exp.pop().expect("peeked");
-                let Some(e) = g
-                    .map
-                    .get(&key)
-                    .filter(|e| e.id == id && e.queued.load(Ordering::Relaxed) == at)
-                else {
+                let Some(e) = Self::live(g, at, q, &key).cloned() else {
                     continue;
                 };
                 let exp = e.expire();
@@ -725,8 +743,7 @@ impl Table {
                     gone += 1;
                     continue;
                 };
-                e.queued.store(again, Ordering::Relaxed);
-                g.exp.push(std::cmp::Reverse((again, id, key)));
+                self.requeue(g, &e, again);
             }
             if gone > 0 {
                 self.current.fetch_sub(gone, Ordering::Relaxed);
