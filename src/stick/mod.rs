@@ -346,8 +346,11 @@ const SHARDS: usize = 16;
 #[derive(Debug, Default)]
 struct ShardData {
     map: HashMap<Box<[u8]>, Arc<Entry>>,
-    exp: std::collections::BinaryHeap<std::cmp::Reverse<(u64, u64, Box<[u8]>)>>,
+    exp: std::collections::BinaryHeap<ExpItem>,
 }
+
+/// An expiry heap item: date, queueing number, key (earliest first).
+type ExpItem = std::cmp::Reverse<(u64, u64, Box<[u8]>)>;
 
 type Shard = Mutex<ShardData>;
 
@@ -662,7 +665,7 @@ impl Table {
             .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
             .collect();
         let (mut done, mut looked) = (0, 0);
-        let mut skipped: Vec<(usize, std::cmp::Reverse<(u64, u64, Box<[u8]>)>)> = Vec::new();
+        let mut skipped: Vec<(usize, ExpItem)> = Vec::new();
         while done < n && looked < 2 * n {
             // The shard whose earliest item is the earliest.
             let Some(i) = (0..guards.len())
