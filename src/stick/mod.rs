@@ -1159,6 +1159,8 @@ pub struct Trackers {
     http_seen: std::sync::atomic::AtomicBool,
     /// Client bytes in and out not yet added to the tracked entries.
     pending: [AtomicU64; 2],
+    /// The tracked slots, a bit each: streams with nothing tracked take no lock.
+    tracked: std::sync::atomic::AtomicU8,
 }
 
 impl Trackers {
@@ -1168,11 +1170,14 @@ impl Trackers {
 
     /// The entry in slot `n`.
     pub fn get(&self, n: usize) -> Option<Tracked> {
+        if !self.is_tracked(n) {
+            return None;
+        }
         self.slots().get(n)?.clone()
     }
 
     pub fn is_tracked(&self, n: usize) -> bool {
-        self.slots().get(n).is_some_and(|s| s.is_some())
+        n < MAX_SC && self.mask() & (1 << n) != 0
     }
 
     /// Notes that an HTTP request was counted; returns whether one was before.
@@ -1199,6 +1204,7 @@ impl Trackers {
             entry: e.clone(),
             content: self.in_stream.load(Ordering::Relaxed),
         });
+        self.tracked.fetch_or(1 << n, Ordering::Relaxed);
         Some(e)
     }
 
@@ -1212,11 +1218,7 @@ impl Trackers {
 
     /// The tracked slots, a bit each.
     pub fn mask(&self) -> u8 {
-        self.slots()
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.is_some())
-            .fold(0, |m, (i, _)| m | 1 << i)
+        self.tracked.load(Ordering::Relaxed)
     }
 
     /// Adds one event to `cnt` and `rate` of every tracked entry (HTTP requests, errors,
@@ -1227,6 +1229,9 @@ impl Trackers {
 
     /// [`Self::inc`] for the slots of `mask`.
     pub fn inc_only(&self, mask: u8, cnt: Dt, rate: Dt, now: u64) {
+        if mask & self.mask() == 0 {
+            return;
+        }
         let slots = self.slots();
         for (_, t) in slots
             .iter()
@@ -1252,7 +1257,9 @@ impl Trackers {
     pub fn flush_bytes(&self, now: u64) {
         for (i, p) in self.pending.iter().enumerate() {
             let n = p.swap(0, Ordering::Relaxed);
-            self.add_bytes(i == 0, n, now);
+            if self.any() {
+                self.add_bytes(i == 0, n, now);
+            }
         }
     }
 
@@ -1291,9 +1298,13 @@ impl Trackers {
     }
 
     fn release(&self, now: u64, which: impl Fn(&Tracked) -> bool) {
+        if !self.any() {
+            return;
+        }
         let mut slots = self.slots();
-        for s in slots.iter_mut() {
+        for (i, s) in slots.iter_mut().enumerate() {
             if s.as_ref().is_some_and(&which) {
+                self.tracked.fetch_and(!(1 << i), Ordering::Relaxed);
                 let t = s.take().expect("checked");
                 t.table.dec_conn_cur(&t.entry);
                 t.table.touch(&t.entry, now);
@@ -1304,7 +1315,7 @@ impl Trackers {
 
     /// Whether any slot is tracked (the runtime skips its counting otherwise).
     pub fn any(&self) -> bool {
-        self.slots().iter().any(Option::is_some)
+        self.mask() != 0
     }
 }
 
