@@ -173,6 +173,8 @@ pub const ACTIVE: &[&str] = &[
     "default_backend",
     "use_backend",
     "server",
+    // Expanded at parse time to one server per number: differential server-template.scn.
+    "server-template",
     "server id",
     // default-server only copies options into servers at parse time; each option is
     // reported under its own `server <option>` path.
