@@ -136,6 +136,10 @@ pub const ACTIVE: &[&str] = &[
     "bind backlog",
     "bind v4v6",
     "bind v6only",
+    // Listener socket options (runtime/listener.rs test tfo_and_defer_accept_reach_the_socket).
+    "bind tfo",
+    "bind defer-accept",
+    "bind transparent",
     "bind accept-proxy",
     // UNIX-socket binds: permissions and owner of the socket file (listener.rs).
     "bind mode",
