@@ -204,6 +204,9 @@ pub const ACTIVE: &[&str] = &[
     "server cookie",
     "use-server",
     "option persist",
+    // Servers from the client's destination (0.0.0.0 / no port / +N): http_reuse_be_transparent
+    // under VTest, differential server-addr-from-dst.scn.
+    "option transparent",
     "force-persist",
     "ignore-persist",
     // Error pages and their overrides (src/runtime/errors.rs): compat/differential

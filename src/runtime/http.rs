@@ -1054,6 +1054,12 @@ impl HttpSession {
             self.be = Some(be);
             self.resp_fwd = BodyFwd::new(true, &backend.resp_opts);
         }
+        if backend.addrs_from_dst {
+            let dst = self.local_addr();
+            if let Some(s) = self.srv.as_mut() {
+                s.dst = dst;
+            }
+        }
         self.st = St::WaitSrv;
         self.replay = None;
         self.replaying = false;

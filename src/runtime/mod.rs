@@ -495,16 +495,24 @@ fn join(handles: Vec<std::thread::JoinHandle<std::io::Result<()>>>) -> std::io::
 }
 
 /// `dispatch <addr>`: a backend without servers sends every connection to that address,
-/// which the runtime serves as one unnamed server. `None` when no backend uses it.
+/// which the runtime serves as one unnamed server; `option transparent` likewise, to
+/// `0.0.0.0` (where the client connected, see `Target::FromDst`). `None` when no backend
+/// uses either.
 fn dispatch_servers(cfg: &Config) -> Option<Config> {
     use std::net::ToSocketAddrs;
-    let uses = |p: &crate::model::Proxy| p.settings.dispatch.is_some() && p.servers.is_empty();
+    let transparent = |p: &crate::model::Proxy| p.settings.option("transparent") == Some(true);
+    let uses = |p: &crate::model::Proxy| {
+        (p.settings.dispatch.is_some() || transparent(p)) && p.servers.is_empty()
+    };
     if !cfg.proxies.iter().any(uses) {
         return None;
     }
     let mut c = cfg.clone();
     for p in c.proxies.iter_mut().filter(|p| uses(p)) {
-        let text = p.settings.dispatch.clone().unwrap_or_default();
+        let text = match &p.settings.dispatch {
+            Some(d) => d.clone(),
+            None => "0.0.0.0:0".to_string(),
+        };
         let addr = text.to_socket_addrs().ok().and_then(|mut a| a.next());
         p.servers.push(crate::model::server::Server {
             name: String::new(),

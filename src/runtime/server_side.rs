@@ -73,6 +73,9 @@ pub struct ServerSide {
     /// The pool key of the connection this session parked still registered with its
     /// server token (see `pool::IdleConn::owner`).
     lent: Option<usize>,
+    /// Where the client connected (after `set-dst`), for servers whose address comes from
+    /// it (`Target::FromDst`); set by the session when its backend has such servers.
+    pub dst: Option<SocketAddr>,
 }
 
 impl ServerSide {
@@ -92,6 +95,7 @@ impl ServerSide {
             uses: 0,
             first_request: true,
             lent: None,
+            dst: None,
         }
     }
 
@@ -312,7 +316,11 @@ impl ServerSide {
         }
         self.disown(cx);
         let be = &cx.shared.backends[self.be];
-        let Some(target) = be.addrs.get(srv).cloned().flatten() else {
+        let Some(target) = be
+            .addrs
+            .get(srv)
+            .and_then(|t| t.as_ref()?.for_dst(self.dst))
+        else {
             return self.conn_error(cx, srv, true);
         };
         let source = be.sources.get(srv).copied().flatten();

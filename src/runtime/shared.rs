@@ -300,6 +300,9 @@ pub struct Backend {
     pub pretend_keepalive: bool,
     /// `http-reuse` (default `safe`).
     pub http_reuse: crate::model::proxy::HttpReuse,
+    /// Some server's address comes from the client's destination (the session then tells
+    /// its server side where the client connected).
+    pub addrs_from_dst: bool,
     /// `option abortonclose`: a client that closes while its request waits for a server
     /// aborts it.
     pub abortonclose: bool,
@@ -672,7 +675,7 @@ fn compile_backend(
     let s = &px.settings;
     let t = &s.timeouts;
     let alg = algorithm(s.balance.as_ref());
-    let addrs = px
+    let addrs: Vec<Option<super::stream::Target>> = px
         .servers
         .iter()
         .map(|sv| {
@@ -682,10 +685,18 @@ fn compile_backend(
                     path: p.clone(),
                     abstract_ns: sv.abns,
                 }),
-                None => sv
-                    .addr
-                    .filter(|a| a.port() != 0 && sv.port_offset.is_none())
-                    .map(Target::Inet),
+                None => sv.addr.map(|a| {
+                    let any_ip = a.ip().is_unspecified();
+                    if !any_ip && a.port() != 0 && sv.port_offset.is_none() {
+                        Target::Inet(a)
+                    } else {
+                        Target::FromDst {
+                            ip: (!any_ip).then_some(a.ip()),
+                            port: (a.port() != 0 && sv.port_offset.is_none()).then_some(a.port()),
+                            offset: sv.port_offset.unwrap_or(0),
+                        }
+                    }
+                }),
             };
             if a.is_none() {
                 warnings.push(format!(
@@ -696,6 +707,9 @@ fn compile_backend(
             a
         })
         .collect();
+    let addrs_from_dst = addrs
+        .iter()
+        .any(|a| matches!(a, Some(super::stream::Target::FromDst { .. })));
     Ok(Backend {
         name: px.name.clone(),
         mode: px.mode,
@@ -757,7 +771,14 @@ fn compile_backend(
         http_mode: http_mode(px),
         pretend_keepalive: s.option("http-pretend-keepalive") == Some(true),
         abortonclose: s.option("abortonclose") == Some(true),
-        http_reuse: s.http_reuse.unwrap_or(crate::model::proxy::HttpReuse::Safe),
+        // Connections to addresses taken from the client are private to its session, as
+        // HAProxy's transparent connections are.
+        http_reuse: if addrs_from_dst {
+            crate::model::proxy::HttpReuse::Never
+        } else {
+            s.http_reuse.unwrap_or(crate::model::proxy::HttpReuse::Safe)
+        },
+        addrs_from_dst,
         buffer_request: s.option("http-buffer-request") == Some(true),
         cookie: cookie_config(px),
         cookies: server_cookies(px),

@@ -132,14 +132,43 @@ impl Source for Stream {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Inet(SocketAddr),
-    Unix { path: String, abstract_ns: bool },
+    Unix {
+        path: String,
+        abstract_ns: bool,
+    },
+    /// A server taking (part of) its address from where the client connected (after
+    /// `set-dst`): `0.0.0.0` means the destination address, a missing or zero port the
+    /// destination port, `+N`/`-N` that port shifted; `option transparent`'s server is
+    /// `0.0.0.0` with the same port.
+    FromDst {
+        ip: Option<std::net::IpAddr>,
+        port: Option<u16>,
+        offset: i32,
+    },
 }
 
 impl Target {
+    /// The address to connect to for a client that connected to `dst`.
+    pub fn for_dst(&self, dst: Option<SocketAddr>) -> Option<Target> {
+        let Target::FromDst { ip, port, offset } = self else {
+            return Some(self.clone());
+        };
+        let ip = ip.or(dst.map(|d| d.ip()))?;
+        let port = match port {
+            Some(p) => *p,
+            None => {
+                let p = i32::from(dst?.port()) + offset;
+                u16::try_from(p).ok()?
+            }
+        };
+        Some(Target::Inet(SocketAddr::new(ip, port)))
+    }
+
     /// Starts a non-blocking connect (completion is reported by writability).
     pub fn connect(&self) -> io::Result<Stream> {
         match self {
             Target::Inet(a) => TcpStream::connect(*a).map(Stream::Tcp),
+            Target::FromDst { .. } => Err(io::Error::from(io::ErrorKind::AddrNotAvailable)),
             Target::Unix { path, abstract_ns } => {
                 let addr = unix_addr(path, *abstract_ns)?;
                 UnixStream::connect_addr(&addr).map(Stream::Unix)

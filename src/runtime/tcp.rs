@@ -167,6 +167,9 @@ impl TcpSession {
         } else {
             self.stick_match(cx, be)
         };
+        if cx.shared.backends[be].addrs_from_dst {
+            self.srv.dst = self.local.or_else(|| self.client.s.local_inet());
+        }
         match self.srv.start(cx, key, persist) {
             Outcome::Failed { .. } => {
                 self.srv.close(cx);
