@@ -50,3 +50,36 @@ wait_port() {
 # On-CPU nanoseconds of all threads of a process.
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%.0f", s}'; }
 
+# wrk_run NAME PID URL [wrk args...]: one wrk run against the proxy PID; appends
+# "NAME req/s cpu_us/req [errors]" to $RESULTS (CPU from schedstat, see cpu_ns).
+wrk_run() {
+	local name=$1 pid=$2 url=$3 c0 c1 out
+	shift 3
+	c0=$(cpu_ns "$pid")
+	out=$(taskset -c "$GEN_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" "$@" "$url")
+	c1=$(cpu_ns "$pid")
+	echo "$out" | awk -v name="$name" -v cpu=$((c1 - c0)) '
+		/requests in/ { reqs = $1 }
+		/Requests\/sec/ { rps = $2 }
+		/Non-2xx|Socket errors/ { err = err " " $0 }
+		END { if (reqs == 0) reqs = 1; printf "%s %.0f %.2f%s\n", name, rps, cpu / reqs / 1000, err }' >>"$RESULTS"
+	tail -1 "$RESULTS" >&2
+}
+
+# ab_summary KIND SELF_TARGET HA_TARGET: the table of the runs plain/haproxy-rs,
+# KIND/haproxy-rs, plain/haproxy, KIND/haproxy in $RESULTS, then the ratios (KIND/plain
+# for each proxy, KIND haproxy-rs/haproxy) with the targets' text after them.
+ab_summary() {
+	local kind=$1 self_target=$2 ha_target=$3
+	echo
+	printf '%-20s %10s %12s\n' test req/s cpu_us/req
+	awk '{ printf "%-20s %10s %12s\n", $1, $2, $3 }' "$RESULTS"
+	echo
+	awk -v k="$kind" -v st="$self_target" -v ht="$ha_target" '
+		{ rps[$1] = $2; cpu[$1] = $3 }
+		END {
+			printf "haproxy-rs %s/plain:   cpu/req %.2fx%s\n", k, cpu[k "/haproxy-rs"] / cpu["plain/haproxy-rs"], st
+			printf "haproxy    %s/plain:   cpu/req %.2fx\n", k, cpu[k "/haproxy"] / cpu["plain/haproxy"]
+			printf "%s haproxy-rs/haproxy: cpu/req %.2fx%s, req/s %.2fx\n", k, cpu[k "/haproxy-rs"] / cpu[k "/haproxy"], ht, rps[k "/haproxy-rs"] / rps[k "/haproxy"]
+		}' "$RESULTS"
+}

@@ -65,18 +65,7 @@ for p in "$BPORT" "$RS_PLAIN" "$RS_STICK" "$HA_PLAIN" "$HA_STICK"; do wait_port 
 RESULTS="$TMP/results"
 : >"$RESULTS"
 
-run() {
-	local name=$1 pid=$2 port=$3 c0 c1 out
-	c0=$(cpu_ns "$pid")
-	out=$(taskset -c "$GEN_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" "http://127.0.0.1:$port/app/page")
-	c1=$(cpu_ns "$pid")
-	echo "$out" | awk -v name="$name" -v cpu=$((c1 - c0)) '
-		/requests in/ { reqs = $1 }
-		/Requests\/sec/ { rps = $2 }
-		/Non-2xx|Socket errors/ { err = err " " $0 }
-		END { if (reqs == 0) reqs = 1; printf "%s %.0f %.2f%s\n", name, rps, cpu / reqs / 1000, err }' >>"$RESULTS"
-	tail -1 "$RESULTS" >&2
-}
+run() { wrk_run "$1" "$2" "http://127.0.0.1:$3/app/page"; }
 
 echo "# $(date -u '+%F %T UTC'); load: $(uptime | sed 's/.*load average: //'); duration ${DURATION}s, $CONNS connections" >&2
 DURATION=1 run warmup "$RS_PID" "$RS_STICK" >/dev/null 2>&1
@@ -88,14 +77,4 @@ run plain/haproxy "$HA_PID" "$HA_PLAIN"
 run stick/haproxy "$HA_PID" "$HA_STICK"
 
 kill -0 "$RS_PID" || { echo "haproxy-rs died" >&2; cat "$TMP/rs.log" >&2; exit 1; }
-echo
-printf '%-20s %10s %12s\n' test req/s cpu_us/req
-awk '{ printf "%-20s %10s %12s\n", $1, $2, $3 }' "$RESULTS"
-echo
-awk '
-	{ rps[$1] = $2; cpu[$1] = $3 }
-	END {
-		printf "haproxy-rs stick/plain:   cpu/req %.2fx\n", cpu["stick/haproxy-rs"] / cpu["plain/haproxy-rs"]
-		printf "haproxy    stick/plain:   cpu/req %.2fx\n", cpu["stick/haproxy"] / cpu["plain/haproxy"]
-		printf "stick haproxy-rs/haproxy: cpu/req %.2fx, req/s %.2fx\n", cpu["stick/haproxy-rs"] / cpu["stick/haproxy"], rps["stick/haproxy-rs"] / rps["stick/haproxy"]
-	}' "$RESULTS"
+ab_summary stick "" ""
