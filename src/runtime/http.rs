@@ -11,6 +11,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+mod log;
+
 use mio::event::Event;
 
 use super::env::RtEnv;
@@ -182,6 +184,8 @@ pub struct HttpSession {
     proc_vars: crate::sample::vars::ProcVars,
     /// The per-request state was given back while idle ([`Self::trim`]).
     trimmed: bool,
+    /// The current transaction's log record (frontends with a log format only).
+    lg: Option<Box<super::log::TxnLog>>,
 }
 
 /// An idle keep-alive client connection: what outlives a request (HAProxy keeps its
@@ -280,6 +284,17 @@ fn error_tables<'a>(
 }
 
 /// Cookie dates are wall-clock seconds (HAProxy's `date.tv_sec`).
+/// The termination state of an error page the proxy sends for `status`.
+fn error_term(status: u16) -> &'static str {
+    match status {
+        502 => "SH",
+        503 => "SC",
+        504 => "sH",
+        408 => "cR",
+        _ => "PR",
+    }
+}
+
 fn wall_clock_secs() -> u32 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -315,6 +330,7 @@ impl HttpSession {
         };
         let mut s = HttpSession::from_conn(cx, conn, initial);
         s.trimmed = false;
+        s.log_accept(cx);
         let px = &cx.shared.frontends[fe].px;
         for rules in [&px.tcp_connection, &px.tcp_session] {
             if rules.is_empty() {
@@ -345,6 +361,11 @@ impl HttpSession {
             (Some(b), Some(_)) => &cx.shared.backends[b].resp_opts,
             _ => &f.req_opts,
         };
+        let lg = f.log.as_ref().filter(|l| l.logs_streams()).map(|_| {
+            let mut l = super::log::TxnLog::new(cx.now);
+            l.bytes_in = cin.len() as u64;
+            Box::new(l)
+        });
         HttpSession {
             fe: c.fe,
             client: c.client,
@@ -385,6 +406,7 @@ impl HttpSession {
             rx: c.rx,
             proc_vars: c.proc_vars,
             trimmed: true,
+            lg,
         }
     }
 
@@ -486,7 +508,8 @@ impl HttpSession {
                 self.server_connected(cx);
                 self.pump(cx)
             }
-            Outcome::Failed { status, .. } => {
+            Outcome::Failed { status, term } => {
+                self.log_term(term);
                 self.error(cx, status);
                 self.pump(cx)
             }
@@ -579,6 +602,7 @@ impl HttpSession {
                     return false;
                 }
                 let page = cx.shared.frontends[self.fe].px.errors.raw_mux_error(408);
+                self.log_local(&page, "cR");
                 self.cout.extend(&page);
                 self.cin.clear();
                 self.st = St::Closing;
@@ -594,6 +618,7 @@ impl HttpSession {
             }
             St::Tarpit => {
                 if let Some((_, be, reply)) = self.rx.as_mut().and_then(|r| r.tarpit.take()) {
+                    self.log_term("PT");
                     self.local_reply(cx, be, &reply);
                 }
                 self.pump(cx)
@@ -605,7 +630,16 @@ impl HttpSession {
                 }
                 self.pump(cx)
             }
-            _ => false,
+            _ => {
+                // An inactivity timeout: the side that stayed silent longer.
+                let t = if self.server_seen < self.client_seen {
+                    "sD"
+                } else {
+                    "cD"
+                };
+                self.log_term(t);
+                false
+            }
         }
     }
 
@@ -613,6 +647,7 @@ impl HttpSession {
         if let Some(srv) = self.srv.as_mut() {
             srv.close(cx);
         }
+        self.log_close(cx);
         // Dropping the session closes the socket, which takes it out of epoll.
     }
 
@@ -625,9 +660,10 @@ impl HttpSession {
             // Client input: heads, bodies, tunnel bytes. Not while closing.
             if self.st != St::Closing {
                 match self.client.read_into(&mut self.cin, limit) {
-                    ReadOutcome::Data(_) => {
+                    ReadOutcome::Data(n) => {
                         progress = true;
                         self.client_seen = cx.now;
+                        self.log_bytes(n, 0);
                     }
                     ReadOutcome::Error => return false,
                     _ => {}
@@ -674,6 +710,7 @@ impl HttpSession {
                 Ok(n) if n > 0 => {
                     progress = true;
                     self.client_seen = cx.now;
+                    self.log_bytes(0, n);
                 }
                 Ok(_) => {}
                 Err(_) => return false,
@@ -737,6 +774,7 @@ impl HttpSession {
 
     /// The H1 layer refused what the client sent: HAProxy's raw error, then close.
     fn refuse(&mut self, page: &[u8]) {
+        self.log_local(page, "PR");
         self.cout.extend(page);
         self.cin.clear();
         self.has_req = false;
@@ -869,6 +907,7 @@ impl HttpSession {
         if cx.shared.debug {
             self.trace_request(cx);
         }
+        self.log_request(cx);
         let front_modes = Modes {
             frontend: fe.http_mode,
             backend: fe.http_mode,
@@ -1024,7 +1063,10 @@ impl HttpSession {
         match srv.start(cx, key, persist) {
             Outcome::Pending => {}
             Outcome::Connected(_) => self.server_connected(cx),
-            Outcome::Failed { status, .. } => self.error(cx, status),
+            Outcome::Failed { status, term } => {
+                self.log_term(term);
+                self.error(cx, status)
+            }
         }
     }
 
@@ -1158,6 +1200,12 @@ impl HttpSession {
             close: out.close,
         };
         self.close_after |= out.close;
+        // `deny`, `auth`: blocked by the proxy; `return`, `redirect`: a local answer.
+        let term = match out.bytes.get(9) {
+            Some(b'4' | b'5') => "PR",
+            _ => "LR",
+        };
+        self.log_local(&out.bytes, term);
         self.cout.extend(&out.bytes);
         self.cin.consume(self.req.head_len);
         self.req_fwd.reset(self.req.framing());
@@ -1354,6 +1402,7 @@ impl HttpSession {
                 true
             }
             Flow::Reject => {
+                self.log_term("PR");
                 self.cin.clear();
                 self.has_req = false;
                 self.close_after = true;
@@ -1563,6 +1612,7 @@ impl HttpSession {
             if cx.shared.debug {
                 self.trace_end(cx);
             }
+            self.log_end(cx);
             self.requests += 1;
             self.wait_since = std::time::Instant::now();
             if self.close_after {
@@ -1608,6 +1658,7 @@ impl HttpSession {
                 be,
                 fe,
             );
+            self.log_local(&out.bytes, error_term(page.status));
             self.cout.extend(&out.bytes);
             self.cin.clear();
             self.st = St::Closing;
@@ -1636,6 +1687,7 @@ impl HttpSession {
         };
         let bytes = self.after_response_local(cx, be_idx, out.bytes);
         self.close_after |= out.close;
+        self.log_local(&bytes, error_term(page.status));
         self.cout.extend(&bytes);
         self.st = St::Skip;
         self.skip_body(cx);
@@ -1646,6 +1698,7 @@ impl HttpSession {
         if !self.has_req {
             return;
         }
+        self.log_connected(cx);
         if self.replaying {
             // A layer-7 retry: the same bytes again; the rest of the body still comes from
             // the client through `req_fwd`.
@@ -1882,6 +1935,7 @@ impl HttpSession {
                     self.write_response_head(cx);
                     self.sin.consume(n);
                     self.has_resp = true;
+                    self.log_response(cx);
                     self.resp_fwd.reset(self.resp.framing);
                     progress = true;
                     if self.resp.tunnel {
@@ -1976,7 +2030,8 @@ impl HttpSession {
         match o {
             Outcome::Pending => {}
             Outcome::Connected(_) => self.server_connected(cx),
-            Outcome::Failed { status, .. } => {
+            Outcome::Failed { status, term } => {
+                self.log_term(term);
                 self.replaying = false;
                 self.close_after |= !self.req_fwd.is_done();
                 self.error(cx, status);
@@ -2186,6 +2241,7 @@ impl HttpSession {
         if let Some(srv) = self.srv.as_mut() {
             srv.release(cx, reusable);
         }
+        self.log_end(cx);
         self.has_req = false;
         self.has_resp = false;
         self.requests += 1;

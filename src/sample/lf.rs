@@ -34,6 +34,9 @@ enum Node {
     Expr(Box<Expr>, LfOptions),
     /// `%[…]` naming what the runtime cannot evaluate: renders as absent.
     Missing,
+    /// Merged spaces of a log-format: one space, only after something was written
+    /// (HAProxy's `last_isspace`), so absent values do not leave runs of spaces.
+    Sep,
 }
 
 /// A compiled log-format string.
@@ -50,7 +53,7 @@ impl Template {
             .iter()
             .map(|n| match n {
                 LfNode::Text(t) => Node::Text(t.as_bytes().to_vec()),
-                LfNode::Separator => Node::Text(b" ".to_vec()),
+                LfNode::Separator => Node::Sep,
                 LfNode::Var { name, opts } => Node::Var(name.clone(), *opts),
                 LfNode::Expr { expr, opts } => match Expr::compile(expr, maps) {
                     Ok(e) => Node::Expr(Box::new(e), *opts),
@@ -84,8 +87,16 @@ impl Template {
 
     /// Renders into `out` (appended).
     pub fn render(&self, t: &mut Txn<'_>, lv: &dyn LogVars, out: &mut Vec<u8>) {
+        // Where the output stood after the last separator (or at the start).
+        let mut sep_mark = out.len();
         for n in &self.nodes {
             match n {
+                Node::Sep => {
+                    if out.len() > sep_mark {
+                        out.push(b' ');
+                        sep_mark = out.len();
+                    }
+                }
                 Node::Text(s) => out.extend_from_slice(s),
                 Node::Expr(e, o) => {
                     // Observed on HAProxy 2.6: `+Q` and `+M` do not apply to `%[…]`
@@ -106,7 +117,8 @@ impl Template {
                         out.push(b'"');
                     }
                     let start = out.len();
-                    if !var(name, t, out) && !lv.write(name, out) {
+                    // The logger's facts first: they describe the stream as it ended.
+                    if !lv.write(name, out) && !var(name, t, out) {
                         out.truncate(mark);
                         text(None, o, out);
                         continue;
