@@ -196,6 +196,8 @@ impl LogVars for Facts<'_> {
             "ms" => num(out, format_args!("{:03}", millis(self.accept_date))),
             "Th" => num(out, self.t_handshake),
             "Ti" => num(out, self.t_idle),
+            // The timers as `build_logline()` derives them (a TCP stream has no
+            // `t_request`: its `%Tw` counts from -1, as in HAProxy).
             "TR" => num(
                 out,
                 if self.t_request < 0 {
@@ -204,20 +206,13 @@ impl LogVars for Facts<'_> {
                     self.t_request - self.t_idle.max(0) - self.t_handshake.max(0)
                 },
             ),
-            "Tq" => num(
-                out,
-                if self.t_request < 0 {
-                    -1
-                } else {
-                    self.t_request - self.t_handshake.max(0)
-                },
-            ),
+            "Tq" => num(out, self.t_request),
             "Tw" => num(
                 out,
                 if self.t_queue < 0 {
                     -1
                 } else {
-                    self.t_queue - self.t_request.max(0)
+                    self.t_queue - self.t_request
                 },
             ),
             "Tc" => num(
@@ -225,12 +220,12 @@ impl LogVars for Facts<'_> {
                 if self.t_connect < 0 {
                     -1
                 } else {
-                    self.t_connect - self.t_queue.max(0)
+                    self.t_connect - self.t_queue
                 },
             ),
             "Tr" => num(
                 out,
-                if self.t_data < 0 || self.t_connect < 0 {
+                if self.t_data < 0 {
                     -1
                 } else {
                     self.t_data - self.t_connect
@@ -332,6 +327,39 @@ impl LogVars for Facts<'_> {
         }
         true
     }
+}
+
+/// The size HAProxy 2.6 counts for a message head in `%B`/`%U`: its HTX form (a
+/// 20-byte start-line block with the three parts, each header's name and value, a
+/// 1-byte end-of-headers block), not the bytes on the wire. `None` when `head` is not a
+/// complete head.
+pub fn htx_head_size(head: &[u8]) -> Option<usize> {
+    let end = head.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let mut lines = head[..end].split(|&c| c == b'\n');
+    let first = lines.next()?;
+    let first = first.strip_suffix(b"\r").unwrap_or(first);
+    let spaces = first.iter().filter(|&&c| c == b' ').count().min(2);
+    let mut n = 20 + first.len() - spaces + 1;
+    for l in lines {
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        let Some(colon) = l.iter().position(|&c| c == b':') else {
+            continue;
+        };
+        let v = &l[colon + 1..];
+        let lead = v.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+        let v = &v[lead..];
+        let trail = v.iter().rev().take_while(|&&c| c == b' ' || c == b'\t').count();
+        n += colon + v.len() - trail;
+    }
+    Some(n)
+}
+
+/// `htx_head_size(head) - wire length of head`: what to add to wire byte counts.
+pub fn htx_adjust(head: &[u8]) -> i64 {
+    let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return 0;
+    };
+    htx_head_size(head).map_or(0, |h| h as i64 - (end + 4) as i64)
 }
 
 fn secs(t: SystemTime) -> u64 {

@@ -60,3 +60,12 @@ fn dates() {
     let (y, m, d, ..) = date::civil(UNIX_EPOCH + Duration::from_secs(951_782_400));
     assert_eq!((y, m, d), (2000, 2, 29));
 }
+
+#[test]
+fn byte_counts_are_htx_sizes() {
+    // 2.6.12 logged 62 for this 55-byte response and 88 for this 85-byte request.
+    let rsp = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Srv: yes\r\n\r\nhello";
+    assert_eq!(55 + htx_adjust(rsp), 62);
+    let req = b"GET /ok?x=1 HTTP/1.1\r\nHost: 127.0.0.1:18083\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
+    assert_eq!(req.len() as i64 + htx_adjust(req), 88);
+}

@@ -350,7 +350,11 @@ impl HttpSession {
                 return None;
             }
         }
-        s.pump(cx).then_some(s)
+        if s.pump(cx) {
+            return Some(s);
+        }
+        s.log_close(cx);
+        None
     }
 
     /// The session of connection `c` (new, or idle until now) with `cin` already read.
@@ -673,6 +677,14 @@ impl HttpSession {
                 St::WaitReq => {
                     if !self.cin.is_empty() {
                         progress |= self.start_request(cx);
+                        if self.st == St::WaitReq && self.client.read_closed && !progress {
+                            // The client closed in the middle of a head: HAProxy's 400,
+                            // logged as aborted by the client.
+                            self.log_term("CR");
+                            let page = cx.shared.frontends[self.fe].px.errors.raw_mux_error(400);
+                            self.refuse(&page);
+                            progress = true;
+                        }
                     } else if self.client.read_closed {
                         return false;
                     }
@@ -1932,10 +1944,11 @@ impl HttpSession {
                     if self.response_rules(cx, n) {
                         return Some(true);
                     }
+                    let head_at = self.cout.len();
                     self.write_response_head(cx);
                     self.sin.consume(n);
                     self.has_resp = true;
-                    self.log_response(cx);
+                    self.log_response(cx, head_at);
                     self.resp_fwd.reset(self.resp.framing);
                     progress = true;
                     if self.resp.tunnel {

@@ -251,6 +251,9 @@ pub struct TxnLog {
     /// Bytes written to the client; the record's line adds what is still queued, and
     /// the next record starts that much below zero.
     pub bytes_out: i64,
+    /// HTX size minus wire size of the heads counted (see `log::htx_adjust`).
+    pub out_adj: i64,
+    pub in_adj: i64,
     pub term: Option<[u8; 2]>,
     /// The request line (`%r`), empty until a request parsed.
     pub request: Vec<u8>,
@@ -270,6 +273,8 @@ impl TxnLog {
             status: -1,
             bytes_in: 0,
             bytes_out: 0,
+            out_adj: 0,
+            in_adj: 0,
             term: None,
             request: Vec::new(),
             parsed: false,

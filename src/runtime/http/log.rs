@@ -43,6 +43,7 @@ impl HttpSession {
         let line = &b[..end];
         l.request
             .extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+        l.in_adj = crate::log::htx_adjust(b.get(..self.req.head_len).unwrap_or(b));
         // `-d` numbered the stream already; else the same counter (HAProxy's `uniq_id`).
         l.stream_id = self.trace_id.unwrap_or_else(|| {
             cx.shared
@@ -60,7 +61,7 @@ impl HttpSession {
     }
 
     /// The server's final response head is on its way to the client.
-    pub(super) fn log_response(&mut self, cx: &Ctx) {
+    pub(super) fn log_response(&mut self, cx: &Ctx, head_at: usize) {
         let status = match self.rx.as_ref().filter(|r| r.res_active) {
             Some(r) => r.res.status as i32,
             None => self.resp.status as i32,
@@ -68,6 +69,7 @@ impl HttpSession {
         if let Some(l) = self.lg.as_mut() {
             l.t_data = Some(cx.now);
             l.status = status;
+            l.out_adj += crate::log::htx_adjust(self.cout.bytes().get(head_at..).unwrap_or(&[]));
         }
     }
 
@@ -78,6 +80,7 @@ impl HttpSession {
             if let Some(s) = head_status(bytes) {
                 l.status = s;
             }
+            l.out_adj += crate::log::htx_adjust(bytes);
             l.set_term(term);
         }
     }
@@ -216,11 +219,11 @@ impl HttpSession {
             http: true,
             status: l.status,
             bytes_out: if l.parsed {
-                (l.bytes_out + self.cout.len() as i64).max(0) as u64
+                (l.bytes_out + self.cout.len() as i64 + l.out_adj).max(0) as u64
             } else {
                 0
             },
-            bytes_in: l.bytes_in,
+            bytes_in: (l.bytes_in as i64 + l.in_adj).max(0) as u64,
             term,
             cookie: *b"--",
             actconn: sh.limit.current(),
@@ -233,8 +236,9 @@ impl HttpSession {
             request: l.parsed.then_some(&l.request[..]),
             req_caps,
             res_caps,
-            has_req_caps: !fe.px.req_capture_slots.is_empty(),
-            has_res_caps: !fe.px.res_capture_slots.is_empty(),
+            // A request that never parsed has no captures, not even empty ones.
+            has_req_caps: l.parsed && !fe.px.req_capture_slots.is_empty(),
+            has_res_caps: l.parsed && !fe.px.res_capture_slots.is_empty(),
             unique_id: uid,
             stream_id: l.stream_id,
             log_count: 0,
