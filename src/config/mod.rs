@@ -416,9 +416,8 @@ fn compile_log_formats(st: &mut State) {
         });
         let sd = s.log_format_sd.as_ref().map(|(f, _)| f.clone());
         let elf = s.error_log_format.as_ref().map(|(f, _)| f.clone());
-        let one = |f: Option<String>| {
-            f.and_then(|f| check_logformat_kind(st, px, &f, LfKind::Log).ok())
-        };
+        let one =
+            |f: Option<String>| f.and_then(|f| check_logformat_kind(st, px, &f, LfKind::Log).ok());
         let (a, b, c) = (one(main), one(sd), one(elf));
         let s = &mut st.model.proxies[px].settings;
         s.log_lf = a;

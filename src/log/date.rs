@@ -38,13 +38,20 @@ pub fn civil(t: SystemTime) -> (i64, u32, u32, u32, u32, u32, u32) {
 /// `Dec  4 18:51:34` (RFC 3164).
 pub fn syslog(t: SystemTime, out: &mut Vec<u8>) {
     let (_, mo, d, h, mi, s, _) = civil(t);
-    let _ = write!(out, "{} {d:2} {h:02}:{mi:02}:{s:02}", MONTHS[mo as usize - 1]);
+    let _ = write!(
+        out,
+        "{} {d:2} {h:02}:{mi:02}:{s:02}",
+        MONTHS[mo as usize - 1]
+    );
 }
 
 /// `2026-12-04T18:51:34.048071+00:00` (RFC 5424, `iso`, `timed`).
 pub fn iso(t: SystemTime, out: &mut Vec<u8>) {
     let (y, mo, d, h, mi, s, us) = civil(t);
-    let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}+00:00");
+    let _ = write!(
+        out,
+        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}+00:00"
+    );
 }
 
 /// `04/Dec/2026:18:49:51.089` (`%t`, `%tr`).
@@ -61,7 +68,11 @@ pub fn local_ms(t: SystemTime, out: &mut Vec<u8>) {
 /// `04/Dec/2026:18:49:51 +0000` (`%T`, `%trg`).
 pub fn gmt(t: SystemTime, out: &mut Vec<u8>) {
     let (y, mo, d, h, mi, s, _) = civil(t);
-    let _ = write!(out, "{d:02}/{}/{y:04}:{h:02}:{mi:02}:{s:02} +0000", MONTHS[mo as usize - 1]);
+    let _ = write!(
+        out,
+        "{d:02}/{}/{y:04}:{h:02}:{mi:02}:{s:02} +0000",
+        MONTHS[mo as usize - 1]
+    );
 }
 
 /// `%Tl`, `%trl`: local time with its offset (UTC here, see the module comment).

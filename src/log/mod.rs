@@ -21,8 +21,7 @@ pub const CLF: &str = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft
 /// `default_https_log_format` (`option httpslog`).
 pub const HTTPSLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc";
 /// `default_tcp_log_format` (`option tcplog`).
-pub const TCPLOG: &str =
-    "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
+pub const TCPLOG: &str = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
 
 /// Syslog levels used for traffic.
 pub const LOG_ERR: u8 = 3;
@@ -134,7 +133,14 @@ fn caps(list: &[Option<Vec<u8>>], sep: u8, braces: bool, out: &mut Vec<u8>) {
         if let Some(v) = c {
             // `lf_encode_string()` with the default map: control characters as #XX.
             for &b in v {
-                if b < 0x20 || b >= 0x7f || b == b'"' || b == b'#' || b == b'{' || b == b'|' || b == b'}' {
+                if b < 0x20
+                    || b >= 0x7f
+                    || b == b'"'
+                    || b == b'#'
+                    || b == b'{'
+                    || b == b'|'
+                    || b == b'}'
+                {
                     let _ = write!(out, "#{b:02X}");
                 } else {
                     out.push(b);
@@ -304,7 +310,9 @@ impl LogVars for Facts<'_> {
                         let p = match path.windows(3).position(|w| w == b"://") {
                             Some(i) => {
                                 let rest = &path[i + 3..];
-                                rest.iter().position(|&c| c == b'/').map_or(&b"/"[..], |j| &rest[j..])
+                                rest.iter()
+                                    .position(|&c| c == b'/')
+                                    .map_or(&b"/"[..], |j| &rest[j..])
                             }
                             None => path,
                         };
@@ -331,7 +339,8 @@ impl LogVars for Facts<'_> {
 
 /// The size HAProxy 2.6 counts for a message head in `%B`/`%U`: its HTX form (a
 /// 20-byte start-line block with the three parts, each header's name and value, a
-/// 1-byte end-of-headers block), not the bytes on the wire. `None` when `head` is not a
+/// 1-byte end-of-headers block), not the bytes on the wire; `Connection` headers are
+/// not part of it. `None` when `head` is not a
 /// complete head.
 pub fn htx_head_size(head: &[u8]) -> Option<usize> {
     let end = head.windows(4).position(|w| w == b"\r\n\r\n")?;
@@ -348,7 +357,16 @@ pub fn htx_head_size(head: &[u8]) -> Option<usize> {
         let v = &l[colon + 1..];
         let lead = v.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
         let v = &v[lead..];
-        let trail = v.iter().rev().take_while(|&&c| c == b' ' || c == b'\t').count();
+        let trail = v
+            .iter()
+            .rev()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count();
+        // The H1 mux keeps `Connection` out of HTX (it becomes flags, and is written
+        // back on output).
+        if l[..colon].eq_ignore_ascii_case(b"connection") {
+            continue;
+        }
         n += colon + v.len() - trail;
     }
     Some(n)
@@ -367,7 +385,8 @@ fn secs(t: SystemTime) -> u64 {
 }
 
 fn millis(t: SystemTime) -> u32 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_millis())
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_millis())
 }
 
 /// Identity fields of a syslog header.
@@ -381,7 +400,14 @@ pub struct Ident<'a> {
 
 /// Writes the header of `fmt` for `facility`/`level` at `now` into `out`, as
 /// `update_log_hdr()` and `__send_log()` build it.
-pub fn header(out: &mut Vec<u8>, fmt: Hdr, facility: u8, level: u8, id: Ident<'_>, now: SystemTime) {
+pub fn header(
+    out: &mut Vec<u8>,
+    fmt: Hdr,
+    facility: u8,
+    level: u8,
+    id: Ident<'_>,
+    now: SystemTime,
+) {
     let pri = u32::from(facility) * 8 + u32::from(level);
     let host = |out: &mut Vec<u8>| {
         if let Some(h) = id.host {

@@ -23,7 +23,10 @@ fn dgram(fmt: Hdr, fac: u8, host: Option<&str>, msg: &[u8], len: usize) -> Strin
 fn headers_of_every_format() {
     let m = b"Connect from 127.0.0.1:38646 to 127.0.0.1:18080 (fe/HTTP)";
     let t = "Connect from 127.0.0.1:38646 to 127.0.0.1:18080 (fe/HTTP)\n";
-    assert_eq!(dgram(Hdr::Rfc3164, 16, None, m, 1024), format!("<134>Dec  4 18:51:34 haproxy[25067]: {t}"));
+    assert_eq!(
+        dgram(Hdr::Rfc3164, 16, None, m, 1024),
+        format!("<134>Dec  4 18:51:34 haproxy[25067]: {t}")
+    );
     assert_eq!(
         dgram(Hdr::Rfc5424, 17, None, m, 1024),
         format!("<142>1 2026-12-04T18:51:34.048071+00:00 - haproxy 25067 - - {t}")
@@ -34,9 +37,15 @@ fn headers_of_every_format() {
         dgram(Hdr::Timed, 20, None, m, 1024),
         format!("<6>2026-12-04T18:51:34.048071+00:00 {t}")
     );
-    assert_eq!(dgram(Hdr::Iso, 21, None, m, 1024), format!("2026-12-04T18:51:34.048071+00:00 {t}"));
+    assert_eq!(
+        dgram(Hdr::Iso, 21, None, m, 1024),
+        format!("2026-12-04T18:51:34.048071+00:00 {t}")
+    );
     assert_eq!(dgram(Hdr::Raw, 22, None, m, 1024), t);
-    assert_eq!(dgram(Hdr::Local, 23, Some("h1"), m, 1024), format!("<190>Dec  4 18:51:34 haproxy[25067]: {t}"));
+    assert_eq!(
+        dgram(Hdr::Local, 23, Some("h1"), m, 1024),
+        format!("<190>Dec  4 18:51:34 haproxy[25067]: {t}")
+    );
     assert_eq!(
         dgram(Hdr::Rfc3164, 16, Some("h1"), m, 1024),
         format!("<134>Dec  4 18:51:34 h1 haproxy[25067]: {t}")

@@ -87,7 +87,13 @@ impl LogRt {
     }
 
     /// HAProxy's accept-time line of a frontend with targets but no log format.
-    pub fn connect_line(&self, from: Option<SocketAddr>, to: Option<SocketAddr>, fe: &str, http: bool) {
+    pub fn connect_line(
+        &self,
+        from: Option<SocketAddr>,
+        to: Option<SocketAddr>,
+        fe: &str,
+        http: bool,
+    ) {
         if self.fmt.is_some() {
             return;
         }
@@ -304,6 +310,8 @@ impl TxnLog {
 
     /// Milliseconds since accept, `-1` for a step that did not happen.
     pub fn ms(&self, at: Option<Instant>) -> i64 {
-        at.map_or(-1, |t| t.saturating_duration_since(self.accept).as_millis() as i64)
+        at.map_or(-1, |t| {
+            t.saturating_duration_since(self.accept).as_millis() as i64
+        })
     }
 }
