@@ -255,3 +255,142 @@ fn log_lines_match_haproxy() {
     }
     assert_eq!(want, got);
 }
+
+fn options_config(log: u16, probe: u16, f1: u16, f2: u16, f3: u16, srv: u16, dead: u16) -> String {
+    format!(
+        r#"global
+    nbthread 1
+    log 127.0.0.1:{log} local0
+    log 127.0.0.1:{log} format rfc5424 local1
+    log-send-hostname myhost
+    log-tag gtag
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend probe
+    no log
+    bind 127.0.0.1:{probe}
+    http-request return status 200
+frontend f1
+    bind 127.0.0.1:{f1}
+    option httplog clf
+    option dontlognull
+    log-tag ftag
+    log-format-sd "[exampleSDID@32473 iut=\"3\" fe=\"%f\"]"
+    default_backend be
+frontend f2
+    bind 127.0.0.1:{f2}
+    option httplog
+    option dontlog-normal
+    option log-separate-errors
+    use_backend nosrv if {{ path /nosrv }}
+    default_backend be
+frontend f3
+    bind 127.0.0.1:{f3}
+    log-format "%ci %ST %b %{{+Q}}ID %{{+Q}}CC %CS"
+    error-log-format "ERR %ci %ST %{{+Q}}r"
+    default_backend be
+backend be
+    server s1 127.0.0.1:{srv}
+backend nosrv
+    retries 0
+    server s2 127.0.0.1:{dead}
+"#
+    )
+}
+
+/// `option httplog clf`, `log-format-sd` on RFC 5424, `dontlognull`, `dontlog-normal`,
+/// `log-separate-errors` (level err), `error-log-format`, `log-tag`,
+/// `log-send-hostname`: the lines one proxy logs.
+fn run_options(bin: &str) -> Vec<String> {
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let log = udp.local_addr().unwrap().port();
+    let (tx, _slow) = mpsc::channel();
+    let srv = backend(tx);
+    let [probe, f1, f2, f3, dead] = [(); 5].map(|_| free_port());
+    let _p = start(
+        bin,
+        &options_config(log, probe, f1, f2, f3, srv, dead),
+        probe,
+    );
+    let mut lines = Vec::new();
+    let recv = |n: usize, lines: &mut Vec<String>| {
+        let mut b = [0u8; 65536];
+        for _ in 0..n {
+            let k = udp.recv(&mut b).expect("a log line");
+            lines.push(String::from_utf8_lossy(&b[..k]).into_owned());
+        }
+    };
+    // Not logged (`dontlognull`): the next two lines are the request's.
+    drop(TcpStream::connect(("127.0.0.1", f1)).unwrap());
+    assert!(get(f1, "/ok").starts_with("HTTP/1.1 200"));
+    recv(2, &mut lines);
+    // Not logged (`dontlog-normal`), then an error at level err.
+    assert!(get(f2, "/ok").starts_with("HTTP/1.1 200"));
+    assert!(get(f2, "/nosrv").starts_with("HTTP/1.1 503"));
+    recv(2, &mut lines);
+    assert!(get(f3, "/ok").starts_with("HTTP/1.1 200"));
+    recv(2, &mut lines);
+    // `error-log-format` for a request that never parsed.
+    {
+        let mut c = TcpStream::connect(("127.0.0.1", f3)).unwrap();
+        c.write_all(b"BAD\r\n\r\n").unwrap();
+        let mut out = Vec::new();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = c.read_to_end(&mut out);
+    }
+    recv(2, &mut lines);
+    lines
+}
+
+fn mask_options(line: &str) -> String {
+    let res = [
+        (r"^(<\d+>)\w{3} [ \d]\d \d\d:\d\d:\d\d ", "${1}DATE "),
+        (r"^(<\d+>1) \S+ (\S+) (\S+) \d+ ", "$1 DATE $2 $3 PID "),
+        (r"(\w+)\[\d+\]: ", "$1[PID]: "),
+        (r"127\.0\.0\.1:\d+ \[", "127.0.0.1:PORT ["),
+        (
+            r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d(\.\d{3}| \+0000)\]",
+            "[DATE]",
+        ),
+        (
+            r"\] (\S+) (\S+) -?\d+/-?\d+/-?\d+/-?\d+/-?\d+ ",
+            "] $1 $2 TIMERS ",
+        ),
+        // CLF: `%cp %ms` and the five timers.
+        (r#""" "" \d+ \d+ "#, r#""" "" PORT MS "#),
+        (r#""s1" -?\d+ -?\d+ -?\d+ -?\d+ -?\d+ "#, r#""s1" TIMERS "#),
+    ];
+    let mut s = line.to_string();
+    for (re, to) in res {
+        s = regex::Regex::new(re)
+            .unwrap()
+            .replace_all(&s, to)
+            .into_owned();
+    }
+    s
+}
+
+#[test]
+fn log_options_match_haproxy() {
+    if !std::path::Path::new(ORACLE).exists() {
+        eprintln!("skipped: {ORACLE} not installed");
+        return;
+    }
+    let want: Vec<String> = run_options(ORACLE)
+        .iter()
+        .map(|l| mask_options(l))
+        .collect();
+    let got: Vec<String> = run_options(env!("CARGO_BIN_EXE_haproxy-rs"))
+        .iter()
+        .map(|l| mask_options(l))
+        .collect();
+    for (w, g) in want.iter().zip(&got) {
+        eprintln!("haproxy:    {w:?}\nhaproxy-rs: {g:?}");
+    }
+    assert_eq!(want, got);
+}

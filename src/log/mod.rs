@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::model::global::LogFormat as Hdr;
-use crate::sample::lf::LogVars;
+use crate::sample::lf::{LogVars, VarStyle};
 
 pub mod date;
 
@@ -154,6 +154,26 @@ fn caps(list: &[Option<Vec<u8>>], sep: u8, braces: bool, out: &mut Vec<u8>) {
 }
 
 impl LogVars for Facts<'_> {
+    fn style(&self, name: &str) -> VarStyle {
+        match name {
+            // Texts (`lf_text()`, `lf_ip()`); the absent ones print `-`.
+            "ci" | "fi" | "bi" | "si" | "f" | "ft" | "b" | "s" | "r" | "HM" | "HU" | "HP"
+            | "HPO" | "HQ" | "HV" | "H" => VarStyle {
+                quotable: true,
+                dash: false,
+            },
+            "ID" | "CC" | "CS" | "sslc" | "sslv" => VarStyle {
+                quotable: true,
+                dash: true,
+            },
+            // Numbers, dates, state codes, capture lists.
+            _ => VarStyle {
+                quotable: false,
+                dash: false,
+            },
+        }
+    }
+
     fn write(&self, name: &str, out: &mut Vec<u8>) -> bool {
         let d = |x: i64| if x < 0 { -1 } else { x };
         match name {
@@ -254,7 +274,7 @@ impl LogVars for Facts<'_> {
             "B" => num(out, self.bytes_out),
             "U" => num(out, self.bytes_in),
             "ST" => num(out, self.status),
-            "CC" | "CS" => out.push(b'-'),
+            "CC" | "CS" => {}
             "ts" => out.extend_from_slice(&self.term),
             "tsc" => {
                 out.extend_from_slice(&self.term);
@@ -322,15 +342,16 @@ impl LogVars for Facts<'_> {
                     _ => out.extend_from_slice(if v.is_empty() { b"HTTP/0.9" } else { v }),
                 }
             }
-            "ID" => match self.unique_id {
-                Some(u) if !u.is_empty() => out.extend_from_slice(u.as_bytes()),
-                _ => out.push(b'-'),
-            },
+            "ID" => {
+                if let Some(u) = self.unique_id {
+                    out.extend_from_slice(u.as_bytes())
+                }
+            }
             "rt" => num(out, self.stream_id),
             "lc" => num(out, self.log_count),
             "pid" => num(out, self.pid),
             "H" => out.extend_from_slice(crate::sample::lf::hostname().as_bytes()),
-            "sslc" | "sslv" => out.push(b'-'),
+            "sslc" | "sslv" => {}
             _ => return false,
         }
         true
@@ -468,7 +489,13 @@ pub fn datagram(
     out.clear();
     header(out, fmt, facility, level, id, now);
     if fmt == Hdr::Rfc5424 {
-        out.extend_from_slice(sd.unwrap_or(b"- "));
+        match sd {
+            Some(sd) => {
+                out.extend_from_slice(sd);
+                out.push(b' ');
+            }
+            None => out.extend_from_slice(b"- "),
+        }
     }
     out.extend_from_slice(msg);
     out.truncate(maxlen);

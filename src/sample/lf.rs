@@ -16,6 +16,22 @@ use crate::model::expr::{LfNode, LfOptions, LogFormat};
 /// the value and returns true, or false when it does not know `name`.
 pub trait LogVars {
     fn write(&self, name: &str, out: &mut Vec<u8>) -> bool;
+
+    /// How `name` renders: whether `+Q` quotes it (HAProxy quotes texts, not numbers,
+    /// dates or state codes) and whether an empty value prints `-`.
+    fn style(&self, _name: &str) -> VarStyle {
+        VarStyle {
+            quotable: true,
+            dash: false,
+        }
+    }
+}
+
+/// See [`LogVars::style`].
+#[derive(Debug, Clone, Copy)]
+pub struct VarStyle {
+    pub quotable: bool,
+    pub dash: bool,
 }
 
 /// No log-only variables (rules run before there is anything to log).
@@ -113,7 +129,9 @@ impl Template {
                 Node::Missing => {}
                 Node::Var(name, o) => {
                     let mark = out.len();
-                    if o.quote {
+                    let style = lv.style(name);
+                    let quote = o.quote && style.quotable;
+                    if quote {
                         out.push(b'"');
                     }
                     let start = out.len();
@@ -123,10 +141,10 @@ impl Template {
                         text(None, o, out);
                         continue;
                     }
-                    if out.len() == start && o.mandatory && !o.quote {
+                    if out.len() == start && (o.mandatory || style.dash) && !quote {
                         out.push(b'-');
                     }
-                    if o.quote {
+                    if quote {
                         out.push(b'"');
                     }
                 }
