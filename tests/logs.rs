@@ -256,7 +256,17 @@ fn log_lines_match_haproxy() {
     assert_eq!(want, got);
 }
 
-fn options_config(log: u16, probe: u16, f1: u16, f2: u16, f3: u16, srv: u16, dead: u16) -> String {
+#[allow(clippy::too_many_arguments)]
+fn options_config(
+    log: u16,
+    probe: u16,
+    f1: u16,
+    f2: u16,
+    f3: u16,
+    f4: u16,
+    srv: u16,
+    dead: u16,
+) -> String {
     format!(
         r#"global
     nbthread 1
@@ -295,6 +305,13 @@ frontend f3
     default_backend be
 backend be
     server s1 127.0.0.1:{srv}
+frontend f4
+    bind 127.0.0.1:{f4}
+    option httplog
+    default_backend bc
+backend bc
+    cookie SRV insert indirect nocache
+    server s1 127.0.0.1:{srv} cookie c1
 backend nosrv
     retries 0
     server s2 127.0.0.1:{dead}
@@ -311,12 +328,9 @@ fn run_options(bin: &str) -> Vec<String> {
     let log = udp.local_addr().unwrap().port();
     let (tx, _slow) = mpsc::channel();
     let srv = backend(tx);
-    let [probe, f1, f2, f3, dead] = [(); 5].map(|_| free_port());
-    let _p = start(
-        bin,
-        &options_config(log, probe, f1, f2, f3, srv, dead),
-        probe,
-    );
+    let [probe, f1, f2, f3, f4, dead] = [(); 6].map(|_| free_port());
+    let cfg = options_config(log, probe, f1, f2, f3, f4, srv, dead);
+    let _p = start(bin, &cfg, probe);
     let mut lines = Vec::new();
     let recv = |n: usize, lines: &mut Vec<String>| {
         let mut b = [0u8; 65536];
@@ -339,6 +353,18 @@ fn run_options(bin: &str) -> Vec<String> {
     {
         let mut c = TcpStream::connect(("127.0.0.1", f3)).unwrap();
         c.write_all(b"BAD\r\n\r\n").unwrap();
+        let mut out = Vec::new();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = c.read_to_end(&mut out);
+    }
+    recv(2, &mut lines);
+    // `%tsc` with cookie persistence: inserted (`NI`), then valid (`VN`).
+    assert!(get(f4, "/ok").starts_with("HTTP/1.1 200"));
+    recv(2, &mut lines);
+    {
+        let mut c = TcpStream::connect(("127.0.0.1", f4)).unwrap();
+        c.write_all(b"GET /ok HTTP/1.1\r\nHost: x\r\nCookie: SRV=c1\r\nConnection: close\r\n\r\n")
+            .unwrap();
         let mut out = Vec::new();
         c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let _ = c.read_to_end(&mut out);

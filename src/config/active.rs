@@ -249,6 +249,20 @@ pub const ACTIVE: &[&str] = &[
     "option ldap-check",
     // On stderr as HAProxy prints it (logs wait for the observability issue).
     "option log-health-checks",
+    // Traffic logs (src/log, src/runtime/log.rs): tests/logs.rs compares the lines with
+    // HAProxy 2.6's over UDP. UDP, UNIX datagram and fd (`stdout`/`stderr`) targets;
+    // rings and TCP targets warn when the runtime starts.
+    "log",
+    "log-format",
+    "log-format-sd",
+    "error-log-format",
+    "option httplog",
+    "option tcplog",
+    "option dontlognull",
+    "option dontlog-normal",
+    "option log-separate-errors",
+    "log-tag",
+    "log-send-hostname",
 ];
 
 pub fn is_active(keyword: &str) -> bool {

@@ -1946,9 +1946,9 @@ impl HttpSession {
                     }
                     let head_at = self.cout.len();
                     self.write_response_head(cx);
+                    self.log_response(cx, head_at, n);
                     self.sin.consume(n);
                     self.has_resp = true;
-                    self.log_response(cx, head_at);
                     self.resp_fwd.reset(self.resp.framing);
                     progress = true;
                     if self.resp.tunnel {
@@ -2215,6 +2215,9 @@ impl HttpSession {
             now: wall_clock_secs(),
         };
         let out = persist::manage_response(cfg, &servers, req_out, &sc1, &sc2, &input);
+        if let Some(l) = self.lg.as_mut() {
+            l.cookie = persist::log_chars(Some(cfg), req_out.status, out.status);
+        }
         let mut replace: Vec<(usize, Option<&[u8]>)> = Vec::new();
         replace.extend(out.edits.iter().map(|(i, e)| (pos1[*i], edit_value(e))));
         replace.extend(out.edits2.iter().map(|(i, e)| (pos2[*i], edit_value(e))));

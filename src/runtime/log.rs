@@ -26,6 +26,8 @@ pub fn dropped() -> u64 {
 /// A frontend's logging, compiled from the model.
 pub struct LogRt {
     targets: Vec<LogTarget>,
+    /// Per target, the lines seen so far (`log … sample <ranges>:<size>`).
+    seen: Vec<AtomicU32>,
     /// `None`: no log format, HAProxy's "Connect from" line at accept instead.
     fmt: Option<Template>,
     sd: Option<Template>,
@@ -54,6 +56,17 @@ impl LogRt {
         if s.logs.is_empty() {
             return None;
         }
+        for t in &s.logs {
+            if !matches!(t.dest, LogDest::Udp(_) | LogDest::Unix(_) | LogDest::Fd(_)) {
+                let w = format!(
+                    "[{}] : log target '{}' is not supported by the haproxy-rs runtime yet (rings, TCP and abstract sockets); its lines are dropped.",
+                    t.loc, t.text
+                );
+                if !warnings.contains(&w) {
+                    warnings.push(w);
+                }
+            }
+        }
         let mut compile = |lf: &Option<crate::model::expr::LogFormat>| {
             lf.as_ref()
                 .map(|lf| super::maps::with(|m| Template::compile(lf, m, warnings)))
@@ -64,6 +77,7 @@ impl LogRt {
             compile(&s.error_log_lf),
         );
         Some(Box::new(LogRt {
+            seen: s.logs.iter().map(|_| AtomicU32::new(0)).collect(),
             targets: s.logs.clone(),
             fmt,
             sd,
@@ -150,9 +164,16 @@ impl LogRt {
             let Ok(mut s) = s.try_borrow_mut() else {
                 return;
             };
-            for t in &self.targets {
+            for (t, seen) in self.targets.iter().zip(&self.seen) {
                 if level > t.level {
                     continue;
+                }
+                if let Some(smp) = &t.sample {
+                    // The n-th line (from 1, modulo the size) goes if a range holds it.
+                    let n = seen.fetch_add(1, Ordering::Relaxed) % smp.size.max(1) + 1;
+                    if !smp.ranges.iter().any(|&(lo, hi)| lo <= n && n <= hi) {
+                        continue;
+                    }
                 }
                 let lvl = level.max(t.minlevel);
                 let mut buf = std::mem::take(&mut s.buf);
@@ -217,7 +238,7 @@ impl Sender {
                 }
                 self.unix.as_ref().is_some_and(|s| s.send_to(b, p).is_ok())
             }
-            LogDest::Fd(fd @ (1 | 2)) => write_ready(*fd, b),
+            LogDest::Fd(fd) => write_ready(*fd, b),
             // Rings, TCP (through an implicit ring), abstract sockets, other fds: not yet.
             _ => false,
         }
@@ -237,7 +258,7 @@ fn write_ready(fd: i32, b: &[u8]) -> bool {
     if r != 1 || p.revents & libc::POLLOUT == 0 {
         return false;
     }
-    // SAFETY: `b` is a valid slice; the fd is the process's stdout/stderr.
+    // SAFETY: `b` is a valid slice for `b.len()` bytes; a bad fd only fails the call.
     let n = unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) };
     n == b.len() as isize
 }
@@ -261,6 +282,8 @@ pub struct TxnLog {
     pub out_adj: i64,
     pub in_adj: i64,
     pub term: Option<[u8; 2]>,
+    /// `%tsc`'s cookie characters.
+    pub cookie: [u8; 2],
     /// The request line (`%r`), empty until a request parsed.
     pub request: Vec<u8>,
     pub parsed: bool,
@@ -282,6 +305,7 @@ impl TxnLog {
             out_adj: 0,
             in_adj: 0,
             term: None,
+            cookie: *b"--",
             request: Vec::new(),
             parsed: false,
             stream_id: 0,

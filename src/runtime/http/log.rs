@@ -61,7 +61,10 @@ impl HttpSession {
     }
 
     /// The server's final response head is on its way to the client.
-    pub(super) fn log_response(&mut self, cx: &Ctx, head_at: usize) {
+    /// `head_at`: where the head written to the client starts in `cout`; `n`: the
+    /// server's head length in `sin`. HAProxy counts what it received (`res.total`), so
+    /// `%B` is the server's head in HTX form plus the body, whatever rules added.
+    pub(super) fn log_response(&mut self, cx: &Ctx, head_at: usize, n: usize) {
         let status = match self.rx.as_ref().filter(|r| r.res_active) {
             Some(r) => r.res.status as i32,
             None => self.resp.status as i32,
@@ -69,7 +72,10 @@ impl HttpSession {
         if let Some(l) = self.lg.as_mut() {
             l.t_data = Some(cx.now);
             l.status = status;
-            l.out_adj += crate::log::htx_adjust(self.cout.bytes().get(head_at..).unwrap_or(&[]));
+            let written = self.cout.len().saturating_sub(head_at) as i64;
+            let received = self.sin.bytes().get(..n).unwrap_or(&[]);
+            let htx = crate::log::htx_head_size(received).unwrap_or(n) as i64;
+            l.out_adj += htx - written;
         }
     }
 
@@ -225,7 +231,7 @@ impl HttpSession {
             },
             bytes_in: (l.bytes_in as i64 + l.in_adj).max(0) as u64,
             term,
-            cookie: *b"--",
+            cookie: l.cookie,
             actconn: sh.limit.current(),
             feconn: fe.limit.current(),
             beconn,
