@@ -133,8 +133,7 @@ fn caps(list: &[Option<Vec<u8>>], sep: u8, braces: bool, out: &mut Vec<u8>) {
         if let Some(v) = c {
             // `lf_encode_string()` with the default map: control characters as #XX.
             for &b in v {
-                if b < 0x20
-                    || b >= 0x7f
+                if !(0x20..0x7f).contains(&b)
                     || b == b'"'
                     || b == b'#'
                     || b == b'{'
@@ -473,22 +472,29 @@ pub fn header(
     }
 }
 
+/// How one target frames its lines.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub fmt: Hdr,
+    pub facility: u8,
+    pub level: u8,
+    /// `log … len`.
+    pub maxlen: usize,
+}
+
 /// A complete datagram: header, message cut at `maxlen` bytes (`log … len`), then the
 /// LF HAProxy always appends.
 pub fn datagram(
     out: &mut Vec<u8>,
-    fmt: Hdr,
-    facility: u8,
-    level: u8,
+    f: Frame,
     id: Ident<'_>,
     now: SystemTime,
     sd: Option<&[u8]>,
     msg: &[u8],
-    maxlen: usize,
 ) {
     out.clear();
-    header(out, fmt, facility, level, id, now);
-    if fmt == Hdr::Rfc5424 {
+    header(out, f.fmt, f.facility, f.level, id, now);
+    if f.fmt == Hdr::Rfc5424 {
         match sd {
             Some(sd) => {
                 out.extend_from_slice(sd);
@@ -498,7 +504,7 @@ pub fn datagram(
         }
     }
     out.extend_from_slice(msg);
-    out.truncate(maxlen);
+    out.truncate(f.maxlen);
     out.push(b'\n');
 }
 

@@ -15,7 +15,13 @@ fn dgram(fmt: Hdr, fac: u8, host: Option<&str>, msg: &[u8], len: usize) -> Strin
         pid: 25067,
         host,
     };
-    datagram(&mut out, fmt, fac, LOG_INFO, id, at(), None, msg, len);
+    let f = Frame {
+        fmt,
+        facility: fac,
+        level: LOG_INFO,
+        maxlen: len,
+    };
+    datagram(&mut out, f, id, at(), None, msg);
     String::from_utf8(out).unwrap()
 }
 

@@ -177,17 +177,13 @@ impl LogRt {
                 }
                 let lvl = level.max(t.minlevel);
                 let mut buf = std::mem::take(&mut s.buf);
-                crate::log::datagram(
-                    &mut buf,
-                    t.format,
-                    t.facility,
-                    lvl,
-                    id,
-                    now,
-                    sd,
-                    msg,
-                    t.maxlen as usize,
-                );
+                let f = crate::log::Frame {
+                    fmt: t.format,
+                    facility: t.facility,
+                    level: lvl,
+                    maxlen: t.maxlen as usize,
+                };
+                crate::log::datagram(&mut buf, f, id, now, sd, msg);
                 if !s.send(&t.dest, &buf) {
                     DROPPED.fetch_add(1, Ordering::Relaxed);
                 }
