@@ -420,3 +420,67 @@ fn log_options_match_haproxy() {
     }
     assert_eq!(want, got);
 }
+
+/// Health-check results and server state changes also go to the backend's log targets,
+/// at HAProxy's levels: the lines of both proxies, sorted (the two servers' checks run
+/// in no fixed order).
+fn run_checks(bin: &str) -> Vec<String> {
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let log = udp.local_addr().unwrap().port();
+    let (tx, _slow) = mpsc::channel();
+    let srv = backend(tx);
+    let [probe, dead] = [(); 2].map(|_| free_port());
+    let cfg = format!(
+        r#"global
+    log 127.0.0.1:{log} local0 debug
+defaults
+    mode http
+    log global
+    timeout connect 500ms
+    timeout client 10s
+    timeout server 10s
+frontend probe
+    no log
+    bind 127.0.0.1:{probe}
+    default_backend bchk
+backend bchk
+    option log-health-checks
+    server s1 127.0.0.1:{dead} check inter 200ms fall 1 rise 1
+    server s2 127.0.0.1:{srv} check inter 200ms fall 1 rise 1
+"#
+    );
+    let _p = start(bin, &cfg, probe);
+    let mut lines = Vec::new();
+    let mut b = [0u8; 65536];
+    for _ in 0..3 {
+        let k = udp.recv(&mut b).expect("a log line");
+        lines.push(String::from_utf8_lossy(&b[..k]).into_owned());
+    }
+    let re = regex::Regex::new(r"^(<\d+>).*?\]: (.*?)check duration: \d+ms").unwrap();
+    let mut lines: Vec<String> = lines
+        .iter()
+        .map(|l| re.replace(l, "${1}${2}check duration: Nms").into_owned())
+        .map(|l| {
+            let r =
+                regex::Regex::new(r"^(<\d+>)\w{3} [ \d]\d \d\d:\d\d:\d\d \S+\[\d+\]: ").unwrap();
+            r.replace(&l, "$1").into_owned()
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn check_messages_are_logged_like_haproxy() {
+    if !std::path::Path::new(ORACLE).exists() {
+        eprintln!("skipped: {ORACLE} not installed");
+        return;
+    }
+    let want = run_checks(ORACLE);
+    let got = run_checks(env!("CARGO_BIN_EXE_haproxy-rs"));
+    for (w, g) in want.iter().zip(&got) {
+        eprintln!("haproxy:    {w:?}\nhaproxy-rs: {g:?}");
+    }
+    assert_eq!(want, got);
+}

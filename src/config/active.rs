@@ -247,7 +247,7 @@ pub const ACTIVE: &[&str] = &[
     "option mysql-check",
     "option pgsql-check",
     "option ldap-check",
-    // On stderr as HAProxy prints it (logs wait for the observability issue).
+    // On stderr as HAProxy prints it, and to the backend's log targets (tests/logs.rs).
     "option log-health-checks",
     // Traffic logs (src/log, src/runtime/log.rs): tests/logs.rs compares the lines with
     // HAProxy 2.6's over UDP. UDP, UNIX datagram and fd (`stdout`/`stderr`) targets;

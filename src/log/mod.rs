@@ -23,8 +23,11 @@ pub const HTTPSLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %
 /// `default_tcp_log_format` (`option tcplog`).
 pub const TCPLOG: &str = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
 
-/// Syslog levels used for traffic.
+/// Syslog levels HAProxy uses for traffic and server events.
+pub const LOG_EMERG: u8 = 0;
+pub const LOG_ALERT: u8 = 1;
 pub const LOG_ERR: u8 = 3;
+pub const LOG_NOTICE: u8 = 5;
 pub const LOG_INFO: u8 = 6;
 
 /// What one stream (an HTTP transaction or a TCP connection) leaves for its log line.

@@ -153,6 +153,12 @@ impl LogRt {
         });
     }
 
+    /// A message of the proxy's own (server state changes, health checks) at `level`.
+    pub fn event(&self, level: u8, text: &str) {
+        let t = text.strip_suffix('\n').unwrap_or(text);
+        self.send(level, t.as_bytes(), None);
+    }
+
     fn send(&self, level: u8, msg: &[u8], sd: Option<&[u8]>) {
         let now = SystemTime::now();
         let id = Ident {
