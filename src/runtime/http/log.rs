@@ -123,15 +123,16 @@ impl HttpSession {
             St::Xfer if !self.has_resp => "CH",
             St::Xfer | St::Tunnel => "CD",
         };
+        let dontlognull = cx.shared.frontends[self.fe]
+            .log
+            .as_ref()
+            .is_some_and(|r| r.dontlognull);
+        if !l.parsed && l.bytes_in == 0 && dontlognull {
+            // `option dontlognull`: a connection that sent nothing (closed or timed out).
+            return;
+        }
         if !l.parsed && l.term.is_none() {
             // A request that never came: `<BADREQ>`, 400 (HAProxy answers it so).
-            let dontlognull = cx.shared.frontends[self.fe]
-                .log
-                .as_ref()
-                .is_some_and(|r| r.dontlognull);
-            if l.bytes_in == 0 && dontlognull {
-                return;
-            }
             if let Some(l) = self.lg.as_mut() {
                 l.status = 400;
             }
