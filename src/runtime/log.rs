@@ -19,6 +19,13 @@ use crate::sample::lf::Template;
 /// Lines dropped because their destination was not ready (HAProxy's `dropped_logs`).
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 
+/// The process id, read once: `getpid()` is a system call, twice per line otherwise.
+/// (haproxy-rs does not fork after start-up, so it cannot change.)
+pub fn pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
+}
+
 pub fn dropped() -> u64 {
     DROPPED.load(Ordering::Relaxed)
 }
@@ -163,7 +170,7 @@ impl LogRt {
         let now = SystemTime::now();
         let id = Ident {
             tag: &self.tag,
-            pid: std::process::id(),
+            pid: crate::runtime::log::pid(),
             host: self.host.as_deref(),
         };
         SENDER.with(|s| {

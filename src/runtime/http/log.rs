@@ -249,7 +249,7 @@ impl HttpSession {
             unique_id: uid,
             stream_id: l.stream_id,
             log_count: 0,
-            pid: std::process::id(),
+            pid: crate::runtime::log::pid(),
         };
         lr.stream_end(&mut facts, &mut t);
         l.restart(now, self.cout.len(), self.cin.len());

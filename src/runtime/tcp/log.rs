@@ -139,7 +139,7 @@ impl TcpSession {
             unique_id: None,
             stream_id: l.stream_id,
             log_count: 0,
-            pid: std::process::id(),
+            pid: crate::runtime::log::pid(),
         };
         lr.stream_end(&mut facts, &mut t);
     }
