@@ -1,9 +1,10 @@
 //! Traffic logs against HAProxy 2.6 itself: both proxies run the same configuration and
 //! send their logs to a UDP socket of the test (each its own), the same scripted traffic
 //! goes through each (200, 404 from the server, 403 deny, 503 without a server, a queue
-//! timeout, a client leaving mid-request, a TCP connection), and the lines must be the
-//! same once the syslog header (date, tag, pid), client ports, dates and timers are
-//! masked. Skipped when `/usr/sbin/haproxy` is not installed.
+//! timeout, a client leaving mid-request, a server closing or stalling in its body, a TCP
+//! connection), and the lines must be the same once the syslog header (date, tag, pid),
+//! client ports, dates and timers are masked. Skipped when `/usr/sbin/haproxy` is not
+//! installed.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
@@ -51,6 +52,14 @@ fn backend(slow_seen: mpsc::Sender<()>) -> u16 {
                     }
                 }
                 let head = String::from_utf8_lossy(&buf).into_owned();
+                if head.contains("/short ") || head.contains("/stall ") {
+                    // 5 bytes of 100, then a close (at once, or after 1.5 s).
+                    let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
+                    if head.contains("/stall ") {
+                        thread::sleep(Duration::from_millis(1500));
+                    }
+                    return;
+                }
                 let rsp: &[u8] = if head.contains(" /404 ") {
                     b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nSet-Cookie: a=b\r\n\r\nnop"
                 } else {
@@ -90,6 +99,7 @@ frontend fe
     http-request deny if {{ path /deny }}
     use_backend nosrv if {{ path /nosrv }}
     use_backend one if {{ path_beg /q }}
+    use_backend bto if {{ path_beg /t }}
     default_backend be
 backend be
     server s1 127.0.0.1:{srv}
@@ -99,6 +109,9 @@ backend one
 backend nosrv
     retries 0
     server s2 127.0.0.1:{dead}
+backend bto
+    timeout server 300ms
+    server s1 127.0.0.1:{srv}
 frontend ft
     mode tcp
     option tcplog
@@ -197,6 +210,11 @@ fn run(bin: &str) -> Vec<String> {
     assert!(get(fe, "/q/next").starts_with("HTTP/1.1 503"));
     recv(1, &mut lines);
     assert!(slow.join().unwrap().starts_with("HTTP/1.1 200"));
+    recv(1, &mut lines);
+    // The server closes in the middle of its body (`SD`), then stalls in it (`sD`).
+    assert!(get(fe, "/short").starts_with("HTTP/1.1 200"));
+    recv(1, &mut lines);
+    assert!(get(fe, "/t/stall").starts_with("HTTP/1.1 200"));
     recv(1, &mut lines);
     // TCP.
     {

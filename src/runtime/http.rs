@@ -635,13 +635,16 @@ impl HttpSession {
                 self.pump(cx)
             }
             _ => {
-                // An inactivity timeout: the side that stayed silent longer.
-                let t = if self.server_seen < self.client_seen {
-                    "sD"
-                } else {
-                    "cD"
-                };
-                self.log_term(t);
+                // An inactivity timeout: the client's if its own expired while we waited
+                // on it, else the server's.
+                let waiting_client = !self.cout.is_empty() || !self.req_fwd.is_done();
+                let client_expired = (self.st != St::Xfer || waiting_client)
+                    && cx.shared.frontends[self.fe]
+                        .px
+                        .timeouts
+                        .client
+                        .is_some_and(|d| self.client_seen + d <= cx.now);
+                self.log_term(if client_expired { "cD" } else { "sD" });
                 false
             }
         }
@@ -1860,6 +1863,7 @@ impl HttpSession {
                     self.error(cx, 502);
                     return Some(true);
                 }
+                self.log_term("SD");
                 return None;
             }
         }
@@ -1877,6 +1881,7 @@ impl HttpSession {
                     self.error(cx, 502);
                     return Some(true);
                 }
+                self.log_term("SD");
                 return None;
             }
             _ => {}
@@ -2001,6 +2006,7 @@ impl HttpSession {
         if server_eof && !self.resp_fwd.is_done() && self.sin.is_empty() {
             if self.resp_fwd.finish().is_err() {
                 // Truncated response: nothing sensible to add, close after what was sent.
+                self.log_term("SD");
                 return if self.cout.is_empty() {
                     None
                 } else {
