@@ -330,7 +330,6 @@ impl HttpSession {
         };
         let mut s = HttpSession::from_conn(cx, conn, initial);
         s.trimmed = false;
-        s.log_accept(cx);
         let px = &cx.shared.frontends[fe].px;
         for rules in [&px.tcp_connection, &px.tcp_session] {
             if rules.is_empty() {
@@ -350,6 +349,8 @@ impl HttpSession {
                 return None;
             }
         }
+        // After `tcp-request connection|session`: a rejected connection is not logged.
+        s.log_accept(cx);
         if s.pump(cx) {
             return Some(s);
         }
