@@ -14,6 +14,7 @@ pub mod config;
 pub mod ffi;
 pub mod http;
 pub mod lb;
+pub mod log;
 pub mod model;
 pub mod persist;
 pub mod proxy_proto;

@@ -256,7 +256,7 @@ pub const ACTIVE: &[&str] = &[
     "option mysql-check",
     "option pgsql-check",
     "option ldap-check",
-    // On stderr as HAProxy prints it (logs wait for the observability issue).
+    // On stderr as HAProxy prints it, and to the backend's log targets (tests/logs.rs).
     "option log-health-checks",
     // Stick tables (src/stick, runtime/stick.rs): compat/differential/stick-*.scn,
     // rules-stick-counters.scn. Peers replication itself is not active ("peers").
@@ -296,6 +296,20 @@ pub const ACTIVE: &[&str] = &[
     "http-response sc-inc-gpc1",
     "http-response sc-set-gpt",
     "http-response sc-set-gpt0",
+    // Traffic logs (src/log, src/runtime/log.rs): tests/logs.rs compares the lines with
+    // HAProxy 2.6's over UDP. UDP, UNIX datagram and fd (`stdout`/`stderr`) targets;
+    // rings and TCP targets warn when the runtime starts.
+    "log",
+    "log-format",
+    "log-format-sd",
+    "error-log-format",
+    "option httplog",
+    "option tcplog",
+    "option dontlognull",
+    "option dontlog-normal",
+    "option log-separate-errors",
+    "log-tag",
+    "log-send-hostname",
 ];
 
 pub fn is_active(keyword: &str) -> bool {

@@ -396,6 +396,36 @@ fn compile_unique_ids(st: &mut State) -> u32 {
     errc
 }
 
+/// The log formats of proxies with log targets, compiled like HAProxy's checker does
+/// (errors were already reported when each string was checked).
+fn compile_log_formats(st: &mut State) {
+    use crate::model::proxy::LogFormat as F;
+    use expr::logformat::{check_logformat_kind, LfKind};
+    for px in 0..st.model.proxies.len() {
+        let p = &st.model.proxies[px];
+        if p.cap.is_defaults() || !p.cap.is_fe() {
+            continue;
+        }
+        let s = &p.settings;
+        let main = s.log_format.as_ref().map(|(f, _)| match f {
+            F::Http => crate::log::HTTPLOG.to_string(),
+            F::HttpClf => crate::log::CLF.to_string(),
+            F::Https => crate::log::HTTPSLOG.to_string(),
+            F::Tcp => crate::log::TCPLOG.to_string(),
+            F::Custom(c) => c.clone(),
+        });
+        let sd = s.log_format_sd.as_ref().map(|(f, _)| f.clone());
+        let elf = s.error_log_format.as_ref().map(|(f, _)| f.clone());
+        let one =
+            |f: Option<String>| f.and_then(|f| check_logformat_kind(st, px, &f, LfKind::Log).ok());
+        let (a, b, c) = (one(main), one(sd), one(elf));
+        let s = &mut st.model.proxies[px].settings;
+        s.log_lf = a;
+        s.log_sd_lf = b;
+        s.error_log_lf = c;
+    }
+}
+
 fn finish(mut st: State, mut errc: u32) -> Loaded {
     if errc & (err::ABORT | err::FATAL) != 0 {
         st.diag.alert("Fatal errors found in configuration.");
@@ -403,6 +433,7 @@ fn finish(mut st: State, mut errc: u32) -> Loaded {
     }
     errc |= check::check_config(&mut st);
     errc |= compile_unique_ids(&mut st);
+    compile_log_formats(&mut st);
     if errc & (err::ABORT | err::FATAL) != 0 {
         st.diag.alert("Fatal errors found in configuration.");
         return failed(st, errc);

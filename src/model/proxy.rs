@@ -376,6 +376,11 @@ pub struct ProxySettings {
     pub unique_id_header: Option<String>,
     /// `unique-id-format` compiled once the proxy is complete (as HAProxy's checker does).
     pub unique_id_lf: Option<super::expr::LogFormat>,
+    /// The traffic log format (`log-format` or the `option httplog|tcplog|clf` default),
+    /// `log-format-sd` and `error-log-format`, compiled once the proxy is complete.
+    pub log_lf: Option<super::expr::LogFormat>,
+    pub log_sd_lf: Option<super::expr::LogFormat>,
+    pub error_log_lf: Option<super::expr::LogFormat>,
     pub log_tag: Option<String>,
     pub hash_type: Option<HashType>,
     pub hash_balance_factor: Option<u32>,

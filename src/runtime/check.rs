@@ -168,6 +168,8 @@ struct Be {
     /// `option log-health-checks`: every check result that changes something is printed,
     /// and state changes no longer repeat the check's details.
     log_checks: bool,
+    /// The backend's log targets: HAProxy also sends these messages there.
+    log: Option<Box<super::log::LogRt>>,
 }
 
 struct Srv {
@@ -269,6 +271,7 @@ impl Checker {
                 listen: px.cap.is_fe(),
                 slowstart: px.servers.iter().any(|s| s.slowstart > 0),
                 log_checks: px.settings.option("log-health-checks") == Some(true),
+                log: super::log::LogRt::build(cfg, px, warnings),
             });
             let s = &px.settings;
             if px.servers.iter().any(|sv| sv.check) {
@@ -971,7 +974,7 @@ impl Checker {
             },
             msg::status_suffix(why),
         );
-        self.say(Level::Warning, &t);
+        self.say_srv(k.srv, Level::Warning, &t);
     }
 
     /// `check_notify_success()`'s conditions.
@@ -1025,7 +1028,7 @@ impl Checker {
                         counts.act, counts.bck, running_on_backup(counts), counts.xferred, counts.queued
                     ));
                 }
-                self.say(Level::Warning, &format!("{t}."));
+                self.say_srv(si, Level::Warning, &format!("{t}."));
                 self.backend_down_alert(be, prev);
             }
             Some(Admin::Ready) if self.srvs[si].drain || self.srvs[si].maint => {
@@ -1058,7 +1061,7 @@ impl Checker {
                         s.name
                     )
                 };
-                self.say(Level::Warning, &format!("{text}."));
+                self.say_srv(si, Level::Warning, &format!("{text}."));
             }
             Some(Admin::Maint) if !self.srvs[si].maint => {
                 let prev = self.usable_count(be);
@@ -1085,7 +1088,7 @@ impl Checker {
                         self.bes[be].name, s.name, c.act, c.bck, running_on_backup(c), c.cur_sess, c.xferred, c.queued
                     )
                 };
-                self.say(Level::Warning, &format!("{text}."));
+                self.say_srv(si, Level::Warning, &format!("{text}."));
                 self.backend_down_alert(be, prev);
             }
             _ => {}
@@ -1159,6 +1162,21 @@ impl Checker {
         }
     }
 
+    /// [`Self::say`] about server `si`, also sent to its backend's log targets at
+    /// HAProxy's levels (`alert` for a server going down, `notice` otherwise).
+    fn say_srv(&mut self, si: usize, level: Level, text: &str) {
+        self.say(level, text);
+        if let Some(l) = self.bes[self.srvs[si].be].log.as_deref() {
+            let down = !text.starts_with("Health check") && text.contains("DOWN");
+            let lvl = if down {
+                crate::log::LOG_ALERT
+            } else {
+                crate::log::LOG_NOTICE
+            };
+            l.event(lvl, text);
+        }
+    }
+
     fn say(&mut self, level: Level, text: &str) {
         if self.record {
             self.log.push(text.to_string());
@@ -1179,6 +1197,11 @@ impl Checker {
         if prev > 0 && self.usable_count(be) == 0 {
             let t = msg::no_server(self.bes[be].listen, &self.bes[be].name);
             self.say(Level::Alert, &t);
+            if let Some(l) = self.bes[be].log.as_deref() {
+                // The log's wording has no quotes around the name.
+                let t = t.replacen(&format!("'{}'", self.bes[be].name), &self.bes[be].name, 1);
+                l.event(crate::log::LOG_EMERG, &t);
+            }
         }
     }
 
@@ -1217,7 +1240,7 @@ impl Checker {
             &why,
             self.counts(si, xferred),
         );
-        self.say(Level::Warning, &format!("{t}."));
+        self.say_srv(si, Level::Warning, &format!("{t}."));
         self.backend_down_alert(be, prev);
         for t in self.srvs[si].trackers.clone() {
             self.set_stopped(t, Why::None, now);
@@ -1260,7 +1283,7 @@ impl Checker {
             &why,
             self.counts(si, xferred),
         );
-        self.say(Level::Warning, &format!("{t}."));
+        self.say_srv(si, Level::Warning, &format!("{t}."));
         self.backend_down_alert(be, prev);
         for t in self.srvs[si].trackers.clone() {
             self.set_running(t, Why::None, now);
@@ -1290,7 +1313,7 @@ impl Checker {
         } else {
             msg::up(s.backup, &self.bes[be].name, &s.name, "stopping", &why, c)
         };
-        self.say(Level::Warning, &format!("{t}."));
+        self.say_srv(si, Level::Warning, &format!("{t}."));
         self.backend_down_alert(be, prev);
         for t in self.srvs[si].trackers.clone() {
             self.set_stopping(t, Why::None, now);

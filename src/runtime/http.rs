@@ -11,6 +11,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+mod log;
+
 use mio::event::Event;
 
 use super::env::RtEnv;
@@ -186,6 +188,8 @@ pub struct HttpSession {
     stick_store: super::stick::PendingStores,
     /// The per-request state was given back while idle ([`Self::trim`]).
     trimmed: bool,
+    /// The current transaction's log record (frontends with a log format only).
+    lg: Option<Box<super::log::TxnLog>>,
 }
 
 /// An idle keep-alive client connection: what outlives a request (HAProxy keeps its
@@ -286,6 +290,17 @@ fn error_tables<'a>(
 }
 
 /// Cookie dates are wall-clock seconds (HAProxy's `date.tv_sec`).
+/// The termination state of an error page the proxy sends for `status`.
+fn error_term(status: u16) -> &'static str {
+    match status {
+        502 => "SH",
+        503 => "SC",
+        504 => "sH",
+        408 => "cR",
+        _ => "PR",
+    }
+}
+
 fn wall_clock_secs() -> u32 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -344,12 +359,15 @@ impl HttpSession {
             }
         }
         super::stick::session_accepted(s.stk.as_deref());
+        // After `tcp-request connection|session`: a rejected connection is not logged.
+        s.log_accept(cx);
         if s.pump(cx) {
             return Some(s);
         }
         if s.stk.is_some() && !s.has_req {
             super::stick::client_gone(s.stk.as_deref(), !s.cin.is_empty());
         }
+        s.log_close(cx);
         None
     }
 
@@ -361,6 +379,11 @@ impl HttpSession {
             (Some(b), Some(_)) => &cx.shared.backends[b].resp_opts,
             _ => &f.req_opts,
         };
+        let lg = f.log.as_ref().filter(|l| l.logs_streams()).map(|_| {
+            let mut l = super::log::TxnLog::new(cx.now);
+            l.bytes_in = cin.len() as u64;
+            Box::new(l)
+        });
         HttpSession {
             fe: c.fe,
             client: c.client,
@@ -403,6 +426,7 @@ impl HttpSession {
             trimmed: true,
             stk: c.stk,
             stick_store: Default::default(),
+            lg,
         }
     }
 
@@ -505,7 +529,8 @@ impl HttpSession {
                 self.server_connected(cx);
                 self.pump(cx)
             }
-            Outcome::Failed { status, .. } => {
+            Outcome::Failed { status, term } => {
+                self.log_term(term);
                 self.error(cx, status);
                 self.pump(cx)
             }
@@ -598,6 +623,7 @@ impl HttpSession {
                     return false;
                 }
                 let page = cx.shared.frontends[self.fe].px.errors.raw_mux_error(408);
+                self.log_local(&page, "cR");
                 self.cout.extend(&page);
                 self.cin.clear();
                 self.st = St::Closing;
@@ -613,6 +639,7 @@ impl HttpSession {
             }
             St::Tarpit => {
                 if let Some((_, be, reply)) = self.rx.as_mut().and_then(|r| r.tarpit.take()) {
+                    self.log_term("PT");
                     self.local_reply(cx, be, &reply);
                 }
                 self.pump(cx)
@@ -624,7 +651,19 @@ impl HttpSession {
                 }
                 self.pump(cx)
             }
-            _ => false,
+            _ => {
+                // An inactivity timeout: the client's if its own expired while we waited
+                // on it, else the server's.
+                let waiting_client = !self.cout.is_empty() || !self.req_fwd.is_done();
+                let client_expired = (self.st != St::Xfer || waiting_client)
+                    && cx.shared.frontends[self.fe]
+                        .px
+                        .timeouts
+                        .client
+                        .is_some_and(|d| self.client_seen + d <= cx.now);
+                self.log_term(if client_expired { "cD" } else { "sD" });
+                false
+            }
         }
     }
 
@@ -635,6 +674,7 @@ impl HttpSession {
         if let Some(srv) = self.srv.as_mut() {
             srv.close(cx);
         }
+        self.log_close(cx);
         // Dropping the session closes the socket, which takes it out of epoll.
     }
 
@@ -651,6 +691,7 @@ impl HttpSession {
                         progress = true;
                         self.client_seen = cx.now;
                         super::stick::bytes(self.stk.as_deref(), true, n);
+                        self.log_bytes(n, 0);
                     }
                     ReadOutcome::Error => return false,
                     _ => {}
@@ -660,6 +701,14 @@ impl HttpSession {
                 St::WaitReq => {
                     if !self.cin.is_empty() {
                         progress |= self.start_request(cx);
+                        if self.st == St::WaitReq && self.client.read_closed && !progress {
+                            // The client closed in the middle of a head: HAProxy's 400,
+                            // logged as aborted by the client.
+                            self.log_term("CR");
+                            let page = cx.shared.frontends[self.fe].px.errors.raw_mux_error(400);
+                            self.refuse(&page);
+                            progress = true;
+                        }
                     } else if self.client.read_closed {
                         return false;
                     }
@@ -698,6 +747,7 @@ impl HttpSession {
                     progress = true;
                     self.client_seen = cx.now;
                     super::stick::bytes(self.stk.as_deref(), false, n);
+                    self.log_bytes(0, n);
                 }
                 Ok(_) => {}
                 Err(_) => return false,
@@ -761,6 +811,7 @@ impl HttpSession {
 
     /// The H1 layer refused what the client sent: HAProxy's raw error, then close.
     fn refuse(&mut self, page: &[u8]) {
+        self.log_local(page, "PR");
         self.cout.extend(page);
         self.cin.clear();
         self.has_req = false;
@@ -896,6 +947,7 @@ impl HttpSession {
         if cx.shared.debug {
             self.trace_request(cx);
         }
+        self.log_request(cx);
         if self.is_h2_preface() {
             // An HTTP/2 prior-knowledge preface on an HTTP/1 connection: HAProxy's stream
             // refuses it with its 400 page and closes (haproxy-rs has no HTTP/2 yet, so it
@@ -1076,7 +1128,10 @@ impl HttpSession {
         match srv.start(cx, key, persist) {
             Outcome::Pending => {}
             Outcome::Connected(_) => self.server_connected(cx),
-            Outcome::Failed { status, .. } => self.error(cx, status),
+            Outcome::Failed { status, term } => {
+                self.log_term(term);
+                self.error(cx, status)
+            }
         }
     }
 
@@ -1246,6 +1301,12 @@ impl HttpSession {
             close: out.close,
         };
         self.close_after |= out.close;
+        // `deny`, `auth`: blocked by the proxy; `return`, `redirect`: a local answer.
+        let term = match out.bytes.get(9) {
+            Some(b'4' | b'5') => "PR",
+            _ => "LR",
+        };
+        self.log_local(&out.bytes, term);
         self.cout.extend(&out.bytes);
         self.cin.consume(self.req.head_len);
         self.req_fwd.reset(self.req.framing());
@@ -1448,6 +1509,7 @@ impl HttpSession {
                 true
             }
             Flow::Reject => {
+                self.log_term("PR");
                 self.cin.clear();
                 self.has_req = false;
                 self.close_after = true;
@@ -1668,6 +1730,7 @@ impl HttpSession {
                 self.trace_end(cx);
             }
             super::stick::stream_end(self.stk.as_deref());
+            self.log_end(cx);
             self.requests += 1;
             self.wait_since = std::time::Instant::now();
             if self.close_after {
@@ -1716,6 +1779,7 @@ impl HttpSession {
                 be,
                 fe,
             );
+            self.log_local(&out.bytes, error_term(page.status));
             self.cout.extend(&out.bytes);
             self.cin.clear();
             self.st = St::Closing;
@@ -1745,6 +1809,7 @@ impl HttpSession {
         };
         let bytes = self.after_response_local(cx, be_idx, out.bytes);
         self.close_after |= out.close;
+        self.log_local(&bytes, error_term(page.status));
         self.cout.extend(&bytes);
         self.st = St::Skip;
         self.skip_body(cx);
@@ -1755,6 +1820,7 @@ impl HttpSession {
         if !self.has_req {
             return;
         }
+        self.log_connected(cx);
         if self.replaying {
             // A layer-7 retry: the same bytes again; the rest of the body still comes from
             // the client through `req_fwd`.
@@ -1904,6 +1970,7 @@ impl HttpSession {
                     self.error(cx, 502);
                     return Some(true);
                 }
+                self.log_term("SD");
                 return None;
             }
         }
@@ -1921,6 +1988,7 @@ impl HttpSession {
                     self.error(cx, 502);
                     return Some(true);
                 }
+                self.log_term("SD");
                 return None;
             }
             _ => {}
@@ -1988,7 +2056,9 @@ impl HttpSession {
                     if self.response_rules(cx, n) {
                         return Some(true);
                     }
+                    let head_at = self.cout.len();
                     self.write_response_head(cx);
+                    self.log_response(cx, head_at, n);
                     self.sin.consume(n);
                     self.has_resp = true;
                     self.resp_fwd.reset(self.resp.framing);
@@ -2043,6 +2113,7 @@ impl HttpSession {
         if server_eof && !self.resp_fwd.is_done() && self.sin.is_empty() {
             if self.resp_fwd.finish().is_err() {
                 // Truncated response: nothing sensible to add, close after what was sent.
+                self.log_term("SD");
                 return if self.cout.is_empty() {
                     None
                 } else {
@@ -2085,7 +2156,8 @@ impl HttpSession {
         match o {
             Outcome::Pending => {}
             Outcome::Connected(_) => self.server_connected(cx),
-            Outcome::Failed { status, .. } => {
+            Outcome::Failed { status, term } => {
+                self.log_term(term);
                 self.replaying = false;
                 self.close_after |= !self.req_fwd.is_done();
                 self.error(cx, status);
@@ -2298,6 +2370,9 @@ impl HttpSession {
             now: wall_clock_secs(),
         };
         let out = persist::manage_response(cfg, &servers, req_out, &sc1, &sc2, &input);
+        if let Some(l) = self.lg.as_mut() {
+            l.cookie = persist::log_chars(Some(cfg), req_out.status, out.status);
+        }
         let mut replace: Vec<(usize, Option<&[u8]>)> = Vec::new();
         replace.extend(out.edits.iter().map(|(i, e)| (pos1[*i], edit_value(e))));
         replace.extend(out.edits2.iter().map(|(i, e)| (pos2[*i], edit_value(e))));
@@ -2337,6 +2412,7 @@ impl HttpSession {
         if let Some(srv) = self.srv.as_mut() {
             srv.release(cx, reusable);
         }
+        self.log_end(cx);
         self.has_req = false;
         self.has_resp = false;
         super::stick::stream_end(self.stk.as_deref());

@@ -17,6 +17,7 @@ pub mod http_msg;
 pub mod http_return;
 pub mod io;
 pub mod listener;
+pub mod log;
 pub mod maps;
 pub mod pages;
 pub mod pool;

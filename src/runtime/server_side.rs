@@ -58,6 +58,9 @@ pub struct ServerSide {
     /// The server was chosen by persistence (HAProxy's `SF_DIRECT`).
     direct: bool,
     force_persist: bool,
+    /// For the logs: the server of a request that failed, and its queue facts.
+    last_srv: Option<usize>,
+    last_queue: queue::StreamLog,
     hash_key: Option<Vec<u8>>,
     pub sock: Option<Sock>,
     /// Idle keep-alive connections of this session, by server, reusable by its next
@@ -96,7 +99,26 @@ impl ServerSide {
             first_request: true,
             lent: None,
             dst: None,
+            last_srv: None,
+            last_queue: Default::default(),
         }
+    }
+
+    /// The server the current request went to or last tried (`%s`), also after a failure.
+    pub fn log_server(&self) -> Option<usize> {
+        match self.phase {
+            Phase::Connected { srv } | Phase::Connecting { srv, .. } => Some(srv),
+            Phase::TurnAround { srv: Some(srv), .. } => Some(srv),
+            _ => self.last_srv,
+        }
+    }
+
+    /// Connection retries made for the current request (`%rc`), and its queue facts
+    /// (`%sq`, `%bq`, `Tw`).
+    pub fn log_facts(&self, cx: &Ctx) -> (i64, queue::StreamLog) {
+        let total = cx.shared.backends[self.be].retries as i64;
+        let q = self.stream.as_ref().map_or(self.last_queue, |s| s.log());
+        ((total - self.retries_left).clamp(0, total), q)
     }
 
     /// The PROXY protocol header to send first on a just-opened connection to a server
@@ -208,6 +230,8 @@ impl ServerSide {
     ) -> Outcome {
         let be = &cx.shared.backends[self.be];
         self.retries_left = be.retries as i64;
+        self.last_srv = None;
+        self.last_queue = Default::default();
         self.hash_key = hash_key;
         self.direct = persist.is_some();
         self.force_persist = persist.is_some_and(|(_, f)| f);
@@ -253,6 +277,10 @@ impl ServerSide {
     }
 
     fn fail(&mut self, status: u16, term: &'static str) -> Outcome {
+        self.last_srv = self.log_server();
+        if let Some(st) = self.stream.as_ref() {
+            self.last_queue = st.log();
+        }
         self.stream = None;
         self.phase = Phase::Idle;
         Outcome::Failed { status, term }
@@ -494,7 +522,10 @@ impl ServerSide {
     /// it to a waiting stream at once). With `keep_conn` the connection stays open, idle,
     /// for a later request of this session that picks the same server.
     pub fn release(&mut self, cx: &mut Ctx, keep_conn: bool) {
-        self.stream = None;
+        self.last_srv = self.log_server();
+        if let Some(st) = self.stream.take() {
+            self.last_queue = st.log();
+        }
         match (keep_conn, self.phase) {
             (true, Phase::Connected { srv }) if self.sock.is_some() => self.park(cx, srv),
             _ => self.drop_sock(),

@@ -97,6 +97,8 @@ pub struct Frontend {
     pub originalto: Option<ForwardFor>,
     /// `option http-buffer-request`.
     pub buffer_request: bool,
+    /// Log targets and formats; `None` when the frontend does not log.
+    pub log: Option<Box<super::log::LogRt>>,
 }
 
 /// The global section's `set-var(proc.x)` / `set-var-fmt(proc.x)`, computed once, in order.
@@ -500,6 +502,7 @@ impl Shared {
                     .originalto
                     .as_ref()
                     .map(|h| addr_header(h, false)),
+                log: super::log::LogRt::build(cfg, px, warnings),
             });
         }
         // Every backend exists at run time, referenced or not (`nbsrv(other)`, dynamic

@@ -7,6 +7,8 @@
 
 use std::time::{Duration, Instant};
 
+mod log;
+
 use mio::event::Event;
 
 use super::env::RtEnv;
@@ -36,6 +38,8 @@ pub struct TcpSession {
     stk: Option<std::sync::Arc<crate::stick::Trackers>>,
     /// `stick store-request|on` entries waiting for the server.
     stick_store: super::stick::PendingStores,
+    /// The connection's log record (frontends with a log format only).
+    lg: Option<Box<super::log::TxnLog>>,
 }
 
 /// What `tcp-request` rules decided.
@@ -130,6 +134,7 @@ impl TcpSession {
             vars,
             stk,
             stick_store: Default::default(),
+            lg: None,
         };
         if cx.shared.debug {
             use std::os::fd::AsRawFd;
@@ -148,10 +153,17 @@ impl TcpSession {
                 s.client.s.as_raw_fd()
             );
         }
-        if s.inspecting.is_some() {
-            return s.pump(cx).then_some(s);
+        s.log_accept(cx);
+        let alive = if s.inspecting.is_some() {
+            s.pump(cx)
+        } else {
+            s.begin_server(cx)
+        };
+        if !alive {
+            s.log_end(cx);
+            return None;
         }
-        s.begin_server(cx).then_some(s)
+        Some(s)
     }
 
     /// Content inspection is over: pick and connect a server. False when the session
@@ -171,7 +183,8 @@ impl TcpSession {
             self.srv.dst = self.local.or_else(|| self.client.s.local_inet());
         }
         match self.srv.start(cx, key, persist) {
-            Outcome::Failed { .. } => {
+            Outcome::Failed { term, .. } => {
+                self.log_term(term);
                 self.srv.close(cx);
                 false
             }
@@ -308,6 +321,7 @@ impl TcpSession {
     fn connected(&mut self, cx: &mut Ctx) {
         self.server_seen = cx.now;
         self.stick_store(cx);
+        self.log_connected(cx);
         if let Some(h) = self.srv.proxy_header(cx, self.peer, || {
             self.local.or_else(|| self.client.s.local_inet())
         }) {
@@ -328,7 +342,10 @@ impl TcpSession {
                 }
                 if !self.srv.is_connected() {
                     match self.srv.on_connect_event(cx) {
-                        Outcome::Failed { .. } => return false,
+                        Outcome::Failed { term, .. } => {
+                            self.log_term(term);
+                            return false;
+                        }
                         Outcome::Pending => return self.pump(cx),
                         Outcome::Connected(_) => self.connected(cx),
                     }
@@ -353,12 +370,23 @@ impl TcpSession {
             return self.client_deadline(cx).is_none_or(|d| d > cx.now);
         }
         // Connected: any side idle past its timeout ends the session.
-        self.deadline_connected(cx).is_none_or(|d| d > cx.now)
+        let alive = self.deadline_connected(cx).is_none_or(|d| d > cx.now);
+        if !alive {
+            self.log_term(if self.server_seen < self.client_seen {
+                "sD"
+            } else {
+                "cD"
+            });
+        }
+        alive
     }
 
     fn follow(&mut self, cx: &mut Ctx, f: impl FnOnce(&mut Self, &mut Ctx) -> Outcome) -> bool {
         match f(self, cx) {
-            Outcome::Failed { .. } => false,
+            Outcome::Failed { term, .. } => {
+                self.log_term(term);
+                false
+            }
             Outcome::Pending => true,
             Outcome::Connected(_) => {
                 self.connected(cx);
@@ -426,8 +454,12 @@ impl TcpSession {
                     progress = true;
                     self.client_seen = cx.now;
                     super::stick::bytes(self.stk.as_deref(), true, n);
+                    self.log_bytes(n, 0);
                 }
-                ReadOutcome::Error => return false,
+                ReadOutcome::Error => {
+                    self.log_term("CD");
+                    return false;
+                }
                 _ => {}
             }
             if self.inspecting.is_some() {
@@ -455,7 +487,12 @@ impl TcpSession {
                         progress = true;
                         self.server_seen = cx.now;
                     }
-                    ReadOutcome::Error => return false,
+                    ReadOutcome::Error => {
+                        if let Some(l) = self.lg.as_mut() {
+                            l.set_term("SD");
+                        }
+                        return false;
+                    }
                     _ => {}
                 }
                 match self.client.write_from(&mut self.s2c) {
@@ -463,9 +500,15 @@ impl TcpSession {
                         progress = true;
                         self.client_seen = cx.now;
                         super::stick::bytes(self.stk.as_deref(), false, n);
+                        if let Some(l) = self.lg.as_mut() {
+                            l.bytes_out += n as i64;
+                        }
                     }
                     Ok(_) => {}
-                    Err(_) => return false,
+                    Err(_) => {
+                        self.log_term("CD");
+                        return false;
+                    }
                 }
                 if srv.read_closed && self.s2c.is_empty() {
                     self.client.shutdown_write();
@@ -516,6 +559,7 @@ impl TcpSession {
             self.trace_close(cx);
         }
         self.srv.close(cx);
+        self.log_end(cx);
         // Dropping the session closes the socket, which takes it out of epoll.
     }
 

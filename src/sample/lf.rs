@@ -16,6 +16,22 @@ use crate::model::expr::{LfNode, LfOptions, LogFormat};
 /// the value and returns true, or false when it does not know `name`.
 pub trait LogVars {
     fn write(&self, name: &str, out: &mut Vec<u8>) -> bool;
+
+    /// How `name` renders: whether `+Q` quotes it (HAProxy quotes texts, not numbers,
+    /// dates or state codes) and whether an empty value prints `-`.
+    fn style(&self, _name: &str) -> VarStyle {
+        VarStyle {
+            quotable: true,
+            dash: false,
+        }
+    }
+}
+
+/// See [`LogVars::style`].
+#[derive(Debug, Clone, Copy)]
+pub struct VarStyle {
+    pub quotable: bool,
+    pub dash: bool,
 }
 
 /// No log-only variables (rules run before there is anything to log).
@@ -34,6 +50,9 @@ enum Node {
     Expr(Box<Expr>, LfOptions),
     /// `%[…]` naming what the runtime cannot evaluate: renders as absent.
     Missing,
+    /// Merged spaces of a log-format: one space, only after something was written
+    /// (HAProxy's `last_isspace`), so absent values do not leave runs of spaces.
+    Sep,
 }
 
 /// A compiled log-format string.
@@ -50,7 +69,7 @@ impl Template {
             .iter()
             .map(|n| match n {
                 LfNode::Text(t) => Node::Text(t.as_bytes().to_vec()),
-                LfNode::Separator => Node::Text(b" ".to_vec()),
+                LfNode::Separator => Node::Sep,
                 LfNode::Var { name, opts } => Node::Var(name.clone(), *opts),
                 LfNode::Expr { expr, opts } => match Expr::compile(expr, maps) {
                     Ok(e) => Node::Expr(Box::new(e), *opts),
@@ -84,8 +103,16 @@ impl Template {
 
     /// Renders into `out` (appended).
     pub fn render(&self, t: &mut Txn<'_>, lv: &dyn LogVars, out: &mut Vec<u8>) {
+        // Where the output stood after the last separator (or at the start).
+        let mut sep_mark = out.len();
         for n in &self.nodes {
             match n {
+                Node::Sep => {
+                    if out.len() > sep_mark {
+                        out.push(b' ');
+                        sep_mark = out.len();
+                    }
+                }
                 Node::Text(s) => out.extend_from_slice(s),
                 Node::Expr(e, o) => {
                     // Observed on HAProxy 2.6: `+Q` and `+M` do not apply to `%[…]`
@@ -102,19 +129,22 @@ impl Template {
                 Node::Missing => {}
                 Node::Var(name, o) => {
                     let mark = out.len();
-                    if o.quote {
+                    let style = lv.style(name);
+                    let quote = o.quote && style.quotable;
+                    if quote {
                         out.push(b'"');
                     }
                     let start = out.len();
-                    if !var(name, t, out) && !lv.write(name, out) {
+                    // The logger's facts first: they describe the stream as it ended.
+                    if !lv.write(name, out) && !var(name, t, out) {
                         out.truncate(mark);
                         text(None, o, out);
                         continue;
                     }
-                    if out.len() == start && o.mandatory && !o.quote {
+                    if out.len() == start && (o.mandatory || style.dash) && !quote {
                         out.push(b'-');
                     }
-                    if o.quote {
+                    if quote {
                         out.push(b'"');
                     }
                 }

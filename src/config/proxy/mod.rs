@@ -527,6 +527,9 @@ fn inherit_settings(d: &ProxySettings, cap: ProxyCap) -> ProxySettings {
         unique_id_format: d.unique_id_format.clone(),
         unique_id_header: d.unique_id_header.clone(),
         log_tag: d.log_tag.clone(),
+        // `proxy_defproxy_cpy()` copies the log targets; a proxy's own `log` lines add
+        // to them and its `no log` clears them.
+        logs: d.logs.clone(),
         // Only the algorithms and types are copied, not `offload`.
         compression: d
             .compression
