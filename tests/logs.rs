@@ -320,6 +320,8 @@ frontend f3
     bind 127.0.0.1:{f3}
     log-format "%ci %ST %b %{{+Q}}ID %{{+Q}}CC %CS"
     error-log-format "ERR %ci %ST %{{+Q}}r"
+    http-request set-log-level silent if {{ path /silent }}
+    http-request set-log-level err if {{ path /lvl }}
     default_backend be
 backend be
     server s1 127.0.0.1:{srv}
@@ -339,7 +341,7 @@ backend nosrv
 
 /// `option httplog clf`, `log-format-sd` on RFC 5424, `dontlognull`, `dontlog-normal`,
 /// `log-separate-errors` (level err), `error-log-format`, `log-tag`,
-/// `log-send-hostname`: the lines one proxy logs.
+/// `log-send-hostname`, `set-log-level`: the lines one proxy logs.
 fn run_options(bin: &str) -> Vec<String> {
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -366,6 +368,10 @@ fn run_options(bin: &str) -> Vec<String> {
     assert!(get(f2, "/nosrv").starts_with("HTTP/1.1 503"));
     recv(2, &mut lines);
     assert!(get(f3, "/ok").starts_with("HTTP/1.1 200"));
+    recv(2, &mut lines);
+    // `set-log-level`: `silent` logs nothing, `err` sets the level of both lines.
+    assert!(get(f3, "/silent").starts_with("HTTP/1.1 200"));
+    assert!(get(f3, "/lvl").starts_with("HTTP/1.1 200"));
     recv(2, &mut lines);
     // `error-log-format` for a request that never parsed.
     {

@@ -310,6 +310,9 @@ pub const ACTIVE: &[&str] = &[
     "option log-separate-errors",
     "log-tag",
     "log-send-hostname",
+    // tests/logs.rs log_options_match_haproxy (silent, and a level over the default).
+    "http-request set-log-level",
+    "http-response set-log-level",
 ];
 
 pub fn is_active(keyword: &str) -> bool {

@@ -129,19 +129,29 @@ impl LogRt {
     }
 
     /// Renders and sends a stream's line (`strm_log()`), unless `dontlog-normal` hides it.
-    pub fn stream_end(&self, facts: &mut Facts<'_>, t: &mut Txn<'_>) {
+    /// `set_level`: the stream's `set-log-level` (`silent`: no line), which wins over
+    /// `log-separate-errors` as in HAProxy.
+    pub fn stream_end(&self, facts: &mut Facts<'_>, t: &mut Txn<'_>, set_level: Option<&str>) {
         let Some(fmt) = self.fmt.as_ref() else {
             return;
+        };
+        let forced = match set_level {
+            Some("silent") => return,
+            Some(name) => crate::config::log::LEVELS
+                .iter()
+                .position(|l| *l == name)
+                .map(|i| i as u8),
+            None => None,
         };
         let err = facts.is_error();
         if self.dontlog_normal && !err {
             return;
         }
         facts.log_count = self.count.fetch_add(1, Ordering::Relaxed);
-        let level = if err && self.separate_errors {
-            LOG_ERR
-        } else {
-            LOG_INFO
+        let level = match forced {
+            Some(l) => l,
+            None if err && self.separate_errors => LOG_ERR,
+            None => LOG_INFO,
         };
         LINE.with(|l| {
             let Ok(mut l) = l.try_borrow_mut() else {

@@ -185,6 +185,8 @@ impl HttpSession {
             // Left the queue, then failed to connect.
             t_queue = l.t_request;
         }
+        // `set-log-level` of this transaction (moved out: the transaction is over).
+        let set_level = self.rx.as_mut().and_then(|r| r.fx.log_level.take());
         let rx = self.rx.as_deref_mut();
         let mut spare = Vars::default();
         let (vars, req_caps, res_caps, uid) = match rx {
@@ -255,7 +257,7 @@ impl HttpSession {
             log_count: 0,
             pid: crate::runtime::log::pid(),
         };
-        lr.stream_end(&mut facts, &mut t);
+        lr.stream_end(&mut facts, &mut t, set_level.as_deref());
         l.restart(now, self.cout.len(), self.cin.len());
         self.lg = Some(l);
     }

@@ -142,6 +142,6 @@ impl TcpSession {
             log_count: 0,
             pid: crate::runtime::log::pid(),
         };
-        lr.stream_end(&mut facts, &mut t);
+        lr.stream_end(&mut facts, &mut t, None);
     }
 }
