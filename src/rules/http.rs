@@ -528,14 +528,22 @@ impl<R> HttpRules<R> {
                     if let Some(Smp::Sint(v)) = v {
                         if *class {
                             fx.priority_class = Some(v.clamp(-0x7ff, 0x7ff));
+                            s.prio.0 = v.clamp(-0x7ff, 0x7ff);
                         } else {
                             fx.priority_offset = Some(v.clamp(-0x7ffff, 0x7ffff));
+                            s.prio.1 = v.clamp(-0x7ffff, 0x7ffff);
                         }
                     }
                 }
                 Act::SetTimeout { which, value } => match which.as_str() {
-                    "server" => fx.timeout_server = Some(*value),
-                    "tunnel" => fx.timeout_tunnel = Some(*value),
+                    "server" => {
+                        fx.timeout_server = Some(*value);
+                        s.cur_timeout.0 = i64::from(*value);
+                    }
+                    "tunnel" => {
+                        fx.timeout_tunnel = Some(*value);
+                        s.cur_timeout.1 = i64::from(*value);
+                    }
                     _ => fx.timeout_client = Some(*value),
                 },
                 Act::SetLogLevel(l) => fx.log_level = Some(l.clone()),

@@ -1280,10 +1280,49 @@ impl HttpSession {
             }
         }
         s.txn_index = self.requests;
+        s.fc_http = true;
+        s.fc_fd = Some(std::os::fd::AsRawFd::as_raw_fd(&self.client.s));
+        let fx = self.rx.as_ref().map(|r| &r.fx);
+        s.prio = fx.map_or((0, 0), |f| {
+            (
+                f.priority_class.unwrap_or(0),
+                f.priority_offset.unwrap_or(0),
+            )
+        });
+        s.cur_timeout = fx.map_or((0, 0), |f| {
+            (
+                f.timeout_server.map_or(0, i64::from),
+                f.timeout_tunnel.map_or(0, i64::from),
+            )
+        });
         if let Some(l) = self.listener.map(|i| &sh.listeners[i]) {
             s.bind = Some((l.name.as_deref().unwrap_or(""), l.id));
         }
         s
+    }
+
+    /// What the stream knows once its server connection is established (response rules):
+    /// the connection's addresses, and the backend's timeouts for those `set-timeout`
+    /// left unset (HAProxy applies them at that point).
+    fn server_conn_facts(&self, s: &mut Session<'_>, be: Option<&super::shared::Backend>) {
+        let Some(sock) = self.srv.as_ref().and_then(|x| x.sock.as_ref()) else {
+            return;
+        };
+        s.bc = Some(crate::sample::fetch::ServerConn {
+            src: sock.s.local_inet(),
+            dst: sock.s.peer_inet(),
+            http: true,
+        });
+        let fx = self.rx.as_ref().map(|r| &r.fx);
+        let ms = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_millis() as i64);
+        if let Some(b) = be {
+            if fx.and_then(|f| f.timeout_server).is_none() {
+                s.cur_timeout.0 = ms(b.server);
+            }
+            if fx.and_then(|f| f.timeout_tunnel).is_none() {
+                s.cur_timeout.1 = ms(b.tunnel);
+            }
+        }
     }
 
     /// A transaction view of the current request for fetches and replies.
@@ -1346,7 +1385,8 @@ impl HttpSession {
             be,
             stk: self.stk.clone(),
         };
-        let s = self.session(cx, &env);
+        let mut s = self.session(cx, &env);
+        self.server_conn_facts(&mut s, be.map(|b| &cx.shared.backends[b]));
         let body = body_at.and_then(|n| self.sin.bytes().get(n..));
         let rx = rule_state(&mut self.rx, &self.proc_vars);
         rules.run(

@@ -321,6 +321,8 @@ pub struct Backend {
     pub stick_rules: Vec<super::stick::StickRuleRt>,
     /// Per server, `non-stick` (never stored by `stick` rules).
     pub non_stick: Vec<bool>,
+    /// Per server, the configured `weight` (`srv_iweight`; agents change the queue's).
+    pub iweights: Vec<u32>,
 }
 
 pub struct Shared {
@@ -783,5 +785,6 @@ fn compile_backend(
         observe: px.servers.iter().map(super::check::Observe::for_server).collect(),
         stick_rules: stick_rules(px, warnings),
         non_stick: px.servers.iter().map(|sv| sv.non_stick).collect(),
+        iweights: px.servers.iter().map(|sv| sv.weight).collect(),
     })
 }
