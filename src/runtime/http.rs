@@ -328,6 +328,7 @@ impl HttpSession {
                 continue;
             }
             let stk = s.stk.clone();
+            let listener = s.listener;
             let v = super::tcp::run_tcp_rules(
                 cx,
                 fe,
@@ -338,6 +339,7 @@ impl HttpSession {
                 None,
                 &mut s.rx_mut().vars,
                 stk,
+                super::tcp::ConnFacts { listener, fd: None },
             );
             if v == super::tcp::Verdict::Reject {
                 return None;
@@ -1296,6 +1298,9 @@ impl HttpSession {
             )
         });
         if let Some(l) = self.listener.map(|i| &sh.listeners[i]) {
+            s.dst_conn = Some(i64::from(
+                l.conns.load(std::sync::atomic::Ordering::Relaxed),
+            ));
             s.bind = Some((l.name.as_deref().unwrap_or(""), l.id));
         }
         s

@@ -70,6 +70,8 @@ pub struct ListenerRt {
     /// `bind … name` / `id`, for `so_name` / `so_id`.
     pub name: Option<String>,
     pub id: i64,
+    /// Its connections now (`dst_conn`, HAProxy's `nbconn`).
+    pub conns: AtomicU32,
 }
 
 /// A frontend (or the frontend half of a listen section).
@@ -393,12 +395,14 @@ impl Shared {
                 return false;
             }
         }
+        lr.conns.fetch_add(1, Ordering::Relaxed);
         true
     }
 
     /// Gives back what [`Shared::admit`] took.
     pub fn release(&self, l: usize) {
         let lr = &self.listeners[l];
+        lr.conns.fetch_sub(1, Ordering::Relaxed);
         if let Some(b) = &lr.limit {
             b.give();
         }
@@ -524,6 +528,7 @@ impl Shared {
                     name: name.clone(),
                     // HAProxy numbers unnamed listeners of a proxy from 1; per process here.
                     id: id.map_or(i as i64 + 1, i64::from),
+                    conns: AtomicU32::new(0),
                 })
                 .collect(),
             frontends,

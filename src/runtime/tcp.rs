@@ -36,6 +36,8 @@ pub struct TcpSession {
     stk: Option<std::sync::Arc<crate::stick::Trackers>>,
     /// `stick store-request|on` entries waiting for the server.
     stick_store: super::stick::PendingStores,
+    /// Its index in `Shared::listeners`.
+    listener: Option<usize>,
 }
 
 /// What `tcp-request` rules decided.
@@ -44,6 +46,15 @@ pub enum Verdict {
     Go,
     Reject,
     Wait,
+}
+
+/// The client connection as `tcp-request` rules see it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnFacts {
+    /// Its index in `Shared::listeners` (`so_id`, `so_name`, `dst_conn`).
+    pub listener: Option<usize>,
+    /// The client socket, once a stream exists (content rules): `TCP_INFO` fetches.
+    pub fd: Option<i32>,
 }
 
 /// Runs `tcp-request` rules (`payload`: the client's bytes so far and whether more may
@@ -59,6 +70,7 @@ pub fn run_tcp_rules(
     payload: Option<(&[u8], bool)>,
     vars: &mut Vars,
     stk: Option<std::sync::Arc<crate::stick::Trackers>>,
+    conn: ConnFacts,
 ) -> Verdict {
     if rules.is_empty() {
         return Verdict::Go;
@@ -78,6 +90,13 @@ pub fn run_tcp_rules(
     if let Some(b) = be {
         s.be = Some((&sh.backends[b].name, sh.backends[b].px.id));
     }
+    if let Some(l) = conn.listener.map(|i| &sh.listeners[i]) {
+        s.dst_conn = Some(i64::from(
+            l.conns.load(std::sync::atomic::Ordering::Relaxed),
+        ));
+        s.bind = Some((l.name.as_deref().unwrap_or(""), l.id));
+    }
+    s.fc_fd = conn.fd;
     let (mut caps, mut fx) = (Captures::default(), Effects::default());
     match rules.run_with(s, MsgRef::None, None, payload, vars, &mut caps, &mut fx) {
         Flow::Reject => Verdict::Reject,
@@ -104,6 +123,10 @@ impl TcpSession {
                 None,
                 &mut vars,
                 stk.clone(),
+                ConnFacts {
+                    listener: origin.listener,
+                    fd: None,
+                },
             );
             if v == Verdict::Reject {
                 return None;
@@ -130,6 +153,7 @@ impl TcpSession {
             vars,
             stk,
             stick_store: Default::default(),
+            listener: origin.listener,
         };
         if cx.shared.debug {
             use std::os::fd::AsRawFd;
@@ -290,6 +314,10 @@ impl TcpSession {
                 payload,
                 &mut self.vars,
                 self.stk.clone(),
+                ConnFacts {
+                    listener: self.listener,
+                    fd: Some(std::os::fd::AsRawFd::as_raw_fd(&self.client.s)),
+                },
             ) {
                 Verdict::Reject => return Some(false),
                 Verdict::Wait => return None,

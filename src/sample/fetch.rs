@@ -141,6 +141,8 @@ pub struct Session<'a> {
     pub bc: Option<ServerConn>,
     /// `set-priority-class` / `set-priority-offset` so far (`prio_class`, `prio_offset`).
     pub prio: (i64, i64),
+    /// Connections on the listener now (`dst_conn`).
+    pub dst_conn: Option<i64>,
     /// The stream's server and tunnel timeouts in ms (`cur_server_timeout`,
     /// `cur_tunnel_timeout`): 0 until set by `set-timeout` or the connection to a server.
     pub cur_timeout: (i64, i64),
@@ -165,6 +167,7 @@ impl<'a> Session<'a> {
             fc_fd: None,
             bc: None,
             prio: (0, 0),
+            dst_conn: None,
             cur_timeout: (0, 0),
         }
     }
@@ -353,6 +356,7 @@ pub enum Fetch {
     /// A fetch of TLS or of a client certificate on a clear connection: no value.
     Nothing,
     Stopping,
+    DstConn,
     /// `fc_http_major` (false), `bc_http_major` (true).
     HttpMajor(bool),
     /// `fc_err`, `bc_err`, and their `_str` forms (`text`).
@@ -575,6 +579,7 @@ impl Fetch {
             "req.hdrs_bin" => F::HdrsBin(Dir::Req),
             "res.hdrs_bin" => F::HdrsBin(Dir::Res),
             "proc" => F::Const(Smp::Sint(1)),
+            "dst_conn" => F::DstConn,
             "fc_http_major" => F::HttpMajor(false),
             "bc_http_major" => F::HttpMajor(true),
             "fc_err" | "bc_err" | "fc_err_str" | "bc_err_str" => F::ConnErr {
@@ -1207,6 +1212,7 @@ impl Fetch {
             F::SslFc => Smp::Bool(false),
             F::Nothing => return None,
             F::Stopping => Smp::Bool(t.s.env.stopping()),
+            F::DstConn => Smp::Sint(t.s.dst_conn?),
             F::HttpMajor(back) => {
                 let http = if *back { t.s.bc?.http } else { t.s.fc_http };
                 // HAProxy has no H2 here: an HTTP mux is H1.
