@@ -142,6 +142,12 @@ impl Env for RtEnv<'_> {
         }))
     }
 
+    fn stopping(&self) -> bool {
+        self.shared
+            .stopping
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn frontend_conn(&self, name: &str) -> Option<i64> {
         let f = self.shared.frontends.iter().find(|f| f.name == name)?;
         Some(f.limit.current() as i64)

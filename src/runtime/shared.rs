@@ -347,6 +347,8 @@ pub struct Shared {
     pub userlists: Vec<crate::model::sections::Userlist>,
     /// Every stick table (proxies' and peers sections').
     pub stick: Arc<crate::stick::Registry>,
+    /// A soft stop began (`stopping`).
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -540,6 +542,7 @@ impl Shared {
             proc_vars: global_vars(cfg, warnings),
             userlists: cfg.userlists.clone(),
             stick,
+            stopping: Default::default(),
         })
     }
 }

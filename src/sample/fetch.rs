@@ -580,6 +580,7 @@ impl Fetch {
             "res.hdrs_bin" => F::HdrsBin(Dir::Res),
             "proc" => F::Const(Smp::Sint(1)),
             "dst_conn" => F::DstConn,
+            "stopping" => F::Stopping,
             "fc_http_major" => F::HttpMajor(false),
             "bc_http_major" => F::HttpMajor(true),
             "fc_err" | "bc_err" | "fc_err_str" | "bc_err_str" => F::ConnErr {
