@@ -1291,6 +1291,7 @@ impl HttpSession {
                 f.priority_offset.unwrap_or(0),
             )
         });
+        s.last_rule = fx.and_then(|f| f.last_rule).map(|(f, l)| (f, i64::from(l)));
         s.cur_timeout = fx.map_or((0, 0), |f| {
             (
                 f.timeout_server.map_or(0, i64::from),

@@ -141,6 +141,8 @@ pub struct Session<'a> {
     pub bc: Option<ServerConn>,
     /// `set-priority-class` / `set-priority-offset` so far (`prio_class`, `prio_offset`).
     pub prio: (i64, i64),
+    /// The last rule that ended a rule set: file, line (`last_rule_file`…).
+    pub last_rule: Option<(&'a str, i64)>,
     /// Connections on the listener now (`dst_conn`).
     pub dst_conn: Option<i64>,
     /// The stream's server and tunnel timeouts in ms (`cur_server_timeout`,
@@ -168,6 +170,7 @@ impl<'a> Session<'a> {
             bc: None,
             prio: (0, 0),
             dst_conn: None,
+            last_rule: None,
             cur_timeout: (0, 0),
         }
     }
@@ -357,6 +360,8 @@ pub enum Fetch {
     Nothing,
     Stopping,
     DstConn,
+    /// `last_rule_file` (true), `last_rule_line`.
+    LastRule(bool),
     /// `fc_http_major` (false), `bc_http_major` (true).
     HttpMajor(bool),
     /// `fc_err`, `bc_err`, and their `_str` forms (`text`).
@@ -581,6 +586,8 @@ impl Fetch {
             "proc" => F::Const(Smp::Sint(1)),
             "dst_conn" => F::DstConn,
             "stopping" => F::Stopping,
+            "last_rule_file" => F::LastRule(true),
+            "last_rule_line" => F::LastRule(false),
             "fc_http_major" => F::HttpMajor(false),
             "bc_http_major" => F::HttpMajor(true),
             "fc_err" | "bc_err" | "fc_err_str" | "bc_err_str" => F::ConnErr {
@@ -1214,6 +1221,14 @@ impl Fetch {
             F::Nothing => return None,
             F::Stopping => Smp::Bool(t.s.env.stopping()),
             F::DstConn => Smp::Sint(t.s.dst_conn?),
+            F::LastRule(file) => {
+                let (f, l) = t.s.last_rule?;
+                if *file {
+                    Smp::str(f.as_bytes())
+                } else {
+                    Smp::Sint(l)
+                }
+            }
             F::HttpMajor(back) => {
                 let http = if *back { t.s.bc?.http } else { t.s.fc_http };
                 // HAProxy has no H2 here: an HTTP mux is H1.
@@ -1656,6 +1671,13 @@ mod tests {
         assert_eq!(s("bc_err", &[], &t), None);
         assert_eq!(s("fc_err", &[], &t), Some(b"0".to_vec()));
         assert_eq!(s("fc_err_str", &[], &t), Some(b"Success".to_vec()));
+        assert_eq!(s("last_rule_line", &[], &t), None);
+        assert_eq!(s("dst_conn", &[], &t), None);
+        t.s.last_rule = Some(("/etc/h.cfg", 12));
+        t.s.dst_conn = Some(3);
+        assert_eq!(s("last_rule_line", &[], &t), Some(b"12".to_vec()));
+        assert_eq!(s("last_rule_file", &[], &t), Some(b"/etc/h.cfg".to_vec()));
+        assert_eq!(s("dst_conn", &[], &t), Some(b"3".to_vec()));
         t.s.fc_http = true;
         t.s.prio = (5, -300);
         t.s.cur_timeout = (5000, 0);
