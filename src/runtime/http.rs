@@ -121,6 +121,9 @@ pub struct HttpSession {
     client: Sock,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
+    /// The connection's own addresses once `set-src`/`set-dst` replaced `peer`/`local`
+    /// (`fc_src`, `fc_dst` keep reading them).
+    conn_addrs: ConnAddrs,
     /// Client → proxy bytes (request heads and bodies).
     cin: Buf,
     /// Proxy → client bytes.
@@ -188,6 +191,9 @@ pub struct HttpSession {
     trimmed: bool,
 }
 
+/// The client connection's source and destination before `set-src`/`set-dst` (boxed: rare).
+type ConnAddrs = Option<Box<(Option<SocketAddr>, Option<SocketAddr>)>>;
+
 /// An idle keep-alive client connection: what outlives a request (HAProxy keeps its
 /// session and frees the stream). About a fifth of a [`HttpSession`]; the worker keeps idle
 /// connections in this form and turns them back into sessions when the client speaks.
@@ -196,6 +202,7 @@ pub struct IdleHttp {
     client: Sock,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
+    conn_addrs: ConnAddrs,
     /// Kept only when it holds private idle connections (`http-reuse never`).
     srv: Option<Box<ServerSide>>,
     be: Option<usize>,
@@ -306,6 +313,7 @@ impl HttpSession {
             client,
             peer,
             local,
+            conn_addrs: None,
             srv: None,
             be: None,
             requests: 0,
@@ -368,6 +376,7 @@ impl HttpSession {
             client: c.client,
             peer: c.peer,
             local: c.local,
+            conn_addrs: c.conn_addrs,
             cin,
             cout: Buf::default(),
             sin: Buf::default(),
@@ -430,6 +439,7 @@ impl HttpSession {
             client: self.client,
             peer: self.peer,
             local: self.local,
+            conn_addrs: self.conn_addrs,
             srv: self.srv,
             be: self.be,
             requests: self.requests,
@@ -1268,6 +1278,11 @@ impl HttpSession {
         s.stk = env.stk.as_deref();
         s.src = self.peer;
         s.dst = self.local;
+        (s.fc_src, s.fc_dst) = self
+            .conn_addrs
+            .as_deref()
+            .copied()
+            .unwrap_or((self.peer, self.local));
         s.fe_id = fe.px.id;
         s.fe_defbe = fe.default_backend.map(|b| sh.backends[b].name.as_str());
         if let Some(b) = env.be {
@@ -1416,6 +1431,9 @@ impl HttpSession {
         };
         let fx = &mut rx.fx;
         // `set-src`/`set-dst` change the connection's addresses for what follows.
+        if (fx.src.is_some() || fx.dst.is_some()) && self.conn_addrs.is_none() {
+            self.conn_addrs = Some(Box::new((self.peer, self.local)));
+        }
         if let Some(a) = fx.src.take() {
             self.peer = Some(a);
         }

@@ -122,6 +122,10 @@ impl Env for NoEnv {
 pub struct Session<'a> {
     pub src: Option<SocketAddr>,
     pub dst: Option<SocketAddr>,
+    /// The client connection's own addresses (`fc_src`…), which `http-request set-src`
+    /// and `set-dst` leave alone; `None`: as `src`/`dst`.
+    pub fc_src: Option<SocketAddr>,
+    pub fc_dst: Option<SocketAddr>,
     pub fe_name: &'a str,
     pub fe_id: i64,
     pub fe_defbe: Option<&'a str>,
@@ -151,10 +155,22 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
+    /// The stream's source or destination, or the client connection's (`fc`).
+    fn addr(&self, dst: bool, fc: bool) -> Option<SocketAddr> {
+        match (dst, fc) {
+            (false, false) => self.src,
+            (true, false) => self.dst,
+            (false, true) => self.fc_src.or(self.src),
+            (true, true) => self.fc_dst.or(self.dst),
+        }
+    }
+
     pub fn new(fe_name: &'a str, env: &'a dyn Env) -> Session<'a> {
         Session {
             src: None,
             dst: None,
+            fc_src: None,
+            fc_dst: None,
             fe_name,
             fe_id: 0,
             fe_defbe: None,
@@ -377,8 +393,10 @@ pub enum Fetch {
     BcSrcPort,
     BcDst,
     BcDstPort,
-    /// `src_is_local`, `dst_is_local` (true) and their `fc_` forms.
-    IsLocal(bool),
+    /// `src_is_local`, `dst_is_local` (dst), and their `fc_` forms (the connection's).
+    IsLocal(bool, bool),
+    /// `fc_src`, `fc_dst` (dst), and their `_port` forms (port).
+    FcAddr(bool, bool),
     /// A `TCP_INFO` field of the client connection; `us`: times in microseconds.
     TcpInfo(TcpInfo, bool),
     SrvIweight(Option<String>, String),
@@ -515,10 +533,14 @@ impl Fetch {
                 F::Date(arg_int(args, 0).unwrap_or(0), unit)
             }
             "nbthread" => F::Const(Smp::Sint(1)),
-            "src" | "fc_src" => F::Src,
-            "src_port" | "fc_src_port" => F::SrcPort,
-            "dst" | "fc_dst" => F::Dst,
-            "dst_port" | "fc_dst_port" => F::DstPort,
+            "src" => F::Src,
+            "src_port" => F::SrcPort,
+            "dst" => F::Dst,
+            "dst_port" => F::DstPort,
+            "fc_src" => F::FcAddr(false, false),
+            "fc_src_port" => F::FcAddr(false, true),
+            "fc_dst" => F::FcAddr(true, false),
+            "fc_dst_port" => F::FcAddr(true, true),
             "fe_name" => F::FeName,
             "fe_id" => F::FeId,
             "fe_defbe" => F::FeDefbe,
@@ -602,8 +624,10 @@ impl Fetch {
             "bc_src_port" => F::BcSrcPort,
             "bc_dst" => F::BcDst,
             "bc_dst_port" => F::BcDstPort,
-            "src_is_local" | "fc_src_is_local" => F::IsLocal(false),
-            "dst_is_local" | "fc_dst_is_local" => F::IsLocal(true),
+            "src_is_local" => F::IsLocal(false, false),
+            "dst_is_local" => F::IsLocal(true, false),
+            "fc_src_is_local" => F::IsLocal(false, true),
+            "fc_dst_is_local" => F::IsLocal(true, true),
             "fc_rtt" | "fc_rttvar" | "fc_unacked" | "fc_sacked" | "fc_lost" | "fc_retrans"
             | "fc_fackets" | "fc_reordering" => {
                 let f = match name {
@@ -1251,6 +1275,11 @@ impl Fetch {
             } else {
                 t.s.cur_timeout.0
             }),
+            F::FcAddr(dst, false) => addr(t.s.addr(*dst, true)?),
+            F::FcAddr(dst, true) => match t.s.addr(*dst, true)?.port() {
+                0 => return None,
+                p => Smp::Sint(p as i64),
+            },
             F::BcSrc => addr(t.s.bc?.src?),
             F::BcDst => addr(t.s.bc?.dst?),
             // Port 0 is no value (`get_host_port()` returning 0).
@@ -1262,8 +1291,8 @@ impl Fetch {
                 0 => return None,
                 p => Smp::Sint(p as i64),
             },
-            F::IsLocal(dst) => {
-                let a = if *dst { t.s.dst? } else { t.s.src? };
+            F::IsLocal(dst, fc) => {
+                let a = t.s.addr(*dst, *fc)?;
                 Smp::Bool(t.s.env.addr_is_local(a)?)
             }
             F::TcpInfo(f, us) => {
@@ -1699,6 +1728,13 @@ mod tests {
         assert_eq!(s("srv_iweight", &[a("s1")], &t), None);
         assert_eq!(s("fc_rtt", &[], &t), None);
         assert_eq!(s("src_is_local", &[], &t), None);
+        // `fc_src` is the stream's source until set-src gave it another one.
+        assert_eq!(s("fc_src", &[], &t), Some(b"127.0.0.1".to_vec()));
+        t.s.fc_src = t.s.src;
+        t.s.src = Some("10.0.0.1:1".parse().unwrap());
+        assert_eq!(s("fc_src", &[], &t), Some(b"127.0.0.1".to_vec()));
+        assert_eq!(s("fc_src_port", &[], &t), Some(b"4000".to_vec()));
+        assert_eq!(s("src", &[], &t), Some(b"10.0.0.1".to_vec()));
     }
 
     #[test]
