@@ -191,6 +191,22 @@ pub struct HttpSession {
     trimmed: bool,
 }
 
+/// The `bc_*` view of the server socket: its addresses are asked of the kernel only when a
+/// fetch reads them.
+struct BcView<'s>(&'s super::stream::Stream);
+
+impl crate::sample::fetch::ServerConn for BcView<'_> {
+    fn src(&self) -> Option<SocketAddr> {
+        self.0.local_inet()
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.0.peer_inet()
+    }
+    fn http(&self) -> bool {
+        true
+    }
+}
+
 /// The client connection's source and destination before `set-src`/`set-dst` (boxed: rare).
 type ConnAddrs = Option<Box<(Option<SocketAddr>, Option<SocketAddr>)>>;
 
@@ -1322,18 +1338,12 @@ impl HttpSession {
         s
     }
 
-    /// What the stream knows once its server connection is established (response rules):
-    /// the connection's addresses, and the backend's timeouts for those `set-timeout`
-    /// left unset (HAProxy applies them at that point).
+    /// Once the server connection is established (response rules): the backend's
+    /// timeouts for those `set-timeout` left unset (HAProxy applies them at that point).
     fn server_conn_facts(&self, s: &mut Session<'_>, be: Option<&super::shared::Backend>) {
-        let Some(sock) = self.srv.as_ref().and_then(|x| x.sock.as_ref()) else {
+        if self.srv.as_ref().and_then(|x| x.sock.as_ref()).is_none() {
             return;
-        };
-        s.bc = Some(crate::sample::fetch::ServerConn {
-            src: sock.s.local_inet(),
-            dst: sock.s.peer_inet(),
-            http: true,
-        });
+        }
         let fx = self.rx.as_ref().map(|r| &r.fx);
         let ms = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_millis() as i64);
         if let Some(b) = be {
@@ -1408,6 +1418,16 @@ impl HttpSession {
         };
         let mut s = self.session(cx, &env);
         self.server_conn_facts(&mut s, be.map(|b| &cx.shared.backends[b]));
+        // Only while the response is handled: each request is a new stream in HAProxy,
+        // without a server connection until it connects.
+        let bc = self
+            .srv
+            .as_ref()
+            .and_then(|x| x.sock.as_ref())
+            .map(|k| BcView(&k.s));
+        s.bc = bc
+            .as_ref()
+            .map(|v| v as &dyn crate::sample::fetch::ServerConn);
         let body = body_at.and_then(|n| self.sin.bytes().get(n..));
         let rx = rule_state(&mut self.rx, &self.proc_vars);
         rules.run(

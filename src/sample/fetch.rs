@@ -93,13 +93,13 @@ pub enum TcpInfo {
     Reordering,
 }
 
-/// The stream's server connection, once established (`bc_*` fetches).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ServerConn {
-    pub src: Option<SocketAddr>,
-    pub dst: Option<SocketAddr>,
+/// The stream's server connection, once established (`bc_*` fetches). A trait so that
+/// the runtime asks the socket for its addresses only when a fetch reads them.
+pub trait ServerConn {
+    fn src(&self) -> Option<SocketAddr>;
+    fn dst(&self) -> Option<SocketAddr>;
     /// An HTTP (HTX) mux runs on it: `bc_http_major` is 1.
-    pub http: bool,
+    fn http(&self) -> bool;
 }
 
 /// An [`Env`] knowing nothing (tests, contexts without a proxy).
@@ -142,7 +142,7 @@ pub struct Session<'a> {
     pub fc_http: bool,
     /// The client socket, for `TCP_INFO` (`fc_rtt`…); `None` outside a stream.
     pub fc_fd: Option<i32>,
-    pub bc: Option<ServerConn>,
+    pub bc: Option<&'a dyn ServerConn>,
     /// `set-priority-class` / `set-priority-offset` so far (`prio_class`, `prio_offset`).
     pub prio: (i64, i64),
     /// The last rule that ended a rule set: file, line (`last_rule_file`…).
@@ -1254,7 +1254,7 @@ impl Fetch {
                 }
             }
             F::HttpMajor(back) => {
-                let http = if *back { t.s.bc?.http } else { t.s.fc_http };
+                let http = if *back { t.s.bc?.http() } else { t.s.fc_http };
                 // HAProxy has no H2 here: an HTTP mux is H1.
                 return http.then_some(Smp::Sint(1));
             }
@@ -1280,14 +1280,14 @@ impl Fetch {
                 0 => return None,
                 p => Smp::Sint(p as i64),
             },
-            F::BcSrc => addr(t.s.bc?.src?),
-            F::BcDst => addr(t.s.bc?.dst?),
+            F::BcSrc => addr(t.s.bc?.src()?),
+            F::BcDst => addr(t.s.bc?.dst()?),
             // Port 0 is no value (`get_host_port()` returning 0).
-            F::BcSrcPort => match t.s.bc?.src?.port() {
+            F::BcSrcPort => match t.s.bc?.src()?.port() {
                 0 => return None,
                 p => Smp::Sint(p as i64),
             },
-            F::BcDstPort => match t.s.bc?.dst?.port() {
+            F::BcDstPort => match t.s.bc?.dst()?.port() {
                 0 => return None,
                 p => Smp::Sint(p as i64),
             },
@@ -1710,11 +1710,19 @@ mod tests {
         t.s.fc_http = true;
         t.s.prio = (5, -300);
         t.s.cur_timeout = (5000, 0);
-        t.s.bc = Some(ServerConn {
-            src: Some("127.0.0.2:4242".parse().unwrap()),
-            dst: Some("127.0.0.3:0".parse().unwrap()),
-            http: true,
-        });
+        struct Bc;
+        impl ServerConn for Bc {
+            fn src(&self) -> Option<SocketAddr> {
+                Some("127.0.0.2:4242".parse().unwrap())
+            }
+            fn dst(&self) -> Option<SocketAddr> {
+                Some("127.0.0.3:0".parse().unwrap())
+            }
+            fn http(&self) -> bool {
+                true
+            }
+        }
+        t.s.bc = Some(&Bc);
         assert_eq!(s("fc_http_major", &[], &t), Some(b"1".to_vec()));
         assert_eq!(s("bc_http_major", &[], &t), Some(b"1".to_vec()));
         assert_eq!(s("bc_err", &[], &t), Some(b"0".to_vec()));
