@@ -142,6 +142,23 @@ impl Env for RtEnv<'_> {
         }))
     }
 
+    fn frontend_rate(&self, name: &str) -> Option<i64> {
+        let f = self.shared.frontends.iter().find(|f| f.name == name)?;
+        Some(i64::from(f.sess_rate.read()))
+    }
+
+    fn backend_rate(&self, backend: Option<&str>) -> Option<i64> {
+        let b = &self.shared.backends[self.backend_index(backend)?];
+        Some(i64::from(b.sess_rate.read()))
+    }
+
+    fn server_rate(&self, backend: Option<&str>, server: &str) -> Option<i64> {
+        let b = &self.shared.backends[self.backend_index(backend)?];
+        Some(i64::from(
+            b.srv_rates.get(b.queue.server_index(server)?)?.read(),
+        ))
+    }
+
     fn stopping(&self) -> bool {
         self.shared
             .stopping

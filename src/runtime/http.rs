@@ -370,6 +370,7 @@ impl HttpSession {
             }
         }
         super::stick::session_accepted(s.stk.as_deref());
+        cx.shared.frontends[fe].sess_rate.inc();
         if s.pump(cx) {
             return Some(s);
         }
@@ -998,6 +999,8 @@ impl HttpSession {
             return true;
         };
         let backend = &cx.shared.backends[be];
+        // `stream_set_backend()`: each request is a stream given to a backend.
+        backend.sess_rate.inc();
         let modes = Modes {
             frontend: fe.http_mode,
             backend: backend.http_mode,
@@ -1832,6 +1835,13 @@ impl HttpSession {
     fn server_connected(&mut self, cx: &mut Ctx) {
         if !self.has_req {
             return;
+        }
+        // `srv_inc_sess_ctr()` (HAProxy counts each connection attempt; here each
+        // connection a request gets).
+        if let Some((b, i)) = self.srv.as_ref().and_then(|x| Some((x.be, x.server()?))) {
+            if let Some(r) = cx.shared.backends[b].srv_rates.get(i) {
+                r.inc();
+            }
         }
         if self.replaying {
             // A layer-7 retry: the same bytes again; the rest of the body still comes from

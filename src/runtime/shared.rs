@@ -74,10 +74,34 @@ pub struct ListenerRt {
     pub conns: AtomicU32,
 }
 
+/// A per-second event rate (`fe_sess_rate`…): HAProxy's `freq_ctr` over one second.
+#[derive(Debug, Default)]
+pub struct Rate(std::sync::Mutex<crate::stick::freq::FreqCtr>);
+
+impl Rate {
+    pub fn inc(&self) {
+        let now = crate::stick::now_ms() as u32;
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .update(1000, 1, now);
+    }
+
+    pub fn read(&self) -> u32 {
+        let now = crate::stick::now_ms() as u32;
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .read(1000, now)
+    }
+}
+
 /// A frontend (or the frontend half of a listen section).
 pub struct Frontend {
     /// `maxconn` (default: the global maxconn).
     pub limit: Limit,
+    /// Sessions per second (counted after `tcp-request session` rules).
+    pub sess_rate: Rate,
     pub name: String,
     pub mode: Mode,
     /// Its own `http-request` rules and client timeouts.
@@ -325,6 +349,10 @@ pub struct Backend {
     pub non_stick: Vec<bool>,
     /// Per server, the configured `weight` (`srv_iweight`; agents change the queue's).
     pub iweights: Vec<u32>,
+    /// Streams given to this backend per second (`be_sess_rate`), and per server the
+    /// connections made (`srv_sess_rate`).
+    pub sess_rate: Rate,
+    pub srv_rates: Vec<Rate>,
 }
 
 pub struct Shared {
@@ -479,6 +507,7 @@ impl Shared {
             let t = &px.settings.timeouts;
             frontends.push(Frontend {
                 limit: Limit::new(px.settings.maxconn.filter(|&m| m > 0).unwrap_or(global_max)),
+                sess_rate: Rate::default(),
                 name: px.name.clone(),
                 mode: px.mode,
                 px: ProxyRt::compile_own(cfg, px, warnings),
@@ -794,5 +823,7 @@ fn compile_backend(
         stick_rules: stick_rules(px, warnings),
         non_stick: px.servers.iter().map(|sv| sv.non_stick).collect(),
         iweights: px.servers.iter().map(|sv| sv.weight).collect(),
+        sess_rate: Rate::default(),
+        srv_rates: px.servers.iter().map(|_| Rate::default()).collect(),
     })
 }

@@ -133,6 +133,8 @@ impl TcpSession {
             }
         }
         super::stick::session_accepted(stk.as_deref());
+        cx.shared.frontends[fe].sess_rate.inc();
+        cx.shared.backends[be].sess_rate.inc();
         if let Some(t) = &stk {
             t.begin_stream();
         }
@@ -332,6 +334,11 @@ impl TcpSession {
     /// client byte.
     fn connected(&mut self, cx: &mut Ctx) {
         self.server_seen = cx.now;
+        if let Some(i) = self.srv.server() {
+            if let Some(r) = cx.shared.backends[self.srv.be].srv_rates.get(i) {
+                r.inc();
+            }
+        }
         self.stick_store(cx);
         if let Some(h) = self.srv.proxy_header(cx, self.peer, || {
             self.local.or_else(|| self.client.s.local_inet())

@@ -64,6 +64,18 @@ pub trait Env {
     fn server_conn_free(&self, _backend: Option<&str>, _server: &str) -> Option<i64> {
         None
     }
+    /// Sessions per second of frontend `name` (`fe_sess_rate`).
+    fn frontend_rate(&self, _name: &str) -> Option<i64> {
+        None
+    }
+    /// Streams per second given to a backend (`be_sess_rate`).
+    fn backend_rate(&self, _backend: Option<&str>) -> Option<i64> {
+        None
+    }
+    /// Connections per second made to a server (`srv_sess_rate`).
+    fn server_rate(&self, _backend: Option<&str>, _server: &str) -> Option<i64> {
+        None
+    }
     /// The process is soft-stopping (`stopping`).
     fn stopping(&self) -> bool {
         false
@@ -376,6 +388,10 @@ pub enum Fetch {
     Nothing,
     Stopping,
     DstConn,
+    /// `fe_sess_rate` of a frontend (`None`: the current one).
+    FeRate(Option<String>),
+    BeRate(Option<String>),
+    SrvRate(Option<String>, String),
     /// `last_rule_file` (true), `last_rule_line`.
     LastRule(bool),
     /// `fc_http_major` (false), `bc_http_major` (true).
@@ -608,6 +624,15 @@ impl Fetch {
             "proc" => F::Const(Smp::Sint(1)),
             "dst_conn" => F::DstConn,
             "stopping" => F::Stopping,
+            // Not `fe_req_rate`: HAProxy also counts aborted and invalid requests (a
+            // connection closed before its first request is one), which the runtime
+            // does not report yet.
+            "fe_sess_rate" => F::FeRate(name_arg(args)),
+            "be_sess_rate" => F::BeRate(arg_be(args)),
+            "srv_sess_rate" => {
+                let (b, s) = arg_srv(args);
+                F::SrvRate(b, s)
+            }
             "last_rule_file" => F::LastRule(true),
             "last_rule_line" => F::LastRule(false),
             "fc_http_major" => F::HttpMajor(false),
@@ -1245,6 +1270,9 @@ impl Fetch {
             F::Nothing => return None,
             F::Stopping => Smp::Bool(t.s.env.stopping()),
             F::DstConn => Smp::Sint(t.s.dst_conn?),
+            F::FeRate(n) => Smp::Sint(t.s.env.frontend_rate(n.as_deref().unwrap_or(t.s.fe_name))?),
+            F::BeRate(n) => Smp::Sint(t.s.env.backend_rate(n.as_deref())?),
+            F::SrvRate(b, s) => Smp::Sint(t.s.env.server_rate(b.as_deref(), s)?),
             F::LastRule(file) => {
                 let (f, l) = t.s.last_rule?;
                 if *file {
@@ -1734,6 +1762,8 @@ mod tests {
         assert_eq!(s("bc_dst_port", &[], &t), None);
         // Without a proxy behind, the proxy-state fetches have no value.
         assert_eq!(s("srv_iweight", &[a("s1")], &t), None);
+        assert_eq!(s("be_sess_rate", &[ArgValue::Be(String::new())], &t), None);
+        assert!(Fetch::compile("fe_req_rate", &[]).is_err());
         assert_eq!(s("fc_rtt", &[], &t), None);
         assert_eq!(s("src_is_local", &[], &t), None);
         // `fc_src` is the stream's source until set-src gave it another one.
