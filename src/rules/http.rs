@@ -82,6 +82,24 @@ pub struct Effects {
     /// The reply is a `deny` (which counts as an HTTP error for stick counters), not a
     /// `return`.
     pub denied: bool,
+    /// The last rule that ended its rule set (`last_rule_file`, `last_rule_line`).
+    pub last_rule: Option<(&'static str, u32)>,
+}
+
+/// A configuration file name for the life of the process: rules keep one per file, and
+/// fetches return it without copying (HAProxy points at its config's own strings).
+fn intern(file: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    let set = names.get_or_insert_with(HashSet::new);
+    if let Some(n) = set.get(file) {
+        return n;
+    }
+    let n: &'static str = Box::leak(file.to_string().into_boxed_str());
+    set.insert(n);
+    n
 }
 
 /// A redirect to send: status, `Location`, an optional `Set-Cookie`.
@@ -251,6 +269,8 @@ enum RedirKind {
 struct RuleRt<R> {
     cond: Option<CondRt>,
     act: Act<R>,
+    /// Its configuration file and line (`last_rule_file`, `last_rule_line`).
+    loc: (&'static str, u32),
 }
 
 /// One proxy's rules of one kind (`http-request`…), in order.
@@ -335,7 +355,11 @@ impl<R> HttpRules<R> {
                 }
             }));
             match act {
-                Ok(act) => out.push(RuleRt { cond, act }),
+                Ok(act) => out.push(RuleRt {
+                    cond,
+                    act,
+                    loc: (intern(&rule.loc.file), rule.loc.line as u32),
+                }),
                 Err(e) => warnings.push(not_active(rule, &e)),
             }
         }
@@ -399,13 +423,28 @@ impl<R> HttpRules<R> {
                 }
             }
             match &r.act {
-                Act::Allow => return Flow::Stop,
+                Act::Allow => {
+                    fx.last_rule = Some(r.loc);
+                    return Flow::Stop;
+                }
+                // HAProxy renders a `return`, `redirect` or `auth` reply (after-response
+                // rules included) inside the action, before it records the rule: only
+                // a `deny` reply sees itself as the last rule.
                 Act::Reply(rep, deny) => {
                     fx.denied = *deny;
+                    if *deny {
+                        fx.last_rule = Some(r.loc);
+                    }
                     return Flow::Reply(rep);
                 }
-                Act::Tarpit(rep) => return Flow::Tarpit(rep),
-                Act::Reject => return Flow::Reject,
+                Act::Tarpit(rep) => {
+                    fx.last_rule = Some(r.loc);
+                    return Flow::Tarpit(rep);
+                }
+                Act::Reject => {
+                    fx.last_rule = Some(r.loc);
+                    return Flow::Reject;
+                }
                 Act::Auth(realm) => return Flow::Auth(realm),
                 Act::Redirect(rd) => {
                     let out = redirect(rd, &mut txn!());
@@ -424,6 +463,7 @@ impl<R> HttpRules<R> {
                         // `http_res_set_status`/`htx_add_header` failing: 500 unless
                         // `strict-mode off`, which skips the rewrite.
                         if !fx.lax {
+                            fx.last_rule = Some(r.loc);
                             return Flow::RewriteFailed;
                         }
                         continue;
@@ -481,7 +521,10 @@ impl<R> HttpRules<R> {
                             }
                             Some(_) => {}
                             // A strict normalizer refusing the URI: HAProxy's 400.
-                            None => return Flow::BadRequest,
+                            None => {
+                                fx.last_rule = Some(r.loc);
+                                return Flow::BadRequest;
+                            }
                         }
                     }
                 }
@@ -528,14 +571,22 @@ impl<R> HttpRules<R> {
                     if let Some(Smp::Sint(v)) = v {
                         if *class {
                             fx.priority_class = Some(v.clamp(-0x7ff, 0x7ff));
+                            s.prio.0 = v.clamp(-0x7ff, 0x7ff);
                         } else {
                             fx.priority_offset = Some(v.clamp(-0x7ffff, 0x7ffff));
+                            s.prio.1 = v.clamp(-0x7ffff, 0x7ffff);
                         }
                     }
                 }
                 Act::SetTimeout { which, value } => match which.as_str() {
-                    "server" => fx.timeout_server = Some(*value),
-                    "tunnel" => fx.timeout_tunnel = Some(*value),
+                    "server" => {
+                        fx.timeout_server = Some(*value);
+                        s.cur_timeout.0 = i64::from(*value);
+                    }
+                    "tunnel" => {
+                        fx.timeout_tunnel = Some(*value);
+                        s.cur_timeout.1 = i64::from(*value);
+                    }
                     _ => fx.timeout_client = Some(*value),
                 },
                 Act::SetLogLevel(l) => fx.log_level = Some(l.clone()),

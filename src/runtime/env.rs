@@ -84,6 +84,87 @@ impl Env for RtEnv<'_> {
         Some(s.weight() as i64)
     }
 
+    fn server_iweight(&self, backend: Option<&str>, server: &str) -> Option<i64> {
+        let b = &self.shared.backends[self.backend_index(backend)?];
+        Some(*b.iweights.get(b.queue.server_index(server)?)? as i64)
+    }
+
+    /// `smp_fetch_srv_conn_free()`: the dynamic maxconn less the connections served.
+    fn server_conn_free(&self, backend: Option<&str>, server: &str) -> Option<i64> {
+        let b = &self.shared.backends[self.backend_index(backend)?];
+        let i = b.queue.server_index(server)?;
+        let s = b.queue.server(i)?;
+        if s.maxconn() == 0 {
+            return Some(-1);
+        }
+        Some((b.queue.dyn_maxconn(i) as i64 - s.served() as i64).max(0))
+    }
+
+    /// `addr_is_local()`: a UDP socket can be bound to the address and connected to it.
+    fn addr_is_local(&self, a: std::net::SocketAddr) -> Option<bool> {
+        let mut a = a;
+        a.set_port(0);
+        match std::net::UdpSocket::bind(a) {
+            Ok(s) => Some(s.connect(a).is_ok()),
+            Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => Some(false),
+            Err(_) => None,
+        }
+    }
+
+    fn tcp_info(&self, fd: i32, field: crate::sample::fetch::TcpInfo) -> Option<i64> {
+        use crate::sample::fetch::TcpInfo as T;
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        // SAFETY: `tcp_info` is plain old data (all-zero is valid); `fd` is the stream's
+        // open client socket and `info`, `len` are valid for writes during the call.
+        let (r, info) = unsafe {
+            let mut info: libc::tcp_info = std::mem::zeroed();
+            let r = libc::getsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                (&mut info as *mut libc::tcp_info).cast(),
+                &mut len,
+            );
+            (r, info)
+        };
+        if r == -1 {
+            return None;
+        }
+        Some(i64::from(match field {
+            T::Rtt => info.tcpi_rtt,
+            T::RttVar => info.tcpi_rttvar,
+            T::Unacked => info.tcpi_unacked,
+            T::Sacked => info.tcpi_sacked,
+            T::Lost => info.tcpi_lost,
+            T::Retrans => info.tcpi_retrans,
+            T::Fackets => info.tcpi_fackets,
+            T::Reordering => info.tcpi_reordering,
+        }))
+    }
+
+    fn frontend_rate(&self, name: &str) -> Option<i64> {
+        let f = self.shared.frontends.iter().find(|f| f.name == name)?;
+        Some(i64::from(f.sess_rate.read()))
+    }
+
+    fn backend_rate(&self, backend: Option<&str>) -> Option<i64> {
+        let b = &self.shared.backends[self.backend_index(backend)?];
+        Some(i64::from(b.sess_rate.read()))
+    }
+
+    fn server_rate(&self, backend: Option<&str>, server: &str) -> Option<i64> {
+        let b = &self.shared.backends[self.backend_index(backend)?];
+        Some(i64::from(
+            b.srv_rates.get(b.queue.server_index(server)?)?.read(),
+        ))
+    }
+
+    fn stopping(&self) -> bool {
+        self.shared
+            .stopping
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn frontend_conn(&self, name: &str) -> Option<i64> {
         let f = self.shared.frontends.iter().find(|f| f.name == name)?;
         Some(f.limit.current() as i64)

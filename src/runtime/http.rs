@@ -123,6 +123,9 @@ pub struct HttpSession {
     client: Sock,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
+    /// The connection's own addresses once `set-src`/`set-dst` replaced `peer`/`local`
+    /// (`fc_src`, `fc_dst` keep reading them).
+    conn_addrs: ConnAddrs,
     /// Client → proxy bytes (request heads and bodies).
     cin: Buf,
     /// Proxy → client bytes.
@@ -192,6 +195,25 @@ pub struct HttpSession {
     lg: Option<Box<super::log::TxnLog>>,
 }
 
+/// The `bc_*` view of the server socket: its addresses are asked of the kernel only when a
+/// fetch reads them.
+struct BcView<'s>(&'s super::stream::Stream);
+
+impl crate::sample::fetch::ServerConn for BcView<'_> {
+    fn src(&self) -> Option<SocketAddr> {
+        self.0.local_inet()
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.0.peer_inet()
+    }
+    fn http(&self) -> bool {
+        true
+    }
+}
+
+/// The client connection's source and destination before `set-src`/`set-dst` (boxed: rare).
+type ConnAddrs = Option<Box<(Option<SocketAddr>, Option<SocketAddr>)>>;
+
 /// An idle keep-alive client connection: what outlives a request (HAProxy keeps its
 /// session and frees the stream). About a fifth of a [`HttpSession`]; the worker keeps idle
 /// connections in this form and turns them back into sessions when the client speaks.
@@ -200,6 +222,7 @@ pub struct IdleHttp {
     client: Sock,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
+    conn_addrs: ConnAddrs,
     /// Kept only when it holds private idle connections (`http-reuse never`).
     srv: Option<Box<ServerSide>>,
     be: Option<usize>,
@@ -321,6 +344,7 @@ impl HttpSession {
             client,
             peer,
             local,
+            conn_addrs: None,
             srv: None,
             be: None,
             requests: 0,
@@ -343,6 +367,7 @@ impl HttpSession {
                 continue;
             }
             let stk = s.stk.clone();
+            let listener = s.listener;
             let v = super::tcp::run_tcp_rules(
                 cx,
                 fe,
@@ -353,6 +378,7 @@ impl HttpSession {
                 None,
                 &mut s.rx_mut().vars,
                 stk,
+                super::tcp::ConnFacts { listener, fd: None },
             );
             if v == super::tcp::Verdict::Reject {
                 return None;
@@ -361,6 +387,7 @@ impl HttpSession {
         super::stick::session_accepted(s.stk.as_deref());
         // After `tcp-request connection|session`: a rejected connection is not logged.
         s.log_accept(cx);
+        cx.shared.frontends[fe].sess_rate.inc();
         if s.pump(cx) {
             return Some(s);
         }
@@ -389,6 +416,7 @@ impl HttpSession {
             client: c.client,
             peer: c.peer,
             local: c.local,
+            conn_addrs: c.conn_addrs,
             cin,
             cout: Buf::default(),
             sin: Buf::default(),
@@ -452,6 +480,7 @@ impl HttpSession {
             client: self.client,
             peer: self.peer,
             local: self.local,
+            conn_addrs: self.conn_addrs,
             srv: self.srv,
             be: self.be,
             requests: self.requests,
@@ -1022,6 +1051,8 @@ impl HttpSession {
             return true;
         };
         let backend = &cx.shared.backends[be];
+        // `stream_set_backend()`: each request is a stream given to a backend.
+        backend.sess_rate.inc();
         let modes = Modes {
             frontend: fe.http_mode,
             backend: backend.http_mode,
@@ -1333,6 +1364,11 @@ impl HttpSession {
         s.stk = env.stk.as_deref();
         s.src = self.peer;
         s.dst = self.local;
+        (s.fc_src, s.fc_dst) = self
+            .conn_addrs
+            .as_deref()
+            .copied()
+            .unwrap_or((self.peer, self.local));
         s.fe_id = fe.px.id;
         s.fe_defbe = fe.default_backend.map(|b| sh.backends[b].name.as_str());
         if let Some(b) = env.be {
@@ -1347,10 +1383,47 @@ impl HttpSession {
             }
         }
         s.txn_index = self.requests;
+        s.fc_http = true;
+        s.fc_fd = Some(std::os::fd::AsRawFd::as_raw_fd(&self.client.s));
+        let fx = self.rx.as_ref().map(|r| &r.fx);
+        s.prio = fx.map_or((0, 0), |f| {
+            (
+                f.priority_class.unwrap_or(0),
+                f.priority_offset.unwrap_or(0),
+            )
+        });
+        s.last_rule = fx.and_then(|f| f.last_rule).map(|(f, l)| (f, i64::from(l)));
+        s.cur_timeout = fx.map_or((0, 0), |f| {
+            (
+                f.timeout_server.map_or(0, i64::from),
+                f.timeout_tunnel.map_or(0, i64::from),
+            )
+        });
         if let Some(l) = self.listener.map(|i| &sh.listeners[i]) {
+            s.dst_conn = Some(i64::from(
+                l.conns.load(std::sync::atomic::Ordering::Relaxed),
+            ));
             s.bind = Some((l.name.as_deref().unwrap_or(""), l.id));
         }
         s
+    }
+
+    /// Once the server connection is established (response rules): the backend's
+    /// timeouts for those `set-timeout` left unset (HAProxy applies them at that point).
+    fn server_conn_facts(&self, s: &mut Session<'_>, be: Option<&super::shared::Backend>) {
+        if self.srv.as_ref().and_then(|x| x.sock.as_ref()).is_none() {
+            return;
+        }
+        let fx = self.rx.as_ref().map(|r| &r.fx);
+        let ms = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_millis() as i64);
+        if let Some(b) = be {
+            if fx.and_then(|f| f.timeout_server).is_none() {
+                s.cur_timeout.0 = ms(b.server);
+            }
+            if fx.and_then(|f| f.timeout_tunnel).is_none() {
+                s.cur_timeout.1 = ms(b.tunnel);
+            }
+        }
     }
 
     /// A transaction view of the current request for fetches and replies.
@@ -1413,7 +1486,18 @@ impl HttpSession {
             be,
             stk: self.stk.clone(),
         };
-        let s = self.session(cx, &env);
+        let mut s = self.session(cx, &env);
+        self.server_conn_facts(&mut s, be.map(|b| &cx.shared.backends[b]));
+        // Only while the response is handled: each request is a new stream in HAProxy,
+        // without a server connection until it connects.
+        let bc = self
+            .srv
+            .as_ref()
+            .and_then(|x| x.sock.as_ref())
+            .map(|k| BcView(&k.s));
+        s.bc = bc
+            .as_ref()
+            .map(|v| v as &dyn crate::sample::fetch::ServerConn);
         let body = body_at.and_then(|n| self.sin.bytes().get(n..));
         let rx = rule_state(&mut self.rx, &self.proc_vars);
         rules.run(
@@ -1437,6 +1521,9 @@ impl HttpSession {
         };
         let fx = &mut rx.fx;
         // `set-src`/`set-dst` change the connection's addresses for what follows.
+        if (fx.src.is_some() || fx.dst.is_some()) && self.conn_addrs.is_none() {
+            self.conn_addrs = Some(Box::new((self.peer, self.local)));
+        }
         if let Some(a) = fx.src.take() {
             self.peer = Some(a);
         }
@@ -1821,6 +1908,13 @@ impl HttpSession {
             return;
         }
         self.log_connected(cx);
+        // `srv_inc_sess_ctr()` (HAProxy counts each connection attempt; here each
+        // connection a request gets).
+        if let Some((b, i)) = self.srv.as_ref().and_then(|x| Some((x.be, x.server()?))) {
+            if let Some(r) = cx.shared.backends[b].srv_rates.get(i) {
+                r.inc();
+            }
+        }
         if self.replaying {
             // A layer-7 retry: the same bytes again; the rest of the body still comes from
             // the client through `req_fwd`.

@@ -608,6 +608,47 @@ mod tests {
     }
 
     #[test]
+    fn stopping_is_true_for_requests_after_a_soft_stop() {
+        let pre = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = pre.local_addr().unwrap();
+        let mut cfg = testutil::listen(&[
+            "http-request return status 200 hdr x-stop \"%[stopping]\" hdr x-proc \"%[proc]\"",
+        ]);
+        let px = cfg.proxies.iter_mut().find(|p| p.name == "l").unwrap();
+        px.binds[0].addrs = vec![ListenAddr::Fd {
+            fd: pre.into_raw_fd(),
+        }];
+        let mut rt = Runtime::new(&cfg).unwrap();
+        let stopper = rt.stopper();
+        let th = std::thread::spawn(move || rt.run());
+        let out = exchange(addr, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+        assert!(out.contains("x-stop: 0\r\nx-proc: 1\r\n"), "{out}");
+        // A request whose head is still incomplete when the soft stop begins.
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        c.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+        stopper.soft_stop();
+        // The listener closes once the worker has begun the soft stop.
+        let mut closed = false;
+        for _ in 0..100_000 {
+            match std::net::TcpStream::connect(addr) {
+                Ok(_) => std::thread::yield_now(),
+                Err(_) => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        assert!(closed, "the listener stayed open");
+        c.write_all(b"Connection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        assert!(out.contains("x-stop: 1\r\n"), "{out}");
+        th.join().unwrap().unwrap();
+    }
+
+    #[test]
     fn no_listener_is_haproxys_alert() {
         let err = Runtime::new(&Config::default()).err().unwrap();
         assert!(err.contains("No enabled listener found"), "{err}");

@@ -70,12 +70,38 @@ pub struct ListenerRt {
     /// `bind … name` / `id`, for `so_name` / `so_id`.
     pub name: Option<String>,
     pub id: i64,
+    /// Its connections now (`dst_conn`, HAProxy's `nbconn`).
+    pub conns: AtomicU32,
+}
+
+/// A per-second event rate (`fe_sess_rate`…): HAProxy's `freq_ctr` over one second.
+#[derive(Debug, Default)]
+pub struct Rate(std::sync::Mutex<crate::stick::freq::FreqCtr>);
+
+impl Rate {
+    pub fn inc(&self) {
+        let now = crate::stick::now_ms() as u32;
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .update(1000, 1, now);
+    }
+
+    pub fn read(&self) -> u32 {
+        let now = crate::stick::now_ms() as u32;
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .read(1000, now)
+    }
 }
 
 /// A frontend (or the frontend half of a listen section).
 pub struct Frontend {
     /// `maxconn` (default: the global maxconn).
     pub limit: Limit,
+    /// Sessions per second (counted after `tcp-request session` rules).
+    pub sess_rate: Rate,
     pub name: String,
     pub mode: Mode,
     /// Its own `http-request` rules and client timeouts.
@@ -326,6 +352,12 @@ pub struct Backend {
     pub stick_rules: Vec<super::stick::StickRuleRt>,
     /// Per server, `non-stick` (never stored by `stick` rules).
     pub non_stick: Vec<bool>,
+    /// Per server, the configured `weight` (`srv_iweight`; agents change the queue's).
+    pub iweights: Vec<u32>,
+    /// Streams given to this backend per second (`be_sess_rate`), and per server the
+    /// connections made (`srv_sess_rate`).
+    pub sess_rate: Rate,
+    pub srv_rates: Vec<Rate>,
 }
 
 pub struct Shared {
@@ -348,6 +380,8 @@ pub struct Shared {
     pub userlists: Vec<crate::model::sections::Userlist>,
     /// Every stick table (proxies' and peers sections').
     pub stick: Arc<crate::stick::Registry>,
+    /// A soft stop began (`stopping`).
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -396,12 +430,14 @@ impl Shared {
                 return false;
             }
         }
+        lr.conns.fetch_add(1, Ordering::Relaxed);
         true
     }
 
     /// Gives back what [`Shared::admit`] took.
     pub fn release(&self, l: usize) {
         let lr = &self.listeners[l];
+        lr.conns.fetch_sub(1, Ordering::Relaxed);
         if let Some(b) = &lr.limit {
             b.give();
         }
@@ -476,6 +512,7 @@ impl Shared {
             let t = &px.settings.timeouts;
             frontends.push(Frontend {
                 limit: Limit::new(px.settings.maxconn.filter(|&m| m > 0).unwrap_or(global_max)),
+                sess_rate: Rate::default(),
                 name: px.name.clone(),
                 mode: px.mode,
                 px: ProxyRt::compile_own(cfg, px, warnings),
@@ -528,6 +565,7 @@ impl Shared {
                     name: name.clone(),
                     // HAProxy numbers unnamed listeners of a proxy from 1; per process here.
                     id: id.map_or(i as i64 + 1, i64::from),
+                    conns: AtomicU32::new(0),
                 })
                 .collect(),
             frontends,
@@ -539,6 +577,7 @@ impl Shared {
             proc_vars: global_vars(cfg, warnings),
             userlists: cfg.userlists.clone(),
             stick,
+            stopping: Default::default(),
         })
     }
 }
@@ -807,5 +846,8 @@ fn compile_backend(
         observe: px.servers.iter().map(super::check::Observe::for_server).collect(),
         stick_rules: stick_rules(px, warnings),
         non_stick: px.servers.iter().map(|sv| sv.non_stick).collect(),
+        iweights: px.servers.iter().map(|sv| sv.weight).collect(),
+        sess_rate: Rate::default(),
+        srv_rates: px.servers.iter().map(|_| Rate::default()).collect(),
     })
 }

@@ -40,6 +40,8 @@ pub struct TcpSession {
     stick_store: super::stick::PendingStores,
     /// The connection's log record (frontends with a log format only).
     lg: Option<Box<super::log::TxnLog>>,
+    /// Its index in `Shared::listeners`.
+    listener: Option<usize>,
 }
 
 /// What `tcp-request` rules decided.
@@ -48,6 +50,15 @@ pub enum Verdict {
     Go,
     Reject,
     Wait,
+}
+
+/// The client connection as `tcp-request` rules see it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnFacts {
+    /// Its index in `Shared::listeners` (`so_id`, `so_name`, `dst_conn`).
+    pub listener: Option<usize>,
+    /// The client socket, once a stream exists (content rules): `TCP_INFO` fetches.
+    pub fd: Option<i32>,
 }
 
 /// Runs `tcp-request` rules (`payload`: the client's bytes so far and whether more may
@@ -63,6 +74,7 @@ pub fn run_tcp_rules(
     payload: Option<(&[u8], bool)>,
     vars: &mut Vars,
     stk: Option<std::sync::Arc<crate::stick::Trackers>>,
+    conn: ConnFacts,
 ) -> Verdict {
     if rules.is_empty() {
         return Verdict::Go;
@@ -82,6 +94,13 @@ pub fn run_tcp_rules(
     if let Some(b) = be {
         s.be = Some((&sh.backends[b].name, sh.backends[b].px.id));
     }
+    if let Some(l) = conn.listener.map(|i| &sh.listeners[i]) {
+        s.dst_conn = Some(i64::from(
+            l.conns.load(std::sync::atomic::Ordering::Relaxed),
+        ));
+        s.bind = Some((l.name.as_deref().unwrap_or(""), l.id));
+    }
+    s.fc_fd = conn.fd;
     let (mut caps, mut fx) = (Captures::default(), Effects::default());
     match rules.run_with(s, MsgRef::None, None, payload, vars, &mut caps, &mut fx) {
         Flow::Reject => Verdict::Reject,
@@ -108,12 +127,18 @@ impl TcpSession {
                 None,
                 &mut vars,
                 stk.clone(),
+                ConnFacts {
+                    listener: origin.listener,
+                    fd: None,
+                },
             );
             if v == Verdict::Reject {
                 return None;
             }
         }
         super::stick::session_accepted(stk.as_deref());
+        cx.shared.frontends[fe].sess_rate.inc();
+        cx.shared.backends[be].sess_rate.inc();
         if let Some(t) = &stk {
             t.begin_stream();
         }
@@ -135,6 +160,7 @@ impl TcpSession {
             stk,
             stick_store: Default::default(),
             lg: None,
+            listener: origin.listener,
         };
         if cx.shared.debug {
             use std::os::fd::AsRawFd;
@@ -306,6 +332,10 @@ impl TcpSession {
                 payload,
                 &mut self.vars,
                 self.stk.clone(),
+                ConnFacts {
+                    listener: self.listener,
+                    fd: Some(std::os::fd::AsRawFd::as_raw_fd(&self.client.s)),
+                },
             ) {
                 Verdict::Reject => return Some(false),
                 Verdict::Wait => return None,
@@ -320,6 +350,11 @@ impl TcpSession {
     /// client byte.
     fn connected(&mut self, cx: &mut Ctx) {
         self.server_seen = cx.now;
+        if let Some(i) = self.srv.server() {
+            if let Some(r) = cx.shared.backends[self.srv.be].srv_rates.get(i) {
+                r.inc();
+            }
+        }
         self.stick_store(cx);
         self.log_connected(cx);
         if let Some(h) = self.srv.proxy_header(cx, self.peer, || {

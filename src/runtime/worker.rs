@@ -490,6 +490,7 @@ impl Worker {
     }
 
     fn begin_soft_stop(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
         for l in self.listeners.iter_mut() {
             if let Some((mut sock, _)) = l.take() {
                 let _ = self.poll.registry().deregister(&mut sock);

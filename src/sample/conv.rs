@@ -27,6 +27,8 @@ use crate::model::expr::ArgValue;
 /// What a converter may touch besides its input.
 pub struct ConvCx<'v> {
     pub vars: &'v mut Vars,
+    /// The running proxy (`nbsrv`, `srv_queue`).
+    pub env: &'v dyn super::fetch::Env,
 }
 
 /// HAProxy's trash chunk size (`tune.bufsize` default): the converters that build their
@@ -72,6 +74,10 @@ enum Hash {
 #[derive(Debug, Clone)]
 enum Op {
     Map(MapConv),
+    /// `nbsrv`: usable servers of the backend named by the input.
+    Nbsrv,
+    /// `srv_queue`: queue length of the server named `[backend/]server` by the input.
+    SrvQueue,
     /// `in_table`, `table_*`.
     Table(Box<super::stick::TableConv>),
     Lower,
@@ -225,6 +231,7 @@ const IMPLEMENTED: &[&str] = &[
     "ltrim",
     "mod",
     "mul",
+    "nbsrv",
     "neg",
     "not",
     "odd",
@@ -238,6 +245,7 @@ const IMPLEMENTED: &[&str] = &[
     "set-var",
     "sha1",
     "sha2",
+    "srv_queue",
     "strcmp",
     "sub",
     "ub64dec",
@@ -506,6 +514,8 @@ impl Conv {
             "host_only" => Op::HostOnly,
             "port_only" => Op::PortOnly,
             "debug" => Op::Debug,
+            "nbsrv" => Op::Nbsrv,
+            "srv_queue" => Op::SrvQueue,
             _ => return None,
         })
     }
@@ -586,6 +596,19 @@ impl Conv {
         let str_ = |v: Vec<u8>| Smp::Str(Cow::Owned(v));
         let bin = |v: Vec<u8>| Smp::Bin(Cow::Owned(v));
         Some(match &self.op {
+            Op::Nbsrv => {
+                let name = std::str::from_utf8(&b).ok()?;
+                Smp::Sint(cx.env.backend(Some(name))?.nbsrv)
+            }
+            // Without a backend part, the server is looked up in the rule's backend.
+            Op::SrvQueue => {
+                let name = std::str::from_utf8(&b).ok()?;
+                let (be, srv) = match name.split_once('/') {
+                    Some((be, srv)) => (Some(be), srv),
+                    None => (None, name),
+                };
+                Smp::Sint(cx.env.server_stat(be, srv)?.1)
+            }
             Op::Lower | Op::Upper => {
                 let up = matches!(self.op, Op::Upper);
                 let needs = b.iter().any(|c| {

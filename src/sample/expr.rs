@@ -46,7 +46,10 @@ impl Expr {
         if self.convs.is_empty() {
             return Some(v);
         }
-        let mut cx = ConvCx { vars: t.vars };
+        let mut cx = ConvCx {
+            vars: t.vars,
+            env: t.s.env,
+        };
         for c in &self.convs {
             v = c.apply(v, &mut cx)?;
         }

@@ -56,6 +56,62 @@ pub trait Env {
     fn timeout(&self, _proxy: Option<&str>, _which: &str) -> Option<i64> {
         None
     }
+    /// A server's weight as configured (`srv_iweight`), whatever agents set since.
+    fn server_iweight(&self, _backend: Option<&str>, _server: &str) -> Option<i64> {
+        None
+    }
+    /// A server's free connection slots (`srv_conn_free`): -1 when unlimited.
+    fn server_conn_free(&self, _backend: Option<&str>, _server: &str) -> Option<i64> {
+        None
+    }
+    /// Sessions per second of frontend `name` (`fe_sess_rate`).
+    fn frontend_rate(&self, _name: &str) -> Option<i64> {
+        None
+    }
+    /// Streams per second given to a backend (`be_sess_rate`).
+    fn backend_rate(&self, _backend: Option<&str>) -> Option<i64> {
+        None
+    }
+    /// Connections per second made to a server (`srv_sess_rate`).
+    fn server_rate(&self, _backend: Option<&str>, _server: &str) -> Option<i64> {
+        None
+    }
+    /// The process is soft-stopping (`stopping`).
+    fn stopping(&self) -> bool {
+        false
+    }
+    /// `addr_is_local()`: `a` is an address of this host (`src_is_local`…); `None` when
+    /// the check itself failed.
+    fn addr_is_local(&self, _a: SocketAddr) -> Option<bool> {
+        None
+    }
+    /// A `TCP_INFO` field of the socket `fd` (`fc_rtt`…), in the kernel's units.
+    fn tcp_info(&self, _fd: i32, _field: TcpInfo) -> Option<i64> {
+        None
+    }
+}
+
+/// The `TCP_INFO` fields of the `fc_*` fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpInfo {
+    /// Microseconds.
+    Rtt,
+    RttVar,
+    Unacked,
+    Sacked,
+    Lost,
+    Retrans,
+    Fackets,
+    Reordering,
+}
+
+/// The stream's server connection, once established (`bc_*` fetches). A trait so that
+/// the runtime asks the socket for its addresses only when a fetch reads them.
+pub trait ServerConn {
+    fn src(&self) -> Option<SocketAddr>;
+    fn dst(&self) -> Option<SocketAddr>;
+    /// An HTTP (HTX) mux runs on it: `bc_http_major` is 1.
+    fn http(&self) -> bool;
 }
 
 /// An [`Env`] knowing nothing (tests, contexts without a proxy).
@@ -78,6 +134,10 @@ impl Env for NoEnv {
 pub struct Session<'a> {
     pub src: Option<SocketAddr>,
     pub dst: Option<SocketAddr>,
+    /// The client connection's own addresses (`fc_src`…), which `http-request set-src`
+    /// and `set-dst` leave alone; `None`: as `src`/`dst`.
+    pub fc_src: Option<SocketAddr>,
+    pub fc_dst: Option<SocketAddr>,
     pub fe_name: &'a str,
     pub fe_id: i64,
     pub fe_defbe: Option<&'a str>,
@@ -90,13 +150,39 @@ pub struct Session<'a> {
     pub env: &'a dyn Env,
     /// The connection's stick-counter slots (`None`: no stick table is used).
     pub stk: Option<&'a crate::stick::Trackers>,
+    /// An HTTP mux runs on the client connection (`fc_http_major`).
+    pub fc_http: bool,
+    /// The client socket, for `TCP_INFO` (`fc_rtt`…); `None` outside a stream.
+    pub fc_fd: Option<i32>,
+    pub bc: Option<&'a dyn ServerConn>,
+    /// `set-priority-class` / `set-priority-offset` so far (`prio_class`, `prio_offset`).
+    pub prio: (i64, i64),
+    /// The last rule that ended a rule set: file, line (`last_rule_file`…).
+    pub last_rule: Option<(&'a str, i64)>,
+    /// Connections on the listener now (`dst_conn`).
+    pub dst_conn: Option<i64>,
+    /// The stream's server and tunnel timeouts in ms (`cur_server_timeout`,
+    /// `cur_tunnel_timeout`): 0 until set by `set-timeout` or the connection to a server.
+    pub cur_timeout: (i64, i64),
 }
 
 impl<'a> Session<'a> {
+    /// The stream's source or destination, or the client connection's (`fc`).
+    fn addr(&self, dst: bool, fc: bool) -> Option<SocketAddr> {
+        match (dst, fc) {
+            (false, false) => self.src,
+            (true, false) => self.dst,
+            (false, true) => self.fc_src.or(self.src),
+            (true, true) => self.fc_dst.or(self.dst),
+        }
+    }
+
     pub fn new(fe_name: &'a str, env: &'a dyn Env) -> Session<'a> {
         Session {
             src: None,
             dst: None,
+            fc_src: None,
+            fc_dst: None,
             fe_name,
             fe_id: 0,
             fe_defbe: None,
@@ -107,6 +193,13 @@ impl<'a> Session<'a> {
             txn_index: 0,
             env,
             stk: None,
+            fc_http: false,
+            fc_fd: None,
+            bc: None,
+            prio: (0, 0),
+            dst_conn: None,
+            last_rule: None,
+            cur_timeout: (0, 0),
         }
     }
 }
@@ -293,6 +386,52 @@ pub enum Fetch {
     TableStat(super::stick::TableStat),
     /// A fetch of TLS or of a client certificate on a clear connection: no value.
     Nothing,
+    Stopping,
+    DstConn,
+    /// `fe_sess_rate` of a frontend (`None`: the current one).
+    FeRate(Option<String>),
+    BeRate(Option<String>),
+    SrvRate(Option<String>, String),
+    /// `last_rule_file` (true), `last_rule_line`.
+    LastRule(bool),
+    /// `fc_http_major` (false), `bc_http_major` (true).
+    HttpMajor(bool),
+    /// `fc_err`, `bc_err`, and their `_str` forms (`text`).
+    ConnErr {
+        back: bool,
+        text: bool,
+    },
+    /// `prio_class` (true), `prio_offset`.
+    Prio(bool),
+    /// `cur_server_timeout`, `cur_tunnel_timeout` (true).
+    CurTimeout(bool),
+    BcSrc,
+    BcSrcPort,
+    BcDst,
+    BcDstPort,
+    /// `src_is_local`, `dst_is_local` (dst), and their `fc_` forms (the connection's).
+    IsLocal(bool, bool),
+    /// `fc_src`, `fc_dst` (dst), and their `_port` forms (port).
+    FcAddr(bool, bool),
+    /// A `TCP_INFO` field of the client connection; `us`: times in microseconds.
+    TcpInfo(TcpInfo, bool),
+    SrvIweight(Option<String>, String),
+    SrvConnFree(Option<String>, String),
+    /// `req.hdrs_bin`, `res.hdrs_bin`.
+    HdrsBin(Dir),
+    /// `req.rdp_cookie(name)` ("": any name), and its count form.
+    RdpCookie(String),
+    RdpCookieCnt(String),
+    SslVer,
+    SslEcExt,
+    SslStExt,
+    /// `distcc_body` / `distcc_param`: the token (4 bytes, big endian), the occurrence
+    /// (0: the first).
+    Distcc {
+        body: bool,
+        token: u32,
+        occ: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -410,10 +549,14 @@ impl Fetch {
                 F::Date(arg_int(args, 0).unwrap_or(0), unit)
             }
             "nbthread" => F::Const(Smp::Sint(1)),
-            "src" | "fc_src" => F::Src,
-            "src_port" | "fc_src_port" => F::SrcPort,
-            "dst" | "fc_dst" => F::Dst,
-            "dst_port" | "fc_dst_port" => F::DstPort,
+            "src" => F::Src,
+            "src_port" => F::SrcPort,
+            "dst" => F::Dst,
+            "dst_port" => F::DstPort,
+            "fc_src" => F::FcAddr(false, false),
+            "fc_src_port" => F::FcAddr(false, true),
+            "fc_dst" => F::FcAddr(true, false),
+            "fc_dst_port" => F::FcAddr(true, true),
             "fe_name" => F::FeName,
             "fe_id" => F::FeId,
             "fe_defbe" => F::FeDefbe,
@@ -476,7 +619,84 @@ impl Fetch {
             "url32" => F::Url32 { src: false },
             "url32+src" => F::Url32 { src: true },
             "req.hdrs" => F::Hdrs,
-            "req.hdrs_bin" => return Err(name.into()),
+            "req.hdrs_bin" => F::HdrsBin(Dir::Req),
+            "res.hdrs_bin" => F::HdrsBin(Dir::Res),
+            "proc" => F::Const(Smp::Sint(1)),
+            "dst_conn" => F::DstConn,
+            "stopping" => F::Stopping,
+            // Not `fe_req_rate`: HAProxy also counts aborted and invalid requests (a
+            // connection closed before its first request is one), which the runtime
+            // does not report yet.
+            "fe_sess_rate" => F::FeRate(name_arg(args)),
+            "be_sess_rate" => F::BeRate(arg_be(args)),
+            "srv_sess_rate" => {
+                let (b, s) = arg_srv(args);
+                F::SrvRate(b, s)
+            }
+            "last_rule_file" => F::LastRule(true),
+            "last_rule_line" => F::LastRule(false),
+            "fc_http_major" => F::HttpMajor(false),
+            "bc_http_major" => F::HttpMajor(true),
+            "fc_err" | "bc_err" | "fc_err_str" | "bc_err_str" => F::ConnErr {
+                back: name.starts_with('b'),
+                text: name.ends_with("_str"),
+            },
+            "prio_class" => F::Prio(true),
+            "prio_offset" => F::Prio(false),
+            "cur_server_timeout" => F::CurTimeout(false),
+            "cur_tunnel_timeout" => F::CurTimeout(true),
+            "bc_src" => F::BcSrc,
+            "bc_src_port" => F::BcSrcPort,
+            "bc_dst" => F::BcDst,
+            "bc_dst_port" => F::BcDstPort,
+            "src_is_local" => F::IsLocal(false, false),
+            "dst_is_local" => F::IsLocal(true, false),
+            "fc_src_is_local" => F::IsLocal(false, true),
+            "fc_dst_is_local" => F::IsLocal(true, true),
+            "fc_rtt" | "fc_rttvar" | "fc_unacked" | "fc_sacked" | "fc_lost" | "fc_retrans"
+            | "fc_fackets" | "fc_reordering" => {
+                let f = match name {
+                    "fc_rtt" => TcpInfo::Rtt,
+                    "fc_rttvar" => TcpInfo::RttVar,
+                    "fc_unacked" => TcpInfo::Unacked,
+                    "fc_sacked" => TcpInfo::Sacked,
+                    "fc_lost" => TcpInfo::Lost,
+                    "fc_retrans" => TcpInfo::Retrans,
+                    "fc_fackets" => TcpInfo::Fackets,
+                    _ => TcpInfo::Reordering,
+                };
+                F::TcpInfo(f, arg_str(args, 0) == Some("us"))
+            }
+            "srv_iweight" => {
+                let (b, s) = arg_srv(args);
+                F::SrvIweight(b, s)
+            }
+            "srv_conn_free" => {
+                let (b, s) = arg_srv(args);
+                F::SrvConnFree(b, s)
+            }
+            "rdp_cookie" | "req.rdp_cookie" => {
+                F::RdpCookie(arg_str(args, 0).unwrap_or("").to_string())
+            }
+            "rdp_cookie_cnt" | "req.rdp_cookie_cnt" => {
+                F::RdpCookieCnt(arg_str(args, 0).unwrap_or("").to_string())
+            }
+            "req.ssl_ver" | "req_ssl_ver" => F::SslVer,
+            "req.ssl_ec_ext" => F::SslEcExt,
+            "req.ssl_st_ext" => F::SslStExt,
+            "distcc_body" | "distcc_param" => {
+                // `val_distcc()` checked the token's 4 characters.
+                let token = arg_str(args, 0)
+                    .unwrap_or("")
+                    .bytes()
+                    .take(4)
+                    .fold(0u32, |a, c| (a << 8) | c as u32);
+                F::Distcc {
+                    body: name == "distcc_body",
+                    token,
+                    occ: arg_int(args, 1).unwrap_or(0).max(0) as u32,
+                }
+            }
             "req.ver" | "req_ver" => F::ReqVer,
             "hdr" => hdr(None, true),
             "req.hdr" => hdr(Some(Dir::Req), true),
@@ -1048,8 +1268,153 @@ impl Fetch {
             F::HttpFirstReq => Smp::Bool(t.s.txn_index == 0),
             F::SslFc => Smp::Bool(false),
             F::Nothing => return None,
+            F::Stopping => Smp::Bool(t.s.env.stopping()),
+            F::DstConn => Smp::Sint(t.s.dst_conn?),
+            F::FeRate(n) => Smp::Sint(t.s.env.frontend_rate(n.as_deref().unwrap_or(t.s.fe_name))?),
+            F::BeRate(n) => Smp::Sint(t.s.env.backend_rate(n.as_deref())?),
+            F::SrvRate(b, s) => Smp::Sint(t.s.env.server_rate(b.as_deref(), s)?),
+            F::LastRule(file) => {
+                let (f, l) = t.s.last_rule?;
+                if *file {
+                    Smp::str(f.as_bytes())
+                } else {
+                    Smp::Sint(l)
+                }
+            }
+            F::HttpMajor(back) => {
+                let http = if *back { t.s.bc?.http() } else { t.s.fc_http };
+                // HAProxy has no H2 here: an HTTP mux is H1.
+                return http.then_some(Smp::Sint(1));
+            }
+            // An established connection has no error: `CO_ER_NONE`, "Success".
+            F::ConnErr { back, text } => {
+                if *back {
+                    t.s.bc?;
+                }
+                if *text {
+                    Smp::str(b"Success")
+                } else {
+                    Smp::Sint(0)
+                }
+            }
+            F::Prio(class) => Smp::Sint(if *class { t.s.prio.0 } else { t.s.prio.1 }),
+            F::CurTimeout(tunnel) => Smp::Sint(if *tunnel {
+                t.s.cur_timeout.1
+            } else {
+                t.s.cur_timeout.0
+            }),
+            F::FcAddr(dst, false) => addr(t.s.addr(*dst, true)?),
+            F::FcAddr(dst, true) => match t.s.addr(*dst, true)?.port() {
+                0 => return None,
+                p => Smp::Sint(p as i64),
+            },
+            F::BcSrc => addr(t.s.bc?.src()?),
+            F::BcDst => addr(t.s.bc?.dst()?),
+            // Port 0 is no value (`get_host_port()` returning 0).
+            F::BcSrcPort => match t.s.bc?.src()?.port() {
+                0 => return None,
+                p => Smp::Sint(p as i64),
+            },
+            F::BcDstPort => match t.s.bc?.dst()?.port() {
+                0 => return None,
+                p => Smp::Sint(p as i64),
+            },
+            F::IsLocal(dst, fc) => {
+                let a = t.s.addr(*dst, *fc)?;
+                Smp::Bool(t.s.env.addr_is_local(a)?)
+            }
+            F::TcpInfo(f, us) => {
+                let v = t.s.env.tcp_info(t.s.fc_fd?, *f)?;
+                let time = matches!(f, TcpInfo::Rtt | TcpInfo::RttVar);
+                Smp::Sint(if time && !us { (v + 500) / 1000 } else { v })
+            }
+            F::SrvIweight(b, s) => Smp::Sint(t.s.env.server_iweight(b.as_deref(), s)?),
+            F::SrvConnFree(b, s) => Smp::Sint(t.s.env.server_conn_free(b.as_deref(), s)?),
+            F::HdrsBin(d) => Smp::Bin(Cow::Owned(hdrs_bin(headers(t, Some(*d))?)?)),
+            F::RdpCookie(name) => match super::l6::rdp_cookie(payload(t)?, name.as_bytes()) {
+                Ok(v) => Smp::str(v),
+                Err(more) => return if more { t.miss() } else { None },
+            },
+            // Outside content inspection (HTTP), `smp_fetch_rdp_cookie()` fails without
+            // asking for more: the count is 0.
+            F::RdpCookieCnt(name) => match payload(t) {
+                None => Smp::Sint(0),
+                Some(p) => match super::l6::rdp_cookie(p, name.as_bytes()) {
+                    Ok(_) => Smp::Sint(1),
+                    Err(false) => Smp::Sint(0),
+                    Err(true) => return t.miss(),
+                },
+            },
+            F::SslVer | F::SslEcExt | F::SslStExt => {
+                let p = payload(t)?;
+                let r = match self {
+                    F::SslVer => super::tls_hello::ssl_ver(p).map(Smp::Sint),
+                    F::SslEcExt => super::tls_hello::hello_ext(p, 10).map(|_| Smp::Bool(true)),
+                    _ => match super::tls_hello::hello_ext(p, 35) {
+                        Ok(len) => Ok(Smp::Sint(if len > 0 { 2 } else { 1 })),
+                        Err(super::tls_hello::Miss::NotFound) => Ok(Smp::Sint(0)),
+                        Err(e) => Err(e),
+                    },
+                };
+                match r {
+                    Ok(v) => v,
+                    Err(super::tls_hello::Miss::More) => return t.miss(),
+                    Err(_) => return None,
+                }
+            }
+            F::Distcc { body, token, occ } => {
+                let p = payload(t)?;
+                match super::l6::distcc(p, *token, *occ, super::tls_hello::RECV_LIMIT) {
+                    Ok((param, b, complete)) => {
+                        if !complete {
+                            t.may_change();
+                        }
+                        if *body {
+                            Smp::Bin(Cow::Borrowed(b))
+                        } else {
+                            Smp::Sint(param as i64)
+                        }
+                    }
+                    Err(true) => return t.miss(),
+                    Err(false) => return None,
+                }
+            }
         })
     }
+}
+
+/// `smp_fetch_hdrs_bin()`: each header as varint-prefixed name and value, then two 0
+/// bytes; `None` past the trash chunk's size, as HAProxy.
+fn hdrs_bin(h: &super::msg::HeaderList) -> Option<Vec<u8>> {
+    const TRASH: usize = 16384;
+    let mut out = Vec::new();
+    for (n, v) in h.iter() {
+        encode_varint(&mut out, n.len() as u64);
+        out.extend_from_slice(n.as_bytes());
+        encode_varint(&mut out, v.len() as u64);
+        out.extend_from_slice(v);
+        if out.len() > TRASH {
+            return None;
+        }
+    }
+    out.extend_from_slice(&[0, 0]);
+    (out.len() <= TRASH).then_some(out)
+}
+
+/// HAProxy's `encode_varint()` (also SPOE's and the peers'): below 240 one byte, else
+/// 4 bits with 0xf0 set, then 7 bits per byte with 0x80 on all but the last.
+pub(crate) fn encode_varint(out: &mut Vec<u8>, mut i: u64) {
+    if i < 240 {
+        out.push(i as u8);
+        return;
+    }
+    out.push(i as u8 | 240);
+    i = (i - 240) >> 4;
+    while i >= 128 {
+        out.push(i as u8 | 128);
+        i = (i - 128) >> 7;
+    }
+    out.push(i as u8);
 }
 
 /// The inspected bytes (none outside content inspection).
@@ -1319,5 +1684,119 @@ mod tests {
         assert_eq!(u.len(), 36);
         assert_eq!(u[14], b'4');
         assert!(matches!(u[19], b'8' | b'9' | b'a' | b'b'));
+    }
+
+    #[test]
+    fn hdrs_bin_encoding() {
+        let long = "v".repeat(300);
+        let r = Req::new("GET", "/", &[("host", "a"), ("x", &long)]);
+        let mut v = Vars::default();
+        let t = txn(&r, &mut v);
+        let b = s("req.hdrs_bin", &[], &t).unwrap();
+        let mut want = vec![4];
+        want.extend_from_slice(b"host");
+        want.push(1);
+        want.extend_from_slice(b"a");
+        want.push(1);
+        want.extend_from_slice(b"x");
+        want.extend_from_slice(&[0xfc, 0x03]);
+        want.extend_from_slice(long.as_bytes());
+        want.extend_from_slice(&[0, 0]);
+        assert_eq!(b, want);
+        let mut x = Vec::new();
+        encode_varint(&mut x, 239);
+        encode_varint(&mut x, 240);
+        encode_varint(&mut x, 2287);
+        encode_varint(&mut x, 2288);
+        assert_eq!(x, [239, 0xf0, 0, 0xff, 0x7f, 0xf0, 0x80, 0]);
+    }
+
+    #[test]
+    fn stream_facts_and_l6_outside_inspection() {
+        let r = Req::new("GET", "/", &[]);
+        let mut v = Vars::default();
+        let mut t = txn(&r, &mut v);
+        let a = |n: &str| ArgValue::Str(n.into());
+        // HTTP: no payload, so no RDP cookie, a count of 0, no TLS version.
+        assert_eq!(s("req.rdp_cookie", &[a("")], &t), None);
+        assert_eq!(s("req.rdp_cookie_cnt", &[a("")], &t), Some(b"0".to_vec()));
+        assert_eq!(s("req.ssl_ver", &[], &t), None);
+        assert_eq!(s("proc", &[], &t), Some(b"1".to_vec()));
+        assert_eq!(s("prio_class", &[], &t), Some(b"0".to_vec()));
+        assert_eq!(s("fc_http_major", &[], &t), None);
+        assert_eq!(s("bc_http_major", &[], &t), None);
+        assert_eq!(s("bc_err", &[], &t), None);
+        assert_eq!(s("fc_err", &[], &t), Some(b"0".to_vec()));
+        assert_eq!(s("fc_err_str", &[], &t), Some(b"Success".to_vec()));
+        assert_eq!(s("last_rule_line", &[], &t), None);
+        assert_eq!(s("dst_conn", &[], &t), None);
+        t.s.last_rule = Some(("/etc/h.cfg", 12));
+        t.s.dst_conn = Some(3);
+        assert_eq!(s("last_rule_line", &[], &t), Some(b"12".to_vec()));
+        assert_eq!(s("last_rule_file", &[], &t), Some(b"/etc/h.cfg".to_vec()));
+        assert_eq!(s("dst_conn", &[], &t), Some(b"3".to_vec()));
+        t.s.fc_http = true;
+        t.s.prio = (5, -300);
+        t.s.cur_timeout = (5000, 0);
+        struct Bc;
+        impl ServerConn for Bc {
+            fn src(&self) -> Option<SocketAddr> {
+                Some("127.0.0.2:4242".parse().unwrap())
+            }
+            fn dst(&self) -> Option<SocketAddr> {
+                Some("127.0.0.3:0".parse().unwrap())
+            }
+            fn http(&self) -> bool {
+                true
+            }
+        }
+        t.s.bc = Some(&Bc);
+        assert_eq!(s("fc_http_major", &[], &t), Some(b"1".to_vec()));
+        assert_eq!(s("bc_http_major", &[], &t), Some(b"1".to_vec()));
+        assert_eq!(s("bc_err", &[], &t), Some(b"0".to_vec()));
+        assert_eq!(s("prio_offset", &[], &t), Some(b"-300".to_vec()));
+        assert_eq!(s("cur_server_timeout", &[], &t), Some(b"5000".to_vec()));
+        assert_eq!(s("bc_src", &[], &t), Some(b"127.0.0.2".to_vec()));
+        assert_eq!(s("bc_src_port", &[], &t), Some(b"4242".to_vec()));
+        assert_eq!(s("bc_dst", &[], &t), Some(b"127.0.0.3".to_vec()));
+        assert_eq!(s("bc_dst_port", &[], &t), None);
+        // Without a proxy behind, the proxy-state fetches have no value.
+        assert_eq!(s("srv_iweight", &[a("s1")], &t), None);
+        assert_eq!(s("be_sess_rate", &[ArgValue::Be(String::new())], &t), None);
+        assert!(Fetch::compile("fe_req_rate", &[]).is_err());
+        assert_eq!(s("fc_rtt", &[], &t), None);
+        assert_eq!(s("src_is_local", &[], &t), None);
+        // `fc_src` is the stream's source until set-src gave it another one.
+        assert_eq!(s("fc_src", &[], &t), Some(b"127.0.0.1".to_vec()));
+        t.s.fc_src = t.s.src;
+        t.s.src = Some("10.0.0.1:1".parse().unwrap());
+        assert_eq!(s("fc_src", &[], &t), Some(b"127.0.0.1".to_vec()));
+        assert_eq!(s("fc_src_port", &[], &t), Some(b"4000".to_vec()));
+        assert_eq!(s("src", &[], &t), Some(b"10.0.0.1".to_vec()));
+    }
+
+    #[test]
+    fn l6_payload_fetches() {
+        let r = Req::new("GET", "/", &[]);
+        let mut v = Vars::default();
+        let mut t = txn(&r, &mut v);
+        t.req = None;
+        let a = |n: &str| ArgValue::Str(n.into());
+        let mut rdp = vec![3, 0, 0, 0x2f, 0x2a, 0xe0, 0, 0, 0, 0, 0];
+        rdp.extend_from_slice(b"Cookie: mstshash=bob\r\n");
+        t.payload = Some((&rdp, true));
+        assert_eq!(s("rdp_cookie", &[a("mstshash")], &t), Some(b"bob".to_vec()));
+        assert_eq!(s("rdp_cookie_cnt", &[a("x")], &t), Some(b"0".to_vec()));
+        assert!(!t.missed.get());
+        t.payload = Some((&rdp[..15], true));
+        assert_eq!(s("rdp_cookie_cnt", &[a("")], &t), None);
+        assert!(t.missed.get());
+        let d = b"DIST00000001ARGV00000003gcc";
+        t.payload = Some((d, false));
+        assert_eq!(s("distcc_param", &[a("DIST")], &t), Some(b"1".to_vec()));
+        assert_eq!(
+            s("distcc_body", &[a("ARGV"), ArgValue::Sint(1)], &t),
+            Some(b"gcc".to_vec())
+        );
     }
 }

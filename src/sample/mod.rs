@@ -6,6 +6,7 @@
 pub mod conv;
 pub mod expr;
 pub mod fetch;
+pub mod l6;
 pub mod lf;
 pub mod map;
 pub mod msg;

@@ -45,7 +45,10 @@ fn eval_with(expr: &str, v: &mut Vars) -> Option<Smp<'static>> {
         parse_expr(&[expr], 0, false, ExprEnv::default()).unwrap_or_else(|e| panic!("{expr}: {e}"));
     let mut smp = input(expr, &p.expr);
     let mut maps = MapCache::default();
-    let mut cx = ConvCx { vars: v };
+    let mut cx = ConvCx {
+        vars: v,
+        env: &crate::sample::fetch::NoEnv,
+    };
     for c in &p.expr.convs {
         let conv =
             Conv::compile(&c.name, &c.args, &mut maps).unwrap_or_else(|e| panic!("{expr}: {e}"));
@@ -873,7 +876,10 @@ fn output_types() {
 #[test]
 fn slicing_keeps_borrowed_input() {
     let mut v = vars();
-    let mut cx = ConvCx { vars: &mut v };
+    let mut cx = ConvCx {
+        vars: &mut v,
+        env: &crate::sample::fetch::NoEnv,
+    };
     let mut maps = MapCache::default();
     let args = [ArgValue::Sint(2), ArgValue::Str("|".into())];
     let c = Conv::compile("field", &args, &mut maps).unwrap();
@@ -917,7 +923,10 @@ fn compile_reports_unimplemented() {
     // Table converters compile; without a table in scope they yield no sample.
     let c = Conv::compile("in_table", &[ArgValue::Tab("t".into())], &mut maps).unwrap();
     let mut vars = crate::sample::vars::Vars::default();
-    let mut cx = super::ConvCx { vars: &mut vars };
+    let mut cx = super::ConvCx {
+        vars: &mut vars,
+        env: &crate::sample::fetch::NoEnv,
+    };
     assert_eq!(c.apply(Smp::Sint(1), &mut cx), None);
     assert!(implemented("in_table") && implemented("table_gpc"));
     assert!(implemented("regsub") && !implemented("mqtt_is_valid"));
