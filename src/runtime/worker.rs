@@ -589,7 +589,7 @@ impl Worker {
         }
         sock.set_nodelay(true);
         let shared = &*self.shared;
-        let mb = Arc::clone(&self.mailbox);
+        let mb = &*self.mailbox;
         let mut pool = mb.lock_pool();
         let mut cx = Ctx::new(
             self.poll.registry(),
@@ -651,7 +651,7 @@ impl Worker {
         let Some(slot) = self.sessions.get_mut(key) else {
             return;
         };
-        let mb = Arc::clone(&self.mailbox);
+        let mb = &*self.mailbox;
         let mut pool = mb.lock_pool();
         let mut cx = Ctx::new(
             self.poll.registry(),
@@ -699,7 +699,7 @@ impl Worker {
         let Some(slot) = self.sessions.get_mut(key) else {
             return;
         };
-        let mb = Arc::clone(&self.mailbox);
+        let mb = &*self.mailbox;
         let mut pool = mb.lock_pool();
         let cx = Ctx::new(
             self.poll.registry(),
@@ -725,7 +725,7 @@ impl Worker {
             return;
         }
         let mut slot = self.sessions.remove(key);
-        let mb = Arc::clone(&self.mailbox);
+        let mb = &*self.mailbox;
         let mut pool = mb.lock_pool();
         let mut cx = Ctx::new(
             self.poll.registry(),
@@ -737,6 +737,7 @@ impl Worker {
             now,
         );
         slot.sess.close(&mut cx);
+        drop(pool);
         self.release_listener(slot.listener);
     }
 }
