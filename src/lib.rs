@@ -21,4 +21,5 @@ pub mod queue;
 pub mod rules;
 pub mod runtime;
 pub mod sample;
+pub mod stats;
 pub mod version;

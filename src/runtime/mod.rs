@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod check;
+pub mod cli;
 pub mod env;
 pub mod errors;
 pub mod http;
@@ -201,6 +202,8 @@ pub struct Runtime {
     pub warnings: Vec<String>,
     /// The health and agent checks (`None` without any), run on their own thread.
     checker: Option<check::Checker>,
+    /// The stats sockets (`None` without any), served on their own thread.
+    cli: Option<cli::Cli>,
 }
 
 impl Runtime {
@@ -248,6 +251,12 @@ impl Runtime {
             .collect();
         let mut shared = Shared::build(cfg, &fronts, &per_listener, &mut warnings)?;
         shared.debug = debug;
+        let srvs: Vec<usize> = shared.backends.iter().map(|b| b.addrs.len()).collect();
+        shared.counters = crate::stats::counters::Counters::new(
+            shared::nbthread(cfg),
+            shared.frontends.len(),
+            &srvs,
+        );
         let shared = Arc::new(shared);
         let checker = check::Checker::new(cfg, shared.clone(), &mut warnings);
         let mut seen = HashSet::new();
@@ -269,6 +278,7 @@ impl Runtime {
                 }
             })));
         }
+        let cli = cli::Cli::open(cfg, shared.clone(), mailboxes.clone(), &mut used_fds)?;
         let ms = |v: Option<u32>| {
             v.filter(|&v| v > 0)
                 .map(|v| std::time::Duration::from_millis(v.into()))
@@ -284,6 +294,7 @@ impl Runtime {
             stop_signal: Arc::default(),
             warnings,
             checker,
+            cli,
         })
     }
 
@@ -445,6 +456,14 @@ impl Runtime {
                 std::thread::Builder::new()
                     .name(format!("haproxy-rs-{}", id + 1))
                     .spawn(move || w.run())?,
+            );
+        }
+        if let Some(c) = self.cli.take() {
+            let ctl = self.ctl.clone();
+            out.push(
+                std::thread::Builder::new()
+                    .name("haproxy-rs-cli".into())
+                    .spawn(move || c.run(ctl))?,
             );
         }
         if let Some(mut c) = self.checker.take() {

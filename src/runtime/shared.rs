@@ -335,6 +335,8 @@ pub struct Shared {
     pub next_stream_id: AtomicU32,
     /// `proc.*` variables.
     pub proc_vars: crate::sample::vars::ProcVars,
+    /// Traffic counters, one block per worker (`show stat`); sized by `Runtime::new`.
+    pub counters: crate::stats::counters::Counters,
     /// `userlist` sections, for `http_auth`.
     pub userlists: Vec<crate::model::sections::Userlist>,
 }
@@ -521,6 +523,7 @@ impl Shared {
             debug: false,
             next_stream_id: AtomicU32::new(0),
             proc_vars: global_vars(cfg, warnings),
+            counters: crate::stats::counters::Counters::new(0, 0, &[]),
             userlists: cfg.userlists.clone(),
         })
     }
