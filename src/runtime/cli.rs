@@ -94,7 +94,11 @@ impl RtProc {
                     cookie: s.cookie.clone().unwrap_or_default(),
                 })
                 .collect();
-            let mode = if px.mode == crate::model::proxy::Mode::Http { "http" } else { "tcp" };
+            let mode = if px.mode == crate::model::proxy::Mode::Http {
+                "http"
+            } else {
+                "tcp"
+            };
             proxies.push(ProxyView {
                 name: px.name.clone(),
                 id,

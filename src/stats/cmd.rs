@@ -81,7 +81,9 @@ pub fn exec(args: &[&str], payload: Option<&str>, level: Level, p: &dyn Proc) ->
             if !need(Level::Admin) {
                 return r(DENIED);
             }
-            r(with_server(p, a(2), |px, si| set_server(p, px, si, a(3), a(4))))
+            r(with_server(p, a(2), |px, si| {
+                set_server(p, px, si, a(3), a(4))
+            }))
         }
         ["disable", "server", ..] | ["enable", "server", ..] => {
             if !need(Level::Admin) {
@@ -133,7 +135,10 @@ pub fn exec(args: &[&str], payload: Option<&str>, level: Level, p: &dyn Proc) ->
                 return r("Value out of range.\n");
             }
             match fe.fe {
-                Some(i) => r(p.set_maxconn_frontend(i, n as u32).err().unwrap_or_default()),
+                Some(i) => r(p
+                    .set_maxconn_frontend(i, n as u32)
+                    .err()
+                    .unwrap_or_default()),
                 None => r(""),
             }
         }
@@ -252,12 +257,11 @@ fn find_server_raw<'a>(p: &'a dyn Proc, arg: &str) -> Result<(&'a ProxyView, usi
 
 /// `cli_find_server()` (which also refuses disabled proxies), then `f`; `f`'s text is
 /// the reply.
-fn with_server(
-    p: &dyn Proc,
-    arg: &str,
-    f: impl FnOnce(&ProxyView, usize) -> String,
-) -> String {
-    if arg.split_once('/').is_none_or(|(b, s)| b.is_empty() || s.is_empty()) {
+fn with_server(p: &dyn Proc, arg: &str, f: impl FnOnce(&ProxyView, usize) -> String) -> String {
+    if arg
+        .split_once('/')
+        .is_none_or(|(b, s)| b.is_empty() || s.is_empty())
+    {
         return "Require 'backend/server'.\n".into();
     }
     match find_server_raw(p, arg) {

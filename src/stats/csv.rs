@@ -11,27 +11,134 @@ use crate::queue::ServerState;
 
 /// The `show stat` header fields, in order (the CSV header line has a trailing comma).
 pub const HEADER: &[&str] = &[
-    "pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot", "bin", "bout", "dreq",
-    "dresp", "ereq", "econ", "eresp", "wretr", "wredis", "status", "weight", "act", "bck",
-    "chkfail", "chkdown", "lastchg", "downtime", "qlimit", "pid", "iid", "sid", "throttle",
-    "lbtot", "tracked", "type", "rate", "rate_lim", "rate_max", "check_status", "check_code",
-    "check_duration", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other",
-    "hanafail", "req_rate", "req_rate_max", "req_tot", "cli_abrt", "srv_abrt", "comp_in",
-    "comp_out", "comp_byp", "comp_rsp", "lastsess", "last_chk", "last_agt", "qtime", "ctime",
-    "rtime", "ttime", "agent_status", "agent_code", "agent_duration", "check_desc",
-    "agent_desc", "check_rise", "check_fall", "check_health", "agent_rise", "agent_fall",
-    "agent_health", "addr", "cookie", "mode", "algo", "conn_rate", "conn_rate_max", "conn_tot",
-    "intercepted", "dcon", "dses", "wrew", "connect", "reuse", "cache_lookups", "cache_hits",
-    "srv_icur", "src_ilim", "qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint",
-    "idle_conn_cur", "safe_conn_cur", "used_conn_cur", "need_conn_est", "uweight",
-    "agg_server_status", "agg_server_check_status", "agg_check_status", "-", "ssl_sess",
-    "ssl_reused_sess", "ssl_failed_handshake", "h2_headers_rcvd", "h2_data_rcvd",
-    "h2_settings_rcvd", "h2_rst_stream_rcvd", "h2_goaway_rcvd",
-    "h2_detected_conn_protocol_errors", "h2_detected_strm_protocol_errors",
-    "h2_rst_stream_resp", "h2_goaway_resp", "h2_open_connections", "h2_backend_open_streams",
-    "h2_total_connections", "h2_backend_total_streams", "h1_open_connections",
-    "h1_open_streams", "h1_total_connections", "h1_total_streams", "h1_bytes_in",
-    "h1_bytes_out", "h1_spliced_bytes_in", "h1_spliced_bytes_out",
+    "pxname",
+    "svname",
+    "qcur",
+    "qmax",
+    "scur",
+    "smax",
+    "slim",
+    "stot",
+    "bin",
+    "bout",
+    "dreq",
+    "dresp",
+    "ereq",
+    "econ",
+    "eresp",
+    "wretr",
+    "wredis",
+    "status",
+    "weight",
+    "act",
+    "bck",
+    "chkfail",
+    "chkdown",
+    "lastchg",
+    "downtime",
+    "qlimit",
+    "pid",
+    "iid",
+    "sid",
+    "throttle",
+    "lbtot",
+    "tracked",
+    "type",
+    "rate",
+    "rate_lim",
+    "rate_max",
+    "check_status",
+    "check_code",
+    "check_duration",
+    "hrsp_1xx",
+    "hrsp_2xx",
+    "hrsp_3xx",
+    "hrsp_4xx",
+    "hrsp_5xx",
+    "hrsp_other",
+    "hanafail",
+    "req_rate",
+    "req_rate_max",
+    "req_tot",
+    "cli_abrt",
+    "srv_abrt",
+    "comp_in",
+    "comp_out",
+    "comp_byp",
+    "comp_rsp",
+    "lastsess",
+    "last_chk",
+    "last_agt",
+    "qtime",
+    "ctime",
+    "rtime",
+    "ttime",
+    "agent_status",
+    "agent_code",
+    "agent_duration",
+    "check_desc",
+    "agent_desc",
+    "check_rise",
+    "check_fall",
+    "check_health",
+    "agent_rise",
+    "agent_fall",
+    "agent_health",
+    "addr",
+    "cookie",
+    "mode",
+    "algo",
+    "conn_rate",
+    "conn_rate_max",
+    "conn_tot",
+    "intercepted",
+    "dcon",
+    "dses",
+    "wrew",
+    "connect",
+    "reuse",
+    "cache_lookups",
+    "cache_hits",
+    "srv_icur",
+    "src_ilim",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
+    "eint",
+    "idle_conn_cur",
+    "safe_conn_cur",
+    "used_conn_cur",
+    "need_conn_est",
+    "uweight",
+    "agg_server_status",
+    "agg_server_check_status",
+    "agg_check_status",
+    "-",
+    "ssl_sess",
+    "ssl_reused_sess",
+    "ssl_failed_handshake",
+    "h2_headers_rcvd",
+    "h2_data_rcvd",
+    "h2_settings_rcvd",
+    "h2_rst_stream_rcvd",
+    "h2_goaway_rcvd",
+    "h2_detected_conn_protocol_errors",
+    "h2_detected_strm_protocol_errors",
+    "h2_rst_stream_resp",
+    "h2_goaway_resp",
+    "h2_open_connections",
+    "h2_backend_open_streams",
+    "h2_total_connections",
+    "h2_backend_total_streams",
+    "h1_open_connections",
+    "h1_open_streams",
+    "h1_total_connections",
+    "h1_total_streams",
+    "h1_bytes_in",
+    "h1_bytes_out",
+    "h1_spliced_bytes_in",
+    "h1_spliced_bytes_out",
 ];
 
 /// The module columns a row of each kind fills with 0 (`ssl` for servers; all for
@@ -66,7 +173,10 @@ impl Row {
 }
 
 fn modules_all(r: &mut Row) {
-    let at = HEADER.iter().position(|h| *h == "-").unwrap_or(HEADER.len());
+    let at = HEADER
+        .iter()
+        .position(|h| *h == "-")
+        .unwrap_or(HEADER.len());
     for h in &HEADER[at + 1..] {
         r.set(h, 0);
     }
@@ -147,10 +257,7 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
                 if sv.checked {
                     r.zeros(&["chkfail", "chkdown", "downtime"]);
                 }
-                r.set(
-                    "lastchg",
-                    now.saturating_sub(s.last_change_ms()) / 1000,
-                );
+                r.set("lastchg", now.saturating_sub(s.last_change_ms()) / 1000);
                 if s.maxqueue() > 0 {
                     r.set("qlimit", s.maxqueue());
                 }
@@ -176,9 +283,19 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
                 }
                 r.set("mode", px.mode);
                 r.zeros(&[
-                    "wrew", "connect", "reuse", "srv_icur", "qtime_max", "ctime_max",
-                    "rtime_max", "ttime_max", "eint", "idle_conn_cur", "safe_conn_cur",
-                    "used_conn_cur", "need_conn_est",
+                    "wrew",
+                    "connect",
+                    "reuse",
+                    "srv_icur",
+                    "qtime_max",
+                    "ctime_max",
+                    "rtime_max",
+                    "ttime_max",
+                    "eint",
+                    "idle_conn_cur",
+                    "safe_conn_cur",
+                    "used_conn_cur",
+                    "need_conn_est",
                 ]);
                 r.set("uweight", s.weight());
                 r.set("-", "-");
@@ -234,9 +351,8 @@ fn backend_row(px: &ProxyView, bi: usize, now: u64, get: &dyn Fn(Obj, C) -> u64)
     let o = Obj::Be(bi);
     let mut r = Row::new();
     let q = px.queue.as_ref();
-    let usable = |s: &crate::queue::Server| {
-        matches!(s.state(), ServerState::Up | ServerState::Starting)
-    };
+    let usable =
+        |s: &crate::queue::Server| matches!(s.state(), ServerState::Up | ServerState::Starting);
     let (mut act, mut bck, mut w) = (0, 0, 0);
     let mut last = 0u64;
     if let Some(q) = q {
@@ -252,7 +368,12 @@ fn backend_row(px: &ProxyView, bi: usize, now: u64, get: &dyn Fn(Obj, C) -> u64)
             }
         }
         if act == 0 {
-            w = q.servers().iter().filter(|s| usable(s)).map(|s| s.weight()).sum();
+            w = q
+                .servers()
+                .iter()
+                .filter(|s| usable(s))
+                .map(|s| s.weight())
+                .sum();
         }
     }
     r.set("pxname", &px.name);
@@ -305,7 +426,11 @@ fn backend_row(px: &ProxyView, bi: usize, now: u64, get: &dyn Fn(Obj, C) -> u64)
     }
     r.zeros(&["qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint"]);
     r.set("uweight", w);
-    r.zeros(&["agg_server_status", "agg_server_check_status", "agg_check_status"]);
+    r.zeros(&[
+        "agg_server_status",
+        "agg_server_check_status",
+        "agg_check_status",
+    ]);
     modules_all(&mut r);
     r
 }

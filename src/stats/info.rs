@@ -152,10 +152,30 @@ pub fn show_activity(i: &ProcInfo) -> String {
         now.subsec_micros()
     );
     for f in [
-        "ctxsw", "tasksw", "empty_rq", "long_rq", "loops", "wake_tasks", "wake_signal", "poll_io",
-        "poll_exp", "poll_drop_fd", "poll_skip_fd", "conn_dead", "stream_calls", "pool_fail",
-        "buf_wait", "cpust_ms_tot", "cpust_ms_1s", "cpust_ms_15s", "avg_loop_us", "accepted",
-        "accq_pushed", "accq_full", "accq_ring", "fd_takeover",
+        "ctxsw",
+        "tasksw",
+        "empty_rq",
+        "long_rq",
+        "loops",
+        "wake_tasks",
+        "wake_signal",
+        "poll_io",
+        "poll_exp",
+        "poll_drop_fd",
+        "poll_skip_fd",
+        "conn_dead",
+        "stream_calls",
+        "pool_fail",
+        "buf_wait",
+        "cpust_ms_tot",
+        "cpust_ms_1s",
+        "cpust_ms_15s",
+        "avg_loop_us",
+        "accepted",
+        "accq_pushed",
+        "accq_full",
+        "accq_ring",
+        "fd_takeover",
     ] {
         out.push_str(&format!("{f}: 0 [ {zeros} ]\n"));
     }

@@ -173,7 +173,10 @@ mod tests {
 
     #[test]
     fn words_and_escapes() {
-        assert_eq!(split_words("  add map  m a\\ b\tc"), ["add", "map", "m", "a b", "c"]);
+        assert_eq!(
+            split_words("  add map  m a\\ b\tc"),
+            ["add", "map", "m", "a b", "c"]
+        );
         assert_eq!(split_words("x\\\\y\\;z"), ["x\\y;z"]);
     }
 }

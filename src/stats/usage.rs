@@ -102,7 +102,10 @@ pub fn usage_msg(args: &[&str]) -> String {
             };
             if dist < (5 * totlen as i32) / 2 && dist < worst {
                 // Stable: an equal distance keeps the earlier command first.
-                let pos = matches.iter().position(|m| m.1 > dist).unwrap_or(matches.len());
+                let pos = matches
+                    .iter()
+                    .position(|m| m.1 > dist)
+                    .unwrap_or(matches.len());
                 matches.insert(pos, (n, dist));
                 matches.truncate(MAX_MATCHES);
             }
