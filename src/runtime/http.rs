@@ -866,6 +866,7 @@ impl HttpSession {
         self.has_req = true;
         self.has_resp = false;
         self.cookie = None;
+        super::counters::request(cx, self.fe);
         if cx.shared.debug {
             self.trace_request(cx);
         }
@@ -1008,6 +1009,7 @@ impl HttpSession {
             self.be = Some(be);
             self.resp_fwd = BodyFwd::new(true, &backend.resp_opts);
         }
+        super::counters::to_backend(cx, be, true);
         self.st = St::WaitSrv;
         self.replay = None;
         self.replaying = false;
@@ -1153,6 +1155,9 @@ impl HttpSession {
     /// `http-after-response` rules), then skips the request body.
     fn send_local(&mut self, cx: &Ctx, be: Option<usize>, out: Rendered) {
         let bytes = self.after_response_local(cx, be, out.bytes);
+        if let Some(st) = super::counters::status_of(&bytes) {
+            super::counters::response(cx, self.fe, be.map(|b| (b, None)), st);
+        }
         let out = Rendered {
             bytes,
             close: out.close,
@@ -1314,10 +1319,13 @@ impl HttpSession {
         match flow {
             Flow::Continue | Flow::Stop | Flow::Wait => false,
             Flow::Reply(r) => {
+                let denied = !matches!(r.source, super::http_return::Source::Template);
+                super::counters::ruled(cx, self.fe, denied);
                 self.local_reply(cx, be, r);
                 true
             }
             Flow::Redirect(rd) => {
+                super::counters::ruled(cx, self.fe, false);
                 let bytes = self.redirect_reply(cx, &rd);
                 self.send_local(
                     cx,
@@ -1635,6 +1643,9 @@ impl HttpSession {
             page.send(&mut t, head_only, conn, be, fe)
         };
         let bytes = self.after_response_local(cx, be_idx, out.bytes);
+        if let Some(st) = super::counters::status_of(&bytes) {
+            super::counters::response(cx, self.fe, be_idx.map(|b| (b, None)), st);
+        }
         self.close_after |= out.close;
         self.cout.extend(&bytes);
         self.st = St::Skip;
@@ -1663,6 +1674,9 @@ impl HttpSession {
             self.server_seen = cx.now;
             self.st = St::Xfer;
             return;
+        }
+        if let (Some(b), Some(s)) = (self.be, self.srv.as_ref().and_then(|s| s.server())) {
+            super::counters::to_server(cx, b, s, true);
         }
         let be = &cx.shared.backends[self.be.expect("a backend was chosen")];
         let fe = &cx.shared.frontends[self.fe];
@@ -2084,6 +2098,15 @@ impl HttpSession {
     /// Forwards the final response head with the connection header and the cookie
     /// persistence edits.
     fn write_response_head(&mut self, cx: &Ctx) {
+        if let Some(be) = self.be {
+            let srv = self.srv.as_ref().and_then(|s| s.server_of_last_request());
+            let st = self
+                .rx
+                .as_ref()
+                .filter(|r| r.res_active && r.res.status_changed)
+                .map_or(self.resp.status, |r| r.res.status);
+            super::counters::response(cx, self.fe, Some((be, srv)), st);
+        }
         let conn = self.plan.on_response(&self.req.head, &self.resp);
         if self.plan.client == Want::Close {
             self.close_after = true;

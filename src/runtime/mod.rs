@@ -11,6 +11,7 @@
 pub mod backend;
 pub mod check;
 pub mod cli;
+pub mod counters;
 pub mod env;
 pub mod errors;
 pub mod http;

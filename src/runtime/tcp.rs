@@ -144,6 +144,7 @@ impl TcpSession {
             crate::lb::Algorithm::Source => self.peer.map(|a| crate::lb::key::source_key(&a.ip())),
             _ => None,
         };
+        super::counters::to_backend(cx, be, false);
         match self.srv.start(cx, key, None) {
             Outcome::Failed { .. } => {
                 self.srv.close(cx);
@@ -195,6 +196,9 @@ impl TcpSession {
     /// client byte.
     fn connected(&mut self, cx: &mut Ctx) {
         self.server_seen = cx.now;
+        if let Some(s) = self.srv.server() {
+            super::counters::to_server(cx, self.srv.be, s, false);
+        }
         if let Some(h) = self.srv.proxy_header(cx, self.peer, || {
             self.local.or_else(|| self.client.s.local_inet())
         }) {

@@ -40,6 +40,10 @@ pub enum C {
     SrvAbrt,
     /// Times a server was picked by the load balancer (`lbtot`).
     LbTot,
+    /// Requests answered by the proxy's own rules (`intercepted`: `return`, redirects).
+    Intercepted,
+    /// New connections to servers (`connect`).
+    Connect,
     /// Highest concurrent sessions seen (`smax`), kept as a max rather than a sum.
     SessMax,
 }

@@ -282,9 +282,9 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
                     r.set("cookie", &sv.cookie);
                 }
                 r.set("mode", px.mode);
+                r.set("connect", get(o, C::Connect));
                 r.zeros(&[
                     "wrew",
-                    "connect",
                     "reuse",
                     "srv_icur",
                     "qtime_max",
@@ -333,16 +333,15 @@ fn frontend_row(px: &ProxyView, p: &dyn Proc, get: &dyn Fn(Obj, C) -> u64) -> Ro
             r.set(k, get(o, c));
         }
         r.zeros(&["req_rate", "req_rate_max"]);
-        r.set("req_tot", get(o, C::Req));
-        r.zeros(&["comp_in", "comp_out", "comp_byp", "comp_rsp"]);
+        r.set("intercepted", get(o, C::Intercepted));
+        r.zeros(&["cache_lookups", "cache_hits"]);
     }
+    r.set("req_tot", get(o, C::Req));
+    r.zeros(&["comp_in", "comp_out", "comp_byp", "comp_rsp"]);
     r.set("mode", px.mode);
     r.zeros(&["conn_rate", "conn_rate_max"]);
     r.set("conn_tot", get(o, C::Conn));
-    r.zeros(&["intercepted", "dcon", "dses", "wrew", "eint"]);
-    if px.mode == "http" {
-        r.zeros(&["cache_lookups", "cache_hits"]);
-    }
+    r.zeros(&["dcon", "dses", "wrew", "eint"]);
     modules_all(&mut r);
     r
 }
@@ -413,14 +412,13 @@ fn backend_row(px: &ProxyView, bi: usize, now: u64, get: &dyn Fn(Obj, C) -> u64)
     }
     r.set("cli_abrt", get(o, C::CliAbrt));
     r.set("srv_abrt", get(o, C::SrvAbrt));
-    if px.mode == "http" {
-        r.zeros(&["comp_in", "comp_out", "comp_byp", "comp_rsp"]);
-    }
+    r.zeros(&["comp_in", "comp_out", "comp_byp", "comp_rsp"]);
     r.set("lastsess", -1);
     r.zeros(&["qtime", "ctime", "rtime", "ttime"]);
     r.set("mode", px.mode);
     r.set("algo", px.algo);
-    r.zeros(&["wrew", "connect", "reuse"]);
+    r.zeros(&["wrew", "reuse"]);
+    r.set("connect", get(o, C::Connect));
     if px.mode == "http" {
         r.zeros(&["cache_lookups", "cache_hits"]);
     }
