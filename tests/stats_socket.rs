@@ -439,3 +439,48 @@ listen t\n mode tcp\n bind 127.0.0.1:{tfe}\n server t1 127.0.0.1:{s1}\n"
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// The CLI's maintenance and the checks' verdict are separate states, as in HAProxy:
+/// `ready` does not bring a server the checks found down back, and a check does not
+/// take a server out of maintenance.
+#[test]
+fn admin_state_and_checks_combine() {
+    let _g = serial();
+    let (fe, up, dead) = (free_port(), backend("up"), free_port());
+    let cfg = format!(
+        "global\n stats socket @SOCK@ level admin\n\
+defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 1s\n\
+frontend fe\n bind 127.0.0.1:{fe}\n default_backend be\n\
+backend be\n server up 127.0.0.1:{up} check inter 100ms\n server dead 127.0.0.1:{dead} check inter 100ms fall 1\n"
+    );
+    let p = Proxy::start(&common::rs_bin(), "admin", &cfg, &[]);
+    let row = |name: &str| -> String {
+        let st = p.cli("show servers state be\n");
+        st.lines()
+            .find(|l| l.split(' ').nth(3) == Some(name))
+            .map(|l| l.split(' ').skip(5).take(2).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    };
+    let t0 = Instant::now();
+    while row("dead") != "0 0" {
+        assert!(
+            t0.elapsed() < WAIT,
+            "the dead server never went down: {}",
+            row("dead")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(p.cli("set server be/dead state maint\n"), "\n");
+    assert_eq!(row("dead"), "0 1");
+    assert_eq!(p.cli("set server be/dead state ready\n"), "\n");
+    assert_eq!(row("dead"), "0 0", "ready must leave the checks' DOWN");
+    assert_eq!(p.cli("set server be/up state drain\n"), "\n");
+    assert_eq!(row("up"), "2 8");
+    assert_eq!(p.cli("set server be/up state maint\n"), "\n");
+    assert_eq!(row("up"), "0 1");
+    // Requests find no server while the live one is in maintenance.
+    assert!(get(fe, "/").starts_with("HTTP/1.1 503"));
+    assert_eq!(p.cli("enable server be/up\n"), "\n");
+    assert_eq!(row("up"), "2 0");
+    assert!(get(fe, "/").ends_with("up"));
+}

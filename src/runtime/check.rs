@@ -1143,11 +1143,19 @@ impl Checker {
         if s.maint {
             return ServerState::Maint;
         }
-        match s.state {
-            St::Stopped => ServerState::Down,
-            St::Stopping => ServerState::Drain,
-            _ if s.drain => ServerState::Drain,
-            _ => ServerState::Up,
+        let op = match s.state {
+            St::Stopped => super::admin::OP_DOWN,
+            St::Stopping => super::admin::OP_STOPPING,
+            _ if s.drain => super::admin::OP_STOPPING,
+            _ => super::admin::OP_UP,
+        };
+        // The CLI's maintenance/drain (`set server … state`) applies on top.
+        match self.shared.admin.get(self.bes[s.be].shared, s.idx) {
+            Some(a) => {
+                a.op.store(op, std::sync::atomic::Ordering::SeqCst);
+                a.effective()
+            }
+            None => super::admin::combine(0, op),
         }
     }
 

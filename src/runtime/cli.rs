@@ -206,6 +206,24 @@ impl Proc for RtProc {
             .map_or(0, |f| f.limit.current())
     }
 
+    fn set_admin(&self, px: usize, srv: usize, admin: u8) {
+        let Some(p) = self.proxies.get(px) else {
+            return;
+        };
+        let (Some(b), Some(q)) = (p.be, p.queue.as_ref()) else {
+            return;
+        };
+        if let Some(a) = self.shared.admin.get(b, srv) {
+            let bits = match admin {
+                crate::stats::ADMIN_MAINT => super::admin::MAINT,
+                crate::stats::ADMIN_DRAIN => super::admin::DRAIN,
+                _ => 0,
+            };
+            a.admin.store(bits, Ordering::SeqCst);
+            let _ = q.set_state(srv, a.effective(), self.now_ms());
+        }
+    }
+
     fn shutdown_server_sessions(&self, px: usize, srv: usize) {
         if let Some(b) = self.proxies.get(px).and_then(|p| p.be) {
             for m in self.mailboxes.iter() {

@@ -8,6 +8,7 @@
 //! parsed and written by `crate::http` through [`http_msg`]; replies made by the proxy come
 //! from [`http_return`], [`errors`] and [`pages`]. The main thread only handles signals.
 
+pub mod admin;
 pub mod backend;
 pub mod check;
 pub mod cli;
@@ -253,6 +254,7 @@ impl Runtime {
         let mut shared = Shared::build(cfg, &fronts, &per_listener, &mut warnings)?;
         shared.debug = debug;
         let srvs: Vec<usize> = shared.backends.iter().map(|b| b.addrs.len()).collect();
+        shared.admin = admin::AdminStates::new(&shared.backends);
         shared.counters = crate::stats::counters::Counters::new(
             shared::nbthread(cfg),
             shared.frontends.len(),

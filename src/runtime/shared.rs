@@ -337,6 +337,8 @@ pub struct Shared {
     pub proc_vars: crate::sample::vars::ProcVars,
     /// Traffic counters, one block per worker (`show stat`); sized by `Runtime::new`.
     pub counters: crate::stats::counters::Counters,
+    /// Servers' administrative states (CLI), combined with the checks' verdicts.
+    pub admin: super::admin::AdminStates,
     /// `userlist` sections, for `http_auth`.
     pub userlists: Vec<crate::model::sections::Userlist>,
 }
@@ -524,6 +526,7 @@ impl Shared {
             next_stream_id: AtomicU32::new(0),
             proc_vars: global_vars(cfg, warnings),
             counters: crate::stats::counters::Counters::new(0, 0, &[]),
+            admin: Default::default(),
             userlists: cfg.userlists.clone(),
         })
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{csv, info, usage, Level, Proc, ProxyView};
+use super::{csv, info, usage, Level, Proc, ProxyView, ADMIN_DRAIN, ADMIN_MAINT};
 use crate::queue::ServerState;
 use crate::sample::map::{MapCache, MapFile};
 
@@ -94,7 +94,12 @@ pub fn exec(args: &[&str], payload: Option<&str>, level: Level, p: &dyn Proc) ->
             } else {
                 ServerState::Up
             };
-            r(with_server(p, a(2), |px, si| set_state(p, px, si, st)))
+            let admin = if st == ServerState::Maint {
+                ADMIN_MAINT
+            } else {
+                0
+            };
+            r(with_server(p, a(2), |px, si| set_admin(p, px, si, admin)))
         }
         ["set", "maxconn", "server", ..] => {
             if !need(Level::Admin) {
@@ -278,13 +283,20 @@ fn set_state(p: &dyn Proc, px: &ProxyView, si: usize, st: ServerState) -> String
     String::new()
 }
 
+fn set_admin(p: &dyn Proc, px: &ProxyView, si: usize, admin: u8) -> String {
+    if let Some(pi) = p.proxies().iter().position(|x| std::ptr::eq(x, px)) {
+        p.set_admin(pi, si, admin);
+    }
+    String::new()
+}
+
 fn set_server(p: &dyn Proc, px: &ProxyView, si: usize, what: &str, v: &str) -> String {
     match what {
         "weight" => set_weight(p, px, si, v),
         "state" => match v {
-            "ready" => set_state(p, px, si, ServerState::Up),
-            "drain" => set_state(p, px, si, ServerState::Drain),
-            "maint" => set_state(p, px, si, ServerState::Maint),
+            "ready" => set_admin(p, px, si, 0),
+            "drain" => set_admin(p, px, si, ADMIN_DRAIN),
+            "maint" => set_admin(p, px, si, ADMIN_MAINT),
             _ => "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n".into(),
         },
         "health" => match v {

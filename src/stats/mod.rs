@@ -18,6 +18,10 @@ use std::sync::Arc;
 
 use crate::sample::map::MapCache;
 
+/// Administrative states (HAProxy's forced maintenance and drain).
+pub const ADMIN_MAINT: u8 = 1;
+pub const ADMIN_DRAIN: u8 = 2;
+
 /// A CLI socket's `level` (HAProxy's `ACCESS_LVL_*`); commands check it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -123,6 +127,20 @@ pub trait Proc {
     /// A frontend's current connections.
     fn fe_cur(&self, _fe: usize) -> u32 {
         0
+    }
+    /// `set server … state`, `disable|enable server`: the administrative state of
+    /// server `srv` of proxy `px` (index in [`Proc::proxies`]) becomes `admin` (0 ready,
+    /// [`ADMIN_MAINT`], [`ADMIN_DRAIN`]); the queue gets its combination with the
+    /// checks' verdict.
+    fn set_admin(&self, px: usize, srv: usize, admin: u8) {
+        let st = match admin {
+            ADMIN_MAINT => crate::queue::ServerState::Maint,
+            ADMIN_DRAIN => crate::queue::ServerState::Drain,
+            _ => crate::queue::ServerState::Up,
+        };
+        if let Some(q) = self.proxies().get(px).and_then(|p| p.queue.as_ref()) {
+            let _ = q.set_state(srv, st, self.now_ms());
+        }
     }
     /// `set maxconn global`.
     fn set_maxconn_global(&self, _v: u32) -> Result<(), String> {
