@@ -272,6 +272,21 @@ fn server_commands_steer_traffic() {
     );
     assert!(get(fe, "/").ends_with("s2"));
     assert_eq!(p.cli("set maxconn server be/s2 10\n"), "\n");
+    assert_eq!(
+        p.cli("set maxconn global 99999999\n"),
+        "Value out of range.\n\n"
+    );
+    assert_eq!(p.cli("set maxconn global 500\n"), "\n");
+    assert!(p.cli("show info\n").contains("\nMaxconn: 500\n"));
+    assert_eq!(
+        p.cli("set maxconn frontend nope 5\n"),
+        "No such frontend.\n\n"
+    );
+    assert_eq!(p.cli("set maxconn frontend fe 7\n"), "\n");
+    let csv = p.cli("show stat\n");
+    let fe_row = csv.lines().find(|l| l.starts_with("fe,FRONTEND,")).unwrap();
+    assert_eq!(fe_row.split(',').nth(6), Some("7"), "{fe_row}");
+    assert!(get(fe, "/").starts_with("HTTP/1.1 200"));
     assert_eq!(p.cli("shutdown sessions server be/s2\n"), "\n");
 }
 

@@ -32,6 +32,8 @@ pub struct RtProc {
     nbthread: usize,
     ulimit_n: u64,
     nlisteners: u64,
+    /// The `maxconn` the process started with (`set maxconn global`'s ceiling).
+    hard_maxconn: u32,
     node: String,
     description: String,
 }
@@ -112,7 +114,7 @@ impl RtProc {
                 be,
                 queue: be.map(|b| shared.backends[b].queue.clone()),
                 servers,
-                maxconn: fe.map_or(0, |f| shared.frontends[f].limit.max),
+                maxconn: fe.map_or(0, |f| shared.frontends[f].limit.max()),
                 be_slim: be.map_or(0, |b| shared.backends[b].queue.config().fullconn),
                 disabled: px.disabled,
             });
@@ -133,6 +135,7 @@ impl RtProc {
                 .map_or(0, |d| d.as_secs()),
             ulimit_n: r.rlim_cur,
             nlisteners: shared.listeners.len() as u64,
+            hard_maxconn: shared.limit.max(),
             node: cfg
                 .global
                 .node
@@ -147,6 +150,15 @@ impl RtProc {
 fn hostname() -> Option<String> {
     let s = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
     Some(s.trim().to_string())
+}
+
+impl RtProc {
+    /// Workers with listeners paused on a limit retry accepting when woken.
+    fn wake_workers(&self) {
+        for m in self.mailboxes.iter() {
+            let _ = m.waker.wake();
+        }
+    }
 }
 
 impl Proc for RtProc {
@@ -173,8 +185,8 @@ impl Proc for RtProc {
             start_time_sec: self.start_time_sec,
             ulimit_n: self.ulimit_n,
             maxsock: self.ulimit_n,
-            maxconn: self.shared.limit.max,
-            hard_maxconn: self.shared.limit.max,
+            maxconn: self.shared.limit.max(),
+            hard_maxconn: self.hard_maxconn,
             curr_conns: cur,
             cum_conns: conns,
             cum_req: reqs,
@@ -206,6 +218,24 @@ impl Proc for RtProc {
             .map_or(0, |f| f.limit.current())
     }
 
+    fn set_maxconn_global(&self, v: u32) -> Result<(), String> {
+        if v > self.hard_maxconn {
+            return Err("Value out of range.\n".into());
+        }
+        let v = if v == 0 { self.hard_maxconn } else { v };
+        self.shared.limit.set_max(v);
+        self.wake_workers();
+        Ok(())
+    }
+
+    fn set_maxconn_frontend(&self, fe: usize, v: u32) -> Result<(), String> {
+        if let Some(f) = self.shared.frontends.get(fe) {
+            f.limit.set_max(if v == 0 { u32::MAX } else { v });
+            self.wake_workers();
+        }
+        Ok(())
+    }
+
     fn set_admin(&self, px: usize, srv: usize, admin: u8) {
         let Some(p) = self.proxies.get(px) else {
             return;
@@ -222,6 +252,10 @@ impl Proc for RtProc {
             a.admin.store(bits, Ordering::SeqCst);
             let _ = q.set_state(srv, a.effective(), self.now_ms());
         }
+    }
+
+    fn fe_max(&self, fe: usize) -> Option<u32> {
+        self.shared.frontends.get(fe).map(|f| f.limit.max())
     }
 
     fn shutdown_server_sessions(&self, px: usize, srv: usize) {

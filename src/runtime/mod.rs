@@ -112,7 +112,7 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
         }
     }
     if opts.debug && !opts.quiet {
-        debug_banner(&cfg, rt.shared.limit.max);
+        debug_banner(&cfg, rt.shared.limit.max());
     }
     // The old processes of a reload stop accepting once we do (our listeners share their
     // ports through SO_REUSEPORT).

@@ -30,16 +30,24 @@ fn ms(v: Option<u32>) -> Option<Duration> {
 /// kernel's backlog until one ends.
 #[derive(Debug)]
 pub struct Limit {
-    pub max: u32,
+    /// Changed at run time by `set maxconn global|frontend`.
+    max: AtomicU32,
     cur: AtomicU32,
 }
 
 impl Limit {
     pub fn new(max: u32) -> Limit {
         Limit {
-            max,
+            max: AtomicU32::new(max),
             cur: AtomicU32::new(0),
         }
+    }
+    pub fn max(&self) -> u32 {
+        self.max.load(Ordering::Relaxed)
+    }
+    /// The workers paused on this limit must be woken by the caller to notice a raise.
+    pub fn set_max(&self, max: u32) {
+        self.max.store(max, Ordering::Relaxed);
     }
     pub fn current(&self) -> u32 {
         self.cur.load(Ordering::Relaxed)
@@ -47,7 +55,7 @@ impl Limit {
     fn try_take(&self) -> bool {
         self.cur
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |c| {
-                (c < self.max).then_some(c + 1)
+                (c < self.max.load(Ordering::Relaxed)).then_some(c + 1)
             })
             .is_ok()
     }

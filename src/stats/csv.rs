@@ -315,7 +315,10 @@ fn frontend_row(px: &ProxyView, p: &dyn Proc, get: &dyn Fn(Obj, C) -> u64) -> Ro
     r.set("svname", "FRONTEND");
     r.set("scur", px.fe.map_or(0, |f| p.fe_cur(f)));
     r.set("smax", get(o, C::SessMax));
-    r.set("slim", px.maxconn);
+    r.set(
+        "slim",
+        px.fe.and_then(|f| p.fe_max(f)).unwrap_or(px.maxconn),
+    );
     r.set("stot", get(o, C::Sess));
     r.set("bin", get(o, C::BytesIn));
     r.set("bout", get(o, C::BytesOut));

@@ -128,6 +128,10 @@ pub trait Proc {
     fn fe_cur(&self, _fe: usize) -> u32 {
         0
     }
+    /// A frontend's current `maxconn` (`None`: as configured).
+    fn fe_max(&self, _fe: usize) -> Option<u32> {
+        None
+    }
     /// `set server … state`, `disable|enable server`: the administrative state of
     /// server `srv` of proxy `px` (index in [`Proc::proxies`]) becomes `admin` (0 ready,
     /// [`ADMIN_MAINT`], [`ADMIN_DRAIN`]); the queue gets its combination with the
