@@ -287,6 +287,26 @@ fn server_commands_steer_traffic() {
     let fe_row = csv.lines().find(|l| l.starts_with("fe,FRONTEND,")).unwrap();
     assert_eq!(fe_row.split(',').nth(6), Some("7"), "{fe_row}");
     assert!(get(fe, "/").starts_with("HTTP/1.1 200"));
+    // A disabled frontend admits nothing (connections wait in the backlog) until enabled.
+    assert_eq!(p.cli("disable frontend fe\n"), "\n");
+    assert_eq!(
+        p.cli("disable frontend fe\n"),
+        "All sockets are already disabled.\n\n"
+    );
+    assert!(p.cli("show stat\n").contains(",PAUSED,"));
+    let mut waiting = TcpStream::connect(("127.0.0.1", fe)).unwrap();
+    waiting
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    assert_eq!(p.cli("enable frontend fe\n"), "\n");
+    let mut out = String::new();
+    waiting.set_read_timeout(Some(WAIT)).unwrap();
+    waiting.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert_eq!(
+        p.cli("enable frontend fe\n"),
+        "All sockets are already enabled.\n\n"
+    );
     assert_eq!(p.cli("shutdown sessions server be/s2\n"), "\n");
 }
 

@@ -254,6 +254,30 @@ impl Proc for RtProc {
         }
     }
 
+    fn pause_frontend(&self, fe: usize, pause: bool) -> Result<(), String> {
+        let Some(f) = self.shared.frontends.get(fe) else {
+            return Ok(());
+        };
+        if f.limit.set_paused(pause) == pause {
+            return Err(if pause {
+                "All sockets are already disabled.\n".into()
+            } else {
+                "All sockets are already enabled.\n".into()
+            });
+        }
+        if !pause {
+            self.wake_workers();
+        }
+        Ok(())
+    }
+
+    fn fe_paused(&self, fe: usize) -> bool {
+        self.shared
+            .frontends
+            .get(fe)
+            .is_some_and(|f| f.limit.is_paused())
+    }
+
     fn fe_max(&self, fe: usize) -> Option<u32> {
         self.shared.frontends.get(fe).map(|f| f.limit.max())
     }

@@ -33,6 +33,8 @@ pub struct Limit {
     /// Changed at run time by `set maxconn global|frontend`.
     max: AtomicU32,
     cur: AtomicU32,
+    /// `disable frontend`: nothing is admitted (connections wait in the backlog).
+    paused: std::sync::atomic::AtomicBool,
 }
 
 impl Limit {
@@ -40,7 +42,15 @@ impl Limit {
         Limit {
             max: AtomicU32::new(max),
             cur: AtomicU32::new(0),
+            paused: Default::default(),
         }
+    }
+    /// Pauses or resumes admission; the previous setting.
+    pub fn set_paused(&self, paused: bool) -> bool {
+        self.paused.swap(paused, Ordering::Relaxed)
+    }
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
     }
     pub fn max(&self) -> u32 {
         self.max.load(Ordering::Relaxed)
@@ -53,6 +63,9 @@ impl Limit {
         self.cur.load(Ordering::Relaxed)
     }
     fn try_take(&self) -> bool {
+        if self.paused.load(Ordering::Relaxed) {
+            return false;
+        }
         self.cur
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |c| {
                 (c < self.max.load(Ordering::Relaxed)).then_some(c + 1)

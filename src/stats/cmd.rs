@@ -47,12 +47,6 @@ pub fn exec(args: &[&str], payload: Option<&str>, level: Level, p: &dyn Proc) ->
                 crate::stats::info::log_date()
             ))
         }
-        ["show", "sess", ..] => {
-            if !need(Level::Operator) {
-                return r(DENIED);
-            }
-            r("")
-        }
         ["show", "activity", ..] => r(info::show_activity(&p.info())),
         ["show", "map", ..] => maps_show(p, args, true),
         ["show", "acl", ..] => maps_show(p, args, false),

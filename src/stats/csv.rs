@@ -325,7 +325,17 @@ fn frontend_row(px: &ProxyView, p: &dyn Proc, get: &dyn Fn(Obj, C) -> u64) -> Ro
     r.set("dreq", get(o, C::DenyReq));
     r.set("dresp", 0);
     r.set("ereq", get(o, C::ErrReq));
-    r.set("status", if px.disabled { "STOP" } else { "OPEN" });
+    let paused = px.fe.is_some_and(|f| p.fe_paused(f));
+    r.set(
+        "status",
+        if px.disabled {
+            "STOP"
+        } else if paused {
+            "PAUSED"
+        } else {
+            "OPEN"
+        },
+    );
     r.set("pid", 1);
     r.set("iid", px.id);
     r.set("sid", 0);

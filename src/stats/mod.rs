@@ -128,6 +128,10 @@ pub trait Proc {
     fn fe_cur(&self, _fe: usize) -> u32 {
         0
     }
+    /// `disable frontend` is in effect.
+    fn fe_paused(&self, _fe: usize) -> bool {
+        false
+    }
     /// A frontend's current `maxconn` (`None`: as configured).
     fn fe_max(&self, _fe: usize) -> Option<u32> {
         None
