@@ -299,8 +299,10 @@ fn set_server(p: &dyn Proc, px: &ProxyView, si: usize, what: &str, v: &str) -> S
             "down" => set_state(p, px, si, ServerState::Down),
             _ => "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n".into(),
         },
+        // No `resolvers` run yet, so every server is one without resolution.
+        "fqdn" => "set server <b>/<s> fqdn failed because no resolution is configured.\n".into(),
         "addr" | "agent" | "agent-addr" | "agent-port" | "agent-send" | "check-addr"
-        | "check-port" | "fqdn" | "ssl" => {
+        | "check-port" | "ssl" => {
             format!("'set server <srv> {what}' is not supported by haproxy-rs yet.\n")
         }
         _ => "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n".into(),
