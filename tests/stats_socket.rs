@@ -352,7 +352,7 @@ fn map_commands_change_lookups() {
 }
 
 /// Columns that measure time (or rates over time), left out of the comparison, and the
-/// ones haproxy-rs does not report yet: bytes (`bin`/`bout`), the idle server
+/// ones haproxy-rs does not report yet: the idle server
 /// connection gauges (`srv_icur`, `idle_conn_cur`, `need_conn_est`: haproxy keeps the
 /// server connections of closed clients idle, haproxy-rs closes them), `smax` (a peak
 /// that depends on timing) and the `h1`/`h2`/`ssl` module columns after `-`.

@@ -22,6 +22,25 @@ pub fn accepted(sh: &Shared, worker: usize, fe: usize) {
     }
 }
 
+/// Bytes received from (`bin`) or sent to (`bout`) a client of frontend `fe`.
+#[inline]
+pub fn client_bytes(cx: &Ctx, fe: usize, received: bool, n: usize) {
+    let k = if received { C::BytesIn } else { C::BytesOut };
+    cx.shared.counters.add(cx.worker, Obj::Fe(fe), k, n as u64);
+}
+
+/// Bytes sent to (`bin`: the request side) or received from (`bout`) server `srv` of
+/// backend `be`.
+#[inline]
+pub fn server_bytes(cx: &Ctx, be: usize, srv: Option<usize>, sent: bool, n: usize) {
+    let c = &cx.shared.counters;
+    let k = if sent { C::BytesIn } else { C::BytesOut };
+    c.add(cx.worker, Obj::Be(be), k, n as u64);
+    if let Some(s) = srv {
+        c.add(cx.worker, Obj::Srv(be, s), k, n as u64);
+    }
+}
+
 /// An HTTP request parsed on frontend `fe`.
 #[inline]
 pub fn request(cx: &Ctx, fe: usize) {

@@ -625,7 +625,8 @@ impl HttpSession {
             // Client input: heads, bodies, tunnel bytes. Not while closing.
             if self.st != St::Closing {
                 match self.client.read_into(&mut self.cin, limit) {
-                    ReadOutcome::Data(_) => {
+                    ReadOutcome::Data(n) => {
+                        super::counters::client_bytes(cx, self.fe, true, n);
                         progress = true;
                         self.client_seen = cx.now;
                     }
@@ -672,6 +673,7 @@ impl HttpSession {
             let more = self.st == St::Xfer && self.has_resp && !self.resp_fwd.is_done();
             match self.client.write_from_more(&mut self.cout, more) {
                 Ok(n) if n > 0 => {
+                    super::counters::client_bytes(cx, self.fe, false, n);
                     progress = true;
                     self.client_seen = cx.now;
                 }
@@ -1793,9 +1795,11 @@ impl HttpSession {
             }
         }
         let srv = self.srv.as_mut()?;
+        let (be_i, srv_i) = (srv.be, srv.server());
         let sock = srv.sock.as_mut()?;
         match sock.write_from(&mut self.sout) {
             Ok(n) if n > 0 => {
+                super::counters::server_bytes(cx, be_i, srv_i, true, n);
                 progress = true;
                 self.server_seen = cx.now;
             }
@@ -1813,7 +1817,8 @@ impl HttpSession {
             }
         }
         match sock.read_into(&mut self.sin, limit) {
-            ReadOutcome::Data(_) => {
+            ReadOutcome::Data(n) => {
+                super::counters::server_bytes(cx, be_i, srv_i, false, n);
                 progress = true;
                 self.server_seen = cx.now;
             }
@@ -2238,9 +2243,11 @@ impl HttpSession {
             progress = true;
         }
         let srv = self.srv.as_mut()?;
+        let (be_i, srv_i) = (srv.be, srv.server());
         let sock = srv.sock.as_mut()?;
         match sock.write_from(&mut self.sout) {
             Ok(n) if n > 0 => {
+                super::counters::server_bytes(cx, be_i, srv_i, true, n);
                 progress = true;
                 self.server_seen = cx.now;
             }
@@ -2251,7 +2258,8 @@ impl HttpSession {
             sock.shutdown_write();
         }
         match sock.read_into(&mut self.sin, limit) {
-            ReadOutcome::Data(_) => {
+            ReadOutcome::Data(n) => {
+                super::counters::server_bytes(cx, be_i, srv_i, false, n);
                 progress = true;
                 self.server_seen = cx.now;
             }

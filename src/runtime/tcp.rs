@@ -313,7 +313,8 @@ impl TcpSession {
         loop {
             let mut progress = false;
             match self.client.read_into(&mut self.c2s, limit) {
-                ReadOutcome::Data(_) => {
+                ReadOutcome::Data(n) => {
+                    super::counters::client_bytes(cx, self.fe, true, n);
                     progress = true;
                     self.client_seen = cx.now;
                 }
@@ -328,9 +329,11 @@ impl TcpSession {
                 };
             }
             let connected = self.srv.is_connected();
+            let (be_i, srv_i) = (self.srv.be, self.srv.server());
             if let Some(srv) = self.srv.sock.as_mut().filter(|_| connected) {
                 match srv.write_from(&mut self.c2s) {
                     Ok(n) if n > 0 => {
+                        super::counters::server_bytes(cx, be_i, srv_i, true, n);
                         progress = true;
                         self.server_seen = cx.now;
                     }
@@ -341,7 +344,8 @@ impl TcpSession {
                     srv.shutdown_write();
                 }
                 match srv.read_into(&mut self.s2c, limit) {
-                    ReadOutcome::Data(_) => {
+                    ReadOutcome::Data(n) => {
+                        super::counters::server_bytes(cx, be_i, srv_i, false, n);
                         progress = true;
                         self.server_seen = cx.now;
                     }
@@ -350,6 +354,7 @@ impl TcpSession {
                 }
                 match self.client.write_from(&mut self.s2c) {
                     Ok(n) if n > 0 => {
+                        super::counters::client_bytes(cx, self.fe, false, n);
                         progress = true;
                         self.client_seen = cx.now;
                     }
