@@ -22,4 +22,5 @@ pub mod rules;
 pub mod runtime;
 pub mod sample;
 pub mod stats;
+pub mod stick;
 pub mod version;

@@ -136,6 +136,10 @@ pub const ACTIVE: &[&str] = &[
     "bind backlog",
     "bind v4v6",
     "bind v6only",
+    // Listener socket options (runtime/listener.rs test tfo_and_defer_accept_reach_the_socket).
+    "bind tfo",
+    "bind defer-accept",
+    "bind transparent",
     "bind accept-proxy",
     // UNIX-socket binds: permissions and owner of the socket file (listener.rs).
     "bind mode",
@@ -177,6 +181,8 @@ pub const ACTIVE: &[&str] = &[
     "default_backend",
     "use_backend",
     "server",
+    // Expanded at parse time to one server per number: differential server-template.scn.
+    "server-template",
     "server id",
     // default-server only copies options into servers at parse time; each option is
     // reported under its own `server <option>` path.
@@ -253,6 +259,44 @@ pub const ACTIVE: &[&str] = &[
     "option ldap-check",
     // On stderr as HAProxy prints it (logs wait for the observability issue).
     "option log-health-checks",
+    // Stick tables (src/stick, runtime/stick.rs): compat/differential/stick-*.scn,
+    // rules-stick-counters.scn. Peers replication itself is not active ("peers").
+    "stick-table",
+    "peers table",
+    "stick on",
+    "stick match",
+    "stick store-request",
+    "stick store-response",
+    "tcp-request connection track-sc",
+    "tcp-request session track-sc",
+    "tcp-request content track-sc",
+    "http-request track-sc",
+    "http-response track-sc",
+    "tcp-request connection sc-inc-gpc",
+    "tcp-request connection sc-inc-gpc0",
+    "tcp-request connection sc-inc-gpc1",
+    "tcp-request connection sc-set-gpt",
+    "tcp-request connection sc-set-gpt0",
+    "tcp-request session sc-inc-gpc",
+    "tcp-request session sc-inc-gpc0",
+    "tcp-request session sc-inc-gpc1",
+    "tcp-request session sc-set-gpt",
+    "tcp-request session sc-set-gpt0",
+    "tcp-request content sc-inc-gpc",
+    "tcp-request content sc-inc-gpc0",
+    "tcp-request content sc-inc-gpc1",
+    "tcp-request content sc-set-gpt",
+    "tcp-request content sc-set-gpt0",
+    "http-request sc-inc-gpc",
+    "http-request sc-inc-gpc0",
+    "http-request sc-inc-gpc1",
+    "http-request sc-set-gpt",
+    "http-request sc-set-gpt0",
+    "http-response sc-inc-gpc",
+    "http-response sc-inc-gpc0",
+    "http-response sc-inc-gpc1",
+    "http-response sc-set-gpt",
+    "http-response sc-set-gpt0",
 ];
 
 pub fn is_active(keyword: &str) -> bool {

@@ -175,9 +175,30 @@ pub enum Action {
         what: String,
         expr: SampleExpr,
     },
-    /// `sc-*`, `set-mark`…: validated only.
+    /// `sc-inc-gpc0(<sc>)`, `sc-inc-gpc1(<sc>)` (`legacy`, falling back on the `gpc`
+    /// array) and `sc-inc-gpc(<idx>,<sc>)`.
+    ScIncGpc {
+        idx: u32,
+        legacy: bool,
+        sc: u32,
+    },
+    /// `sc-set-gpt0(<sc>) <value>` (`legacy`) and `sc-set-gpt(<idx>,<sc>) <value>`.
+    ScSetGpt {
+        idx: u32,
+        legacy: bool,
+        sc: u32,
+        value: GptValue,
+    },
+    /// `set-mark`…: validated only.
     #[default]
     Other,
+}
+
+/// `sc-set-gpt*` value: an integer or an expression.
+#[derive(Debug, Clone)]
+pub enum GptValue {
+    Const(i64),
+    Expr(SampleExpr),
 }
 
 /// `set-timeout` value: a constant or an expression.

@@ -79,6 +79,9 @@ pub struct Effects {
     /// `set-src`/`set-dst` (and their `-port` forms): the connection's new addresses.
     pub src: Option<std::net::SocketAddr>,
     pub dst: Option<std::net::SocketAddr>,
+    /// The reply is a `deny` (which counts as an HTTP error for stick counters), not a
+    /// `return`.
+    pub denied: bool,
 }
 
 /// A redirect to send: status, `Location`, an optional `Set-Cookie`.
@@ -142,7 +145,8 @@ enum Part {
 #[derive(Debug, Clone)]
 enum Act<R> {
     Allow,
-    Reply(R),
+    /// A reply; `true` for `deny`.
+    Reply(R, bool),
     Tarpit(R),
     Reject,
     Auth(String),
@@ -197,6 +201,33 @@ enum Act<R> {
         port_only: bool,
         expr: Expr,
     },
+    /// `track-scN <key> [table t]`; `http`: an HTTP rule, which counts the request (and
+    /// a response's error) itself.
+    TrackSc {
+        n: usize,
+        key: Expr,
+        table: std::sync::Arc<crate::stick::Table>,
+        http: bool,
+    },
+    /// `sc-inc-gpc*`.
+    ScIncGpc {
+        idx: usize,
+        legacy: bool,
+        sc: usize,
+    },
+    /// `sc-set-gpt*`.
+    ScSetGpt {
+        idx: usize,
+        legacy: bool,
+        sc: usize,
+        value: GptRt,
+    },
+}
+
+#[derive(Debug, Clone)]
+enum GptRt {
+    Const(u32),
+    Expr(Expr),
 }
 
 #[derive(Debug, Clone)]
@@ -257,6 +288,9 @@ pub struct Compiler<'c, R> {
     pub max_head: usize,
     /// `tune.maxrewrite`.
     pub reserve: usize,
+    /// The rules being compiled are `tcp-request` ones (`track-sc*` counts no HTTP
+    /// request there).
+    pub tcp_rules: bool,
 }
 
 fn not_active(rule: &Rule, what: &str) -> String {
@@ -366,7 +400,10 @@ impl<R> HttpRules<R> {
             }
             match &r.act {
                 Act::Allow => return Flow::Stop,
-                Act::Reply(rep) => return Flow::Reply(rep),
+                Act::Reply(rep, deny) => {
+                    fx.denied = *deny;
+                    return Flow::Reply(rep);
+                }
                 Act::Tarpit(rep) => return Flow::Tarpit(rep),
                 Act::Reject => return Flow::Reject,
                 Act::Auth(realm) => return Flow::Auth(realm),
@@ -538,6 +575,63 @@ impl<R> HttpRules<R> {
                     let v = v.render_vec(&mut txn!());
                     fx.early_hints.push((name.to_ascii_lowercase(), v));
                 }
+                Act::TrackSc {
+                    n,
+                    key,
+                    table,
+                    http,
+                } => {
+                    let Some(stk) = s.stk else { continue };
+                    if stk.is_tracked(*n) {
+                        continue;
+                    }
+                    let Some(k) = key.eval(&mut txn!()).and_then(|v| table.key_of(v)) else {
+                        continue;
+                    };
+                    let now = crate::stick::now_ms();
+                    let Some(e) = stk.track(*n, table, &k, now) else {
+                        continue;
+                    };
+                    if *http {
+                        let status = msg.res().map(|r| r.status);
+                        track_http_counts(table, &e, status, now);
+                    }
+                }
+                Act::ScIncGpc { idx, legacy, sc } => {
+                    if let Some(t) = s.stk.and_then(|k| k.get(*sc)) {
+                        inc_gpc(&t, *idx, *legacy, crate::stick::now_ms());
+                    }
+                }
+                Act::ScSetGpt {
+                    idx,
+                    legacy,
+                    sc,
+                    value,
+                } => {
+                    let Some(t) = s.stk.and_then(|k| k.get(*sc)) else {
+                        continue;
+                    };
+                    use crate::stick::Dt;
+                    let (dt, i) = if *legacy && t.table.stores(Dt::Gpt0, 0) {
+                        (Dt::Gpt0, 0)
+                    } else {
+                        (Dt::Gpt, *idx)
+                    };
+                    if !t.table.stores(dt, i) {
+                        continue;
+                    }
+                    let v = match value {
+                        GptRt::Const(v) => *v,
+                        GptRt::Expr(e) => {
+                            match e.eval_as(&mut txn!(), crate::sample::SmpType::Sint) {
+                                Some(Smp::Sint(v)) => v as u32,
+                                _ => continue,
+                            }
+                        }
+                    };
+                    t.table.set(&t.entry, dt, i, u64::from(v));
+                    t.table.touch(&t.entry, crate::stick::now_ms());
+                }
                 Act::SetAddr {
                     dst,
                     port_only,
@@ -573,7 +667,8 @@ fn compile_action<R>(
     let re = |r: &str| Regex::new(r).map_err(|e| format!("regex: {e}"));
     Ok(match &rule.kind {
         Action::Allow => Act::Allow,
-        Action::Deny(r) | Action::Return(r) => Act::Reply((c.reply)(r, c.maps, w)),
+        Action::Deny(r) => Act::Reply((c.reply)(r, c.maps, w), true),
+        Action::Return(r) => Act::Reply((c.reply)(r, c.maps, w), false),
         Action::Tarpit(r) => Act::Tarpit((c.reply)(r, c.maps, w)),
         Action::Reject => Act::Reject,
         Action::Auth { realm } => Act::Auth(realm.clone().unwrap_or_else(|| c.proxy_name.into())),
@@ -696,11 +791,95 @@ fn compile_action<R>(
             port_only: what.ends_with("-port"),
             expr: expr(e, c)?,
         },
+        Action::TrackSc { n, key, table } => {
+            let t = crate::stick::resolve(table.as_deref().unwrap_or(""))
+                .ok_or_else(|| "has no stick table at run time".to_string())?;
+            Act::TrackSc {
+                n: *n as usize,
+                key: expr(key, c)?,
+                table: t,
+                http: !c.tcp_rules,
+            }
+        }
+        Action::ScIncGpc { idx, legacy, sc } => Act::ScIncGpc {
+            idx: *idx as usize,
+            legacy: *legacy,
+            sc: *sc as usize,
+        },
+        Action::ScSetGpt {
+            idx,
+            legacy,
+            sc,
+            value,
+        } => Act::ScSetGpt {
+            idx: *idx as usize,
+            legacy: *legacy,
+            sc: *sc as usize,
+            value: match value {
+                crate::model::rules::GptValue::Const(v) => GptRt::Const(*v as u32),
+                crate::model::rules::GptValue::Expr(e) => GptRt::Expr(expr(e, c)?),
+            },
+        },
         Action::Other if rule.action == "normalize-uri" => {
             Act::NormalizeUri(super::uri_norm::Normalizer::parse(&rule.args)?)
         }
         _ => return Err("is not built".into()),
     })
+}
+
+/// `http_action_track_sc()`: an HTTP rule tracking counts the request (the stream's
+/// count ran before the entry was tracked), and on a response its 4xx error or 5xx failure
+/// (but 501 and 505).
+fn track_http_counts(
+    t: &crate::stick::Table,
+    e: &crate::stick::Entry,
+    status: Option<u16>,
+    now: u64,
+) {
+    use crate::stick::Dt;
+    let mut changed = t.add(e, Dt::HttpReqCnt, 0, 1).is_some();
+    changed |= t.add_rate(e, Dt::HttpReqRate, 0, 1, now).is_some();
+    if let Some(st) = status {
+        if (400..500).contains(&st) {
+            changed |= t.add(e, Dt::HttpErrCnt, 0, 1).is_some();
+            changed |= t.add_rate(e, Dt::HttpErrRate, 0, 1, now).is_some();
+        }
+        if (500..600).contains(&st) && st != 501 && st != 505 {
+            changed |= t.add(e, Dt::HttpFailCnt, 0, 1).is_some();
+            changed |= t.add_rate(e, Dt::HttpFailRate, 0, 1, now).is_some();
+        }
+    }
+    if changed {
+        t.touch(e, now);
+    }
+}
+
+/// `action_inc_gpc()` / `action_inc_gpc0/1()`: the rate first, then the counter, each
+/// falling back on the `gpc` arrays for the legacy forms.
+fn inc_gpc(t: &crate::stick::Tracked, idx: usize, legacy: bool, now: u64) {
+    use crate::stick::Dt;
+    let tb = &t.table;
+    let pick = |d: Dt, arr: Dt| {
+        if legacy && tb.stores(d, 0) {
+            Some((d, 0))
+        } else {
+            tb.stores(arr, idx).then_some((arr, idx))
+        }
+    };
+    let (rate, cnt) = match (legacy, idx) {
+        (true, 1) => (pick(Dt::Gpc1Rate, Dt::GpcRate), pick(Dt::Gpc1, Dt::Gpc)),
+        (true, _) => (pick(Dt::Gpc0Rate, Dt::GpcRate), pick(Dt::Gpc0, Dt::Gpc)),
+        _ => (pick(Dt::GpcRate, Dt::GpcRate), pick(Dt::Gpc, Dt::Gpc)),
+    };
+    if let Some((d, i)) = rate {
+        tb.add_rate(&t.entry, d, i, 1, now);
+    }
+    if let Some((d, i)) = cnt {
+        tb.add(&t.entry, d, i, 1);
+    }
+    if rate.is_some() || cnt.is_some() {
+        tb.touch(&t.entry, now);
+    }
 }
 
 fn compile_redirect<R>(r: &Redirect, c: &mut Compiler<'_, R>, w: &mut Vec<String>) -> RedirectRt {

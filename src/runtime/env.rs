@@ -9,6 +9,8 @@ use crate::sample::fetch::{BackendStat, Env};
 pub struct RtEnv<'a> {
     pub shared: &'a Shared,
     pub be: Option<usize>,
+    /// The connection's stick-counter slots, for `sc*_` fetches and `track-sc*`.
+    pub stk: Option<std::sync::Arc<crate::stick::Trackers>>,
 }
 
 impl RtEnv<'_> {

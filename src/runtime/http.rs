@@ -180,6 +180,10 @@ pub struct HttpSession {
     /// connections never carry it).
     rx: Option<Box<RuleState>>,
     proc_vars: crate::sample::vars::ProcVars,
+    /// Stick-counter slots (`None`: no stick table in the configuration).
+    stk: Option<std::sync::Arc<crate::stick::Trackers>>,
+    /// `stick store-*` entries waiting for the response's server.
+    stick_store: super::stick::PendingStores,
     /// The per-request state was given back while idle ([`Self::trim`]).
     trimmed: bool,
 }
@@ -205,6 +209,8 @@ pub struct IdleHttp {
     /// Session-scope variables live on.
     rx: Option<Box<RuleState>>,
     proc_vars: crate::sample::vars::ProcVars,
+    /// The entries the connection tracks (`track-sc*` at connection/session level).
+    stk: Option<std::sync::Arc<crate::stick::Trackers>>,
     /// The keep-alive deadline as the session computed it when it went idle.
     deadline: Option<Instant>,
 }
@@ -311,6 +317,7 @@ impl HttpSession {
             trace_id: None,
             rx: None,
             proc_vars: cx.shared.proc_vars.clone(),
+            stk: super::stick::trackers(cx.shared),
             deadline: None,
         };
         let mut s = HttpSession::from_conn(cx, conn, initial);
@@ -320,6 +327,7 @@ impl HttpSession {
             if rules.is_empty() {
                 continue;
             }
+            let stk = s.stk.clone();
             let v = super::tcp::run_tcp_rules(
                 cx,
                 fe,
@@ -329,12 +337,20 @@ impl HttpSession {
                 s.local,
                 None,
                 &mut s.rx_mut().vars,
+                stk,
             );
             if v == super::tcp::Verdict::Reject {
                 return None;
             }
         }
-        s.pump(cx).then_some(s)
+        super::stick::session_accepted(s.stk.as_deref());
+        if s.pump(cx) {
+            return Some(s);
+        }
+        if s.stk.is_some() && !s.has_req {
+            super::stick::client_gone(s.stk.as_deref(), !s.cin.is_empty());
+        }
+        None
     }
 
     /// The session of connection `c` (new, or idle until now) with `cin` already read.
@@ -385,6 +401,8 @@ impl HttpSession {
             rx: c.rx,
             proc_vars: c.proc_vars,
             trimmed: true,
+            stk: c.stk,
+            stick_store: Default::default(),
         }
     }
 
@@ -421,6 +439,7 @@ impl HttpSession {
             trace_id: self.trace_id,
             rx: self.rx,
             proc_vars: self.proc_vars,
+            stk: self.stk,
             deadline,
         }
     }
@@ -610,6 +629,9 @@ impl HttpSession {
     }
 
     pub fn close(&mut self, cx: &mut Ctx) {
+        if self.stk.is_some() && !self.has_req {
+            super::stick::client_gone(self.stk.as_deref(), !self.cin.is_empty());
+        }
         if let Some(srv) = self.srv.as_mut() {
             srv.close(cx);
         }
@@ -629,6 +651,7 @@ impl HttpSession {
                         super::counters::client_bytes(cx, self.fe, true, n);
                         progress = true;
                         self.client_seen = cx.now;
+                        super::stick::bytes(self.stk.as_deref(), true, n);
                     }
                     ReadOutcome::Error => return false,
                     _ => {}
@@ -676,6 +699,7 @@ impl HttpSession {
                     super::counters::client_bytes(cx, self.fe, false, n);
                     progress = true;
                     self.client_seen = cx.now;
+                    super::stick::bytes(self.stk.as_deref(), false, n);
                 }
                 Ok(_) => {}
                 Err(_) => return false,
@@ -845,10 +869,12 @@ impl HttpSession {
             Ok(Some(())) => {}
             Ok(None) => return false,
             Err(e) => {
+                super::stick::bad_request(self.stk.as_deref());
                 self.refuse(&fe.px.errors.raw_mux_error(e.status));
                 return true;
             }
         }
+        super::stick::stream_start(self.stk.as_deref());
         self.head_sent = false;
         let body = self.cin.bytes().get(self.req.head_len..).unwrap_or(&[]);
         if !body.is_empty() {
@@ -861,6 +887,7 @@ impl HttpSession {
                     .errors
                     .raw_mux_error(e.status);
                 let page = lowercase_header_names(&raw);
+                super::stick::bad_request(self.stk.as_deref());
                 self.refuse(&page);
                 return true;
             }
@@ -871,6 +898,14 @@ impl HttpSession {
         super::counters::request(cx, self.fe);
         if cx.shared.debug {
             self.trace_request(cx);
+        }
+        if self.is_h2_preface() {
+            // An HTTP/2 prior-knowledge preface on an HTTP/1 connection: HAProxy's stream
+            // refuses it with its 400 page and closes (haproxy-rs has no HTTP/2 yet, so it
+            // never switches protocols).
+            self.close_after = true;
+            self.error_in(cx, None, 400);
+            return true;
         }
         let front_modes = Modes {
             frontend: fe.http_mode,
@@ -899,6 +934,7 @@ impl HttpSession {
             let env = RtEnv {
                 shared: sh,
                 be: None,
+                stk: self.stk.clone(),
             };
             let s = self.session(cx, &env);
             let id = tpl.render_vec(&mut self.txn(s));
@@ -918,6 +954,9 @@ impl HttpSession {
                 return true;
             }
         }
+        // `http_wait_for_request()` counts the request after the frontend's content rules
+        // (their analyser runs first), before the `http-request` rules.
+        super::stick::request(self.stk.as_deref());
         if !fe.px.http_request.is_empty() {
             let flow = self.run_request_rules(cx, None, &fe.px.http_request);
             if self.apply_request_flow(cx, None, flow) {
@@ -943,7 +982,11 @@ impl HttpSession {
         self.plan = ConnPlan::for_request(&self.req.head, modes);
         self.close_after = self.plan.client == Want::Close;
         if fe.own_backend != Some(be) && !backend.px.tcp_content.is_empty() {
+            let before = super::stick::tracked(self.stk.as_deref());
             let flow = self.run_request_rules(cx, Some(be), &backend.px.tcp_content);
+            // `stream_inc_be_http_req_ctr()`: what the backend's content rules tracked
+            // counts this request too.
+            super::stick::be_request(self.stk.as_deref(), before);
             if self.apply_request_flow(cx, Some(be), flow) {
                 return true;
             }
@@ -1002,7 +1045,10 @@ impl HttpSession {
     fn dispatch(&mut self, cx: &mut Ctx, be: usize) {
         let backend = &cx.shared.backends[be];
         let key = self.hash_key(cx, be);
-        let persist = self.persistence(cx, be);
+        let mut persist = self.persistence(cx, be);
+        if !backend.stick_rules.is_empty() {
+            persist = self.stick_match(cx, be, persist);
+        }
         if self.be != Some(be) || self.srv.is_none() {
             if let Some(mut old) = self.srv.take() {
                 old.close(cx);
@@ -1044,6 +1090,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: cx.shared,
             be: Some(be),
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let rx = rule_state(&mut self.rx, &self.proc_vars);
@@ -1116,6 +1163,40 @@ impl HttpSession {
         chosen.map(|s| (s, force_persist))
     }
 
+    /// `stick match|on` rules (after cookies and `use-server`, which win), and the keys
+    /// `stick on|store-request` will store once the response comes.
+    fn stick_match(
+        &mut self,
+        cx: &Ctx,
+        be: usize,
+        persist: Option<(usize, bool)>,
+    ) -> Option<(usize, bool)> {
+        let backend = &cx.shared.backends[be];
+        let env = RtEnv {
+            shared: cx.shared,
+            be: Some(be),
+            stk: self.stk.clone(),
+        };
+        let s = self.session(cx, &env);
+        let mut pending = std::mem::take(&mut self.stick_store);
+        pending.clear();
+        let force = persist.is_some_and(|p| p.1);
+        let mut t = self.txn(s);
+        let q = &backend.queue;
+        let found =
+            super::stick::match_rules(&backend.stick_rules, &mut t, &mut pending, |id, name| {
+                let servers = q.servers();
+                let i = name
+                    .and_then(|n| servers.iter().position(|sv| sv.name() == n))
+                    .or_else(|| servers.iter().position(|sv| i64::from(sv.puid()) == id))?;
+                let up = servers[i].state() != crate::queue::ServerState::Down
+                    && servers[i].state() != crate::queue::ServerState::Maint;
+                (up || backend.persist || force).then_some(i)
+            });
+        self.stick_store = pending;
+        persist.or(found.map(|i| (i, force)))
+    }
+
     fn hash_key(&self, cx: &Ctx, be: usize) -> Option<Vec<u8>> {
         let alg = &cx.shared.backends[be].alg;
         if !alg.is_hash() {
@@ -1144,6 +1225,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: cx.shared,
             be,
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let out = {
@@ -1188,6 +1270,7 @@ impl HttpSession {
         let sh: &'a super::shared::Shared = cx.shared;
         let fe = &sh.frontends[self.fe];
         let mut s = Session::new(&fe.name, env);
+        s.stk = env.stk.as_deref();
         s.src = self.peer;
         s.dst = self.local;
         s.fe_id = fe.px.id;
@@ -1241,6 +1324,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: cx.shared,
             be,
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let body = self.cin.bytes().get(self.req.head_len..);
@@ -1267,6 +1351,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: cx.shared,
             be,
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let body = body_at.and_then(|n| self.sin.bytes().get(n..));
@@ -1308,6 +1393,9 @@ impl HttpSession {
             }
             m.extend_from_slice(b"\r\n");
             self.cout.extend(&m);
+        }
+        if std::mem::take(&mut fx.denied) || matches!(flow, Flow::Tarpit(_)) {
+            super::stick::error(self.stk.as_deref());
         }
         self.apply_request_flow_end(cx, be, flow)
     }
@@ -1444,6 +1532,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: sh,
             be: None,
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let mut t = self.txn(s);
@@ -1535,6 +1624,15 @@ impl HttpSession {
     }
 
     /// The `Connection` header of a reply made by the proxy.
+    /// `PRI * HTTP/2.0`: the start of HTTP/2's connection preface.
+    fn is_h2_preface(&self) -> bool {
+        let buf = self.cin.bytes();
+        let h = &self.req.head;
+        h.method_raw.get(buf) == b"PRI"
+            && h.uri.get(buf) == b"*"
+            && h.version_raw.get(buf) == b"HTTP/2.0"
+    }
+
     /// The connection header of a reply the proxy makes for the current request: a request
     /// not all received yet (body still to come, or more than HAProxy buffers) is answered
     /// with `connection: close` and the connection closed, as HAProxy does.
@@ -1573,6 +1671,7 @@ impl HttpSession {
             if cx.shared.debug {
                 self.trace_end(cx);
             }
+            super::stick::stream_end(self.stk.as_deref());
             self.requests += 1;
             self.wait_since = std::time::Instant::now();
             if self.close_after {
@@ -1596,6 +1695,9 @@ impl HttpSession {
     /// [`Self::error`] for a request routed to backend `be` (`None`: no backend, the
     /// frontend's error pages only).
     fn error_in(&mut self, cx: &mut Ctx, be: Option<usize>, status: u16) {
+        if matches!(status, 502 | 504) {
+            super::stick::failure(self.stk.as_deref());
+        }
         self.reply_in(cx, be, &Reply::error_page(status));
     }
 
@@ -1638,6 +1740,7 @@ impl HttpSession {
         let env = RtEnv {
             shared: cx.shared,
             be: be_idx,
+            stk: self.stk.clone(),
         };
         let s = self.session(cx, &env);
         let out = {
@@ -2012,6 +2115,10 @@ impl HttpSession {
         }
         let sh = cx.shared;
         let Some(bi) = self.be else { return false };
+        super::stick::response(self.stk.as_deref(), self.resp.status);
+        if !sh.backends[bi].stick_rules.is_empty() && self.resp.status >= 200 {
+            self.stick_store(cx, bi);
+        }
         let fe = &sh.frontends[self.fe];
         // `capture response header`: the last occurrence, cut to the slot's length.
         if !fe.px.res_capture_slots.is_empty() {
@@ -2098,6 +2205,44 @@ impl HttpSession {
             let _ = self.run_response_rules(cx, Some(bi), rules, None);
         }
         false
+    }
+
+    /// `stick store-response` rules, then the request's pending stores get the server
+    /// that answered.
+    fn stick_store(&mut self, cx: &Ctx, bi: usize) {
+        let backend = &cx.shared.backends[bi];
+        let server = self
+            .srv
+            .as_ref()
+            .filter(|x| x.be == bi)
+            .and_then(|x| x.server_of_last_request());
+        let server = server.and_then(|i| {
+            let sv = backend.queue.server(i)?;
+            Some((i64::from(sv.puid()), sv.name(), !backend.non_stick[i]))
+        });
+        let env = RtEnv {
+            shared: cx.shared,
+            be: Some(bi),
+            stk: self.stk.clone(),
+        };
+        let s = self.session(cx, &env);
+        let mut pending = std::mem::take(&mut self.stick_store);
+        let rx = rule_state(&mut self.rx, &self.proc_vars);
+        http_msg::fill_resp(self.sin.bytes(), &self.resp, &mut rx.res);
+        let mut t = Txn {
+            dir: crate::sample::fetch::Dir::Res,
+            req: Some(&self.req.req),
+            body: None,
+            res: Some(&rx.res),
+            s,
+            req_captures: &rx.caps.req,
+            res_captures: &rx.caps.res,
+            vars: &mut rx.vars,
+            payload: None,
+            missed: Default::default(),
+        };
+        super::stick::store_rules(&backend.stick_rules, &mut t, &mut pending, server);
+        self.stick_store = pending;
     }
 
     /// Forwards the final response head with the connection header and the cookie
@@ -2216,6 +2361,7 @@ impl HttpSession {
         }
         self.has_req = false;
         self.has_resp = false;
+        super::stick::stream_end(self.stk.as_deref());
         self.requests += 1;
         self.wait_since = cx.now;
         if self.close_after {

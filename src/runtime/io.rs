@@ -158,6 +158,9 @@ pub struct Sock {
     pub write_closed: bool,
     /// mio reported the peer's shutdown (or an error) pending: read until EOF/`WouldBlock`.
     hup: bool,
+    /// mio reported an error or a hang-up: only then does a connect need `SO_ERROR` read
+    /// (HAProxy's `sock_conn_check()` saves that syscall the same way).
+    pub err_seen: bool,
 }
 
 impl Sock {
@@ -169,6 +172,7 @@ impl Sock {
             read_closed: false,
             write_closed: false,
             hup: false,
+            err_seen: false,
         }
     }
 
@@ -181,6 +185,9 @@ impl Sock {
         }
         if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
             self.writable = true;
+        }
+        if ev.is_error() || ev.is_write_closed() {
+            self.err_seen = true;
         }
     }
 

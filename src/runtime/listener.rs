@@ -128,8 +128,18 @@ pub fn open_cli(bind: &Bind, used_fds: &mut HashSet<i32>) -> Result<Vec<ListenSo
     for addr in &bind.addrs {
         match addr {
             ListenAddr::Inet { addr, .. } => out.push(ListenSock::Tcp(
-                listen_on(*addr, 10, bind.options.v6only, false)
-                    .map_err(|e| what(&e, &addr.to_string()))?,
+                listen_on(
+                    *addr,
+                    SockOpts {
+                        backlog: 10,
+                        v6only: bind.options.v6only,
+                        reuse_port: false,
+                        transparent: false,
+                        tfo: false,
+                        defer_accept: false,
+                    },
+                )
+                .map_err(|e| what(&e, &addr.to_string()))?,
             )),
             ListenAddr::Unix { path } => {
                 out.push(bind_unix(path, false, bind).map_err(|e| what(&e, path))?)
@@ -157,25 +167,86 @@ fn backlog(px: &Proxy, bind: &Bind) -> i32 {
         .map_or(1024, |b| b.min(i32::MAX as u32) as i32)
 }
 
-fn listen_on(
-    sa: std::net::SocketAddr,
+/// The socket options of a `bind` line that `listen_on` applies.
+#[derive(Clone, Copy)]
+struct SockOpts {
     backlog: i32,
     v6only: bool,
     reuse_port: bool,
-) -> std::io::Result<mio::net::TcpListener> {
+    /// `transparent`: IP_TRANSPARENT, binding addresses the host does not own.
+    transparent: bool,
+    /// `tfo`: TCP fast open, with the backlog as its queue, as HAProxy sets it.
+    tfo: bool,
+    /// `defer-accept`: TCP_DEFER_ACCEPT of one second, as HAProxy sets it.
+    defer_accept: bool,
+}
+
+impl SockOpts {
+    fn of(px: &Proxy, bind: &Bind, reuse_port: bool) -> SockOpts {
+        SockOpts {
+            backlog: backlog(px, bind),
+            v6only: bind.options.v6only,
+            reuse_port,
+            transparent: bind.options.transparent,
+            tfo: bind.options.tfo,
+            defer_accept: bind.options.defer_accept,
+        }
+    }
+}
+
+/// An integer socket option socket2 has no setter for.
+fn set_int_opt(
+    sock: &socket2::Socket,
+    level: libc::c_int,
+    opt: libc::c_int,
+    val: libc::c_int,
+) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a live socket's descriptor, a pointer to an int that outlives the call and
+    // its exact size; setsockopt reads nothing else.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            opt,
+            (&val as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+fn listen_on(sa: std::net::SocketAddr, o: SockOpts) -> std::io::Result<mio::net::TcpListener> {
     use socket2::{Domain, Socket, Type};
     let sock = Socket::new(Domain::for_address(sa), Type::STREAM, None)?;
     sock.set_reuse_address(true)?;
     // A reloading process binds the same ports while the old one still listens (HAProxy
     // sets SO_REUSEPORT unless `noreuseport` / `-dR`).
-    if reuse_port {
+    if o.reuse_port {
         sock.set_reuse_port(true)?;
     }
     if sa.is_ipv6() {
-        sock.set_only_v6(v6only)?;
+        sock.set_only_v6(o.v6only)?;
+    }
+    if o.transparent {
+        if sa.is_ipv6() {
+            set_int_opt(&sock, libc::IPPROTO_IPV6, libc::IPV6_TRANSPARENT, 1)?;
+        } else {
+            sock.set_ip_transparent(true)?;
+        }
+    }
+    if o.defer_accept {
+        set_int_opt(&sock, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 1)?;
     }
     sock.bind(&sa.into())?;
-    sock.listen(backlog)?;
+    if o.tfo {
+        set_int_opt(&sock, libc::IPPROTO_TCP, libc::TCP_FASTOPEN, o.backlog)?;
+    }
+    sock.listen(o.backlog)?;
     sock.set_nonblocking(true)?;
     Ok(mio::net::TcpListener::from_std(sock.into()))
 }
@@ -193,7 +264,7 @@ fn bind_range(
     for port in addr.port()..=port_end.max(addr.port()) {
         let mut sa = addr;
         sa.set_port(port);
-        let sock = listen_on(sa, backlog(px, bind), bind.options.v6only, reuse_port)
+        let sock = listen_on(sa, SockOpts::of(px, bind, reuse_port))
             .map_err(|e| bind_error(px, bind, &e, &sa))?;
         out.push(Listener {
             sock: ListenSock::Tcp(sock),
@@ -336,6 +407,43 @@ mod tests {
             }],
             ..Default::default()
         }
+    }
+
+    fn int_opt(l: &mio::net::TcpListener, level: libc::c_int, opt: libc::c_int) -> libc::c_int {
+        use std::os::fd::AsRawFd;
+        let (mut v, mut len): (libc::c_int, libc::socklen_t) = (0, 4);
+        // SAFETY: a live listener's descriptor and an int with its size.
+        let rc = unsafe {
+            libc::getsockopt(
+                l.as_raw_fd(),
+                level,
+                opt,
+                (&mut v as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0);
+        v
+    }
+
+    /// `tfo` and `defer-accept` set the kernel options as HAProxy does (queue = backlog,
+    /// one second).
+    #[test]
+    fn tfo_and_defer_accept_reach_the_socket() {
+        let mut px = proxy_with(vec![ListenAddr::Inet {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            port_end: 0,
+        }]);
+        px.binds[0].options.tfo = true;
+        px.binds[0].options.defer_accept = true;
+        px.binds[0].options.backlog = Some(77);
+        let ls = open_proxy(&px, 0, &mut HashSet::new(), &mut Vec::new(), true).unwrap();
+        let ListenSock::Tcp(l) = &ls[0].sock else {
+            panic!("not TCP")
+        };
+        assert_eq!(int_opt(l, libc::IPPROTO_TCP, libc::TCP_FASTOPEN), 77);
+        // The kernel reports the delay rounded to its retransmission steps: non-zero.
+        assert!(int_opt(l, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT) > 0);
     }
 
     #[test]

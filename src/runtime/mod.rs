@@ -26,6 +26,7 @@ pub mod pool;
 pub mod proxy;
 pub mod server_side;
 pub mod shared;
+pub mod stick;
 pub mod stream;
 pub mod tcp;
 #[cfg(test)]

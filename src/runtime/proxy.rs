@@ -129,6 +129,7 @@ impl ProxyRt {
                 max_head: cfg.global.tune.bufsize.map_or(16384, |b| b as usize),
                 reserve: cfg.global.tune.maxrewrite.map_or(1024, |b| b as usize),
                 reply: &mut reply,
+                tcp_rules: false,
             };
             let mut req_rules = px.rules.http_request.clone();
             req_rules.extend(px.rules.redirects.iter().cloned());
@@ -138,6 +139,7 @@ impl ProxyRt {
             let b = HttpRules::compile(&px.rules.http_response, &mut c, warnings);
             let d = HttpRules::compile(&px.rules.http_after_response, &mut c, warnings);
             let r = &px.rules;
+            c.tcp_rules = true;
             let tcp = (
                 HttpRules::compile(&r.tcp_request_connection, &mut c, warnings),
                 HttpRules::compile(&r.tcp_request_session, &mut c, warnings),
@@ -156,6 +158,7 @@ impl ProxyRt {
                         reply: c.reply,
                         max_head: c.max_head,
                         reserve: c.reserve,
+                        tcp_rules: false,
                     };
                     let r = &dp.rules;
                     let mut req_rules = r.http_request.clone();
@@ -163,6 +166,7 @@ impl ProxyRt {
                     let da = HttpRules::compile(&req_rules, &mut dc, warnings);
                     let db = HttpRules::compile(&r.http_response, &mut dc, warnings);
                     let dd = HttpRules::compile(&r.http_after_response, &mut dc, warnings);
+                    dc.tcp_rules = true;
                     let t0 = HttpRules::compile(&r.tcp_request_connection, &mut dc, warnings);
                     let t1 = HttpRules::compile(&r.tcp_request_session, &mut dc, warnings);
                     let t2 = HttpRules::compile(&r.tcp_request_content, &mut dc, warnings);

@@ -347,11 +347,13 @@ impl ServerSide {
         if !sock.writable {
             return Outcome::Pending;
         }
-        match sock.s.take_error() {
-            Ok(None) => {}
-            _ => return self.conn_error(cx, srv, true),
+        if sock.err_seen {
+            match sock.s.take_error() {
+                Ok(None) => {}
+                _ => return self.conn_error(cx, srv, true),
+            }
         }
-        // Writable with no pending error: the connect completed (no getpeername needed:
+        // Writable with no error reported: the connect completed (no getpeername needed:
         // `writable` is only set by an event, never on a socket still connecting).
         super::check::observe(&cx.shared.backends[self.be], srv, super::check::Hana::L4Ok);
         self.phase = Phase::Connected { srv };

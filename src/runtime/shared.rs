@@ -338,6 +338,10 @@ pub struct Backend {
     pub persist_rules: Vec<(bool, CondRt)>,
     /// Per server, `observe`'s error counter (`None`: not observed), read by the checks.
     pub observe: Vec<Option<super::check::Observe>>,
+    /// `stick on|match|store-request|store-response` rules.
+    pub stick_rules: Vec<super::stick::StickRuleRt>,
+    /// Per server, `non-stick` (never stored by `stick` rules).
+    pub non_stick: Vec<bool>,
 }
 
 pub struct Shared {
@@ -362,6 +366,8 @@ pub struct Shared {
     pub admin: super::admin::AdminStates,
     /// `userlist` sections, for `http_auth`.
     pub userlists: Vec<crate::model::sections::Userlist>,
+    /// Every stick table (proxies' and peers sections').
+    pub stick: Arc<crate::stick::Registry>,
 }
 
 impl Shared {
@@ -434,6 +440,7 @@ impl Shared {
         warnings: &mut Vec<String>,
     ) -> Result<Shared, String> {
         let global_max = global_maxconn(cfg, listeners.len());
+        let stick = Arc::new(crate::stick::Registry::build(cfg));
         let mut backends: Vec<Backend> = Vec::new();
         let mut be_index = |name: &str, warnings: &mut Vec<String>| -> Option<usize> {
             if let Some(i) = backends.iter().position(|b| b.name == name) {
@@ -443,12 +450,15 @@ impl Shared {
             if px.disabled {
                 return None;
             }
-            let b = compile_backend(cfg, px, warnings).ok()?;
+            let b = crate::stick::scope(&stick, &px.name, || compile_backend(cfg, px, warnings))
+                .ok()?;
             backends.push(b);
             Some(backends.len() - 1)
         };
         let mut frontends = Vec::new();
         for px in fronts {
+            let stick = stick.clone();
+            let _scope = crate::stick::ScopeGuard::new(&stick, &px.name);
             let mut use_backend = Vec::new();
             for ub in &px.rules.use_backend {
                 let cond = ub
@@ -549,6 +559,7 @@ impl Shared {
             counters: crate::stats::counters::Counters::new(0, 0, &[]),
             admin: Default::default(),
             userlists: cfg.userlists.clone(),
+            stick,
         })
     }
 }
@@ -644,6 +655,39 @@ fn rlimit_nofile() -> Option<u64> {
     // HAProxy takes the larger of the soft and hard limits it started with.
     let n = r.rlim_cur.max(r.rlim_max);
     (rc == 0 && n != libc::RLIM_INFINITY).then_some(n)
+}
+
+/// A backend's `stick` rules against the tables in scope.
+fn stick_rules(px: &Proxy, warnings: &mut Vec<String>) -> Vec<super::stick::StickRuleRt> {
+    px.rules
+        .stick_rules
+        .iter()
+        .filter_map(|r| {
+            let table = crate::stick::resolve(r.table.as_deref().unwrap_or(""))?;
+            super::maps::with(|m| {
+                let expr = match crate::sample::expr::Expr::compile(&r.expr, m) {
+                    Ok(e) => e,
+                    Err(x) => {
+                        warnings.push(format!(
+                            "[{}] : 'stick' rule uses {x}, parsed but not active yet in haproxy-rs; the rule is ignored",
+                            r.loc
+                        ));
+                        return None;
+                    }
+                };
+                let cond = r
+                    .cond
+                    .as_ref()
+                    .map(|c| CondRt::compile(c, &px.rules, m, warnings));
+                Some(super::stick::StickRuleRt {
+                    kind: r.kind,
+                    cond,
+                    expr,
+                    table,
+                })
+            })
+        })
+        .collect()
 }
 
 fn compile_backend(
@@ -764,5 +808,7 @@ fn compile_backend(
             .map(|(force, c, _)| (*force, super::maps::with(|m| CondRt::compile(c, &px.rules, m, warnings))))
             .collect(),
         observe: px.servers.iter().map(super::check::Observe::for_server).collect(),
+        stick_rules: stick_rules(px, warnings),
+        non_stick: px.servers.iter().map(|sv| sv.non_stick).collect(),
     })
 }

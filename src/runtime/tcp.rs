@@ -32,6 +32,10 @@ pub struct TcpSession {
     /// `tcp-request content` rules still deciding: until when (`inspect-delay`).
     inspecting: Option<Instant>,
     vars: Vars,
+    /// Stick-counter slots (`None`: no stick table in the configuration).
+    stk: Option<std::sync::Arc<crate::stick::Trackers>>,
+    /// `stick store-request|on` entries waiting for the server.
+    stick_store: super::stick::PendingStores,
 }
 
 /// What `tcp-request` rules decided.
@@ -54,14 +58,20 @@ pub fn run_tcp_rules(
     local: Option<std::net::SocketAddr>,
     payload: Option<(&[u8], bool)>,
     vars: &mut Vars,
+    stk: Option<std::sync::Arc<crate::stick::Trackers>>,
 ) -> Verdict {
     if rules.is_empty() {
         return Verdict::Go;
     }
     let sh = cx.shared;
-    let env = RtEnv { shared: sh, be };
+    let env = RtEnv {
+        shared: sh,
+        be,
+        stk,
+    };
     let f = &sh.frontends[fe];
     let mut s = Session::new(&f.name, &env);
+    s.stk = env.stk.as_deref();
     s.src = peer;
     s.dst = local;
     s.fe_id = f.px.id;
@@ -82,6 +92,7 @@ impl TcpSession {
         let be = cx.shared.frontends[fe].default_backend?;
         let mut vars = Vars::new(cx.shared.proc_vars.clone());
         let px = &cx.shared.frontends[fe].px;
+        let stk = super::stick::trackers(cx.shared);
         for rules in [&px.tcp_connection, &px.tcp_session] {
             let v = run_tcp_rules(
                 cx,
@@ -92,10 +103,15 @@ impl TcpSession {
                 origin.local,
                 None,
                 &mut vars,
+                stk.clone(),
             );
             if v == Verdict::Reject {
                 return None;
             }
+        }
+        super::stick::session_accepted(stk.as_deref());
+        if let Some(t) = &stk {
+            t.begin_stream();
         }
         let inspect =
             !px.tcp_content.is_empty() || !cx.shared.backends[be].px.tcp_content.is_empty();
@@ -112,6 +128,8 @@ impl TcpSession {
             trace_id: None,
             inspecting: inspect.then(|| cx.now + px.inspect_delay.unwrap_or_default()),
             vars,
+            stk,
+            stick_store: Default::default(),
         };
         if cx.shared.debug {
             use std::os::fd::AsRawFd;
@@ -145,7 +163,12 @@ impl TcpSession {
             _ => None,
         };
         super::counters::to_backend(cx, be, false);
-        match self.srv.start(cx, key, None) {
+        let persist = if cx.shared.backends[be].stick_rules.is_empty() {
+            None
+        } else {
+            self.stick_match(cx, be)
+        };
+        match self.srv.start(cx, key, persist) {
             Outcome::Failed { .. } => {
                 self.srv.close(cx);
                 false
@@ -156,6 +179,91 @@ impl TcpSession {
             }
             Outcome::Pending => true,
         }
+    }
+
+    /// The facts `stick` rules read: the connection and the client's bytes so far.
+    fn stick_txn<'a>(
+        &'a mut self,
+        s: Session<'a>,
+        caps: &'a crate::rules::http::Captures,
+    ) -> crate::sample::fetch::Txn<'a> {
+        crate::sample::fetch::Txn {
+            dir: crate::sample::fetch::Dir::Req,
+            req: None,
+            body: None,
+            res: None,
+            s,
+            req_captures: &caps.req,
+            res_captures: &caps.res,
+            vars: &mut self.vars,
+            payload: Some((self.c2s.bytes(), false)),
+            missed: Default::default(),
+        }
+    }
+
+    /// `stick match|on` rules: the server an entry names, if it may be used.
+    fn stick_match(&mut self, cx: &Ctx, be: usize) -> Option<(usize, bool)> {
+        let sh = cx.shared;
+        let backend = &sh.backends[be];
+        let env = RtEnv {
+            shared: sh,
+            be: Some(be),
+            stk: self.stk.clone(),
+        };
+        let mut s = Session::new(&sh.frontends[self.fe].name, &env);
+        s.stk = env.stk.as_deref();
+        s.src = self.peer;
+        s.dst = self.local;
+        s.be = Some((&backend.name, backend.px.id));
+        let mut pending = std::mem::take(&mut self.stick_store);
+        pending.clear();
+        let caps = Captures::default();
+        let q = &backend.queue;
+        let found = {
+            let mut t = self.stick_txn(s, &caps);
+            super::stick::match_rules(&backend.stick_rules, &mut t, &mut pending, |id, name| {
+                let servers = q.servers();
+                let i = name
+                    .and_then(|n| servers.iter().position(|sv| sv.name() == n))
+                    .or_else(|| servers.iter().position(|sv| i64::from(sv.puid()) == id))?;
+                let st = servers[i].state();
+                let up =
+                    st != crate::queue::ServerState::Down && st != crate::queue::ServerState::Maint;
+                (up || backend.persist).then_some(i)
+            })
+        };
+        self.stick_store = pending;
+        found.map(|i| (i, false))
+    }
+
+    /// The server is connected: pending `stick` stores get it.
+    fn stick_store(&mut self, cx: &Ctx) {
+        let sh = cx.shared;
+        let be = self.srv.be;
+        let backend = &sh.backends[be];
+        if backend.stick_rules.is_empty() {
+            return;
+        }
+        let server = self.srv.server_of_last_request().and_then(|i| {
+            let sv = backend.queue.server(i)?;
+            Some((i64::from(sv.puid()), sv.name(), !backend.non_stick[i]))
+        });
+        let env = RtEnv {
+            shared: sh,
+            be: Some(be),
+            stk: self.stk.clone(),
+        };
+        let mut s = Session::new(&sh.frontends[self.fe].name, &env);
+        s.stk = env.stk.as_deref();
+        s.src = self.peer;
+        s.dst = self.local;
+        let mut pending = std::mem::take(&mut self.stick_store);
+        let caps = Captures::default();
+        {
+            let mut t = self.stick_txn(s, &caps);
+            super::stick::store_rules(&backend.stick_rules, &mut t, &mut pending, server);
+        }
+        self.stick_store = pending;
     }
 
     /// `tcp-request content` rules of the frontend, then the backend, on the bytes so
@@ -182,6 +290,7 @@ impl TcpSession {
                 local,
                 payload,
                 &mut self.vars,
+                self.stk.clone(),
             ) {
                 Verdict::Reject => return Some(false),
                 Verdict::Wait => return None,
@@ -199,6 +308,7 @@ impl TcpSession {
         if let Some(s) = self.srv.server() {
             super::counters::to_server(cx, self.srv.be, s, false);
         }
+        self.stick_store(cx);
         if let Some(h) = self.srv.proxy_header(cx, self.peer, || {
             self.local.or_else(|| self.client.s.local_inet())
         }) {
@@ -317,6 +427,7 @@ impl TcpSession {
                     super::counters::client_bytes(cx, self.fe, true, n);
                     progress = true;
                     self.client_seen = cx.now;
+                    super::stick::bytes(self.stk.as_deref(), true, n);
                 }
                 ReadOutcome::Error => return false,
                 _ => {}
@@ -357,6 +468,7 @@ impl TcpSession {
                         super::counters::client_bytes(cx, self.fe, false, n);
                         progress = true;
                         self.client_seen = cx.now;
+                        super::stick::bytes(self.stk.as_deref(), false, n);
                     }
                     Ok(_) => {}
                     Err(_) => return false,

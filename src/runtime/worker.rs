@@ -444,6 +444,7 @@ impl Worker {
                 break Err(e);
             }
             let now = Instant::now();
+            crate::stick::set_loop_time();
             for ev in events.iter() {
                 match ev.token() {
                     WAKER => {}

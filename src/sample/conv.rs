@@ -72,6 +72,8 @@ enum Hash {
 #[derive(Debug, Clone)]
 enum Op {
     Map(MapConv),
+    /// `in_table`, `table_*`.
+    Table(Box<super::stick::TableConv>),
     Lower,
     Upper,
     Length,
@@ -257,7 +259,7 @@ const IMPLEMENTED: &[&str] = &[
 /// Whether [`Conv::compile`] implements converter `name` (keyword-coverage reports). The
 /// `map*` converters are not counted here: map.rs compiles them.
 pub fn implemented(name: &str) -> bool {
-    IMPLEMENTED.contains(&name)
+    IMPLEMENTED.contains(&name) || super::stick::conv_implemented(name)
 }
 
 fn arg_int(args: &[ArgValue], i: usize) -> Option<i64> {
@@ -334,6 +336,9 @@ impl Conv {
         let avalanche = arg_int(args, 0).unwrap_or(0) != 0;
         let arith = |a| operand(args).map(|o| Op::Arith(a, o));
         Some(match name {
+            n if n == "in_table" || n.starts_with("table_") => {
+                Op::Table(Box::new(super::stick::TableConv::compile(n, args)?))
+            }
             "lower" => Op::Lower,
             "upper" => Op::Upper,
             "length" => Op::Length,
@@ -510,6 +515,7 @@ impl Conv {
         let smp = cast_input(smp, self.input)?;
         match &self.op {
             Op::Map(m) => m.apply(&smp),
+            Op::Table(c) => c.apply(smp),
             Op::Arith(a, o) => {
                 let Smp::Sint(v) = smp else { return None };
                 let arg = match o {

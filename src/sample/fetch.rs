@@ -88,6 +88,8 @@ pub struct Session<'a> {
     /// Requests already served on this client connection (`http_first_req`).
     pub txn_index: u64,
     pub env: &'a dyn Env,
+    /// The connection's stick-counter slots (`None`: no stick table is used).
+    pub stk: Option<&'a crate::stick::Trackers>,
 }
 
 impl<'a> Session<'a> {
@@ -104,6 +106,7 @@ impl<'a> Session<'a> {
             unique_id: None,
             txn_index: 0,
             env,
+            stk: None,
         }
     }
 }
@@ -284,6 +287,10 @@ pub enum Fetch {
     UniqueId,
     HttpFirstReq,
     SslFc,
+    /// `sc_*`, `scN_*`, `src_*` stick-counter fetches.
+    Stk(Box<super::stick::StkFetch>),
+    /// `table_cnt`, `table_avl`.
+    TableStat(super::stick::TableStat),
     /// A fetch of TLS or of a client certificate on a clear connection: no value.
     Nothing,
 }
@@ -580,6 +587,12 @@ impl Fetch {
             "unique-id" => F::UniqueId,
             "http_first_req" => F::HttpFirstReq,
             "ssl_fc" | "ssl_bc" | "ssl_c_used" => F::SslFc,
+            "table_cnt" | "table_avl" => F::TableStat(
+                super::stick::TableStat::compile(name, args).ok_or_else(|| name.to_string())?,
+            ),
+            n if n.starts_with("sc") || n.starts_with("src_") => F::Stk(Box::new(
+                super::stick::StkFetch::compile(n, args).ok_or_else(|| name.to_string())?,
+            )),
             n if n.starts_with("ssl_") => F::Nothing,
             _ => return Err(name.into()),
         })
@@ -675,6 +688,8 @@ impl Fetch {
                 Smp::Sint(now.subsec_micros() as i64)
             }
             F::Src => addr(t.s.src?),
+            F::Stk(f) => return f.one(t),
+            F::TableStat(f) => return f.one(),
             F::SrcPort => Smp::Sint(t.s.src?.port() as i64),
             F::Dst => addr(t.s.dst?),
             F::DstPort => Smp::Sint(t.s.dst?.port() as i64),
@@ -1065,7 +1080,7 @@ fn parse_ip(v: &[u8]) -> Option<Smp<'static>> {
     }
 }
 
-fn addr(a: SocketAddr) -> Smp<'static> {
+pub(crate) fn addr(a: SocketAddr) -> Smp<'static> {
     match a.ip() {
         IpAddr::V4(v) => Smp::Ipv4(v),
         IpAddr::V6(v) => match v.to_ipv4_mapped() {

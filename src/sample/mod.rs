@@ -10,6 +10,7 @@ pub mod lf;
 pub mod map;
 pub mod msg;
 pub mod pattern;
+pub mod stick;
 pub mod tls_hello;
 pub mod value;
 pub mod vars;

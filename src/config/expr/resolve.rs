@@ -232,12 +232,10 @@ fn table_exists(m: &Config, name: &str) -> bool {
     m.proxies
         .iter()
         .any(|p| !p.cap.is_defaults() && p.name == name && p.rules.stick_table.is_some())
-        || m.peers.iter().any(|pe| {
-            pe.lines.iter().any(|(w, _)| {
-                w.first().map(|s| s.as_str()) == Some("table")
-                    && w.get(1).map(|s| s.as_str()) == Some(name)
-            })
-        })
+        // Peers tables are named `<peers>/<table>` (`stktable_find_by_name()`).
+        || m.peers
+            .iter()
+            .any(|pe| pe.tables.iter().any(|t| t.id == name))
 }
 
 /// Checks one argument; the message tail after "parsing [f:l]: " on failure.

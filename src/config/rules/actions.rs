@@ -499,89 +499,101 @@ fn strtol_rest(s: &str) -> (i64, &str) {
 fn p_sc_inc_gpc(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     let full = c.arg(*cur - 1);
     let rest = &full["sc-inc-gpc".len()..];
+    let (idx, mut sc, legacy);
     if let Some(r) = rest.strip_prefix('(') {
-        let (_, r) = strtol_rest(r);
+        let (i, r) = strtol_rest(r);
         let Some(r) = r.strip_prefix(',') else {
             return Err(format!(
                 "Missing gpc ID '{full}'. Expects sc-inc-gpc(<GPC ID>,<Track ID>)"
             ));
         };
-        let (sc, r) = strtol_rest(r);
+        let (s, r) = strtol_rest(r);
         if !r.starts_with(')') {
             return Err(format!(
                 "invalid stick table track ID '{full}'. Expects sc-inc-gpc(<GPC ID>,<Track ID>)"
             ));
         }
-        if sc >= 3 {
+        if s >= 3 {
             return Err(format!(
                 "invalid stick table track ID '{full}'. The max allowed ID is 2"
             ));
         }
+        (idx, sc, legacy) = (i, s, false);
     } else if rest.starts_with('0') || rest.starts_with('1') {
         let r = &rest[1..];
+        (idx, sc, legacy) = (i64::from(rest.as_bytes()[0] - b'0'), 0, true);
         if !r.is_empty() {
             let Some(r) = r.strip_prefix('(') else {
                 return Err(format!(
                     "invalid stick table track ID. Expects {full}(<Track ID>)"
                 ));
             };
-            let (sc, r) = strtol_rest(r);
+            let (s, r) = strtol_rest(r);
             if !r.starts_with(')') {
                 return Err(format!(
                     "invalid stick table track ID. Expects {full}(<Track ID>)"
                 ));
             }
-            if sc >= 3 {
+            if s >= 3 {
                 return Err("invalid stick table track ID. The max allowed ID is 2".into());
             }
+            sc = s;
         }
     } else {
         return Err(format!(
             "invalid gpc ID '{full}'. Expects sc-inc-gpc(<GPC ID>,<Track ID>)"
         ));
     }
-    Ok(Action::Other)
+    Ok(Action::ScIncGpc {
+        idx: idx.max(0) as u32,
+        legacy,
+        sc: sc.max(0) as u32,
+    })
 }
 
 fn p_sc_set_gpt(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     let full = c.arg(*cur - 1);
     let rest = &full["sc-set-gpt".len()..];
+    let (idx, mut sc, legacy);
     if let Some(r) = rest.strip_prefix('(') {
-        let (_, r) = strtol_rest(r);
+        let (i, r) = strtol_rest(r);
         let Some(r) = r.strip_prefix(',') else {
             return Err(format!(
                 "Missing gpt ID '{full}'. Expects sc-set-gpt(<GPT ID>,<Track ID>)"
             ));
         };
-        let (sc, r) = strtol_rest(r);
+        let (s, r) = strtol_rest(r);
         if !r.starts_with(')') {
             return Err(format!(
                 "invalid stick table track ID '{full}'. Expects sc-set-gpt(<GPT ID>,<Track ID>)"
             ));
         }
-        if sc >= 3 {
+        if s >= 3 {
             return Err(format!(
                 "invalid stick table track ID '{full}'. The max allowed ID is 2"
             ));
         }
+        (idx, sc, legacy) = (i, s, false);
     } else if let Some(r) = rest.strip_prefix('0') {
+        (idx, sc, legacy) = (0, 0, true);
         if !r.is_empty() {
             let Some(r) = r.strip_prefix('(') else {
                 return Err(format!(
                     "invalid stick table track ID '{full}'. Expects sc-set-gpt0(<Track ID>)"
                 ));
             };
-            let (sc, r) = strtol_rest(r);
+            let (s, r) = strtol_rest(r);
             if !r.starts_with(')') {
                 return Err(format!(
                     "invalid stick table track ID '{full}'. Expects sc-set-gpt0(<Track ID>)"
                 ));
             }
-            if sc >= 3 {
+            if s >= 3 {
                 return Err(format!(
                     "invalid stick table track ID '{full}'. The max allowed ID is 2"
                 ));
             }
+            sc = s;
         }
     } else {
         return Err(format!(
@@ -591,9 +603,10 @@ fn p_sc_set_gpt(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
     // The value: an integer (`strtol()` accepting all of it, even empty) or an expression
     // usable at the ruleset's first check point.
     let v = c.arg(*cur);
-    let (_, n) = crate::config::values::strtol(v);
-    if n == v.len() {
+    let (num, n) = crate::config::values::strtol(v);
+    let value = if n == v.len() {
         *cur += 1;
+        crate::model::rules::GptValue::Const(num)
     } else {
         let w = match c.rs {
             Ruleset::TcpSes => val::FE_SES_ACC,
@@ -602,9 +615,14 @@ fn p_sc_set_gpt(c: &Ctx, cur: &mut usize) -> Result<Action, String> {
             Ruleset::HttpReq => val::FE_HRQ_HDR,
             _ => val::BE_HRS_HDR,
         };
-        c.expr_here(cur, w)?;
-    }
-    Ok(Action::Other)
+        crate::model::rules::GptValue::Expr(c.expr_here(cur, w)?.expr)
+    };
+    Ok(Action::ScSetGpt {
+        idx: idx.max(0) as u32,
+        legacy,
+        sc: sc.max(0) as u32,
+        value,
+    })
 }
 
 fn p_do_resolve(c: &Ctx, cur: &mut usize) -> Result<Action, String> {

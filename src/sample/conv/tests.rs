@@ -912,8 +912,14 @@ fn variables() {
 #[test]
 fn compile_reports_unimplemented() {
     let mut maps = MapCache::default();
-    let e = Conv::compile("in_table", &[ArgValue::Tab("t".into())], &mut maps).unwrap_err();
-    assert_eq!(e, "converter 'in_table'");
+    let e = Conv::compile("jwt_verify", &[ArgValue::Str("HS256".into())], &mut maps).unwrap_err();
+    assert_eq!(e, "converter 'jwt_verify'");
+    // Table converters compile; without a table in scope they yield no sample.
+    let c = Conv::compile("in_table", &[ArgValue::Tab("t".into())], &mut maps).unwrap();
+    let mut vars = crate::sample::vars::Vars::default();
+    let mut cx = super::ConvCx { vars: &mut vars };
+    assert_eq!(c.apply(Smp::Sint(1), &mut cx), None);
+    assert!(implemented("in_table") && implemented("table_gpc"));
     assert!(implemented("regsub") && !implemented("mqtt_is_valid"));
     for name in IMPLEMENTED {
         assert!(crate::config::expr::kw::find_conv(name).is_some(), "{name}");
