@@ -519,3 +519,34 @@ backend be\n server up 127.0.0.1:{up} check inter 100ms\n server dead 127.0.0.1:
     assert_eq!(row("up"), "2 0");
     assert!(get(fe, "/").ends_with("up"));
 }
+
+#[test]
+fn show_table_lists_tracked_entries() {
+    let _g = serial();
+    let fe = free_port();
+    let cfg = format!(
+        "global\n stats socket @SOCK@ level admin\n\
+defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 1s\n\
+frontend fe\n bind 127.0.0.1:{fe}\n http-request track-sc0 src table t\n http-request return status 200\n\
+backend t\n stick-table type ip size 1k expire 1m store http_req_cnt\n"
+    );
+    let p = Proxy::start(&common::rs_bin(), "table", &cfg, &[]);
+    assert_eq!(
+        p.cli("show table\n"),
+        "# table: t, type: ip, size:1024, used:0\n\n"
+    );
+    assert!(get(fe, "/").starts_with("HTTP/1.1 200"));
+    let t = p.cli("show table t\n");
+    let mut lines = t.lines();
+    assert_eq!(
+        lines.next(),
+        Some("# table: t, type: ip, size:1024, used:1")
+    );
+    let e = lines.next().unwrap();
+    assert!(
+        e.starts_with("0x") && e.contains(": key=127.0.0.1 use=0 exp="),
+        "{e}"
+    );
+    assert!(e.ends_with(" http_req_cnt=1"), "{e}");
+    assert_eq!(p.cli("show table nope\n"), "No such table\n\n");
+}

@@ -278,6 +278,22 @@ impl Proc for RtProc {
             .is_some_and(|f| f.limit.is_paused())
     }
 
+    fn show_table(&self, name: Option<&str>) -> Option<String> {
+        let now = crate::stick::now_ms();
+        let reg = &self.shared.stick;
+        match name {
+            None => Some(reg.iter().map(|t| t.show_head(now)).collect()),
+            Some(n) => {
+                let t = reg.get(n)?;
+                let mut out = t.show_head(now);
+                for e in t.entries(now) {
+                    out.push_str(&t.show_entry(&e, now));
+                }
+                Some(out)
+            }
+        }
+    }
+
     fn fe_max(&self, fe: usize) -> Option<u32> {
         self.shared.frontends.get(fe).map(|f| f.limit.max())
     }

@@ -48,6 +48,18 @@ pub fn exec(args: &[&str], payload: Option<&str>, level: Level, p: &dyn Proc) ->
             ))
         }
         ["show", "activity", ..] => r(info::show_activity(&p.info())),
+        ["show", "table", ..] => {
+            if !need(Level::Operator) {
+                return r(DENIED);
+            }
+            if args.len() > 3 {
+                return r("'show table' filters are not supported by haproxy-rs yet.\n");
+            }
+            match p.show_table(args.get(2).copied()) {
+                Some(t) => r(t),
+                None => r("No such table\n"),
+            }
+        }
         ["show", "map", ..] => maps_show(p, args, true),
         ["show", "acl", ..] => maps_show(p, args, false),
         ["add" | "del" | "set" | "clear", "map" | "acl", ..] => {

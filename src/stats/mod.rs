@@ -124,6 +124,11 @@ pub trait Proc {
     fn counters(&self) -> Option<&counters::Counters> {
         None
     }
+    /// `show table [<name>]` without filters: the tables' heads, or one table's head and
+    /// entries; `None` for an unknown table.
+    fn show_table(&self, _name: Option<&str>) -> Option<String> {
+        Some(String::new())
+    }
     /// A frontend's current connections.
     fn fe_cur(&self, _fe: usize) -> u32 {
         0
