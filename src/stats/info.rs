@@ -123,17 +123,15 @@ pub fn fields(i: &ProcInfo) -> Vec<(&'static str, String)> {
 /// `show info [desc|json|typed|float]*`. An empty `description` is left out, as
 /// HAProxy does for fields without a value.
 pub fn show_info(i: &ProcInfo, opts: &[&str]) -> String {
-    let typed = opts.contains(&"typed");
+    if let Some(o) = opts.iter().find(|o| matches!(**o, "typed" | "json" | "desc")) {
+        return format!("'show info {o}' is not supported by haproxy-rs yet.\n");
+    }
     let mut out = String::with_capacity(2048);
-    for (n, (name, v)) in fields(i).into_iter().enumerate() {
+    for (name, v) in fields(i) {
         if name == "description" && v.is_empty() {
             continue;
         }
-        if typed {
-            out.push_str(&format!("{n}.{name}.1:::{v}\n"));
-        } else {
-            out.push_str(&format!("{name}: {v}\n"));
-        }
+        out.push_str(&format!("{name}: {v}\n"));
     }
     out
 }
