@@ -286,7 +286,11 @@ impl Proc for RtProc {
             Some(n) => {
                 let t = reg.get(n)?;
                 let mut out = t.show_head(now);
-                for e in t.entries(now) {
+                // HAProxy walks its key tree: ascending key order (addresses and
+                // integers are stored big-endian, strings as bytes).
+                let mut entries = t.entries(now);
+                entries.sort_by(|a, b| a.key.cmp(&b.key));
+                for e in entries {
                     out.push_str(&t.show_entry(&e, now));
                 }
                 Some(out)
