@@ -68,20 +68,22 @@ pub struct Counters {
     threads: Vec<Block>,
     nfe: usize,
     nbe: usize,
-    /// Offset of each backend's first server, in objects.
-    srv_base: Vec<usize>,
+    /// Offset of each backend's first server, in objects, then the end (one more entry
+    /// than backends, so a server's bound is the next entry).
+    srv_base: Box<[usize]>,
 }
 
 impl Counters {
     /// `nthreads` blocks for `nfe` frontends and backends with `srvs[b]` servers each.
     pub fn new(nthreads: usize, nfe: usize, srvs: &[usize]) -> Counters {
         let nbe = srvs.len();
-        let mut srv_base = Vec::with_capacity(nbe);
+        let mut srv_base = Vec::with_capacity(nbe + 1);
         let mut at = nfe + nbe;
         for &n in srvs {
             srv_base.push(at);
             at += n;
         }
+        srv_base.push(at);
         // One extra cache line of padding so two threads never share one.
         let len = at * N + 8;
         let threads = (0..nthreads.max(1))
@@ -93,22 +95,18 @@ impl Counters {
             threads,
             nfe,
             nbe,
-            srv_base,
+            srv_base: srv_base.into(),
         }
     }
 
+    #[inline(always)]
     fn slot(&self, o: Obj, c: C) -> Option<usize> {
         let obj = match o {
             Obj::Fe(i) if i < self.nfe => i,
             Obj::Be(i) if i < self.nbe => self.nfe + i,
             Obj::Srv(b, s) => {
                 let base = *self.srv_base.get(b)?;
-                let next = self
-                    .srv_base
-                    .get(b + 1)
-                    .copied()
-                    .unwrap_or((self.threads[0].v.len() - 8) / N);
-                if base + s >= next {
+                if base + s >= *self.srv_base.get(b + 1)? {
                     return None;
                 }
                 base + s
@@ -119,21 +117,23 @@ impl Counters {
     }
 
     /// Adds `n` to counter `c` of `o` on thread `t` (the calling worker's own block).
-    #[inline]
+    #[inline(always)]
     pub fn add(&self, t: usize, o: Obj, c: C, n: u64) {
         if let (Some(b), Some(i)) = (self.threads.get(t), self.slot(o, c)) {
-            let a = &b.v[i];
-            a.store(a.load(Relaxed).wrapping_add(n), Relaxed);
+            if let Some(a) = b.v.get(i) {
+                a.store(a.load(Relaxed).wrapping_add(n), Relaxed);
+            }
         }
     }
 
     /// Raises the maximum `c` of `o` on thread `t` to `v`.
-    #[inline]
+    #[inline(always)]
     pub fn max(&self, t: usize, o: Obj, c: C, v: u64) {
         if let (Some(b), Some(i)) = (self.threads.get(t), self.slot(o, c)) {
-            let a = &b.v[i];
-            if a.load(Relaxed) < v {
-                a.store(v, Relaxed);
+            if let Some(a) = b.v.get(i) {
+                if a.load(Relaxed) < v {
+                    a.store(v, Relaxed);
+                }
             }
         }
     }

@@ -194,7 +194,10 @@ const HRSP: [(&str, C); 6] = [
 
 /// `show stat [typed|json|desc|up|no-maint]*` (only the CSV form so far).
 pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
-    if let Some(o) = opts.iter().find(|o| matches!(**o, "typed" | "json" | "desc")) {
+    if let Some(o) = opts
+        .iter()
+        .find(|o| matches!(**o, "typed" | "json" | "desc"))
+    {
         return format!("'show stat {o}' is not supported by haproxy-rs yet.\n");
     }
     let mut out = String::from("# ");

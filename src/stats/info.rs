@@ -123,7 +123,10 @@ pub fn fields(i: &ProcInfo) -> Vec<(&'static str, String)> {
 /// `show info [desc|json|typed|float]*`. An empty `description` is left out, as
 /// HAProxy does for fields without a value.
 pub fn show_info(i: &ProcInfo, opts: &[&str]) -> String {
-    if let Some(o) = opts.iter().find(|o| matches!(**o, "typed" | "json" | "desc")) {
+    if let Some(o) = opts
+        .iter()
+        .find(|o| matches!(**o, "typed" | "json" | "desc"))
+    {
         return format!("'show info {o}' is not supported by haproxy-rs yet.\n");
     }
     let mut out = String::with_capacity(2048);
