@@ -257,7 +257,7 @@ fn server_commands_steer_traffic() {
     assert!(st.contains("\n3 be 1 s1 127.0.0.1 0 1 1 1 "), "{st}");
     let csv = p.cli("show stat\n");
     assert!(csv.contains("\nbe,s1,0,0,0,0,,"), "{csv}");
-    assert!(csv.contains(",MAINT,0,1,0,"), "{csv}");
+    assert!(csv.contains(",MAINT,1,1,0,"), "{csv}");
     // Back to ready, and s2 drained: s1 takes everything.
     assert_eq!(
         p.cli("enable server be/s1;set server be/s2 state drain\n"),

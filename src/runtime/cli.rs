@@ -92,6 +92,9 @@ impl RtProc {
                     port: s.addr.map_or(0, |a| a.port()),
                     iweight: s.weight,
                     checked: s.check,
+                    rise: s.health.rise,
+                    fall: s.health.fall,
+                    cfg_disabled: s.disabled,
                     backup: s.backup,
                     cookie: s.cookie.clone().unwrap_or_default(),
                 })

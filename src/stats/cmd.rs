@@ -366,11 +366,23 @@ fn servers_state(p: &dyn Proc, only: &str) -> String {
         let Some(q) = &px.queue else { continue };
         for (i, sv) in px.servers.iter().enumerate() {
             let Some(s) = q.server(i) else { continue };
-            let (op, adm) = op_admin(s.state());
+            let st = s.state();
+            let (op, mut adm) = op_admin(st);
+            let cfg_maint = sv.cfg_disabled && st == ServerState::Maint;
+            if cfg_maint {
+                adm |= 4;
+            }
             let since = now.saturating_sub(s.last_change_ms()) / 1000;
-            let health = if op == 0 { 0 } else { 2 };
+            // check status (HCHK_STATUS_INI / L4OK…), result (CHK_RES_PASSED 3 /
+            // FAILED 2), health (rise + fall - 1 when up), check state.
+            let (cst, cres, health, cstate) = match (sv.checked, op) {
+                (true, 0) => (6, 2, 0, 6),
+                (true, _) => (6, 3, sv.rise + sv.fall - 1, 6),
+                (false, 0) => (1, 0, 0, if cfg_maint { 8 } else { 0 }),
+                (false, _) => (1, 0, sv.rise, 0),
+            };
             out.push_str(&format!(
-                "{} {} {} {} {} {op} {adm} {} {} {since} {} 0 {health} {} 0 0 0 - {} - 0 0 - - 0\n",
+                "{} {} {} {} {} {op} {adm} {} {} {since} {cst} {cres} {health} {cstate} 0 0 0 - {} - 0 0 - - 0\n",
                 px.id,
                 px.name,
                 sv.id,
@@ -378,8 +390,6 @@ fn servers_state(p: &dyn Proc, only: &str) -> String {
                 sv.addr,
                 s.weight(),
                 sv.iweight,
-                if sv.checked { 6 } else { 1 },
-                if sv.checked { 6 } else { 0 },
                 sv.port,
             ));
         }

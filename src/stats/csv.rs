@@ -252,7 +252,7 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
                     _ => "UP",
                 };
                 r.set("status", status);
-                let w = if matches!(st, ServerState::Maint | ServerState::Drain) {
+                let w = if st == ServerState::Drain {
                     0
                 } else {
                     s.weight()
@@ -262,6 +262,10 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
                 r.set("bck", u8::from(sv.backup));
                 if sv.checked {
                     r.zeros(&["chkfail", "chkdown", "downtime"]);
+                    r.set("check_rise", sv.rise);
+                    r.set("check_fall", sv.fall);
+                    let up = !matches!(st, ServerState::Down | ServerState::Maint);
+                    r.set("check_health", if up { sv.rise + sv.fall - 1 } else { 0 });
                 }
                 r.set("lastchg", now.saturating_sub(s.last_change_ms()) / 1000);
                 if s.maxqueue() > 0 {

@@ -64,6 +64,11 @@ pub struct ServerView {
     /// The configured weight (`get weight`'s "initial").
     pub iweight: u32,
     pub checked: bool,
+    /// `rise` and `fall` of its health check.
+    pub rise: u32,
+    pub fall: u32,
+    /// `disabled` in the configuration (HAProxy's `SRV_ADMF_CMAINT`).
+    pub cfg_disabled: bool,
     pub backup: bool,
     pub cookie: String,
 }
