@@ -550,3 +550,73 @@ backend t\n stick-table type ip size 1k expire 1m store http_req_cnt\n"
     assert!(e.ends_with(" http_req_cnt=1"), "{e}");
     assert_eq!(p.cli("show table nope\n"), "No such table\n\n");
 }
+
+/// A health-http server for `option httpchk`: 200 to every request, then close.
+fn check_server() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut b = [0u8; 2048];
+            let _ = s.read(&mut b);
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    port
+}
+
+/// The check columns of `show stat` and the check fields of `show servers state` for an
+/// up TCP-checked server, a down one and an HTTP-checked one, against haproxy's.
+#[test]
+fn checked_servers_report_as_haproxy() {
+    let _g = serial();
+    let (up, http, dead) = (backend("up"), check_server(), free_port());
+    let mut runs = Vec::new();
+    for (tag, bin) in [("hap", common::oracle()), ("rs", common::rs_bin())] {
+        let cfg = format!(
+            "global\n maxconn 1000\n stats socket @SOCK@ level admin\n\
+defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 1s\n\
+frontend fe\n bind 127.0.0.1:{}\n default_backend be\n\
+backend be\n server s1 127.0.0.1:{up} check inter 100ms\n server s2 127.0.0.1:{dead} check inter 100ms fall 1\n server s3 127.0.0.1:{up} disabled\n\
+backend bh\n option httpchk GET /\n server h1 127.0.0.1:{http} check inter 100ms\n",
+            free_port()
+        );
+        let p = Proxy::start(&bin, &format!("chk-{tag}"), &cfg, &[]);
+        // Settled once every check ran: s2 is down, s1 and h1 have a passed check.
+        let t0 = Instant::now();
+        let csv = loop {
+            let c = p.cli("show stat\n");
+            let ok =
+                c.contains(",L4CON,") && c.matches(",L4OK,").count() == 1 && c.contains(",L7OK,");
+            if ok || t0.elapsed() > WAIT {
+                break c;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let state: Vec<String> = p
+            .cli("show servers state\n")
+            .lines()
+            .skip(2)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let mut w: Vec<&str> = l.split(' ').collect();
+                w[9] = "-"; // seconds since the last change
+                w.join(" ")
+            })
+            .collect();
+        runs.push((comparable(&csv), state));
+    }
+    assert_eq!(runs[0].1, runs[1].1);
+    let skip = ["lastchg", "check_duration", "last_chk"];
+    for (h, r) in runs[0].0.iter().zip(&runs[1].0) {
+        let keep = |row: &String| -> Vec<String> {
+            row.split(',')
+                .filter(|f| !skip.iter().any(|s| f.starts_with(&format!("{s}="))))
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(keep(h), keep(r));
+    }
+}

@@ -21,6 +21,60 @@ pub const OP_STOPPING: u8 = 2;
 pub struct SrvAdmin {
     pub admin: AtomicU8,
     pub op: AtomicU8,
+    /// The last health check's status (`show stat`'s `check_status`), published by the
+    /// checks thread: an index in [`STATUSES`] + 1, 0 before any; and its code (L7).
+    pub check: AtomicU8,
+    pub check_code: std::sync::atomic::AtomicU16,
+    /// Failed checks that lowered the health (`chkfail`), and UP→DOWN transitions
+    /// (`chkdown`).
+    pub chkfail: std::sync::atomic::AtomicU32,
+    pub chkdown: std::sync::atomic::AtomicU32,
+}
+
+/// The statuses a health check ends with, for [`SrvAdmin::check`].
+pub const STATUSES: [crate::check::Status; 17] = {
+    use crate::check::Status as S;
+    [
+        S::Unknown,
+        S::Ini,
+        S::Checked,
+        S::Hana,
+        S::SockErr,
+        S::L4Ok,
+        S::L4Tout,
+        S::L4Con,
+        S::L6Ok,
+        S::L6Tout,
+        S::L6Rsp,
+        S::L7Tout,
+        S::L7Rsp,
+        S::L57Data,
+        S::L7Okd,
+        S::L7Okcd,
+        S::L7Sts,
+    ]
+};
+
+impl SrvAdmin {
+    pub fn set_check(&self, st: crate::check::Status, code: u16) {
+        if let Some(i) = STATUSES.iter().position(|s| *s == st) {
+            self.check.store(i as u8 + 1, SeqCst);
+            self.check_code.store(code, SeqCst);
+        }
+    }
+
+    /// The last check's status as HAProxy numbers it (`HCHK_STATUS_*`, where `START`
+    /// follows `INI`), for `show servers state`.
+    pub fn last_check_num(&self) -> Option<u8> {
+        let i = self.check.load(SeqCst).checked_sub(1)?;
+        Some(if i >= 2 { i + 1 } else { i })
+    }
+
+    /// The last check's status and code, if one ran.
+    pub fn last_check(&self) -> Option<(crate::check::Status, u16)> {
+        let i = self.check.load(SeqCst).checked_sub(1)?;
+        Some((*STATUSES.get(i as usize)?, self.check_code.load(SeqCst)))
+    }
 }
 
 impl SrvAdmin {

@@ -930,10 +930,19 @@ impl Checker {
     /// status: 3/3 UP.` whenever the status or the health changed
     /// (`set_server_check_status()`).
     fn log_check(&mut self, c: usize, why: &Why, moved: bool) {
-        let Why::Check { status, .. } = why else {
+        let Why::Check { status, code, .. } = why else {
             return;
         };
         let status = *status;
+        if !self.cks[c].agent {
+            let s = &self.srvs[self.cks[c].srv];
+            if let Some(a) = self.shared.admin.get(self.bes[s.be].shared, s.idx) {
+                a.set_check(status, u16::try_from(*code).unwrap_or(0));
+                if moved && status.result() == CheckResult::Failed {
+                    a.chkfail.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
         let prev = std::mem::replace(&mut self.cks[c].last_status, status);
         let k = &self.cks[c];
         let s = &self.srvs[k.srv];
@@ -1211,6 +1220,9 @@ impl Checker {
         let q = self.shared.backends[self.bes[be].shared].queue.clone();
         let before = q.server(idx).map_or(0, |s| s.queued());
         self.srvs[si].state = St::Stopped;
+        if let Some(a) = self.shared.admin.get(self.bes[be].shared, idx) {
+            a.chkdown.fetch_add(1, Ordering::Relaxed);
+        }
         let _ = q.set_state(idx, self.queue_state(si), now);
         if self.srvs[si].down_kills {
             self.shutdown_sessions(si);

@@ -118,7 +118,8 @@ impl RtProc {
                 queue: be.map(|b| shared.backends[b].queue.clone()),
                 servers,
                 maxconn: fe.map_or(0, |f| shared.frontends[f].limit.max()),
-                be_slim: be.map_or(0, |b| shared.backends[b].queue.config().fullconn),
+                // HAProxy's default `fullconn` is at least 1 (a backend no frontend uses).
+                be_slim: be.map_or(0, |b| shared.backends[b].queue.config().fullconn.max(1)),
                 disabled: px.disabled,
             });
         }
@@ -299,6 +300,31 @@ impl Proc for RtProc {
                 Some(out)
             }
         }
+    }
+
+    fn check_status(&self, px: usize, srv: usize) -> Option<(&'static str, &'static str, u16)> {
+        let b = self.proxies.get(px)?.be?;
+        let (st, code) = self.shared.admin.get(b, srv)?.last_check()?;
+        Some((st.info(), st.desc(), code))
+    }
+
+    fn check_status_num(&self, px: usize, srv: usize) -> Option<u8> {
+        let b = self.proxies.get(px)?.be?;
+        self.shared.admin.get(b, srv)?.last_check_num()
+    }
+
+    fn check_counts(&self, px: usize, srv: usize) -> (u32, u32) {
+        let a = self
+            .proxies
+            .get(px)
+            .and_then(|p| p.be)
+            .and_then(|b| self.shared.admin.get(b, srv));
+        a.map_or((0, 0), |a| {
+            (
+                a.chkfail.load(Ordering::Relaxed),
+                a.chkdown.load(Ordering::Relaxed),
+            )
+        })
     }
 
     fn fe_max(&self, fe: usize) -> Option<u32> {

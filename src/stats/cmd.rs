@@ -364,6 +364,7 @@ fn servers_state(p: &dyn Proc, only: &str) -> String {
     let now = p.now_ms();
     for px in pxs {
         let Some(q) = &px.queue else { continue };
+        let px: &ProxyView = px;
         for (i, sv) in px.servers.iter().enumerate() {
             let Some(s) = q.server(i) else { continue };
             let st = s.state();
@@ -375,9 +376,11 @@ fn servers_state(p: &dyn Proc, only: &str) -> String {
             let since = now.saturating_sub(s.last_change_ms()) / 1000;
             // check status (HCHK_STATUS_INI / L4OK…), result (CHK_RES_PASSED 3 /
             // FAILED 2), health (rise + fall - 1 when up), check state.
+            let pi = p.proxies().iter().position(|x| std::ptr::eq(x, px));
+            let last = pi.and_then(|pi| p.check_status_num(pi, i)).unwrap_or(1);
             let (cst, cres, health, cstate) = match (sv.checked, op) {
-                (true, 0) => (6, 2, 0, 6),
-                (true, _) => (6, 3, sv.rise + sv.fall - 1, 6),
+                (true, 0) => (last, 2, 0, 6),
+                (true, _) => (last, 3, sv.rise + sv.fall - 1, 6),
                 (false, 0) => (1, 0, 0, if cfg_maint { 8 } else { 0 }),
                 (false, _) => (1, 0, sv.rise, 0),
             };

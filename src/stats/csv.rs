@@ -261,11 +261,23 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
                 r.set("act", u8::from(!sv.backup));
                 r.set("bck", u8::from(sv.backup));
                 if sv.checked {
-                    r.zeros(&["chkfail", "chkdown", "downtime"]);
+                    r.zeros(&["downtime"]);
+                    let pi = p.proxies().iter().position(|x| std::ptr::eq(x, px));
+                    let (fail, down) = pi.map_or((0, 0), |pi| p.check_counts(pi, i));
+                    r.set("chkfail", fail);
+                    r.set("chkdown", down);
                     r.set("check_rise", sv.rise);
                     r.set("check_fall", sv.fall);
                     let up = !matches!(st, ServerState::Down | ServerState::Maint);
                     r.set("check_health", if up { sv.rise + sv.fall - 1 } else { 0 });
+                    let pi = p.proxies().iter().position(|x| std::ptr::eq(x, px));
+                    if let Some((name, desc, code)) = pi.and_then(|pi| p.check_status(pi, i)) {
+                        r.set("check_status", name);
+                        r.set("check_desc", desc);
+                        if name.starts_with("L7") && code > 0 {
+                            r.set("check_code", code);
+                        }
+                    }
                 }
                 r.set("lastchg", now.saturating_sub(s.last_change_ms()) / 1000);
                 if s.maxqueue() > 0 {

@@ -134,6 +134,19 @@ pub trait Proc {
     fn show_table(&self, _name: Option<&str>) -> Option<String> {
         Some(String::new())
     }
+    /// The last health check of server `srv` of proxy `px`: its status name
+    /// (`L4OK`…), description, and code (L7 statuses).
+    fn check_status(&self, _px: usize, _srv: usize) -> Option<(&'static str, &'static str, u16)> {
+        None
+    }
+    /// The last health check's `HCHK_STATUS_*` number (`show servers state`).
+    fn check_status_num(&self, _px: usize, _srv: usize) -> Option<u8> {
+        None
+    }
+    /// Server `srv`'s `chkfail` and `chkdown`.
+    fn check_counts(&self, _px: usize, _srv: usize) -> (u32, u32) {
+        (0, 0)
+    }
     /// A frontend's current connections.
     fn fe_cur(&self, _fe: usize) -> u32 {
         0
