@@ -161,7 +161,7 @@ fn backend(name: &'static str) -> u16 {
 
 fn basic_cfg(fe: u16, s1: u16, s2: u16, op: u16) -> String {
     format!(
-        "global\n stats socket @SOCK@ level admin mode 600\n stats socket ipv4@127.0.0.1:{op} level operator\n stats timeout 5s\n\
+        "global\n stats socket @SOCK@ level admin mode 600\n stats socket ipv4@127.0.0.1:{op} level operator\n stats timeout 5s\n set-var proc.int5 int(5)\n\
 defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n\
 frontend fe\n bind 127.0.0.1:{fe}\n http-request set-header x-m %[path,map(@DIR@/m.map,none)]\n http-request return status 200 content-type text/plain lf-string %[req.hdr(x-m)] if {{ path_beg /m/ }}\n default_backend be\n\
 backend be\n server s1 127.0.0.1:{s1}\n server s2 127.0.0.1:{s2} weight 3\n"
@@ -210,6 +210,11 @@ fn framing_help_and_info_as_haproxy() {
     assert!(info.starts_with("Name: HAProxy\nVersion: 2.6.12"));
     assert!(info.contains(&format!("\nPid: {}\n", p.child.id())));
     assert_eq!(p.cli("show backend\n"), "# name\nbe\n\n");
+    assert_eq!(
+        p.cli("get var proc.int5\n"),
+        "proc.int5: type=sint value=<5>\n"
+    );
+    assert_eq!(p.cli("get var proc.nope\n"), "Variable not found.\n\n");
     // The same through socat, as operators script it.
     if let Some(out) = socat(&p.sock, "show version\n") {
         assert_eq!(out, v);

@@ -327,6 +327,11 @@ impl Proc for RtProc {
         })
     }
 
+    fn proc_var(&self, name: &str) -> Option<crate::sample::value::Smp<'static>> {
+        let n = name.strip_prefix("proc.")?;
+        self.shared.proc_vars.lock().ok()?.get(n).cloned()
+    }
+
     fn fe_max(&self, fe: usize) -> Option<u32> {
         self.shared.frontends.get(fe).map(|f| f.limit.max())
     }

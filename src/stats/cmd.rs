@@ -48,6 +48,19 @@ pub fn exec(args: &[&str], payload: Option<&str>, level: Level, p: &dyn Proc) ->
             ))
         }
         ["show", "activity", ..] => r(info::show_activity(&p.info())),
+        ["get", "var", ..] => {
+            if !need(Level::Operator) {
+                return r(DENIED);
+            }
+            let name = a(2);
+            if name.is_empty() {
+                return r("Missing process-wide variable identifier.\n");
+            }
+            let Some(v) = p.proc_var(name) else {
+                return r("Variable not found.\n");
+            };
+            r(get_var_reply(name, v))
+        }
         ["show", "table", ..] => {
             if !need(Level::Operator) {
                 return r(DENIED);
@@ -212,6 +225,36 @@ pub fn exec(args: &[&str], payload: Option<&str>, level: Level, p: &dyn Proc) ->
         )),
         _ => None,
     }
+}
+
+/// `get var`'s line: the type, then the value as a string with unprintable bytes as dots.
+fn get_var_reply(name: &str, v: crate::sample::value::Smp<'static>) -> String {
+    use crate::sample::value::{Smp, SmpType};
+    let ty = match &v {
+        Smp::Bool(_) => "bool",
+        Smp::Sint(_) => "sint",
+        Smp::Ipv4(_) => "ipv4",
+        Smp::Ipv6(_) => "ipv6",
+        Smp::Str(_) => "str",
+        Smp::Bin(_) => "bin",
+        Smp::Meth(_) => "meth",
+    };
+    let mut out = format!("{name}: type={ty} value=");
+    match v.cast(SmpType::Str) {
+        Some(Smp::Str(s)) => {
+            out.push('<');
+            out.extend(s.iter().map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            }));
+            out.push('>');
+        }
+        _ => out.push_str("(undisplayable)"),
+    }
+    out
 }
 
 /// C's `strtol(s, &end, 10)`: the value and what follows the digits.

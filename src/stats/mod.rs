@@ -147,6 +147,10 @@ pub trait Proc {
     fn check_counts(&self, _px: usize, _srv: usize) -> (u32, u32) {
         (0, 0)
     }
+    /// A process-wide variable (`get var proc.<name>`).
+    fn proc_var(&self, _name: &str) -> Option<crate::sample::value::Smp<'static>> {
+        None
+    }
     /// A frontend's current connections.
     fn fe_cur(&self, _fe: usize) -> u32 {
         0
