@@ -22,5 +22,6 @@ pub mod queue;
 pub mod rules;
 pub mod runtime;
 pub mod sample;
+pub mod stats;
 pub mod stick;
 pub mod version;

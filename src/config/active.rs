@@ -147,6 +147,10 @@ pub const ACTIVE: &[&str] = &[
     "bind gid",
     "bind user",
     "bind group",
+    // The stats socket (src/runtime/cli.rs, src/stats): tests/stats_cli.rs.
+    "stats socket",
+    "stats timeout",
+    "bind level",
     "server send-proxy",
     "server send-proxy-v2",
     "server pool-max-conn",

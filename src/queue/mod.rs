@@ -198,6 +198,10 @@ impl Server {
         self.weight.load(SeqCst)
     }
     /// Total slots ever granted on this server.
+    /// When the state last changed (queue clock, ms).
+    pub fn last_change_ms(&self) -> u64 {
+        self.last_change.load(SeqCst)
+    }
     pub fn cum_served(&self) -> u64 {
         self.cum_served.load(SeqCst)
     }

@@ -933,10 +933,19 @@ impl Checker {
     /// status: 3/3 UP.` whenever the status or the health changed
     /// (`set_server_check_status()`).
     fn log_check(&mut self, c: usize, why: &Why, moved: bool) {
-        let Why::Check { status, .. } = why else {
+        let Why::Check { status, code, .. } = why else {
             return;
         };
         let status = *status;
+        if !self.cks[c].agent {
+            let s = &self.srvs[self.cks[c].srv];
+            if let Some(a) = self.shared.admin.get(self.bes[s.be].shared, s.idx) {
+                a.set_check(status, u16::try_from(*code).unwrap_or(0));
+                if moved && status.result() == CheckResult::Failed {
+                    a.chkfail.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
         let prev = std::mem::replace(&mut self.cks[c].last_status, status);
         let k = &self.cks[c];
         let s = &self.srvs[k.srv];
@@ -1146,11 +1155,19 @@ impl Checker {
         if s.maint {
             return ServerState::Maint;
         }
-        match s.state {
-            St::Stopped => ServerState::Down,
-            St::Stopping => ServerState::Drain,
-            _ if s.drain => ServerState::Drain,
-            _ => ServerState::Up,
+        let op = match s.state {
+            St::Stopped => super::admin::OP_DOWN,
+            St::Stopping => super::admin::OP_STOPPING,
+            _ if s.drain => super::admin::OP_STOPPING,
+            _ => super::admin::OP_UP,
+        };
+        // The CLI's maintenance/drain (`set server … state`) applies on top.
+        match self.shared.admin.get(self.bes[s.be].shared, s.idx) {
+            Some(a) => {
+                a.op.store(op, std::sync::atomic::Ordering::SeqCst);
+                a.effective()
+            }
+            None => super::admin::combine(0, op),
         }
     }
 
@@ -1226,6 +1243,9 @@ impl Checker {
         let q = self.shared.backends[self.bes[be].shared].queue.clone();
         let before = q.server(idx).map_or(0, |s| s.queued());
         self.srvs[si].state = St::Stopped;
+        if let Some(a) = self.shared.admin.get(self.bes[be].shared, idx) {
+            a.chkdown.fetch_add(1, Ordering::Relaxed);
+        }
         let _ = q.set_state(idx, self.queue_state(si), now);
         if self.srvs[si].down_kills {
             self.shutdown_sessions(si);

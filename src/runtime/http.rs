@@ -717,6 +717,7 @@ impl HttpSession {
             if self.st != St::Closing {
                 match self.client.read_into(&mut self.cin, limit) {
                     ReadOutcome::Data(n) => {
+                        super::counters::client_bytes(cx, self.fe, true, n);
                         progress = true;
                         self.client_seen = cx.now;
                         super::stick::bytes(self.stk.as_deref(), true, n);
@@ -773,6 +774,7 @@ impl HttpSession {
             let more = self.st == St::Xfer && self.has_resp && !self.resp_fwd.is_done();
             match self.client.write_from_more(&mut self.cout, more) {
                 Ok(n) if n > 0 => {
+                    super::counters::client_bytes(cx, self.fe, false, n);
                     progress = true;
                     self.client_seen = cx.now;
                     super::stick::bytes(self.stk.as_deref(), false, n);
@@ -973,6 +975,7 @@ impl HttpSession {
         self.has_req = true;
         self.has_resp = false;
         self.cookie = None;
+        super::counters::request(cx, self.fe);
         if cx.shared.debug {
             self.trace_request(cx);
         }
@@ -1143,6 +1146,7 @@ impl HttpSession {
                 s.dst = dst;
             }
         }
+        super::counters::to_backend(cx, be, true);
         self.st = St::WaitSrv;
         self.replay = None;
         self.replaying = false;
@@ -1327,6 +1331,9 @@ impl HttpSession {
     /// `http-after-response` rules), then skips the request body.
     fn send_local(&mut self, cx: &Ctx, be: Option<usize>, out: Rendered) {
         let bytes = self.after_response_local(cx, be, out.bytes);
+        if let Some(st) = super::counters::status_of(&bytes) {
+            super::counters::response(cx, self.fe, be.map(|b| (b, None)), st);
+        }
         let out = Rendered {
             bytes,
             close: out.close,
@@ -1556,10 +1563,13 @@ impl HttpSession {
         match flow {
             Flow::Continue | Flow::Stop | Flow::Wait => false,
             Flow::Reply(r) => {
+                let denied = !matches!(r.source, super::http_return::Source::Template);
+                super::counters::ruled(cx, self.fe, denied);
                 self.local_reply(cx, be, r);
                 true
             }
             Flow::Redirect(rd) => {
+                super::counters::ruled(cx, self.fe, false);
                 let bytes = self.redirect_reply(cx, &rd);
                 self.send_local(
                     cx,
@@ -1895,6 +1905,9 @@ impl HttpSession {
             page.send(&mut t, head_only, conn, be, fe)
         };
         let bytes = self.after_response_local(cx, be_idx, out.bytes);
+        if let Some(st) = super::counters::status_of(&bytes) {
+            super::counters::response(cx, self.fe, be_idx.map(|b| (b, None)), st);
+        }
         self.close_after |= out.close;
         self.log_local(&bytes, error_term(page.status));
         self.cout.extend(&bytes);
@@ -1932,6 +1945,9 @@ impl HttpSession {
             self.server_seen = cx.now;
             self.st = St::Xfer;
             return;
+        }
+        if let (Some(b), Some(s)) = (self.be, self.srv.as_ref().and_then(|s| s.server())) {
+            super::counters::to_server(cx, b, s, true);
         }
         let be = &cx.shared.backends[self.be.expect("a backend was chosen")];
         let fe = &cx.shared.frontends[self.fe];
@@ -2048,9 +2064,11 @@ impl HttpSession {
             }
         }
         let srv = self.srv.as_mut()?;
+        let (be_i, srv_i) = (srv.be, srv.server());
         let sock = srv.sock.as_mut()?;
         match sock.write_from(&mut self.sout) {
             Ok(n) if n > 0 => {
+                super::counters::server_bytes(cx, be_i, srv_i, true, n);
                 progress = true;
                 self.server_seen = cx.now;
             }
@@ -2069,7 +2087,8 @@ impl HttpSession {
             }
         }
         match sock.read_into(&mut self.sin, limit) {
-            ReadOutcome::Data(_) => {
+            ReadOutcome::Data(n) => {
+                super::counters::server_bytes(cx, be_i, srv_i, false, n);
                 progress = true;
                 self.server_seen = cx.now;
             }
@@ -2401,6 +2420,15 @@ impl HttpSession {
     /// Forwards the final response head with the connection header and the cookie
     /// persistence edits.
     fn write_response_head(&mut self, cx: &Ctx) {
+        if let Some(be) = self.be {
+            let srv = self.srv.as_ref().and_then(|s| s.server_of_last_request());
+            let st = self
+                .rx
+                .as_ref()
+                .filter(|r| r.res_active && r.res.status_changed)
+                .map_or(self.resp.status, |r| r.res.status);
+            super::counters::response(cx, self.fe, Some((be, srv)), st);
+        }
         let conn = self.plan.on_response(&self.req.head, &self.resp);
         if self.plan.client == Want::Close {
             self.close_after = true;
@@ -2537,9 +2565,11 @@ impl HttpSession {
             progress = true;
         }
         let srv = self.srv.as_mut()?;
+        let (be_i, srv_i) = (srv.be, srv.server());
         let sock = srv.sock.as_mut()?;
         match sock.write_from(&mut self.sout) {
             Ok(n) if n > 0 => {
+                super::counters::server_bytes(cx, be_i, srv_i, true, n);
                 progress = true;
                 self.server_seen = cx.now;
             }
@@ -2550,7 +2580,8 @@ impl HttpSession {
             sock.shutdown_write();
         }
         match sock.read_into(&mut self.sin, limit) {
-            ReadOutcome::Data(_) => {
+            ReadOutcome::Data(n) => {
+                super::counters::server_bytes(cx, be_i, srv_i, false, n);
                 progress = true;
                 self.server_seen = cx.now;
             }

@@ -115,6 +115,47 @@ pub fn open_proxy(
     Ok(out)
 }
 
+/// Opens a `stats socket` line's addresses (UNIX paths with `mode`/`uid`/`gid`, `ipv4@`/
+/// `ipv6@` ports, inherited `fd@N`). `Err` is the alert text.
+pub fn open_cli(bind: &Bind, used_fds: &mut HashSet<i32>) -> Result<Vec<ListenSock>, String> {
+    let what = |e: &std::io::Error, t: &str| {
+        format!(
+            "Starting frontend GLOBAL: cannot bind socket ({}) [{t}]",
+            strerror(e)
+        )
+    };
+    let mut out = Vec::new();
+    for addr in &bind.addrs {
+        match addr {
+            ListenAddr::Inet { addr, .. } => out.push(ListenSock::Tcp(
+                listen_on(
+                    *addr,
+                    SockOpts {
+                        backlog: 10,
+                        v6only: bind.options.v6only,
+                        reuse_port: false,
+                        transparent: false,
+                        tfo: false,
+                        defer_accept: false,
+                    },
+                )
+                .map_err(|e| what(&e, &addr.to_string()))?,
+            )),
+            ListenAddr::Unix { path } => {
+                out.push(bind_unix(path, false, bind).map_err(|e| what(&e, path))?)
+            }
+            ListenAddr::Abns { name } => {
+                out.push(bind_unix(name, true, bind).map_err(|e| what(&e, name))?)
+            }
+            ListenAddr::Fd { fd } => out.push(ListenSock::Tcp(
+                inherited(*fd, used_fds).map_err(|e| what(&e, &format!("fd@{fd}")))?,
+            )),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
 /// HAProxy's listen() backlog: `bind backlog`, else the proxy's `backlog`, else its
 /// `maxconn` (the kernel caps it at `net.core.somaxconn`).
 fn backlog(px: &Proxy, bind: &Bind) -> i32 {

@@ -8,8 +8,11 @@
 //! parsed and written by `crate::http` through [`http_msg`]; replies made by the proxy come
 //! from [`http_return`], [`errors`] and [`pages`]. The main thread only handles signals.
 
+pub mod admin;
 pub mod backend;
 pub mod check;
+pub mod cli;
+pub mod counters;
 pub mod env;
 pub mod errors;
 pub mod http;
@@ -111,7 +114,7 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
         }
     }
     if opts.debug && !opts.quiet {
-        debug_banner(&cfg, rt.shared.limit.max);
+        debug_banner(&cfg, rt.shared.limit.max());
     }
     // The old processes of a reload stop accepting once we do (our listeners share their
     // ports through SO_REUSEPORT).
@@ -203,6 +206,8 @@ pub struct Runtime {
     pub warnings: Vec<String>,
     /// The health and agent checks (`None` without any), run on their own thread.
     checker: Option<check::Checker>,
+    /// The stats sockets (`None` without any), served on their own thread.
+    cli: Option<cli::Cli>,
 }
 
 impl Runtime {
@@ -250,6 +255,13 @@ impl Runtime {
             .collect();
         let mut shared = Shared::build(cfg, &fronts, &per_listener, &mut warnings)?;
         shared.debug = debug;
+        let srvs: Vec<usize> = shared.backends.iter().map(|b| b.addrs.len()).collect();
+        shared.admin = admin::AdminStates::new(&shared.backends);
+        shared.counters = crate::stats::counters::Counters::new(
+            shared::nbthread(cfg),
+            shared.frontends.len(),
+            &srvs,
+        );
         let shared = Arc::new(shared);
         let checker = check::Checker::new(cfg, shared.clone(), &mut warnings);
         let mut seen = HashSet::new();
@@ -271,6 +283,7 @@ impl Runtime {
                 }
             })));
         }
+        let cli = cli::Cli::open(cfg, shared.clone(), mailboxes.clone(), &mut used_fds)?;
         let ms = |v: Option<u32>| {
             v.filter(|&v| v > 0)
                 .map(|v| std::time::Duration::from_millis(v.into()))
@@ -286,6 +299,7 @@ impl Runtime {
             stop_signal: Arc::default(),
             warnings,
             checker,
+            cli,
         })
     }
 
@@ -447,6 +461,14 @@ impl Runtime {
                 std::thread::Builder::new()
                     .name(format!("haproxy-rs-{}", id + 1))
                     .spawn(move || w.run())?,
+            );
+        }
+        if let Some(c) = self.cli.take() {
+            let ctl = self.ctl.clone();
+            out.push(
+                std::thread::Builder::new()
+                    .name("haproxy-rs-cli".into())
+                    .spawn(move || c.run(ctl))?,
             );
         }
         if let Some(mut c) = self.checker.take() {

@@ -264,7 +264,12 @@ impl ServerSide {
             };
         };
         match st.assign(cx.now_ms) {
-            Ok(Assign::Ok(srv)) => self.connect(cx, srv),
+            Ok(Assign::Ok(srv)) => {
+                if !self.direct {
+                    super::counters::picked(cx, self.be, srv);
+                }
+                self.connect(cx, srv)
+            }
             Ok(Assign::Queued) => {
                 self.phase = Phase::Queued {
                     until: be.queue_timeout.map(|d| cx.now + d),
@@ -335,6 +340,7 @@ impl ServerSide {
                 Reg::Nowhere => cx.registry.register(&mut sock.s, tok, both).is_ok(),
             };
             if ok {
+                super::counters::connecting(cx, self.be, srv, false);
                 self.sock = Some(sock);
                 self.fresh = false;
                 self.uses = uses + 1;
@@ -352,6 +358,7 @@ impl ServerSide {
             return self.conn_error(cx, srv, true);
         };
         let source = be.sources.get(srv).copied().flatten();
+        super::counters::connecting(cx, self.be, srv, true);
         match start_connect(cx, &target, source) {
             Ok(sock) => {
                 self.sock = Some(sock);
@@ -453,10 +460,12 @@ impl ServerSide {
         let term = if refused { "SC" } else { "sC" };
         self.retries_left -= 1;
         if self.retries_left < 0 || !cx.shared.backends[self.be].retry_on.conn_failure {
+            super::counters::conn_error(cx, self.be, Some(srv));
             return self.fail(503, term);
         }
         let be = &cx.shared.backends[self.be];
         let redispatch = self.choose_redispatch(be, srv);
+        super::counters::retried(cx, self.be, srv, redispatch);
         let retry_srv = if redispatch {
             // Back to the load balancer: give the slot back first (it may dequeue others).
             self.direct = false;

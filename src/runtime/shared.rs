@@ -30,24 +30,45 @@ fn ms(v: Option<u32>) -> Option<Duration> {
 /// kernel's backlog until one ends.
 #[derive(Debug)]
 pub struct Limit {
-    pub max: u32,
+    /// Changed at run time by `set maxconn global|frontend`.
+    max: AtomicU32,
     cur: AtomicU32,
+    /// `disable frontend`: nothing is admitted (connections wait in the backlog).
+    paused: std::sync::atomic::AtomicBool,
 }
 
 impl Limit {
     pub fn new(max: u32) -> Limit {
         Limit {
-            max,
+            max: AtomicU32::new(max),
             cur: AtomicU32::new(0),
+            paused: Default::default(),
         }
+    }
+    /// Pauses or resumes admission; the previous setting.
+    pub fn set_paused(&self, paused: bool) -> bool {
+        self.paused.swap(paused, Ordering::Relaxed)
+    }
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+    pub fn max(&self) -> u32 {
+        self.max.load(Ordering::Relaxed)
+    }
+    /// The workers paused on this limit must be woken by the caller to notice a raise.
+    pub fn set_max(&self, max: u32) {
+        self.max.store(max, Ordering::Relaxed);
     }
     pub fn current(&self) -> u32 {
         self.cur.load(Ordering::Relaxed)
     }
     fn try_take(&self) -> bool {
+        if self.paused.load(Ordering::Relaxed) {
+            return false;
+        }
         self.cur
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |c| {
-                (c < self.max).then_some(c + 1)
+                (c < self.max.load(Ordering::Relaxed)).then_some(c + 1)
             })
             .is_ok()
     }
@@ -376,6 +397,10 @@ pub struct Shared {
     pub next_stream_id: AtomicU32,
     /// `proc.*` variables.
     pub proc_vars: crate::sample::vars::ProcVars,
+    /// Traffic counters, one block per worker (`show stat`); sized by `Runtime::new`.
+    pub counters: crate::stats::counters::Counters,
+    /// Servers' administrative states (CLI), combined with the checks' verdicts.
+    pub admin: super::admin::AdminStates,
     /// `userlist` sections, for `http_auth`.
     pub userlists: Vec<crate::model::sections::Userlist>,
     /// Every stick table (proxies' and peers sections').
@@ -575,6 +600,8 @@ impl Shared {
             debug: false,
             next_stream_id: AtomicU32::new(0),
             proc_vars: global_vars(cfg, warnings),
+            counters: crate::stats::counters::Counters::new(0, 0, &[]),
+            admin: Default::default(),
             userlists: cfg.userlists.clone(),
             stick,
             stopping: Default::default(),

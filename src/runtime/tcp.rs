@@ -200,6 +200,7 @@ impl TcpSession {
             crate::lb::Algorithm::Source => self.peer.map(|a| crate::lb::key::source_key(&a.ip())),
             _ => None,
         };
+        super::counters::to_backend(cx, be, false);
         let persist = if cx.shared.backends[be].stick_rules.is_empty() {
             None
         } else {
@@ -354,6 +355,7 @@ impl TcpSession {
             if let Some(r) = cx.shared.backends[self.srv.be].srv_rates.get(i) {
                 r.inc();
             }
+            super::counters::to_server(cx, self.srv.be, i, false);
         }
         self.stick_store(cx);
         self.log_connected(cx);
@@ -486,6 +488,7 @@ impl TcpSession {
             let mut progress = false;
             match self.client.read_into(&mut self.c2s, limit) {
                 ReadOutcome::Data(n) => {
+                    super::counters::client_bytes(cx, self.fe, true, n);
                     progress = true;
                     self.client_seen = cx.now;
                     super::stick::bytes(self.stk.as_deref(), true, n);
@@ -505,9 +508,11 @@ impl TcpSession {
                 };
             }
             let connected = self.srv.is_connected();
+            let (be_i, srv_i) = (self.srv.be, self.srv.server());
             if let Some(srv) = self.srv.sock.as_mut().filter(|_| connected) {
                 match srv.write_from(&mut self.c2s) {
                     Ok(n) if n > 0 => {
+                        super::counters::server_bytes(cx, be_i, srv_i, true, n);
                         progress = true;
                         self.server_seen = cx.now;
                     }
@@ -518,7 +523,8 @@ impl TcpSession {
                     srv.shutdown_write();
                 }
                 match srv.read_into(&mut self.s2c, limit) {
-                    ReadOutcome::Data(_) => {
+                    ReadOutcome::Data(n) => {
+                        super::counters::server_bytes(cx, be_i, srv_i, false, n);
                         progress = true;
                         self.server_seen = cx.now;
                     }
@@ -532,6 +538,7 @@ impl TcpSession {
                 }
                 match self.client.write_from(&mut self.s2c) {
                     Ok(n) if n > 0 => {
+                        super::counters::client_bytes(cx, self.fe, false, n);
                         progress = true;
                         self.client_seen = cx.now;
                         super::stick::bytes(self.stk.as_deref(), false, n);

@@ -539,7 +539,10 @@ impl Worker {
                 return;
             }
             match l.accept() {
-                Ok((sock, peer)) => self.start_session(sock, peer, idx, fe, now),
+                Ok((sock, peer)) => {
+                    super::counters::accepted(&self.shared, self.id, fe);
+                    self.start_session(sock, peer, idx, fe, now)
+                }
                 Err(e) => {
                     self.shared.release(idx);
                     match e.kind() {

@@ -1,0 +1,481 @@
+//! `show stat`: HAProxy 2.6's CSV, with its exact column list and order (the 2.6
+//! `stat_fields` then the `ssl`, `h2` and `h1` stats modules after the `-` column), one
+//! FRONTEND row per frontend, a row per server then BACKEND per backend. Timing columns
+//! (`qtime`… `ttime_max`) are not measured yet and read 0.
+
+use std::collections::HashMap;
+
+use super::counters::{Obj, C};
+use super::{Proc, ProxyView};
+use crate::queue::ServerState;
+
+/// The `show stat` header fields, in order (the CSV header line has a trailing comma).
+pub const HEADER: &[&str] = &[
+    "pxname",
+    "svname",
+    "qcur",
+    "qmax",
+    "scur",
+    "smax",
+    "slim",
+    "stot",
+    "bin",
+    "bout",
+    "dreq",
+    "dresp",
+    "ereq",
+    "econ",
+    "eresp",
+    "wretr",
+    "wredis",
+    "status",
+    "weight",
+    "act",
+    "bck",
+    "chkfail",
+    "chkdown",
+    "lastchg",
+    "downtime",
+    "qlimit",
+    "pid",
+    "iid",
+    "sid",
+    "throttle",
+    "lbtot",
+    "tracked",
+    "type",
+    "rate",
+    "rate_lim",
+    "rate_max",
+    "check_status",
+    "check_code",
+    "check_duration",
+    "hrsp_1xx",
+    "hrsp_2xx",
+    "hrsp_3xx",
+    "hrsp_4xx",
+    "hrsp_5xx",
+    "hrsp_other",
+    "hanafail",
+    "req_rate",
+    "req_rate_max",
+    "req_tot",
+    "cli_abrt",
+    "srv_abrt",
+    "comp_in",
+    "comp_out",
+    "comp_byp",
+    "comp_rsp",
+    "lastsess",
+    "last_chk",
+    "last_agt",
+    "qtime",
+    "ctime",
+    "rtime",
+    "ttime",
+    "agent_status",
+    "agent_code",
+    "agent_duration",
+    "check_desc",
+    "agent_desc",
+    "check_rise",
+    "check_fall",
+    "check_health",
+    "agent_rise",
+    "agent_fall",
+    "agent_health",
+    "addr",
+    "cookie",
+    "mode",
+    "algo",
+    "conn_rate",
+    "conn_rate_max",
+    "conn_tot",
+    "intercepted",
+    "dcon",
+    "dses",
+    "wrew",
+    "connect",
+    "reuse",
+    "cache_lookups",
+    "cache_hits",
+    "srv_icur",
+    "src_ilim",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
+    "eint",
+    "idle_conn_cur",
+    "safe_conn_cur",
+    "used_conn_cur",
+    "need_conn_est",
+    "uweight",
+    "agg_server_status",
+    "agg_server_check_status",
+    "agg_check_status",
+    "-",
+    "ssl_sess",
+    "ssl_reused_sess",
+    "ssl_failed_handshake",
+    "h2_headers_rcvd",
+    "h2_data_rcvd",
+    "h2_settings_rcvd",
+    "h2_rst_stream_rcvd",
+    "h2_goaway_rcvd",
+    "h2_detected_conn_protocol_errors",
+    "h2_detected_strm_protocol_errors",
+    "h2_rst_stream_resp",
+    "h2_goaway_resp",
+    "h2_open_connections",
+    "h2_backend_open_streams",
+    "h2_total_connections",
+    "h2_backend_total_streams",
+    "h1_open_connections",
+    "h1_open_streams",
+    "h1_total_connections",
+    "h1_total_streams",
+    "h1_bytes_in",
+    "h1_bytes_out",
+    "h1_spliced_bytes_in",
+    "h1_spliced_bytes_out",
+];
+
+/// The module columns a row of each kind fills with 0 (`ssl` for servers; all for
+/// frontends and backends).
+const SSL_MOD: &[&str] = &["ssl_sess", "ssl_reused_sess", "ssl_failed_handshake"];
+
+struct Row {
+    v: HashMap<&'static str, String>,
+}
+
+impl Row {
+    fn new() -> Row {
+        Row { v: HashMap::new() }
+    }
+    fn set(&mut self, k: &'static str, v: impl ToString) {
+        self.v.insert(k, v.to_string());
+    }
+    fn zeros(&mut self, ks: &[&'static str]) {
+        for k in ks {
+            self.set(k, 0);
+        }
+    }
+    fn write(&self, out: &mut String) {
+        for h in HEADER {
+            if let Some(v) = self.v.get(h) {
+                out.push_str(v);
+            }
+            out.push(',');
+        }
+        out.push('\n');
+    }
+}
+
+fn modules_all(r: &mut Row) {
+    let at = HEADER
+        .iter()
+        .position(|h| *h == "-")
+        .unwrap_or(HEADER.len());
+    for h in &HEADER[at + 1..] {
+        r.set(h, 0);
+    }
+    r.set("-", "-");
+}
+
+const HRSP: [(&str, C); 6] = [
+    ("hrsp_1xx", C::Rsp1),
+    ("hrsp_2xx", C::Rsp2),
+    ("hrsp_3xx", C::Rsp3),
+    ("hrsp_4xx", C::Rsp4),
+    ("hrsp_5xx", C::Rsp5),
+    ("hrsp_other", C::RspOther),
+];
+
+/// `show stat [typed|json|desc|up|no-maint]*` (only the CSV form so far).
+pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
+    if let Some(o) = opts
+        .iter()
+        .find(|o| matches!(**o, "typed" | "json" | "desc"))
+    {
+        return format!("'show stat {o}' is not supported by haproxy-rs yet.\n");
+    }
+    let mut out = String::from("# ");
+    for h in HEADER {
+        out.push_str(h);
+        out.push(',');
+    }
+    out.push('\n');
+    let now = p.now_ms();
+    let get = |o: Obj, c: C| p.counters().map_or(0, |k| k.get(o, c));
+    let up_only = opts.contains(&"up");
+    let no_maint = opts.contains(&"no-maint");
+    for px in p.proxies() {
+        if px.cap.fe {
+            frontend_row(px, p, &get).write(&mut out);
+        }
+        if px.cap.be {
+            let Some(q) = &px.queue else { continue };
+            let bi = px.be.unwrap_or(usize::MAX);
+            for (i, sv) in px.servers.iter().enumerate() {
+                let Some(s) = q.server(i) else { continue };
+                let st = s.state();
+                if (up_only && !matches!(st, ServerState::Up | ServerState::Starting))
+                    || (no_maint && st == ServerState::Maint)
+                {
+                    continue;
+                }
+                let mut r = Row::new();
+                let o = Obj::Srv(bi, i);
+                r.set("pxname", &px.name);
+                r.set("svname", &sv.name);
+                r.set("qcur", s.queued());
+                r.set("qmax", s.nbpend_max());
+                r.set("scur", s.served());
+                r.set("smax", get(o, C::SessMax));
+                if s.maxconn() > 0 {
+                    r.set("slim", s.maxconn());
+                }
+                r.set("stot", get(o, C::Sess));
+                r.set("bin", get(o, C::BytesIn));
+                r.set("bout", get(o, C::BytesOut));
+                r.set("dresp", 0);
+                r.set("econ", get(o, C::ErrConn));
+                r.set("eresp", get(o, C::ErrResp));
+                r.set("wretr", get(o, C::Retry));
+                r.set("wredis", get(o, C::Redisp));
+                let status = match st {
+                    ServerState::Maint => "MAINT",
+                    ServerState::Drain => "DRAIN",
+                    ServerState::Down => "DOWN",
+                    _ if !sv.checked => "no check",
+                    _ => "UP",
+                };
+                r.set("status", status);
+                let w = if st == ServerState::Drain {
+                    0
+                } else {
+                    s.weight()
+                };
+                r.set("weight", w);
+                r.set("act", u8::from(!sv.backup));
+                r.set("bck", u8::from(sv.backup));
+                if sv.checked {
+                    r.zeros(&["downtime"]);
+                    let pi = p.proxies().iter().position(|x| std::ptr::eq(x, px));
+                    let (fail, down) = pi.map_or((0, 0), |pi| p.check_counts(pi, i));
+                    r.set("chkfail", fail);
+                    r.set("chkdown", down);
+                    r.set("check_rise", sv.rise);
+                    r.set("check_fall", sv.fall);
+                    let up = !matches!(st, ServerState::Down | ServerState::Maint);
+                    r.set("check_health", if up { sv.rise + sv.fall - 1 } else { 0 });
+                    let pi = p.proxies().iter().position(|x| std::ptr::eq(x, px));
+                    if let Some((name, desc, code)) = pi.and_then(|pi| p.check_status(pi, i)) {
+                        r.set("check_status", name);
+                        r.set("check_desc", desc);
+                        if name.starts_with("L7") && code > 0 {
+                            r.set("check_code", code);
+                        }
+                    }
+                }
+                r.set("lastchg", now.saturating_sub(s.last_change_ms()) / 1000);
+                if s.maxqueue() > 0 {
+                    r.set("qlimit", s.maxqueue());
+                }
+                r.set("pid", 1);
+                r.set("iid", px.id);
+                r.set("sid", sv.id);
+                r.set("lbtot", get(o, C::LbTot));
+                r.set("type", 2);
+                r.zeros(&["rate", "rate_max"]);
+                if px.mode == "http" {
+                    for (k, c) in HRSP {
+                        r.set(k, get(o, c));
+                    }
+                    r.set("req_tot", get(o, C::Req));
+                }
+                r.set("cli_abrt", get(o, C::CliAbrt));
+                r.set("srv_abrt", get(o, C::SrvAbrt));
+                r.set("lastsess", -1);
+                r.zeros(&["qtime", "ctime", "rtime", "ttime"]);
+                r.set("addr", format!("{}:{}", sv.addr, sv.port));
+                if !sv.cookie.is_empty() {
+                    r.set("cookie", &sv.cookie);
+                }
+                r.set("mode", px.mode);
+                r.set("connect", get(o, C::Connect));
+                r.zeros(&[
+                    "wrew",
+                    "reuse",
+                    "srv_icur",
+                    "qtime_max",
+                    "ctime_max",
+                    "rtime_max",
+                    "ttime_max",
+                    "eint",
+                    "idle_conn_cur",
+                    "safe_conn_cur",
+                    "used_conn_cur",
+                    "need_conn_est",
+                ]);
+                r.set("uweight", s.weight());
+                r.set("-", "-");
+                r.zeros(SSL_MOD);
+                r.write(&mut out);
+            }
+            backend_row(px, bi, now, &get).write(&mut out);
+        }
+    }
+    out
+}
+
+fn frontend_row(px: &ProxyView, p: &dyn Proc, get: &dyn Fn(Obj, C) -> u64) -> Row {
+    let o = Obj::Fe(px.fe.unwrap_or(usize::MAX));
+    let mut r = Row::new();
+    r.set("pxname", &px.name);
+    r.set("svname", "FRONTEND");
+    r.set("scur", px.fe.map_or(0, |f| p.fe_cur(f)));
+    r.set("smax", get(o, C::SessMax));
+    r.set(
+        "slim",
+        px.fe.and_then(|f| p.fe_max(f)).unwrap_or(px.maxconn),
+    );
+    r.set("stot", get(o, C::Sess));
+    r.set("bin", get(o, C::BytesIn));
+    r.set("bout", get(o, C::BytesOut));
+    r.set("dreq", get(o, C::DenyReq));
+    r.set("dresp", 0);
+    r.set("ereq", get(o, C::ErrReq));
+    let paused = px.fe.is_some_and(|f| p.fe_paused(f));
+    r.set(
+        "status",
+        if px.disabled {
+            "STOP"
+        } else if paused {
+            "PAUSED"
+        } else {
+            "OPEN"
+        },
+    );
+    r.set("pid", 1);
+    r.set("iid", px.id);
+    r.set("sid", 0);
+    r.set("type", 0);
+    r.zeros(&["rate", "rate_lim", "rate_max"]);
+    if px.mode == "http" {
+        for (k, c) in HRSP {
+            r.set(k, get(o, c));
+        }
+        r.zeros(&["req_rate", "req_rate_max"]);
+        r.set("intercepted", get(o, C::Intercepted));
+        r.zeros(&["cache_lookups", "cache_hits"]);
+    }
+    r.set("req_tot", get(o, C::Req));
+    r.zeros(&["comp_in", "comp_out", "comp_byp", "comp_rsp"]);
+    r.set("mode", px.mode);
+    r.zeros(&["conn_rate", "conn_rate_max"]);
+    r.set("conn_tot", get(o, C::Conn));
+    r.zeros(&["dcon", "dses", "wrew", "eint"]);
+    modules_all(&mut r);
+    r
+}
+
+fn backend_row(px: &ProxyView, bi: usize, now: u64, get: &dyn Fn(Obj, C) -> u64) -> Row {
+    let o = Obj::Be(bi);
+    let mut r = Row::new();
+    let q = px.queue.as_ref();
+    let usable =
+        |s: &crate::queue::Server| matches!(s.state(), ServerState::Up | ServerState::Starting);
+    let (mut act, mut bck, mut w) = (0, 0, 0);
+    let mut last = 0u64;
+    if let Some(q) = q {
+        for s in q.servers() {
+            last = last.max(s.last_change_ms());
+            if usable(s) {
+                if s.is_backup() {
+                    bck += 1;
+                } else {
+                    act += 1;
+                    w += s.weight();
+                }
+            }
+        }
+        if act == 0 {
+            w = q
+                .servers()
+                .iter()
+                .filter(|s| usable(s))
+                .map(|s| s.weight())
+                .sum();
+        }
+    }
+    r.set("pxname", &px.name);
+    r.set("svname", "BACKEND");
+    r.set("qcur", q.map_or(0, |q| q.totpend()));
+    r.set("qmax", q.map_or(0, |q| q.nbpend_max()));
+    r.set("scur", q.map_or(0, |q| q.beconn()));
+    r.set("smax", get(o, C::SessMax));
+    r.set("slim", px.be_slim);
+    r.set("stot", get(o, C::Sess));
+    r.set("bin", get(o, C::BytesIn));
+    r.set("bout", get(o, C::BytesOut));
+    r.set("dreq", get(o, C::DenyReq));
+    r.set("dresp", 0);
+    r.set("econ", get(o, C::ErrConn));
+    r.set("eresp", get(o, C::ErrResp));
+    r.set("wretr", get(o, C::Retry));
+    r.set("wredis", get(o, C::Redisp));
+    r.set("status", if act + bck > 0 { "UP" } else { "DOWN" });
+    r.set("weight", w);
+    r.set("act", act);
+    r.set("bck", bck);
+    r.set("chkdown", 0);
+    r.set("lastchg", now.saturating_sub(last) / 1000);
+    r.set("downtime", 0);
+    r.set("pid", 1);
+    r.set("iid", px.id);
+    r.set("sid", 0);
+    r.set("lbtot", get(o, C::LbTot));
+    r.set("type", 1);
+    r.zeros(&["rate", "rate_max"]);
+    if px.mode == "http" {
+        for (k, c) in HRSP {
+            r.set(k, get(o, c));
+        }
+        r.set("req_tot", get(o, C::Req));
+    }
+    r.set("cli_abrt", get(o, C::CliAbrt));
+    r.set("srv_abrt", get(o, C::SrvAbrt));
+    r.zeros(&["comp_in", "comp_out", "comp_byp", "comp_rsp"]);
+    r.set("lastsess", -1);
+    r.zeros(&["qtime", "ctime", "rtime", "ttime"]);
+    r.set("mode", px.mode);
+    r.set("algo", px.algo);
+    r.zeros(&["wrew", "reuse"]);
+    r.set("connect", get(o, C::Connect));
+    if px.mode == "http" {
+        r.zeros(&["cache_lookups", "cache_hits"]);
+    }
+    r.zeros(&["qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint"]);
+    r.set("uweight", w);
+    r.zeros(&[
+        "agg_server_status",
+        "agg_server_check_status",
+        "agg_check_status",
+    ]);
+    modules_all(&mut r);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_26s() {
+        assert_eq!(HEADER.len(), 128);
+        assert_eq!(HEADER[..3], ["pxname", "svname", "qcur"]);
+        assert_eq!(HEADER[HEADER.len() - 1], "h1_spliced_bytes_out");
+    }
+}
