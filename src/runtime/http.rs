@@ -597,7 +597,10 @@ impl HttpSession {
                 .as_ref()
                 .and_then(|r| r.tarpit.as_ref())
                 .map(|t| t.0),
-            St::WaitSrv => min(self.srv.as_ref().and_then(|s| s.deadline()), client_t),
+            St::WaitSrv => {
+                let client_t = client_t.filter(|_| !self.request_in_full(cx));
+                min(self.srv.as_ref().and_then(|s| s.deadline()), client_t)
+            }
             St::Xfer => {
                 let be = self.be.map(|b| &cx.shared.backends[b]);
                 // `http-request set-timeout server` overrides the backend's.
@@ -664,7 +667,13 @@ impl HttpSession {
                     let o = srv.on_timeout(cx);
                     return self.follow(cx, o);
                 }
-                false
+                // The client's own timeout counts only while its request is still coming.
+                self.request_in_full(cx)
+                    || cx.shared.frontends[self.fe]
+                        .px
+                        .timeouts
+                        .client
+                        .is_none_or(|d| self.client_seen + d > cx.now)
             }
             St::Tarpit => {
                 if let Some((_, be, reply)) = self.rx.as_mut().and_then(|r| r.tarpit.take()) {
@@ -1779,6 +1788,20 @@ impl HttpSession {
     }
 
     /// The `Connection` header of a reply made by the proxy.
+    /// The whole current request is in: HAProxy then has nothing to wait for from the
+    /// client, and `timeout client` does not end a request waiting on its server side.
+    fn request_in_full(&self, cx: &Ctx) -> bool {
+        if !self.has_req {
+            return false;
+        }
+        if self.head_sent {
+            return self.req_fwd.is_done();
+        }
+        let opts = &cx.shared.frontends[self.fe].req_opts;
+        let after = self.cin.bytes().get(self.req.head_len..).unwrap_or(&[]);
+        http_msg::complete_body_len(after, self.req.framing(), opts).is_some()
+    }
+
     /// `PRI * HTTP/2.0`: the start of HTTP/2's connection preface.
     fn is_h2_preface(&self) -> bool {
         let buf = self.cin.bytes();
