@@ -84,9 +84,6 @@ impl RunOpts {
     /// The flags given whose process handling is not built yet, as HAProxy spells them.
     pub fn inactive_flags(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
-        if self.daemon {
-            v.push("-D");
-        }
         if self.systemd {
             v.push("-Ws");
         } else if self.master_worker {
@@ -115,8 +112,10 @@ pub fn start_runtime(mut cfg: crate::model::Config, opts: &RunOpts) -> i32 {
             .push(("noreuseport".into(), Vec::new(), Default::default()));
     }
     let ro = crate::runtime::RunOpts {
-        foreground: !opts.daemon,
-        pidfile: opts.pidfile.clone(),
+        // `daemon` in the configuration is `-D`; `-d`/`-db` win over both (haproxy.c).
+        foreground: !(opts.daemon || cfg.global.daemon) || opts.foreground || opts.debug,
+        // `-p` wins over the configuration's `pidfile`.
+        pidfile: opts.pidfile.clone().or_else(|| cfg.global.pidfile.clone()),
         argv0: opts.argv.first().cloned().unwrap_or_default(),
         // HAProxy's alerts are silenced by -q while starting.
         quiet: opts.quiet && !opts.verbose,
@@ -141,7 +140,7 @@ mod tests {
             unix_socket: Some("/x".into()),
             ..RunOpts::default()
         };
-        assert_eq!(r.inactive_flags(), ["-D", "-Ws", "-x"]);
+        assert_eq!(r.inactive_flags(), ["-Ws", "-x"]);
         assert!(RunOpts::default().inactive_flags().is_empty());
     }
 }

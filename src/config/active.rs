@@ -127,6 +127,9 @@ pub const ACTIVE: &[&str] = &[
     // The proxy engine (src/runtime: workers, server side, tcp and http sessions):
     // tests/engine_tcp.rs, tests/engine_http.rs.
     "nbthread",
+    // Daemon mode and its pidfile (tests/daemon.rs).
+    "daemon",
+    "pidfile",
     "hard-stop-after",
     "grace",
     "noreuseport",

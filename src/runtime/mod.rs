@@ -49,7 +49,8 @@ use worker::{Control, Mailbox, Worker};
 /// How the process was asked to run (from the command line).
 #[derive(Debug, Clone, Default)]
 pub struct RunOpts {
-    /// `-d` / `-db`: stay in the foreground. Daemon mode (`-D`) is not available yet.
+    /// `-d` / `-db`, or neither `-D` nor `daemon`: stay in the foreground; otherwise fork
+    /// into the background once the listeners are bound.
     pub foreground: bool,
     /// `-p <file>`: write our pid there. HAProxy only does so in daemon (`-D`) or
     /// master-worker (`-W`) mode; in the foreground (`-d`, `-db`, no flag) it is ignored.
@@ -94,17 +95,34 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
     for w in &rt.warnings {
         say(Level::Warning, w);
     }
-    if !opts.foreground {
-        say(
-            Level::Warning,
-            "daemon mode is not available yet in haproxy-rs: staying in the foreground.",
-        );
-    }
     let pidfile = opts
         .pidfile
         .as_ref()
         .filter(|_| opts.master_worker || !opts.foreground);
-    if let Some(p) = pidfile {
+    if !opts.foreground && !opts.master_worker {
+        // Daemon mode (`-D`, or `daemon` without `-d`/`-db`): listeners are bound, so a
+        // configuration that cannot start fails in the foreground; the parent writes the
+        // child's pid and exits, the child detaches.
+        match daemonize() {
+            Ok(Some(child)) => {
+                if let Some(p) = pidfile {
+                    if std::fs::write(p, format!("{child}\n")).is_err() {
+                        say(
+                            Level::Alert,
+                            &format!("{main_tag} Cannot create pidfile {p}"),
+                        );
+                        return 1;
+                    }
+                }
+                return 0;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                say(Level::Alert, &format!("{main_tag} Cannot fork: {e}."));
+                return 1;
+            }
+        }
+    } else if let Some(p) = pidfile {
         if std::fs::write(p, format!("{}\n", std::process::id())).is_err() {
             say(
                 Level::Alert,
@@ -138,6 +156,38 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             say(Level::Alert, &format!("event loop failed: {e}"));
             1
         }
+    }
+}
+
+/// Forks into the background: `Ok(Some(pid))` in the parent, `Ok(None)` in the child,
+/// which is in a new session with its standard streams on `/dev/null` (HAProxy's
+/// `stdio_quiet()` and `setsid()`).
+fn daemonize() -> std::io::Result<Option<i32>> {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: called before any thread of the runtime exists (workers, checks, CLI and
+    // signal threads start in `run_with_signals`), so the child is a whole copy.
+    match unsafe { libc::fork() } {
+        -1 => Err(std::io::Error::last_os_error()),
+        0 => {
+            // SAFETY: plain syscalls on integers and a NUL-terminated path literal; the
+            // descriptors 0-2 are replaced atomically by dup2.
+            unsafe {
+                libc::setsid();
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+                if null >= 0 {
+                    for fd in 0..3 {
+                        libc::dup2(null, fd);
+                    }
+                    if null > 2 {
+                        libc::close(null);
+                    }
+                }
+            }
+            Ok(None)
+        }
+        child => Ok(Some(child)),
     }
 }
 
