@@ -103,3 +103,70 @@ fn dash_d_detaches_and_writes_the_childs_pid() {
 fn daemon_keyword_detaches_too() {
     daemon_case(" daemon\n", &[]);
 }
+
+/// `chroot`, `user` and `group` are applied once the listeners are bound, as HAProxy does:
+/// as root the serving process runs as nobody:nogroup inside the directory and still
+/// serves; otherwise it stops with HAProxy's alert.
+#[test]
+fn chroot_user_and_group_are_applied() {
+    let dir = std::env::temp_dir().join(format!("haproxy-rs-chroot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("c.cfg");
+    let port = free_port();
+    std::fs::write(
+        &cfg,
+        format!(
+            "global\n chroot {}\n user nobody\n group nogroup\ndefaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\nfrontend f\n bind 127.0.0.1:{port}\n http-request return status 200 content-type text/plain string jailed\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_haproxy-rs"))
+        .args(["-db", "-f"])
+        .arg(&cfg)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    if !root {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("Cannot chroot({}).", dir.display())),
+            "{err}"
+        );
+        return;
+    }
+    let t0 = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t0.elapsed() < WAIT, "not listening");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(get(port).ends_with("jailed"));
+    let pid = child.id();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap()
+        .to_string();
+    let gid = status
+        .lines()
+        .find(|l| l.starts_with("Gid:"))
+        .unwrap()
+        .to_string();
+    assert!(
+        uid.split_whitespace().skip(1).all(|v| v == "65534"),
+        "{uid}"
+    );
+    assert!(
+        gid.split_whitespace().skip(1).all(|v| v == "65534"),
+        "{gid}"
+    );
+    let jail = std::fs::read_link(format!("/proc/{pid}/root")).unwrap();
+    assert_eq!(jail, dir.canonicalize().unwrap());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -127,9 +127,14 @@ pub const ACTIVE: &[&str] = &[
     // The proxy engine (src/runtime: workers, server side, tcp and http sessions):
     // tests/engine_tcp.rs, tests/engine_http.rs.
     "nbthread",
-    // Daemon mode and its pidfile (tests/daemon.rs).
+    // Daemon mode, its pidfile, chroot and the identity (tests/daemon.rs).
     "daemon",
     "pidfile",
+    "chroot",
+    "user",
+    "group",
+    "uid",
+    "gid",
     "hard-stop-after",
     "grace",
     "noreuseport",

@@ -131,6 +131,12 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             return 1;
         }
     }
+    // As haproxy.c does in the process that serves, once the listeners are bound: chroot,
+    // then the group, then the user (before any thread exists).
+    if let Err(e) = set_identity(&cfg.global) {
+        say(Level::Alert, &format!("{main_tag} {e}"));
+        return 1;
+    }
     if opts.debug && !opts.quiet {
         debug_banner(&cfg, rt.shared.limit.max());
     }
@@ -157,6 +163,36 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             1
         }
     }
+}
+
+/// `chroot`, `gid`/`group`, `uid`/`user` (haproxy.c's chroot block and
+/// `set_identity()`): the messages are HAProxy's alerts, without the `[argv0.main()]` tag.
+fn set_identity(g: &crate::model::global::Global) -> Result<(), String> {
+    if let Some(dir) = &g.chroot {
+        let c =
+            std::ffi::CString::new(dir.as_str()).map_err(|_| format!("Cannot chroot({dir})."))?;
+        // SAFETY: a NUL-terminated path that outlives the call, then a literal.
+        let ok = unsafe { libc::chroot(c.as_ptr()) == 0 && libc::chdir(c"/".as_ptr()) == 0 };
+        if !ok {
+            return Err(format!("Cannot chroot({dir})."));
+        }
+    }
+    if let Some(gid) = g.gid {
+        // SAFETY: plain syscalls on integers (setgroups with an empty list).
+        unsafe {
+            libc::setgroups(0, std::ptr::null());
+            if libc::setgid(gid) == -1 {
+                return Err(format!("Cannot set gid {gid}."));
+            }
+        }
+    }
+    if let Some(uid) = g.uid {
+        // SAFETY: a plain syscall on an integer.
+        if unsafe { libc::setuid(uid) } == -1 {
+            return Err(format!("Cannot set uid {uid}."));
+        }
+    }
+    Ok(())
 }
 
 /// Forks into the background: `Ok(Some(pid))` in the parent, `Ok(None)` in the child,
