@@ -248,26 +248,13 @@ mod tests {
     fn client_hello_sni() {
         // A minimal ClientHello with SNI "a.example".
         let name = b"a.example";
-        let mut ext = vec![0, 0];
+        // server_name: the list's length, then one host_name entry (type 0, length, name).
         let list_len = (3 + name.len()) as u16;
-        ext.extend_from_slice(&(list_len + 2).to_be_bytes());
-        ext.extend_from_slice(&list_len.to_be_bytes());
-        ext.push(0);
-        ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
-        ext.extend_from_slice(name);
-        let mut body = vec![3, 3];
-        body.extend_from_slice(&[0; 32]);
-        body.push(0);
-        body.extend_from_slice(&[0, 2, 0x13, 0x01]);
-        body.extend_from_slice(&[1, 0]);
-        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-        body.extend_from_slice(&ext);
-        let mut hs = vec![1, 0];
-        hs.extend_from_slice(&(body.len() as u16).to_be_bytes());
-        hs.extend_from_slice(&body);
-        let mut rec = vec![0x16, 3, 1];
-        rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-        rec.extend_from_slice(&hs);
+        let mut sni_ext = list_len.to_be_bytes().to_vec();
+        sni_ext.push(0);
+        sni_ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        sni_ext.extend_from_slice(name);
+        let rec = hello(&[(0, &sni_ext)]);
         assert_eq!(hello_type(&rec), Ok(1));
         assert_eq!(sni(&rec), Ok(&name[..]));
         assert_eq!(sni(&rec[..20]), Err(true));

@@ -283,20 +283,7 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
                 if s.maxqueue() > 0 {
                     r.set("qlimit", s.maxqueue());
                 }
-                r.set("pid", 1);
-                r.set("iid", px.id);
-                r.set("sid", sv.id);
-                r.set("lbtot", get(o, C::LbTot));
-                r.set("type", 2);
-                r.zeros(&["rate", "rate_max"]);
-                if px.mode == "http" {
-                    for (k, c) in HRSP {
-                        r.set(k, get(o, c));
-                    }
-                    r.set("req_tot", get(o, C::Req));
-                }
-                r.set("cli_abrt", get(o, C::CliAbrt));
-                r.set("srv_abrt", get(o, C::SrvAbrt));
+                lb_traffic(&mut r, px, o, sv.id, 2, &get);
                 r.set("lastsess", -1);
                 r.zeros(&["qtime", "ctime", "rtime", "ttime"]);
                 r.set("addr", format!("{}:{}", sv.addr, sv.port));
@@ -381,6 +368,32 @@ fn frontend_row(px: &ProxyView, p: &dyn Proc, get: &dyn Fn(Obj, C) -> u64) -> Ro
     r
 }
 
+/// The columns a backend row (`typ` 1) and a server row (`typ` 2, server id `sid`)
+/// share: identity, LB picks, response classes and requests in HTTP, aborts.
+fn lb_traffic(
+    r: &mut Row,
+    px: &ProxyView,
+    o: Obj,
+    sid: impl ToString,
+    typ: u8,
+    get: &dyn Fn(Obj, C) -> u64,
+) {
+    r.set("pid", 1);
+    r.set("iid", px.id);
+    r.set("sid", sid);
+    r.set("lbtot", get(o, C::LbTot));
+    r.set("type", typ);
+    r.zeros(&["rate", "rate_max"]);
+    if px.mode == "http" {
+        for (k, c) in HRSP {
+            r.set(k, get(o, c));
+        }
+        r.set("req_tot", get(o, C::Req));
+    }
+    r.set("cli_abrt", get(o, C::CliAbrt));
+    r.set("srv_abrt", get(o, C::SrvAbrt));
+}
+
 fn backend_row(px: &ProxyView, bi: usize, now: u64, get: &dyn Fn(Obj, C) -> u64) -> Row {
     let o = Obj::Be(bi);
     let mut r = Row::new();
@@ -433,20 +446,7 @@ fn backend_row(px: &ProxyView, bi: usize, now: u64, get: &dyn Fn(Obj, C) -> u64)
     r.set("chkdown", 0);
     r.set("lastchg", now.saturating_sub(last) / 1000);
     r.set("downtime", 0);
-    r.set("pid", 1);
-    r.set("iid", px.id);
-    r.set("sid", 0);
-    r.set("lbtot", get(o, C::LbTot));
-    r.set("type", 1);
-    r.zeros(&["rate", "rate_max"]);
-    if px.mode == "http" {
-        for (k, c) in HRSP {
-            r.set(k, get(o, c));
-        }
-        r.set("req_tot", get(o, C::Req));
-    }
-    r.set("cli_abrt", get(o, C::CliAbrt));
-    r.set("srv_abrt", get(o, C::SrvAbrt));
+    lb_traffic(&mut r, px, o, 0, 1, get);
     r.zeros(&["comp_in", "comp_out", "comp_byp", "comp_rsp"]);
     r.set("lastsess", -1);
     r.zeros(&["qtime", "ctime", "rtime", "ttime"]);
