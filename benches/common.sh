@@ -83,3 +83,19 @@ ab_summary() {
 			printf "%s haproxy-rs/haproxy: cpu/req %.2fx%s, req/s %.2fx\n", k, cpu[k "/haproxy-rs"] / cpu[k "/haproxy"], ht, rps[k "/haproxy-rs"] / rps[k "/haproxy"]
 		}' "$RESULTS"
 }
+
+# start_all PORT...: the backend on $BPORT and both proxies on $TMP/rs.cfg and $TMP/ha.cfg
+# (pinned, output in $TMP/*.log, stopped on exit); sets RS_PID and HA_PID; returns once
+# $BPORT and every PORT listen.
+start_all() {
+	taskset -c "$GEN_CPU" "$BE" serve "127.0.0.1:$BPORT" >"$TMP/be.log" 2>&1 &
+	PIDS+=($!)
+	taskset -c "$PROXY_CPU" "$RS" -db -f "$TMP/rs.cfg" >"$TMP/rs.log" 2>&1 &
+	RS_PID=$!
+	PIDS+=($RS_PID)
+	taskset -c "$PROXY_CPU" "$HAPROXY" -db -f "$TMP/ha.cfg" >"$TMP/ha.log" 2>&1 &
+	HA_PID=$!
+	PIDS+=($HA_PID)
+	local p
+	for p in "$BPORT" "$@"; do wait_port "$p"; done
+}

@@ -62,16 +62,7 @@ EOF
 config "$RS_HTTP" "$RS_TCP" >"$TMP/rs.cfg"
 config "$HA_HTTP" "$HA_TCP" >"$TMP/ha.cfg"
 
-taskset -c "$GEN_CPU" "$BE" serve "127.0.0.1:$BPORT" >"$TMP/be.log" 2>&1 &
-PIDS+=($!)
-taskset -c "$PROXY_CPU" "$RS" -db -f "$TMP/rs.cfg" >"$TMP/rs.log" 2>&1 &
-RS_PID=$!
-PIDS+=($RS_PID)
-taskset -c "$PROXY_CPU" "$HAPROXY" -db -f "$TMP/ha.cfg" >"$TMP/ha.log" 2>&1 &
-HA_PID=$!
-PIDS+=($HA_PID)
-
-for p in "$BPORT" "$RS_HTTP" "$RS_TCP" "$HA_HTTP" "$HA_TCP"; do wait_port "$p"; done
+start_all "$RS_HTTP" "$RS_TCP" "$HA_HTTP" "$HA_TCP"
 
 rss_kib() { awk '/^VmRSS/ {print $2}' /proc/"$1"/status; }
 

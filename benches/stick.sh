@@ -51,16 +51,7 @@ CFG
 config "$RS_PLAIN" "$RS_STICK" >"$TMP/rs.cfg"
 config "$HA_PLAIN" "$HA_STICK" >"$TMP/ha.cfg"
 
-taskset -c "$GEN_CPU" "$BE" serve "127.0.0.1:$BPORT" >"$TMP/be.log" 2>&1 &
-PIDS+=($!)
-taskset -c "$PROXY_CPU" "$RS" -db -f "$TMP/rs.cfg" >"$TMP/rs.log" 2>&1 &
-RS_PID=$!
-PIDS+=($RS_PID)
-taskset -c "$PROXY_CPU" "$HAPROXY" -db -f "$TMP/ha.cfg" >"$TMP/ha.log" 2>&1 &
-HA_PID=$!
-PIDS+=($HA_PID)
-
-for p in "$BPORT" "$RS_PLAIN" "$RS_STICK" "$HA_PLAIN" "$HA_STICK"; do wait_port "$p"; done
+start_all "$RS_PLAIN" "$RS_STICK" "$HA_PLAIN" "$HA_STICK"
 
 RESULTS="$TMP/results"
 : >"$RESULTS"
