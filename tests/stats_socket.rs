@@ -10,87 +10,35 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const WAIT: Duration = Duration::from_secs(10);
+use common::proc::{free_port, http_get as get, serial, Ready, WAIT};
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
+/// A proxy with its stats socket at `<dir>/stats.sock`.
 struct Proxy {
-    child: Child,
-    dir: PathBuf,
+    p: common::proc::Proxy,
     sock: PathBuf,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 impl Proxy {
     /// Starts `bin` on `cfg`, where `@SOCK@` and `@DIR@` are replaced by the stats socket
-    /// path and the test's directory.
-    fn start(bin: &Path, tag: &str, cfg: &str, files: &[(&str, &str)]) -> Proxy {
-        let dir = std::env::temp_dir().join(format!(
-            "haproxy-rs-stats-{}-{tag}-{}",
-            std::process::id(),
-            bin.file_name().unwrap().to_string_lossy()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+    /// path and the test's directory; `tag` names the run in assertion messages only.
+    fn start(bin: &Path, _tag: &str, cfg: &str, files: &[(&str, &str)]) -> Proxy {
+        let cfg = cfg.replace("@SOCK@", "@DIR@/stats.sock");
+        let mut b = common::proc::Proxy::builder(bin, &cfg);
         for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
+            b = b.file(name, text);
         }
-        let sock = dir.join("stats.sock");
-        let cfg = cfg
-            .replace("@SOCK@", sock.to_str().unwrap())
-            .replace("@DIR@", dir.to_str().unwrap());
-        let path = dir.join("haproxy.cfg");
-        std::fs::write(&path, cfg).unwrap();
-        let child = Command::new(bin)
-            .arg("-db")
-            .arg("-f")
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let p = Proxy { child, dir, sock };
-        let t0 = Instant::now();
-        while UnixStream::connect(&p.sock).is_err() {
-            assert!(t0.elapsed() < WAIT, "stats socket never came up");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        p
+        let p = b.start(Ready::Unix("stats.sock"));
+        let sock = p.path("stats.sock");
+        Proxy { p, sock }
     }
 
     /// Sends `input` on a new connection and reads until the proxy closes it.
     fn cli(&self, input: &str) -> String {
-        let mut s = UnixStream::connect(&self.sock).unwrap();
-        s.set_read_timeout(Some(WAIT)).unwrap();
-        s.write_all(input.as_bytes()).unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
+        self.p.cli("stats.sock", input)
     }
 }
 
@@ -106,19 +54,6 @@ fn socat(sock: &Path, input: &str) -> Option<String> {
     c.stdin.take().unwrap().write_all(input.as_bytes()).ok()?;
     let out = c.wait_with_output().ok()?;
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn get(port: u16, path: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(WAIT)).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
 }
 
 /// A backend server answering every request with `200` and its `name` as body.
@@ -208,7 +143,7 @@ fn framing_help_and_info_as_haproxy() {
         .collect();
     assert_eq!(names.len(), 69, "{info}");
     assert!(info.starts_with("Name: HAProxy\nVersion: 2.6.12"));
-    assert!(info.contains(&format!("\nPid: {}\n", p.child.id())));
+    assert!(info.contains(&format!("\nPid: {}\n", p.p.child.id())));
     assert_eq!(p.cli("show backend\n"), "# name\nbe\n\n");
     assert_eq!(
         p.cli("get var proc.int5\n"),
@@ -325,7 +260,7 @@ fn map_commands_change_lookups() {
         &basic_cfg(fe, 1, 2, free_port()),
         &[("m.map", "/m/a A\n")],
     );
-    let map = format!("{}/m.map", p.dir.display());
+    let map = format!("{}/m.map", p.p.dir.display());
     assert!(get(fe, "/m/a").ends_with("\r\n\r\nA"));
     assert!(get(fe, "/m/b").ends_with("\r\n\r\nnone"));
     assert_eq!(p.cli(&format!("add map {map} /m/b B\n")), "\n");

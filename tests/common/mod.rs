@@ -7,6 +7,8 @@
 //! Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod proc;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,0 +1,203 @@
+//! Running a proxy (haproxy-rs or the HAProxy oracle) for a test: a private directory with the
+//! configuration and any side files, the process killed and the directory removed when the
+//! handle drops, readiness taken from the proxy itself (a port that accepts, a UNIX socket
+//! that answers) rather than from a sleep.
+//!
+//! Every test file that runs the binary used to carry its own copy of this; keep new ones here.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How long a proxy may take to become ready, and a client to get its answer.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A port free at the time of the call (bound to port 0, then released). Tests that start
+/// listeners of their own on such ports run under [`serial`] so that another test cannot
+/// take the released port first.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One lock per test binary: the tests of a file that pick ports with [`free_port`] run one
+/// at a time.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What tells a test the proxy is serving.
+pub enum Ready<'a> {
+    /// A TCP port on 127.0.0.1 accepts connections.
+    Port(u16),
+    /// A UNIX socket (a stats socket) accepts connections.
+    Unix(&'a str),
+    /// Nothing to wait for (the test checks the process itself).
+    None,
+}
+
+/// A proxy process and its private directory.
+pub struct Proxy {
+    pub child: Child,
+    pub dir: PathBuf,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Builds the start of a proxy run: `Proxy::builder(bin, cfg).file(..).arg(..).start(ready)`.
+pub struct Builder<'a> {
+    bin: &'a Path,
+    cfg: String,
+    files: Vec<(&'a str, Vec<u8>)>,
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+    stderr: bool,
+}
+
+impl Proxy {
+    /// `cfg` may name `@DIR@`, replaced by the run's private directory (for stats sockets,
+    /// side files, pid files).
+    pub fn builder<'a>(bin: &'a Path, cfg: &str) -> Builder<'a> {
+        Builder {
+            bin,
+            cfg: cfg.to_string(),
+            files: Vec::new(),
+            args: vec!["-db".into()],
+            envs: Vec::new(),
+            stderr: false,
+        }
+    }
+
+    /// Starts `bin -db -f cfg` and waits for `ready`.
+    pub fn start(bin: &Path, cfg: &str, ready: Ready) -> Proxy {
+        Proxy::builder(bin, cfg).start(ready)
+    }
+
+    /// A path inside the run's directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// What the process wrote to stderr so far (with [`Builder::stderr`]).
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
+    }
+
+    /// Sends `input` to the UNIX socket `name` of the run's directory on a new connection
+    /// and reads until the proxy closes it (one stats-socket command).
+    pub fn cli(&self, name: &str, input: &str) -> String {
+        let mut s = UnixStream::connect(self.dir.join(name)).unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        s.write_all(input.as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+}
+
+impl<'a> Builder<'a> {
+    /// A side file written into the run's directory before the start.
+    pub fn file(mut self, name: &'a str, content: impl AsRef<[u8]>) -> Self {
+        self.files.push((name, content.as_ref().to_vec()));
+        self
+    }
+    /// Replaces the default `-db` mode flag and adds arguments before `-f`.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        self
+    }
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.envs.push((k.into(), v.into()));
+        self
+    }
+    /// Keeps stderr in `<dir>/stderr` (read with [`Proxy::stderr`]) instead of discarding it.
+    pub fn stderr(mut self) -> Self {
+        self.stderr = true;
+        self
+    }
+
+    pub fn start(self, ready: Ready) -> Proxy {
+        static RUN: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "haproxy-rs-t-{}-{}-{}",
+            std::process::id(),
+            RUN.fetch_add(1, Ordering::Relaxed),
+            self.bin.file_name().unwrap().to_string_lossy()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in &self.files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, self.cfg.replace("@DIR@", dir.to_str().unwrap())).unwrap();
+        let stderr = if self.stderr {
+            Stdio::from(std::fs::File::create(dir.join("stderr")).unwrap())
+        } else {
+            Stdio::null()
+        };
+        let child = Command::new(self.bin)
+            .args(&self.args)
+            .arg("-f")
+            .arg(&path)
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let mut p = Proxy { child, dir };
+        let t0 = Instant::now();
+        let up = |p: &Proxy| match ready {
+            Ready::Port(port) => TcpStream::connect(("127.0.0.1", port)).is_ok(),
+            Ready::Unix(name) => UnixStream::connect(p.dir.join(name)).is_ok(),
+            Ready::None => true,
+        };
+        while !up(&p) {
+            if let Ok(Some(st)) = p.child.try_wait() {
+                panic!(
+                    "{} exited ({st}) before it was ready: {}",
+                    self.bin.display(),
+                    p.stderr()
+                );
+            }
+            assert!(
+                t0.elapsed() < WAIT,
+                "{} did not become ready",
+                self.bin.display()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        p
+    }
+}
+
+/// A one-shot `GET path` with `Connection: close`; the whole answer as text.
+pub fn http_get(port: u16, path: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
