@@ -12,7 +12,6 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
@@ -20,54 +19,20 @@ use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+use common::proc::{free_port, serial, Ready};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running proxy whose stderr lines arrive on a channel.
 struct Proxy {
-    child: Child,
-    dir: PathBuf,
+    _p: common::proc::Proxy,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 impl Proxy {
     fn start(bin: &Path, cfg: &str, fe: u16) -> Proxy {
-        let dir = std::env::temp_dir().join(format!(
-            "haproxy-rs-checks-{}-{fe}-{}",
-            std::process::id(),
-            bin.file_name().unwrap().to_string_lossy()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("haproxy.cfg");
-        std::fs::write(&path, cfg).unwrap();
-        let mut child = Command::new(bin)
-            .args(["-db", "-f"])
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let err = child.stderr.take().unwrap();
+        let mut p = common::proc::Proxy::builder(bin, cfg)
+            .piped_stderr()
+            .start(Ready::Port(fe));
+        let err = p.child.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
         thread::spawn(move || {
             for l in BufReader::new(err).lines() {
@@ -77,18 +42,11 @@ impl Proxy {
                 }
             }
         });
-        let px = Proxy {
-            child,
-            dir,
+        Proxy {
+            _p: p,
             lines: rx,
             seen: Vec::new(),
-        };
-        let t0 = Instant::now();
-        while TcpStream::connect(("127.0.0.1", fe)).is_err() {
-            assert!(t0.elapsed() < WAIT, "the proxy did not start listening");
-            thread::sleep(Duration::from_millis(10));
         }
-        px
     }
 
     /// The next stderr line containing `pat` (earlier lines are kept in `seen`).

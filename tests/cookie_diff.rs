@@ -15,6 +15,10 @@
 //!
 //! Skipped, with a printed reason, only when /usr/sbin/haproxy is absent.
 
+mod common;
+
+use common::proc::free_port;
+
 use haproxy_rs::config::{load_str, Diag, ParseEnv};
 use haproxy_rs::model::ProxyCap;
 use haproxy_rs::persist::{
@@ -126,14 +130,6 @@ fn serve(mut c: TcpStream, idx: usize) {
     );
     r.extend_from_slice(&body);
     let _ = c.write_all(&r);
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Haproxy {

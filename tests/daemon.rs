@@ -3,20 +3,16 @@
 //! session, not the launcher), which serves traffic until SIGTERM. Real processes, real
 //! sockets on 127.0.0.1.
 
+mod common;
+
+use common::proc::free_port;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn get(port: u16) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();

@@ -4,6 +4,10 @@
 //! identical once descriptor numbers and client ports are masked (they depend on each
 //! process's descriptor layout and on the kernel), as must the computed maxconn note.
 
+mod common;
+
+use common::proc::free_port;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
@@ -11,14 +15,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A keep-alive backend answering every request with a small response.
 fn backend() -> u16 {

@@ -4,72 +4,18 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(5);
 
-struct Proxy {
-    child: Child,
-    _dir: TempDir,
-}
+mod common;
 
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The tests of this file run one at a time: each picks its frontend port with
-/// `free_port()` (bind port 0, release) and then starts listeners of its own; run
-/// concurrently, another test's listener could take the released port first and the proxy
-/// would fail to bind while the readiness probe reached the wrong listener.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::proc::{free_port, serial, Proxy, Ready};
 
 /// Starts haproxy-rs on `cfg` and waits until `fe` accepts connections.
 fn start(cfg: &str, fe: u16) -> Proxy {
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-tcp-{}-{}", std::process::id(), fe));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("haproxy.cfg");
-    std::fs::write(&path, cfg).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_haproxy-rs"))
-        .args(["-db", "-f"])
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let px = Proxy {
-        child,
-        _dir: TempDir(dir),
-    };
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", fe)).is_err() {
-        assert!(t0.elapsed() < WAIT, "haproxy-rs did not start listening");
-        thread::sleep(Duration::from_millis(10));
-    }
-    px
+    Proxy::start(&common::rs_bin(), cfg, Ready::Port(fe))
 }
 
 fn connect(port: u16) -> TcpStream {

@@ -5,6 +5,10 @@
 //! each request to the backend under test, whose servers are local listeners answering
 //! with their index. Skipped (passes) when /usr/sbin/haproxy is absent.
 
+mod common;
+
+use common::proc::free_port;
+
 use haproxy_rs::lb::{
     key, new_balancer, Algorithm, HashFunction, HashMethod, HashType, Pick, ServerSet,
 };
@@ -113,14 +117,6 @@ fn start_servers_with(n: usize, hold: Option<std::sync::Arc<Hold>>) -> Vec<u16> 
             port
         })
         .collect()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Haproxy {

@@ -8,33 +8,16 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
+
+use common::proc::{free_port, Proxy, Ready};
 
 const ORACLE: &str = "/usr/sbin/haproxy";
 
-struct Proc(Child, std::path::PathBuf);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let _ = std::fs::remove_dir_all(&self.1);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A server answering by path: `/404` a 404, `/slow` after 800 ms (telling `slow_seen`
-/// when the request arrived), anything else a 200. One response per connection.
 fn backend(slow_seen: mpsc::Sender<()>) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
@@ -128,26 +111,8 @@ frontend fc
     )
 }
 
-fn start(bin: &str, cfg: &str, probe: u16) -> Proc {
-    let dir = std::env::temp_dir().join(format!("haproxy-rs-logs-{}-{probe}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("h.cfg");
-    std::fs::write(&path, cfg).unwrap();
-    let child = Command::new(bin)
-        .args(["-db", "-f"])
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let p = Proc(child, dir);
-    let until = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", probe)).is_err() {
-        assert!(Instant::now() < until, "{bin} did not start");
-        thread::sleep(Duration::from_millis(20));
-    }
-    p
+fn start(bin: &str, cfg: &str, probe: u16) -> Proxy {
+    Proxy::start(std::path::Path::new(bin), cfg, Ready::Port(probe))
 }
 
 fn get(port: u16, path: &str) -> String {

@@ -10,25 +10,19 @@
 //! the backend queue and goes to whichever server frees a slot first, so HAProxy's own
 //! counts vary with timing between runs; those are compared within a small tolerance.
 
+mod common;
+
+use common::proc::{free_port, Proxy, Ready};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 const CLIENTS: usize = 24;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A slow HTTP/1.1 server that names itself, counts requests and tracks its concurrency.
 struct Srv {
@@ -79,36 +73,9 @@ fn server(name: &'static str, delay: Duration) -> Srv {
     Srv { port, served, peak }
 }
 
-struct Proxy(Child, std::path::PathBuf);
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let _ = std::fs::remove_dir_all(&self.1);
-    }
-}
-
+/// Readiness without a request: an idle probe connection is not balanced in HTTP mode.
 fn start(bin: &str, cfg: &str, fe: u16) -> Proxy {
-    let dir = std::env::temp_dir().join(format!("hap-rs-qdiff-{}-{fe}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("q.cfg");
-    std::fs::write(&path, cfg).unwrap();
-    let child = Command::new(bin)
-        .args(["-db", "-f"])
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let px = Proxy(child, dir);
-    // Readiness without a request: an idle probe connection is not balanced in HTTP mode.
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", fe)).is_err() {
-        assert!(t0.elapsed() < WAIT, "{bin} did not listen");
-        thread::sleep(Duration::from_millis(10));
-    }
-    px
+    Proxy::start(std::path::Path::new(bin), cfg, Ready::Port(fe))
 }
 
 /// One request on its own connection; the status and the answering server's name.

@@ -5,8 +5,12 @@
 //! `HAPROXY_RS_BIN=/usr/sbin/haproxy cargo test --test quickstart` runs the same checks
 //! against HAProxy itself, which is how the expected bytes were confirmed.
 
+mod common;
+
+use common::proc::free_port;
+
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -56,14 +60,6 @@ impl Drop for Proxy {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts `haproxy-rs -d -f <copy of the quickstart on a free port>` and waits until it

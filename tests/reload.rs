@@ -3,6 +3,10 @@
 //! old one stops accepting, completes what is in flight and exits 0; `-st` and
 //! `hard-stop-after` end it sooner. Real processes, real sockets on 127.0.0.1.
 
+mod common;
+
+use common::proc::free_port;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -18,14 +22,6 @@ const WAIT: Duration = Duration::from_secs(10);
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A backend answering every request after `delay`; each request head it receives is

@@ -66,7 +66,14 @@ pub struct Builder<'a> {
     files: Vec<(&'a str, Vec<u8>)>,
     args: Vec<String>,
     envs: Vec<(String, String)>,
-    stderr: bool,
+    stderr: Err,
+}
+
+#[derive(Clone, Copy)]
+enum Err {
+    Null,
+    File,
+    Piped,
 }
 
 impl Proxy {
@@ -79,7 +86,7 @@ impl Proxy {
             files: Vec::new(),
             args: vec!["-db".into()],
             envs: Vec::new(),
-            stderr: false,
+            stderr: Err::Null,
         }
     }
 
@@ -127,7 +134,12 @@ impl<'a> Builder<'a> {
     }
     /// Keeps stderr in `<dir>/stderr` (read with [`Proxy::stderr`]) instead of discarding it.
     pub fn stderr(mut self) -> Self {
-        self.stderr = true;
+        self.stderr = Err::File;
+        self
+    }
+    /// Leaves stderr as a pipe in `child.stderr` for a test that follows it line by line.
+    pub fn piped_stderr(mut self) -> Self {
+        self.stderr = Err::Piped;
         self
     }
 
@@ -146,10 +158,10 @@ impl<'a> Builder<'a> {
         }
         let path = dir.join("haproxy.cfg");
         std::fs::write(&path, self.cfg.replace("@DIR@", dir.to_str().unwrap())).unwrap();
-        let stderr = if self.stderr {
-            Stdio::from(std::fs::File::create(dir.join("stderr")).unwrap())
-        } else {
-            Stdio::null()
+        let stderr = match self.stderr {
+            Err::Null => Stdio::null(),
+            Err::File => Stdio::from(std::fs::File::create(dir.join("stderr")).unwrap()),
+            Err::Piped => Stdio::piped(),
         };
         let child = Command::new(self.bin)
             .args(&self.args)
