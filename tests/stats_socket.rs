@@ -560,3 +560,51 @@ backend bh\n option httpchk GET /\n server h1 127.0.0.1:{http} check inter 100ms
         assert_eq!(keep(h), keep(r));
     }
 }
+
+/// `init-addr none`: a server whose name does not resolve starts in maintenance for want of
+/// an address (`MAINT (resolution)`), traffic goes to the others, `enable server` does not
+/// bring it back; the same as HAProxy reports it, with its configured name and port.
+#[test]
+fn unresolved_init_addr_none_server_is_in_resolution_maintenance() {
+    let _g = serial();
+    let up = backend("up");
+    let mut runs = Vec::new();
+    for (tag, bin) in [("hap", common::oracle()), ("rs", common::rs_bin())] {
+        let fe = free_port();
+        let cfg = format!(
+            "global\n stats socket @SOCK@ level admin\n\
+defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 1s\n\
+frontend fe\n bind 127.0.0.1:{fe}\n default_backend be\n\
+backend be\n server s1 nosuch.invalid:8080 init-addr none\n server s2 127.0.0.1:{up}\n"
+        );
+        let p = Proxy::start(&bin, &format!("ia-{tag}"), &cfg, &[]);
+        for _ in 0..4 {
+            let r = get(fe, "/");
+            assert!(
+                r.starts_with("HTTP/1.1 200") && r.ends_with("up"),
+                "{tag}: {r}"
+            );
+        }
+        assert_eq!(p.cli("enable server be/s1\n"), "\n");
+        let status: Vec<String> = p
+            .cli("show stat\n")
+            .lines()
+            .filter(|l| l.starts_with("be,s"))
+            .map(|l| l.split(',').nth(17).unwrap_or("").to_string())
+            .collect();
+        let state: Vec<String> = p
+            .cli("show servers state be\n")
+            .lines()
+            .skip(2)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let mut w: Vec<&str> = l.split(' ').collect();
+                w[9] = "-";
+                w.join(" ")
+            })
+            .collect();
+        runs.push((status, state));
+    }
+    assert_eq!(runs[0].0, ["MAINT (resolution)", "no check"]);
+    assert_eq!(runs[0], runs[1]);
+}

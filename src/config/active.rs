@@ -231,6 +231,9 @@ pub const ACTIVE: &[&str] = &[
     "http-errors",
     "http-errors errorfile",
     "http-error",
+    // `init-addr` (src/config/server.rs at start, RMAINT in src/runtime/admin.rs):
+    // tests/stats_socket.rs unresolved_init_addr_none_server_is_in_resolution_maintenance.
+    "server init-addr",
     // Health and agent checks (src/check, src/runtime/check.rs): tests/checks.rs, including
     // the state-change messages compared with haproxy. `check-ssl`/`check-sni`/
     // `check-alpn` wait for TLS.

@@ -11,6 +11,9 @@ use crate::queue::ServerState;
 
 pub const MAINT: u8 = 1;
 pub const DRAIN: u8 = 2;
+/// No address to connect to (`init-addr none` after a failed resolution): HAProxy's
+/// `SRV_ADMF_RMAINT`, which `enable server`/`set server … state ready` do not clear.
+pub const RMAINT: u8 = 4;
 
 /// The checks' verdict, as the checks thread last published it.
 pub const OP_UP: u8 = 0;
@@ -85,7 +88,7 @@ impl SrvAdmin {
 }
 
 pub fn combine(admin: u8, op: u8) -> ServerState {
-    if admin & MAINT != 0 {
+    if admin & (MAINT | RMAINT) != 0 {
         ServerState::Maint
     } else if op == OP_DOWN {
         ServerState::Down
@@ -101,7 +104,9 @@ pub fn combine(admin: u8, op: u8) -> ServerState {
 pub struct AdminStates(Vec<Vec<SrvAdmin>>);
 
 impl AdminStates {
-    /// One entry per server; servers configured `disabled` start in maintenance.
+    /// One entry per server; servers configured `disabled` start in maintenance, and so do
+    /// servers left without an address, which the load balancer must skip rather than
+    /// pick and fail.
     pub fn new(backends: &[super::shared::Backend]) -> AdminStates {
         AdminStates(
             backends
@@ -110,10 +115,15 @@ impl AdminStates {
                     b.queue
                         .servers()
                         .iter()
-                        .map(|s| {
+                        .enumerate()
+                        .map(|(i, s)| {
                             let a = SrvAdmin::default();
                             if s.state() == ServerState::Maint {
                                 a.admin.store(MAINT, SeqCst);
+                            }
+                            if b.addrs.get(i).is_some_and(|t| t.is_none()) {
+                                a.admin.fetch_or(RMAINT, SeqCst);
+                                let _ = b.queue.set_state(i, ServerState::Maint, 0);
                             }
                             a
                         })
@@ -121,6 +131,12 @@ impl AdminStates {
                 })
                 .collect(),
         )
+    }
+
+    /// Whether the server is in maintenance for want of an address (`MAINT (resolution)`).
+    pub fn no_addr(&self, be: usize, srv: usize) -> bool {
+        self.get(be, srv)
+            .is_some_and(|a| a.admin.load(SeqCst) & RMAINT != 0)
     }
 
     pub fn get(&self, be: usize, srv: usize) -> Option<&SrvAdmin> {

@@ -89,12 +89,14 @@ impl RtProc {
                     name: s.name.clone(),
                     id: s.id.unwrap_or(i as u32 + 1),
                     addr: s.addr.map_or_else(|| "-".into(), |a| a.ip().to_string()),
-                    port: s.addr.map_or(0, |a| a.port()),
+                    port: s.addr.map_or(s.port.unwrap_or(0), |a| a.port()),
                     iweight: s.weight,
                     checked: s.check,
                     rise: s.health.rise,
                     fall: s.health.fall,
                     cfg_disabled: s.disabled,
+                    no_addr: be.is_some_and(|b| shared.admin.no_addr(b, i)),
+                    fqdn: s.hostname.clone(),
                     backup: s.backup,
                     cookie: s.cookie.clone().unwrap_or_default(),
                 })
@@ -253,7 +255,8 @@ impl Proc for RtProc {
                 crate::stats::ADMIN_DRAIN => super::admin::DRAIN,
                 _ => 0,
             };
-            a.admin.store(bits, Ordering::SeqCst);
+            let kept = a.admin.load(Ordering::SeqCst) & super::admin::RMAINT;
+            a.admin.store(bits | kept, Ordering::SeqCst);
             let _ = q.set_state(srv, a.effective(), self.now_ms());
         }
     }

@@ -767,7 +767,10 @@ fn compile_backend(
                     }
                 }),
             };
-            if a.is_none() {
+            // A name left unresolved on purpose (`init-addr …,none`) is a server in
+            // maintenance, as in HAProxy, not a runtime gap.
+            let unresolved = sv.hostname.is_some() && sv.init_addr.iter().any(|m| m == "none");
+            if a.is_none() && !unresolved {
                 warnings.push(format!(
                     "[{}] : server '{}/{}' has no fixed address and port the haproxy-rs runtime can connect to yet; it answers 503.",
                     sv.loc, px.name, sv.name

@@ -416,6 +416,9 @@ fn servers_state(p: &dyn Proc, only: &str) -> String {
             if cfg_maint {
                 adm |= 4;
             }
+            if sv.no_addr && !sv.cfg_disabled {
+                adm = 32;
+            }
             let since = now.saturating_sub(s.last_change_ms()) / 1000;
             // check status (HCHK_STATUS_INI / L4OK…), result (CHK_RES_PASSED 3 /
             // FAILED 2), health (rise + fall - 1 when up), check state.
@@ -428,7 +431,7 @@ fn servers_state(p: &dyn Proc, only: &str) -> String {
                 (false, _) => (1, 0, sv.rise, 0),
             };
             out.push_str(&format!(
-                "{} {} {} {} {} {op} {adm} {} {} {since} {cst} {cres} {health} {cstate} 0 0 0 - {} - 0 0 - - 0\n",
+                "{} {} {} {} {} {op} {adm} {} {} {since} {cst} {cres} {health} {cstate} 0 0 0 {} {} - 0 0 - - 0\n",
                 px.id,
                 px.name,
                 sv.id,
@@ -436,6 +439,7 @@ fn servers_state(p: &dyn Proc, only: &str) -> String {
                 sv.addr,
                 s.weight(),
                 sv.iweight,
+                sv.fqdn.as_deref().unwrap_or("-"),
                 sv.port,
             ));
         }

@@ -245,6 +245,7 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
                 r.set("wretr", get(o, C::Retry));
                 r.set("wredis", get(o, C::Redisp));
                 let status = match st {
+                    ServerState::Maint if sv.no_addr => "MAINT (resolution)",
                     ServerState::Maint => "MAINT",
                     ServerState::Drain => "DRAIN",
                     ServerState::Down => "DOWN",

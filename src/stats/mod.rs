@@ -69,6 +69,10 @@ pub struct ServerView {
     pub fall: u32,
     /// `disabled` in the configuration (HAProxy's `SRV_ADMF_CMAINT`).
     pub cfg_disabled: bool,
+    /// In maintenance for want of an address (HAProxy's `SRV_ADMF_RMAINT`).
+    pub no_addr: bool,
+    /// The name it was configured with, when not an address (`srv_fqdn`).
+    pub fqdn: Option<String>,
     pub backup: bool,
     pub cookie: String,
 }
