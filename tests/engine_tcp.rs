@@ -262,3 +262,56 @@ fn frontend_maxconn_pauses_accepting_until_a_connection_ends() {
     second.read_exact(&mut one).unwrap();
     assert_eq!(&one, b"A");
 }
+
+/// The keep-alive timer of the IPv4 socket from `local` to `remote` port in
+/// /proc/net/tcp, in clock ticks (`tr` 2 is the keep-alive timer), if it runs.
+fn keepalive_timer(local: Option<u16>, remote: u16) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    text.lines().skip(1).find_map(|l| {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        let port = |a: &str| u16::from_str_radix(a.rsplit(':').next()?, 16).ok();
+        let ok = port(w[2]) == Some(remote) && local.is_none_or(|p| port(w[1]) == Some(p));
+        let (tr, when) = w[5].split_once(':')?;
+        (ok && w[3] == "01" && tr == "02").then(|| u64::from_str_radix(when, 16).unwrap())
+    })
+}
+
+/// `option tcpka` with `clitcpka-idle`/`srvtcpka-idle`: both the accepted client connection
+/// and the connection to the server carry TCP keep-alive with those idle times, as with
+/// HAProxy, and without the option neither does.
+#[test]
+fn tcpka_sets_keepalive_on_both_sides() {
+    let _serial = serial();
+    for bin in [common::oracle(), common::rs_bin()] {
+        for on in [true, false] {
+            let fe = free_port();
+            let echo = echo_server();
+            let extra = if on {
+                " option tcpka\n clitcpka-idle 7s\n srvtcpka-idle 9s\n"
+            } else {
+                ""
+            };
+            let _px = Proxy::start(
+                &bin,
+                &tcp_cfg(fe, extra, &[("e", echo, "")]),
+                Ready::Port(fe),
+            );
+            let mut c = connect(fe);
+            // A round trip: the server connection exists once the echo comes back.
+            c.write_all(b"x").unwrap();
+            let mut b = [0u8; 1];
+            c.read_exact(&mut b).unwrap();
+            let me = c.local_addr().unwrap().port();
+            let cli = keepalive_timer(Some(fe), me);
+            let srv = keepalive_timer(None, echo.port());
+            let what = format!("{} tcpka={on}: cli {cli:?} srv {srv:?}", bin.display());
+            if on {
+                // Ticks of 1/100 s, counting down from the idle time.
+                assert!(cli.is_some_and(|t| (600..=700).contains(&t)), "{what}");
+                assert!(srv.is_some_and(|t| (800..=900).contains(&t)), "{what}");
+            } else {
+                assert!(cli.is_none() && srv.is_none(), "{what}");
+            }
+        }
+    }
+}

@@ -173,6 +173,17 @@ pub const ACTIVE: &[&str] = &[
     "retries",
     "retry-on",
     "option redispatch",
+    // TCP keep-alive on accepted and server connections: tests/engine_tcp.rs
+    // tcpka_sets_keepalive_on_both_sides (compared with haproxy through /proc/net/tcp).
+    "option tcpka",
+    "option clitcpka",
+    "option srvtcpka",
+    "clitcpka-cnt",
+    "clitcpka-idle",
+    "clitcpka-intvl",
+    "srvtcpka-cnt",
+    "srvtcpka-idle",
+    "srvtcpka-intvl",
     "option http-keep-alive",
     "option http-server-close",
     "option http-buffer-request",

@@ -361,6 +361,9 @@ impl ServerSide {
         super::counters::connecting(cx, self.be, srv, true);
         match start_connect(cx, &target, source) {
             Ok(sock) => {
+                if let Some(ka) = &be.srv_ka {
+                    sock.s.set_keepalive(ka);
+                }
                 self.sock = Some(sock);
                 self.phase = Phase::Connecting {
                     srv,

@@ -144,6 +144,8 @@ pub struct Frontend {
     pub originalto: Option<ForwardFor>,
     /// `option http-buffer-request`.
     pub buffer_request: bool,
+    /// `option clitcpka`/`tcpka`.
+    pub cli_ka: Option<super::stream::Keepalive>,
     /// Log targets and formats; `None` when the frontend does not log.
     pub log: Option<Box<super::log::LogRt>>,
 }
@@ -316,6 +318,8 @@ pub struct Backend {
     /// Per server, where to connect; `None` for servers without a fixed address (e.g. a
     /// port taken from the client, not supported yet: such a server answers 503).
     pub addrs: Vec<Option<super::stream::Target>>,
+    /// `option srvtcpka`/`tcpka`.
+    pub srv_ka: Option<super::stream::Keepalive>,
     /// Per server, the local address its connections are made from (`server … source`,
     /// else the backend's `source`).
     pub sources: Vec<Option<SocketAddr>>,
@@ -552,6 +556,7 @@ impl Shared {
                 client_fin: ms(t.client_fin),
                 tunnel: ms(t.tunnel),
                 buffer_request: px.settings.option("http-buffer-request") == Some(true),
+                cli_ka: super::stream::Keepalive::of(&px.settings, true),
                 req_opts: parse_opts(cfg, px, "accept-invalid-http-request"),
                 http_mode: http_mode(px),
                 forwardfor: px
@@ -788,6 +793,7 @@ fn compile_backend(
         px: ProxyRt::compile_own(cfg, px, warnings),
         queue,
         addrs,
+        srv_ka: super::stream::Keepalive::of(s, false),
         sources: px
             .servers
             .iter()

@@ -10,6 +10,33 @@ use mio::event::Source;
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
 
+/// `*tcpka-cnt`/`-idle`/`-intvl` (seconds); unset ones keep the kernel's defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keepalive {
+    pub cnt: Option<u32>,
+    pub idle: Option<u32>,
+    pub intvl: Option<u32>,
+}
+
+impl Keepalive {
+    /// The client side (`cli = true`) or server side of a proxy, when its option is on:
+    /// `option tcpka` turns on both sides, `no option clitcpka`/`srvtcpka` turns one off.
+    pub fn of(s: &crate::model::proxy::ProxySettings, cli: bool) -> Option<Keepalive> {
+        let side = s.option(if cli { "clitcpka" } else { "srvtcpka" });
+        let on = side.unwrap_or(false) || (side.is_none() && s.option("tcpka") == Some(true));
+        let (cnt, idle, intvl) = if cli {
+            (s.clitcpka_cnt, s.clitcpka_idle, s.clitcpka_intvl)
+        } else {
+            (s.srvtcpka_cnt, s.srvtcpka_idle, s.srvtcpka_intvl)
+        };
+        on.then(|| Keepalive {
+            cnt: cnt.and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0),
+            idle: idle.filter(|t| *t > 0),
+            intvl: intvl.filter(|t| *t > 0),
+        })
+    }
+}
+
 #[derive(Debug)]
 pub enum Stream {
     Tcp(TcpStream),
@@ -44,6 +71,24 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.shutdown(how),
             Stream::Unix(s) => s.shutdown(how),
+        }
+    }
+
+    /// TCP keep-alive probes (`option tcpka`/`clitcpka`/`srvtcpka`), set per connection as
+    /// HAProxy does after accept and before connect.
+    pub fn set_keepalive(&self, ka: &Keepalive) {
+        if let Stream::Tcp(s) = self {
+            let mut k = socket2::TcpKeepalive::new();
+            if let Some(t) = ka.idle {
+                k = k.with_time(std::time::Duration::from_secs(t.into()));
+            }
+            if let Some(t) = ka.intvl {
+                k = k.with_interval(std::time::Duration::from_secs(t.into()));
+            }
+            if let Some(n) = ka.cnt {
+                k = k.with_retries(n);
+            }
+            let _ = socket2::SockRef::from(s).set_tcp_keepalive(&k);
         }
     }
 

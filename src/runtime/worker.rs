@@ -541,6 +541,9 @@ impl Worker {
             match l.accept() {
                 Ok((sock, peer)) => {
                     super::counters::accepted(&self.shared, self.id, fe);
+                    if let Some(ka) = &self.shared.frontends[fe].cli_ka {
+                        sock.set_keepalive(ka);
+                    }
                     self.start_session(sock, peer, idx, fe, now)
                 }
                 Err(e) => {
