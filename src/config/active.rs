@@ -173,6 +173,9 @@ pub const ACTIVE: &[&str] = &[
     "retries",
     "retry-on",
     "option redispatch",
+    // compat/differential monitor-uri.scn.
+    "monitor-uri",
+    "monitor fail",
     // TCP keep-alive on accepted and server connections: tests/engine_tcp.rs
     // tcpka_sets_keepalive_on_both_sides (compared with haproxy through /proc/net/tcp).
     "option tcpka",

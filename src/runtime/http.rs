@@ -1047,6 +1047,12 @@ impl HttpSession {
         // `http_wait_for_request()` counts the request after the frontend's content rules
         // (their analyser runs first), before the `http-request` rules.
         super::stick::request(self.stk.as_deref());
+        if let Some(m) = fe.monitor.as_deref() {
+            if monitor_match(self.req.head.uri.get(self.cin.bytes()), &m.uri) {
+                self.monitor(cx, m);
+                return true;
+            }
+        }
         if !fe.px.http_request.is_empty() {
             let flow = self.run_request_rules(cx, None, &fe.px.http_request);
             if self.apply_request_flow(cx, None, flow) {
@@ -1800,6 +1806,27 @@ impl HttpSession {
         let opts = &cx.shared.frontends[self.fe].req_opts;
         let after = self.cin.bytes().get(self.req.head_len..).unwrap_or(&[]);
         http_msg::complete_body_len(after, self.req.framing(), opts).is_some()
+    }
+
+    /// A `monitor-uri` request: counted as intercepted, never logged (HAProxy's
+    /// `SF_MONITOR`), answered with the frontend's 200 page or its 503 page when a
+    /// `monitor fail` condition holds.
+    fn monitor(&mut self, cx: &mut Ctx, m: &super::shared::Monitor) {
+        super::counters::ruled(cx, self.fe, false);
+        let failed = if m.fail.is_empty() {
+            false
+        } else {
+            let env = RtEnv {
+                shared: cx.shared,
+                be: None,
+                stk: self.stk.clone(),
+            };
+            let s = self.session(cx, &env);
+            let mut t = self.txn(s);
+            m.fail.iter().any(|c| c.eval(&mut t))
+        };
+        self.rx_mut().fx.log_level = Some("silent".into());
+        self.error_in(cx, None, if failed { 503 } else { 200 });
     }
 
     /// `PRI * HTTP/2.0`: the start of HTTP/2's connection preface.
@@ -2619,4 +2646,28 @@ impl HttpSession {
         }
         Some(progress)
     }
+}
+
+/// Whether a request URI is the `monitor-uri`: a configured URI starting with `/` is
+/// compared with the request's path and query (so that absolute-form requests match
+/// too), any other with the whole URI.
+fn monitor_match(uri: &[u8], mon: &str) -> bool {
+    if uri == mon.as_bytes() {
+        return true;
+    }
+    if !mon.starts_with('/') {
+        return false;
+    }
+    let path = match uri.first() {
+        Some(b'/') => uri,
+        _ => match uri.windows(3).position(|w| w == b"://") {
+            Some(i) => {
+                let rest = &uri[i + 3..];
+                &rest[rest.iter().position(|&c| c == b'/').unwrap_or(rest.len())..]
+            }
+            None => return false,
+        },
+    };
+    // HAProxy's `http_parse_path()` keeps the query string: `/health?x` is not `/health`.
+    path == mon.as_bytes()
 }

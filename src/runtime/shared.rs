@@ -146,8 +146,17 @@ pub struct Frontend {
     pub buffer_request: bool,
     /// `option clitcpka`/`tcpka`.
     pub cli_ka: Option<super::stream::Keepalive>,
+    /// `monitor-uri` and its `monitor fail` conditions.
+    pub monitor: Option<Box<Monitor>>,
     /// Log targets and formats; `None` when the frontend does not log.
     pub log: Option<Box<super::log::LogRt>>,
+}
+
+/// `monitor-uri`: requests for it are answered by the proxy itself, before any
+/// `http-request` rule, with 200 or, when a `monitor fail` condition holds, 503.
+pub struct Monitor {
+    pub uri: String,
+    pub fail: Vec<CondRt>,
 }
 
 /// The global section's `set-var(proc.x)` / `set-var-fmt(proc.x)`, computed once, in order.
@@ -557,6 +566,19 @@ impl Shared {
                 tunnel: ms(t.tunnel),
                 buffer_request: px.settings.option("http-buffer-request") == Some(true),
                 cli_ka: super::stream::Keepalive::of(&px.settings, true),
+                monitor: px.settings.monitor_uri.as_ref().map(|uri| {
+                    Box::new(Monitor {
+                        uri: uri.clone(),
+                        fail: px
+                            .settings
+                            .monitor_fail
+                            .iter()
+                            .map(|(c, _)| {
+                                super::maps::with(|m| CondRt::compile(c, &px.rules, m, warnings))
+                            })
+                            .collect(),
+                    })
+                }),
                 req_opts: parse_opts(cfg, px, "accept-invalid-http-request"),
                 http_mode: http_mode(px),
                 forwardfor: px
