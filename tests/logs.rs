@@ -473,3 +473,55 @@ fn check_messages_are_logged_like_haproxy() {
     }
     assert_eq!(want, got);
 }
+
+/// `%Ti` is the client's idle time before its request's first byte, and `%TR`/`%Ta` start
+/// there, as in HAProxy: a client that waits 300 ms after connecting, then sends its head in
+/// two parts 200 ms apart, logs Ti ≈ 300 and TR ≈ 200, on both proxies; so does the second
+/// request of a kept-alive connection, whose idle time starts at the first one's end.
+#[test]
+fn idle_time_ends_at_the_first_request_byte() {
+    let (tx, _slow) = mpsc::channel();
+    let srv = backend(tx);
+    for bin in [ORACLE, env!("CARGO_BIN_EXE_haproxy-rs")] {
+        if bin == ORACLE && !std::path::Path::new(ORACLE).exists() {
+            continue;
+        }
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let fe = free_port();
+        let cfg = format!(
+            "global\n log 127.0.0.1:{} local0\ndefaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 5s\n timeout server 5s\nfrontend fe\n bind 127.0.0.1:{fe}\n log-format \"%Ti %TR %Ta %HP\"\n default_backend be\nbackend be\n server s 127.0.0.1:{srv}\n",
+            udp.local_addr().unwrap().port()
+        );
+        let _p = start(bin, &cfg, fe);
+        let mut c = TcpStream::connect(("127.0.0.1", fe)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut got = Vec::new();
+        for path in ["/a", "/b"] {
+            thread::sleep(Duration::from_millis(300));
+            write!(c, "GET {path} HTTP/1.1\r\n").unwrap();
+            thread::sleep(Duration::from_millis(200));
+            c.write_all(b"Host: x\r\n\r\n").unwrap();
+            let mut b = [0u8; 4096];
+            let mut head = Vec::new();
+            while !head.ends_with(b"hello") {
+                let n = c.read(&mut b).unwrap();
+                assert!(n > 0, "{bin}: closed");
+                head.extend_from_slice(&b[..n]);
+            }
+            let mut line = [0u8; 512];
+            let n = udp.recv(&mut line).unwrap();
+            let text = String::from_utf8_lossy(&line[..n]).into_owned();
+            let w: Vec<&str> = text.rsplitn(5, ' ').collect();
+            let ms = |s: &str| s.trim().parse::<i64>().unwrap();
+            let (ti, tr, ta, p) = (ms(w[3]), ms(w[2]), ms(w[1]), w[0].trim().to_string());
+            assert!(p.ends_with(path), "{bin}: {text}");
+            got.push((ti, tr, ta));
+        }
+        for (ti, tr, ta) in got {
+            assert!((280..450).contains(&ti), "{bin}: Ti {ti}");
+            assert!((180..350).contains(&tr), "{bin}: TR {tr}");
+            assert!(ta >= tr && ta < tr + 150, "{bin}: Ta {ta} TR {tr}");
+        }
+    }
+}

@@ -406,9 +406,15 @@ impl HttpSession {
             (Some(b), Some(_)) => &cx.shared.backends[b].resp_opts,
             _ => &f.req_opts,
         };
+        // A connection idle until now: its transaction started when it began waiting (the
+        // previous one's end, or the accept), as HAProxy's `%Ti` counts.
         let lg = f.log.as_ref().filter(|l| l.logs_streams()).map(|_| {
-            let mut l = super::log::TxnLog::new(cx.now);
+            let mut l = super::log::TxnLog::new(c.wait_since);
+            l.accept_date -= cx.now.saturating_duration_since(c.wait_since);
             l.bytes_in = cin.len() as u64;
+            if !cin.is_empty() {
+                l.t_first = Some(cx.now);
+            }
             Box::new(l)
         });
         HttpSession {
@@ -730,7 +736,7 @@ impl HttpSession {
                         progress = true;
                         self.client_seen = cx.now;
                         super::stick::bytes(self.stk.as_deref(), true, n);
-                        self.log_bytes(n, 0);
+                        self.log_bytes(n, 0, cx.now);
                     }
                     ReadOutcome::Error => return false,
                     _ => {}
@@ -787,7 +793,7 @@ impl HttpSession {
                     progress = true;
                     self.client_seen = cx.now;
                     super::stick::bytes(self.stk.as_deref(), false, n);
-                    self.log_bytes(0, n);
+                    self.log_bytes(0, n, cx.now);
                 }
                 Ok(_) => {}
                 Err(_) => return false,

@@ -288,6 +288,8 @@ fn write_ready(fd: i32, b: &[u8]) -> bool {
 pub struct TxnLog {
     pub accept: Instant,
     pub accept_date: SystemTime,
+    /// The first byte of the request (`%Ti` ends there, `%TR` and `%Ta` start there).
+    pub t_first: Option<Instant>,
     pub t_request: Option<Instant>,
     pub t_queue: Option<Instant>,
     pub t_connect: Option<Instant>,
@@ -314,6 +316,7 @@ impl TxnLog {
         TxnLog {
             accept: now,
             accept_date: SystemTime::now(),
+            t_first: None,
             t_request: None,
             t_queue: None,
             t_connect: None,
@@ -340,6 +343,9 @@ impl TxnLog {
         self.request.clear();
         self.bytes_out = -(queued as i64);
         self.bytes_in = read as u64;
+        if read > 0 {
+            self.t_first = Some(now);
+        }
     }
 
     /// Sets the termination state unless one was already decided.

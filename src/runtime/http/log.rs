@@ -97,10 +97,13 @@ impl HttpSession {
         }
     }
 
-    /// Client bytes read / written.
+    /// Client bytes read / written at `now`.
     #[inline]
-    pub(super) fn log_bytes(&mut self, read: usize, written: usize) {
+    pub(super) fn log_bytes(&mut self, read: usize, written: usize, now: std::time::Instant) {
         if let Some(l) = self.lg.as_mut() {
+            if read > 0 && l.t_first.is_none() {
+                l.t_first = Some(now);
+            }
             l.bytes_in += read as u64;
             l.bytes_out += written as i64;
         }
@@ -212,11 +215,14 @@ impl HttpSession {
         };
         let now = cx.now;
         let term = l.term.unwrap_or(*b"--");
+        // HAProxy's idle time: from accept (or the previous transaction's end) to the
+        // request's first byte; its request timers start there.
+        let t_idle = l.ms(l.t_first).max(0);
         let mut facts = Facts {
             accept_date: l.accept_date,
-            request_date: l.accept_date,
+            request_date: l.accept_date + std::time::Duration::from_millis(t_idle as u64),
             t_handshake: 0,
-            t_idle: 0,
+            t_idle,
             t_request: l.ms(l.t_request),
             t_queue: l.ms(t_queue),
             t_connect: l.ms(l.t_connect),
