@@ -148,6 +148,20 @@ fn check_mode_verdicts() {
     let o = run_in(&d, BIN, &["-W", "-dW", "-c", "-f", "warn.cfg"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("Some warnings were found and 'zero-warning' is set. Aborting.\n"));
+    // So does the global keyword, wherever the warning comes from.
+    std::fs::write(
+        d.join("zw.cfg"),
+        "global\n zero-warning\n.warning \"careful\"\n",
+    )
+    .unwrap();
+    let o = run_in(&d, BIN, &["-W", "-c", "-f", "zw.cfg"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("Some warnings were found and 'zero-warning' is set. Aborting.\n"));
+    // The global `quiet` silences the warnings that follow it, as -q does.
+    std::fs::write(d.join("q.cfg"), "global\n quiet\n.warning \"careful\"\n").unwrap();
+    let o = run_in(&d, BIN, &["-c", "-f", "q.cfg"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o), "");
     let o = run_in(&d, BIN, &["-c", "-f", "bad.cfg"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);

@@ -89,7 +89,7 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
         return code;
     }
     // The global section's `quiet` and `zero-warning` act like -q and -dW.
-    if global_flag(&cfg, "quiet") && !opts.verbose {
+    if cfg.global.quiet && !opts.verbose {
         diag.quiet = true;
         diag.echo = false;
     }
@@ -97,7 +97,7 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
         .messages
         .iter()
         .any(|m| m.level == Level::Warning && !m.text.contains(INACTIVE_MARK));
-    if warned && (opts.zero_warning || global_flag(&cfg, "zero-warning")) {
+    if warned && (opts.zero_warning || cfg.global.zero_warning) {
         let a = "Some warnings were found and 'zero-warning' is set. Aborting.";
         say(&mut diag, Level::Alert, Some("config"), a.into());
         return 1;
@@ -163,10 +163,6 @@ fn check_master_cli(spec: &str) -> Result<(), String> {
 }
 
 /// Whether the global section has the flag keyword `kw` (kept as a raw entry).
-pub(crate) fn global_flag(cfg: &crate::model::Config, kw: &str) -> bool {
-    cfg.global.other.iter().any(|(k, _, _)| k == kw)
-}
-
 /// The end of `-c`: "Warnings were found." then valid (0) or no listener (2), on stdout.
 fn check_verdict(
     cfg: &crate::model::Config,

@@ -173,6 +173,9 @@ pub const ACTIVE: &[&str] = &[
     "retries",
     "retry-on",
     "option redispatch",
+    // -dW and -q in the global section: tests/cli.rs check_mode_verdicts.
+    "zero-warning",
+    "quiet",
     // compat/differential monitor-uri.scn.
     "monitor-uri",
     "monitor fail",

@@ -455,7 +455,11 @@ fn flag(st: &mut State, line: &Line, kw: &str) -> u32 {
     let g = &mut st.model.global;
     match kw {
         "daemon" => g.daemon = true,
-        "quiet" => g.quiet = true,
+        // From here on, warnings are not printed (HAProxy's MODE_QUIET is set while parsing).
+        "quiet" => {
+            g.quiet = true;
+            st.diag.quiet = true;
+        }
         "zero-warning" => g.zero_warning = true,
         "external-check" => g.external_check = true,
         _ => {

@@ -221,7 +221,7 @@ pub fn load(paths: &[String]) -> (Option<Config>, String) {
         .messages
         .iter()
         .any(|m| m.level == Level::Warning && !m.text.contains(crate::cli::INACTIVE_MARK));
-    if warned && crate::cli::global_flag(&cfg, "zero-warning") {
+    if warned && cfg.global.zero_warning {
         diag.push(Message {
             level: Level::Alert,
             context: Some("config"),
