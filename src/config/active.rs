@@ -176,6 +176,9 @@ pub const ACTIVE: &[&str] = &[
     // -dW and -q in the global section: tests/cli.rs check_mode_verdicts.
     "zero-warning",
     "quiet",
+    // compat/differential http-ignore-probes.scn, prefer-last-server.scn.
+    "option http-ignore-probes",
+    "option prefer-last-server",
     // compat/differential monitor-uri.scn.
     "monitor-uri",
     "monitor fail",

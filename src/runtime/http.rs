@@ -656,8 +656,10 @@ impl HttpSession {
                     self.trim(cx);
                     return true;
                 }
-                if self.requests > 0 && self.cin.is_empty() {
-                    // Idle keep-alive connection: HAProxy closes silently.
+                if self.cin.is_empty()
+                    && (self.requests > 0 || cx.shared.frontends[self.fe].ignore_probes)
+                {
+                    // Idle keep-alive connection (or a probe): HAProxy closes silently.
                     return false;
                 }
                 let page = cx.shared.frontends[self.fe].px.errors.raw_mux_error(408);

@@ -235,8 +235,24 @@ impl ServerSide {
         self.hash_key = hash_key;
         self.direct = persist.is_some();
         self.force_persist = persist.is_some_and(|(_, f)| f);
-        self.new_stream(cx, persist.map(|(s, _)| s));
+        let srv = persist.map(|(s, _)| s).or_else(|| self.last_usable(cx));
+        self.new_stream(cx, srv);
         self.assign(cx)
+    }
+
+    /// `option prefer-last-server`: the first server this session holds an idle connection
+    /// to that is currently usable (up or starting, with weight), as `assign_server()`
+    /// looks through the session's server list before load balancing.
+    fn last_usable(&self, cx: &Ctx) -> Option<usize> {
+        let be = &cx.shared.backends[self.be];
+        if !be.prefer_last {
+            return None;
+        }
+        self.idle.iter().flatten().map(|(s, _, _)| *s).find(|&s| {
+            be.queue.server(s).is_some_and(|sv| {
+                matches!(sv.state(), ServerState::Up | ServerState::Starting) && sv.weight() > 0
+            })
+        })
     }
 
     fn new_stream(&mut self, cx: &Ctx, srv: Option<usize>) {
@@ -247,7 +263,7 @@ impl ServerSide {
             st.set_hash_key(self.hash_key.as_deref());
         }
         if let Some(s) = srv {
-            let _ = st.set_server(s, true, self.force_persist);
+            let _ = st.set_server(s, self.direct, self.force_persist);
         }
         if self.priority != (0, 0) {
             st.set_priority(self.priority.0, self.priority.1);

@@ -148,6 +148,9 @@ pub struct Frontend {
     pub cli_ka: Option<super::stream::Keepalive>,
     /// `monitor-uri` and its `monitor fail` conditions.
     pub monitor: Option<Box<Monitor>>,
+    /// `option http-ignore-probes`: a first request that never starts is closed silently,
+    /// like an idle keep-alive connection (no 408, no log).
+    pub ignore_probes: bool,
     /// Log targets and formats; `None` when the frontend does not log.
     pub log: Option<Box<super::log::LogRt>>,
 }
@@ -329,6 +332,9 @@ pub struct Backend {
     pub addrs: Vec<Option<super::stream::Target>>,
     /// `option srvtcpka`/`tcpka`.
     pub srv_ka: Option<super::stream::Keepalive>,
+    /// `option prefer-last-server` with a non-hash algorithm: a request goes to a server
+    /// the client's session still holds an idle connection to, if it can take it.
+    pub prefer_last: bool,
     /// Per server, the local address its connections are made from (`server … source`,
     /// else the backend's `source`).
     pub sources: Vec<Option<SocketAddr>>,
@@ -566,6 +572,7 @@ impl Shared {
                 tunnel: ms(t.tunnel),
                 buffer_request: px.settings.option("http-buffer-request") == Some(true),
                 cli_ka: super::stream::Keepalive::of(&px.settings, true),
+                ignore_probes: px.settings.option("http-ignore-probes") == Some(true),
                 monitor: px.settings.monitor_uri.as_ref().map(|uri| {
                     Box::new(Monitor {
                         uri: uri.clone(),
@@ -816,6 +823,7 @@ fn compile_backend(
         queue,
         addrs,
         srv_ka: super::stream::Keepalive::of(s, false),
+        prefer_last: s.option("prefer-last-server") == Some(true) && !alg.is_hash(),
         sources: px
             .servers
             .iter()

@@ -118,7 +118,12 @@ impl HttpSession {
             return;
         }
         let term = match self.st {
-            St::WaitReq if l.bytes_in == 0 && self.requests > 0 => return,
+            St::WaitReq
+                if l.bytes_in == 0
+                    && (self.requests > 0 || cx.shared.frontends[self.fe].ignore_probes) =>
+            {
+                return
+            }
             St::WaitReq | St::WaitBody => "CR",
             St::Skip | St::Closing => "--",
             St::WaitSrv => "CC",
