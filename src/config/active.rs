@@ -179,6 +179,9 @@ pub const ACTIVE: &[&str] = &[
     // compat/differential http-ignore-probes.scn, prefer-last-server.scn.
     "option http-ignore-probes",
     "option prefer-last-server",
+    // compat/differential proxy-id.scn.
+    "id",
+    "server enabled",
     // compat/differential monitor-uri.scn.
     "monitor-uri",
     "monitor fail",
