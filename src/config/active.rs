@@ -182,6 +182,12 @@ pub const ACTIVE: &[&str] = &[
     // compat/differential proxy-id.scn.
     "id",
     "server enabled",
+    // Kernel splicing of `mode tcp` streams (src/runtime/splice.rs): tests/engine_tcp.rs
+    // splice_forwards_intact_through_pipes. HTTP bodies are still copied.
+    "option splice-auto",
+    "option splice-request",
+    "option splice-response",
+    "nosplice",
     // compat/differential monitor-uri.scn.
     "monitor-uri",
     "monitor fail",

@@ -27,6 +27,7 @@ pub mod pool;
 pub mod proxy;
 pub mod server_side;
 pub mod shared;
+pub mod splice;
 pub mod stick;
 pub mod stream;
 pub mod tcp;

@@ -146,6 +146,8 @@ pub struct Frontend {
     pub buffer_request: bool,
     /// `option clitcpka`/`tcpka`.
     pub cli_ka: Option<super::stream::Keepalive>,
+    /// `option splice-*` of the frontend ([`Splice`] bits).
+    pub splice: u8,
     /// `monitor-uri` and its `monitor fail` conditions.
     pub monitor: Option<Box<Monitor>>,
     /// `option http-ignore-probes`: a first request that never starts is closed silently,
@@ -153,6 +155,31 @@ pub struct Frontend {
     pub ignore_probes: bool,
     /// Log targets and formats; `None` when the frontend does not log.
     pub log: Option<Box<super::log::LogRt>>,
+}
+
+/// `option splice-request` / `splice-response` (`splice-auto`: both) as bits; a
+/// stream splices a direction when its frontend or its backend says so, unless the
+/// global `nosplice` forbids it.
+pub struct Splice;
+
+impl Splice {
+    pub const REQUEST: u8 = 1;
+    pub const RESPONSE: u8 = 2;
+}
+
+fn splice_bits(cfg: &Config, s: &crate::model::proxy::ProxySettings) -> u8 {
+    if cfg.global.other.iter().any(|(k, _, _)| k == "nosplice") {
+        return 0;
+    }
+    let on = |o| s.option(o) == Some(true);
+    let mut b = 0;
+    if on("splice-auto") || on("splice-request") {
+        b |= Splice::REQUEST;
+    }
+    if on("splice-auto") || on("splice-response") {
+        b |= Splice::RESPONSE;
+    }
+    b
 }
 
 /// `monitor-uri`: requests for it are answered by the proxy itself, before any
@@ -332,6 +359,8 @@ pub struct Backend {
     pub addrs: Vec<Option<super::stream::Target>>,
     /// `option srvtcpka`/`tcpka`.
     pub srv_ka: Option<super::stream::Keepalive>,
+    /// `option splice-*` of the backend ([`Splice`] bits).
+    pub splice: u8,
     /// `option prefer-last-server` with a non-hash algorithm: a request goes to a server
     /// the client's session still holds an idle connection to, if it can take it.
     pub prefer_last: bool,
@@ -572,6 +601,7 @@ impl Shared {
                 tunnel: ms(t.tunnel),
                 buffer_request: px.settings.option("http-buffer-request") == Some(true),
                 cli_ka: super::stream::Keepalive::of(&px.settings, true),
+                splice: splice_bits(cfg, &px.settings),
                 ignore_probes: px.settings.option("http-ignore-probes") == Some(true),
                 monitor: px.settings.monitor_uri.as_ref().map(|uri| {
                     Box::new(Monitor {
@@ -823,6 +853,7 @@ fn compile_backend(
         queue,
         addrs,
         srv_ka: super::stream::Keepalive::of(s, false),
+        splice: splice_bits(cfg, s),
         prefer_last: s.option("prefer-last-server") == Some(true) && !alg.is_hash(),
         sources: px
             .servers

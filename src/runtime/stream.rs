@@ -92,6 +92,15 @@ impl Stream {
         }
     }
 
+    /// The descriptor `splice(2)` can move bytes to and from (any plain socket).
+    pub fn splice_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        match self {
+            Stream::Tcp(s) => Some(s.as_raw_fd()),
+            Stream::Unix(s) => Some(s.as_raw_fd()),
+        }
+    }
+
     pub fn set_nodelay(&self, on: bool) {
         if let Stream::Tcp(s) = self {
             let _ = s.set_nodelay(on);

@@ -14,6 +14,7 @@ use mio::event::Event;
 use super::env::RtEnv;
 use super::io::{Buf, ReadOutcome, Sock};
 use super::server_side::{Outcome, ServerSide};
+use super::shared::Splice;
 use super::worker::{Ctx, Origin, Side};
 use crate::rules::http::{Captures, Effects, Flow, MsgRef};
 use crate::sample::fetch::Session;
@@ -27,6 +28,9 @@ pub struct TcpSession {
     srv: ServerSide,
     c2s: Buf,
     s2c: Buf,
+    /// Pipes of the spliced directions while they hold bytes (client→server, back).
+    c2s_pipe: Option<super::splice::Pipe>,
+    s2c_pipe: Option<super::splice::Pipe>,
     client_seen: Instant,
     server_seen: Instant,
     /// `-d`: this connection's stream id.
@@ -152,6 +156,8 @@ impl TcpSession {
             srv: ServerSide::new(be),
             c2s: origin.initial,
             s2c: Buf::default(),
+            c2s_pipe: None,
+            s2c_pipe: None,
             client_seen: cx.now,
             server_seen: cx.now,
             trace_id: None,
@@ -484,9 +490,25 @@ impl TcpSession {
     /// Moves bytes until nothing progresses. Returns false once the session is over.
     fn pump(&mut self, cx: &mut Ctx) -> bool {
         let limit = cx.shared.bufsize;
+        let splice = match self.srv.is_connected() {
+            true => cx.shared.frontends[self.fe].splice | cx.shared.backends[self.srv.be].splice,
+            false => 0,
+        };
         loop {
             let mut progress = false;
-            match self.client.read_into(&mut self.c2s, limit) {
+            // A direction is spliced once its buffer is drained (bytes read before the
+            // server connection was up, or for inspection, go out first).
+            let splice_c2s = splice & Splice::REQUEST != 0
+                && self.c2s.is_empty()
+                && self.inspecting.is_none()
+                && take_pipe(&mut self.c2s_pipe);
+            let got = if splice_c2s {
+                let p = self.c2s_pipe.as_mut().expect("taken above");
+                self.client.splice_in(p, PIPE_ROOM)
+            } else {
+                self.client.read_into(&mut self.c2s, limit)
+            };
+            match got {
                 ReadOutcome::Data(n) => {
                     super::counters::client_bytes(cx, self.fe, true, n);
                     progress = true;
@@ -510,7 +532,11 @@ impl TcpSession {
             let connected = self.srv.is_connected();
             let (be_i, srv_i) = (self.srv.be, self.srv.server());
             if let Some(srv) = self.srv.sock.as_mut().filter(|_| connected) {
-                match srv.write_from(&mut self.c2s) {
+                let sent = match self.c2s_pipe.as_mut() {
+                    Some(p) if p.len > 0 => srv.splice_out(p),
+                    _ => srv.write_from(&mut self.c2s),
+                };
+                match sent {
                     Ok(n) if n > 0 => {
                         super::counters::server_bytes(cx, be_i, srv_i, true, n);
                         progress = true;
@@ -519,10 +545,20 @@ impl TcpSession {
                     Ok(_) => {}
                     Err(_) => return false,
                 }
-                if self.client.read_closed && self.c2s.is_empty() && !srv.write_closed {
+                let c2s_empty = self.c2s.is_empty() && pipe_empty(&self.c2s_pipe);
+                if self.client.read_closed && c2s_empty && !srv.write_closed {
                     srv.shutdown_write();
                 }
-                match srv.read_into(&mut self.s2c, limit) {
+                let splice_s2c = splice & Splice::RESPONSE != 0
+                    && self.s2c.is_empty()
+                    && take_pipe(&mut self.s2c_pipe);
+                let got = if splice_s2c {
+                    let p = self.s2c_pipe.as_mut().expect("taken above");
+                    srv.splice_in(p, PIPE_ROOM)
+                } else {
+                    srv.read_into(&mut self.s2c, limit)
+                };
+                match got {
                     ReadOutcome::Data(n) => {
                         super::counters::server_bytes(cx, be_i, srv_i, false, n);
                         progress = true;
@@ -536,7 +572,11 @@ impl TcpSession {
                     }
                     _ => {}
                 }
-                match self.client.write_from(&mut self.s2c) {
+                let sent = match self.s2c_pipe.as_mut() {
+                    Some(p) if p.len > 0 => self.client.splice_out(p),
+                    _ => self.client.write_from(&mut self.s2c),
+                };
+                match sent {
                     Ok(n) if n > 0 => {
                         super::counters::client_bytes(cx, self.fe, false, n);
                         progress = true;
@@ -552,7 +592,7 @@ impl TcpSession {
                         return false;
                     }
                 }
-                if srv.read_closed && self.s2c.is_empty() {
+                if srv.read_closed && self.s2c.is_empty() && pipe_empty(&self.s2c_pipe) {
                     self.client.shutdown_write();
                 }
                 if srv.read_closed && srv.write_closed && self.client.write_closed {
@@ -564,6 +604,12 @@ impl TcpSession {
             }
             if !progress {
                 break;
+            }
+        }
+        // Drained pipes go back to the thread's pool.
+        for p in [&mut self.c2s_pipe, &mut self.s2c_pipe] {
+            if let Some(pipe) = p.take_if(|p| p.len == 0) {
+                pipe.give();
             }
         }
         if self.c2s.is_empty() && self.s2c.is_empty() && self.srv.is_connected() {
@@ -613,4 +659,34 @@ impl TcpSession {
     pub fn stream_id(&self) -> Option<crate::queue::StreamId> {
         self.srv.stream_id()
     }
+}
+
+/// A session that ends gives its drained pipes back to the pool (one with bytes left is
+/// closed).
+impl Drop for TcpSession {
+    fn drop(&mut self) {
+        for p in [self.c2s_pipe.take(), self.s2c_pipe.take()]
+            .into_iter()
+            .flatten()
+        {
+            p.give();
+        }
+    }
+}
+
+/// Bytes a spliced direction keeps in its pipe at most (the kernel's default pipe size,
+/// HAProxy's `tune.pipesize` default).
+const PIPE_ROOM: usize = 64 * 1024;
+
+/// Makes sure a direction has a pipe; false when none can be had (descriptors exhausted):
+/// that direction is then copied through its buffer.
+fn take_pipe(p: &mut Option<super::splice::Pipe>) -> bool {
+    if p.is_none() {
+        *p = super::splice::Pipe::take();
+    }
+    p.is_some()
+}
+
+fn pipe_empty(p: &Option<super::splice::Pipe>) -> bool {
+    p.as_ref().is_none_or(|p| p.len == 0)
 }
