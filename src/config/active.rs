@@ -188,6 +188,12 @@ pub const ACTIVE: &[&str] = &[
     "option splice-request",
     "option splice-response",
     "nosplice",
+    // Header name spelling on the way out: compat/differential h1-case-adjust.scn
+    // (`header-case: exact`).
+    "h1-case-adjust",
+    "h1-case-adjust-file",
+    "option h1-case-adjust-bogus-client",
+    "option h1-case-adjust-bogus-server",
     // compat/differential monitor-uri.scn.
     "monitor-uri",
     "monitor fail",

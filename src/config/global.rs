@@ -1112,13 +1112,14 @@ pub fn post_check(st: &mut State) -> u32 {
                     ));
                     errc |= err::ALERT_FATAL;
                 }
-                Ok(bytes) => {
-                    if let Err(e) = h1_case_file(&String::from_utf8_lossy(&bytes), &g) {
+                Ok(bytes) => match h1_case_file(&String::from_utf8_lossy(&bytes), &g) {
+                    Ok(found) => st.model.global.h1_case_adjust.extend(found),
+                    Err(e) => {
                         st.diag
                             .alert(format!("h1-headers-case-adjust-file '{file}' : {e}."));
                         errc |= err::ALERT_FATAL;
                     }
-                }
+                },
             }
         }
     }
@@ -1180,8 +1181,9 @@ fn thread_groups_check(st: &mut State, g: &crate::model::Global) -> u32 {
 }
 
 /// The `h1-case-adjust-file` contents: `<from> <to>` per line, `#` comments.
-fn h1_case_file(text: &str, g: &crate::model::Global) -> Result<(), String> {
+fn h1_case_file(text: &str, g: &crate::model::Global) -> Result<Vec<(String, String)>, String> {
     let mut seen: Vec<String> = g.h1_case_adjust.iter().map(|(f, _)| f.clone()).collect();
+    let mut found = Vec::new();
     for (n, raw) in text.split_inclusive('\n').enumerate() {
         let l = raw.trim_start_matches([' ', '\t']);
         if l.is_empty() || l.starts_with(['#', '\r', '\n']) {
@@ -1205,8 +1207,9 @@ fn h1_case_file(text: &str, g: &crate::model::Global) -> Result<(), String> {
             return Err(format!("duplicate entry '{from}' at line {line}"));
         }
         seen.push(from.to_string());
+        found.push((from.to_string(), to.to_string()));
     }
-    Ok(())
+    Ok(found)
 }
 
 /// `apply_server_state()` at start-up: the global state file must be readable.

@@ -69,6 +69,30 @@ pub struct HeadEdits<'a> {
     pub start: Option<(&'a [u8], &'a [u8])>,
 }
 
+/// A whole message the proxy made itself (a `return`, an error page) with the names of
+/// its head's headers spelled per `case`, as HAProxy's H1 mux writes every outgoing head;
+/// `None` when no name changes.
+pub fn adjust_case(msg: &[u8], case: &CaseMap) -> Option<Vec<u8>> {
+    let head_end = msg.windows(4).position(|w| w == b"\r\n\r\n")? + 2;
+    let mut out: Option<Vec<u8>> = None;
+    let mut pos = msg.iter().position(|&b| b == b'\n')? + 1;
+    while pos < head_end {
+        let end = msg[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(head_end, |i| pos + i + 1);
+        let line = &msg[pos..end];
+        if let Some(colon) = line.iter().position(|&b| b == b':') {
+            if let Some(to) = case.get(&line[..colon]) {
+                let o = out.get_or_insert_with(|| msg.to_vec());
+                o[pos..pos + colon].copy_from_slice(to);
+            }
+        }
+        pos = end;
+    }
+    out
+}
+
 fn write_name(name: &[u8], case: Option<&CaseMap>, out: &mut Vec<u8>) {
     match case.and_then(|c| c.get(name)) {
         Some(t) => out.extend_from_slice(t),

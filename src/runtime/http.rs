@@ -1368,7 +1368,7 @@ impl HttpSession {
             _ => "LR",
         };
         self.log_local(&out.bytes, term);
-        self.cout.extend(&out.bytes);
+        self.put_local(cx, &out.bytes);
         self.cin.consume(self.req.head_len);
         self.req_fwd.reset(self.req.framing());
         self.has_req = false;
@@ -1837,6 +1837,16 @@ impl HttpSession {
         self.error_in(cx, None, if failed { 503 } else { 200 });
     }
 
+    /// A message of the proxy's own on its way to the client, its header names spelled
+    /// per `h1-case-adjust` when the frontend asks for it.
+    fn put_local(&mut self, cx: &Ctx, bytes: &[u8]) {
+        let adjusted = cx.shared.frontends[self.fe]
+            .case_adjust
+            .then(|| crate::http::write::adjust_case(bytes, &cx.shared.h1_case))
+            .flatten();
+        self.cout.extend(adjusted.as_deref().unwrap_or(bytes));
+    }
+
     /// `PRI * HTTP/2.0`: the start of HTTP/2's connection preface.
     fn is_h2_preface(&self) -> bool {
         let buf = self.cin.bytes();
@@ -1935,7 +1945,7 @@ impl HttpSession {
                 fe,
             );
             self.log_local(&out.bytes, error_term(page.status));
-            self.cout.extend(&out.bytes);
+            self.put_local(cx, &out.bytes);
             self.cin.clear();
             self.st = St::Closing;
             return;
@@ -1968,7 +1978,7 @@ impl HttpSession {
         }
         self.close_after |= out.close;
         self.log_local(&bytes, error_term(page.status));
-        self.cout.extend(&bytes);
+        self.put_local(cx, &bytes);
         self.st = St::Skip;
         self.skip_body(cx);
     }
@@ -2064,7 +2074,7 @@ impl HttpSession {
             start: owned
                 .start_changed
                 .then_some((owned.method.as_bytes(), owned.uri.as_bytes())),
-            ..Default::default()
+            case: be.case_adjust.then_some(&cx.shared.h1_case),
         };
         let srv = self.srv.as_ref().expect("connected");
         if let Some(h) = srv.proxy_header(cx, self.peer, || self.local_addr()) {
@@ -2411,7 +2421,7 @@ impl HttpSession {
                     let bytes = self.redirect_reply(cx, &rd);
                     self.has_resp = false;
                     self.has_req = false;
-                    self.cout.extend(&bytes);
+                    self.put_local(cx, &bytes);
                     self.st = St::Skip;
                     self.skip_body(cx);
                     return true;
@@ -2504,12 +2514,16 @@ impl HttpSession {
         let start = res
             .filter(|r| rules_edited && r.status_changed)
             .map(|r| (status.as_bytes(), r.reason.as_slice()));
+        let case_client = cx.shared.frontends[self.fe]
+            .case_adjust
+            .then_some(&cx.shared.h1_case);
         let (Some(be), Some((req_out, _))) = (be, self.cookie.as_mut()) else {
             let edits = HeadEdits {
                 conn,
                 add: diff.as_ref().map_or(&[], |d| &d.add[..]),
                 replace: diff.as_ref().map_or(&[], |d| &d.replace[..]),
                 start,
+                case: case_client,
                 ..Default::default()
             };
             http_msg::write_response(raw, &self.resp, &edits, &mut self.scratch, &mut self.cout);
@@ -2575,6 +2589,7 @@ impl HttpSession {
             conn,
             replace: &replace,
             start,
+            case: case_client,
             ..Default::default()
         };
         http_msg::write_response(raw, &self.resp, &edits, &mut self.scratch, &mut self.cout);

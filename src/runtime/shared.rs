@@ -148,6 +148,9 @@ pub struct Frontend {
     pub cli_ka: Option<super::stream::Keepalive>,
     /// `option splice-*` of the frontend ([`Splice`] bits).
     pub splice: u8,
+    /// `option h1-case-adjust-bogus-client`: response header names to the client spelled
+    /// as `h1-case-adjust` says.
+    pub case_adjust: bool,
     /// `monitor-uri` and its `monitor fail` conditions.
     pub monitor: Option<Box<Monitor>>,
     /// `option http-ignore-probes`: a first request that never starts is closed silently,
@@ -361,6 +364,8 @@ pub struct Backend {
     pub srv_ka: Option<super::stream::Keepalive>,
     /// `option splice-*` of the backend ([`Splice`] bits).
     pub splice: u8,
+    /// `option h1-case-adjust-bogus-server`: request header names to the server.
+    pub case_adjust: bool,
     /// `option prefer-last-server` with a non-hash algorithm: a request goes to a server
     /// the client's session still holds an idle connection to, if it can take it.
     pub prefer_last: bool,
@@ -439,6 +444,9 @@ pub struct Shared {
     /// Time origin of the queue's millisecond clock.
     pub epoch: Instant,
     pub bufsize: usize,
+    /// `h1-case-adjust` and `h1-case-adjust-file` entries, for the proxies with
+    /// `option h1-case-adjust-bogus-client/server`.
+    pub h1_case: crate::http::CaseMap,
     /// `-d`: print HAProxy's per-stream traces on stdout.
     pub debug: bool,
     /// Stream ids for those traces (HAProxy's `uniq_id`).
@@ -602,6 +610,7 @@ impl Shared {
                 buffer_request: px.settings.option("http-buffer-request") == Some(true),
                 cli_ka: super::stream::Keepalive::of(&px.settings, true),
                 splice: splice_bits(cfg, &px.settings),
+                case_adjust: px.settings.option("h1-case-adjust-bogus-client") == Some(true),
                 ignore_probes: px.settings.option("http-ignore-probes") == Some(true),
                 monitor: px.settings.monitor_uri.as_ref().map(|uri| {
                     Box::new(Monitor {
@@ -661,6 +670,13 @@ impl Shared {
             backends,
             epoch: Instant::now(),
             bufsize,
+            h1_case: {
+                let mut m = crate::http::CaseMap::new();
+                for (_, to) in &cfg.global.h1_case_adjust {
+                    m.insert(to.as_bytes());
+                }
+                m
+            },
             debug: false,
             next_stream_id: AtomicU32::new(0),
             proc_vars: global_vars(cfg, warnings),
@@ -854,6 +870,7 @@ fn compile_backend(
         addrs,
         srv_ka: super::stream::Keepalive::of(s, false),
         splice: splice_bits(cfg, s),
+        case_adjust: s.option("h1-case-adjust-bogus-server") == Some(true),
         prefer_last: s.option("prefer-last-server") == Some(true) && !alg.is_hash(),
         sources: px
             .servers

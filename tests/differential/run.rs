@@ -368,8 +368,12 @@ fn run_client(sc: &Scenario, ci: usize, addr: SocketAddr, ev: &Events) -> Client
                 };
                 let h = Head::parse(&raw);
                 for (n, l) in head_lines(&raw, &sc.ignore_headers).into_iter().enumerate() {
-                    // Header names compare case-insensitively.
-                    let l = if n == 0 { l } else { lower_name(&l) };
+                    // Header names compare case-insensitively unless the scenario says.
+                    let l = if n == 0 || sc.exact_case {
+                        l
+                    } else {
+                        lower_name(&l)
+                    };
                     lines.push(p(format!("{} {l}", if n == 0 { &tag } else { "  " })));
                 }
                 match read_body(c, response_framing(&h, *head), deadline) {

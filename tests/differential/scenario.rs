@@ -16,6 +16,9 @@ pub struct Scenario {
     pub ignore_headers: Vec<String>,
     /// Request header names (lower case) left out of the server-side comparison.
     pub ignore_request_headers: Vec<String>,
+    /// `header-case: exact`: response header names compare as sent (for `h1-case-adjust`);
+    /// by default they compare case-insensitively.
+    pub exact_case: bool,
     /// Bound of every blocking step (read, wait, accept-to-end).
     pub step_timeout: Duration,
     pub config: String,
@@ -281,6 +284,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, String> {
         path: path.to_path_buf(),
         ignore_headers: Vec::new(),
         ignore_request_headers: Vec::new(),
+        exact_case: false,
         step_timeout: Duration::from_secs(3),
         config: String::new(),
         files: Vec::new(),
@@ -370,6 +374,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, String> {
                     }
                     "ignore-headers" => sc.ignore_headers = list(),
                     "ignore-request-headers" => sc.ignore_request_headers = list(),
+                    "header-case" => match v {
+                        "exact" => sc.exact_case = true,
+                        _ => return Err(at(format!("header-case: `exact`, not `{v}`"))),
+                    },
                     "step-timeout" => {
                         sc.step_timeout =
                             Duration::from_millis(number(v, "step-timeout").map_err(at)?)

@@ -314,7 +314,10 @@ fn h1_case_file_contents() {
     let g = crate::model::Global::default();
     assert_eq!(
         super::h1_case_file("# c\n  content-type   Content-Type \n\nx-a X-A\n", &g),
-        Ok(())
+        Ok(vec![
+            ("content-type".into(), "Content-Type".into()),
+            ("x-a".into(), "X-A".into())
+        ])
     );
     assert_eq!(
         super::h1_case_file("ok\n", &g),
