@@ -10,7 +10,10 @@
 pub mod cmd;
 pub mod counters;
 pub mod csv;
+pub mod html;
 pub mod info;
+pub mod page;
+pub mod promex;
 pub mod session;
 pub mod usage;
 
