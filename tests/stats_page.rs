@@ -43,14 +43,14 @@ fn backend() -> u16 {
 }
 
 /// The configuration both binaries run: a frontend, a backend with an active and a
-/// backup server, a stats `listen` with the options under test.
+/// backup server, a stats `listen` with the options under test (`extra`).
 fn config(fe: u16, st: u16, s1: u16, s2: u16, extra: &str) -> String {
     format!(
         "global\n maxconn 1000\n stats socket @DIR@/s.sock\n\
 defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 2s\n\
 frontend fe\n bind 127.0.0.1:{fe}\n default_backend be\n\
 backend be\n server s1 127.0.0.1:{s1}\n server s2 127.0.0.1:{s2} backup\n\
-listen stats\n bind 127.0.0.1:{st}\n stats enable\n stats uri /stats\n stats refresh 10s\n stats show-legends\n stats show-node\n{extra}"
+listen stats\n bind 127.0.0.1:{st}\n stats enable\n stats uri /stats\n stats refresh 10s\n stats show-node\n{extra}"
     )
 }
 
@@ -133,6 +133,27 @@ fn normalize(t: &str) -> String {
     out.replace("N ?", "N N")
 }
 
+/// The stats proxy's own rows without the columns that depend on the page's size or on
+/// when the previous page connections finished closing (`bin`, `bout`, `scur`, and
+/// `cli_abrt`, which HAProxy counts on the stats backend when a page's client closes).
+fn stable_rows(rows: Vec<String>) -> Vec<String> {
+    rows.into_iter()
+        .map(|l| {
+            if !l.starts_with("pxname=stats,") {
+                return l;
+            }
+            l.split(',')
+                .filter(|kv| {
+                    !["bin=", "bout=", "scur=", "cli_abrt="]
+                        .iter()
+                        .any(|p| kv.starts_with(p))
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
 #[test]
 fn csv_export_matches_haproxy_after_the_same_traffic() {
     let _g = serial();
@@ -140,7 +161,7 @@ fn csv_export_matches_haproxy_after_the_same_traffic() {
     let mut runs = Vec::new();
     for bin in [common::oracle(), common::rs_bin()] {
         let (fe, st) = (free_port(), free_port());
-        let _p = start(&bin, &config(fe, st, s1, s2, ""));
+        let _p = start(&bin, &config(fe, st, s1, s2, " stats show-legends\n"));
         for path in ["/", "/a", "/b"] {
             assert!(get(fe, path).starts_with("HTTP/1.1 200"), "{path}");
         }
@@ -148,23 +169,7 @@ fn csv_export_matches_haproxy_after_the_same_traffic() {
         assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
         assert!(r.contains("\r\ncontent-type: text/plain\r\n"), "{r}");
         let csv = dechunk(body(&r));
-        // The stats proxy's own byte counts depend on the page's size: its rows are
-        // compared for the columns that do not.
-        runs.push(
-            csv_comparable(&csv)
-                .into_iter()
-                .map(|l| {
-                    if l.starts_with("pxname=stats,") {
-                        l.split(',')
-                            .filter(|kv| !kv.starts_with("bin=") && !kv.starts_with("bout="))
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    } else {
-                        l
-                    }
-                })
-                .collect::<Vec<_>>(),
-        );
+        runs.push(stable_rows(csv_comparable(&csv)));
     }
     assert_eq!(runs[0].len(), 6, "{:#?}", runs[0]);
     for (h, r) in runs[0].iter().zip(&runs[1]) {
@@ -180,7 +185,16 @@ fn html_page_has_haproxys_structure() {
     let mut pages = Vec::new();
     for bin in [common::oracle(), common::rs_bin()] {
         let (fe, st) = (free_port(), free_port());
-        let _p = start(&bin, &config(fe, st, s1, s2, " stats admin if TRUE\n"));
+        let _p = start(
+            &bin,
+            &config(
+                fe,
+                st,
+                s1,
+                s2,
+                " stats admin if TRUE\n stats show-legends\n",
+            ),
+        );
         assert!(get(fe, "/").starts_with("HTTP/1.1 200"));
         let r = get(st, "/stats");
         let head = r.split("\r\n\r\n").next().unwrap().to_string();
@@ -244,6 +258,8 @@ fn auth_and_admin_form_as_haproxy() {
             st,
             &format!("GET /stats;csv HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"),
         );
+        // Without `stats show-legends` the CSV has no addr, cookie or algo.
+        let csv = stable_rows(csv_comparable(&dechunk(body(&after))));
         let s1_status = dechunk(body(&after))
             .lines()
             .find(|l| l.starts_with("be,s1,"))
@@ -255,6 +271,7 @@ fn auth_and_admin_form_as_haproxy() {
         );
         let done_msg = dechunk(body(&done)).contains("Action processed successfully.");
         runs.push((
+            csv,
             head,
             ok.starts_with("HTTP/1.1 200 OK"),
             post_head,
@@ -263,18 +280,98 @@ fn auth_and_admin_form_as_haproxy() {
         ));
     }
     let h = &runs[0];
-    assert!(h.0.starts_with("HTTP/1.1 401"), "{}", h.0);
+    assert!(h.1.starts_with("HTTP/1.1 401"), "{}", h.1);
     assert!(
-        h.0.contains("www-authenticate: Basic realm=\"HAProxy Statistics\""),
+        h.1.contains("www-authenticate: Basic realm=\"HAProxy Statistics\""),
+        "{}",
+        h.1
+    );
+    assert!(h.2);
+    assert!(h.3.starts_with("HTTP/1.1 303 See Other"), "{}", h.3);
+    assert!(h.3.contains("\r\nlocation: /stats;st=DONE"), "{}", h.3);
+    assert_eq!(h.4.as_deref(), Some("MAINT"));
+    assert!(h.5);
+    assert!(h
+        .0
+        .iter()
+        .any(|l| l.contains("svname=s1,") && l.contains(",addr=,")));
+    assert_eq!(runs[0], runs[1]);
+}
+
+/// The exporter's lines with their values cut off: metric names, HELP/TYPE lines and
+/// label sets, in order (the version label normalized).
+fn metric_keys(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| {
+            if l.starts_with('#') {
+                return l.to_string();
+            }
+            let key = l.rsplit_once(' ').map_or(l, |(k, _)| k);
+            match key.find("version=\"") {
+                Some(i) => format!("{}version=V}}", &key[..i]),
+                None => key.to_string(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn prometheus_exporter_matches_haproxys_metrics() {
+    let _g = serial();
+    let (s1, s2) = (backend(), backend());
+    let extra = "frontend prom\n bind 127.0.0.1:@PROM@\n http-request use-service prometheus-exporter if { path /metrics }\n\
+listen tcpx\n mode tcp\n bind 127.0.0.1:@TCP@\n server t1 127.0.0.1:@S1@\n";
+    let mut runs = Vec::new();
+    for bin in [common::oracle(), common::rs_bin()] {
+        let (fe, st, prom, tcp) = (free_port(), free_port(), free_port(), free_port());
+        let extra = extra
+            .replace("@PROM@", &prom.to_string())
+            .replace("@TCP@", &tcp.to_string())
+            .replace("@S1@", &s1.to_string());
+        let _p = start(&bin, &config(fe, st, s1, s2, &extra));
+        assert!(get(fe, "/").starts_with("HTTP/1.1 200"));
+        let all = get(prom, "/metrics");
+        let head = all.split("\r\n\r\n").next().unwrap().to_string();
+        let scoped = get(prom, "/metrics?scope=frontend&scope=server");
+        let none = get(prom, "/metrics?scope=");
+        runs.push((
+            head,
+            metric_keys(&dechunk(body(&all))),
+            metric_keys(&dechunk(body(&scoped))),
+            dechunk(body(&none)),
+        ));
+    }
+    let (h, r) = (&runs[0], &runs[1]);
+    assert!(
+        h.0.contains("content-type: text/plain; version=0.0.4"),
         "{}",
         h.0
     );
-    assert!(h.1);
-    assert!(h.2.starts_with("HTTP/1.1 303 See Other"), "{}", h.2);
-    assert!(h.2.contains("\r\nlocation: /stats;st=DONE"), "{}", h.2);
-    assert_eq!(h.3.as_deref(), Some("MAINT"));
-    assert!(h.4);
-    assert_eq!(runs[0], runs[1]);
+    assert_eq!(h.0, r.0, "response heads");
+    assert!(h.1.len() > 500, "{}", h.1.len());
+    assert!(h
+        .1
+        .iter()
+        .any(|l| l == "haproxy_server_status{proxy=\"be\",server=\"s2\",state=\"UP\"}"));
+    for (which, a, b) in [("all", &h.1, &r.1), ("scoped", &h.2, &r.2)] {
+        if a != b {
+            let first = a
+                .iter()
+                .zip(b.iter())
+                .position(|(x, y)| x != y)
+                .unwrap_or(a.len().min(b.len()));
+            panic!(
+                "{which}: line {first} differs:\nhaproxy:    {:?}\nhaproxy-rs: {:?}",
+                a.get(first),
+                b.get(first)
+            );
+        }
+    }
+    assert!(h
+        .2
+        .iter()
+        .all(|l| !l.contains("haproxy_process_") && !l.contains("haproxy_backend_")));
+    assert_eq!(h.3, r.3);
 }
 
 /// Chromium is installed with apt-get when missing; the test says so loudly and passes

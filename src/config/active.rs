@@ -171,6 +171,10 @@ pub const ACTIVE: &[&str] = &[
     "stats show-desc",
     "stats admin",
     "stats scope",
+    // `use-service prometheus-exporter` (src/stats/promex.rs): metric names, HELP/TYPE and
+    // labels against haproxy's exporter: tests/stats_page.rs. Lua services warn when the
+    // runtime starts.
+    "http-request use-service",
     "bind level",
     "server send-proxy",
     "server send-proxy-v2",

@@ -138,6 +138,7 @@ impl ProcBase {
                 // HAProxy's default `fullconn` is at least 1 (a backend no frontend uses).
                 be_slim: be.map_or(0, |b| shared.backends[b].queue.config().fullconn.max(1)),
                 disabled: px.disabled,
+                cookie_name: px.settings.cookie.as_ref().map(|c| c.name.clone()),
             });
         }
         let mut r = libc::rlimit {

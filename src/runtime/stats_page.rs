@@ -99,12 +99,13 @@ pub fn respond(
     let (ctype, body) = match req.fmt {
         Fmt::Csv => (
             "text/plain",
-            crate::stats::csv::show_stat(
+            crate::stats::csv::show_stat_with(
                 &p,
                 &[
                     if req.hide_down { "up" } else { "" },
                     if req.no_maint { "no-maint" } else { "" },
                 ],
+                page.cfg.show_legends,
             ),
         ),
         Fmt::Json | Fmt::Typed | Fmt::JsonSchema => (

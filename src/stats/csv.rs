@@ -227,8 +227,15 @@ pub fn header_line() -> String {
     out
 }
 
-/// `show stat [typed|json|desc|up|no-maint]*` (only the CSV form so far).
+/// `show stat [typed|json|desc|up|no-maint]*` (only the CSV form so far), as an
+/// operator or admin sees it (with the legend columns `addr`, `cookie`, `algo`).
 pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
+    show_stat_with(p, opts, true)
+}
+
+/// `show stat`; without `legends` (the stats page without `stats show-legends`) the
+/// `addr`, `cookie` and `algo` columns stay empty, as HAProxy's `STAT_SHLGNDS` wants.
+pub fn show_stat_with(p: &dyn Proc, opts: &[&str], legends: bool) -> String {
     if let Some(o) = opts
         .iter()
         .find(|o| matches!(**o, "typed" | "json" | "desc"))
@@ -236,7 +243,7 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
         return format!("'show stat {o}' is not supported by haproxy-rs yet.\n");
     }
     let mut out = header_line();
-    for pr in rows(p, opts.contains(&"up"), opts.contains(&"no-maint")) {
+    for pr in rows(p, opts.contains(&"up"), opts.contains(&"no-maint"), legends) {
         pr.fe.iter().for_each(|r| r.write(&mut out));
         pr.servers.iter().for_each(|(_, r)| r.write(&mut out));
         pr.be.iter().for_each(|r| r.write(&mut out));
@@ -245,8 +252,8 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
 }
 
 /// Every proxy's rows; `up_only` hides servers not UP (`;up`), `no_maint` those in
-/// maintenance.
-pub fn rows(p: &dyn Proc, up_only: bool, no_maint: bool) -> Vec<ProxyRows<'_>> {
+/// maintenance, `legends` fills `addr`, `cookie` and `algo`.
+pub fn rows(p: &dyn Proc, up_only: bool, no_maint: bool, legends: bool) -> Vec<ProxyRows<'_>> {
     let now = p.now_ms();
     let get = |o: Obj, c: C| p.counters().map_or(0, |k| k.get(o, c));
     let mut all = Vec::new();
@@ -334,9 +341,11 @@ pub fn rows(p: &dyn Proc, up_only: bool, no_maint: bool) -> Vec<ProxyRows<'_>> {
                 lb_traffic(&mut r, px, o, sv.id, 2, &get);
                 r.set("lastsess", -1);
                 r.zeros(&["qtime", "ctime", "rtime", "ttime"]);
-                r.set("addr", format!("{}:{}", sv.addr, sv.port));
-                if !sv.cookie.is_empty() {
-                    r.set("cookie", &sv.cookie);
+                if legends {
+                    r.set("addr", format!("{}:{}", sv.addr, sv.port));
+                    if !sv.cookie.is_empty() {
+                        r.set("cookie", &sv.cookie);
+                    }
                 }
                 r.set("mode", px.mode);
                 r.set("connect", get(o, C::Connect));
@@ -359,7 +368,7 @@ pub fn rows(p: &dyn Proc, up_only: bool, no_maint: bool) -> Vec<ProxyRows<'_>> {
                 r.zeros(SSL_MOD);
                 pr.servers.push((i, r));
             }
-            pr.be = Some(backend_row(px, bi, now, &get));
+            pr.be = Some(backend_row(px, bi, now, &get, legends));
         }
         all.push(pr);
     }
@@ -443,7 +452,13 @@ fn lb_traffic(
     r.set("srv_abrt", get(o, C::SrvAbrt));
 }
 
-fn backend_row(px: &ProxyView, bi: usize, now: u64, get: &dyn Fn(Obj, C) -> u64) -> Row {
+fn backend_row(
+    px: &ProxyView,
+    bi: usize,
+    now: u64,
+    get: &dyn Fn(Obj, C) -> u64,
+    legends: bool,
+) -> Row {
     let o = Obj::Be(bi);
     let mut r = Row::new();
     let q = px.queue.as_ref();
@@ -504,8 +519,13 @@ fn backend_row(px: &ProxyView, bi: usize, now: u64, get: &dyn Fn(Obj, C) -> u64)
     r.zeros(&["comp_in", "comp_out", "comp_byp", "comp_rsp"]);
     r.set("lastsess", -1);
     r.zeros(&["qtime", "ctime", "rtime", "ttime"]);
+    if let Some(c) = px.cookie_name.as_ref().filter(|_| legends) {
+        r.set("cookie", c);
+    }
     r.set("mode", px.mode);
-    r.set("algo", px.algo);
+    if legends {
+        r.set("algo", px.algo);
+    }
     r.zeros(&["wrew", "reuse"]);
     r.set("connect", get(o, C::Connect));
     if px.mode == "http" {

@@ -136,7 +136,7 @@ pub fn render(p: &dyn Proc, o: &Opts) -> String {
         .filter(|s| !s.is_empty())
         .map(|s| format!(";scope={s}"))
         .unwrap_or_default();
-    for pr in super::csv::rows(p, o.req.hide_down, o.req.no_maint) {
+    for pr in super::csv::rows(p, o.req.hide_down, o.req.no_maint, o.cfg.show_legends) {
         if pr.px.disabled || !in_scope(pr.px, o) {
             continue;
         }
@@ -680,7 +680,10 @@ fn server(out: &mut String, px: &ProxyView, i: usize, r: &Row, o: &Opts) {
             if r.num("check_health") != 0 {
                 out.push_str(" &uarr;");
             }
-        } else if r.num("check_health") < r.num("check_rise") + r.num("check_fall") - 1 {
+        } else if r.get("check_rise").is_empty()
+            || r.num("check_health") < r.num("check_rise") + r.num("check_fall") - 1
+        {
+            // Unchecked servers compare 0 with HAProxy's unsigned `0 + 0 - 1`.
             out.push_str(" &darr;");
         }
     }

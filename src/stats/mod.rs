@@ -96,6 +96,8 @@ pub struct ProxyView {
     /// A backend's `fullconn`-derived session limit (`slim` of BACKEND).
     pub be_slim: u32,
     pub disabled: bool,
+    /// `cookie <name>` of a backend (the BACKEND row's `cookie`).
+    pub cookie_name: Option<String>,
 }
 
 /// Process-wide facts `show info` needs, read when asked.

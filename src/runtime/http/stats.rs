@@ -34,6 +34,11 @@ impl HttpSession {
         }
         let auth = req.headers.values("authorization", false).next();
         if !page.cfg.authorized(auth) {
+            // `http_action_auth()` counts the 401 as intercepted when the frontend's own
+            // page asked for it.
+            if be.is_none() {
+                super::super::counters::ruled(cx, self.fe, false);
+            }
             return self.apply_request_flow_end(cx, be, Flow::Auth(page.cfg.realm()));
         }
         let preq = PageReq::parse(&page.cfg, &req.method, &req.uri);
