@@ -298,6 +298,46 @@ fn auth_and_admin_form_as_haproxy() {
     assert_eq!(runs[0], runs[1]);
 }
 
+#[test]
+fn stats_http_request_rules_as_haproxy() {
+    let _g = serial();
+    let (s1, s2) = (backend(), backend());
+    let extra = " stats http-request deny if { path_end ;csv }\n\
+ stats http-request auth realm Admins unless { http_auth(L) }\n\
+userlist L\n user admin insecure-password s3cret\n";
+    let mut runs = Vec::new();
+    for bin in [common::oracle(), common::rs_bin()] {
+        let (fe, st) = (free_port(), free_port());
+        let _p = start(&bin, &config(fe, st, s1, s2, extra));
+        let head = |r: String| -> String {
+            let h = r.split("\r\n\r\n").next().unwrap_or("");
+            // The status line and the authentication header.
+            h.lines()
+                .filter(|l| l.starts_with("HTTP/") || l.starts_with("www-authenticate"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let auth = "Authorization: Basic YWRtaW46czNjcmV0\r\n";
+        let req = |path: &str, auth: &str| {
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n")
+        };
+        runs.push(vec![
+            head(http_raw(st, &req("/stats", ""))),
+            head(http_raw(st, &req("/stats", auth))),
+            head(http_raw(st, &req("/stats;csv", auth))),
+        ]);
+    }
+    assert_eq!(
+        runs[0],
+        [
+            "HTTP/1.1 401 Unauthorized\nwww-authenticate: Basic realm=\"Admins\"",
+            "HTTP/1.1 200 OK",
+            "HTTP/1.1 403 Forbidden",
+        ]
+    );
+    assert_eq!(runs[0], runs[1]);
+}
+
 /// The exporter's lines with their values cut off: metric names, HELP/TYPE lines and
 /// label sets, in order (the version label normalized).
 fn metric_keys(text: &str) -> Vec<String> {

@@ -171,6 +171,8 @@ pub const ACTIVE: &[&str] = &[
     "stats show-desc",
     "stats admin",
     "stats scope",
+    // `allow`, `deny`, `auth [realm]`; other actions warn as `stats http-request <action>`.
+    "stats http-request",
     // `use-service prometheus-exporter` (src/stats/promex.rs): metric names, HELP/TYPE and
     // labels against haproxy's exporter: tests/stats_page.rs. Lua services warn when the
     // runtime starts.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::cli::RtProc;
 use super::shared::Shared;
 use super::worker::Mailbox;
+use crate::model::proxy::StatsAction;
 use crate::model::Proxy;
 use crate::sample::expr::CondRt;
 use crate::stats::page::{Fmt, PageCfg, PageReq};
@@ -19,6 +20,8 @@ pub struct StatsPage {
     pub cfg: PageCfg,
     /// `stats admin if|unless <cond>`: the first that matches grants the admin form.
     pub admin: Vec<CondRt>,
+    /// `stats http-request allow|deny|auth`: the first whose condition matches decides.
+    pub rules: Vec<(StatsAction, Option<CondRt>)>,
 }
 
 impl StatsPage {
@@ -49,7 +52,18 @@ impl StatsPage {
             .iter()
             .map(|(c, _)| super::maps::with(|m| CondRt::compile(c, &px.rules, m, warnings)))
             .collect();
-        Some(Box::new(StatsPage { cfg, admin }))
+        let rules = s
+            .rules
+            .iter()
+            .map(|r| {
+                let c = r
+                    .cond
+                    .as_ref()
+                    .map(|c| super::maps::with(|m| CondRt::compile(c, &px.rules, m, warnings)));
+                (r.action.clone(), c)
+            })
+            .collect();
+        Some(Box::new(StatsPage { cfg, admin, rules }))
     }
 }
 

@@ -4,12 +4,14 @@
 //! built by `runtime::stats_page`.
 
 use super::HttpSession;
+use crate::model::proxy::StatsAction;
 use crate::rules::http::{Flow, Service};
 use crate::runtime::env::RtEnv;
 use crate::runtime::errors::Rendered;
+use crate::runtime::http_return::Reply;
 use crate::runtime::stats_page::{self, PageOut};
 use crate::runtime::worker::Ctx;
-use crate::stats::page::PageReq;
+use crate::stats::page::{PageReq, DEFAULT_REALM};
 
 /// `be_pending` values at and above this mean "an admin POST of the stats page waits for
 /// its body" (the frontend's page at the base, backend `b`'s at base + 1 + b) instead of
@@ -41,6 +43,35 @@ impl HttpSession {
             }
             return self.apply_request_flow_end(cx, be, Flow::Auth(page.cfg.realm()));
         }
+        if !page.rules.is_empty() {
+            let env = RtEnv {
+                shared: sh,
+                be,
+                stk: self.stk.clone(),
+            };
+            let s = self.session(cx, &env);
+            let mut t = self.txn(s);
+            let hit = page
+                .rules
+                .iter()
+                .find(|(_, c)| c.as_ref().is_none_or(|c| c.eval(&mut t)));
+            match hit.map(|(a, _)| a) {
+                Some(StatsAction::Deny) => {
+                    super::super::counters::ruled(cx, self.fe, true);
+                    self.local_reply(cx, be, &Reply::error_page(403));
+                    return true;
+                }
+                Some(StatsAction::Auth(realm)) => {
+                    if be.is_none() {
+                        super::super::counters::ruled(cx, self.fe, false);
+                    }
+                    let realm = realm.as_deref().unwrap_or(DEFAULT_REALM);
+                    return self.apply_request_flow_end(cx, be, Flow::Auth(realm));
+                }
+                Some(StatsAction::Allow) | None => {}
+            }
+        }
+        let req = &self.req.req;
         let preq = PageReq::parse(&page.cfg, &req.method, &req.uri);
         let admin = !page.admin.is_empty() && {
             let env = RtEnv {
