@@ -492,12 +492,14 @@ pub(super) fn parse_stats(st: &mut State, line: &Line, px: usize) -> u32 {
             let cond = if at < words.len() {
                 match crate::config::expr::parse_cond(st, px, &words[at..]) {
                     Ok(c) => Some(c),
-                    Err(m) => return st.alert(
-                        line,
-                        format!(
+                    Err(m) => {
+                        return st.alert(
+                            line,
+                            format!(
                             "error detected while parsing a 'stats http-request' condition : {m}."
                         ),
-                    ),
+                        )
+                    }
                 }
             } else {
                 None
