@@ -416,6 +416,40 @@ listen tcpx\n mode tcp\n bind 127.0.0.1:@TCP@\n server t1 127.0.0.1:@S1@\n";
     assert_eq!(h.3, r.3);
 }
 
+/// Runs headless Chromium with `args`, bounded to 90 s; its standard output.
+fn run_chromium(browser: &str, profile: &Path, args: &[&str]) -> String {
+    let mut c = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            &format!("--user-data-dir={}", profile.display()),
+        ])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    let mut out = c.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let t0 = Instant::now();
+    while c.try_wait().unwrap().is_none() {
+        if t0.elapsed() > Duration::from_secs(90) {
+            let _ = c.kill();
+            let _ = c.wait();
+            panic!("chromium did not finish in 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    reader.join().unwrap()
+}
+
 /// Chromium is installed with apt-get when missing; the test says so loudly and passes
 /// when it cannot be had (no browser on this machine is not a stats-page failure).
 fn chromium() -> Option<&'static str> {
@@ -451,41 +485,28 @@ fn page_renders_in_headless_chromium() {
         &config(fe, st, s1, s2, " stats admin if TRUE\n"),
     );
     let profile = std::env::temp_dir().join(format!("hrs-chromium-{}", std::process::id()));
-    let mut c = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            &format!("--user-data-dir={}", profile.display()),
-            "--dump-dom",
-            &format!("http://127.0.0.1:{st}/stats"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromium starts");
-    let mut out = c.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let t0 = Instant::now();
-    loop {
-        if c.try_wait().unwrap().is_some() {
-            break;
-        }
-        if t0.elapsed() > Duration::from_secs(90) {
-            let _ = c.kill();
-            let _ = c.wait();
-            panic!("chromium did not finish loading the page in 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let dom = reader.join().unwrap();
+    let url = format!("http://127.0.0.1:{st}/stats");
+    let dom = run_chromium(browser, &profile, &["--dump-dom", &url]);
+    let shot = profile.join("page.png");
+    run_chromium(
+        browser,
+        &profile,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1400,900",
+            &url,
+        ],
+    );
+    let png = std::fs::read(&shot).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&profile);
+    // A rendered page, not a blank or error image: HAProxy's colored tables weigh far more
+    // than an empty 1400x900 PNG (a few KB).
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "no screenshot");
+    assert!(
+        png.len() > 40_000,
+        "screenshot too small: {} bytes",
+        png.len()
+    );
     for want in [
         "<h3>&gt; General process information</h3>",
         "<tr class=\"frontend\">",
