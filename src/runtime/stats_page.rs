@@ -122,10 +122,17 @@ pub fn respond(
                 page.cfg.show_legends,
             ),
         ),
-        Fmt::Json | Fmt::Typed | Fmt::JsonSchema => (
+        Fmt::Json => (
+            "application/json",
+            crate::stats::json::json(&p, req.hide_down, req.no_maint, page.cfg.show_legends),
+        ),
+        Fmt::Typed => (
             "text/plain",
-            "The JSON and typed forms of the stats are not supported by haproxy-rs yet.\n"
-                .to_string(),
+            crate::stats::json::typed(&p, req.hide_down, req.no_maint, page.cfg.show_legends),
+        ),
+        Fmt::JsonSchema => (
+            "application/json",
+            "{\"errorStr\":\"the JSON schema is not supported by haproxy-rs yet\"}\n".to_string(),
         ),
         Fmt::Html => {
             let v = version();

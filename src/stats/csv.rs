@@ -227,7 +227,7 @@ pub fn header_line() -> String {
     out
 }
 
-/// `show stat [typed|json|desc|up|no-maint]*` (only the CSV form so far), as an
+/// `show stat [typed|json|up|no-maint]*` (`desc` is not supported yet), as an
 /// operator or admin sees it (with the legend columns `addr`, `cookie`, `algo`).
 pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
     show_stat_with(p, opts, true)
@@ -236,14 +236,18 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
 /// `show stat`; without `legends` (the stats page without `stats show-legends`) the
 /// `addr`, `cookie` and `algo` columns stay empty, as HAProxy's `STAT_SHLGNDS` wants.
 pub fn show_stat_with(p: &dyn Proc, opts: &[&str], legends: bool) -> String {
-    if let Some(o) = opts
-        .iter()
-        .find(|o| matches!(**o, "typed" | "json" | "desc"))
-    {
-        return format!("'show stat {o}' is not supported by haproxy-rs yet.\n");
+    if opts.contains(&"desc") {
+        return "'show stat desc' is not supported by haproxy-rs yet.\n".into();
+    }
+    let (up, no_maint) = (opts.contains(&"up"), opts.contains(&"no-maint"));
+    if opts.contains(&"json") {
+        return super::json::json(p, up, no_maint, legends);
+    }
+    if opts.contains(&"typed") {
+        return super::json::typed(p, up, no_maint, legends);
     }
     let mut out = header_line();
-    for pr in rows(p, opts.contains(&"up"), opts.contains(&"no-maint"), legends) {
+    for pr in rows(p, up, no_maint, legends) {
         pr.fe.iter().for_each(|r| r.write(&mut out));
         pr.servers.iter().for_each(|(_, r)| r.write(&mut out));
         pr.be.iter().for_each(|r| r.write(&mut out));
@@ -408,11 +412,12 @@ fn frontend_row(px: &ProxyView, p: &dyn Proc, get: &dyn Fn(Obj, C) -> u64) -> Ro
     r.set("sid", 0);
     r.set("type", 0);
     r.zeros(&["rate", "rate_lim", "rate_max"]);
+    // Request rates are reported in every mode (HAProxy counts TCP streams there).
+    r.zeros(&["req_rate", "req_rate_max"]);
     if px.mode == "http" {
         for (k, c) in HRSP {
             r.set(k, get(o, c));
         }
-        r.zeros(&["req_rate", "req_rate_max"]);
         r.set("intercepted", get(o, C::Intercepted));
         r.zeros(&["cache_lookups", "cache_hits"]);
     }

@@ -12,6 +12,7 @@ pub mod counters;
 pub mod csv;
 pub mod html;
 pub mod info;
+pub mod json;
 pub mod page;
 pub mod promex;
 pub mod session;

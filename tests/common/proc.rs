@@ -218,7 +218,7 @@ pub fn http_get(port: u16, path: &str) -> String {
 /// (`srv_icur`, `idle_conn_cur`, `need_conn_est`: haproxy keeps the server connections of
 /// closed clients idle, haproxy-rs closes them), `smax` (a peak that depends on timing)
 /// and the `h1`/`h2`/`ssl` module columns after `-`.
-const CSV_SKIP: &[&str] = &[
+pub const CSV_SKIP: &[&str] = &[
     "qtime",
     "ctime",
     "rtime",
