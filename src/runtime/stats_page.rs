@@ -130,10 +130,7 @@ pub fn respond(
             "text/plain",
             crate::stats::json::typed(&p, req.hide_down, req.no_maint, page.cfg.show_legends),
         ),
-        Fmt::JsonSchema => (
-            "application/json",
-            "{\"errorStr\":\"the JSON schema is not supported by haproxy-rs yet\"}\n".to_string(),
-        ),
+        Fmt::JsonSchema => ("application/json", crate::stats::json::SCHEMA.to_string()),
         Fmt::Html => {
             let v = version();
             let o = crate::stats::html::Opts {

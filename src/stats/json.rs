@@ -6,6 +6,10 @@
 use std::fmt::Write as _;
 
 use super::csv::{Row, HEADER};
+
+/// `show schema json` and the page's `;json-schema`: the JSON schema of these outputs,
+/// static (captured from HAProxy 2.6.12).
+pub const SCHEMA: &str = include_str!("json_schema.txt");
 use super::Proc;
 
 /// Per column (and object type where they differ): origin, nature, scope, value type (as
