@@ -263,34 +263,38 @@ fn json_export_matches_haproxy() {
     assert!(runs[1].4.starts_with("{\"$schema\":"), "{}", runs[1].4);
 }
 
-#[test]
-fn html_page_has_haproxys_structure() {
-    let _g = serial();
+/// The page of both proxies for `extra` settings and request `path`, compared token by
+/// token: (haproxy's tokens joined, for further checks).
+fn compare_pages(extra: &str, path: &str) -> String {
     let (s1, s2) = (backend(), backend());
     let mut pages = Vec::new();
     for bin in [common::oracle(), common::rs_bin()] {
         let (fe, st) = (free_port(), free_port());
-        let _p = start(
-            &bin,
-            &config(
-                fe,
-                st,
-                s1,
-                s2,
-                " stats admin if TRUE\n stats show-legends\n",
-            ),
-        );
+        let _p = start(&bin, &config(fe, st, s1, s2, extra));
         assert!(get(fe, "/").starts_with("HTTP/1.1 200"));
-        let r = get(st, "/stats");
+        let r = get(st, path);
         let head = r.split("\r\n\r\n").next().unwrap().to_string();
         pages.push((head, structure(&dechunk(body(&r)))));
     }
     let (hh, hp) = &pages[0];
     let (rh, rp) = &pages[1];
-    assert_eq!(hh, rh, "response heads");
-    assert!(hh.contains("\r\nrefresh: 10"), "{hh}");
-    let join = |v: &[String]| v.join("\n");
-    let (h, r) = (join(hp), join(rp));
+    assert_eq!(hh, rh, "response heads for {path}");
+    if hp != rp {
+        let first = hp.iter().zip(rp).position(|(a, b)| a != b).unwrap_or(0);
+        panic!(
+            "{path}: pages differ at token {first}:\nhaproxy:    {:?}\nhaproxy-rs: {:?}",
+            &hp[first.saturating_sub(3)..(first + 4).min(hp.len())],
+            &rp[first.saturating_sub(3)..(first + 4).min(rp.len())]
+        );
+    }
+    format!("{hh}\n{}", hp.join("\n"))
+}
+
+#[test]
+fn html_page_has_haproxys_structure() {
+    let _g = serial();
+    let h = compare_pages(" stats admin if TRUE\n stats show-legends\n", "/stats");
+    assert!(h.contains("\r\nrefresh: 10"), "{h}");
     for want in [
         "<tr class=\"frontend\">",
         "<tr class=\"active_no_check\">",
@@ -303,14 +307,30 @@ fn html_page_has_haproxys_structure() {
     ] {
         assert!(h.contains(want), "haproxy's page lacks {want}");
     }
-    if h != r {
-        let first = hp.iter().zip(rp).position(|(a, b)| a != b).unwrap_or(0);
-        panic!(
-            "pages differ at token {first}:\nhaproxy:    {:?}\nhaproxy-rs: {:?}",
-            &hp[first.saturating_sub(3)..(first + 4).min(hp.len())],
-            &rp[first.saturating_sub(3)..(first + 4).min(rp.len())]
-        );
-    }
+}
+
+#[test]
+fn html_page_options_as_haproxy() {
+    let _g = serial();
+    // `stats scope`, `hide-version`, `show-desc`; `;up`, `;norefresh` and a `scope=` search.
+    let h = compare_pages(
+        " stats scope be\n stats scope fe\n stats hide-version\n stats show-desc a test node\n",
+        "/stats;up;norefresh",
+    );
+    assert!(!h.contains("\r\nrefresh:"), "{h}");
+    assert!(
+        h.contains("Show all servers") && h.contains("Enable refresh"),
+        "{h}"
+    );
+    assert!(
+        !h.contains("<a name=\"stats\">"),
+        "stats scope shows only be and fe"
+    );
+    let h = compare_pages("", "/stats?scope=be");
+    assert!(
+        h.contains("<a name=\"be\">") && !h.contains("<a name=\"fe\">"),
+        "{h}"
+    );
 }
 
 #[test]

@@ -372,7 +372,7 @@ pub fn rows(p: &dyn Proc, up_only: bool, no_maint: bool, legends: bool) -> Vec<P
                 r.zeros(SSL_MOD);
                 pr.servers.push((i, r));
             }
-            pr.be = Some(backend_row(px, bi, now, &get, legends));
+            pr.be = Some(backend_row(px, bi, now, &get, legends, up_only || no_maint));
         }
         all.push(pr);
     }
@@ -463,6 +463,7 @@ fn backend_row(
     now: u64,
     get: &dyn Fn(Obj, C) -> u64,
     legends: bool,
+    hiding: bool,
 ) -> Row {
     let o = Obj::Be(bi);
     let mut r = Row::new();
@@ -511,7 +512,19 @@ fn backend_row(
     // `(tot_weight > 0 || !px->srv) ? "UP" : "DOWN"`: a backend without servers (a stats
     // or service-only proxy) is UP.
     let up = act + bck > 0 || px.servers.is_empty();
-    r.set("status", if up { "UP" } else { "DOWN" });
+    let mut status = String::from(if up { "UP" } else { "DOWN" });
+    if hiding {
+        // With `up`/`no-maint` HAProxy adds how many servers are not stopped.
+        let all = q.map_or(0, |q| q.servers().len());
+        let running = q.map_or(0, |q| {
+            q.servers()
+                .iter()
+                .filter(|s| !matches!(s.state(), ServerState::Down | ServerState::Maint))
+                .count()
+        });
+        status = format!("{status} ({running}/{all})");
+    }
+    r.set("status", status);
     r.set("weight", w);
     r.set("act", act);
     r.set("bck", bck);

@@ -129,18 +129,11 @@ pub fn render(p: &dyn Proc, o: &Opts) -> String {
     );
     out.push_str(STYLE);
     info_block(&mut out, p, o, &on_node);
-    let scope_txt = o
-        .req
-        .scope
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|s| format!(";scope={s}"))
-        .unwrap_or_default();
     for pr in super::csv::rows(p, o.req.hide_down, o.req.no_maint, o.cfg.show_legends) {
         if pr.px.disabled || !in_scope(pr.px, o) {
             continue;
         }
-        proxy(&mut out, &pr, o, &scope_txt);
+        proxy(&mut out, &pr, o);
     }
     out.push_str("</body></html>\n");
     out
@@ -231,7 +224,7 @@ fn info_block(out: &mut String, p: &dyn Proc, o: &Opts, on_node: &str) {
     let scope_txt = if scope.is_empty() {
         String::new()
     } else {
-        format!(";scope={scope}")
+        format!("?scope={scope}")
     };
     let nr = if r.no_refresh { ";norefresh" } else { "" };
     let upf = if r.hide_down { ";up" } else { "" };
@@ -312,7 +305,7 @@ fn cap_str(px: &ProxyView) -> &'static str {
     }
 }
 
-fn proxy(out: &mut String, pr: &ProxyRows, o: &Opts, _scope_txt: &str) {
+fn proxy(out: &mut String, pr: &ProxyRows, o: &Opts) {
     let px = pr.px;
     let lg = o.cfg.show_legends;
     let form = px.cap.be && !px.servers.is_empty() && o.admin;
@@ -362,8 +355,8 @@ fn proxy(out: &mut String, pr: &ProxyRows, o: &Opts, _scope_txt: &str) {
     if let Some(r) = &pr.fe {
         frontend(out, r, o);
     }
-    for (i, r) in &pr.servers {
-        server(out, px, *i, r, o);
+    for (_, r) in &pr.servers {
+        server(out, r, o);
     }
     if let Some(r) = &pr.be {
         backend(out, r, o);
@@ -513,7 +506,7 @@ fn frontend(out: &mut String, r: &Row, o: &Opts) {
     );
 }
 
-fn server(out: &mut String, px: &ProxyView, i: usize, r: &Row, o: &Opts) {
+fn server(out: &mut String, r: &Row, o: &Opts) {
     let n = |k| u2h(r.num(k));
     let status = r.get("status");
     let health_max = r.num("check_health") == r.num("check_rise") + r.num("check_fall") - 1;
@@ -724,7 +717,6 @@ fn server(out: &mut String, px: &ProxyView, i: usize, r: &Row, o: &Opts) {
     } else {
         out.push_str("<td colspan=3></td>");
     }
-    let _ = (px, i);
     out.push_str("<td class=ac>-</td></tr>\n");
 }
 

@@ -141,7 +141,9 @@ impl PageReq {
         if has(";json-schema") {
             fmt = Fmt::JsonSchema;
         }
-        let st = rest.find(";st=").map(|i| {
+        // HAProxy looks for `;st=` and `scope=` only where 8 bytes remain.
+        let found = |pat: &str| rest.find(pat).filter(|i| i + 8 <= rest.len());
+        let st = found(";st=").map(|i| {
             let code = rest.get(i + 4..i + 8).unwrap_or("");
             STATUS_CODES
                 .iter()
@@ -149,7 +151,7 @@ impl PageReq {
                 .copied()
                 .unwrap_or("UNKN")
         });
-        let scope = rest.find("scope=").and_then(|i| {
+        let scope = found("scope=").and_then(|i| {
             let v = &rest[i + 6..];
             let end = v.find([';', '&', ' ']).unwrap_or(v.len());
             let v = &v[..end.min(SCOPE_MAX)];
@@ -179,7 +181,7 @@ impl PageReq {
             l.push_str(";norefresh");
         }
         if let Some(s) = self.scope.as_deref().filter(|s| !s.is_empty()) {
-            l.push_str(";scope=");
+            l.push_str("?scope=");
             l.push_str(s);
         }
         l
@@ -381,7 +383,7 @@ mod tests {
         let r = PageReq::parse(&c, "GET", "/stats;st=DONE;scope=be1");
         assert_eq!(r.st, Some("DONE"));
         assert_eq!(r.scope.as_deref(), Some("be1"));
-        assert_eq!(r.redirect_location(&c, "DONE"), "/stats;st=DONE;scope=be1");
+        assert_eq!(r.redirect_location(&c, "DONE"), "/stats;st=DONE?scope=be1");
     }
 
     #[test]
