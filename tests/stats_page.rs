@@ -312,7 +312,8 @@ fn html_page_has_haproxys_structure() {
 #[test]
 fn html_page_options_as_haproxy() {
     let _g = serial();
-    // `stats scope`, `hide-version`, `show-desc`; `;up`, `;norefresh` and a `scope=` search.
+    // `stats scope`, `hide-version`, `show-desc`, `show-modules`; `;up`, `;norefresh` and a
+    // `scope=` search.
     let h = compare_pages(
         " stats scope be\n stats scope fe\n stats hide-version\n stats show-desc a test node\n",
         "/stats;up;norefresh",
@@ -326,6 +327,8 @@ fn html_page_options_as_haproxy() {
         !h.contains("<a name=\"stats\">"),
         "stats scope shows only be and fe"
     );
+    let h = compare_pages(" stats show-modules\n", "/stats");
+    assert!(h.contains("Extra modules"), "{h}");
     let h = compare_pages("", "/stats?scope=be");
     assert!(
         h.contains("<a name=\"be\">") && !h.contains("<a name=\"fe\">"),

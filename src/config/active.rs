@@ -171,6 +171,7 @@ pub const ACTIVE: &[&str] = &[
     "stats show-desc",
     "stats admin",
     "stats scope",
+    "stats show-modules",
     // `allow`, `deny`, `auth [realm]`; other actions warn as `stats http-request <action>`.
     "stats http-request",
     // `use-service prometheus-exporter` (src/stats/promex.rs): metric names, HELP/TYPE and

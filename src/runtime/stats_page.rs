@@ -43,6 +43,7 @@ impl StatsPage {
             refresh: s.refresh.unwrap_or(0),
             hide_version: s.hide_version,
             show_legends: s.show_legends,
+            show_modules: s.show_modules,
             show_node: s.show_node.clone(),
             show_desc: s.show_desc.clone(),
             scope: s.scope.clone(),

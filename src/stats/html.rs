@@ -99,6 +99,93 @@ fn pct(a: i64, b: i64) -> i64 {
     }
 }
 
+/// The stats modules of HAProxy 2.6 (`stats show-modules`): their columns of the
+/// `show stat` rows after `-`, with the descriptions the page shows.
+const MODULES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "ssl",
+        &[
+            ("ssl_sess", "Total number of ssl sessions established"),
+            ("ssl_reused_sess", "Total number of ssl sessions reused"),
+            ("ssl_failed_handshake", "Total number of failed handshake"),
+        ],
+    ),
+    (
+        "h2",
+        &[
+            ("h2_headers_rcvd", "Total number of received HEADERS frames"),
+            ("h2_data_rcvd", "Total number of received DATA frames"),
+            (
+                "h2_settings_rcvd",
+                "Total number of received SETTINGS frames",
+            ),
+            (
+                "h2_rst_stream_rcvd",
+                "Total number of received RST_STREAM frames",
+            ),
+            ("h2_goaway_rcvd", "Total number of received GOAWAY frames"),
+            (
+                "h2_detected_conn_protocol_errors",
+                "Total number of connection protocol errors",
+            ),
+            (
+                "h2_detected_strm_protocol_errors",
+                "Total number of stream protocol errors",
+            ),
+            (
+                "h2_rst_stream_resp",
+                "Total number of RST_STREAM sent on detected error",
+            ),
+            (
+                "h2_goaway_resp",
+                "Total number of GOAWAY sent on detected error",
+            ),
+            ("h2_open_connections", "Count of currently open connections"),
+            ("h2_backend_open_streams", "Count of currently open streams"),
+            ("h2_total_connections", "Total number of connections"),
+            ("h2_backend_total_streams", "Total number of streams"),
+        ],
+    ),
+    (
+        "h1",
+        &[
+            ("h1_open_connections", "Count of currently open connections"),
+            ("h1_open_streams", "Count of currently open streams"),
+            ("h1_total_connections", "Total number of connections"),
+            ("h1_total_streams", "Total number of streams"),
+            ("h1_bytes_in", "Total number of bytes received"),
+            ("h1_bytes_out", "Total number of bytes send"),
+            (
+                "h1_spliced_bytes_in",
+                "Total number of bytes received using kernel splicing",
+            ),
+            (
+                "h1_spliced_bytes_out",
+                "Total number of bytes sendusing kernel splicing",
+            ),
+        ],
+    ),
+];
+
+/// A row's module cells: a tooltip with the module's counters where the row has them
+/// (the module applies to that kind of object), an empty cell otherwise.
+fn modules(out: &mut String, r: &Row, o: &Opts) {
+    if !o.cfg.show_modules {
+        return;
+    }
+    for (name, fields) in MODULES {
+        if r.get(fields[0].0).is_empty() {
+            out.push_str("<td></td>");
+            continue;
+        }
+        let _ = write!(out, "<td><u>{name}<div class=tips><table class=det>");
+        for (col, desc) in *fields {
+            let _ = write!(out, "<tr><th>{desc}</th><td>{}</td></tr>", u2h(r.num(col)));
+        }
+        out.push_str("</table></div></u></td>");
+    }
+}
+
 /// What one rendering needs besides the process.
 pub struct Opts<'a> {
     pub cfg: &'a PageCfg,
@@ -345,13 +432,25 @@ fn proxy(out: &mut String, pr: &ProxyRows, o: &Opts) {
     out.push_str(
         "<th rowspan=2></th><th colspan=3>Queue</th><th colspan=3>Session rate</th><th colspan=6>Sessions</th>\
          <th colspan=2>Bytes</th><th colspan=2>Denied</th><th colspan=3>Errors</th><th colspan=2>Warnings</th>\
-         <th colspan=9>Server</th></tr>\n<tr class=\"titre\">\
+         <th colspan=9>Server</th>",
+    );
+    if o.cfg.show_modules {
+        let _ = write!(out, "<th colspan={}>Extra modules</th>", MODULES.len());
+    }
+    out.push_str(
+        "</tr>\n<tr class=\"titre\">\
          <th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th>\
          <th>Limit</th><th>Total</th><th>LbTot</th><th>Last</th><th>In</th><th>Out</th>\
          <th>Req</th><th>Resp</th><th>Req</th><th>Conn</th><th>Resp</th><th>Retr</th><th>Redis</th>\
          <th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th><th>Chk</th><th>Dwn</th><th>Dwntme</th>\
-         <th>Thrtle</th>\n</tr>",
+         <th>Thrtle</th>\n",
     );
+    if o.cfg.show_modules {
+        for (name, _) in MODULES {
+            let _ = write!(out, "<th>{name}</th>");
+        }
+    }
+    out.push_str("</tr>");
     if let Some(r) = &pr.fe {
         frontend(out, r, o);
     }
@@ -498,12 +597,14 @@ fn frontend(out: &mut String, r: &Row, o: &Opts) {
     bytes_out(out, r);
     let _ = write!(
         out,
-        "<td>{}</td><td>{}</td><td>{}</td><td></td><td></td><td></td><td></td><td class=ac>{}</td><td class=ac colspan=8></td></tr>",
+        "<td>{}</td><td>{}</td><td>{}</td><td></td><td></td><td></td><td></td><td class=ac>{}</td><td class=ac colspan=8></td>",
         n("dreq"),
         n("dresp"),
         n("ereq"),
         esc(r.get("status"))
     );
+    modules(out, r, o);
+    out.push_str("</tr>");
 }
 
 fn server(out: &mut String, r: &Row, o: &Opts) {
@@ -717,7 +818,9 @@ fn server(out: &mut String, r: &Row, o: &Opts) {
     } else {
         out.push_str("<td colspan=3></td>");
     }
-    out.push_str("<td class=ac>-</td></tr>\n");
+    out.push_str("<td class=ac>-</td>");
+    modules(out, r, o);
+    out.push_str("</tr>\n");
 }
 
 fn times(out: &mut String, r: &Row, http: bool) {
@@ -818,7 +921,7 @@ fn backend(out: &mut String, r: &Row, o: &Opts) {
         out,
         "<td>{}</td><td>{}</td><td></td><td>{}</td><td><u>{}<div class=tips>Connection resets during transfers: {} client, {} server</div></u></td>\
          <td>{}</td><td>{}</td><td class=ac>{} {}</td><td class=ac>&nbsp;</td><td class=ac>{}/{}</td><td class=ac>{}</td><td class=ac>{}</td>\
-         <td class=ac>&nbsp;</td><td>{}</td><td>{}</td><td></td></tr>",
+         <td class=ac>&nbsp;</td><td>{}</td><td>{}</td><td></td>",
         n("dreq"),
         n("dresp"),
         n("econ"),
@@ -844,6 +947,8 @@ fn backend(out: &mut String, r: &Row, o: &Opts) {
             human_time(r.num("downtime"))
         }
     );
+    modules(out, r, o);
+    out.push_str("</tr>");
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub struct PageCfg {
     pub refresh: u32,
     pub hide_version: bool,
     pub show_legends: bool,
+    /// `stats show-modules`: the stats modules' columns.
+    pub show_modules: bool,
     /// `stats show-node [name]` (`Some("")`: the process's node name).
     pub show_node: Option<String>,
     pub show_desc: Option<String>,
