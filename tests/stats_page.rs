@@ -567,12 +567,21 @@ fn chromium() -> Option<&'static str> {
             .status()
             .is_ok_and(|s| s.success())
     };
-    if !have("chromium") {
+    let apt = |args: &[&str]| {
         let _ = Command::new("apt-get")
-            .args(["install", "-y", "chromium"])
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+    };
+    if !have("chromium") {
+        apt(&["install", "-y", "chromium"]);
+    }
+    if !have("chromium") {
+        // A fresh machine may have no package lists yet.
+        apt(&["update"]);
+        apt(&["install", "-y", "chromium"]);
     }
     have("chromium").then_some("chromium")
 }
