@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::proc::csv_comparable as comparable;
 use common::proc::{free_port, http_get as get, serial, Ready, WAIT};
 
 /// A proxy with its stats socket at `<dir>/stats.sock`.
@@ -289,61 +290,6 @@ fn map_commands_change_lookups() {
     );
     let list = p.cli("show map\n");
     assert!(list.starts_with("# id (file) description\n0 ("), "{list}");
-}
-
-/// Columns that measure time (or rates over time), left out of the comparison, and the
-/// ones haproxy-rs does not report yet: the idle server
-/// connection gauges (`srv_icur`, `idle_conn_cur`, `need_conn_est`: haproxy keeps the
-/// server connections of closed clients idle, haproxy-rs closes them), `smax` (a peak
-/// that depends on timing) and the `h1`/`h2`/`ssl` module columns after `-`.
-const SKIP: &[&str] = &[
-    "qtime",
-    "ctime",
-    "rtime",
-    "ttime",
-    "qtime_max",
-    "ctime_max",
-    "rtime_max",
-    "ttime_max",
-    "lastchg",
-    "downtime",
-    "lastsess",
-    "check_duration",
-    "rate",
-    "rate_max",
-    "req_rate",
-    "req_rate_max",
-    "conn_rate",
-    "conn_rate_max",
-    "bin",
-    "bout",
-    "smax",
-    "srv_icur",
-    "idle_conn_cur",
-    "need_conn_est",
-];
-
-fn comparable(csv: &str) -> Vec<String> {
-    let mut lines = csv.lines();
-    let hdr: Vec<&str> = lines
-        .next()
-        .unwrap()
-        .trim_start_matches("# ")
-        .split(',')
-        .collect();
-    let cut = hdr.iter().position(|h| *h == "-").unwrap();
-    lines
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            l.split(',')
-                .zip(&hdr)
-                .take(cut)
-                .filter(|(_, h)| !SKIP.contains(h))
-                .map(|(v, h)| format!("{h}={v}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .collect()
 }
 
 #[test]

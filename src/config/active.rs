@@ -158,6 +158,26 @@ pub const ACTIVE: &[&str] = &[
     // The stats socket (src/runtime/cli.rs, src/stats): tests/stats_cli.rs.
     "stats socket",
     "stats timeout",
+    // The stats page (src/stats/page.rs, html.rs, src/runtime/stats_page.rs): its CSV, HTML
+    // structure, 401 and admin form against haproxy's, and Chromium: tests/stats_page.rs.
+    "stats enable",
+    "stats uri",
+    "stats realm",
+    "stats auth",
+    "stats refresh",
+    "stats hide-version",
+    "stats show-legends",
+    "stats show-node",
+    "stats show-desc",
+    "stats admin",
+    "stats scope",
+    "stats show-modules",
+    // `allow`, `deny`, `auth [realm]`; other actions warn as `stats http-request <action>`.
+    "stats http-request",
+    // `use-service prometheus-exporter` (src/stats/promex.rs): metric names, HELP/TYPE and
+    // labels against haproxy's exporter: tests/stats_page.rs. Lua services warn when the
+    // runtime starts.
+    "http-request use-service",
     "bind level",
     "server send-proxy",
     "server send-proxy-v2",

@@ -256,6 +256,25 @@ pub struct Stats {
     pub admin: Vec<(Cond, Loc)>,
     /// `stats http-request <rule words>` (kept as words).
     pub http_request: Vec<(Vec<String>, Loc)>,
+    /// The `stats http-request` rules the stats page runs (`allow`, `deny`, `auth`), in
+    /// order.
+    pub rules: Vec<StatsRule>,
+}
+
+/// One `stats http-request allow|deny|auth [realm <r>] [if|unless <cond>]`.
+#[derive(Debug, Clone)]
+pub struct StatsRule {
+    pub action: StatsAction,
+    pub cond: Option<Cond>,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatsAction {
+    Allow,
+    Deny,
+    /// `auth [realm <realm>]`.
+    Auth(Option<String>),
 }
 
 /// `errorfile`, `errorloc*`, `errorfiles`, `http-error`.

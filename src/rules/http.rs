@@ -133,6 +133,15 @@ pub enum Flow<'r, R> {
     /// A condition needed data that may still arrive (`tcp-request inspect-delay`):
     /// evaluate again with more.
     Wait,
+    /// `use-service <name>`: an applet of the proxy answers the request.
+    Service(Service),
+}
+
+/// The services `use-service` can hand a request to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// HAProxy's `prometheus-exporter` (addons/promex).
+    Prometheus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +172,7 @@ enum Part {
 #[derive(Debug, Clone)]
 enum Act<R> {
     Allow,
+    Service(Service),
     /// A reply; `true` for `deny`.
     Reply(R, bool),
     Tarpit(R),
@@ -446,6 +456,10 @@ impl<R> HttpRules<R> {
                     return Flow::Reject;
                 }
                 Act::Auth(realm) => return Flow::Auth(realm),
+                Act::Service(sv) => {
+                    fx.last_rule = Some(r.loc);
+                    return Flow::Service(*sv);
+                }
                 Act::Redirect(rd) => {
                     let out = redirect(rd, &mut txn!());
                     return Flow::Redirect(out);
@@ -801,6 +815,7 @@ fn compile_action<R>(
             crate::model::rules::TimeoutValue::Expr(_) => return Err("with an expression".into()),
         },
         Action::SetLogLevel(l) => Act::SetLogLevel(l.clone()),
+        Action::UseService(n) if n == "prometheus-exporter" => Act::Service(Service::Prometheus),
         Action::UseService(n) => return Err(format!("use-service {n}")),
         Action::EarlyHint { name, value } => Act::EarlyHint(name.clone(), tpl(value, c, w)),
         Action::StrictMode(on) => Act::StrictMode(*on),

@@ -22,20 +22,37 @@ use crate::sample::map::MapCache;
 use crate::stats::session::Session;
 use crate::stats::{Cap, Level, Proc, ProcInfo, ProxyView, ServerView};
 
-/// The process as the CLI sees it.
-pub struct RtProc {
-    shared: Arc<Shared>,
+/// What the CLI and the stats page show of the configuration, built once when the
+/// runtime starts (kept in `Shared`, so a worker serving the stats page has it too).
+#[derive(Default)]
+pub struct ProcBase {
     proxies: Vec<ProxyView>,
-    mailboxes: Arc<Vec<Arc<Mailbox>>>,
-    started: Instant,
+    started: Option<Instant>,
     start_time_sec: u64,
-    nbthread: usize,
     ulimit_n: u64,
     nlisteners: u64,
     /// The `maxconn` the process started with (`set maxconn global`'s ceiling).
     hard_maxconn: u32,
     node: String,
     description: String,
+}
+
+/// The process as the CLI and the stats page see it: the static facts, the live shared
+/// state and the workers' mailboxes (for `shutdown sessions`), all borrowed.
+pub struct RtProc<'a> {
+    base: &'a ProcBase,
+    shared: &'a Shared,
+    mailboxes: &'a [Arc<Mailbox>],
+}
+
+impl<'a> RtProc<'a> {
+    pub fn new(shared: &'a Shared, mailboxes: &'a [Arc<Mailbox>]) -> RtProc<'a> {
+        RtProc {
+            base: &shared.proc_base,
+            shared,
+            mailboxes,
+        }
+    }
 }
 
 fn algo_name(b: Option<&crate::model::proxy::Balance>) -> &'static str {
@@ -55,8 +72,8 @@ fn algo_name(b: Option<&crate::model::proxy::Balance>) -> &'static str {
     }
 }
 
-impl RtProc {
-    pub fn new(cfg: &Config, shared: Arc<Shared>, mailboxes: Arc<Vec<Arc<Mailbox>>>) -> RtProc {
+impl ProcBase {
+    pub fn new(cfg: &Config, shared: &Shared) -> ProcBase {
         // HAProxy numbers proxies from 1 in declaration order, after the CLI's own
         // "GLOBAL" frontend when a stats socket exists.
         let mut next_id = 1 + i64::from(!cfg.global.stats_sockets.is_empty());
@@ -123,6 +140,7 @@ impl RtProc {
                 // HAProxy's default `fullconn` is at least 1 (a backend no frontend uses).
                 be_slim: be.map_or(0, |b| shared.backends[b].queue.config().fullconn.max(1)),
                 disabled: px.disabled,
+                cookie_name: px.settings.cookie.as_ref().map(|c| c.name.clone()),
             });
         }
         let mut r = libc::rlimit {
@@ -131,11 +149,9 @@ impl RtProc {
         };
         // SAFETY: getrlimit only writes into `r`.
         unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) };
-        RtProc {
-            nbthread: mailboxes.len(),
+        ProcBase {
             proxies,
-            mailboxes,
-            started: Instant::now(),
+            started: Some(Instant::now()),
             start_time_sec: SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
@@ -148,7 +164,6 @@ impl RtProc {
                 .clone()
                 .unwrap_or_else(|| hostname().unwrap_or_default()),
             description: cfg.global.description.clone().unwrap_or_default(),
-            shared,
         }
     }
 }
@@ -158,7 +173,7 @@ fn hostname() -> Option<String> {
     Some(s.trim().to_string())
 }
 
-impl RtProc {
+impl RtProc<'_> {
     /// Workers with listeners paused on a limit retry accepting when woken.
     fn wake_workers(&self) {
         for m in self.mailboxes.iter() {
@@ -167,15 +182,15 @@ impl RtProc {
     }
 }
 
-impl Proc for RtProc {
+impl Proc for RtProc<'_> {
     fn proxies(&self) -> &[ProxyView] {
-        &self.proxies
+        &self.base.proxies
     }
 
     fn info(&self) -> ProcInfo {
         let c = &self.shared.counters;
         let (mut conns, mut reqs, mut bout) = (0, 0, 0);
-        for px in &self.proxies {
+        for px in &self.base.proxies {
             if let Some(f) = px.fe {
                 use crate::stats::counters::{Obj, C};
                 conns += c.get(Obj::Fe(f), C::Conn);
@@ -185,22 +200,25 @@ impl Proc for RtProc {
         }
         let cur = u64::from(self.shared.limit.current());
         ProcInfo {
-            nbthread: self.nbthread,
+            nbthread: self.mailboxes.len(),
             pid: std::process::id(),
-            uptime_ms: self.started.elapsed().as_millis() as u64,
-            start_time_sec: self.start_time_sec,
-            ulimit_n: self.ulimit_n,
-            maxsock: self.ulimit_n,
+            uptime_ms: self
+                .base
+                .started
+                .map_or(0, |t| t.elapsed().as_millis() as u64),
+            start_time_sec: self.base.start_time_sec,
+            ulimit_n: self.base.ulimit_n,
+            maxsock: self.base.ulimit_n,
             maxconn: self.shared.limit.max(),
-            hard_maxconn: self.hard_maxconn,
+            hard_maxconn: self.base.hard_maxconn,
             curr_conns: cur,
             cum_conns: conns,
             cum_req: reqs,
-            listeners: self.nlisteners,
-            jobs: cur + self.nlisteners,
+            listeners: self.base.nlisteners,
+            jobs: cur + self.base.nlisteners,
             stopping: false,
-            node: self.node.clone(),
-            description: self.description.clone(),
+            node: self.base.node.clone(),
+            description: self.base.description.clone(),
             bytes_out: bout,
         }
     }
@@ -225,10 +243,10 @@ impl Proc for RtProc {
     }
 
     fn set_maxconn_global(&self, v: u32) -> Result<(), String> {
-        if v > self.hard_maxconn {
+        if v > self.base.hard_maxconn {
             return Err("Value out of range.\n".into());
         }
-        let v = if v == 0 { self.hard_maxconn } else { v };
+        let v = if v == 0 { self.base.hard_maxconn } else { v };
         self.shared.limit.set_max(v);
         self.wake_workers();
         Ok(())
@@ -243,7 +261,7 @@ impl Proc for RtProc {
     }
 
     fn set_admin(&self, px: usize, srv: usize, admin: u8) {
-        let Some(p) = self.proxies.get(px) else {
+        let Some(p) = self.base.proxies.get(px) else {
             return;
         };
         let (Some(b), Some(q)) = (p.be, p.queue.as_ref()) else {
@@ -306,18 +324,19 @@ impl Proc for RtProc {
     }
 
     fn check_status(&self, px: usize, srv: usize) -> Option<(&'static str, &'static str, u16)> {
-        let b = self.proxies.get(px)?.be?;
+        let b = self.base.proxies.get(px)?.be?;
         let (st, code) = self.shared.admin.get(b, srv)?.last_check()?;
         Some((st.info(), st.desc(), code))
     }
 
     fn check_status_num(&self, px: usize, srv: usize) -> Option<u8> {
-        let b = self.proxies.get(px)?.be?;
+        let b = self.base.proxies.get(px)?.be?;
         self.shared.admin.get(b, srv)?.last_check_num()
     }
 
     fn check_counts(&self, px: usize, srv: usize) -> (u32, u32) {
         let a = self
+            .base
             .proxies
             .get(px)
             .and_then(|p| p.be)
@@ -340,7 +359,7 @@ impl Proc for RtProc {
     }
 
     fn shutdown_server_sessions(&self, px: usize, srv: usize) {
-        if let Some(b) = self.proxies.get(px).and_then(|p| p.be) {
+        if let Some(b) = self.base.proxies.get(px).and_then(|p| p.be) {
             for m in self.mailboxes.iter() {
                 m.post_shutdown(b, srv);
             }
@@ -361,7 +380,8 @@ struct Conn {
 /// The CLI listeners and the thread that serves them.
 pub struct Cli {
     listeners: Vec<(ListenSock, Level)>,
-    proc: RtProc,
+    shared: Arc<Shared>,
+    mailboxes: Arc<Vec<Arc<Mailbox>>>,
     timeout: Duration,
 }
 
@@ -391,7 +411,8 @@ impl Cli {
         }
         Ok(Some(Cli {
             listeners,
-            proc: RtProc::new(cfg, shared, mailboxes),
+            shared,
+            mailboxes,
             timeout: Duration::from_millis(u64::from(cfg.global.stats_timeout.unwrap_or(10_000))),
         }))
     }
@@ -405,6 +426,7 @@ impl Cli {
                 .register(l, Token(LISTEN_BASE + i), Interest::READABLE)?;
         }
         let mut conns: slab::Slab<Conn> = slab::Slab::new();
+        let proc = RtProc::new(&self.shared, &self.mailboxes);
         loop {
             if ctl.stop.load(Ordering::SeqCst) || ctl.running.load(Ordering::SeqCst) == 0 {
                 return Ok(());
@@ -449,7 +471,7 @@ impl Cli {
                                     let k = e.key();
                                     e.insert(c);
                                     // The request may already be there.
-                                    if !serve(&mut conns[k], &self.proc, self.timeout) {
+                                    if !serve(&mut conns[k], &proc, self.timeout) {
                                         let mut c = conns.remove(k);
                                         let _ = poll.registry().deregister(&mut c.sock);
                                     }
@@ -460,7 +482,7 @@ impl Cli {
                             Err(_) => break,
                         }
                     }
-                } else if conns.contains(t) && !serve(&mut conns[t], &self.proc, self.timeout) {
+                } else if conns.contains(t) && !serve(&mut conns[t], &proc, self.timeout) {
                     let mut c = conns.remove(t);
                     let _ = poll.registry().deregister(&mut c.sock);
                 }
@@ -481,7 +503,7 @@ impl Cli {
 
 /// Reads what is there, runs the complete commands, writes the replies. `false`: the
 /// connection is done.
-fn serve(c: &mut Conn, p: &RtProc, timeout: Duration) -> bool {
+fn serve(c: &mut Conn, p: &RtProc<'_>, timeout: Duration) -> bool {
     let mut buf = [0u8; 4096];
     let mut eof = false;
     loop {

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 mod log;
+mod stats;
 
 use mio::event::Event;
 
@@ -1070,6 +1071,9 @@ impl HttpSession {
         if self.restrict_header_names(cx, None, fe.px.restrict_hdr_names) {
             return true;
         }
+        if fe.px.stats.is_some() && self.stats_page(cx, None) {
+            return true;
+        }
         let be = self.route(cx);
         let Some(be) = be else {
             self.st = St::WaitSrv;
@@ -1108,6 +1112,10 @@ impl HttpSession {
         {
             return true;
         }
+        if fe.own_backend != Some(be) && backend.px.stats.is_some() && self.stats_page(cx, Some(be))
+        {
+            return true;
+        }
         self.sent_continue = false;
         if (fe.buffer_request || backend.buffer_request) && self.req.framing() != Framing::None {
             self.be_pending = be;
@@ -1133,7 +1141,11 @@ impl HttpSession {
                 true
             }
             Ok(done) if done || full => {
-                self.dispatch(cx, be);
+                if be >= stats::STATS_PENDING {
+                    self.stats_body_done(cx, be);
+                } else {
+                    self.dispatch(cx, be);
+                }
                 true
             }
             Ok(_) => {
@@ -1642,6 +1654,10 @@ impl HttpSession {
             }
             Flow::RewriteFailed => {
                 self.local_reply(cx, be, &Reply::error_page(500));
+                true
+            }
+            Flow::Service(sv) => {
+                self.service(cx, be, sv);
                 true
             }
         }
@@ -2396,6 +2412,7 @@ impl HttpSession {
                 | Flow::Auth(_)
                 | Flow::Tarpit(_)
                 | Flow::Wait
+                | Flow::Service(_)
                 | Flow::BadRequest => {}
                 Flow::RewriteFailed => {
                     self.rx_mut().res_active = false;

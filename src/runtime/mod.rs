@@ -28,6 +28,7 @@ pub mod proxy;
 pub mod server_side;
 pub mod shared;
 pub mod splice;
+pub mod stats_page;
 pub mod stick;
 pub mod stream;
 pub mod tcp;
@@ -349,6 +350,7 @@ impl Runtime {
             shared.frontends.len(),
             &srvs,
         );
+        shared.proc_base = cli::ProcBase::new(cfg, &shared);
         let shared = Arc::new(shared);
         let checker = check::Checker::new(cfg, shared.clone(), &mut warnings);
         let mut seen = HashSet::new();

@@ -51,6 +51,8 @@ pub struct ProxyRt {
     pub errors: ErrorTable,
     /// `tarpit` hold time.
     pub tarpit: Option<Duration>,
+    /// `stats enable|uri|auth…`: the stats page this proxy serves.
+    pub stats: Option<Box<super::stats_page::StatsPage>>,
 }
 
 /// Error files are read with at most `tune.bufsize` bytes, like HAProxy.
@@ -218,6 +220,7 @@ impl ProxyRt {
             httpclose: px.settings.http_conn_mode == Some(crate::model::proxy::HttpConnMode::Close),
             errors: ErrorTable::compile(px, &cfg.http_errors, &mut files, warnings),
             tarpit: ms(t.tarpit).or(ms(t.connect)),
+            stats: super::stats_page::StatsPage::compile(px, warnings),
         }
     }
 }

@@ -463,6 +463,9 @@ pub struct Shared {
     pub stick: Arc<crate::stick::Registry>,
     /// A soft stop began (`stopping`).
     pub stopping: std::sync::atomic::AtomicBool,
+    /// What the stats socket and the stats page show of the configuration (set by
+    /// `Runtime::new` once the proxies are built).
+    pub proc_base: super::cli::ProcBase,
 }
 
 impl Shared {
@@ -682,6 +685,7 @@ impl Shared {
             proc_vars: global_vars(cfg, warnings),
             counters: crate::stats::counters::Counters::new(0, 0, &[]),
             admin: Default::default(),
+            proc_base: Default::default(),
             userlists: cfg.userlists.clone(),
             stick,
             stopping: Default::default(),

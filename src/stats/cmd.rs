@@ -29,6 +29,7 @@ pub fn exec(args: &[&str], payload: Option<&str>, level: Level, p: &dyn Proc) ->
         ["show", "version", ..] => r(format!("{}\n", crate::version::VERSION_STRING)),
         ["show", "info", ..] => r(info::show_info(&p.info(), &args[2..])),
         ["show", "stat", ..] => r(csv::show_stat(p, &args[2..])),
+        ["show", "schema", "json", ..] => r(super::json::SCHEMA.to_string()),
         ["show", "backend", ..] => {
             let mut out = String::from("# name\n");
             for px in p.proxies().iter().filter(|x| x.cap.be) {

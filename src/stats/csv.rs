@@ -145,11 +145,24 @@ pub const HEADER: &[&str] = &[
 /// frontends and backends).
 const SSL_MOD: &[&str] = &["ssl_sess", "ssl_reused_sess", "ssl_failed_handshake"];
 
-struct Row {
+/// One line of `show stat`: its values by column name (absent: empty).
+pub struct Row {
     v: HashMap<&'static str, String>,
 }
 
 impl Row {
+    /// A column's value (`""` when the row leaves it empty).
+    pub fn get(&self, k: &str) -> &str {
+        self.v.get(k).map_or("", |s| s.as_str())
+    }
+    /// A numeric column (0 when empty or not a number).
+    pub fn num(&self, k: &str) -> i64 {
+        self.get(k).parse().unwrap_or(0)
+    }
+    /// Writes the CSV line.
+    pub fn write_csv(&self, out: &mut String) {
+        self.write(out)
+    }
     fn new() -> Row {
         Row { v: HashMap::new() }
     }
@@ -192,30 +205,78 @@ const HRSP: [(&str, C); 6] = [
     ("hrsp_other", C::RspOther),
 ];
 
-/// `show stat [typed|json|desc|up|no-maint]*` (only the CSV form so far).
-pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
-    if let Some(o) = opts
-        .iter()
-        .find(|o| matches!(**o, "typed" | "json" | "desc"))
-    {
-        return format!("'show stat {o}' is not supported by haproxy-rs yet.\n");
-    }
+/// One proxy's rows in `show stat` order: its FRONTEND, its servers (with their index
+/// in the proxy), its BACKEND. The stats page and the Prometheus exporter read these too.
+pub struct ProxyRows<'a> {
+    pub px: &'a ProxyView,
+    /// The proxy's index in [`Proc::proxies`].
+    pub pi: usize,
+    pub fe: Option<Row>,
+    pub servers: Vec<(usize, Row)>,
+    pub be: Option<Row>,
+}
+
+/// The CSV header line (`# pxname,svname,…,`).
+pub fn header_line() -> String {
     let mut out = String::from("# ");
     for h in HEADER {
         out.push_str(h);
         out.push(',');
     }
     out.push('\n');
+    out
+}
+
+/// `show stat [typed|json|up|no-maint]*` (`desc` is not supported yet), as an
+/// operator or admin sees it (with the legend columns `addr`, `cookie`, `algo`).
+pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
+    show_stat_with(p, opts, true)
+}
+
+/// `show stat`; without `legends` (the stats page without `stats show-legends`) the
+/// `addr`, `cookie` and `algo` columns stay empty, as HAProxy's `STAT_SHLGNDS` wants.
+pub fn show_stat_with(p: &dyn Proc, opts: &[&str], legends: bool) -> String {
+    if opts.contains(&"desc") {
+        return "'show stat desc' is not supported by haproxy-rs yet.\n".into();
+    }
+    let (up, no_maint) = (opts.contains(&"up"), opts.contains(&"no-maint"));
+    if opts.contains(&"json") {
+        return super::json::json(p, up, no_maint, legends);
+    }
+    if opts.contains(&"typed") {
+        return super::json::typed(p, up, no_maint, legends);
+    }
+    let mut out = header_line();
+    for pr in rows(p, up, no_maint, legends) {
+        pr.fe.iter().for_each(|r| r.write(&mut out));
+        pr.servers.iter().for_each(|(_, r)| r.write(&mut out));
+        pr.be.iter().for_each(|r| r.write(&mut out));
+    }
+    out
+}
+
+/// Every proxy's rows; `up_only` hides servers not UP (`;up`), `no_maint` those in
+/// maintenance, `legends` fills `addr`, `cookie` and `algo`.
+pub fn rows(p: &dyn Proc, up_only: bool, no_maint: bool, legends: bool) -> Vec<ProxyRows<'_>> {
     let now = p.now_ms();
     let get = |o: Obj, c: C| p.counters().map_or(0, |k| k.get(o, c));
-    let up_only = opts.contains(&"up");
-    let no_maint = opts.contains(&"no-maint");
-    for px in p.proxies() {
+    let mut all = Vec::new();
+    for (pi, px) in p.proxies().iter().enumerate() {
+        let mut pr = ProxyRows {
+            px,
+            pi,
+            fe: None,
+            servers: Vec::new(),
+            be: None,
+        };
         if px.cap.fe {
-            frontend_row(px, p, &get).write(&mut out);
+            pr.fe = Some(frontend_row(px, p, &get));
         }
         if px.cap.be {
-            let Some(q) = &px.queue else { continue };
+            let Some(q) = &px.queue else {
+                all.push(pr);
+                continue;
+            };
             let bi = px.be.unwrap_or(usize::MAX);
             for (i, sv) in px.servers.iter().enumerate() {
                 let Some(s) = q.server(i) else { continue };
@@ -263,16 +324,14 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
                 r.set("bck", u8::from(sv.backup));
                 if sv.checked {
                     r.zeros(&["downtime"]);
-                    let pi = p.proxies().iter().position(|x| std::ptr::eq(x, px));
-                    let (fail, down) = pi.map_or((0, 0), |pi| p.check_counts(pi, i));
+                    let (fail, down) = p.check_counts(pi, i);
                     r.set("chkfail", fail);
                     r.set("chkdown", down);
                     r.set("check_rise", sv.rise);
                     r.set("check_fall", sv.fall);
                     let up = !matches!(st, ServerState::Down | ServerState::Maint);
                     r.set("check_health", if up { sv.rise + sv.fall - 1 } else { 0 });
-                    let pi = p.proxies().iter().position(|x| std::ptr::eq(x, px));
-                    if let Some((name, desc, code)) = pi.and_then(|pi| p.check_status(pi, i)) {
+                    if let Some((name, desc, code)) = p.check_status(pi, i) {
                         r.set("check_status", name);
                         r.set("check_desc", desc);
                         if name.starts_with("L7") && code > 0 {
@@ -287,9 +346,11 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
                 lb_traffic(&mut r, px, o, sv.id, 2, &get);
                 r.set("lastsess", -1);
                 r.zeros(&["qtime", "ctime", "rtime", "ttime"]);
-                r.set("addr", format!("{}:{}", sv.addr, sv.port));
-                if !sv.cookie.is_empty() {
-                    r.set("cookie", &sv.cookie);
+                if legends {
+                    r.set("addr", format!("{}:{}", sv.addr, sv.port));
+                    if !sv.cookie.is_empty() {
+                        r.set("cookie", &sv.cookie);
+                    }
                 }
                 r.set("mode", px.mode);
                 r.set("connect", get(o, C::Connect));
@@ -310,12 +371,13 @@ pub fn show_stat(p: &dyn Proc, opts: &[&str]) -> String {
                 r.set("uweight", s.weight());
                 r.set("-", "-");
                 r.zeros(SSL_MOD);
-                r.write(&mut out);
+                pr.servers.push((i, r));
             }
-            backend_row(px, bi, now, &get).write(&mut out);
+            pr.be = Some(backend_row(px, bi, now, &get, legends, up_only || no_maint));
         }
+        all.push(pr);
     }
-    out
+    all
 }
 
 fn frontend_row(px: &ProxyView, p: &dyn Proc, get: &dyn Fn(Obj, C) -> u64) -> Row {
@@ -351,11 +413,12 @@ fn frontend_row(px: &ProxyView, p: &dyn Proc, get: &dyn Fn(Obj, C) -> u64) -> Ro
     r.set("sid", 0);
     r.set("type", 0);
     r.zeros(&["rate", "rate_lim", "rate_max"]);
+    // Request rates are reported in every mode (HAProxy counts TCP streams there).
+    r.zeros(&["req_rate", "req_rate_max"]);
     if px.mode == "http" {
         for (k, c) in HRSP {
             r.set(k, get(o, c));
         }
-        r.zeros(&["req_rate", "req_rate_max"]);
         r.set("intercepted", get(o, C::Intercepted));
         r.zeros(&["cache_lookups", "cache_hits"]);
     }
@@ -395,7 +458,14 @@ fn lb_traffic(
     r.set("srv_abrt", get(o, C::SrvAbrt));
 }
 
-fn backend_row(px: &ProxyView, bi: usize, now: u64, get: &dyn Fn(Obj, C) -> u64) -> Row {
+fn backend_row(
+    px: &ProxyView,
+    bi: usize,
+    now: u64,
+    get: &dyn Fn(Obj, C) -> u64,
+    legends: bool,
+    hiding: bool,
+) -> Row {
     let o = Obj::Be(bi);
     let mut r = Row::new();
     let q = px.queue.as_ref();
@@ -440,19 +510,41 @@ fn backend_row(px: &ProxyView, bi: usize, now: u64, get: &dyn Fn(Obj, C) -> u64)
     r.set("eresp", get(o, C::ErrResp));
     r.set("wretr", get(o, C::Retry));
     r.set("wredis", get(o, C::Redisp));
-    r.set("status", if act + bck > 0 { "UP" } else { "DOWN" });
+    // `(tot_weight > 0 || !px->srv) ? "UP" : "DOWN"`: a backend without servers (a stats
+    // or service-only proxy) is UP.
+    let up = act + bck > 0 || px.servers.is_empty();
+    let mut status = String::from(if up { "UP" } else { "DOWN" });
+    if hiding {
+        // With `up`/`no-maint` HAProxy adds how many servers are not stopped.
+        let all = q.map_or(0, |q| q.servers().len());
+        let running = q.map_or(0, |q| {
+            q.servers()
+                .iter()
+                .filter(|s| !matches!(s.state(), ServerState::Down | ServerState::Maint))
+                .count()
+        });
+        status = format!("{status} ({running}/{all})");
+    }
+    r.set("status", status);
     r.set("weight", w);
     r.set("act", act);
     r.set("bck", bck);
     r.set("chkdown", 0);
     r.set("lastchg", now.saturating_sub(last) / 1000);
-    r.set("downtime", 0);
+    if !px.servers.is_empty() {
+        r.set("downtime", 0);
+    }
     lb_traffic(&mut r, px, o, 0, 1, get);
     r.zeros(&["comp_in", "comp_out", "comp_byp", "comp_rsp"]);
     r.set("lastsess", -1);
     r.zeros(&["qtime", "ctime", "rtime", "ttime"]);
+    if let Some(c) = px.cookie_name.as_ref().filter(|_| legends) {
+        r.set("cookie", c);
+    }
     r.set("mode", px.mode);
-    r.set("algo", px.algo);
+    if legends {
+        r.set("algo", px.algo);
+    }
     r.zeros(&["wrew", "reuse"]);
     r.set("connect", get(o, C::Connect));
     if px.mode == "http" {

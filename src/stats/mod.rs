@@ -10,7 +10,11 @@
 pub mod cmd;
 pub mod counters;
 pub mod csv;
+pub mod html;
 pub mod info;
+pub mod json;
+pub mod page;
+pub mod promex;
 pub mod session;
 pub mod usage;
 
@@ -97,6 +101,8 @@ pub struct ProxyView {
     /// A backend's `fullconn`-derived session limit (`slim` of BACKEND).
     pub be_slim: u32,
     pub disabled: bool,
+    /// `cookie <name>` of a backend (the BACKEND row's `cookie`).
+    pub cookie_name: Option<String>,
 }
 
 /// Process-wide facts `show info` needs, read when asked.

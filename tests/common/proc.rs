@@ -200,6 +200,17 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Sends `raw` (a whole request, `Connection: close`) and returns everything the proxy
+/// answers until it closes.
+pub fn http_raw(port: u16, raw: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A one-shot `GET path` with `Connection: close`; the whole answer as text.
 pub fn http_get(port: u16, path: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -212,4 +223,61 @@ pub fn http_get(port: u16, path: &str) -> String {
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Columns that measure time (or rates over time), left out of `show stat` comparisons,
+/// and the ones haproxy-rs does not report yet: the idle server connection gauges
+/// (`srv_icur`, `idle_conn_cur`, `need_conn_est`: haproxy keeps the server connections of
+/// closed clients idle, haproxy-rs closes them), `smax` (a peak that depends on timing)
+/// and the `h1`/`h2`/`ssl` module columns after `-`.
+pub const CSV_SKIP: &[&str] = &[
+    "qtime",
+    "ctime",
+    "rtime",
+    "ttime",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
+    "lastchg",
+    "downtime",
+    "lastsess",
+    "check_duration",
+    "rate",
+    "rate_max",
+    "req_rate",
+    "req_rate_max",
+    "conn_rate",
+    "conn_rate_max",
+    "bin",
+    "bout",
+    "smax",
+    "srv_icur",
+    "idle_conn_cur",
+    "need_conn_est",
+];
+
+/// `show stat` CSV as `column=value` lines up to the modules' `-` column, timing columns
+/// left out: what two proxies given the same traffic must agree on.
+pub fn csv_comparable(csv: &str) -> Vec<String> {
+    let mut lines = csv.lines();
+    let hdr: Vec<&str> = lines
+        .next()
+        .unwrap()
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    let cut = hdr.iter().position(|h| *h == "-").unwrap();
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.split(',')
+                .zip(&hdr)
+                .take(cut)
+                .filter(|(_, h)| !CSV_SKIP.contains(h))
+                .map(|(v, h)| format!("{h}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
 }

@@ -468,9 +468,47 @@ pub(super) fn parse_stats(st: &mut State, line: &Line, px: usize) -> u32 {
                     warn_ns(st, line, "previous 'stats' action has no condition attached, further entries are NOOP.");
                 }
             }
+            let words = words_from(line, 2);
             stats_mut(st, px)
                 .http_request
-                .push((words_from(line, 2), line.loc.clone()));
+                .push((words.clone(), line.loc.clone()));
+            // The actions the stats page honours (HAProxy's applet only acts on these).
+            use crate::model::proxy::{StatsAction, StatsRule};
+            let (action, mut at) = match words.first().map(String::as_str) {
+                Some("allow") => (Some(StatsAction::Allow), 1),
+                Some("deny") => (Some(StatsAction::Deny), 1),
+                Some("auth") if words.get(1).map(String::as_str) == Some("realm") => {
+                    (Some(StatsAction::Auth(words.get(2).cloned())), 3)
+                }
+                Some("auth") => (Some(StatsAction::Auth(None)), 1),
+                _ => (None, 0),
+            };
+            let Some(action) = action else {
+                let a = words.first().cloned().unwrap_or_default();
+                st.used(line, &format!("stats http-request {a}"));
+                return 0;
+            };
+            at = at.min(words.len());
+            let cond = if at < words.len() {
+                match crate::config::expr::parse_cond(st, px, &words[at..]) {
+                    Ok(c) => Some(c),
+                    Err(m) => {
+                        return st.alert(
+                            line,
+                            format!(
+                            "error detected while parsing a 'stats http-request' condition : {m}."
+                        ),
+                        )
+                    }
+                }
+            } else {
+                None
+            };
+            stats_mut(st, px).rules.push(StatsRule {
+                action,
+                cond,
+                loc: line.loc.clone(),
+            });
         }
         "enable" => stats_mut(st, px).enabled = true,
         "hide-version" => stats_mut(st, px).hide_version = true,
