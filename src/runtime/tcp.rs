@@ -53,12 +53,14 @@ pub enum Verdict {
 }
 
 /// The client connection as `tcp-request` rules see it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ConnFacts {
+#[derive(Clone, Copy, Default)]
+pub struct ConnFacts<'c> {
     /// Its index in `Shared::listeners` (`so_id`, `so_name`, `dst_conn`).
     pub listener: Option<usize>,
     /// The client socket, once a stream exists (content rules): `TCP_INFO` fetches.
     pub fd: Option<i32>,
+    /// Its TLS state (`ssl_fc`…).
+    pub tls: Option<&'c dyn crate::sample::tls_conn::TlsConn>,
 }
 
 /// Runs `tcp-request` rules (`payload`: the client's bytes so far and whether more may
@@ -74,7 +76,7 @@ pub fn run_tcp_rules(
     payload: Option<(&[u8], bool)>,
     vars: &mut Vars,
     stk: Option<std::sync::Arc<crate::stick::Trackers>>,
-    conn: ConnFacts,
+    conn: ConnFacts<'_>,
 ) -> Verdict {
     if rules.is_empty() {
         return Verdict::Go;
@@ -101,6 +103,7 @@ pub fn run_tcp_rules(
         s.bind = Some((l.name.as_deref().unwrap_or(""), l.id));
     }
     s.fc_fd = conn.fd;
+    s.fc_tls = conn.tls;
     let (mut caps, mut fx) = (Captures::default(), Effects::default());
     match rules.run_with(s, MsgRef::None, None, payload, vars, &mut caps, &mut fx) {
         Flow::Reject => Verdict::Reject,
@@ -130,6 +133,7 @@ impl TcpSession {
                 ConnFacts {
                     listener: origin.listener,
                     fd: None,
+                    tls: super::tls::facts(&client.s),
                 },
             );
             if v == Verdict::Reject {
@@ -336,6 +340,7 @@ impl TcpSession {
                 ConnFacts {
                     listener: self.listener,
                     fd: Some(std::os::fd::AsRawFd::as_raw_fd(&self.client.s)),
+                    tls: super::tls::facts(&self.client.s),
                 },
             ) {
                 Verdict::Reject => return Some(false),
