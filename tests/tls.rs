@@ -260,6 +260,12 @@ fn tls_server(cert: &Cert) -> u16 {
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
     b.set_certificate(&cert.cert).unwrap();
     b.set_private_key(&cert.key).unwrap();
+    // Any client certificate is accepted and reported; ALPN takes the client's first.
+    b.set_verify_callback(SslVerifyMode::PEER, |_, _| true);
+    b.set_alpn_select_callback(|_, client| {
+        let n = usize::from(*client.first().ok_or(openssl::ssl::AlpnError::NOACK)?);
+        client.get(1..1 + n).ok_or(openssl::ssl::AlpnError::NOACK)
+    });
     let acc = std::sync::Arc::new(b.build());
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
@@ -282,7 +288,16 @@ fn tls_server(cert: &Cert) -> u16 {
                         Ok(n) => buf.extend_from_slice(&chunk[..n]),
                     }
                 }
-                let body = format!("tls backend sni={sni}\n");
+                let alpn = s
+                    .ssl()
+                    .selected_alpn_protocol()
+                    .map_or("-".into(), |a| String::from_utf8_lossy(a).into_owned());
+                let client = s.ssl().peer_certificate().map_or("-".into(), |c| cn_of(&c));
+                let body = if alpn == "-" && client == "-" {
+                    format!("tls backend sni={sni}\n")
+                } else {
+                    format!("tls backend sni={sni} alpn={alpn} client={client}\n")
+                };
                 let _ = write!(
                     s,
                     "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -478,6 +493,95 @@ fn versions_and_ciphers_are_enforced() {
     assert!(https(ciph, &aes, "/").is_err());
 }
 
+#[test]
+fn bind_options_and_global_defaults() {
+    let _g = serial();
+    let p = pki();
+    let (dflt, strict, no13, groups) = (free_port(), free_port(), free_port(), free_port());
+    let cfg = format!(
+        "global\n crt-base @DIR@\n ca-base @DIR@\n\
+         ssl-default-bind-options ssl-min-ver TLSv1.3\n\
+         ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256\n\
+         ssl-default-bind-curves X25519\n\
+         defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n\
+         frontend f\n bind 127.0.0.1:{dflt} ssl crt a.pem\n\
+         bind 127.0.0.1:{strict} ssl crt a.pem crt b.pem strict-sni no-tls-tickets\n\
+         bind 127.0.0.1:{no13} ssl crt a.pem ssl-min-ver TLSv1.2 no-tlsv13 ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384 prefer-client-ciphers\n\
+         bind 127.0.0.1:{groups} ssl crt a.pem curves P-384 ca-file ca.pem verify optional no-ca-names\n\
+         http-request return status 200 content-type text/plain lf-string \"%[ssl_fc_protocol] %[ssl_fc_cipher]\\n\"\n"
+    );
+    let _px =
+        with_files(Proxy::builder(&common::rs_bin(), &cfg).stderr(), p).start(Ready::Port(dflt));
+    let get = |port, o: &Opts| https(port, o, "/");
+    // The global defaults: TLSv1.3 only, its one suite, X25519.
+    let s = get(dflt, &PLAIN).unwrap();
+    assert_eq!(s.body.trim(), "TLSv1.3 TLS_AES_128_GCM_SHA256");
+    assert!(get(
+        dflt,
+        &Opts {
+            max: Some(SslVersion::TLS1_2),
+            ..PLAIN
+        }
+    )
+    .is_err());
+    // strict-sni: a name is needed and must be known.
+    assert!(get(strict, &PLAIN).is_err());
+    assert!(get(
+        strict,
+        &Opts {
+            sni: Some("zz.test"),
+            ..PLAIN
+        }
+    )
+    .is_err());
+    assert_eq!(
+        get(
+            strict,
+            &Opts {
+                sni: Some("b.test"),
+                ..PLAIN
+            }
+        )
+        .unwrap()
+        .cn,
+        "b.test"
+    );
+    // no-tlsv13 over the global minimum of its own line; the client's cipher order wins.
+    let s = get(
+        no13,
+        &Opts {
+            ciphers: Some("ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256"),
+            ..PLAIN
+        },
+    )
+    .unwrap();
+    assert_eq!(s.body.trim(), "TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384");
+    // curves: a client offering only X25519 and P-256 finds no common group.
+    let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    b.set_verify(SslVerifyMode::NONE);
+    b.set_groups_list("X25519:P-256").unwrap();
+    let tcp = TcpStream::connect(("127.0.0.1", groups)).unwrap();
+    tcp.set_read_timeout(Some(WAIT)).unwrap();
+    assert!(b.build().connect("a.test", tcp).is_err());
+    // no-ca-names: the certificate request names no CA (`openssl s_client` tells).
+    let out = std::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{groups}"),
+            "-groups",
+            "P-384",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("No client certificate CA names sent"),
+        "{text}"
+    );
+}
+
 /// `server … ssl`: the proxy verifies the server against the CA and names it by SNI.
 fn backend_cfg(port: u16, bad: u16, be: u16) -> String {
     format!(
@@ -509,11 +613,48 @@ fn tls_to_an_https_backend() {
     let p = pki();
     let be = tls_server(&p.backend);
     let (port, bad) = (free_port(), free_port());
-    let _px = start(&common::rs_bin(), &backend_cfg(port, bad, be), port);
+    let (opts, host_ok, host_bad, noverify) = (free_port(), free_port(), free_port(), free_port());
+    let cfg = format!(
+        "global\n ca-base @DIR@\n crt-base @DIR@\n ssl-server-verify none\n\
+         ssl-default-server-options ssl-max-ver TLSv1.2\n\
+         {}\
+         listen opts\n bind 127.0.0.1:{opts}\n\
+         server s 127.0.0.1:{be} ssl verify required ca-file ca.pem sni str(backend.test) alpn h2,http/1.1 crt client.pem no-tls-tickets ciphers ECDHE-ECDSA-AES256-GCM-SHA384\n\
+         http-response set-header X-Bc %[ssl_bc_protocol]/%[ssl_bc_cipher]/%[ssl_bc_alpn]\n\
+         listen vh_ok\n bind 127.0.0.1:{host_ok}\n\
+         server s 127.0.0.1:{be} ssl verify required ca-file ca.pem sni str(elsewhere.test) verifyhost backend.test ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3\n\
+         listen vh_bad\n bind 127.0.0.1:{host_bad}\n\
+         server s 127.0.0.1:{be} ssl verify required ca-file ca.pem verifyhost nothere.test\n\
+         listen noverify\n bind 127.0.0.1:{noverify}\n\
+         server s 127.0.0.1:{be} ssl\n",
+        backend_cfg(port, bad, be)
+    );
+    let _px = Proxy::builder(&common::rs_bin(), &cfg)
+        .file("ca.pem", p.ca.cert.to_pem().unwrap())
+        .file("other-ca.pem", p.other_ca.cert.to_pem().unwrap())
+        .file("client.pem", p.client.pem())
+        .start(Ready::Port(port));
+    // ALPN (h2 dropped: no HTTP/2 yet), a client certificate, the default server options
+    // (at most TLSv1.2), a cipher.
+    let r = get_host(opts, "x");
+    assert!(
+        r.ends_with("tls backend sni=backend.test alpn=http/1.1 client=client one\n"),
+        "{r}"
+    );
+    assert_eq!(
+        header(&r, "x-bc"),
+        Some("TLSv1.2/ECDHE-ECDSA-AES256-GCM-SHA384/http/1.1")
+    );
+    // `verifyhost` is the name checked, whatever the SNI.
+    let r = get_host(host_ok, "x");
+    assert!(r.ends_with("tls backend sni=elsewhere.test\n"), "{r}");
+    assert!(get_host(host_bad, "x").starts_with("HTTP/1.1 503"));
+    // `ssl-server-verify none`: no verification unless a server asks for it.
+    assert!(get_host(noverify, "x").starts_with("HTTP/1.1 200"));
     let r = get_host(port, "backend.test");
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     assert!(r.ends_with("tls backend sni=backend.test\n"), "{r}");
-    assert_eq!(header(&r, "x-bc"), Some("1/TLSv1.3"));
+    assert_eq!(header(&r, "x-bc"), Some("1/TLSv1.2"));
     // The SNI is the verified name: another host does not match the certificate.
     let r = get_host(port, "other.test");
     assert!(r.starts_with("HTTP/1.1 503"), "{r}");

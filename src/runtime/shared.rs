@@ -596,7 +596,7 @@ impl Shared {
             .bufsize
             .map(|b| b as usize)
             .unwrap_or(BUFSIZE);
-        let tls = super::tls::bind_contexts(cfg, fronts, listeners)?;
+        let tls = super::tls::bind_contexts(cfg, fronts, listeners, warnings)?;
         Ok(Shared {
             limit: Limit::new(global_max),
             listeners: listeners

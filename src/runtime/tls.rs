@@ -267,11 +267,31 @@ impl TlsWait {
     }
 }
 
+/// HTTP/2 is not served yet: an HTTP proxy's ALPN list loses `h2` (with a warning), so a
+/// client or server offering it falls back to HTTP/1.1 instead of failing. `None`: the
+/// list is unchanged.
+fn without_h2(
+    alpn: Option<&str>,
+    loc: &crate::model::Loc,
+    warnings: &mut Vec<String>,
+) -> Option<Option<String>> {
+    let a = alpn?;
+    if !a.split(',').any(|p| p == "h2") {
+        return None;
+    }
+    warnings.push(format!(
+        "[{loc}] : 'alpn h2' is not active yet in haproxy-rs (no HTTP/2): h2 is not offered."
+    ));
+    let rest: Vec<&str> = a.split(',').filter(|p| *p != "h2").collect();
+    Some((!rest.is_empty()).then(|| rest.join(",")))
+}
+
 /// Per listener, its `bind` line's TLS contexts (built once per line).
 pub fn bind_contexts(
     cfg: &Config,
     fronts: &[&Proxy],
     listeners: &[super::shared::ListenerSpec],
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<Option<Arc<BindTls>>>, String> {
     let mut built: Vec<((usize, usize), Arc<BindTls>)> = Vec::new();
     let mut out = Vec::new();
@@ -288,7 +308,13 @@ pub fn bind_contexts(
             out.push(Some(t.clone()));
             continue;
         }
-        let t = BindTls::build(&bind.options, &cfg.global).map_err(|e| {
+        let mut opts = std::borrow::Cow::Borrowed(&bind.options);
+        if fronts[fe].mode == crate::model::Mode::Http {
+            if let Some(a) = without_h2(bind.options.alpn.as_deref(), &bind.loc, warnings) {
+                opts.to_mut().alpn = a;
+            }
+        }
+        let t = BindTls::build(&opts, &cfg.global).map_err(|e| {
             format!(
                 "Proxy '{}': {} for bind '{}' at [{}].",
                 fronts[fe].name,
@@ -328,8 +354,14 @@ impl BackendTls {
                 b.uses_sni.push(false);
                 continue;
             }
+            let mut ssl = std::borrow::Cow::Borrowed(&sv.ssl);
+            if px.mode == crate::model::Mode::Http {
+                if let Some(a) = without_h2(sv.ssl.alpn.as_deref(), &sv.loc, warnings) {
+                    ssl.to_mut().alpn = a;
+                }
+            }
             let t =
-                ServerTls::build(&sv.ssl, sv.ssl.crt.as_deref(), &cfg.global.ssl).map_err(|e| {
+                ServerTls::build(&ssl, sv.ssl.crt.as_deref(), &cfg.global.ssl).map_err(|e| {
                     format!(
                         "Proxy '{}', server '{}' [{}] : {e}.",
                         px.name, sv.name, sv.loc

@@ -85,7 +85,11 @@ impl BindTls {
         let mut b = context(o, &g.ssl, &certs[0])?;
         b.set_servername_callback(move |ssl, alert| {
             let Some(sni) = ssl.servername(NameType::HOST_NAME) else {
-                return Ok(());
+                return if names.strict {
+                    Err(SniError::ALERT_FATAL)
+                } else {
+                    Ok(())
+                };
             };
             match names.find(sni) {
                 Some(0) => Ok(()),
