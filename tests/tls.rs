@@ -498,16 +498,19 @@ fn bind_options_and_global_defaults() {
     let _g = serial();
     let p = pki();
     let (dflt, strict, no13, groups) = (free_port(), free_port(), free_port(), free_port());
+    let v12 = free_port();
     let cfg = format!(
         "global\n crt-base @DIR@\n ca-base @DIR@\n\
          ssl-default-bind-options ssl-min-ver TLSv1.3\n\
          ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256\n\
          ssl-default-bind-curves X25519\n\
+         ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256\n\
          defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n\
          frontend f\n bind 127.0.0.1:{dflt} ssl crt a.pem\n\
          bind 127.0.0.1:{strict} ssl crt a.pem crt b.pem strict-sni no-tls-tickets\n\
          bind 127.0.0.1:{no13} ssl crt a.pem ssl-min-ver TLSv1.2 no-tlsv13 ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384 prefer-client-ciphers\n\
          bind 127.0.0.1:{groups} ssl crt a.pem curves P-384 ca-file ca.pem verify optional no-ca-names\n\
+         bind 127.0.0.1:{v12} ssl crt a.pem ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2 ecdhe prime256v1\n\
          http-request return status 200 content-type text/plain lf-string \"%[ssl_fc_protocol] %[ssl_fc_cipher]\\n\"\n"
     );
     let _px =
@@ -556,6 +559,14 @@ fn bind_options_and_global_defaults() {
     )
     .unwrap();
     assert_eq!(s.body.trim(), "TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384");
+    // ssl-default-bind-ciphers for TLSv1.2; ecdhe names the one group.
+    let s = get(v12, &PLAIN).unwrap();
+    assert_eq!(s.body.trim(), "TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256");
+    let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    b.set_verify(SslVerifyMode::NONE);
+    b.set_groups_list("X25519").unwrap();
+    let tcp = TcpStream::connect(("127.0.0.1", v12)).unwrap();
+    assert!(b.build().connect("a.test", tcp).is_err());
     // curves: a client offering only X25519 and P-256 finds no common group.
     let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
     b.set_verify(SslVerifyMode::NONE);
@@ -617,6 +628,7 @@ fn tls_to_an_https_backend() {
     let cfg = format!(
         "global\n ca-base @DIR@\n crt-base @DIR@\n ssl-server-verify none\n\
          ssl-default-server-options ssl-max-ver TLSv1.2\n\
+         ssl-default-server-ciphers ECDHE-ECDSA-AES128-GCM-SHA256\n\
          {}\
          listen opts\n bind 127.0.0.1:{opts}\n\
          server s 127.0.0.1:{be} ssl verify required ca-file ca.pem sni str(backend.test) alpn h2,http/1.1 crt client.pem no-tls-tickets ciphers ECDHE-ECDSA-AES256-GCM-SHA384\n\
@@ -626,6 +638,7 @@ fn tls_to_an_https_backend() {
          listen vh_bad\n bind 127.0.0.1:{host_bad}\n\
          server s 127.0.0.1:{be} ssl verify required ca-file ca.pem verifyhost nothere.test\n\
          listen noverify\n bind 127.0.0.1:{noverify}\n\
+         http-response set-header X-Bc %[ssl_bc_cipher]\n\
          server s 127.0.0.1:{be} ssl\n",
         backend_cfg(port, bad, be)
     );
@@ -650,7 +663,9 @@ fn tls_to_an_https_backend() {
     assert!(r.ends_with("tls backend sni=elsewhere.test\n"), "{r}");
     assert!(get_host(host_bad, "x").starts_with("HTTP/1.1 503"));
     // `ssl-server-verify none`: no verification unless a server asks for it.
-    assert!(get_host(noverify, "x").starts_with("HTTP/1.1 200"));
+    let r = get_host(noverify, "x");
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert_eq!(header(&r, "x-bc"), Some("ECDHE-ECDSA-AES128-GCM-SHA256"));
     let r = get_host(port, "backend.test");
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     assert!(r.ends_with("tls backend sni=backend.test\n"), "{r}");

@@ -135,7 +135,8 @@ impl ServerSide {
     ) -> Option<Vec<u8>> {
         let srv = self.server_of_last_request()?;
         let v = *cx.shared.backends[self.be].send_proxy.get(srv)?;
-        if !self.fresh || v == 0 {
+        // Over TLS the header would have to precede the handshake: not done yet (warned).
+        if !self.fresh || v == 0 || self.sock.as_ref().is_some_and(|s| s.s.is_tls()) {
             return None;
         }
         // Only now: the client's local address costs a getsockname().
@@ -329,6 +330,21 @@ impl ServerSide {
                     })
             }
         };
+        // A TLS connection named another server name than this request's SNI cannot
+        // carry it (HAProxy keys idle connections by SNI).
+        let tls = &cx.shared.backends[self.be].tls;
+        let want = tls
+            .uses_sni
+            .get(srv)
+            .copied()
+            .unwrap_or(false)
+            .then_some(self.sni.as_deref())
+            .flatten();
+        let reused = reused.filter(|(sock, _, _)| {
+            sock.s
+                .tls()
+                .is_none_or(|t| t.servername(openssl::ssl::NameType::HOST_NAME) == want)
+        });
         if let Some((mut sock, uses, reg)) = reused {
             let tok = Token(cx.server_token());
             let both = Interest::READABLE | Interest::WRITABLE;

@@ -368,6 +368,12 @@ impl BackendTls {
                     )
                 })?;
             b.servers.push(Some(Arc::new(t)));
+            if sv.send_proxy || sv.send_proxy_v2 {
+                warnings.push(format!(
+                    "[{}] : server '{}/{}': 'send-proxy' on an 'ssl' server is not active yet in haproxy-rs; no PROXY header is sent.",
+                    sv.loc, px.name, sv.name
+                ));
+            }
             b.uses_sni.push(sv.ssl.sni.is_some());
             if let Some(s) = sv.ssl.sni.as_deref() {
                 match sni_text {
