@@ -737,6 +737,21 @@ fn bad_and_stalled_handshakes() {
     let lines = wait_log(&logs, "SSL handshake failure");
     let l = lines.last().unwrap();
     assert!(l.contains("] fe/1: SSL handshake failure"), "{lines:?}");
+    // A client leaving before a byte, or within its hello (HAProxy's CO_ER_SSL_EMPTY).
+    drop(TcpStream::connect(("127.0.0.1", port)).unwrap());
+    let lines = wait_log(&logs, "Connection closed during SSL handshake");
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .contains("fe/1: Connection closed during SSL handshake"),
+        "{lines:?}"
+    );
+    let mut half = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    half.write_all(&[0x16, 0x03, 0x01]).unwrap();
+    drop(half);
+    let lines = wait_log(&logs, "Connection closed during SSL handshake");
+    assert!(!lines.is_empty() && lines.last().unwrap().contains("fe/1: Connection closed"));
     // A client stuck in the middle of its handshake does not hold the others up...
     let mut stuck = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stuck.write_all(&[0x16, 0x03, 0x01, 0x00]).unwrap();

@@ -221,3 +221,91 @@ impl TlsFetch {
         Some(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fake(Cert);
+    impl TlsConn for Fake {
+        fn protocol(&self) -> &str {
+            "TLSv1.3"
+        }
+        fn cipher(&self) -> Option<&str> {
+            Some("TLS_AES_128_GCM_SHA256")
+        }
+        fn sni(&self) -> Option<&str> {
+            None
+        }
+        fn alpn(&self) -> Option<&[u8]> {
+            None
+        }
+        fn keysize(&self, _: bool) -> Option<i64> {
+            Some(128)
+        }
+        fn session_id(&self) -> Option<Vec<u8>> {
+            None
+        }
+        fn resumed(&self) -> bool {
+            false
+        }
+        fn verify_result(&self) -> i64 {
+            0
+        }
+        fn cert(&self, _: bool) -> Option<Cert> {
+            Some(self.0.clone())
+        }
+    }
+
+    fn run(name: &str, args: &[ArgValue], c: Option<&dyn TlsConn>) -> Option<Vec<u8>> {
+        let f = TlsFetch::compile(name, args).unwrap();
+        f.eval(c).map(|v| match v {
+            Smp::Bool(b) => vec![b'0' + u8::from(b)],
+            Smp::Sint(i) => i.to_string().into_bytes(),
+            Smp::Str(s) | Smp::Bin(s) => s.into_owned(),
+            _ => Vec::new(),
+        })
+    }
+
+    #[test]
+    fn dn_forms_and_clear_connections() {
+        let cert = Cert {
+            subject: vec![
+                ("C".into(), b"FR".to_vec()),
+                ("OU".into(), b"one".to_vec()),
+                ("OU".into(), b"two".to_vec()),
+                ("CN".into(), b"x".to_vec()),
+            ],
+            ..Cert::default()
+        };
+        let f = Fake(cert);
+        let c: Option<&dyn TlsConn> = Some(&f);
+        assert_eq!(
+            run("ssl_c_s_dn", &[], c).unwrap(),
+            b"/C=FR/OU=one/OU=two/CN=x"
+        );
+        let s = |v: &str| ArgValue::Str(v.into());
+        let rfc = [s(""), ArgValue::Sint(0), s("rfc2253")];
+        assert_eq!(
+            run("ssl_c_s_dn", &rfc, c).unwrap(),
+            b"CN=x,OU=two,OU=one,C=FR"
+        );
+        // An entry: the last by default, else counted from the start (or the end if < 0).
+        assert_eq!(run("ssl_c_s_dn", &[s("OU")], c).unwrap(), b"two");
+        assert_eq!(
+            run("ssl_c_s_dn", &[s("OU"), ArgValue::Sint(1)], c).unwrap(),
+            b"one"
+        );
+        assert_eq!(
+            run("ssl_c_s_dn", &[s("OU"), ArgValue::Sint(-2)], c).unwrap(),
+            b"one"
+        );
+        assert_eq!(run("ssl_c_s_dn", &[s("OU"), ArgValue::Sint(3)], c), None);
+        assert_eq!(run("ssl_fc_protocol", &[], c).unwrap(), b"TLSv1.3");
+        // On a clear connection, the booleans are false and the rest has no value.
+        assert_eq!(run("ssl_fc", &[], None).unwrap(), b"0");
+        assert_eq!(run("ssl_c_used", &[], None).unwrap(), b"0");
+        assert_eq!(run("ssl_fc_protocol", &[], None), None);
+        assert!(TlsFetch::compile("ssl_fc_npn", &[]).is_none());
+    }
+}

@@ -238,3 +238,37 @@ pub fn alpn_wire(list: &str) -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpn_takes_our_first_protocol_the_client_offers() {
+        let ours = alpn_wire("h3,http/1.1");
+        assert_eq!(ours, b"\x02h3\x08http/1.1");
+        assert_eq!(select_alpn(&ours, b"\x08http/1.1\x02h3"), Some(&b"h3"[..]));
+        assert_eq!(select_alpn(&ours, b"\x08http/1.1"), Some(&b"http/1.1"[..]));
+        assert_eq!(select_alpn(&ours, b"\x06spdy/1"), None);
+        // A truncated client list is read as far as it goes.
+        assert_eq!(select_alpn(&ours, b"\x08http/1"), None);
+    }
+
+    #[test]
+    fn names_match_exactly_then_by_one_wildcard_label() {
+        let mut n = Names {
+            ctxs: Vec::new(),
+            exact: HashMap::new(),
+            wild: HashMap::new(),
+            strict: false,
+        };
+        n.exact.insert("a.test".into(), 0);
+        n.exact.insert("x.w.test".into(), 2);
+        n.wild.insert("w.test".into(), 1);
+        assert_eq!(n.find("A.Test"), Some(0));
+        assert_eq!(n.find("x.w.test"), Some(2));
+        assert_eq!(n.find("y.w.test"), Some(1));
+        assert_eq!(n.find("z.y.w.test"), None);
+        assert_eq!(n.find("w.test"), None);
+    }
+}

@@ -67,3 +67,45 @@ pub fn window(line: &TlsVersions, defaults: &TlsVersions) -> (SslVersion, SslVer
     }
     (version(lo), version(hi))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(line: &[&str], defaults: &[&str]) -> (SslVersion, SslVersion) {
+        let mut l = TlsVersions::default();
+        for o in line {
+            let mut it = o.split_whitespace();
+            match (it.next(), it.next()) {
+                (Some(k @ ("ssl-min-ver" | "ssl-max-ver")), Some(v)) => {
+                    crate::config::bind::ssl::tls_minmax(k, v, &mut l).unwrap()
+                }
+                (Some(k), _) => crate::config::bind::ssl::tls_method_option(k, &mut l).unwrap(),
+                _ => {}
+            }
+        }
+        let d: Vec<String> = defaults.iter().map(|s| s.to_string()).collect();
+        window(&l, &from_defaults(&d))
+    }
+
+    #[test]
+    fn version_window_follows_haproxy() {
+        use SslVersion as V;
+        assert_eq!(w(&[], &[]), (V::TLS1_2, V::TLS1_3));
+        assert_eq!(w(&["force-tlsv11"], &[]), (V::TLS1_1, V::TLS1_1));
+        assert_eq!(w(&["no-tlsv13"], &[]), (V::TLS1_2, V::TLS1_2));
+        assert_eq!(
+            w(&["ssl-min-ver TLSv1.0", "no-tlsv10"], &[]),
+            (V::TLS1_1, V::TLS1_3)
+        );
+        // A maximum under the implicit floor lowers the floor.
+        assert_eq!(w(&["ssl-max-ver TLSv1.1"], &[]), (V::TLS1_1, V::TLS1_1));
+        // The line's own bounds win over the defaults, the exclusions add up.
+        assert_eq!(w(&[], &["ssl-min-ver TLSv1.3"]), (V::TLS1_3, V::TLS1_3));
+        assert_eq!(
+            w(&["ssl-min-ver TLSv1.2"], &["ssl-min-ver TLSv1.3"]),
+            (V::TLS1_2, V::TLS1_3)
+        );
+        assert_eq!(w(&[], &["no-tlsv13"]), (V::TLS1_2, V::TLS1_2));
+    }
+}
