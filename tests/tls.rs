@@ -157,6 +157,8 @@ struct Seen {
     version: String,
     cipher: String,
     body: String,
+    /// The `x-cert` header, when the configuration sets one.
+    cert_hdr: Option<String>,
 }
 
 struct Opts<'a> {
@@ -242,6 +244,7 @@ fn https(port: u16, o: &Opts, path: &str) -> Result<Seen, String> {
         alpn,
         version,
         cipher,
+        cert_hdr: header(head, "x-cert").map(str::to_string),
         body: body.to_string(),
     })
 }
@@ -348,7 +351,7 @@ fn sni_cfg(port: u16, clear: u16) -> String {
          bind 127.0.0.1:{clear}\n\
          http-request redirect scheme https code 301 if !{{ ssl_fc }}\n\
          http-request set-header X-Forwarded-Proto https if {{ ssl_fc }}\n\
-         http-request return status 200 content-type text/plain lf-string \"xfp=%[req.hdr(x-forwarded-proto)] sni=%[ssl_fc_sni] proto=%[ssl_fc_protocol] alpn=%[ssl_fc_alpn] cert=%[ssl_f_s_dn(CN)] keysize=%[ssl_fc_use_keysize]\\n\"\n"
+         http-request return status 200 content-type text/plain lf-string \"xfp=%[req.hdr(x-forwarded-proto)] sni=%[ssl_fc_sni] proto=%[ssl_fc_protocol] alpn=%[ssl_fc_alpn] cert=%[ssl_f_s_dn(CN)] keysize=%[ssl_fc_use_keysize]\\n\" hdr x-cert \"%[ssl_f_serial,hex] %[ssl_f_sha1,hex] %[ssl_f_notbefore] %[ssl_f_notafter] %[ssl_f_sig_alg] %[ssl_f_key_alg] %[ssl_f_version] %[ssl_f_i_dn] %[ssl_fc_cipher] %[ssl_fc_alg_keysize] %[ssl_fc_is_resumed] %[ssl_fc_has_sni]\"\n"
     )
 }
 
@@ -448,6 +451,79 @@ fn client_certificates_required_and_optional() {
     // A certificate from another CA is refused even when optional.
     let stranger = make("stranger", &[], Some(&p.other_ca), (-1, 3));
     assert!(with(opt, Some(&stranger)).is_err());
+}
+
+/// `openssl ca` revokes `revoked` and writes the CA's CRL (the `openssl` crate cannot make
+/// CRLs); returns its PEM.
+fn crl_revoking(ca: &Cert, revoked: &Cert) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("haproxy-rs-tls-crl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = |n: &str| dir.join(n).display().to_string();
+    std::fs::write(f("ca.key"), ca.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    std::fs::write(f("ca.crt"), ca.cert.to_pem().unwrap()).unwrap();
+    std::fs::write(f("revoked.crt"), revoked.cert.to_pem().unwrap()).unwrap();
+    std::fs::write(f("index.txt"), "").unwrap();
+    std::fs::write(f("crlnumber"), "01\n").unwrap();
+    let cnf = format!(
+        "[ca]\ndefault_ca = c\n[c]\ndatabase = {}\ncrlnumber = {}\ndefault_md = sha256\ndefault_crl_days = 2\n",
+        f("index.txt"),
+        f("crlnumber")
+    );
+    std::fs::write(f("ca.cnf"), cnf).unwrap();
+    let ca_args = [
+        "-config",
+        &f("ca.cnf"),
+        "-keyfile",
+        &f("ca.key"),
+        "-cert",
+        &f("ca.crt"),
+    ];
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .arg("ca")
+            .args(ca_args)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["-revoke", &f("revoked.crt")]);
+    run(&["-gencrl", "-out", &f("crl.pem")]);
+    let crl = std::fs::read(f("crl.pem")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    crl
+}
+
+#[test]
+fn crl_file_refuses_a_revoked_client() {
+    let _g = serial();
+    let p = pki();
+    let revoked = make("client revoked", &[], Some(&p.ca), (-1, 30));
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n\
+         frontend f\n bind 127.0.0.1:{port} ssl crt @DIR@/a.pem ca-file @DIR@/ca.pem crl-file @DIR@/crl.pem verify required\n\
+         http-request return status 200 content-type text/plain lf-string \"%[ssl_c_s_dn(CN)]\\n\"\n"
+    );
+    let _px = with_files(Proxy::builder(&common::rs_bin(), &cfg).stderr(), p)
+        .file("crl.pem", crl_revoking(&p.ca, &revoked))
+        .start(Ready::Port(port));
+    let with = |c: &Cert| {
+        https(
+            port,
+            &Opts {
+                client: Some(c),
+                ..PLAIN
+            },
+            "/",
+        )
+    };
+    assert_eq!(with(&p.client).unwrap().body, "client one\n");
+    assert!(with(&revoked).is_err(), "a revoked certificate must fail");
 }
 
 #[test]
@@ -885,12 +961,13 @@ fn clients_see_what_haproxy_shows() {
             .map(|(name, o)| match https(port, o, "/") {
                 // The body carries sni/proto/alpn/cert as the proxy's own fetches saw them.
                 Ok(s) => format!(
-                    "{name}: {} cn={} alpn={:?} {} | {}",
+                    "{name}: {} cn={} alpn={:?} {} | {} | {:?}",
                     s.status,
                     s.cn,
                     s.alpn,
                     s.version,
-                    s.body.trim()
+                    s.body.trim(),
+                    s.cert_hdr
                 ),
                 Err(_) => format!("{name}: handshake failed"),
             })
@@ -925,5 +1002,10 @@ fn clients_see_what_haproxy_shows() {
     };
     let ours = run(&common::rs_bin());
     let theirs = run(&common::oracle());
+    for (a, b) in ours.iter().zip(&theirs) {
+        if a != b {
+            eprintln!("ours:   {a}\ntheirs: {b}");
+        }
+    }
     assert_eq!(ours, theirs);
 }

@@ -331,6 +331,8 @@ pub const ACTIVE: &[&str] = &[
     "bind alpn",
     "bind ca-file",
     "bind verify",
+    // crl_file_refuses_a_revoked_client.
+    "bind crl-file",
     "bind ciphers",
     "bind ciphersuites",
     "bind curves",

@@ -27,7 +27,8 @@ impl TlsConn for SslRef {
         Some(i64::from(if alg { b.algorithm } else { b.secret }))
     }
     fn session_id(&self) -> Option<Vec<u8>> {
-        Some(self.session()?.id().to_vec())
+        // No value for an empty id, as HAProxy.
+        Some(self.session()?.id().to_vec()).filter(|v| !v.is_empty())
     }
     fn resumed(&self) -> bool {
         self.session_reused()
