@@ -265,6 +265,7 @@ fn tls_server(cert: &Cert) -> u16 {
     b.set_private_key(&cert.key).unwrap();
     // Any client certificate is accepted and reported; ALPN takes the client's first.
     b.set_verify_callback(SslVerifyMode::PEER, |_, _| true);
+    b.set_session_id_context(b"tls-test").unwrap();
     b.set_alpn_select_callback(|_, client| {
         let n = usize::from(*client.first().ok_or(openssl::ssl::AlpnError::NOACK)?);
         client.get(1..1 + n).ok_or(openssl::ssl::AlpnError::NOACK)
@@ -301,9 +302,10 @@ fn tls_server(cert: &Cert) -> u16 {
                 } else {
                     format!("tls backend sni={sni} alpn={alpn} client={client}\n")
                 };
+                let resumed = u8::from(s.ssl().session_reused());
                 let _ = write!(
                     s,
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Resumed: {resumed}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = s.shutdown();
@@ -701,6 +703,7 @@ fn tls_to_an_https_backend() {
     let be = tls_server(&p.backend);
     let (port, bad) = (free_port(), free_port());
     let (opts, host_ok, host_bad, noverify) = (free_port(), free_port(), free_port(), free_port());
+    let noreuse = free_port();
     let cfg = format!(
         "global\n ca-base @DIR@\n crt-base @DIR@\n ssl-server-verify none\n\
          ssl-default-server-options ssl-max-ver TLSv1.2\n\
@@ -713,6 +716,8 @@ fn tls_to_an_https_backend() {
          server s 127.0.0.1:{be} ssl verify required ca-file ca.pem sni str(elsewhere.test) verifyhost backend.test ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3\n\
          listen vh_bad\n bind 127.0.0.1:{host_bad}\n\
          server s 127.0.0.1:{be} ssl verify required ca-file ca.pem verifyhost nothere.test\n\
+         listen noreuse\n bind 127.0.0.1:{noreuse}\n\
+         server s 127.0.0.1:{be} ssl no-ssl-reuse\n\
          listen noverify\n bind 127.0.0.1:{noverify}\n\
          http-response set-header X-Bc %[ssl_bc_cipher]\n\
          server s 127.0.0.1:{be} ssl\n",
@@ -742,6 +747,11 @@ fn tls_to_an_https_backend() {
     let r = get_host(noverify, "x");
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     assert_eq!(header(&r, "x-bc"), Some("ECDHE-ECDSA-AES128-GCM-SHA256"));
+    // The server's TLS session is resumed by the next connection, unless `no-ssl-reuse`.
+    assert_eq!(header(&get_host(noverify, "x"), "x-resumed"), Some("1"));
+    for _ in 0..2 {
+        assert_eq!(header(&get_host(noreuse, "x"), "x-resumed"), Some("0"));
+    }
     let r = get_host(port, "backend.test");
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     assert!(r.ends_with("tls backend sni=backend.test\n"), "{r}");

@@ -360,6 +360,8 @@ pub const ACTIVE: &[&str] = &[
     "server ciphers",
     "server ssl-min-ver",
     "server ssl-max-ver",
+    // tls_to_an_https_backend: the next connection resumes the server's session.
+    "server no-ssl-reuse",
     "ca-base",
     "crt-base",
     "ssl-default-bind-options",

@@ -58,6 +58,16 @@ impl std::fmt::Debug for TlsStream {
     }
 }
 
+/// A TLS connection always ends with `close_notify` (best effort, never waiting): OpenSSL
+/// drops a session closed without it from resumption, and HAProxy closes cleanly too.
+impl Drop for TlsStream {
+    fn drop(&mut self) {
+        if self.s.ssl().is_init_finished() {
+            let _ = self.s.shutdown();
+        }
+    }
+}
+
 /// How a handshake step ended.
 pub enum Hs {
     Done,

@@ -2,16 +2,26 @@
 //! the default under `ssl-server-verify required`), the name checked being `verifyhost`
 //! or else the SNI sent, `alpn`, a client certificate (`crt`), version bounds and ciphers.
 
-use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslVerifyMode};
+use std::sync::{Arc, Mutex};
+
+use openssl::ssl::{
+    NameType, Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslSession,
+    SslSessionCacheMode, SslVerifyMode,
+};
 
 use super::{pem, versions};
 use crate::model::global::SslDefaults;
 use crate::model::server::ServerSsl;
 
+/// The last TLS session the server gave, with the SNI it was made for (HAProxy keeps one
+/// per server and thread for resumption, unless `no-ssl-reuse`).
+type SessionSlot = Arc<Mutex<Option<(Option<String>, SslSession)>>>;
+
 pub struct ServerTls {
     ctx: SslContext,
     verify: bool,
     verifyhost: Option<String>,
+    session: Option<SessionSlot>,
 }
 
 impl ServerTls {
@@ -72,10 +82,22 @@ impl ServerTls {
         if t.no_tls_tickets {
             b.set_options(openssl::ssl::SslOptions::NO_TICKET);
         }
+        let session = (!t.no_reuse).then(|| {
+            let slot: SessionSlot = Arc::default();
+            let s = slot.clone();
+            b.set_session_cache_mode(SslSessionCacheMode::CLIENT);
+            // Called for every session (TLS 1.3 tickets arrive after the handshake).
+            b.set_new_session_callback(move |ssl, sess| {
+                let sni = ssl.servername(NameType::HOST_NAME).map(str::to_string);
+                *s.lock().unwrap_or_else(|e| e.into_inner()) = Some((sni, sess));
+            });
+            slot
+        });
         Ok(ServerTls {
             ctx: b.build(),
             verify,
             verifyhost: t.verifyhost.clone(),
+            session,
         })
     }
 
@@ -91,6 +113,14 @@ impl ServerTls {
         if self.verify {
             if let Some(h) = self.verifyhost.as_deref().or(sni) {
                 ssl.param_mut().set_host(h)?;
+            }
+        }
+        if let Some(slot) = &self.session {
+            let g = slot.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((_, sess)) = g.as_ref().filter(|(n, _)| n.as_deref() == sni) {
+                // SAFETY: the session was made by a connection of this same context
+                // (`self.ctx`), which is what `SSL_set_session` requires.
+                unsafe { ssl.set_session(sess)? };
             }
         }
         Ok(ssl)
