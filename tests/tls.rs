@@ -801,6 +801,63 @@ fn tcp_mode_terminates_tls() {
     assert!(got == big, "echoed bytes differ");
 }
 
+/// A client stream whose first write also carries `pre` (a PROXY header), so the proxy
+/// reads the header and the ClientHello together.
+#[derive(Debug)]
+struct Prefixed {
+    tcp: TcpStream,
+    pre: Option<Vec<u8>>,
+}
+
+impl Read for Prefixed {
+    fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+        self.tcp.read(b)
+    }
+}
+
+impl Write for Prefixed {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        match self.pre.take() {
+            Some(mut p) => {
+                p.extend_from_slice(b);
+                self.tcp.write_all(&p)?;
+                Ok(b.len())
+            }
+            None => self.tcp.write(b),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+#[test]
+fn accept_proxy_then_tls() {
+    let _g = serial();
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n\
+         frontend f\n bind 127.0.0.1:{port} accept-proxy ssl crt @DIR@/a.pem\n\
+         http-request return status 200 content-type text/plain lf-string \"%[src] %[ssl_fc_sni]\\n\"\n"
+    );
+    let _px = start(&common::rs_bin(), &cfg, port);
+    let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    b.set_verify(SslVerifyMode::NONE);
+    let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(WAIT)).unwrap();
+    let pre = b"PROXY TCP4 192.0.2.7 127.0.0.1 5555 443\r\n".to_vec();
+    let io = Prefixed {
+        tcp,
+        pre: Some(pre),
+    };
+    let mut s = b.build().connect("a.test", io).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.ends_with("\r\n\r\n192.0.2.7 a.test\n"), "{out}");
+}
+
 #[test]
 fn bad_and_stalled_handshakes() {
     let _g = serial();
