@@ -704,6 +704,7 @@ fn tls_to_an_https_backend() {
     let (port, bad) = (free_port(), free_port());
     let (opts, host_ok, host_bad, noverify) = (free_port(), free_port(), free_port(), free_port());
     let noreuse = free_port();
+    let (crl_ok, crl_bad) = (free_port(), free_port());
     let cfg = format!(
         "global\n ca-base @DIR@\n crt-base @DIR@\n ssl-server-verify none\n\
          ssl-default-server-options ssl-max-ver TLSv1.2\n\
@@ -716,6 +717,11 @@ fn tls_to_an_https_backend() {
          server s 127.0.0.1:{be} ssl verify required ca-file ca.pem sni str(elsewhere.test) verifyhost backend.test ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3\n\
          listen vh_bad\n bind 127.0.0.1:{host_bad}\n\
          server s 127.0.0.1:{be} ssl verify required ca-file ca.pem verifyhost nothere.test\n\
+         listen crl_ok\n bind 127.0.0.1:{crl_ok}\n\
+         http-response set-header X-Bc %[ssl_bc_cipher]\n\
+         server s 127.0.0.1:{be} ssl verify required ca-file ca.pem crl-file crl-other.pem ssl-max-ver TLSv1.3 ciphersuites TLS_CHACHA20_POLY1305_SHA256\n\
+         listen crl_bad\n bind 127.0.0.1:{crl_bad}\n\
+         server s 127.0.0.1:{be} ssl verify required ca-file ca.pem crl-file crl.pem\n\
          listen noreuse\n bind 127.0.0.1:{noreuse}\n\
          server s 127.0.0.1:{be} ssl no-ssl-reuse\n\
          listen noverify\n bind 127.0.0.1:{noverify}\n\
@@ -727,7 +733,14 @@ fn tls_to_an_https_backend() {
         .file("ca.pem", p.ca.cert.to_pem().unwrap())
         .file("other-ca.pem", p.other_ca.cert.to_pem().unwrap())
         .file("client.pem", p.client.pem())
+        .file("crl.pem", crl_revoking(&p.ca, &p.backend))
+        .file("crl-other.pem", crl_revoking(&p.ca, &p.client))
         .start(Ready::Port(port));
+    // crl-file: the server's certificate revoked, or another one; ciphersuites (TLSv1.3).
+    let r = get_host(crl_ok, "x");
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert_eq!(header(&r, "x-bc"), Some("TLS_CHACHA20_POLY1305_SHA256"));
+    assert!(get_host(crl_bad, "x").starts_with("HTTP/1.1 503"));
     // ALPN (h2 dropped: no HTTP/2 yet), a client certificate, the default server options
     // (at most TLSv1.2), a cipher.
     let r = get_host(opts, "x");

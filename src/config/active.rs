@@ -362,6 +362,8 @@ pub const ACTIVE: &[&str] = &[
     "server ssl-max-ver",
     // tls_to_an_https_backend: the next connection resumes the server's session.
     "server no-ssl-reuse",
+    "server crl-file",
+    "server ciphersuites",
     "ca-base",
     "crt-base",
     "ssl-default-bind-options",

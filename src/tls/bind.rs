@@ -190,16 +190,7 @@ fn context(o: &BindOptions, d: &SslDefaults, ck: &CertKey) -> Result<SslContextB
         }
     }
     if let Some(crl) = &o.crl_file {
-        let store = b.cert_store_mut();
-        let lookup = store
-            .add_lookup(openssl::x509::store::X509Lookup::file())
-            .map_err(|e| e.to_string())?;
-        lookup
-            .load_crl_file(crl, SslFiletype::PEM)
-            .map_err(|_| format!("unable to configure CRL file '{crl}'"))?;
-        store
-            .set_flags(X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL)
-            .map_err(|e| e.to_string())?;
+        load_crl(&mut b, crl)?;
     }
     b.set_verify(verify);
     if let Some(alpn) = &o.alpn {
@@ -209,6 +200,21 @@ fn context(o: &BindOptions, d: &SslDefaults, ck: &CertKey) -> Result<SslContextB
         });
     }
     Ok(b)
+}
+
+/// `crl-file`: the CRLs join the verification store, checked for the whole chain (HAProxy's
+/// `X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL`).
+pub(super) fn load_crl(b: &mut SslContextBuilder, crl: &str) -> Result<(), String> {
+    let store = b.cert_store_mut();
+    let lookup = store
+        .add_lookup(openssl::x509::store::X509Lookup::file())
+        .map_err(|e| e.to_string())?;
+    lookup
+        .load_crl_file(crl, SslFiletype::PEM)
+        .map_err(|_| format!("unable to configure CRL file '{crl}'"))?;
+    store
+        .set_flags(X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL)
+        .map_err(|e| e.to_string())
 }
 
 /// The first of our protocols (in our order) the client offers, as a slice of the

@@ -58,6 +58,9 @@ impl ServerTls {
             b.set_ca_file(ca)
                 .map_err(|_| format!("unable to load {ca}"))?;
         }
+        if let Some(crl) = &t.crl_file {
+            super::bind::load_crl(&mut b, crl)?;
+        }
         b.set_verify(if verify {
             SslVerifyMode::PEER
         } else {
