@@ -432,6 +432,7 @@ fn client_certificates_required_and_optional() {
         "defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n\
          frontend f\n bind 127.0.0.1:{req} ssl crt @DIR@/a.pem ca-file @DIR@/ca.pem verify required\n\
          bind 127.0.0.1:{opt} ssl crt @DIR@/a.pem ca-file @DIR@/ca.pem verify optional\n\
+         tcp-request session reject if !{{ ssl_fc }}\n\
          http-request return status 200 content-type text/plain lf-string \"used=%[ssl_c_used] verify=%[ssl_c_verify] cn=%[ssl_c_s_dn(CN)] issuer=%[ssl_c_i_dn(CN)] dn=%[ssl_c_s_dn] v=%[ssl_c_version] has=%[ssl_fc_has_crt]\\n\"\n"
     );
     let _px =
@@ -585,7 +586,7 @@ fn bind_options_and_global_defaults() {
          ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256\n\
          defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n\
          frontend f\n bind 127.0.0.1:{dflt} ssl crt a.pem\n\
-         bind 127.0.0.1:{strict} ssl crt a.pem crt b.pem strict-sni no-tls-tickets\n\
+         bind 127.0.0.1:{strict} ssl crt a.pem crt b.pem strict-sni no-tls-tickets ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2\n\
          bind 127.0.0.1:{no13} ssl crt a.pem ssl-min-ver TLSv1.2 no-tlsv13 ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384 prefer-client-ciphers\n\
          bind 127.0.0.1:{groups} ssl crt a.pem curves P-384 ca-file ca.pem verify optional no-ca-names\n\
          bind 127.0.0.1:{v12} ssl crt a.pem ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2 ecdhe prime256v1\n\
@@ -652,6 +653,20 @@ fn bind_options_and_global_defaults() {
     let tcp = TcpStream::connect(("127.0.0.1", groups)).unwrap();
     tcp.set_read_timeout(Some(WAIT)).unwrap();
     assert!(b.build().connect("a.test", tcp).is_err());
+    // no-tls-tickets: no ticket in TLSv1.2 (s_client prints its lifetime hint otherwise).
+    let s_client = |port: u16, extra: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let hint = "TLS session ticket lifetime hint";
+    assert!(s_client(v12, &["-tls1_2"]).contains(hint));
+    let t = s_client(strict, &["-tls1_2", "-servername", "b.test"]);
+    assert!(t.contains("CN = b.test") && !t.contains(hint), "{t}");
     // no-ca-names: the certificate request names no CA (`openssl s_client` tells).
     let out = std::process::Command::new("openssl")
         .args([

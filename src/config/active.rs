@@ -348,6 +348,7 @@ pub const ACTIVE: &[&str] = &[
     "bind force-tlsv12",
     "bind force-tlsv13",
     "bind strict-sni",
+    "bind no-tls-tickets",
     "bind prefer-client-ciphers",
     "bind no-ca-names",
     "server ssl",

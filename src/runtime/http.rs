@@ -376,12 +376,12 @@ impl HttpSession {
                 s.peer,
                 s.local,
                 None,
-                &mut s.rx_mut().vars,
+                &mut rule_state(&mut s.rx, &s.proc_vars).vars,
                 stk,
                 super::tcp::ConnFacts {
                     listener,
                     fd: None,
-                    tls: None,
+                    tls: super::tls::facts(&s.client.s),
                 },
             );
             if v == super::tcp::Verdict::Reject {
