@@ -417,6 +417,39 @@ fn sni_picks_the_certificate_and_ssl_fc_rules_apply() {
     .unwrap();
     assert_eq!(s.alpn, None);
     assert!(s.body.contains("alpn= "), "{}", s.body);
+    // A client resuming its session: ssl_fc_is_resumed (TLSv1.2 session and TLSv1.3 ticket).
+    for max in [SslVersion::TLS1_2, SslVersion::TLS1_3] {
+        let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+        b.set_verify(SslVerifyMode::NONE);
+        b.set_max_proto_version(Some(max)).unwrap();
+        b.set_session_cache_mode(openssl::ssl::SslSessionCacheMode::CLIENT);
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let s2 = slot.clone();
+        b.set_new_session_callback(move |_, sess| *s2.lock().unwrap() = Some(sess));
+        let conn = b.build();
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            tcp.set_read_timeout(Some(WAIT)).unwrap();
+            let mut cfg = conn.configure().unwrap();
+            if let Some(sess) = slot.lock().unwrap().as_ref() {
+                // SAFETY: the session comes from a connection of this same connector.
+                unsafe { cfg.set_session(sess).unwrap() };
+            }
+            let mut s = cfg.connect("a.test", tcp).unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            // `x-cert` ends with ssl_fc_is_resumed and ssl_fc_has_sni.
+            let x = header(&out, "x-cert").unwrap_or("").to_string();
+            let resumed = x.split(' ').rev().nth(1) == Some("1");
+            seen.push((s.ssl().session_reused(), resumed));
+            // Without its own close_notify, OpenSSL would not resume the session.
+            let _ = s.shutdown();
+        }
+        assert_eq!(seen, [(false, false), (true, true)], "{max:?}");
+    }
     // The clear bind of the same frontend redirects.
     let r = common::proc::http_get(clear, "/x");
     assert!(r.starts_with("HTTP/1.1 301"), "{r}");
