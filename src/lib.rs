@@ -24,4 +24,5 @@ pub mod runtime;
 pub mod sample;
 pub mod stats;
 pub mod stick;
+pub mod tls;
 pub mod version;

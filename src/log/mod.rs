@@ -85,6 +85,9 @@ pub struct Facts<'a> {
     pub stream_id: u32,
     pub log_count: u32,
     pub pid: u32,
+    /// A TLS client connection's protocol version and cipher (`%sslv`, `%sslc`; `%ft`
+    /// gets its `~`).
+    pub tls: Option<(&'a str, &'a str)>,
 }
 
 impl Facts<'_> {
@@ -211,7 +214,13 @@ impl LogVars for Facts<'_> {
                 Some(a) => num(out, a.port()),
                 None => out.push(b'-'),
             },
-            "f" | "ft" => out.extend_from_slice(self.fe.as_bytes()),
+            "f" => out.extend_from_slice(self.fe.as_bytes()),
+            "ft" => {
+                out.extend_from_slice(self.fe.as_bytes());
+                if self.tls.is_some() {
+                    out.push(b'~');
+                }
+            }
             "b" => out.extend_from_slice(self.be.as_bytes()),
             "s" => out.extend_from_slice(self.srv.as_bytes()),
             "t" => date::local_ms(self.accept_date, out),
@@ -353,7 +362,16 @@ impl LogVars for Facts<'_> {
             "lc" => num(out, self.log_count),
             "pid" => num(out, self.pid),
             "H" => out.extend_from_slice(crate::sample::lf::hostname().as_bytes()),
-            "sslc" | "sslv" => {}
+            "sslv" => {
+                if let Some((v, _)) = self.tls {
+                    out.extend_from_slice(v.as_bytes());
+                }
+            }
+            "sslc" => {
+                if let Some((_, c)) = self.tls {
+                    out.extend_from_slice(c.as_bytes());
+                }
+            }
             _ => return false,
         }
         true

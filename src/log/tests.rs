@@ -150,6 +150,7 @@ fn facts<'a>(caps: &'a [Option<Vec<u8>>], none: &'a [Option<Vec<u8>>]) -> Facts<
         unique_id: None,
         stream_id: 5,
         log_count: 0,
+        tls: None,
         pid: 20002,
     }
 }

@@ -377,9 +377,13 @@ impl HttpSession {
                 s.peer,
                 s.local,
                 None,
-                &mut s.rx_mut().vars,
+                &mut rule_state(&mut s.rx, &s.proc_vars).vars,
                 stk,
-                super::tcp::ConnFacts { listener, fd: None },
+                super::tcp::ConnFacts {
+                    listener,
+                    fd: None,
+                    tls: super::tls::facts(&s.client.s),
+                },
             );
             if v == super::tcp::Verdict::Reject {
                 return None;
@@ -1181,6 +1185,12 @@ impl HttpSession {
                 s.dst = dst;
             }
         }
+        if let Some(e) = backend.tls.sni.as_ref() {
+            let sni = self.eval_string(cx, be, e);
+            if let Some(s) = self.srv.as_mut() {
+                s.sni = sni;
+            }
+        }
         super::counters::to_backend(cx, be, true);
         self.st = St::WaitSrv;
         self.replay = None;
@@ -1344,6 +1354,24 @@ impl HttpSession {
         })
     }
 
+    /// An expression's value as text for the current request (a server's `sni`).
+    fn eval_string(
+        &mut self,
+        cx: &Ctx,
+        be: usize,
+        e: &crate::sample::expr::Expr,
+    ) -> Option<String> {
+        let env = RtEnv {
+            shared: cx.shared,
+            be: Some(be),
+            stk: self.stk.clone(),
+        };
+        let s = self.session(cx, &env);
+        let mut t = self.txn(s);
+        let v = e.eval_as(&mut t, crate::sample::SmpType::Str)?;
+        Some(String::from_utf8_lossy(v.bytes()?).into_owned())
+    }
+
     /// Sends a reply made by the proxy (for a request routed to backend `be`, if already
     /// chosen); the request body (if any) is then discarded.
     fn local_reply(&mut self, cx: &Ctx, be: Option<usize>, reply: &Reply) {
@@ -1469,7 +1497,8 @@ impl HttpSession {
     }
 
     /// A transaction view of the current request for fetches and replies.
-    fn txn<'b>(&'b mut self, s: Session<'b>) -> Txn<'b> {
+    fn txn<'b>(&'b mut self, mut s: Session<'b>) -> Txn<'b> {
+        s.fc_tls = super::tls::facts(&self.client.s);
         let rx = rule_state(&mut self.rx, &self.proc_vars);
         Txn {
             dir: crate::sample::fetch::Dir::Req,
@@ -1501,7 +1530,8 @@ impl HttpSession {
             be,
             stk: self.stk.clone(),
         };
-        let s = self.session(cx, &env);
+        let mut s = self.session(cx, &env);
+        s.fc_tls = super::tls::facts(&self.client.s);
         let body = self.cin.bytes().get(self.req.head_len..);
         let rx = rule_state(&mut self.rx, &self.proc_vars);
         rules.run(
@@ -1540,6 +1570,12 @@ impl HttpSession {
         s.bc = bc
             .as_ref()
             .map(|v| v as &dyn crate::sample::fetch::ServerConn);
+        s.fc_tls = super::tls::facts(&self.client.s);
+        s.bc_tls = self
+            .srv
+            .as_ref()
+            .and_then(|x| x.sock.as_ref())
+            .and_then(|k| super::tls::facts(&k.s));
         let body = body_at.and_then(|n| self.sin.bytes().get(n..));
         let rx = rule_state(&mut self.rx, &self.proc_vars);
         rules.run(

@@ -176,7 +176,18 @@ impl Sock {
         }
     }
 
+    /// The stream, for a caller that wraps it (TLS).
+    pub fn into_stream(self) -> Stream {
+        self.s
+    }
+
     pub fn on_event(&mut self, ev: &mio::event::Event) {
+        if self.s.is_tls() {
+            // OpenSSL may need either direction for a read or a write (handshake
+            // messages, tickets, alerts): any event makes both worth a try.
+            self.readable = true;
+            self.writable = true;
+        }
         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
             self.readable = true;
         }
@@ -211,7 +222,8 @@ impl Sock {
                 // raises a new edge, so the read that would only return `WouldBlock` is
                 // skipped (as HAProxy's raw_sock does). Not when a shutdown or error is
                 // pending: its edge was already reported, the next read must see it.
-                if n > 0 && n < room && !self.hup {
+                // Not for TLS either: OpenSSL may hold further records already read.
+                if n > 0 && n < room && !self.hup && !self.s.is_tls() {
                     self.readable = false;
                 }
             }

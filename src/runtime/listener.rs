@@ -20,6 +20,8 @@ pub struct Listener {
     /// `bind … name` and `id` (`so_name`, `so_id`).
     pub name: Option<String>,
     pub id: Option<u32>,
+    /// Its `bind` line (index in the proxy's `binds`), for the line's TLS settings.
+    pub bind: usize,
 }
 
 impl Listener {
@@ -40,11 +42,11 @@ pub fn open_proxy(
     reuse_port: bool,
 ) -> Result<Vec<Listener>, String> {
     let mut out = Vec::new();
-    for bind in &px.binds {
+    for (bi, bind) in px.binds.iter().enumerate() {
         for addr in &bind.addrs {
             match addr {
                 ListenAddr::Inet { addr, port_end } => {
-                    bind_range(px, bind, idx, *addr, *port_end, reuse_port, &mut out)?;
+                    bind_range(px, (bind, bi), idx, *addr, *port_end, reuse_port, &mut out)?;
                 }
                 ListenAddr::Host {
                     host,
@@ -60,7 +62,7 @@ pub fn open_proxy(
                             px.name
                         )
                     })?;
-                    bind_range(px, bind, idx, addr, *port_end, reuse_port, &mut out)?;
+                    bind_range(px, (bind, bi), idx, addr, *port_end, reuse_port, &mut out)?;
                 }
                 ListenAddr::Unix { path } => {
                     out.push(Listener {
@@ -71,6 +73,7 @@ pub fn open_proxy(
                         accept_proxy: bind.options.accept_proxy,
                         name: bind.options.name.clone(),
                         id: bind.options.id,
+                        bind: bi,
                     });
                 }
                 ListenAddr::Abns { name } => {
@@ -82,6 +85,7 @@ pub fn open_proxy(
                         accept_proxy: bind.options.accept_proxy,
                         name: bind.options.name.clone(),
                         id: bind.options.id,
+                        bind: bi,
                     });
                 }
                 ListenAddr::Fd { fd } => {
@@ -99,6 +103,7 @@ pub fn open_proxy(
                         accept_proxy: bind.options.accept_proxy,
                         name: bind.options.name.clone(),
                         id: bind.options.id,
+                        bind: bi,
                     });
                 }
                 other => warnings.push(format!(
@@ -254,7 +259,7 @@ fn listen_on(sa: std::net::SocketAddr, o: SockOpts) -> std::io::Result<mio::net:
 /// Binds `addr` and, for a range, every port up to `port_end`.
 fn bind_range(
     px: &Proxy,
-    bind: &Bind,
+    (bind, bi): (&Bind, usize),
     idx: usize,
     addr: std::net::SocketAddr,
     port_end: u16,
@@ -273,6 +278,7 @@ fn bind_range(
             accept_proxy: bind.options.accept_proxy,
             name: bind.options.name.clone(),
             id: bind.options.id,
+            bind: bi,
         });
     }
     Ok(())

@@ -35,6 +35,7 @@ pub mod tcp;
 #[cfg(test)]
 mod testutil;
 pub mod timer;
+pub mod tls;
 pub mod worker;
 
 use std::collections::HashSet;
@@ -339,7 +340,16 @@ impl Runtime {
         }
         let per_listener: Vec<_> = listeners
             .iter()
-            .map(|l| (l.proxy, l.maxconn, l.accept_proxy, l.name.clone(), l.id))
+            .map(|l| {
+                (
+                    l.proxy,
+                    l.maxconn,
+                    l.accept_proxy,
+                    l.name.clone(),
+                    l.id,
+                    l.bind,
+                )
+            })
             .collect();
         let mut shared = Shared::build(cfg, &fronts, &per_listener, &mut warnings)?;
         shared.debug = debug;

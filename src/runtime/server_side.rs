@@ -79,6 +79,9 @@ pub struct ServerSide {
     /// Where the client connected (after `set-dst`), for servers whose address comes from
     /// it (`Target::FromDst`); set by the session when its backend has such servers.
     pub dst: Option<SocketAddr>,
+    /// The value of the backend's `sni` expression for the current request, set by the
+    /// session when the backend has one.
+    pub sni: Option<String>,
 }
 
 impl ServerSide {
@@ -99,6 +102,7 @@ impl ServerSide {
             first_request: true,
             lent: None,
             dst: None,
+            sni: None,
             last_srv: None,
             last_queue: Default::default(),
         }
@@ -131,7 +135,8 @@ impl ServerSide {
     ) -> Option<Vec<u8>> {
         let srv = self.server_of_last_request()?;
         let v = *cx.shared.backends[self.be].send_proxy.get(srv)?;
-        if !self.fresh || v == 0 {
+        // Over TLS the header would have to precede the handshake: not done yet (warned).
+        if !self.fresh || v == 0 || self.sock.as_ref().is_some_and(|s| s.s.is_tls()) {
             return None;
         }
         // Only now: the client's local address costs a getsockname().
@@ -341,6 +346,21 @@ impl ServerSide {
                     })
             }
         };
+        // A TLS connection named another server name than this request's SNI cannot
+        // carry it (HAProxy keys idle connections by SNI).
+        let tls = &cx.shared.backends[self.be].tls;
+        let want = tls
+            .uses_sni
+            .get(srv)
+            .copied()
+            .unwrap_or(false)
+            .then_some(self.sni.as_deref())
+            .flatten();
+        let reused = reused.filter(|(sock, _, _)| {
+            sock.s
+                .tls()
+                .is_none_or(|t| t.servername(openssl::ssl::NameType::HOST_NAME) == want)
+        });
         if let Some((mut sock, uses, reg)) = reused {
             let tok = Token(cx.server_token());
             let both = Interest::READABLE | Interest::WRITABLE;
@@ -399,6 +419,9 @@ impl ServerSide {
         let Some(sock) = self.sock.as_mut() else {
             return Outcome::Pending;
         };
+        if sock.s.is_tls() {
+            return self.tls_step(cx, srv);
+        }
         if !sock.writable {
             return Outcome::Pending;
         }
@@ -411,10 +434,48 @@ impl ServerSide {
         // Writable with no error reported: the connect completed (no getpeername needed:
         // `writable` is only set by an event, never on a socket still connecting).
         super::check::observe(&cx.shared.backends[self.be], srv, super::check::Hana::L4Ok);
+        if let Some(tls) = cx.shared.backends[self.be]
+            .tls
+            .servers
+            .get(srv)
+            .and_then(|t| t.as_ref())
+        {
+            // `server … ssl`: the connection is established once the handshake is.
+            let Some(sock) = self.sock.take() else {
+                return Outcome::Pending;
+            };
+            let sni = cx.shared.backends[self.be].tls.uses_sni[srv]
+                .then_some(self.sni.as_deref())
+                .flatten();
+            let Some(stream) = tls.new_ssl(sni).ok().and_then(|ssl| {
+                super::tls::TlsStream::new(ssl, sock.into_stream(), Vec::new()).ok()
+            }) else {
+                return self.conn_error(cx, srv, true);
+            };
+            self.sock = Some(Sock::new(Stream::Tls(Box::new(stream))));
+            return self.tls_step(cx, srv);
+        }
+        self.established(srv)
+    }
+
+    fn established(&mut self, srv: usize) -> Outcome {
         self.phase = Phase::Connected { srv };
         self.fresh = true;
         self.uses = 1;
         Outcome::Connected(srv)
+    }
+
+    /// One step of the TLS handshake with the server, within `timeout connect`; a failure
+    /// is a connection error (retried, then 503), as in HAProxy.
+    fn tls_step(&mut self, cx: &mut Ctx, srv: usize) -> Outcome {
+        let Some(Stream::Tls(t)) = self.sock.as_mut().map(|s| &mut s.s) else {
+            return Outcome::Pending;
+        };
+        match t.handshake() {
+            super::tls::Hs::Pending => Outcome::Pending,
+            super::tls::Hs::Done => self.established(srv),
+            super::tls::Hs::Failed(_) => self.conn_error(cx, srv, true),
+        }
     }
 
     /// The queue changed this stream's state (slot given, redistributed, expired).

@@ -78,8 +78,8 @@ impl Limit {
 }
 
 /// What `Shared::build` needs of each opened listener: its proxy, `maxconn`,
-/// `accept-proxy`, `name`, `id`.
-pub type ListenerSpec = (usize, Option<u32>, bool, Option<String>, Option<u32>);
+/// `accept-proxy`, `name`, `id`, its `bind` line.
+pub type ListenerSpec = (usize, Option<u32>, bool, Option<String>, Option<u32>, usize);
 
 /// One listening socket's place in the limits.
 pub struct ListenerRt {
@@ -93,6 +93,11 @@ pub struct ListenerRt {
     pub id: i64,
     /// Its connections now (`dst_conn`, HAProxy's `nbconn`).
     pub conns: AtomicU32,
+    /// `bind … ssl`: the line's TLS contexts (shared by its addresses).
+    pub tls: Option<Arc<crate::tls::BindTls>>,
+    /// How connection-error log lines name it: its `name`, else its `id`, else its rank
+    /// among its proxy's listeners from 1 (HAProxy's `luid`).
+    pub log_name: String,
 }
 
 /// A per-second event rate (`fe_sess_rate`…): HAProxy's `freq_ctr` over one second.
@@ -432,6 +437,8 @@ pub struct Backend {
     /// connections made (`srv_sess_rate`).
     pub sess_rate: Rate,
     pub srv_rates: Vec<Rate>,
+    /// `server … ssl`: per server its TLS context, and the `sni` expression.
+    pub tls: super::tls::BackendTls,
 }
 
 pub struct Shared {
@@ -541,6 +548,15 @@ impl Shared {
     ) -> Result<Shared, String> {
         let global_max = global_maxconn(cfg, listeners.len());
         let stick = Arc::new(crate::stick::Registry::build(cfg));
+        let mut tls = std::collections::HashMap::new();
+        for b in cfg.proxies.iter().filter(|p| p.cap.is_be() && !p.disabled) {
+            if b.servers.iter().any(|s| s.ssl.enabled) {
+                tls.insert(
+                    b.name.clone(),
+                    super::tls::BackendTls::build(cfg, b, warnings)?,
+                );
+            }
+        }
         let mut backends: Vec<Backend> = Vec::new();
         let mut be_index = |name: &str, warnings: &mut Vec<String>| -> Option<usize> {
             if let Some(i) = backends.iter().position(|b| b.name == name) {
@@ -550,8 +566,10 @@ impl Shared {
             if px.disabled {
                 return None;
             }
-            let b = crate::stick::scope(&stick, &px.name, || compile_backend(cfg, px, warnings))
-                .ok()?;
+            let mut b =
+                crate::stick::scope(&stick, &px.name, || compile_backend(cfg, px, warnings))
+                    .ok()?;
+            b.tls = tls.remove(&px.name).unwrap_or_default();
             backends.push(b);
             Some(backends.len() - 1)
         };
@@ -654,20 +672,28 @@ impl Shared {
             .bufsize
             .map(|b| b as usize)
             .unwrap_or(BUFSIZE);
+        let tls = super::tls::bind_contexts(cfg, fronts, listeners, warnings)?;
         Ok(Shared {
             limit: Limit::new(global_max),
             listeners: listeners
                 .iter()
                 .enumerate()
-                .map(|(i, (frontend, max, accept_proxy, name, id))| ListenerRt {
-                    frontend: *frontend,
-                    accept_proxy: *accept_proxy,
-                    limit: max.filter(|&m| m > 0).map(Limit::new),
-                    name: name.clone(),
-                    // HAProxy numbers unnamed listeners of a proxy from 1; per process here.
-                    id: id.map_or(i as i64 + 1, i64::from),
-                    conns: AtomicU32::new(0),
-                })
+                .map(
+                    |(i, (frontend, max, accept_proxy, name, id, _))| ListenerRt {
+                        frontend: *frontend,
+                        accept_proxy: *accept_proxy,
+                        tls: tls[i].clone(),
+                        log_name: name.clone().unwrap_or_else(|| {
+                            let rank = listeners[..i].iter().filter(|l| l.0 == *frontend).count();
+                            id.map_or(rank as i64 + 1, i64::from).to_string()
+                        }),
+                        limit: max.filter(|&m| m > 0).map(Limit::new),
+                        name: name.clone(),
+                        // HAProxy numbers unnamed listeners of a proxy from 1; per process here.
+                        id: id.map_or(i as i64 + 1, i64::from),
+                        conns: AtomicU32::new(0),
+                    },
+                )
                 .collect(),
             frontends,
             backends,
@@ -967,5 +993,6 @@ fn compile_backend(
         iweights: px.servers.iter().map(|sv| sv.weight).collect(),
         sess_rate: Rate::default(),
         srv_rates: px.servers.iter().map(|_| Rate::default()).collect(),
+        tls: Default::default(),
     })
 }

@@ -41,6 +41,8 @@ impl Keepalive {
 pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    /// TLS over either (boxed: plain connections keep a one-word stream).
+    Tls(Box<super::tls::TlsStream>),
 }
 
 impl Stream {
@@ -49,6 +51,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.peer_addr().ok(),
             Stream::Unix(_) => None,
+            Stream::Tls(t) => t.io().peer_inet(),
         }
     }
 
@@ -57,26 +60,44 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.local_addr().ok(),
             Stream::Unix(_) => None,
+            Stream::Tls(t) => t.io().local_inet(),
         }
+    }
+
+    /// The connection's TLS state, for the `ssl_*` fetches.
+    pub fn tls(&self) -> Option<&openssl::ssl::SslRef> {
+        match self {
+            Stream::Tls(t) => Some(t.ssl()),
+            _ => None,
+        }
+    }
+
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Stream::Tls(_))
     }
 
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         match self {
             Stream::Tcp(s) => s.take_error(),
             Stream::Unix(s) => s.take_error(),
+            Stream::Tls(t) => t.io().take_error(),
         }
     }
 
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    pub fn shutdown(&mut self, how: Shutdown) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.shutdown(how),
             Stream::Unix(s) => s.shutdown(how),
+            Stream::Tls(t) => t.shutdown(how),
         }
     }
 
     /// TCP keep-alive probes (`option tcpka`/`clitcpka`/`srvtcpka`), set per connection as
     /// HAProxy does after accept and before connect.
     pub fn set_keepalive(&self, ka: &Keepalive) {
+        if let Stream::Tls(t) = self {
+            return t.io().set_keepalive(ka);
+        }
         if let Stream::Tcp(s) = self {
             let mut k = socket2::TcpKeepalive::new();
             if let Some(t) = ka.idle {
@@ -98,12 +119,18 @@ impl Stream {
         match self {
             Stream::Tcp(s) => Some(s.as_raw_fd()),
             Stream::Unix(s) => Some(s.as_raw_fd()),
+            // TLS records are made in user space: nothing to splice.
+            Stream::Tls(_) => None,
         }
     }
 
     pub fn set_nodelay(&self, on: bool) {
-        if let Stream::Tcp(s) = self {
-            let _ = s.set_nodelay(on);
+        match self {
+            Stream::Tcp(s) => {
+                let _ = s.set_nodelay(on);
+            }
+            Stream::Tls(t) => t.io().set_nodelay(on),
+            Stream::Unix(_) => {}
         }
     }
 }
@@ -113,6 +140,7 @@ impl std::os::fd::AsRawFd for Stream {
         match self {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Unix(s) => s.as_raw_fd(),
+            Stream::Tls(t) => t.io().as_raw_fd(),
         }
     }
 }
@@ -129,11 +157,13 @@ impl std::os::fd::AsRawFd for ListenSock {
 impl Stream {
     /// A write telling the kernel more data follows at once (`MSG_MORE`), so that a body
     /// forwarded in buffer-sized pieces leaves in full segments, as HAProxy sends it.
-    pub fn write_more(&self, b: &[u8]) -> io::Result<usize> {
+    pub fn write_more(&mut self, b: &[u8]) -> io::Result<usize> {
         use std::os::fd::AsFd;
-        let fd = match self {
+        let fd = match &*self {
             Stream::Tcp(s) => s.as_fd(),
             Stream::Unix(s) => s.as_fd(),
+            // OpenSSL writes whole records itself.
+            Stream::Tls(_) => return self.write(b),
         };
         socket2::SockRef::from(&fd).send_with_flags(b, libc::MSG_MORE)
     }
@@ -144,6 +174,7 @@ impl Read for Stream {
         match self {
             Stream::Tcp(s) => s.read(b),
             Stream::Unix(s) => s.read(b),
+            Stream::Tls(t) => t.s.read(b),
         }
     }
 }
@@ -153,6 +184,7 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write(b),
             Stream::Unix(s) => s.write(b),
+            Stream::Tls(t) => t.s.write(b),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -165,18 +197,21 @@ impl Source for Stream {
         match self {
             Stream::Tcp(s) => s.register(r, t, i),
             Stream::Unix(s) => s.register(r, t, i),
+            Stream::Tls(x) => x.io_mut().register(r, t, i),
         }
     }
     fn reregister(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.reregister(r, t, i),
             Stream::Unix(s) => s.reregister(r, t, i),
+            Stream::Tls(x) => x.io_mut().reregister(r, t, i),
         }
     }
     fn deregister(&mut self, r: &Registry) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.deregister(r),
             Stream::Unix(s) => s.deregister(r),
+            Stream::Tls(x) => x.io_mut().deregister(r),
         }
     }
 }

@@ -57,12 +57,14 @@ pub enum Verdict {
 }
 
 /// The client connection as `tcp-request` rules see it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ConnFacts {
+#[derive(Clone, Copy, Default)]
+pub struct ConnFacts<'c> {
     /// Its index in `Shared::listeners` (`so_id`, `so_name`, `dst_conn`).
     pub listener: Option<usize>,
     /// The client socket, once a stream exists (content rules): `TCP_INFO` fetches.
     pub fd: Option<i32>,
+    /// Its TLS state (`ssl_fc`…).
+    pub tls: Option<&'c dyn crate::sample::tls_conn::TlsConn>,
 }
 
 /// Runs `tcp-request` rules (`payload`: the client's bytes so far and whether more may
@@ -78,7 +80,7 @@ pub fn run_tcp_rules(
     payload: Option<(&[u8], bool)>,
     vars: &mut Vars,
     stk: Option<std::sync::Arc<crate::stick::Trackers>>,
-    conn: ConnFacts,
+    conn: ConnFacts<'_>,
 ) -> Verdict {
     if rules.is_empty() {
         return Verdict::Go;
@@ -105,6 +107,7 @@ pub fn run_tcp_rules(
         s.bind = Some((l.name.as_deref().unwrap_or(""), l.id));
     }
     s.fc_fd = conn.fd;
+    s.fc_tls = conn.tls;
     let (mut caps, mut fx) = (Captures::default(), Effects::default());
     match rules.run_with(s, MsgRef::None, None, payload, vars, &mut caps, &mut fx) {
         Flow::Reject => Verdict::Reject,
@@ -134,6 +137,7 @@ impl TcpSession {
                 ConnFacts {
                     listener: origin.listener,
                     fd: None,
+                    tls: super::tls::facts(&client.s),
                 },
             );
             if v == Verdict::Reject {
@@ -342,6 +346,7 @@ impl TcpSession {
                 ConnFacts {
                     listener: self.listener,
                     fd: Some(std::os::fd::AsRawFd::as_raw_fd(&self.client.s)),
+                    tls: super::tls::facts(&self.client.s),
                 },
             ) {
                 Verdict::Reject => return Some(false),
@@ -490,9 +495,13 @@ impl TcpSession {
     /// Moves bytes until nothing progresses. Returns false once the session is over.
     fn pump(&mut self, cx: &mut Ctx) -> bool {
         let limit = cx.shared.bufsize;
-        let splice = match self.srv.is_connected() {
-            true => cx.shared.frontends[self.fe].splice | cx.shared.backends[self.srv.be].splice,
-            false => 0,
+        // Only between two plain sockets (not TLS), once the server side is up.
+        let plain = |s: &Sock| s.s.splice_fd().is_some();
+        let splice = match self.srv.sock.as_ref() {
+            Some(s) if self.srv.is_connected() && plain(s) && plain(&self.client) => {
+                cx.shared.frontends[self.fe].splice | cx.shared.backends[self.srv.be].splice
+            }
+            _ => 0,
         };
         loop {
             let mut progress = false;

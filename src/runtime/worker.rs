@@ -162,6 +162,8 @@ pub enum Session {
     Tcp(Box<TcpSession>),
     /// `accept-proxy`: reading the PROXY protocol header before the real session.
     Proxy(ProxyWait),
+    /// `bind … ssl`: the TLS handshake before the real session.
+    Tls(Box<super::tls::TlsWait>),
     /// Only while `wake`/`park` swap a session's form; never seen outside them.
     Moving,
 }
@@ -235,8 +237,14 @@ impl ProxyWait {
     }
 }
 
-/// The session of a frontend's mode.
-fn start_for(cx: &mut Ctx, fe: usize, sock: Sock, origin: Origin) -> Option<Session> {
+/// The session of a frontend's mode (after the TLS handshake on a TLS listener).
+pub fn start_for(cx: &mut Ctx, fe: usize, sock: Sock, origin: Origin) -> Option<Session> {
+    let tls = origin
+        .listener
+        .and_then(|l| cx.shared.listeners[l].tls.as_ref());
+    if let Some(tls) = tls.filter(|_| !sock.s.is_tls()) {
+        return super::tls::TlsWait::start(cx, fe, sock, origin, tls);
+    }
     match cx.shared.frontends[fe].mode {
         Mode::Tcp => TcpSession::start(cx, fe, sock, origin).map(|t| Session::Tcp(Box::new(t))),
         _ => HttpSession::start(cx, fe, sock, origin).map(|h| Session::Http(Box::new(h))),
@@ -283,6 +291,17 @@ impl Session {
                     Err(()) => false,
                 }
             }
+            Session::Tls(w) => {
+                w.on_event(ev);
+                match w.advance(cx) {
+                    Ok(None) => true,
+                    Ok(Some(next)) => {
+                        *self = next;
+                        true
+                    }
+                    Err(()) => false,
+                }
+            }
         }
     }
     fn on_wake(&mut self, cx: &mut Ctx, id: StreamId) -> bool {
@@ -290,7 +309,7 @@ impl Session {
         match self {
             Session::Http(h) => h.stream_id() != Some(id) || h.on_wake(cx),
             Session::Tcp(t) => t.stream_id() != Some(id) || t.on_wake(cx),
-            Session::HttpIdle(_) | Session::Proxy(_) | Session::Moving => true,
+            Session::HttpIdle(_) | Session::Proxy(_) | Session::Tls(_) | Session::Moving => true,
         }
     }
     fn on_timeout(&mut self, cx: &mut Ctx) -> bool {
@@ -303,6 +322,7 @@ impl Session {
                 let t = cx.shared.frontends[p.fe].px.timeouts.client;
                 t.is_none_or(|d| p.since + d > cx.now)
             }
+            Session::Tls(w) => w.on_timeout(cx),
         }
     }
     fn deadline(&self, cx: &Ctx) -> Option<Instant> {
@@ -316,6 +336,7 @@ impl Session {
                 .timeouts
                 .client
                 .map(|d| p.since + d),
+            Session::Tls(w) => w.deadline(cx),
         }
     }
     fn close(&mut self, cx: &mut Ctx) {
@@ -325,13 +346,14 @@ impl Session {
             Session::HttpIdle(_) | Session::Moving => {}
             Session::Tcp(t) => t.close(cx),
             Session::Proxy(p) => p.sock = None,
+            Session::Tls(w) => w.close(),
         }
     }
     fn is_idle(&self) -> bool {
         match self {
             Session::Http(h) => h.is_idle(),
             Session::HttpIdle(_) => true,
-            Session::Tcp(_) | Session::Proxy(_) | Session::Moving => false,
+            Session::Tcp(_) | Session::Proxy(_) | Session::Tls(_) | Session::Moving => false,
         }
     }
 
@@ -340,7 +362,7 @@ impl Session {
         match self {
             Session::Http(h) => h.server_side().and_then(|s| s.target()),
             Session::Tcp(t) => t.server_side().target(),
-            Session::HttpIdle(_) | Session::Proxy(_) | Session::Moving => None,
+            Session::HttpIdle(_) | Session::Proxy(_) | Session::Tls(_) | Session::Moving => None,
         }
     }
 }

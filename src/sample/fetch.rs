@@ -164,6 +164,10 @@ pub struct Session<'a> {
     /// The stream's server and tunnel timeouts in ms (`cur_server_timeout`,
     /// `cur_tunnel_timeout`): 0 until set by `set-timeout` or the connection to a server.
     pub cur_timeout: (i64, i64),
+    /// The client connection's TLS state (`None`: a clear connection).
+    pub fc_tls: Option<&'a dyn super::tls_conn::TlsConn>,
+    /// The server connection's.
+    pub bc_tls: Option<&'a dyn super::tls_conn::TlsConn>,
 }
 
 impl<'a> Session<'a> {
@@ -200,6 +204,8 @@ impl<'a> Session<'a> {
             dst_conn: None,
             last_rule: None,
             cur_timeout: (0, 0),
+            fc_tls: None,
+            bc_tls: None,
         }
     }
 }
@@ -379,7 +385,8 @@ pub enum Fetch {
     CaptureReqVer,
     UniqueId,
     HttpFirstReq,
-    SslFc,
+    /// `ssl_fc*`, `ssl_c_*`, `ssl_f_*`, `ssl_bc*`, `ssl_s_*`.
+    Tls(Box<super::tls_conn::TlsFetch>),
     /// `sc_*`, `scN_*`, `src_*` stick-counter fetches.
     Stk(Box<super::stick::StkFetch>),
     /// `table_cnt`, `table_avl`.
@@ -806,14 +813,16 @@ impl Fetch {
             "capture.req.ver" => F::CaptureReqVer,
             "unique-id" => F::UniqueId,
             "http_first_req" => F::HttpFirstReq,
-            "ssl_fc" | "ssl_bc" | "ssl_c_used" => F::SslFc,
             "table_cnt" | "table_avl" => F::TableStat(
                 super::stick::TableStat::compile(name, args).ok_or_else(|| name.to_string())?,
             ),
             n if n.starts_with("sc") || n.starts_with("src_") => F::Stk(Box::new(
                 super::stick::StkFetch::compile(n, args).ok_or_else(|| name.to_string())?,
             )),
-            n if n.starts_with("ssl_") => F::Nothing,
+            n if n.starts_with("ssl_") => match super::tls_conn::TlsFetch::compile(n, args) {
+                Some(f) => F::Tls(Box::new(f)),
+                None => F::Nothing,
+            },
             _ => return Err(name.into()),
         })
     }
@@ -1266,7 +1275,7 @@ impl Fetch {
                 None => t.vars.get(&VarName::unique_id())?,
             },
             F::HttpFirstReq => Smp::Bool(t.s.txn_index == 0),
-            F::SslFc => Smp::Bool(false),
+            F::Tls(f) => return f.eval(if f.back { t.s.bc_tls } else { t.s.fc_tls }),
             F::Nothing => return None,
             F::Stopping => Smp::Bool(t.s.env.stopping()),
             F::DstConn => Smp::Sint(t.s.dst_conn?),

@@ -12,6 +12,7 @@ pub mod map;
 pub mod msg;
 pub mod pattern;
 pub mod stick;
+pub mod tls_conn;
 pub mod tls_hello;
 pub mod value;
 pub mod vars;

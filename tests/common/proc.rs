@@ -154,7 +154,10 @@ impl<'a> Builder<'a> {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         for (name, text) in &self.files {
-            std::fs::write(dir.join(name), text).unwrap();
+            let path = dir.join(name);
+            // A name may be in a subdirectory (a `crt` directory of certificates).
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
         }
         let path = dir.join("haproxy.cfg");
         std::fs::write(&path, self.cfg.replace("@DIR@", dir.to_str().unwrap())).unwrap();

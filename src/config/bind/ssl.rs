@@ -109,8 +109,13 @@ impl Default for ExtraFiles {
 /// parsing, a later `global` section does not change an earlier `bind`. The last
 /// `ssl-load-extra-files` line wins, as each one resets the flags.
 pub fn extra_files(st: &State) -> ExtraFiles {
+    extra_files_of(&st.model.global)
+}
+
+/// [`extra_files`] from a whole global section (the runtime, once parsing is over).
+pub fn extra_files_of(g: &crate::model::Global) -> ExtraFiles {
     let mut x = ExtraFiles::default();
-    for (kw, args, _) in &st.model.global.other {
+    for (kw, args, _) in &g.other {
         match kw.as_str() {
             "ssl-load-extra-del-ext" => x.del_ext = true,
             "ssl-load-extra-files" => {
@@ -127,20 +132,28 @@ pub fn extra_files(st: &State) -> ExtraFiles {
 
 /// `ckchs_load_cert_file()` with HAProxy's default side-file settings.
 pub fn load_cert_file(path: &str) -> Result<(), String> {
-    load_cert_file_with(path, ExtraFiles::default())
+    load_cert_file_with(path, ExtraFiles::default()).map(|_| ())
 }
 
 /// `ssl_sock_load_files_into_ckch()`: a PEM with a certificate and a key, or a key taken
 /// from the `.key` side file (`<path>.key`, or `<path without .crt>.key` with
-/// `ssl-load-extra-del-ext`) when `ssl-load-extra-files` allows it.
-pub fn load_cert_file_with(path: &str, extra: ExtraFiles) -> Result<(), String> {
+/// `ssl-load-extra-del-ext`) when `ssl-load-extra-files` allows it. Returns the side key
+/// file used, if any. The files are decoded (`crate::tls::pem`), so a certificate that
+/// does not parse or a key that does not match fails here as it does in HAProxy.
+pub fn load_cert_file_with(path: &str, extra: ExtraFiles) -> Result<Option<String>, String> {
+    let key = find_key_file(path, extra)?;
+    crate::tls::pem::load(path, key.as_deref())?;
+    Ok(key)
+}
+
+fn find_key_file(path: &str, extra: ExtraFiles) -> Result<Option<String>, String> {
     let bytes = std::fs::read(path).map_err(|_| format!("cannot open the file '{path}'.\n"))?;
     let pem = String::from_utf8_lossy(&bytes);
     if !has_cert(&pem) {
         return Err(format!("unable to load certificate from file '{path}'.\n"));
     }
     if has_key(&pem) {
-        return Ok(());
+        return Ok(None);
     }
     let stem = match path.rfind('.') {
         Some(p) if extra.del_ext && &path[p..] == ".crt" => &path[..p],
@@ -157,29 +170,35 @@ pub fn load_cert_file_with(path: &str, extra: ExtraFiles) -> Result<(), String> 
                 "unable to load private key from file '{key}'.\n '{key}' is present but cannot be read or parsed'.\n"
             ));
         }
-        return Ok(());
+        return Ok(Some(key));
     }
     Err(format!("No Private Key found in '{key}'.\n"))
 }
 
 /// `ssl_sock_load_cert()`: a file, a directory of certificates, or a `.rsa/.dsa/.ecdsa`
-/// bundle (when `ssl-load-extra-files` allows bundles).
+/// bundle (when `ssl-load-extra-files` allows bundles). Returns how many were loaded.
 pub fn load_cert(path: &str, extra: ExtraFiles) -> Result<usize, String> {
+    cert_files(path, extra).map(|v| v.len())
+}
+
+/// The certificate files a `crt` argument names, in HAProxy's loading order, each with
+/// its side key file when the key is not in the certificate's own file.
+pub fn cert_files(path: &str, extra: ExtraFiles) -> Result<Vec<(String, Option<String>)>, String> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => load_cert_dir(path, extra),
-        Ok(_) => load_cert_file_with(path, extra).map(|_| 1),
+        Ok(_) => Ok(vec![(path.to_string(), load_cert_file_with(path, extra)?)]),
         Err(e) => {
-            let mut found = 0;
+            let mut found = Vec::new();
             if extra.bundle {
                 for ext in ["rsa", "dsa", "ecdsa"] {
                     let fp = format!("{path}.{ext}");
                     if Path::new(&fp).exists() {
-                        found += 1;
-                        load_cert_file_with(&fp, extra)?;
+                        let k = load_cert_file_with(&fp, extra)?;
+                        found.push((fp, k));
                     }
                 }
             }
-            if found > 0 {
+            if !found.is_empty() {
                 Ok(found)
             } else {
                 Err(format!(
@@ -192,7 +211,7 @@ pub fn load_cert(path: &str, extra: ExtraFiles) -> Result<usize, String> {
 }
 
 /// `crtlist_load_cert_dir()`: every regular file except dot files and the side files.
-fn load_cert_dir(path: &str, extra: ExtraFiles) -> Result<usize, String> {
+fn load_cert_dir(path: &str, extra: ExtraFiles) -> Result<Vec<(String, Option<String>)>, String> {
     let rd = std::fs::read_dir(path)
         .map_err(|e| format!("unable to scan directory '{path}' : {}.\n", strerror(&e)))?;
     let mut names: Vec<String> = rd
@@ -200,7 +219,7 @@ fn load_cert_dir(path: &str, extra: ExtraFiles) -> Result<usize, String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let mut count = 0;
+    let mut out = Vec::new();
     for n in names {
         if let Some(p) = n.rfind('.') {
             let ext = &n[p..];
@@ -218,12 +237,12 @@ fn load_cert_dir(path: &str, extra: ExtraFiles) -> Result<usize, String> {
             }
             Ok(m) if !m.is_file() => continue,
             Ok(_) => {
-                load_cert_file_with(&fp, extra)?;
-                count += 1;
+                let k = load_cert_file_with(&fp, extra)?;
+                out.push((fp, k));
             }
         }
     }
-    Ok(count)
+    Ok(out)
 }
 
 /// `crtlist_parse_file()`: each non-comment line names a certificate (relative to
@@ -232,7 +251,7 @@ pub fn load_crt_list(st: &State, file: &str) -> Result<Vec<String>, String> {
     let bytes =
         std::fs::read(file).map_err(|e| format!("cannot open file '{file}' : {}", strerror(&e)))?;
     if std::fs::metadata(file).map(|m| m.is_dir()).unwrap_or(false) {
-        let n = load_cert_dir(file, extra_files(st))?;
+        let n = load_cert_dir(file, extra_files(st))?.len();
         return Ok(vec![file.to_string(); n]);
     }
     let text = String::from_utf8_lossy(&bytes);
@@ -559,9 +578,6 @@ mod tests {
     use super::{load_cert, ExtraFiles};
     use crate::config::{load_str, Diag, Level, ParseEnv};
 
-    const CERT: &str = "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n";
-    const KEY: &str = "-----BEGIN PRIVATE KEY-----\nB\n-----END PRIVATE KEY-----\n";
-
     /// The first alert of a frontend binding `crt` after the global lines `global`.
     fn bind_alert(global: &str, crt: &str) -> Option<String> {
         let mut env = ParseEnv::offline();
@@ -580,11 +596,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("fix1-ssl-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let d = dir.display().to_string();
-        std::fs::write(dir.join("common.crt"), CERT).unwrap();
-        std::fs::write(dir.join("common.key"), KEY).unwrap();
-        std::fs::write(dir.join("noext"), CERT).unwrap();
-        std::fs::write(dir.join("noext.key"), KEY).unwrap();
-        std::fs::write(dir.join("bun.rsa"), format!("{CERT}{KEY}")).unwrap();
+        let (cert, key) = crate::tls::test_pems("t");
+        std::fs::write(dir.join("common.crt"), &cert).unwrap();
+        std::fs::write(dir.join("common.key"), &key).unwrap();
+        std::fs::write(dir.join("noext"), &cert).unwrap();
+        std::fs::write(dir.join("noext.key"), &key).unwrap();
+        std::fs::write(dir.join("bun.rsa"), format!("{cert}{key}")).unwrap();
         let crt = format!("{d}/common.crt");
         let noext = format!("{d}/noext");
         let no_key_at = |l: u32, p: &str| {

@@ -248,17 +248,10 @@ fn bind_tls_files() {
     let dir = std::env::temp_dir().join(format!("bindsrv-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let good = dir.join("good.pem");
-    std::fs::write(
-        &good,
-        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
-    )
-    .unwrap();
+    let (cert, key) = crate::tls::test_pems("good");
+    std::fs::write(&good, format!("{cert}{key}")).unwrap();
     let certonly = dir.join("c.pem");
-    std::fs::write(
-        &certonly,
-        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-    )
-    .unwrap();
+    std::fs::write(&certonly, &cert).unwrap();
     let garbage = dir.join("g.pem");
     std::fs::write(&garbage, "garbage\n").unwrap();
     let list = dir.join("l.lst");
@@ -347,11 +340,8 @@ fn crt_list_lines() {
     let dir = std::env::temp_dir().join(format!("bindsrv-cl-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pem = dir.join("p.pem");
-    std::fs::write(
-        &pem,
-        "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n-----BEGIN EC PRIVATE KEY-----\nB\n-----END EC PRIVATE KEY-----\n",
-    )
-    .unwrap();
+    let (cert, key) = crate::tls::test_pems("p");
+    std::fs::write(&pem, format!("{cert}{key}")).unwrap();
     let p = pem.display().to_string();
     let st = mini_load("");
     let cases = [

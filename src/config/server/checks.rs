@@ -174,7 +174,9 @@ fn server_tls_versions(st: &mut State, px: usize, si: usize, ctx: &mut MsgCtx) -
 /// `bind … crt`.
 fn load_client_cert(path: &str, extra: crate::config::bind::ssl::ExtraFiles) -> Result<(), String> {
     match std::fs::metadata(path) {
-        Ok(m) if !m.is_dir() => crate::config::bind::ssl::load_cert_file_with(path, extra),
+        Ok(m) if !m.is_dir() => {
+            crate::config::bind::ssl::load_cert_file_with(path, extra).map(|_| ())
+        }
         Ok(_) => Err(format!(
             "unable to stat SSL certificate from file '{path}' : Is a directory.\n"
         )),

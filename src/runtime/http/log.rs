@@ -162,6 +162,7 @@ impl HttpSession {
             stk: self.stk.clone(),
         };
         let mut s = self.session(cx, &env);
+        s.fc_tls = super::super::tls::facts(&self.client.s);
         let (mut srv_name, mut srv_conn, mut retries) = ("<NOSRV>", 0, 0);
         let (mut sq, mut bq, mut beconn, mut server_addr) = (0, 0, 0, None);
         let mut t_queue = l.t_queue;
@@ -267,6 +268,11 @@ impl HttpSession {
             stream_id: l.stream_id,
             log_count: 0,
             pid: crate::runtime::log::pid(),
+            tls: self
+                .client
+                .s
+                .tls()
+                .map(|t| (t.version_str(), t.current_cipher().map_or("", |c| c.name()))),
         };
         lr.stream_end(&mut facts, &mut t, set_level.as_deref());
         l.restart(now, self.cout.len(), self.cin.len());

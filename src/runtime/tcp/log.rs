@@ -67,6 +67,7 @@ impl TcpSession {
             stk: self.stk.clone(),
         };
         let mut s = Session::new(&fe.name, &env);
+        s.fc_tls = super::super::tls::facts(&self.client.s);
         s.src = self.peer;
         s.dst = self.local;
         s.fe_id = fe.px.id;
@@ -141,6 +142,11 @@ impl TcpSession {
             stream_id: l.stream_id,
             log_count: 0,
             pid: crate::runtime::log::pid(),
+            tls: self
+                .client
+                .s
+                .tls()
+                .map(|t| (t.version_str(), t.current_cipher().map_or("", |c| c.name()))),
         };
         lr.stream_end(&mut facts, &mut t, None);
     }
