@@ -56,8 +56,18 @@ fn name(cn: &str) -> X509Name {
 /// A certificate for `cn` (and `sans`), signed by `ca` (self-signed without), valid
 /// from `from` to `to` days around now.
 fn make(cn: &str, sans: &[&str], ca: Option<&Cert>, days: (i64, i64)) -> Cert {
+    make_with(ec_key(), cn, sans, ca, days)
+}
+
+/// [`make`] for a given key (an RSA one, for DHE suites).
+fn make_with(
+    key: PKey<Private>,
+    cn: &str,
+    sans: &[&str],
+    ca: Option<&Cert>,
+    days: (i64, i64),
+) -> Cert {
     static SERIAL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-    let key = ec_key();
     let mut b = X509::builder().unwrap();
     b.set_version(2).unwrap();
     let serial =
@@ -1136,4 +1146,44 @@ fn clients_see_what_haproxy_shows() {
         }
     }
     assert_eq!(ours, theirs);
+}
+
+/// `tune.ssl.default-dh-param 2048` makes DHE suites available with an RSA certificate
+/// (ffdhe2048, as HAProxy 2.6 on OpenSSL 3 picks); without it a client offering only DHE
+/// suites fails its handshake, on both proxies alike.
+#[test]
+fn default_dh_param_enables_dhe_suites() {
+    let _g = serial();
+    let rsa = PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+    let cert = make_with(rsa, "rsa.test", &["rsa.test"], Some(&pki().ca), (-1, 30));
+    let dhe = Opts {
+        max: Some(SslVersion::TLS1_2),
+        ciphers: Some("DHE-RSA-AES128-GCM-SHA256"),
+        ..PLAIN
+    };
+    for bin in [common::oracle(), common::rs_bin()] {
+        for param in ["", " tune.ssl.default-dh-param 2048\n"] {
+            let port = free_port();
+            let cfg = format!(
+                "global\n{param}defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n\
+                 frontend f\n bind 127.0.0.1:{port} ssl crt @DIR@/rsa.pem\n\
+                 http-request return status 200 content-type text/plain lf-string \"%[ssl_fc_cipher]\"\n"
+            );
+            let _px = Proxy::builder(&bin, &cfg)
+                .file("rsa.pem", cert.pem())
+                .start(Ready::Port(port));
+            let got = https(port, &dhe, "/");
+            if param.is_empty() {
+                assert!(got.is_err(), "{}: DHE without DH parameters", bin.display());
+            } else {
+                let s = got.unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+                assert_eq!(
+                    s.body.trim(),
+                    "DHE-RSA-AES128-GCM-SHA256",
+                    "{}",
+                    bin.display()
+                );
+            }
+        }
+    }
 }

@@ -427,6 +427,9 @@ pub const ACTIVE: &[&str] = &[
     "crt-base",
     "ssl-default-bind-options",
     "ssl-default-bind-ciphers",
+    // DHE suites with RSA certificates (src/tls/dh.rs): tests/tls.rs
+    // default_dh_param_enables_dhe_suites, beside haproxy.
+    "tune.ssl.default-dh-param",
     "ssl-default-bind-ciphersuites",
     "ssl-default-bind-curves",
     "ssl-default-server-options",

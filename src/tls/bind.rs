@@ -168,6 +168,14 @@ fn context(o: &BindOptions, d: &SslDefaults, ck: &CertKey) -> Result<SslContextB
             .map_err(|e| e.to_string())?;
     }
     b.set_private_key(&ck.key).map_err(|e| e.to_string())?;
+    // `tune.ssl.default-dh-param`: DHE suites become available (a group the security level
+    // refuses leaves them out, as HAProxy's warning says).
+    if let Some(dh) = d
+        .default_dh_param
+        .and_then(|l| super::dh::for_key(&ck.key, l))
+    {
+        let _ = b.set_tmp_dh(&dh);
+    }
     b.set_session_id_context(b"haproxy-rs")
         .map_err(|e| e.to_string())?;
     let verify = match o.verify.as_deref() {

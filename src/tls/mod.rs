@@ -8,6 +8,7 @@
 //! `server` line they come from.
 
 pub mod bind;
+mod dh;
 pub mod facts;
 pub mod pem;
 pub mod server;
