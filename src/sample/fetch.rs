@@ -1553,7 +1553,8 @@ fn basic_auth(r: &Req) -> Option<(Vec<u8>, Vec<u8>)> {
     Some((dec[..i].to_vec(), dec[i + 1..].to_vec()))
 }
 
-fn b64_decode(s: &[u8]) -> Option<Vec<u8>> {
+/// Standard base64 (padding optional), as `Authorization: Basic` carries it.
+pub(crate) fn b64_decode(s: &[u8]) -> Option<Vec<u8>> {
     let val = |c: u8| -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',

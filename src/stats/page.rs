@@ -61,7 +61,7 @@ impl PageCfg {
         if !scheme.eq_ignore_ascii_case("basic") {
             return false;
         }
-        let Some(dec) = b64decode(cred.trim()) else {
+        let Some(dec) = crate::sample::fetch::b64_decode(cred.trim().as_bytes()) else {
             return false;
         };
         let Ok(dec) = String::from_utf8(dec) else {
@@ -331,32 +331,6 @@ pub fn post(p: &dyn Proc, body: &[u8]) -> &'static str {
     } else {
         "PART"
     }
-}
-
-fn b64decode(s: &str) -> Option<Vec<u8>> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let s = s.trim_end_matches('=').as_bytes();
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0);
-    for &c in s {
-        acc = (acc << 6) | val(c)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
 }
 
 #[cfg(test)]
