@@ -1187,3 +1187,57 @@ fn default_dh_param_enables_dhe_suites() {
         }
     }
 }
+
+/// Health checks over TLS: a server with `ssl` is checked over TLS (its own context; with
+/// `option httpchk` a plain check would fail), `check-ssl` with a `port` does the same,
+/// a check that cannot verify the server fails at layer 6; `show stat` reports what
+/// haproxy reports (status, check status and code).
+#[test]
+fn health_checks_over_tls() {
+    let _g = serial();
+    let https = tls_server(&pki().backend);
+    let mut runs = Vec::new();
+    for bin in [common::oracle(), common::rs_bin()] {
+        let fe = free_port();
+        let cfg = format!(
+            "global\n stats socket @DIR@/s.sock level admin\n\
+             defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 2s\n timeout check 2s\n\
+             frontend f\n bind 127.0.0.1:{fe}\n default_backend be\n\
+             backend be\n option httpchk GET /\n\
+             server inh 127.0.0.1:{https} ssl verify required ca-file @DIR@/ca.pem sni str(backend.test) check inter 100ms\n\
+             server port 127.0.0.1:1 check-ssl verify none check port {https} inter 100ms\n\
+             server bad 127.0.0.1:{https} ssl verify required ca-file @DIR@/other-ca.pem check inter 100ms fall 1\n"
+        );
+        let p = Proxy::builder(&bin, &cfg)
+            .file("ca.pem", pki().ca.cert.to_pem().unwrap())
+            .file("other-ca.pem", pki().other_ca.cert.to_pem().unwrap())
+            .start(Ready::Unix("s.sock"));
+        let t0 = std::time::Instant::now();
+        let rows = loop {
+            let rows: Vec<String> = p
+                .cli("s.sock", "show stat\n")
+                .lines()
+                .filter(|l| l.starts_with("be,") && !l.starts_with("be,BACKEND"))
+                .map(|l| {
+                    let f: Vec<&str> = l.split(',').collect();
+                    // svname, status, check_status (a check in progress is marked
+                    // with `* `, its code then still the previous one's: left out)
+                    format!("{} {} {}", f[1], f[17], f[36].trim_start_matches("* "))
+                })
+                .collect();
+            let settled = rows.iter().filter(|r| r.contains("L7OK")).count() == 2
+                && rows.iter().any(|r| r.contains("L6RSP"));
+            if settled || t0.elapsed() > std::time::Duration::from_secs(10) {
+                break rows;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        runs.push(rows);
+    }
+    assert_eq!(
+        runs[0],
+        ["inh UP L7OK", "port UP L7OK", "bad DOWN L6RSP"],
+        "haproxy"
+    );
+    assert_eq!(runs[0], runs[1]);
+}

@@ -290,8 +290,11 @@ pub const ACTIVE: &[&str] = &[
     // tests/stats_socket.rs unresolved_init_addr_none_server_is_in_resolution_maintenance.
     "server init-addr",
     // Health and agent checks (src/check, src/runtime/check.rs): tests/checks.rs, including
-    // the state-change messages compared with haproxy. `check-ssl`/`check-sni`/
-    // `check-alpn` wait for TLS.
+    // the state-change messages compared with haproxy. Over TLS (`check-ssl`, or the
+    // server's `ssl` inherited): tests/tls.rs health_checks_over_tls. `check-alpn` waits.
+    "server check-ssl",
+    "server no-check-ssl",
+    "server check-sni",
     "server check",
     "server inter",
     "server fastinter",

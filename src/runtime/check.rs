@@ -22,6 +22,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 use super::shared::Shared;
+use super::stream::Stream;
 use super::worker::Control;
 use crate::check::agent::{self, Admin, AgentHealth};
 use crate::check::eval::{Ctx, Run, Want};
@@ -198,8 +199,10 @@ struct Srv {
 
 struct Io {
     run: Run,
-    sock: Option<TcpStream>,
+    sock: Option<Stream>,
     connected: bool,
+    /// Connected at TCP level, the TLS handshake not done yet (`check-ssl`).
+    handshaking: bool,
     /// What the run waits for.
     want: Want,
     out: Vec<u8>,
@@ -218,6 +221,9 @@ struct Ck {
     send_proxy: bool,
     /// The server speaks PROXY v2 (`send-proxy-v2`): the check's header is v2 too.
     proxy_v2: bool,
+    /// Over TLS (`check-ssl`, or the server's `ssl` when the check goes where the traffic
+    /// goes): the client context and the `check-sni` name.
+    tls: Option<(Arc<crate::tls::server::ServerTls>, Option<String>)>,
     timeout_check: Option<u64>,
     timeout_connect: Option<u64>,
     /// Maintenance pauses the health check (not the agent).
@@ -343,6 +349,7 @@ impl Checker {
                                         && h.addr.is_none()
                                         && (sv.send_proxy || sv.send_proxy_v2)),
                                 proxy_v2: sv.send_proxy_v2,
+                                tls: check_tls(cfg, b, i, sv, warnings),
                                 timeout_check: tc,
                                 timeout_connect: tcon,
                                 paused: false,
@@ -378,6 +385,7 @@ impl Checker {
                         addr: a.addr.as_deref().and_then(parse_ip),
                         send_proxy: false,
                         proxy_v2: false,
+                        tls: None,
                         timeout_check: tc,
                         timeout_connect: tcon,
                         paused: false,
@@ -610,7 +618,11 @@ impl Checker {
             return;
         };
         let connected = io.connected;
-        let st = io.run.timeout_status(connected);
+        let st = if io.handshaking {
+            Status::L6Tout
+        } else {
+            io.run.timeout_status(connected)
+        };
         let desc = io.run.error_suffix(true);
         self.finish(poll, c, Outcome::new(st, desc), now);
     }
@@ -664,6 +676,7 @@ impl Checker {
             run,
             sock: None,
             connected: false,
+            handshaking: false,
             want: Want::Recv,
             out: Vec::new(),
             start_ms: now,
@@ -706,7 +719,8 @@ impl Checker {
                     io.send_proxy = send_proxy || k.send_proxy;
                     io.connected = false;
                     match TcpStream::connect(SocketAddr::new(ip, p)) {
-                        Ok(mut s) => {
+                        Ok(s) => {
+                            let mut s = Stream::Tcp(s);
                             if poll
                                 .registry()
                                 .register(&mut s, Token(c), Interest::READABLE | Interest::WRITABLE)
@@ -802,6 +816,7 @@ impl Checker {
 
     fn on_io(&mut self, poll: &Poll, c: usize, now: u64, writable: bool) {
         let v2 = self.cks[c].proxy_v2;
+        let tls = self.cks[c].tls.clone();
         let Some(io) = self.cks[c].io.as_mut() else {
             return;
         };
@@ -827,8 +842,8 @@ impl Checker {
                 let hdr = if v2 {
                     b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00".to_vec()
                 } else {
-                    match (s.local_addr(), s.peer_addr()) {
-                        (Ok(l), Ok(p)) => format!(
+                    match (s.local_inet(), s.peer_inet()) {
+                        (Some(l), Some(p)) => format!(
                             "PROXY {} {} {} {} {}\r\n",
                             if l.is_ipv4() { "TCP4" } else { "TCP6" },
                             l.ip(),
@@ -842,11 +857,43 @@ impl Checker {
                 };
                 let _ = s.write_all(&hdr);
             }
-            let want = io.run.connected();
-            if let Some(tc) = self.cks[c].timeout_check {
-                self.arm(c, now + tc);
+            if let Some((tls, sni)) = &tls {
+                // The PROXY header went in clear; TLS starts after it.
+                let raw = io.sock.take().expect("connected above");
+                match tls
+                    .new_ssl(sni.as_deref())
+                    .ok()
+                    .and_then(|ssl| super::tls::TlsStream::new(ssl, raw, Vec::new()).ok())
+                {
+                    Some(t) => {
+                        io.sock = Some(Stream::Tls(Box::new(t)));
+                        io.handshaking = true;
+                    }
+                    None => {
+                        self.finish(poll, c, Outcome::new(Status::SockErr, ""), now);
+                        return;
+                    }
+                }
+            } else {
+                self.established(poll, c, now);
+                return;
             }
-            self.drive(poll, c, want, now);
+        }
+        if io.handshaking {
+            let Some(Stream::Tls(t)) = io.sock.as_mut() else {
+                return;
+            };
+            match t.handshake() {
+                super::tls::Hs::Pending => {}
+                super::tls::Hs::Done => {
+                    io.handshaking = false;
+                    self.established(poll, c, now);
+                }
+                super::tls::Hs::Failed(why) => {
+                    let desc = format!("{why}{}", io.run.error_suffix(true));
+                    self.finish(poll, c, Outcome::new(Status::L6Rsp, desc), now);
+                }
+            }
             return;
         }
         match io.want {
@@ -864,6 +911,19 @@ impl Checker {
             Want::Recv => self.drive(poll, c, Want::Recv, now),
             _ => {}
         }
+    }
+
+    /// The connection is up (after its TLS handshake, if any): the run starts talking,
+    /// under `timeout check` when set.
+    fn established(&mut self, poll: &Poll, c: usize, now: u64) {
+        let Some(io) = self.cks[c].io.as_mut() else {
+            return;
+        };
+        let want = io.run.connected();
+        if let Some(tc) = self.cks[c].timeout_check {
+            self.arm(c, now + tc);
+        }
+        self.drive(poll, c, want, now);
     }
 
     /// A check ended: health, the server's state, the next check.
@@ -1382,4 +1442,39 @@ fn strerror(e: &std::io::Error) -> String {
         Some(i) => s[..i].to_string(),
         None => s,
     }
+}
+
+/// The TLS a server's health check uses (`init_srv_check()`): `check-ssl`, or the server's
+/// own `ssl` when the check has neither a `port` nor an `addr` of its own; the server's
+/// client context (or one built from its settings for `check-ssl` alone), `check-sni`.
+fn check_tls(
+    cfg: &Config,
+    b: &super::shared::Backend,
+    i: usize,
+    sv: &crate::model::server::Server,
+    warnings: &mut Vec<String>,
+) -> Option<(Arc<crate::tls::server::ServerTls>, Option<String>)> {
+    let h = &sv.health;
+    let inherited = h.port.is_none() && h.addr.is_none() && sv.ssl.enabled;
+    if !h.ssl && !inherited {
+        return None;
+    }
+    let ctx = match b.tls.servers.get(i).cloned().flatten() {
+        Some(t) => t,
+        None => match crate::tls::server::ServerTls::build(
+            &sv.ssl,
+            sv.ssl.crt.as_deref(),
+            &cfg.global.ssl,
+        ) {
+            Ok(t) => Arc::new(t),
+            Err(e) => {
+                warnings.push(format!(
+                    "[{}] : health checks of server '{}/{}' cannot use TLS: {e}",
+                    sv.loc, b.name, sv.name
+                ));
+                return None;
+            }
+        },
+    };
+    Some((ctx, h.sni.clone()))
 }
