@@ -22,6 +22,7 @@ pub mod io;
 pub mod listener;
 pub mod log;
 pub mod maps;
+pub mod master;
 pub mod pages;
 pub mod pool;
 pub mod proxy;
@@ -67,6 +68,10 @@ pub struct RunOpts {
     /// `-W`: HAProxy's master exits with status 130 (128 + SIGINT) when SIGINT stopped it
     /// (0 after SIGTERM), which VTest requires of `haproxy hN -W` instances.
     pub master_worker: bool,
+    /// A master-worker worker: the socket on which to tell the master it listens (one
+    /// byte, then closed), so that the master announces "Loading success." and systemd
+    /// readiness only once connections are served.
+    pub ready_fd: Option<i32>,
 }
 
 /// Runs `cfg` until SIGINT/SIGTERM (or SIGUSR1 once idle). Returns the exit status:
@@ -153,9 +158,19 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             libc::kill(pid, sig);
         }
     }
+    if let Some(fd) = opts.ready_fd {
+        // SAFETY: the descriptor the master gave us for this one purpose; written once and
+        // closed, nothing else owns it.
+        unsafe {
+            libc::write(fd, b"R".as_ptr().cast(), 1);
+            libc::close(fd);
+        }
+    }
     match rt.run_with_signals() {
-        Ok(()) if opts.master_worker && rt.stop_signal() == Some(signal_hook::consts::SIGINT) => {
-            130
+        // A worker stopped by a signal reports it as HAProxy's workers do (128 + signal),
+        // which the master turns into its own status (130 after SIGINT).
+        Ok(()) if opts.master_worker && rt.stop_signal().is_some() => {
+            128 + rt.stop_signal().unwrap_or(0)
         }
         Ok(()) => 0,
         Err(e) => {
