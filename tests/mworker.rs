@@ -507,3 +507,53 @@ fn twenty_reloads_under_load_refuse_nothing() {
         "a request reached the server and its response never reached the client: {r1}"
     );
 }
+
+/// `ulimit-n`, `node` and `description` reach the worker (its `show info`, through `@1`).
+#[test]
+fn ulimit_node_and_description_reach_show_info() {
+    let _s = serial();
+    let port = free_port();
+    let text = cfg(port, "one").replacen(
+        "global\n",
+        "global\n ulimit-n 4000\n node n1\n description the-d\n",
+        1,
+    );
+    let p = start(
+        &common::rs_bin(),
+        port,
+        &text,
+        &["-W", "-db", "-S", "@DIR@/m.sock"],
+    );
+    let info = mcli(&p, "@1 show info\n");
+    assert!(info.contains("\nUlimit-n: 4000\n"), "{info}");
+    assert!(info.contains("\nnode: n1\n"), "{info}");
+    assert!(info.contains("\ndescription: the-d\n"), "{info}");
+}
+
+/// `mworker-max-reloads 0`: a worker still finishing after a reload gets SIGTERM at once
+/// instead of lingering (a client holding a half-sent request keeps it busy).
+#[test]
+fn max_reloads_terminates_lingering_old_workers() {
+    let _s = serial();
+    let port = free_port();
+    let text = cfg(port, "one").replacen("global\n", "global\n mworker-max-reloads 0\n", 1);
+    let p = start(
+        &common::rs_bin(),
+        port,
+        &text,
+        &["-W", "-db", "-S", "@DIR@/m.sock"],
+    );
+    let old = workers(&p);
+    let mut busy = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    busy.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    assert_eq!(body(port), "one");
+    p.signal("USR2");
+    let e = p.wait_stderr(
+        &format!(
+            "Former worker ({}) exited with code 143 (Terminated)",
+            old[0]
+        ),
+        1,
+    );
+    assert!(e.contains("Loading success."), "{e}");
+}

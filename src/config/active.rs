@@ -155,6 +155,15 @@ pub const ACTIVE: &[&str] = &[
     "bind gid",
     "bind user",
     "bind group",
+    // Master-worker mode (src/runtime/master): tests/mworker.rs
+    // (w_forks_a_worker_that_serves_and_exits_130_on_sigint,
+    // max_reloads_terminates_lingering_old_workers,
+    // ulimit_node_and_description_reach_show_info).
+    "master-worker",
+    "mworker-max-reloads",
+    "ulimit-n",
+    "node",
+    "description",
     // The stats socket (src/runtime/cli.rs, src/stats): tests/stats_cli.rs.
     "stats socket",
     "stats timeout",

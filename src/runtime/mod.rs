@@ -89,6 +89,14 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
         opts.argv0.as_str()
     };
     let main_tag = format!("[{argv0}.main()]");
+    if let Some(n) = cfg.global.ulimit_n.filter(|&n| n > 0) {
+        if let Err(cur) = set_nofile(n as u64) {
+            say(
+                Level::Warning,
+                &format!("{main_tag} Cannot raise FD limit to {n}, limit is {cur}."),
+            );
+        }
+    }
     let mut rt = match Runtime::new_with(&cfg, opts.debug) {
         Ok(rt) => rt,
         Err(e) => {
@@ -208,6 +216,25 @@ fn set_identity(g: &crate::model::global::Global) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `ulimit-n`: the soft limit of open files becomes `n`, the hard one at least that
+/// (HAProxy's `raise_rlim_nofile()`); `Err` carries the soft limit kept.
+fn set_nofile(n: u64) -> Result<(), u64> {
+    // SAFETY: getrlimit/setrlimit on a local struct.
+    unsafe {
+        let mut r: libc::rlimit = std::mem::zeroed();
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut r);
+        let want = libc::rlimit {
+            rlim_cur: n,
+            rlim_max: r.rlim_max.max(n),
+        };
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+            Ok(())
+        } else {
+            Err(r.rlim_cur)
+        }
+    }
 }
 
 /// Forks into the background: `Ok(Some(pid))` in the parent, `Ok(None)` in the child,
