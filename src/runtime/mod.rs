@@ -505,6 +505,9 @@ impl Runtime {
             )?);
         }
         drop(wr);
+        // A master-worker worker starts with its signals blocked (see `master`): they may
+        // come now that the handlers are ours.
+        master::unblock_signals();
         let stopper = self.stopper();
         let handles = self.spawn()?;
         // The main thread only waits for signals and for the workers to finish.

@@ -455,6 +455,11 @@ impl Master {
         let master_pid = std::process::id() as i32;
         let _ = std::io::stdout().flush();
         let _ = std::io::stderr().flush();
+        // The worker starts with the signals blocked: one forwarded before its runtime has
+        // its handlers (VTest stops instances right after the start) waits for them instead
+        // of reaching the master's inherited, now empty, handlers. The runtime unblocks
+        // them once its own are in place.
+        block_signals(true);
         // SAFETY: the master is single-threaded (no thread is ever started in it), so the
         // child is a complete copy and may run anything.
         let pid = unsafe { libc::fork() };
@@ -497,6 +502,7 @@ impl Master {
             let _ = std::io::stderr().flush();
             std::process::exit(code);
         }
+        block_signals(false);
         drop(theirs);
         mine.set_nonblocking(true)?;
         let mut mine = mio::net::UnixStream::from_std(mine);
@@ -951,7 +957,15 @@ impl Master {
 /// One command to a worker's CLI: the whole reply, read until the worker closes.
 fn worker_exchange(pid: i32, cmd: &str) -> std::io::Result<Vec<u8>> {
     let addr = super::stream::unix_addr(&worker_cli_name(pid), true)?;
-    let mut s = StdUnixStream::connect_addr(&addr)?;
+    // A worker just forked may not listen yet: give it a few seconds.
+    let t0 = std::time::Instant::now();
+    let mut s = loop {
+        match StdUnixStream::connect_addr(&addr) {
+            Ok(s) => break s,
+            Err(e) if t0.elapsed() > Duration::from_secs(5) => return Err(e),
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    };
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     s.set_write_timeout(Some(Duration::from_secs(10)))?;
     s.write_all(cmd.as_bytes())?;
