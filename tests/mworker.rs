@@ -557,3 +557,56 @@ fn max_reloads_terminates_lingering_old_workers() {
     );
     assert!(e.contains("Loading success."), "{e}");
 }
+
+/// `program` sections: the master starts them before the worker, lists them under
+/// "# programs" in `show proc` (as reg-test mcli_start_progs expects), restarts those with
+/// `option start-on-reload` on a reload and keeps the others, and stops them with the rest.
+#[test]
+fn programs_start_with_the_master_and_show_in_show_proc() {
+    let _s = serial();
+    let port = free_port();
+    let text = format!(
+        "{}program foo\n command sleep 30\nprogram bar\n command sleep 31\n no option start-on-reload\n",
+        cfg(port, "one")
+    );
+    let mut p = start(
+        &common::rs_bin(),
+        port,
+        &text,
+        &["-W", "-db", "-S", "@DIR@/m.sock"],
+    );
+    p.wait_stderr("Loading success.", 1);
+    let progs = |p: &Proxy| -> Vec<(u32, String)> {
+        mcli(p, "show proc\n")
+            .split("# programs\n")
+            .nth(1)
+            .unwrap_or("")
+            .lines()
+            .take_while(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                Some((w.next()?.parse().ok()?, w.next()?.to_string()))
+            })
+            .collect()
+    };
+    let first = progs(&p);
+    let names: Vec<&str> = first.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["foo", "bar"]);
+    p.signal("USR2");
+    p.wait_stderr("Loading success.", 2);
+    let e = p.wait_stderr(&format!("Former program 'foo' ({})", first[0].0), 1);
+    assert!(e.contains("New program 'foo'"), "{e}");
+    let after = progs(&p);
+    assert!(after.contains(&first[1]), "bar kept: {after:?}");
+    assert!(!after.contains(&first[0]), "foo restarted: {after:?}");
+    p.signal("INT");
+    assert_eq!(p.wait_exit().code(), Some(130));
+    let e = p.stderr();
+    assert!(
+        e.contains(&format!(
+            "Current program 'bar' ({}) exited with code 130 (Interrupt)",
+            first[1].0
+        )),
+        "{e}"
+    );
+}

@@ -161,6 +161,12 @@ pub const ACTIVE: &[&str] = &[
     // ulimit_node_and_description_reach_show_info).
     "master-worker",
     "mworker-max-reloads",
+    // tests/mworker.rs programs_start_with_the_master_and_show_in_show_proc.
+    "program",
+    "program command",
+    "program option start-on-reload",
+    "program user",
+    "program group",
     "ulimit-n",
     "node",
     "description",

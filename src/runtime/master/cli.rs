@@ -11,6 +11,8 @@ pub struct ProcRow {
     pub started: u64,
     /// Told to stop by a reload and still finishing.
     pub leaving: bool,
+    /// A `program` section's process: its name.
+    pub prog: Option<String>,
 }
 
 /// What a master CLI line asks.
@@ -141,7 +143,8 @@ fn uptime(now: u64, started: u64) -> String {
     )
 }
 
-/// `show proc`: the master, then current workers, then those a reload is stopping.
+/// `show proc`: the master, then current workers, then those a reload is stopping, then
+/// the programs (current, then old) in the order given.
 pub fn show_proc(now: u64, master: &ProcRow, failed: u32, workers: &[ProcRow]) -> String {
     let v = crate::version::VERSION_STRING;
     let mut s = format!(
@@ -168,6 +171,8 @@ pub fn show_proc(now: u64, master: &ProcRow, failed: u32, workers: &[ProcRow]) -
             v
         )
     };
+    let (progs, workers): (Vec<&ProcRow>, Vec<&ProcRow>) =
+        workers.iter().partition(|w| w.prog.is_some());
     for w in workers.iter().filter(|w| !w.leaving) {
         s += &row(w);
     }
@@ -177,7 +182,26 @@ pub fn show_proc(now: u64, master: &ProcRow, failed: u32, workers: &[ProcRow]) -
             s += &row(w);
         }
     }
+    let prow = |p: &ProcRow| {
+        format!(
+            "{:<15} {:<15} {:<15} {:<15} {:<15}\n",
+            p.pid,
+            p.prog.as_deref().unwrap_or(""),
+            p.reloads,
+            uptime(now, p.started),
+            "-"
+        )
+    };
     s += "# programs\n";
+    for p in progs.iter().filter(|p| !p.leaving) {
+        s += &prow(p);
+    }
+    if progs.iter().any(|p| p.leaving) {
+        s += "# old programs\n";
+        for p in progs.iter().filter(|p| p.leaving) {
+            s += &prow(p);
+        }
+    }
     s
 }
 
@@ -239,14 +263,23 @@ mod tests {
             reloads: 3,
             started: 100,
             leaving: false,
+            prog: None,
         };
         let w = |pid, leaving| ProcRow {
             pid,
             reloads: 1,
             started: 102,
             leaving,
+            prog: None,
         };
-        let t = show_proc(104, &m, 1, &[w(20338, false), w(20300, true)]);
+        let foo = ProcRow {
+            pid: 20301,
+            reloads: 0,
+            started: 104,
+            leaving: false,
+            prog: Some("foo".into()),
+        };
+        let t = show_proc(104, &m, 1, &[w(20338, false), w(20300, true), foo]);
         let v = crate::version::VERSION_STRING;
         let mut want = String::from(
             "#<PID>          <type>          <reloads>       <uptime>        <version>      \n",
@@ -260,6 +293,7 @@ mod tests {
         want +=
             &format!("20300           worker          1               0d00h00m02s     {v:<15}\n");
         want += "# programs\n";
+        want += "20301           foo             0               0d00h00m00s     -              \n";
         assert_eq!(t, want);
     }
 }

@@ -116,6 +116,8 @@ struct Child {
     leaving: bool,
     /// Its runtime reported it listens (workers inherited through a reload count as ready).
     ready: bool,
+    /// A `program` section's process (its name), not a worker.
+    prog: Option<String>,
 }
 
 /// What survives a re-execution.
@@ -131,7 +133,14 @@ impl State {
     fn encode(&self) -> String {
         let mut s = format!("{} {} {}", self.started, self.reloads, self.failed);
         for c in &self.children {
-            s += &format!(";{}:{}:{}:{}", c.pid, c.reloads, c.started, c.leaving as u8);
+            s += &format!(
+                ";{}:{}:{}:{}:{}",
+                c.pid,
+                c.reloads,
+                c.started,
+                c.leaving as u8,
+                c.prog.as_deref().unwrap_or("")
+            );
         }
         s
     }
@@ -142,19 +151,17 @@ impl State {
         let (started, reloads, failed) = (head.next()??, head.next()??, head.next()??);
         let mut children = Vec::new();
         for p in parts {
-            let f: Vec<u64> = p
-                .split(':')
-                .map(|v| v.parse().ok())
-                .collect::<Option<_>>()?;
-            let [pid, reloads, started, leaving] = f[..] else {
-                return None;
-            };
+            let mut it = p.splitn(5, ':');
+            let mut num = || it.next()?.parse::<u64>().ok();
+            let (pid, reloads, started, leaving) = (num()?, num()?, num()?, num()?);
+            let prog = it.next()?;
             children.push(Child {
                 pid: pid as i32,
                 reloads: reloads as u32,
                 started,
                 leaving: leaving != 0,
                 ready: true,
+                prog: (!prog.is_empty()).then(|| prog.to_string()),
             });
         }
         Some(State {
@@ -353,7 +360,18 @@ pub fn run(cfg: Option<Config>, mo: MasterOpts) -> i32 {
         for ch in m.st.children.iter_mut() {
             ch.leaving = true;
         }
-        if let Err(e) = m.spawn_worker(c) {
+        // What the new worker tells to stop once it listens: the previous load's workers
+        // and programs (not the programs kept by `no option start-on-reload`).
+        let before: Vec<i32> = m.st.children.iter().map(|c| c.pid).collect();
+        if let Err(e) = m.launch_programs(&c, reexec) {
+            say(Level::Alert, &e);
+            return 1;
+        }
+        let old = before
+            .into_iter()
+            .filter(|p| m.st.children.iter().any(|c| c.pid == *p && c.leaving))
+            .collect();
+        if let Err(e) = m.spawn_worker(c, old) {
             say(Level::Alert, &format!("[haproxy.main()] Cannot fork: {e}."));
             return 1;
         }
@@ -448,10 +466,66 @@ impl Master {
         })
     }
 
-    /// Forks a worker serving `cfg`; the workers already there are the ones it stops.
-    fn spawn_worker(&mut self, mut cfg: Config) -> std::io::Result<()> {
+    /// `mworker_ext_launch_all()`: starts every `program` of `cfg` (on a reload, a program
+    /// with `no option start-on-reload` keeps its running instance instead).
+    fn launch_programs(&mut self, cfg: &Config, reexec: bool) -> Result<(), String> {
+        for p in &cfg.programs {
+            let Some(cmd) = p.command.clone().filter(|c| !c.is_empty()) else {
+                continue;
+            };
+            if reexec && !p.start_on_reload {
+                for c in self.st.children.iter_mut() {
+                    if c.prog.as_deref() == Some(p.name.as_str()) {
+                        c.leaving = false;
+                    }
+                }
+                continue;
+            }
+            let uid = p.user.as_deref().and_then(user_id);
+            let gid = p.group.as_deref().and_then(group_id);
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+            block_signals(true);
+            // SAFETY: the master is single-threaded; the child only execs.
+            let pid = unsafe { libc::fork() };
+            if pid < 0 {
+                block_signals(false);
+                return Err(format!("Cannot fork program '{}'.", p.name));
+            }
+            if pid == 0 {
+                self.drop_for_worker();
+                // SAFETY: prctl with integer arguments: a program does not outlive a
+                // master that was killed (it kept across the exec).
+                unsafe {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                }
+                block_signals(false);
+                std::env::remove_var(ENV_REEXEC);
+                std::process::exit(exec_program(&cmd, uid, gid));
+            }
+            block_signals(false);
+            self.st.children.push(Child {
+                pid,
+                reloads: 0,
+                started: now_secs(),
+                leaving: false,
+                ready: true,
+                prog: Some(p.name.clone()),
+            });
+            self.had_children = true;
+            if !self.mo.quiet {
+                say(
+                    Level::Notice,
+                    &format!("New program '{}' ({pid}) forked", p.name),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Forks a worker serving `cfg`; it stops the processes `old` once it listens.
+    fn spawn_worker(&mut self, mut cfg: Config, old: Vec<i32>) -> std::io::Result<()> {
         let (mine, theirs) = StdUnixStream::pair()?;
-        let old: Vec<i32> = self.st.children.iter().map(|c| c.pid).collect();
         let master_pid = std::process::id() as i32;
         let _ = std::io::stdout().flush();
         let _ = std::io::stderr().flush();
@@ -519,6 +593,7 @@ impl Master {
             started: now_secs(),
             leaving: false,
             ready: false,
+            prog: None,
         });
         self.had_children = true;
         if !self.mo.quiet {
@@ -663,6 +738,23 @@ impl Master {
         };
         let c = self.st.children.remove(i);
         let q = self.mo.quiet;
+        if let Some(name) = &c.prog {
+            if !q {
+                let (lvl, which) = if c.leaving {
+                    (Level::Warning, "Former")
+                } else {
+                    (Level::Alert, "Current")
+                };
+                say(
+                    lvl,
+                    &format!("{which} program '{name}' ({pid}) exited with code {code} ({why})"),
+                );
+            }
+            if !c.leaving {
+                self.exit_on_failure(code);
+            }
+            return;
+        }
         if c.leaving {
             if !q {
                 say(
@@ -683,7 +775,14 @@ impl Master {
                 &msg,
             );
         }
-        if !c.ready && !self.stopping && self.st.children.iter().any(|o| o.leaving) {
+        if !c.ready
+            && !self.stopping
+            && self
+                .st
+                .children
+                .iter()
+                .any(|o| o.leaving && o.prog.is_none())
+        {
             // The new worker of a reload could not start: the old ones were not told to
             // stop (the new worker does that once it listens); they are current again.
             if !q {
@@ -691,13 +790,19 @@ impl Master {
                 announce_reexec();
             }
             self.st.failed += 1;
-            for o in self.st.children.iter_mut() {
+            for o in self.st.children.iter_mut().filter(|o| o.prog.is_none()) {
                 o.leaving = false;
             }
             return;
         }
+        self.exit_on_failure(code);
+    }
+
+    /// A current worker or program ended: any failure stops everything (unless
+    /// `no-exit-on-failure`); the first abnormal status becomes the master's.
+    fn exit_on_failure(&mut self, code: i32) {
         if code != 0 && code != 130 && code != 143 && !self.mo.no_exit_on_failure {
-            if !q {
+            if !self.mo.quiet {
                 say(
                     Level::Alert,
                     "exit-on-failure: killing every processes with SIGTERM",
@@ -914,32 +1019,49 @@ impl Master {
             reloads: self.st.reloads,
             started: self.st.started,
             leaving: false,
+            prog: None,
         };
-        let rows: Vec<ProcRow> = self
+        let row = |c: &Child| ProcRow {
+            pid: c.pid,
+            reloads: c.reloads,
+            started: c.started,
+            leaving: c.leaving,
+            prog: c.prog.clone(),
+        };
+        // The newest worker first; programs in the order they were started.
+        let mut rows: Vec<ProcRow> = self
             .st
             .children
             .iter()
             .rev()
-            .map(|c| ProcRow {
-                pid: c.pid,
-                reloads: c.reloads,
-                started: c.started,
-                leaving: c.leaving,
-            })
+            .filter(|c| c.prog.is_none())
+            .map(row)
             .collect();
+        rows.extend(
+            self.st
+                .children
+                .iter()
+                .filter(|c| c.prog.is_some())
+                .map(row),
+        );
         cli::show_proc(now_secs(), &master, self.st.failed, &rows)
     }
 
     /// `@<n> cmd` / `@!<pid> cmd`: the worker's reply, through its CLI socket.
     fn route(&self, target: Target, prefix: &str, cmd: &str) -> Vec<u8> {
         let pid = match target {
-            Target::Pid(p) => self.st.children.iter().find(|c| c.pid == p).map(|c| c.pid),
+            Target::Pid(p) => self
+                .st
+                .children
+                .iter()
+                .find(|c| c.pid == p && c.prog.is_none())
+                .map(|c| c.pid),
             Target::Relative(1) => self
                 .st
                 .children
                 .iter()
                 .rev()
-                .find(|c| !c.leaving)
+                .find(|c| !c.leaving && c.prog.is_none())
                 .map(|c| c.pid),
             Target::Relative(_) => None,
         };
@@ -995,6 +1117,56 @@ fn write_all_blocking(s: &mut Stream, mut b: &[u8]) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A program's process after the fork: the identity, then `execvp()`; the status to exit
+/// with when that fails (HAProxy's messages).
+fn exec_program(cmd: &[String], uid: Option<u32>, gid: Option<u32>) -> i32 {
+    let name = &cmd[0];
+    if let Some(g) = gid {
+        // SAFETY: plain syscalls on integers (setgroups with an empty list).
+        unsafe {
+            libc::setgroups(0, std::ptr::null());
+            if libc::setgid(g) == -1 {
+                say(
+                    Level::Alert,
+                    &format!("[{name}.main()] Cannot set gid {g}."),
+                );
+                return 1;
+            }
+        }
+    }
+    if let Some(u) = uid {
+        // SAFETY: a plain syscall on an integer.
+        if unsafe { libc::setuid(u) } == -1 {
+            say(
+                Level::Alert,
+                &format!("[{name}.main()] Cannot set uid {u}."),
+            );
+            return 1;
+        }
+    }
+    let err = exec(cmd);
+    say(Level::Alert, &format!("Cannot execute {name}: {err}"));
+    1
+}
+
+fn user_id(name: &str) -> Option<u32> {
+    let c = std::ffi::CString::new(name).ok()?;
+    // SAFETY: getpwnam reads a NUL-terminated name; the returned record is read at once.
+    unsafe {
+        let pw = libc::getpwnam(c.as_ptr());
+        (!pw.is_null()).then(|| (*pw).pw_uid)
+    }
+}
+
+fn group_id(name: &str) -> Option<u32> {
+    let c = std::ffi::CString::new(name).ok()?;
+    // SAFETY: getgrnam reads a NUL-terminated name; the returned record is read at once.
+    unsafe {
+        let gr = libc::getgrnam(c.as_ptr());
+        (!gr.is_null()).then(|| (*gr).gr_gid)
+    }
 }
 
 /// `strsignal()`: "Terminated", "Interrupt", "Killed"…
@@ -1058,6 +1230,7 @@ mod tests {
                 started: 20,
                 leaving: true,
                 ready: true,
+                prog: Some("p:x".into()),
             }],
         };
         assert_eq!(State::decode(&st.encode()), Some(st));
