@@ -610,3 +610,46 @@ fn programs_start_with_the_master_and_show_in_show_proc() {
         "{e}"
     );
 }
+
+/// `cpu-map auto:1/1-2 0-1`: worker thread 1 runs on CPU 0, thread 2 on CPU 1 (read from
+/// /proc, per thread name).
+#[test]
+fn cpu_map_binds_each_worker_thread() {
+    let _s = serial();
+    let port = free_port();
+    let text = cfg(port, "one").replacen(
+        "global\n",
+        "global\n nbthread 2\n cpu-map auto:1/1-2 0-1\n",
+        1,
+    );
+    let p = start(
+        &common::rs_bin(),
+        port,
+        &text,
+        &["-W", "-db", "-S", "@DIR@/m.sock"],
+    );
+    assert_eq!(body(port), "one");
+    let w = workers(&p)[0];
+    let mut seen = Vec::new();
+    for t in std::fs::read_dir(format!("/proc/{w}/task")).unwrap() {
+        let t = t.unwrap().path();
+        let comm = std::fs::read_to_string(t.join("comm")).unwrap();
+        let status = std::fs::read_to_string(t.join("status")).unwrap();
+        let cpus = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .unwrap()
+            .trim()
+            .to_string();
+        if let Some(n) = comm.trim().strip_prefix("haproxy-rs-") {
+            if n.parse::<u32>().is_ok() {
+                seen.push((n.to_string(), cpus));
+            }
+        }
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [("1".to_string(), "0".to_string()), ("2".into(), "1".into())]
+    );
+}

@@ -168,6 +168,8 @@ pub const ACTIVE: &[&str] = &[
     "program user",
     "program group",
     "ulimit-n",
+    // tests/mworker.rs cpu_map_binds_each_worker_thread.
+    "cpu-map",
     "node",
     "description",
     // The stats socket (src/runtime/cli.rs, src/stats): tests/stats_cli.rs.

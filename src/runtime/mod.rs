@@ -9,6 +9,7 @@
 //! from [`http_return`], [`errors`] and [`pages`]. The main thread only handles signals.
 
 pub mod admin;
+pub mod affinity;
 pub mod backend;
 pub mod check;
 pub mod cli;
@@ -336,6 +337,8 @@ pub struct Runtime {
     checker: Option<check::Checker>,
     /// The stats sockets (`None` without any), served on their own thread.
     cli: Option<cli::Cli>,
+    /// `cpu-map`: each worker thread's CPUs.
+    cpus: Vec<Option<Vec<u32>>>,
 }
 
 impl Runtime {
@@ -428,6 +431,7 @@ impl Runtime {
             warnings,
             checker,
             cli,
+            cpus: affinity::thread_cpus(&cfg.global.cpu_map_sets, nbthread),
         })
     }
 
@@ -588,10 +592,16 @@ impl Runtime {
                 socks,
                 self.ctl.clone(),
             )?;
+            let cpus = self.cpus.get(id).cloned().flatten();
             out.push(
                 std::thread::Builder::new()
                     .name(format!("haproxy-rs-{}", id + 1))
-                    .spawn(move || w.run())?,
+                    .spawn(move || {
+                        if let Some(c) = &cpus {
+                            affinity::bind_current_thread(c);
+                        }
+                        w.run()
+                    })?,
             );
         }
         if let Some(c) = self.cli.take() {
