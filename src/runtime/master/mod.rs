@@ -961,7 +961,7 @@ impl Master {
         }
         let mut out = Vec::new();
         let (mut close, mut reload, mut ran) = (false, false, false);
-        while let Some(end) = c.pending.iter().position(|&x| x == b'\n' || x == b';') {
+        while let Some(end) = command_end(&c.pending) {
             let line: Vec<u8> = c.pending.drain(..=end).collect();
             let line = String::from_utf8_lossy(&line[..line.len() - 1])
                 .trim_end_matches('\r')
@@ -1074,6 +1074,21 @@ impl Master {
         }
         worker_exchange(pid, cmd).unwrap_or_else(|e| format!("{e}\n\n").into_bytes())
     }
+}
+
+/// Where the first command of `b` ends: a line feed or a `;` not escaped by `\\` (escapes
+/// stay in the text: a routed command is unescaped by the worker's CLI).
+fn command_end(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'\n' | b';' => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// One command to a worker's CLI: the whole reply, read until the worker closes.
@@ -1217,6 +1232,13 @@ fn exec(argv: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_end_at_unescaped_separators() {
+        assert_eq!(command_end(br"@1 add acl f a\ b\;;@1 show"), Some(19));
+        assert_eq!(command_end(b"show proc\n"), Some(9));
+        assert_eq!(command_end(b"show"), None);
+    }
 
     #[test]
     fn state_round_trip() {
