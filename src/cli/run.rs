@@ -82,14 +82,8 @@ impl RunOpts {
     }
 
     /// The flags given whose process handling is not built yet, as HAProxy spells them.
-    /// `-x` is accepted but not needed: in master-worker mode the master keeps the
-    /// listening sockets and hands them to each new worker itself.
     pub fn inactive_flags(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if self.unix_socket.is_some() {
-            v.push("-x");
-        }
-        v
+        Vec::new()
     }
 
     /// The master's settings (`cfg`: the loaded configuration, `None` when a reload's
@@ -161,6 +155,7 @@ pub fn start_runtime(mut cfg: crate::model::Config, opts: &RunOpts) -> i32 {
         old_pids_terminate: opts.old_pids_sig == OldPidsSignal::Terminate,
         master_worker: opts.master_worker,
         ready_fd: None,
+        takeover_socket: opts.unix_socket.clone(),
     };
     crate::runtime::run(cfg, &ro)
 }
@@ -233,7 +228,7 @@ mod tests {
             unix_socket: Some("/x".into()),
             ..RunOpts::default()
         };
-        assert_eq!(r.inactive_flags(), ["-x"]);
+        assert!(r.inactive_flags().is_empty());
         assert!(RunOpts::default().inactive_flags().is_empty());
     }
 }

@@ -168,6 +168,8 @@ pub const ACTIVE: &[&str] = &[
     "program user",
     "program group",
     "ulimit-n",
+    // `-x` takes these over: tests/mworker.rs twenty_reloads_under_load_refuse_nothing.
+    "bind expose-fd",
     // tests/mworker.rs cpu_map_binds_each_worker_thread.
     "cpu-map",
     "node",

@@ -31,6 +31,7 @@ pub mod server_side;
 pub mod shared;
 pub mod stick;
 pub mod stream;
+pub mod takeover;
 pub mod tcp;
 #[cfg(test)]
 mod testutil;
@@ -73,6 +74,8 @@ pub struct RunOpts {
     /// byte, then closed), so that the master announces "Loading success." and systemd
     /// readiness only once connections are served.
     pub ready_fd: Option<i32>,
+    /// `-x <path>`: take the listening sockets of the process serving this stats socket.
+    pub takeover_socket: Option<String>,
 }
 
 /// Runs `cfg` until SIGINT/SIGTERM (or SIGUSR1 once idle). Returns the exit status:
@@ -98,7 +101,24 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             );
         }
     }
-    let mut rt = match Runtime::new_with(&cfg, opts.debug) {
+    if let Some(path) = &opts.takeover_socket {
+        match takeover::fetch(path) {
+            Ok(socks) => listener::set_preopened(socks),
+            Err(_) => {
+                say(
+                    Level::Alert,
+                    "Failed to get the sockets from the old process!",
+                );
+                return 1;
+            }
+        }
+    }
+    let rt = Runtime::new_with(&cfg, opts.debug);
+    // Sockets taken over that this configuration does not listen on any more.
+    if opts.takeover_socket.is_some() {
+        drop(listener::take_all_preopened());
+    }
+    let mut rt = match rt {
         Ok(rt) => rt,
         Err(e) => {
             say(Level::Alert, &e.replace("[haproxy.main()]", &main_tag));
@@ -379,6 +399,22 @@ impl Runtime {
         // the CLI) starts. The CLI itself is not served yet (its keywords warn so).
         if listeners.is_empty() && cfg.global.stats_sockets.is_empty() {
             return Err("[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.".into());
+        }
+        if cfg
+            .global
+            .stats_sockets
+            .iter()
+            .any(|b| b.options.expose_fd_listeners)
+        {
+            use std::os::fd::AsFd;
+            let copies = listeners
+                .iter()
+                .filter_map(|l| match &l.sock {
+                    stream::ListenSock::Tcp(t) => t.as_fd().try_clone_to_owned().ok(),
+                    stream::ListenSock::Unix(u) => u.as_fd().try_clone_to_owned().ok(),
+                })
+                .collect();
+            takeover::expose(copies);
         }
         let per_listener: Vec<_> = listeners
             .iter()
