@@ -2482,6 +2482,8 @@ impl HttpSession {
                 .map_or(self.resp.status, |r| r.res.status);
             super::counters::response(cx, self.fe, Some((be, srv)), st);
         }
+        // A soft stop that began while the server was working closes after this response.
+        self.close_when_stopping(cx.shared);
         let conn = self.plan.on_response(&self.req.head, &self.resp);
         if self.plan.client == Want::Close {
             self.close_after = true;
