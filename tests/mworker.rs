@@ -747,3 +747,48 @@ fn cpu_map_binds_each_worker_thread() {
         [("1".to_string(), "0".to_string()), ("2".into(), "1".into())]
     );
 }
+
+/// `-W -D`: the launcher returns once the master is in the background; the pidfile names
+/// the master (a session leader), whose worker serves; SIGTERM stops both.
+#[test]
+fn w_with_daemon_detaches_the_master() {
+    let _s = serial();
+    let port = free_port();
+    let mut p = start(
+        &common::rs_bin(),
+        port,
+        &cfg(port, "bg"),
+        &["-W", "-D", "-S", "@DIR@/m.sock", "-p", "@DIR@/pid"],
+    );
+    assert_eq!(p.wait_exit().code(), Some(0), "the launcher");
+    assert_eq!(body(port), "bg");
+    let master: u32 = std::fs::read_to_string(p.path("pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_ne!(master, p.child.id());
+    let stat = std::fs::read_to_string(format!("/proc/{master}/stat")).unwrap();
+    let f: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(f[3], master.to_string(), "not a session leader: {stat}");
+    let w = workers(&p);
+    assert_eq!(w.len(), 1);
+    assert!(std::process::Command::new("kill")
+        .arg(master.to_string())
+        .status()
+        .unwrap()
+        .success());
+    let t0 = Instant::now();
+    while [master, w[0]]
+        .iter()
+        .any(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+    {
+        assert!(t0.elapsed() < common::proc::WAIT, "still running");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
