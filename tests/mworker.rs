@@ -472,11 +472,15 @@ fn load_with_reloads(bin: &Path, reloads: usize) -> (Tally, Duration) {
     (tally, elapsed)
 }
 
-/// The same load while `reloads` standalone processes take over one after the other the way
+/// The same load while the standalone processes `next` take over one after the other the way
 /// scripts reload without a master: each started with `-sf <previous pid>` (and `extra`,
 /// e.g. HAProxy's `-x <stats socket>` to take the listening sockets over), the next one
 /// once the previous process has exited.
-fn load_with_sf_reloads(bin: &Path, reloads: usize, extra: &[&str]) -> (Tally, Duration) {
+fn load_with_sf_reloads(
+    bin: &Path,
+    next: &[std::path::PathBuf],
+    extra: &[&str],
+) -> (Tally, Duration) {
     let seen = Arc::new(AtomicU64::new(0));
     let be = backend(seen.clone());
     let port = free_port();
@@ -501,8 +505,8 @@ fn load_with_sf_reloads(bin: &Path, reloads: usize, extra: &[&str]) -> (Tally, D
     thread::sleep(Duration::from_millis(200));
     let mut prev: Option<std::process::Child> = None;
     let mut prev_pid = first.child.id();
-    for _ in 0..reloads {
-        let next = std::process::Command::new(bin)
+    for nbin in next {
+        let next = std::process::Command::new(nbin)
             .arg("-db")
             .arg("-f")
             .arg(&cfg_path)
@@ -578,28 +582,38 @@ fn report(name: &str, t: &Tally, d: Duration) -> String {
 /// The headline: 20 reloads under continuous load lose nothing — no refused connection, no
 /// error status, no request in flight broken. The same load against HAProxy's master is
 /// measured for comparison (printed). Then 10 standalone `-sf -x` reloads of each binary
-/// (haproxy-rs asserted the same way) and, printed, haproxy-rs `-sf` without `-x`.
+/// (haproxy-rs asserted the same way) and, printed, haproxy-rs `-sf` without `-x`; last,
+/// HAProxy and haproxy-rs handing the sockets to each other (asserted).
 #[test]
 fn twenty_reloads_under_load_refuse_nothing() {
     let _s = serial();
-    let (rs, d_rs) = load_with_reloads(&common::rs_bin(), 20);
-    let (hap, d_hap) = load_with_reloads(&common::oracle(), 20);
-    let r1 = report("haproxy-rs -W", &rs, d_rs);
-    let r2 = report("haproxy    -W", &hap, d_hap);
+    let (rs, hap) = (common::rs_bin(), common::oracle());
+    let (w_rs, d_rs) = load_with_reloads(&rs, 20);
+    let (w_hap, d_hap) = load_with_reloads(&hap, 20);
+    let r1 = report("haproxy-rs -W", &w_rs, d_rs);
+    let r2 = report("haproxy    -W", &w_hap, d_hap);
     // Reloads without a master: -sf with the sockets taken over by -x (asserted below),
     // and, informative, without -x (a separate SO_REUSEPORT socket: what is queued on the
     // old one is reset when it closes).
-    let (sf_rs, d) = load_with_sf_reloads(&common::rs_bin(), 10, &["-x", "@DIR@/stats.sock"]);
+    let (sf_rs, d) = load_with_sf_reloads(&rs, &vec![rs.clone(); 10], &["-x", "@DIR@/stats.sock"]);
     let r3 = report("haproxy-rs -x -sf", &sf_rs, d);
-    let (bare, d) = load_with_sf_reloads(&common::rs_bin(), 10, &[]);
+    let (bare, d) = load_with_sf_reloads(&rs, &vec![rs.clone(); 10], &[]);
     let r5 = report("haproxy-rs -sf (no -x)", &bare, d);
-    let (sf_hap, d) = load_with_sf_reloads(&common::oracle(), 10, &["-x", "@DIR@/stats.sock"]);
+    let (sf_hap, d) =
+        load_with_sf_reloads(&hap, &vec![hap.clone(); 10], &["-x", "@DIR@/stats.sock"]);
     let r4 = report("haproxy    -x -sf", &sf_hap, d);
-    println!("{r1}\n{r2}\n{r3}\n{r4}\n{r5}");
-    eprintln!("{r1}\n{r2}\n{r3}\n{r4}\n{r5}");
-    assert!(rs.ok.load(Ordering::Relaxed) > 100, "{r1}");
-    assert_lossless(&rs, &r1);
+    // HAProxy and haproxy-rs taking over from each other with -x (same `_getsocks`).
+    let mixed: Vec<_> = (0..6)
+        .map(|i| if i % 2 == 0 { rs.clone() } else { hap.clone() })
+        .collect();
+    let (mix, d) = load_with_sf_reloads(&hap, &mixed, &["-x", "@DIR@/stats.sock"]);
+    let r6 = report("haproxy <-> haproxy-rs -x -sf", &mix, d);
+    println!("{r1}\n{r2}\n{r3}\n{r4}\n{r5}\n{r6}");
+    eprintln!("{r1}\n{r2}\n{r3}\n{r4}\n{r5}\n{r6}");
+    assert!(w_rs.ok.load(Ordering::Relaxed) > 100, "{r1}");
+    assert_lossless(&w_rs, &r1);
     assert_lossless(&sf_rs, &r3);
+    assert_lossless(&mix, &r6);
 }
 
 /// `ulimit-n`, `node` and `description` reach the worker (its `show info`, through `@1`).

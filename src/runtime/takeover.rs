@@ -2,9 +2,11 @@
 //! socket (`stats socket … expose-fd listeners`, the replacement started with `-x <path>`),
 //! so that a reload without a master shares the old process's sockets instead of binding
 //! new ones beside them: what is queued on them is accepted by whoever is still accepting,
-//! nothing is reset when the old process closes its copies. HAProxy's `_getsocks` command;
-//! the wire format is haproxy-rs' own (`<count>\n` then the descriptors by SCM_RIGHTS, at
-//! most 250 per message), so only haproxy-rs processes understand each other.
+//! nothing is reset when the old process closes its copies. HAProxy's `_getsocks` command
+//! and framing (`_getsocks()` in cli.c, `sock_get_old_sockets()` in sock.c): the count as
+//! an int, then batches of at most 252 descriptors by SCM_RIGHTS, each described by a
+//! namespace and an interface name (empty here) and 4 zero bytes, an int acknowledging
+//! each full batch. A reload can so hand over between HAProxy and haproxy-rs either way.
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -14,7 +16,11 @@ use std::sync::Mutex;
 /// open until the process exits, even once its workers stopped accepting).
 static EXPOSED: Mutex<Vec<OwnedFd>> = Mutex::new(Vec::new());
 
-const BATCH: usize = 250;
+/// HAProxy's `MAX_SEND_FD`.
+const BATCH: usize = 252;
+/// What one descriptor's description may take: HAProxy's buffer per descriptor
+/// (`1 + MAXPATHLEN + 1 + IFNAMSIZ + sizeof(int)`).
+const DESC_MAX: usize = 1 + 4096 + 1 + 16 + 4;
 
 pub fn expose(fds: Vec<OwnedFd>) {
     *EXPOSED.lock().unwrap_or_else(|e| e.into_inner()) = fds;
@@ -28,21 +34,52 @@ pub fn serve_getsocks(sock: &impl AsRawFd, input: &[u8]) -> bool {
     }
     let fds = EXPOSED.lock().unwrap_or_else(|e| e.into_inner());
     let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
-    if raw.is_empty() {
-        let _ = send_fds(sock.as_raw_fd(), b"0\n", &[]);
-        return true;
-    }
-    for chunk in raw.chunks(BATCH) {
-        let head = format!("{}\n", chunk.len());
-        if send_fds(sock.as_raw_fd(), head.as_bytes(), chunk).is_err() {
-            break;
+    let fd = sock.as_raw_fd();
+    // Blocking with a one-second receive timeout while it lasts, as HAProxy does.
+    // SAFETY: fcntl/setsockopt on the connection's live descriptor and a local timeval.
+    let old = unsafe {
+        let old = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, old & !libc::O_NONBLOCK);
+        let tv = libc::timeval {
+            tv_sec: 1,
+            tv_usec: 0,
+        };
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&tv as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
+        old
+    };
+    let total = raw.len() as i32;
+    if !raw.is_empty() && send_fds(fd, &total.to_ne_bytes(), &[]).is_ok() {
+        let n = raw.len();
+        for (i, chunk) in raw.chunks(BATCH).enumerate() {
+            // Per descriptor: no namespace, no interface, 4 zero bytes.
+            let desc = vec![0u8; chunk.len() * 6];
+            if send_fds(fd, &desc, chunk).is_err() {
+                break;
+            }
+            if (i + 1) * BATCH < n {
+                let mut ack = [0u8; 4];
+                // SAFETY: recv into a local 4-byte buffer.
+                if unsafe { libc::recv(fd, ack.as_mut_ptr().cast(), 4, 0) } <= 0 {
+                    break;
+                }
+            }
         }
+    }
+    // SAFETY: restoring the descriptor's flags.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETFL, old);
     }
     true
 }
 
 fn send_fds(sock: RawFd, data: &[u8], fds: &[RawFd]) -> std::io::Result<()> {
-    let space = unsafe_cmsg_space(fds.len());
+    let space = cmsg_space(fds.len());
     let mut cbuf = vec![0u8; space];
     let mut iov = libc::iovec {
         iov_base: data.as_ptr() as *mut libc::c_void,
@@ -74,37 +111,41 @@ fn send_fds(sock: RawFd, data: &[u8], fds: &[RawFd]) -> std::io::Result<()> {
     Ok(())
 }
 
-fn unsafe_cmsg_space(n: usize) -> usize {
+fn cmsg_space(n: usize) -> usize {
     // SAFETY: CMSG_SPACE is arithmetic on its argument.
     unsafe { libc::CMSG_SPACE((n * 4) as u32) as usize }
 }
 
-/// `-x <path>`: the listening sockets of the process serving `path`, each with its
-/// [`super::listener::preopened_key`]-style key.
+/// `-x <path>`: the listening sockets of the process serving `path` (HAProxy or
+/// haproxy-rs), each with the key [`super::listener`] looks them up by.
 pub fn fetch(path: &str) -> std::io::Result<Vec<(String, OwnedFd)>> {
     let mut s = std::os::unix::net::UnixStream::connect(path)?;
     s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
     s.write_all(b"_getsocks\n")?;
+    let mut count = [0u8; 4];
+    s.read_exact(&mut count)?;
+    let total = i32::from_ne_bytes(count).max(0) as usize;
     let mut out = Vec::new();
-    loop {
-        let mut data = [0u8; 64];
-        let space = unsafe_cmsg_space(BATCH);
+    let mut got = 0;
+    while got < total {
+        let mut data = vec![0u8; BATCH * DESC_MAX];
+        let space = cmsg_space(BATCH);
         let mut cbuf = vec![0u8; space];
         let mut iov = libc::iovec {
             iov_base: data.as_mut_ptr().cast(),
             iov_len: data.len(),
         };
-        let mut got: Vec<OwnedFd> = Vec::new();
+        let mut fds: Vec<OwnedFd> = Vec::new();
         // SAFETY: recvmsg into `data` and `cbuf`, alive for the call; the descriptors the
         // kernel installed are read from the control messages it wrote, each taken once.
-        let n = unsafe {
+        unsafe {
             let mut msg: libc::msghdr = std::mem::zeroed();
             msg.msg_iov = &mut iov;
             msg.msg_iovlen = 1;
             msg.msg_control = cbuf.as_mut_ptr().cast();
             msg.msg_controllen = space as _;
             let n = libc::recvmsg(s.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC);
-            if n < 0 {
+            if n <= 0 {
                 return Err(std::io::Error::last_os_error());
             }
             let mut c = libc::CMSG_FIRSTHDR(&msg);
@@ -113,24 +154,25 @@ pub fn fetch(path: &str) -> std::io::Result<Vec<(String, OwnedFd)>> {
                     let len = (*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
                     let p = libc::CMSG_DATA(c).cast::<RawFd>();
                     for i in 0..len / 4 {
-                        got.push(OwnedFd::from_raw_fd(p.add(i).read_unaligned()));
+                        fds.push(OwnedFd::from_raw_fd(p.add(i).read_unaligned()));
                     }
                 }
                 c = libc::CMSG_NXTHDR(&msg, c);
             }
-            n
-        };
-        if n == 0 && got.is_empty() {
-            break;
         }
-        for fd in got {
+        if fds.is_empty() {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        got += fds.len();
+        for fd in fds {
             if let Some(k) = key_of(&fd) {
                 out.push((k, fd));
             }
         }
+        if got < total {
+            s.write_all(&(got as i32).to_ne_bytes())?;
+        }
     }
-    let mut rest = Vec::new();
-    let _ = s.read_to_end(&mut rest);
     Ok(out)
 }
 
