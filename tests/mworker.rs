@@ -45,16 +45,26 @@ fn mcli(p: &Proxy, cmd: &str) -> String {
     p.cli("m.sock", cmd)
 }
 
-/// The pids of the workers `show proc` lists under "# workers".
+/// The pids of the workers `show proc` lists under "# workers" (asked again while the
+/// answer is empty: HAProxy's master re-executes itself right after a load, dropping the
+/// CLI connections of the moment).
 fn workers(p: &Proxy) -> Vec<u32> {
-    let t = mcli(p, "show proc\n");
-    t.split("# workers\n")
-        .nth(1)
-        .unwrap_or("")
-        .lines()
-        .take_while(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
-        .collect()
+    let t0 = Instant::now();
+    loop {
+        let t = mcli(p, "show proc\n");
+        let w: Vec<u32> = t
+            .split("# workers\n")
+            .nth(1)
+            .unwrap_or("")
+            .lines()
+            .take_while(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+            .collect();
+        if !w.is_empty() || t0.elapsed() > common::proc::WAIT {
+            return w;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// The master's own stderr lines with pids, the version and the executable path masked.
@@ -805,4 +815,40 @@ fn w_with_daemon_detaches_the_master() {
         assert!(t0.elapsed() < common::proc::WAIT, "still running");
         thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// A good reload, then a broken one, then SIGINT: the master's messages are HAProxy's,
+/// line for line (pids, version and path masked).
+#[test]
+fn reload_messages_match_haproxy() {
+    let _s = serial();
+    let mut lines = Vec::new();
+    for bin in [common::rs_bin(), common::oracle()] {
+        let port = free_port();
+        let mut p = start(
+            &bin,
+            port,
+            &cfg(port, "one"),
+            &["-W", "-db", "-S", "@DIR@/m.sock"],
+        );
+        let master = p.child.id();
+        p.wait_stderr("Loading success.", 1);
+        let first = workers(&p);
+        let path = p.path("haproxy.cfg");
+        let text = |b: &str| cfg(port, b).replace("@DIR@", p.dir.to_str().unwrap());
+        std::fs::write(&path, text("two")).unwrap();
+        p.signal("USR2");
+        p.wait_stderr(&format!("Former worker ({})", first[0]), 1);
+        std::fs::write(&path, format!("{}garbage\n", text("three"))).unwrap();
+        p.signal("USR2");
+        p.wait_stderr("Loading failure!", 1);
+        // HAProxy re-executes itself after a load; its CLI answers once that is done (a
+        // signal before would find it without handlers).
+        assert_eq!(workers(&p).len(), 1);
+        p.signal("INT");
+        assert_eq!(p.wait_exit().code(), Some(130), "{bin:?}");
+        let e = p.stderr().replace(p.dir.to_str().unwrap(), "DIR");
+        lines.push(master_lines(&e, master));
+    }
+    assert_eq!(lines[0], lines[1], "haproxy-rs vs haproxy master messages");
 }

@@ -84,20 +84,27 @@ pub fn reexecuted() -> bool {
     std::env::var_os(ENV_REEXEC).is_some() && std::env::var_os(ENV_STATE).is_some()
 }
 
-/// What HAProxy's master prints each time it re-executes itself into wait mode, after
-/// every load, successful or not.
+/// HAProxy prints its version banner once per process image, before the image's first
+/// warning or alert, and its master re-executes itself (into wait mode) after every load:
+/// the banner is due again then. (The configuration loader prints it for the loading
+/// image.)
+static BANNER_DUE: AtomicBool = AtomicBool::new(false);
+
 fn announce_reexec() {
-    say(
-        Level::Notice,
-        &format!("haproxy version is {}", crate::version::VERSION_STRING),
-    );
-    let exe = std::env::current_exe()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    say(Level::Notice, &format!("path to executable is {exe}"));
+    BANNER_DUE.store(true, Ordering::Relaxed);
 }
 
 fn say(level: Level, text: &str) {
+    if matches!(level, Level::Warning | Level::Alert) && BANNER_DUE.swap(false, Ordering::Relaxed) {
+        super::print_msg(
+            Level::Notice,
+            &format!("haproxy version is {}", crate::version::VERSION_STRING),
+        );
+        let exe = std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        super::print_msg(Level::Notice, &format!("path to executable is {exe}"));
+    }
     super::print_msg(level, text);
 }
 
