@@ -852,3 +852,29 @@ fn reload_messages_match_haproxy() {
     }
     assert_eq!(lines[0], lines[1], "haproxy-rs vs haproxy master messages");
 }
+
+/// Without `ulimit-n`, the file limit is raised to what `maxconn` needs (HAProxy's
+/// `maxsock`): started under a soft limit of 256, both binaries report the same
+/// `Ulimit-n`.
+#[test]
+fn file_limit_follows_maxconn_like_haproxy() {
+    let _s = serial();
+    let mut seen = Vec::new();
+    for bin in [common::rs_bin(), common::oracle()] {
+        let port = free_port();
+        let text = cfg(port, "one").replacen("global\n", "global\n maxconn 1000\n nbthread 2\n", 1);
+        let script = format!("ulimit -Sn 256; exec {} -db \"$@\"", bin.display());
+        let p = Proxy::builder(Path::new("/bin/sh"), &text)
+            .args(&["-c", &script, "sh"])
+            .start(Ready::Unix("stats.sock"));
+        let info = p.cli("stats.sock", "show info\n");
+        let line = info
+            .lines()
+            .find(|l| l.starts_with("Ulimit-n: "))
+            .unwrap_or_default()
+            .to_string();
+        seen.push(line);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0], "Ulimit-n: 2028");
+}

@@ -93,13 +93,19 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
         opts.argv0.as_str()
     };
     let main_tag = format!("[{argv0}.main()]");
-    if let Some(n) = cfg.global.ulimit_n.filter(|&n| n > 0) {
-        if let Err(cur) = set_nofile(n as u64) {
-            say(
-                Level::Warning,
-                &format!("{main_tag} Cannot raise FD limit to {n}, limit is {cur}."),
-            );
-        }
+    // `ulimit-n`, else what the connections need (HAProxy's `global.maxsock`): a soft limit
+    // of 1024 under a high hard limit would otherwise refuse connections far below maxconn.
+    // Unlike HAProxy, a computed value never lowers the limit: haproxy-rs's own threads
+    // (checks, CLI, loggers) hold a few descriptors HAProxy's count does not foresee.
+    let (nofile, exact) = match cfg.global.ulimit_n.filter(|&n| n > 0) {
+        Some(n) => (n as u64, true),
+        None => (ideal_maxsock(&cfg), false),
+    };
+    if let Err(cur) = set_nofile(nofile, exact) {
+        say(
+            Level::Warning,
+            &format!("{main_tag} Cannot raise FD limit to {nofile}, limit is {cur}."),
+        );
     }
     if let Some(path) = &opts.takeover_socket {
         match takeover::fetch(path) {
@@ -239,22 +245,62 @@ fn set_identity(g: &crate::model::global::Global) -> Result<(), String> {
     Ok(())
 }
 
-/// `ulimit-n`: the soft limit of open files becomes `n`, the hard one at least that
-/// (HAProxy's `raise_rlim_nofile()`); `Err` carries the soft limit kept.
-fn set_nofile(n: u64) -> Result<(), u64> {
-    // SAFETY: getrlimit/setrlimit on a local struct.
+/// HAProxy's `compute_ideal_maxsock()` with its reserved descriptors: ten, one per
+/// listener (the CLI's included) and the CLI's own `maxconn` (`stats maxconn`, 10), two per
+/// connection, a poller and a wake-up pipe per thread.
+fn ideal_maxsock(cfg: &Config) -> u64 {
+    let mut listeners: u64 = 0;
+    for px in cfg.real_proxies().filter(|p| p.cap.is_fe() && !p.disabled) {
+        for a in px.binds.iter().flat_map(|b| &b.addrs) {
+            listeners += match a {
+                crate::model::bind::ListenAddr::Inet { addr, port_end } => {
+                    u64::from(port_end.saturating_sub(addr.port())) + 1
+                }
+                _ => 1,
+            };
+        }
+    }
+    let cli: u64 = cfg
+        .global
+        .stats_sockets
+        .iter()
+        .map(|b| b.addrs.len() as u64)
+        .sum();
+    let cli_conns = if cli > 0 {
+        u64::from(cfg.global.stats_maxconn.unwrap_or(10))
+    } else {
+        0
+    };
+    let threads = shared::nbthread(cfg) as u64;
+    let maxconn = u64::from(shared::global_maxconn(cfg, (listeners + cli) as usize));
+    10 + listeners + cli + cli_conns + 2 * maxconn + 3 * threads
+}
+
+/// The soft limit of open files becomes `n` (only if higher unless `exact`), the hard one
+/// at least that (HAProxy's `raise_rlim_nofile()`); when that is refused, the soft limit goes as high as the hard
+/// one allows and `Err` carries it.
+fn set_nofile(n: u64, exact: bool) -> Result<(), u64> {
+    // SAFETY: getrlimit/setrlimit on local structs.
     unsafe {
         let mut r: libc::rlimit = std::mem::zeroed();
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut r);
+        if r.rlim_cur == n || (!exact && r.rlim_cur > n) {
+            return Ok(());
+        }
         let want = libc::rlimit {
             rlim_cur: n,
             rlim_max: r.rlim_max.max(n),
         };
         if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
-            Ok(())
-        } else {
-            Err(r.rlim_cur)
+            return Ok(());
         }
+        let most = libc::rlimit {
+            rlim_cur: r.rlim_max,
+            rlim_max: r.rlim_max,
+        };
+        libc::setrlimit(libc::RLIMIT_NOFILE, &most);
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut r);
+        Err(r.rlim_cur)
     }
 }
 
