@@ -80,40 +80,53 @@ pub fn open_for_master(
         .filter(|p| p.cap.is_fe() && !p.disabled)
         .enumerate()
     {
+        // One address at a time, so that each socket is keyed by the address as written:
+        // a port 0 bind must find its socket under port 0 in the worker.
         let mut only = px.clone();
-        for b in only.binds.iter_mut() {
-            b.addrs.retain(|a| {
-                matches!(
-                    a,
-                    ListenAddr::Inet { .. }
-                        | ListenAddr::Host { .. }
-                        | ListenAddr::Unix { .. }
-                        | ListenAddr::Abns { .. }
-                )
-            });
-        }
-        for l in open_proxy(&only, idx, &mut HashSet::new(), &mut Vec::new(), reuse_port)? {
-            let (key, fd) = match l.sock {
-                ListenSock::Tcp(t) => {
-                    let a = t.local_addr().map_err(|e| e.to_string())?;
-                    (a.to_string(), OwnedFd::from(std::net::TcpListener::from(t)))
+        for b in &px.binds {
+            for a in &b.addrs {
+                let wanted_port = match a {
+                    ListenAddr::Inet { addr, .. } => Some(addr.port()),
+                    ListenAddr::Host { port, .. } => Some(*port),
+                    ListenAddr::Unix { .. } | ListenAddr::Abns { .. } => None,
+                    _ => continue,
+                };
+                only.binds = vec![crate::model::Bind {
+                    addrs: vec![a.clone()],
+                    ..b.clone()
+                }];
+                for l in open_proxy(&only, idx, &mut HashSet::new(), &mut Vec::new(), reuse_port)? {
+                    out.push(master_key(l.sock, wanted_port)?);
                 }
-                ListenSock::Unix(u) => {
-                    let key = u
-                        .local_addr()
-                        .ok()
-                        .and_then(|a| unix_key(&a))
-                        .ok_or("unnamed UNIX listener")?;
-                    (
-                        key,
-                        OwnedFd::from(std::os::unix::net::UnixListener::from(u)),
-                    )
-                }
-            };
-            out.push((key, fd));
+            }
         }
     }
     Ok(out)
+}
+
+/// The key and descriptor of a socket the master opened for an address asking for
+/// `wanted_port` (`Some(0)`: any port, keyed as such).
+fn master_key(sock: ListenSock, wanted_port: Option<u16>) -> Result<(String, OwnedFd), String> {
+    Ok(match sock {
+        ListenSock::Tcp(t) => {
+            let mut a = t.local_addr().map_err(|e| e.to_string())?;
+            if wanted_port == Some(0) {
+                a.set_port(0);
+            }
+            (a.to_string(), OwnedFd::from(std::net::TcpListener::from(t)))
+        }
+        ListenSock::Unix(u) => {
+            let key = u
+                .local_addr()
+                .ok()
+                .and_then(|a| unix_key(&a))
+                .ok_or("unnamed UNIX listener")?;
+            (
+                key,
+                OwnedFd::from(std::os::unix::net::UnixListener::from(u)),
+            )
+        }
+    })
 }
 
 fn unix_key(a: &std::os::unix::net::SocketAddr) -> Option<String> {
