@@ -78,9 +78,16 @@ fn load_and_run(argv: &[String], opts: &Opts, diag: Diag, localpeer: &str) -> i3
         master_worker: opts.master_worker,
         ..ParseEnv::default()
     };
+    let reexec = crate::runtime::master::reexecuted() && !opts.check;
     let loaded = config::load_files(&opts.cfgfiles, diag, env);
     let mut diag = loaded.diag;
     let Some(cfg) = loaded.config else {
+        if reexec {
+            // A reload whose configuration does not load: the master stays, with the
+            // workers it had (HAProxy's wait mode).
+            let run = RunOpts::from_opts(opts, argv, Vec::new(), localpeer);
+            return crate::runtime::master::run(None, run.master_opts(None));
+        }
         return 1;
     };
     let files = config::expand_cfg_paths(&opts.cfgfiles, &mut Diag::new()).unwrap_or_default();

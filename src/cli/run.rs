@@ -83,19 +83,45 @@ impl RunOpts {
 
     /// The flags given whose process handling is not built yet, as HAProxy spells them.
     pub fn inactive_flags(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if self.systemd {
-            v.push("-Ws");
-        } else if self.master_worker {
-            v.push("-W");
+        Vec::new()
+    }
+
+    /// The master's settings (`cfg`: the loaded configuration, `None` when a reload's
+    /// configuration failed to load).
+    pub fn master_opts(
+        &self,
+        cfg: Option<&crate::model::Config>,
+    ) -> crate::runtime::master::MasterOpts {
+        let g = cfg.map(|c| &c.global);
+        let worker = crate::runtime::RunOpts {
+            foreground: true,
+            pidfile: None,
+            argv0: self.argv.first().cloned().unwrap_or_default(),
+            quiet: self.quiet && !self.verbose,
+            debug: self.debug,
+            master_worker: true,
+            ..Default::default()
+        };
+        crate::runtime::master::MasterOpts {
+            argv: self.argv.clone(),
+            cli: self
+                .master_cli
+                .iter()
+                .filter_map(|s| master_cli_bind(s))
+                .collect(),
+            systemd: self.systemd,
+            daemon: (self.daemon || g.is_some_and(|g| g.daemon)) && !self.foreground && !self.debug,
+            pidfile: self
+                .pidfile
+                .clone()
+                .or_else(|| g.and_then(|g| g.pidfile.clone())),
+            quiet: self.quiet && !self.verbose,
+            max_reloads: cfg.and_then(max_reloads),
+            no_exit_on_failure: g.is_some_and(|g| g.mworker_no_exit_on_failure),
+            no_reuseport: self.no_reuseport
+                || cfg.is_some_and(|c| c.global.other.iter().any(|(k, _, _)| k == "noreuseport")),
+            worker,
         }
-        if self.unix_socket.is_some() {
-            v.push("-x");
-        }
-        if !self.master_cli.is_empty() {
-            v.push("-S");
-        }
-        v
     }
 }
 
@@ -105,6 +131,11 @@ impl RunOpts {
 /// `RunOpts` into `crate::runtime::RunOpts`). Until then haproxy-rs cannot serve traffic,
 /// and says so instead of exiting silently.
 pub fn start_runtime(mut cfg: crate::model::Config, opts: &RunOpts) -> i32 {
+    if opts.master_worker || cfg.global.master_worker {
+        let mo = opts.master_opts(Some(&cfg));
+        return crate::runtime::master::run(Some(cfg), mo);
+    }
+    crate::runtime::master::unblock_signals();
     // `-dR` is the command-line form of `noreuseport`.
     if opts.no_reuseport {
         cfg.global
@@ -123,8 +154,65 @@ pub fn start_runtime(mut cfg: crate::model::Config, opts: &RunOpts) -> i32 {
         old_pids: opts.old_pids.clone(),
         old_pids_terminate: opts.old_pids_sig == OldPidsSignal::Terminate,
         master_worker: opts.master_worker,
+        ready_fd: None,
+        takeover_socket: opts.unix_socket.clone(),
     };
     crate::runtime::run(cfg, &ro)
+}
+
+/// `mworker-max-reloads <n>`.
+fn max_reloads(cfg: &crate::model::Config) -> Option<u32> {
+    cfg.global
+        .other
+        .iter()
+        .rev()
+        .find(|(k, _, _)| k == "mworker-max-reloads")
+        .and_then(|(_, a, _)| a.first())
+        .and_then(|v| u32::try_from(super::args::atol(v)).ok())
+}
+
+/// `-S <address>[,<option>,<value>…]` as a listener: the address as a `bind` address, the
+/// options `mode`, `uid`, `gid` and `level` (the others are ignored).
+fn master_cli_bind(spec: &str) -> Option<crate::model::Bind> {
+    use crate::config::addr::{str2sa_range, SaAddr, SaOpts};
+    use crate::model::bind::ListenAddr;
+    let mut parts = spec.split(',');
+    let addr = parts.next()?;
+    let o = SaOpts {
+        port_mandatory: true,
+        resolve: true,
+        allow_fd: true,
+        allow_unix: true,
+        ..Default::default()
+    };
+    let r = str2sa_range(addr, &o).ok()?;
+    let la = match r.addr {
+        SaAddr::Inet(ip) => ListenAddr::Inet {
+            addr: std::net::SocketAddr::new(ip, r.port_low),
+            port_end: r.port_low,
+        },
+        SaAddr::Unix(path) => ListenAddr::Unix { path },
+        SaAddr::Abns(name) => ListenAddr::Abns { name },
+        SaAddr::Fd(fd) => ListenAddr::Fd { fd },
+        _ => return None,
+    };
+    let mut options = crate::model::bind::BindOptions::default();
+    let rest: Vec<&str> = parts.collect();
+    for kv in rest.chunks(2) {
+        match kv {
+            ["mode", v] => options.unix_mode = u32::from_str_radix(v, 8).ok(),
+            ["uid", v] => options.unix_uid = v.parse().ok(),
+            ["gid", v] => options.unix_gid = v.parse().ok(),
+            ["level", v] => options.level = Some(v.to_string()),
+            _ => {}
+        }
+    }
+    Some(crate::model::Bind {
+        loc: Default::default(),
+        text: addr.to_string(),
+        addrs: vec![la],
+        options,
+    })
 }
 
 #[cfg(test)]
@@ -140,7 +228,7 @@ mod tests {
             unix_socket: Some("/x".into()),
             ..RunOpts::default()
         };
-        assert_eq!(r.inactive_flags(), ["-Ws", "-x"]);
+        assert!(r.inactive_flags().is_empty());
         assert!(RunOpts::default().inactive_flags().is_empty());
     }
 }

@@ -155,6 +155,25 @@ pub const ACTIVE: &[&str] = &[
     "bind gid",
     "bind user",
     "bind group",
+    // Master-worker mode (src/runtime/master): tests/mworker.rs
+    // (w_forks_a_worker_that_serves_and_exits_130_on_sigint,
+    // max_reloads_terminates_lingering_old_workers,
+    // ulimit_node_and_description_reach_show_info).
+    "master-worker",
+    "mworker-max-reloads",
+    // tests/mworker.rs programs_start_with_the_master_and_show_in_show_proc.
+    "program",
+    "program command",
+    "program option start-on-reload",
+    "program user",
+    "program group",
+    "ulimit-n",
+    // `-x` takes these over: tests/mworker.rs twenty_reloads_under_load_refuse_nothing.
+    "bind expose-fd",
+    // tests/mworker.rs cpu_map_binds_each_worker_thread.
+    "cpu-map",
+    "node",
+    "description",
     // The stats socket (src/runtime/cli.rs, src/stats): tests/stats_cli.rs.
     "stats socket",
     "stats timeout",

@@ -62,6 +62,8 @@ pub struct Global {
     pub h1_case_adjust_file: Option<(String, Loc)>,
     /// `cpu-map` lines as written (validated).
     pub cpu_maps: Vec<(Vec<String>, Loc)>,
+    /// The same `cpu-map` lines, parsed (those HAProxy ignores left out).
+    pub cpu_map_sets: Vec<CpuMap>,
     /// `set-var` / `set-var-fmt`, in order.
     pub set_vars: Vec<GlobalSetVar>,
     pub httpclient_resolvers_id: Option<(String, Loc)>,
@@ -182,6 +184,17 @@ pub struct LogTarget {
     pub minlevel: u8,
     /// For a proxy target copied by `log global`: index of the global target.
     pub global_ref: Option<usize>,
+}
+
+/// One `cpu-map [auto:]<procs>[/<threads>] <cpus>…` line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpuMap {
+    pub auto: bool,
+    /// Bit n = process n + 1.
+    pub procs: u64,
+    /// Bit n = thread n + 1; 0 when the line names processes only.
+    pub threads: u64,
+    pub cpus: Vec<u32>,
 }
 
 /// A global `set-var(proc.x) <expr>` / `set-var-fmt(proc.x) <fmt>` (value computed once at

@@ -514,6 +514,10 @@ fn serve(c: &mut Conn, p: &RtProc<'_>, timeout: Duration) -> bool {
             }
             Ok(n) => {
                 c.deadline = Instant::now() + timeout;
+                // `_getsocks` (expose-fd listeners): descriptors, not text.
+                if super::takeover::serve_getsocks(&c.sock, &buf[..n]) {
+                    return false;
+                }
                 if !c.draining && !c.sess.closing {
                     let mut out = std::mem::take(&mut c.out);
                     c.sess.feed(&buf[..n], &mut out, p);

@@ -243,7 +243,20 @@ pub struct IdleHttp {
     deadline: Option<Instant>,
 }
 
+/// Whether bytes wait unread in `s`'s receive buffer (FIONREAD).
+pub(crate) fn pending_input(s: &impl std::os::fd::AsRawFd) -> bool {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD on a live socket writes one int into `n`, which outlives the call.
+    let rc = unsafe { libc::ioctl(s.as_raw_fd(), libc::FIONREAD, &mut n) };
+    rc == 0 && n > 0
+}
+
 impl IdleHttp {
+    /// Idle unless its client's next request already waits in the socket.
+    pub fn is_idle(&self) -> bool {
+        !pending_input(&self.client.s)
+    }
+
     /// Back to a full session (the client sent something, or a timer is due).
     pub fn resume(self, cx: &Ctx) -> HttpSession {
         HttpSession::from_conn(cx, self, Buf::default())
@@ -517,9 +530,24 @@ impl HttpSession {
         self.srv.as_deref()
     }
 
+    /// A stopping process answers in close mode (HAProxy's `h1_set_cli_conn_mode()`): its
+    /// keep-alive clients then reconnect to the new process instead of sending a request on
+    /// a connection the soft stop would close while idle.
+    fn close_when_stopping(&mut self, sh: &super::shared::Shared) {
+        if sh.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            self.plan.client = Want::Close;
+        }
+    }
+
     /// Idle between requests (for the soft stop, which closes such connections).
+    /// A request already in the socket's receive buffer (not read yet) makes it busy: the
+    /// stopping worker serves it, in close mode, rather than resetting it unread.
     pub fn is_idle(&self) -> bool {
-        self.st == St::WaitReq && self.cin.is_empty() && self.cout.is_empty() && self.requests > 0
+        self.st == St::WaitReq
+            && self.cin.is_empty()
+            && self.cout.is_empty()
+            && self.requests > 0
+            && !pending_input(&self.client.s)
     }
 
     pub fn on_event(&mut self, cx: &mut Ctx, side: Side, ev: &Event) -> bool {
@@ -1016,6 +1044,7 @@ impl HttpSession {
             ..Default::default()
         };
         self.plan = ConnPlan::for_request(&self.req.head, front_modes);
+        self.close_when_stopping(cx.shared);
         self.close_after = self.plan.client == Want::Close;
         if let Some(rx) = self.rx.as_mut() {
             rx.begin_txn();
@@ -1094,6 +1123,7 @@ impl HttpSession {
             ..Default::default()
         };
         self.plan = ConnPlan::for_request(&self.req.head, modes);
+        self.close_when_stopping(sh);
         self.close_after = self.plan.client == Want::Close;
         if fe.own_backend != Some(be) && !backend.px.tcp_content.is_empty() {
             let before = super::stick::tracked(self.stk.as_deref());
@@ -2550,6 +2580,8 @@ impl HttpSession {
                 .map_or(self.resp.status, |r| r.res.status);
             super::counters::response(cx, self.fe, Some((be, srv)), st);
         }
+        // A soft stop that began while the server was working closes after this response.
+        self.close_when_stopping(cx.shared);
         let conn = self.plan.on_response(&self.req.head, &self.resp);
         if self.plan.client == Want::Close {
             self.close_after = true;

@@ -2,7 +2,8 @@
 //! inherited descriptors (`fd@N`, how VTest and systemd hand over pre-opened sockets).
 
 use std::collections::HashSet;
-use std::os::fd::FromRawFd;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::Mutex;
 
 use super::stream::{unix_addr, ListenSock};
 use crate::model::bind::ListenAddr;
@@ -29,6 +30,116 @@ impl Listener {
     pub fn sock_clone(&self) -> std::io::Result<ListenSock> {
         self.sock.try_clone()
     }
+}
+
+/// Listening sockets opened before this process parsed its configuration: a master-worker
+/// master's (inherited by the worker it forks, and by the master itself across the
+/// re-execution of a reload), keyed by what they listen on ([`preopened_key`]). A bind
+/// finding its address here adopts that socket instead of binding a new one, so old and new
+/// workers accept from one shared queue and a reload refuses no connection.
+static PREOPENED: Mutex<Vec<(String, OwnedFd)>> = Mutex::new(Vec::new());
+
+/// The key of a listening address in [`PREOPENED`]: `ip:port`, `unix@path`, `abns@name`.
+pub fn preopened_key(addr: &ListenAddr, port: Option<u16>) -> Option<String> {
+    match addr {
+        ListenAddr::Inet { addr, .. } => {
+            let mut a = *addr;
+            a.set_port(port.unwrap_or(a.port()));
+            Some(a.to_string())
+        }
+        ListenAddr::Unix { path } => Some(format!("unix@{path}")),
+        ListenAddr::Abns { name } => Some(format!("abns@{name}")),
+        _ => None,
+    }
+}
+
+/// Hands sockets to later binds of this process (see [`PREOPENED`]); replaces any left.
+pub fn set_preopened(socks: Vec<(String, OwnedFd)>) {
+    *PREOPENED.lock().unwrap_or_else(|e| e.into_inner()) = socks;
+}
+
+/// Takes the sockets still waiting in [`PREOPENED`].
+pub fn take_all_preopened() -> Vec<(String, OwnedFd)> {
+    std::mem::take(&mut *PREOPENED.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+fn take_preopened(key: &str) -> Option<OwnedFd> {
+    let mut v = PREOPENED.lock().unwrap_or_else(|e| e.into_inner());
+    let i = v.iter().position(|(k, _)| k == key)?;
+    Some(v.swap_remove(i).1)
+}
+
+/// What a master-worker master opens itself before forking: every TCP, UNIX and abstract
+/// listener of the frontends (inherited `fd@N` ones stay with whoever passed them), each
+/// with its [`preopened_key`]. Sockets already in [`PREOPENED`] are reused.
+pub fn open_for_master(
+    cfg: &crate::model::Config,
+    reuse_port: bool,
+) -> Result<Vec<(String, OwnedFd)>, String> {
+    let mut out = Vec::new();
+    for (idx, px) in cfg
+        .real_proxies()
+        .filter(|p| p.cap.is_fe() && !p.disabled)
+        .enumerate()
+    {
+        // One address at a time, so that each socket is keyed by the address as written:
+        // a port 0 bind must find its socket under port 0 in the worker.
+        let mut only = px.clone();
+        for b in &px.binds {
+            for a in &b.addrs {
+                let wanted_port = match a {
+                    ListenAddr::Inet { addr, .. } => Some(addr.port()),
+                    ListenAddr::Host { port, .. } => Some(*port),
+                    ListenAddr::Unix { .. } | ListenAddr::Abns { .. } => None,
+                    _ => continue,
+                };
+                only.binds = vec![crate::model::Bind {
+                    addrs: vec![a.clone()],
+                    ..b.clone()
+                }];
+                for l in open_proxy(&only, idx, &mut HashSet::new(), &mut Vec::new(), reuse_port)? {
+                    out.push(master_key(l.sock, wanted_port)?);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The key and descriptor of a socket the master opened for an address asking for
+/// `wanted_port` (`Some(0)`: any port, keyed as such).
+fn master_key(sock: ListenSock, wanted_port: Option<u16>) -> Result<(String, OwnedFd), String> {
+    Ok(match sock {
+        ListenSock::Tcp(t) => {
+            let mut a = t.local_addr().map_err(|e| e.to_string())?;
+            if wanted_port == Some(0) {
+                a.set_port(0);
+            }
+            (a.to_string(), OwnedFd::from(std::net::TcpListener::from(t)))
+        }
+        ListenSock::Unix(u) => {
+            let key = u
+                .local_addr()
+                .ok()
+                .and_then(|a| unix_key(&a))
+                .ok_or("unnamed UNIX listener")?;
+            (
+                key,
+                OwnedFd::from(std::os::unix::net::UnixListener::from(u)),
+            )
+        }
+    })
+}
+
+fn unix_key(a: &std::os::unix::net::SocketAddr) -> Option<String> {
+    use std::os::linux::net::SocketAddrExt;
+    if let Some(p) = a.as_pathname() {
+        return Some(format!("unix@{}", p.display()));
+    }
+    let name = a.as_abstract_name()?;
+    // HAProxy pads abstract names with NULs to the full sun_path length.
+    let name = String::from_utf8_lossy(name);
+    Some(format!("abns@{}", name.trim_end_matches('\0')))
 }
 
 /// Opens every listener of `px` (runtime proxy index `idx`).
@@ -66,7 +177,8 @@ pub fn open_proxy(
                 }
                 ListenAddr::Unix { path } => {
                     out.push(Listener {
-                        sock: bind_unix(path, false, bind)
+                        sock: preopened_unix(addr)
+                            .map_or_else(|| bind_unix(path, false, bind), Ok)
                             .map_err(|e| bind_error_text(px, bind, &e, path))?,
                         proxy: idx,
                         maxconn: bind.options.maxconn,
@@ -78,7 +190,8 @@ pub fn open_proxy(
                 }
                 ListenAddr::Abns { name } => {
                     out.push(Listener {
-                        sock: bind_unix(name, true, bind)
+                        sock: preopened_unix(addr)
+                            .map_or_else(|| bind_unix(name, true, bind), Ok)
                             .map_err(|e| bind_error_text(px, bind, &e, &format!("abns@{name}")))?,
                         proxy: idx,
                         maxconn: bind.options.maxconn,
@@ -269,8 +382,16 @@ fn bind_range(
     for port in addr.port()..=port_end.max(addr.port()) {
         let mut sa = addr;
         sa.set_port(port);
-        let sock = listen_on(sa, SockOpts::of(px, bind, reuse_port))
-            .map_err(|e| bind_error(px, bind, &e, &sa))?;
+        let sock = match take_preopened(&sa.to_string()) {
+            Some(fd) => {
+                let l = std::net::TcpListener::from(fd);
+                l.set_nonblocking(true)
+                    .map_err(|e| bind_error(px, bind, &e, &sa))?;
+                mio::net::TcpListener::from_std(l)
+            }
+            None => listen_on(sa, SockOpts::of(px, bind, reuse_port))
+                .map_err(|e| bind_error(px, bind, &e, &sa))?,
+        };
         out.push(Listener {
             sock: ListenSock::Tcp(sock),
             proxy: idx,
@@ -282,6 +403,14 @@ fn bind_range(
         });
     }
     Ok(())
+}
+
+/// A UNIX or abstract listener waiting in [`PREOPENED`] for `addr`.
+fn preopened_unix(addr: &ListenAddr) -> Option<ListenSock> {
+    let fd = take_preopened(&preopened_key(addr, None)?)?;
+    let l = std::os::unix::net::UnixListener::from(fd);
+    l.set_nonblocking(true).ok()?;
+    Some(ListenSock::Unix(mio::net::UnixListener::from_std(l)))
 }
 
 /// Resolves a host name left unresolved by the parser; `family` 4 or 6 forces one.

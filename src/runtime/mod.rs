@@ -9,6 +9,7 @@
 //! from [`http_return`], [`errors`] and [`pages`]. The main thread only handles signals.
 
 pub mod admin;
+pub mod affinity;
 pub mod backend;
 pub mod check;
 pub mod cli;
@@ -22,6 +23,7 @@ pub mod io;
 pub mod listener;
 pub mod log;
 pub mod maps;
+pub mod master;
 pub mod pages;
 pub mod pool;
 pub mod proxy;
@@ -31,6 +33,7 @@ pub mod splice;
 pub mod stats_page;
 pub mod stick;
 pub mod stream;
+pub mod takeover;
 pub mod tcp;
 #[cfg(test)]
 mod testutil;
@@ -70,6 +73,12 @@ pub struct RunOpts {
     /// `-W`: HAProxy's master exits with status 130 (128 + SIGINT) when SIGINT stopped it
     /// (0 after SIGTERM), which VTest requires of `haproxy hN -W` instances.
     pub master_worker: bool,
+    /// A master-worker worker: the socket on which to tell the master it listens (one
+    /// byte, then closed), so that the master announces "Loading success." and systemd
+    /// readiness only once connections are served.
+    pub ready_fd: Option<i32>,
+    /// `-x <path>`: take the listening sockets of the process serving this stats socket.
+    pub takeover_socket: Option<String>,
 }
 
 /// Runs `cfg` until SIGINT/SIGTERM (or SIGUSR1 once idle). Returns the exit status:
@@ -87,7 +96,38 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
         opts.argv0.as_str()
     };
     let main_tag = format!("[{argv0}.main()]");
-    let mut rt = match Runtime::new_with(&cfg, opts.debug) {
+    // `ulimit-n`, else what the connections need (HAProxy's `global.maxsock`): a soft limit
+    // of 1024 under a high hard limit would otherwise refuse connections far below maxconn.
+    // Unlike HAProxy, a computed value never lowers the limit: haproxy-rs's own threads
+    // (checks, CLI, loggers) hold a few descriptors HAProxy's count does not foresee.
+    let (nofile, exact) = match cfg.global.ulimit_n.filter(|&n| n > 0) {
+        Some(n) => (n as u64, true),
+        None => (ideal_maxsock(&cfg), false),
+    };
+    if let Err(cur) = set_nofile(nofile, exact) {
+        say(
+            Level::Warning,
+            &format!("{main_tag} Cannot raise FD limit to {nofile}, limit is {cur}."),
+        );
+    }
+    if let Some(path) = &opts.takeover_socket {
+        match takeover::fetch(path) {
+            Ok(socks) => listener::set_preopened(socks),
+            Err(_) => {
+                say(
+                    Level::Alert,
+                    "Failed to get the sockets from the old process!",
+                );
+                return 1;
+            }
+        }
+    }
+    let rt = Runtime::new_with(&cfg, opts.debug);
+    // Sockets taken over that this configuration does not listen on any more.
+    if opts.takeover_socket.is_some() {
+        drop(listener::take_all_preopened());
+    }
+    let mut rt = match rt {
         Ok(rt) => rt,
         Err(e) => {
             say(Level::Alert, &e.replace("[haproxy.main()]", &main_tag));
@@ -156,9 +196,19 @@ pub fn run(cfg: Config, opts: &RunOpts) -> i32 {
             libc::kill(pid, sig);
         }
     }
+    if let Some(fd) = opts.ready_fd {
+        // SAFETY: the descriptor the master gave us for this one purpose; written once and
+        // closed, nothing else owns it.
+        unsafe {
+            libc::write(fd, b"R".as_ptr().cast(), 1);
+            libc::close(fd);
+        }
+    }
     match rt.run_with_signals() {
-        Ok(()) if opts.master_worker && rt.stop_signal() == Some(signal_hook::consts::SIGINT) => {
-            130
+        // A worker stopped by a signal reports it as HAProxy's workers do (128 + signal),
+        // which the master turns into its own status (130 after SIGINT).
+        Ok(()) if opts.master_worker && rt.stop_signal().is_some() => {
+            128 + rt.stop_signal().unwrap_or(0)
         }
         Ok(()) => 0,
         Err(e) => {
@@ -196,6 +246,65 @@ fn set_identity(g: &crate::model::global::Global) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// HAProxy's `compute_ideal_maxsock()` with its reserved descriptors: ten, one per
+/// listener (the CLI's included) and the CLI's own `maxconn` (`stats maxconn`, 10), two per
+/// connection, a poller and a wake-up pipe per thread.
+fn ideal_maxsock(cfg: &Config) -> u64 {
+    let mut listeners: u64 = 0;
+    for px in cfg.real_proxies().filter(|p| p.cap.is_fe() && !p.disabled) {
+        for a in px.binds.iter().flat_map(|b| &b.addrs) {
+            listeners += match a {
+                crate::model::bind::ListenAddr::Inet { addr, port_end } => {
+                    u64::from(port_end.saturating_sub(addr.port())) + 1
+                }
+                _ => 1,
+            };
+        }
+    }
+    let cli: u64 = cfg
+        .global
+        .stats_sockets
+        .iter()
+        .map(|b| b.addrs.len() as u64)
+        .sum();
+    let cli_conns = if cli > 0 {
+        u64::from(cfg.global.stats_maxconn.unwrap_or(10))
+    } else {
+        0
+    };
+    let threads = shared::nbthread(cfg) as u64;
+    let maxconn = u64::from(shared::global_maxconn(cfg, (listeners + cli) as usize));
+    10 + listeners + cli + cli_conns + 2 * maxconn + 3 * threads
+}
+
+/// The soft limit of open files becomes `n` (only if higher unless `exact`), the hard one
+/// at least that (HAProxy's `raise_rlim_nofile()`); when that is refused, the soft limit goes as high as the hard
+/// one allows and `Err` carries it.
+fn set_nofile(n: u64, exact: bool) -> Result<(), u64> {
+    // SAFETY: getrlimit/setrlimit on local structs.
+    unsafe {
+        let mut r: libc::rlimit = std::mem::zeroed();
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut r);
+        if r.rlim_cur == n || (!exact && r.rlim_cur > n) {
+            return Ok(());
+        }
+        let want = libc::rlimit {
+            rlim_cur: n,
+            rlim_max: r.rlim_max.max(n),
+        };
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+            return Ok(());
+        }
+        let most = libc::rlimit {
+            rlim_cur: r.rlim_max,
+            rlim_max: r.rlim_max,
+        };
+        libc::setrlimit(libc::RLIMIT_NOFILE, &most);
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut r);
+        Err(r.rlim_cur)
+    }
 }
 
 /// Forks into the background: `Ok(Some(pid))` in the parent, `Ok(None)` in the child,
@@ -297,6 +406,8 @@ pub struct Runtime {
     checker: Option<check::Checker>,
     /// The stats sockets (`None` without any), served on their own thread.
     cli: Option<cli::Cli>,
+    /// `cpu-map`: each worker thread's CPUs.
+    cpus: Vec<Option<Vec<u32>>>,
 }
 
 impl Runtime {
@@ -337,6 +448,22 @@ impl Runtime {
         // the CLI) starts. The CLI itself is not served yet (its keywords warn so).
         if listeners.is_empty() && cfg.global.stats_sockets.is_empty() {
             return Err("[haproxy.main()] No enabled listener found (check for 'bind' directives) ! Exiting.".into());
+        }
+        if cfg
+            .global
+            .stats_sockets
+            .iter()
+            .any(|b| b.options.expose_fd_listeners)
+        {
+            use std::os::fd::AsFd;
+            let copies = listeners
+                .iter()
+                .filter_map(|l| match &l.sock {
+                    stream::ListenSock::Tcp(t) => t.as_fd().try_clone_to_owned().ok(),
+                    stream::ListenSock::Unix(u) => u.as_fd().try_clone_to_owned().ok(),
+                })
+                .collect();
+            takeover::expose(copies);
         }
         let per_listener: Vec<_> = listeners
             .iter()
@@ -399,6 +526,7 @@ impl Runtime {
             warnings,
             checker,
             cli,
+            cpus: affinity::thread_cpus(&cfg.global.cpu_map_sets, nbthread),
         })
     }
 
@@ -476,6 +604,9 @@ impl Runtime {
             )?);
         }
         drop(wr);
+        // A master-worker worker starts with its signals blocked (see `master`): they may
+        // come now that the handlers are ours.
+        master::unblock_signals();
         let stopper = self.stopper();
         let handles = self.spawn()?;
         // The main thread only waits for signals and for the workers to finish.
@@ -556,10 +687,16 @@ impl Runtime {
                 socks,
                 self.ctl.clone(),
             )?;
+            let cpus = self.cpus.get(id).cloned().flatten();
             out.push(
                 std::thread::Builder::new()
                     .name(format!("haproxy-rs-{}", id + 1))
-                    .spawn(move || w.run())?,
+                    .spawn(move || {
+                        if let Some(c) = &cpus {
+                            affinity::bind_current_thread(c);
+                        }
+                        w.run()
+                    })?,
             );
         }
         if let Some(c) = self.cli.take() {

@@ -352,7 +352,7 @@ impl Session {
     fn is_idle(&self) -> bool {
         match self {
             Session::Http(h) => h.is_idle(),
-            Session::HttpIdle(_) => true,
+            Session::HttpIdle(h) => h.is_idle(),
             Session::Tcp(_) | Session::Proxy(_) | Session::Tls(_) | Session::Moving => false,
         }
     }

@@ -56,11 +56,16 @@ fn prefix_len(kw: &[&str], args: &[&str], max: usize) -> usize {
 
 /// The reply to `help [words]` (`args[0] == "help"`) or to an unknown command `args`.
 pub fn usage_msg(args: &[&str]) -> String {
+    usage_msg_in(USAGE, args)
+}
+
+/// [`usage_msg`] over another command table (the master CLI's), same matching.
+pub fn usage_msg_in(usage: &[(&[&str], &str)], args: &[&str]) -> String {
     let (args, ishelp) = match args.first() {
         Some(&"help") => (&args[1..], true),
         _ => (args, false),
     };
-    let length = USAGE
+    let length = usage
         .iter()
         .map(|(kw, _)| prefix_len(kw, args, PREFIX_KW_NB))
         .max()
@@ -75,7 +80,7 @@ pub fn usage_msg(args: &[&str]) -> String {
     }
     let mut matches: Vec<(usize, i32)> = Vec::new();
     if args.get(length).is_some_and(|a| !a.is_empty()) {
-        for (n, (kw, _)) in USAGE.iter().enumerate() {
+        for (n, (kw, _)) in usage.iter().enumerate() {
             if prefix_len(kw, args, length) != length {
                 continue;
             }
@@ -117,10 +122,10 @@ pub fn usage_msg(args: &[&str]) -> String {
             if d > 5 * best / 2 {
                 break;
             }
-            entries.push(USAGE[n].1);
+            entries.push(usage[n].1);
         }
     } else {
-        for (kw, u) in USAGE {
+        for (kw, u) in usage {
             if prefix_len(kw, args, length) == length {
                 entries.push(u);
             }

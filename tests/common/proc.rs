@@ -105,6 +105,44 @@ impl Proxy {
         std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
     }
 
+    /// Sends `sig` (`USR2`, `INT`…) to the process with kill(1) (tests stay free of unsafe).
+    pub fn signal(&self, sig: &str) {
+        let st = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(st.success(), "kill -{sig} failed");
+    }
+
+    /// Waits until stderr (kept with [`Builder::stderr`]) holds `text` `n` times; returns it.
+    pub fn wait_stderr(&self, text: &str, n: usize) -> String {
+        let t0 = Instant::now();
+        loop {
+            let e = self.stderr();
+            if e.matches(text).count() >= n {
+                return e;
+            }
+            assert!(
+                t0.elapsed() < WAIT,
+                "{n} x {text:?} never appeared on stderr: {e}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits (bounded) for the process to exit; its status.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let t0 = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            assert!(t0.elapsed() < WAIT, "the process did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Sends `input` to the UNIX socket `name` of the run's directory on a new connection
     /// and reads until the proxy closes it (one stats-socket command).
     pub fn cli(&self, name: &str, input: &str) -> String {
@@ -123,7 +161,8 @@ impl<'a> Builder<'a> {
         self.files.push((name, content.as_ref().to_vec()));
         self
     }
-    /// Replaces the default `-db` mode flag and adds arguments before `-f`.
+    /// Replaces the default `-db` mode flag and adds arguments before `-f` (`@DIR@` is the
+    /// run's directory there too).
     pub fn args(mut self, args: &[&str]) -> Self {
         self.args = args.iter().map(|a| a.to_string()).collect();
         self
@@ -166,8 +205,13 @@ impl<'a> Builder<'a> {
             Err::File => Stdio::from(std::fs::File::create(dir.join("stderr")).unwrap()),
             Err::Piped => Stdio::piped(),
         };
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| a.replace("@DIR@", dir.to_str().unwrap()))
+            .collect();
         let child = Command::new(self.bin)
-            .args(&self.args)
+            .args(&args)
             .arg("-f")
             .arg(&path)
             .envs(self.envs.iter().map(|(k, v)| (k, v)))

@@ -663,8 +663,8 @@ fn str2uic(s: &str) -> u32 {
     })
 }
 
-/// `parse_cpu_set()` without commas: returns the number of CPUs selected.
-fn cpu_set(args: &[&str]) -> Result<u32, String> {
+/// `parse_cpu_set()` without commas: returns the CPUs selected, in increasing order.
+fn cpu_set(args: &[&str]) -> Result<Vec<u32>, String> {
     let mut set = vec![false; CPUSET_SIZE as usize];
     for a in args {
         if !a.starts_with(|c: char| c.is_ascii_digit()) {
@@ -689,7 +689,7 @@ fn cpu_set(args: &[&str]) -> Result<u32, String> {
             set[c as usize] = true;
         }
     }
-    Ok(set.iter().filter(|b| **b).count() as u32)
+    Ok((0..CPUSET_SIZE).filter(|&c| set[c as usize]).collect())
 }
 
 /// `cpu-map [auto:]<proc>[/<thread>] <cpu-set>...`
@@ -715,13 +715,26 @@ pub fn cpu_map(st: &mut State, line: &Line) -> u32 {
             None => 0,
         };
         let cpus = cpu_set(&line.argv()[2..])?;
-        if auto && proc.count_ones() != cpus && thread.count_ones() != cpus {
+        let n = cpus.len() as u32;
+        if auto && proc.count_ones() != n && thread.count_ones() != n {
             return Err(
                 "PROC/THREAD range and CPU sets must have the same size to be automatically bound"
                     .into(),
             );
         }
-        Ok(thread > 1 && proc != 1)
+        let ignored = thread > 1 && proc != 1;
+        if !ignored {
+            st.model
+                .global
+                .cpu_map_sets
+                .push(crate::model::global::CpuMap {
+                    auto,
+                    procs: proc,
+                    threads: thread,
+                    cpus,
+                });
+        }
+        Ok(ignored)
     })();
     let r = r.map(|ignored| {
         if ignored {
