@@ -1241,3 +1241,38 @@ fn health_checks_over_tls() {
     );
     assert_eq!(runs[0], runs[1]);
 }
+
+/// `ssl-default-server-ciphersuites` and `ssl-default-server-ciphers` choose what the
+/// connection to an HTTPS server negotiates (TLS 1.3 suite, TLS 1.2 cipher), as with
+/// haproxy: `ssl_bc_cipher` names it.
+#[test]
+fn server_cipher_defaults_apply() {
+    let _g = serial();
+    let be = tls_server(&pki().backend);
+    for bin in [common::oracle(), common::rs_bin()] {
+        let (p13, p12) = (free_port(), free_port());
+        let cfg = format!(
+            "global\n ssl-default-server-ciphersuites TLS_CHACHA20_POLY1305_SHA256\n ssl-default-server-ciphers ECDHE-ECDSA-AES256-GCM-SHA384\n\
+             defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n\
+             listen l13\n bind 127.0.0.1:{p13}\n http-response set-header X-Bc %[ssl_bc_cipher]\n\
+             server s 127.0.0.1:{be} ssl verify none\n\
+             listen l12\n bind 127.0.0.1:{p12}\n http-response set-header X-Bc %[ssl_bc_cipher]\n\
+             server s 127.0.0.1:{be} ssl verify none ssl-max-ver TLSv1.2\n"
+        );
+        let _px = start(&bin, &cfg, p13);
+        let r13 = get_host(p13, "x");
+        let r12 = get_host(p12, "x");
+        assert_eq!(
+            header(&r13, "x-bc"),
+            Some("TLS_CHACHA20_POLY1305_SHA256"),
+            "{}: {r13}",
+            bin.display()
+        );
+        assert_eq!(
+            header(&r12, "x-bc"),
+            Some("ECDHE-ECDSA-AES256-GCM-SHA384"),
+            "{}: {r12}",
+            bin.display()
+        );
+    }
+}

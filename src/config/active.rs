@@ -456,6 +456,8 @@ pub const ACTIVE: &[&str] = &[
     "ssl-default-bind-curves",
     "ssl-default-server-options",
     "ssl-default-server-ciphers",
+    // tests/tls.rs server_cipher_defaults_apply.
+    "ssl-default-server-ciphersuites",
     "ssl-server-verify",
     // tests/logs.rs log_options_match_haproxy (silent, and a level over the default).
     "http-request set-log-level",
