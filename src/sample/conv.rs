@@ -43,6 +43,15 @@ pub struct Conv {
     op: Op,
 }
 
+impl Conv {
+    /// A validator whose verdict on a complete message is final even though its input may
+    /// still grow (`fix_is_valid` clears `SMP_F_MAY_CHANGE` in HAProxy): a content rule
+    /// rejects an invalid message at once instead of waiting for `inspect-delay`.
+    pub fn settles(&self) -> bool {
+        matches!(self.op, Op::FixIsValid)
+    }
+}
+
 /// A literal integer argument or a variable read at each call (`add(txn.x)`).
 #[derive(Debug, Clone)]
 enum Operand {

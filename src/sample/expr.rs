@@ -52,6 +52,9 @@ impl Expr {
         };
         for c in &self.convs {
             v = c.apply(v, &mut cx)?;
+            if c.settles() {
+                t.missed.set(false);
+            }
         }
         Some(v)
     }

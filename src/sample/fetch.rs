@@ -1785,6 +1785,36 @@ mod tests {
         assert_eq!(s("src", &[], &t), Some(b"10.0.0.1".to_vec()));
     }
 
+    /// `fix_is_valid` settles on a complete message even though the payload may still
+    /// grow, so a content rule rejects an invalid one at once; an incomplete one stays a
+    /// miss (the rules wait for more).
+    #[test]
+    fn fix_is_valid_settles_a_complete_message() {
+        let r = Req::new("GET", "/", &[]);
+        let mut v = Vars::default();
+        let mut t = txn(&r, &mut v);
+        t.req = None;
+        let p = crate::config::expr::sample::parse_expr(
+            &["req.payload(0,0),fix_is_valid"],
+            0,
+            false,
+            Default::default(),
+        )
+        .unwrap();
+        let e = crate::sample::expr::Expr::compile(&p.expr, &mut Default::default()).unwrap();
+        let bad = b"8=FIX.4.4\x019=5\x0135=A\x0110=000\x01";
+        t.payload = Some((bad, true));
+        let got = e.eval(&mut t).map(|s| s.into_owned());
+        assert!(
+            matches!(got, Some(crate::sample::Smp::Bool(false))),
+            "{got:?}"
+        );
+        assert!(!t.missed.get());
+        t.payload = Some((&bad[..8], true));
+        assert!(e.eval(&mut t).is_none());
+        assert!(t.missed.get());
+    }
+
     #[test]
     fn l6_payload_fetches() {
         let r = Req::new("GET", "/", &[]);
