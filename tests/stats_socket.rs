@@ -520,3 +520,55 @@ backend be\n server s1 nosuch.invalid:8080 init-addr none\n server s2 127.0.0.1:
     assert_eq!(runs[0].0, ["MAINT (resolution)", "no check"]);
     assert_eq!(runs[0], runs[1]);
 }
+
+/// `set server … addr [port]`: HAProxy's reports (changed, unchanged, invalid, a server
+/// without an address), new connections go to the new address at once (idle ones to the
+/// old address are closed), a server in resolution maintenance leaves it, and `show
+/// servers state` shows the result; all as haproxy does.
+#[test]
+fn set_server_addr_moves_new_connections() {
+    let _g = serial();
+    let (one, two) = (backend("one"), backend("two"));
+    let mut runs = Vec::new();
+    for (tag, bin) in [("hap", common::oracle()), ("rs", common::rs_bin())] {
+        let fe = free_port();
+        let cfg = format!(
+            "global\n stats socket @SOCK@ level admin\n\
+defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 1s\n\
+frontend fe\n bind 127.0.0.1:{fe}\n default_backend be2\n\
+backend be1\n server n nosuch.invalid:80 init-addr none\n\
+backend be2\n http-reuse always\n server s 127.0.0.1:{one}\n"
+        );
+        let p = Proxy::start(&bin, &format!("addr-{tag}"), &cfg, &[]);
+        let mut seen = Vec::new();
+        // A kept-alive server connection to the old address exists before the change.
+        assert!(get(fe, "/").ends_with("one"), "{tag}");
+        for cmd in [
+            format!("set server be2/s addr 127.0.0.1 port {two}\n"),
+            format!("set server be2/s addr 127.0.0.1 port {two}\n"),
+            "set server be2/s addr bad\n".to_string(),
+            "set server be2/s addr\n".to_string(),
+            "set server be1/n addr 127.0.0.2\n".to_string(),
+        ] {
+            seen.push(p.cli(&cmd));
+        }
+        for _ in 0..3 {
+            let r = get(fe, "/");
+            seen.push(r[r.len().saturating_sub(3)..].to_string());
+        }
+        seen.extend(p.cli("show servers state\n").lines().skip(2).map(|l| {
+            let mut w: Vec<&str> = l.split(' ').collect();
+            if w.len() > 9 {
+                w[9] = "-";
+            }
+            w.join(" ")
+        }));
+        runs.push(seen);
+    }
+    assert_eq!(
+        runs[0][0],
+        format!("no need to change the addr, port changed from '{one}' to '{two}' by 'stats socket command'\n\n")
+    );
+    assert_eq!(runs[0][5..8], ["two", "two", "two"]);
+    assert_eq!(runs[0], runs[1]);
+}

@@ -286,10 +286,7 @@ impl Checker {
             let mut prog: Option<Result<Arc<Program>, String>> = None;
             for (i, sv) in px.servers.iter().enumerate() {
                 let si = srvs.len();
-                let addr = match b.addrs.get(i) {
-                    Some(Some(super::stream::Target::Inet(a))) => Some(*a),
-                    _ => None,
-                };
+                let addr = b.addrs.get(i).and_then(|a| a.inet());
                 srvs.push(Srv {
                     be,
                     idx: i,

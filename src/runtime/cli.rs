@@ -174,6 +174,56 @@ fn hostname() -> Option<String> {
 }
 
 impl RtProc<'_> {
+    /// The address part of `set server … addr`, step by step as HAProxy applies it: an
+    /// address change stays even when the port then fails to parse.
+    fn update_addr(
+        &self,
+        be: usize,
+        srv: usize,
+        addr: &super::shared::ServerAddr,
+        ip: &str,
+        port: Option<&str>,
+    ) -> String {
+        let Ok(new_ip) = ip
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+        else {
+            return format!("Invalid addr '{ip}'");
+        };
+        let Some(old) = addr.inet() else {
+            return "Update for the current server address family is only supported through configuration file".into();
+        };
+        let mut new = old;
+        let mut msg = if old.ip() == new_ip {
+            "no need to change the addr".to_string()
+        } else {
+            new.set_ip(new_ip);
+            format!("IP changed from '{}' to '{ip}'", old.ip())
+        };
+        if let Some(pt) = port {
+            msg.push_str(", ");
+            match pt.parse::<u16>() {
+                Ok(n) if n != old.port() => {
+                    msg.push_str(&format!("port changed from '{}' to '{n}'", old.port()));
+                    new.set_port(n);
+                }
+                Ok(_) => msg.push_str("no need to change the port"),
+                Err(_) => msg.push_str(&format!("problem converting port '{pt}' to an int")),
+            }
+        }
+        if new != old {
+            addr.set(super::stream::Target::Inet(new));
+            // `srv_cleanup_connections()`: nothing idle may still lead to the old address.
+            for m in self.mailboxes.iter() {
+                m.idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove_server(be, srv);
+            }
+        }
+        msg
+    }
+
     /// Workers with listeners paused on a limit retry accepting when woken.
     fn wake_workers(&self) {
         for m in self.mailboxes.iter() {
@@ -258,6 +308,42 @@ impl Proc for RtProc<'_> {
             self.wake_workers();
         }
         Ok(())
+    }
+
+    fn srv_addr(&self, be: usize, srv: usize) -> Option<(String, u16, bool)> {
+        let a = self.shared.backends.get(be)?.addrs.get(srv)?;
+        let none = self.shared.admin.no_addr(be, srv);
+        Some(match a.inet() {
+            Some(s) => (s.ip().to_string(), s.port(), none),
+            None => {
+                let v = self.base.proxies.iter().find(|p| p.be == Some(be))?;
+                let sv = v.servers.get(srv)?;
+                (sv.addr.clone(), sv.port, none)
+            }
+        })
+    }
+
+    /// `srv_update_addr_port()`: a new IPv4/IPv6 address (and port) for new connections;
+    /// the server's idle connections to the old one are closed and a server left in
+    /// resolution maintenance comes out of it.
+    fn set_srv_addr(&self, px: usize, srv: usize, ip: &str, port: Option<&str>) -> String {
+        const BY: &str = " by 'stats socket command'\n";
+        let Some(p) = self.base.proxies.get(px) else {
+            return String::new();
+        };
+        let (Some(b), Some(q)) = (p.be, p.queue.as_ref()) else {
+            return String::new();
+        };
+        let Some(addr) = self.shared.backends[b].addrs.get(srv) else {
+            return String::new();
+        };
+        let msg = self.update_addr(b, srv, addr, ip, port);
+        // `srv_clr_admin_flag(SRV_ADMF_RMAINT)`: whatever the update said.
+        if let Some(a) = self.shared.admin.get(b, srv) {
+            a.admin.fetch_and(!super::admin::RMAINT, Ordering::SeqCst);
+            let _ = q.set_state(srv, a.effective(), self.now_ms());
+        }
+        msg + BY
     }
 
     fn set_admin(&self, px: usize, srv: usize, admin: u8) {

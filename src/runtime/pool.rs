@@ -178,6 +178,13 @@ impl IdlePool {
         Some(self.conns.remove(key))
     }
 
+    /// Closes every idle connection to `(be, srv)` (its address changed).
+    pub fn remove_server(&mut self, be: usize, srv: usize) {
+        for key in self.by_server.remove(&(be, srv)).unwrap_or_default() {
+            self.conns.remove(key);
+        }
+    }
+
     /// HAProxy's `pool-purge-delay` pass: every period, close half of each server's idle
     /// connections (the oldest first), so that a quiet proxy ends up holding none.
     pub fn purge_half(&mut self) {

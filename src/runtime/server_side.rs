@@ -389,7 +389,7 @@ impl ServerSide {
         let Some(target) = be
             .addrs
             .get(srv)
-            .and_then(|t| t.as_ref()?.for_dst(self.dst))
+            .and_then(|t| t.with(|t| t?.for_dst(self.dst)))
         else {
             return self.conn_error(cx, srv, true);
         };

@@ -165,6 +165,35 @@ pub struct Frontend {
     pub log: Option<Box<super::log::LogRt>>,
 }
 
+/// A server's address, read by every new connection and changed by the CLI.
+pub struct ServerAddr(std::sync::RwLock<Option<super::stream::Target>>);
+
+impl ServerAddr {
+    pub fn new(t: Option<super::stream::Target>) -> ServerAddr {
+        ServerAddr(std::sync::RwLock::new(t))
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(Option<&super::stream::Target>) -> R) -> R {
+        f(self.0.read().unwrap_or_else(|e| e.into_inner()).as_ref())
+    }
+
+    /// The fixed IP address and port, if the server has one.
+    pub fn inet(&self) -> Option<SocketAddr> {
+        self.with(|t| match t {
+            Some(super::stream::Target::Inet(a)) => Some(*a),
+            _ => None,
+        })
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.with(|t| t.is_none())
+    }
+
+    pub fn set(&self, t: super::stream::Target) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(t);
+    }
+}
+
 /// `option splice-request` / `splice-response` (`splice-auto`: both) as bits; a
 /// stream splices a direction when its frontend or its backend says so, unless the
 /// global `nosplice` forbids it.
@@ -362,9 +391,9 @@ pub struct Backend {
     pub mode: Mode,
     pub px: ProxyRt,
     pub queue: Arc<queue::Backend>,
-    /// Per server, where to connect; `None` for servers without a fixed address (e.g. a
-    /// port taken from the client, not supported yet: such a server answers 503).
-    pub addrs: Vec<Option<super::stream::Target>>,
+    /// Per server, where to connect (`None`: no address, the server is in resolution
+    /// maintenance); `set server … addr` changes it while the workers run.
+    pub addrs: Vec<ServerAddr>,
     /// `option srvtcpka`/`tcpka`.
     pub srv_ka: Option<super::stream::Keepalive>,
     /// `option splice-*` of the backend ([`Splice`] bits).
@@ -892,6 +921,7 @@ fn compile_backend(
     let addrs_from_dst = addrs
         .iter()
         .any(|a| matches!(a, Some(super::stream::Target::FromDst { .. })));
+    let addrs = addrs.into_iter().map(ServerAddr::new).collect();
     Ok(Backend {
         name: px.name.clone(),
         mode: px.mode,

@@ -102,7 +102,7 @@ pub fn exec(args: &[&str], payload: Option<&str>, level: Level, p: &dyn Proc) ->
                 return r(DENIED);
             }
             r(with_server(p, a(2), |px, si| {
-                set_server(p, px, si, a(3), a(4))
+                set_server(p, px, si, a(3), a(4), (a(5) == "port").then(|| a(6)))
             }))
         }
         ["disable", "server", ..] | ["enable", "server", ..] => {
@@ -340,7 +340,14 @@ fn set_admin(p: &dyn Proc, px: &ProxyView, si: usize, admin: u8) -> String {
     String::new()
 }
 
-fn set_server(p: &dyn Proc, px: &ProxyView, si: usize, what: &str, v: &str) -> String {
+fn set_server(
+    p: &dyn Proc,
+    px: &ProxyView,
+    si: usize,
+    what: &str,
+    v: &str,
+    port: Option<&str>,
+) -> String {
     match what {
         "weight" => set_weight(p, px, si, v),
         "state" => match v {
@@ -357,7 +364,14 @@ fn set_server(p: &dyn Proc, px: &ProxyView, si: usize, what: &str, v: &str) -> S
         },
         // No `resolvers` run yet, so every server is one without resolution.
         "fqdn" => "set server <b>/<s> fqdn failed because no resolution is configured.\n".into(),
-        "addr" | "agent" | "agent-addr" | "agent-port" | "agent-send" | "check-addr"
+        "addr" if v.is_empty() => {
+            "set server <b>/<s> addr requires an address and optionally a port.\n".into()
+        }
+        "addr" => match p.proxies().iter().position(|x| std::ptr::eq(x, px)) {
+            Some(pi) => p.set_srv_addr(pi, si, v, port),
+            None => String::new(),
+        },
+        "agent" | "agent-addr" | "agent-port" | "agent-send" | "check-addr"
         | "check-port" | "ssl" => {
             format!("'set server <srv> {what}' is not supported by haproxy-rs yet.\n")
         }
@@ -417,7 +431,8 @@ fn servers_state(p: &dyn Proc, only: &str) -> String {
             if cfg_maint {
                 adm |= 4;
             }
-            if sv.no_addr && !sv.cfg_disabled {
+            let (ip, port, none) = super::live_addr(p, px, i);
+            if none && !sv.cfg_disabled {
                 adm = 32;
             }
             let since = now.saturating_sub(s.last_change_ms()) / 1000;
@@ -429,7 +444,8 @@ fn servers_state(p: &dyn Proc, only: &str) -> String {
                 (true, 0) => (last, 2, 0, 6),
                 (true, _) => (last, 3, sv.rise + sv.fall - 1, 6),
                 (false, 0) => (1, 0, 0, if cfg_maint { 8 } else { 0 }),
-                (false, _) => (1, 0, sv.rise, 0),
+                // A server that started without an address never had its health raised.
+                (false, _) => (1, 0, if sv.no_addr { 0 } else { sv.rise }, 0),
             };
             out.push_str(&format!(
                 "{} {} {} {} {} {op} {adm} {} {} {since} {cst} {cres} {health} {cstate} 0 0 0 {} {} - 0 0 - - 0\n",
@@ -437,11 +453,11 @@ fn servers_state(p: &dyn Proc, only: &str) -> String {
                 px.name,
                 sv.id,
                 sv.name,
-                sv.addr,
+                ip,
                 s.weight(),
                 sv.iweight,
                 sv.fqdn.as_deref().unwrap_or("-"),
-                sv.port,
+                port,
             ));
         }
     }

@@ -306,7 +306,7 @@ pub fn rows(p: &dyn Proc, up_only: bool, no_maint: bool, legends: bool) -> Vec<P
                 r.set("wretr", get(o, C::Retry));
                 r.set("wredis", get(o, C::Redisp));
                 let status = match st {
-                    ServerState::Maint if sv.no_addr => "MAINT (resolution)",
+                    ServerState::Maint if super::live_addr(p, px, i).2 => "MAINT (resolution)",
                     ServerState::Maint => "MAINT",
                     ServerState::Drain => "DRAIN",
                     ServerState::Down => "DOWN",
@@ -347,7 +347,8 @@ pub fn rows(p: &dyn Proc, up_only: bool, no_maint: bool, legends: bool) -> Vec<P
                 r.set("lastsess", -1);
                 r.zeros(&["qtime", "ctime", "rtime", "ttime"]);
                 if legends {
-                    r.set("addr", format!("{}:{}", sv.addr, sv.port));
+                    let (ip, port, _) = super::live_addr(p, px, i);
+                    r.set("addr", format!("{ip}:{port}"));
                     if !sv.cookie.is_empty() {
                         r.set("cookie", &sv.cookie);
                     }

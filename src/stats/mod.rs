@@ -51,6 +51,15 @@ impl Level {
     }
 }
 
+/// Server `i` of `px`'s address now (IP text, port, none): the live one when the
+/// process has it, else the configured one.
+pub fn live_addr(p: &dyn Proc, px: &ProxyView, i: usize) -> (String, u16, bool) {
+    let sv = &px.servers[i];
+    px.be
+        .and_then(|b| p.srv_addr(b, i))
+        .unwrap_or_else(|| (sv.addr.clone(), sv.port, sv.no_addr))
+}
+
 /// What kind of proxy a [`ProxyView`] is (a `listen` is both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cap {
@@ -177,6 +186,17 @@ pub trait Proc {
     /// server `srv` of proxy `px` (index in [`Proc::proxies`]) becomes `admin` (0 ready,
     /// [`ADMIN_MAINT`], [`ADMIN_DRAIN`]); the queue gets its combination with the
     /// checks' verdict.
+    /// Server `srv` of backend `be` as it is now: its address (IP text and port) and
+    /// whether it has none (resolution maintenance); `set server … addr` changes them.
+    fn srv_addr(&self, _be: usize, _srv: usize) -> Option<(String, u16, bool)> {
+        None
+    }
+
+    /// `set server <b>/<s> addr <ip> [port <port>]`: HAProxy's report of what changed.
+    fn set_srv_addr(&self, _px: usize, _srv: usize, _ip: &str, _port: Option<&str>) -> String {
+        "'set server <srv> addr' is not supported here.\n".into()
+    }
+
     fn set_admin(&self, px: usize, srv: usize, admin: u8) {
         let st = match admin {
             ADMIN_MAINT => crate::queue::ServerState::Maint,

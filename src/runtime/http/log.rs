@@ -6,7 +6,6 @@ use super::{HttpSession, St};
 use crate::log::Facts;
 use crate::runtime::env::RtEnv;
 use crate::runtime::log::TxnLog;
-use crate::runtime::stream::Target;
 use crate::runtime::worker::Ctx;
 use crate::sample::fetch::{Dir, Txn};
 use crate::sample::vars::Vars;
@@ -183,10 +182,7 @@ impl HttpSession {
                     srv_conn = sv.served();
                     s.srv = Some((sv.name(), sv.puid() as i64));
                 }
-                server_addr = match backend.addrs.get(i) {
-                    Some(Some(Target::Inet(a))) => Some(*a),
-                    _ => None,
-                };
+                server_addr = backend.addrs.get(i).and_then(|a| a.inet());
             }
             beconn = backend.queue.beconn();
         }

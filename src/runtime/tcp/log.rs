@@ -4,7 +4,6 @@ use super::TcpSession;
 use crate::log::Facts;
 use crate::runtime::env::RtEnv;
 use crate::runtime::log::TxnLog;
-use crate::runtime::stream::Target;
 use crate::runtime::worker::Ctx;
 use crate::sample::fetch::{Dir, Session, Txn};
 
@@ -80,9 +79,7 @@ impl TcpSession {
                 srv_conn = sv.served();
                 s.srv = Some((sv.name(), sv.puid() as i64));
             }
-            if let Some(Some(Target::Inet(a))) = backend.addrs.get(i) {
-                server_addr = Some(*a);
-            }
+            server_addr = backend.addrs.get(i).and_then(|a| a.inet());
         }
         let mut t_queue = l.t_queue;
         if t_queue.is_none() && l.term.is_some_and(|t| t[1] == b'C') {
