@@ -542,3 +542,85 @@ fn request_on_an_idle_connection_the_server_closed_is_retried() {
     }
     assert_eq!(served.load(Ordering::SeqCst), 15);
 }
+
+/// How each connection to a backend ended, in order: "eof" (the proxy closed it) or
+/// "reset" (closed with `SO_LINGER` 0, as HAProxy gives up server connections).
+fn ending_backend() -> (SocketAddr, Arc<Mutex<Vec<&'static str>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let ends = Arc::new(Mutex::new(Vec::new()));
+    let e2 = ends.clone();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { return };
+            let ends = e2.clone();
+            thread::spawn(move || {
+                let mut w = s.try_clone().unwrap();
+                let mut r = BufReader::new(s);
+                let end = loop {
+                    let mut line = String::new();
+                    match r.read_line(&mut line) {
+                        Ok(0) => break "eof",
+                        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break "reset",
+                        Err(_) => break "error",
+                        Ok(_) if line == "\r\n" => {
+                            let _ = w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                        }
+                        Ok(_) => {}
+                    }
+                };
+                ends.lock().unwrap().push(end);
+            });
+        }
+    });
+    (addr, ends)
+}
+
+/// Waits (bounded) until `ends` holds `n` entries and returns them.
+fn ends_after(ends: &Mutex<Vec<&'static str>>, n: usize) -> Vec<&'static str> {
+    let t0 = Instant::now();
+    while ends.lock().unwrap().len() < n && t0.elapsed() < WAIT {
+        thread::sleep(Duration::from_millis(5));
+    }
+    ends.lock().unwrap().clone()
+}
+
+/// `srv_add_to_idle_list()`: connection-per-request clients (`http-reuse safe`: a first
+/// request never reuses) leave one idle server connection, not one per request; the
+/// others are reset at once, and the purge (`pool-purge-delay`) resets the last one when
+/// the need is gone. `pool-purge-delay 0` keeps none. Same as /usr/sbin/haproxy.
+#[test]
+fn idle_pool_keeps_what_is_needed_and_resets_the_rest() {
+    let _serial = serial();
+    for bin in [common::rs_bin(), common::oracle()] {
+        for (purge, kept) in [("100ms", 1), ("0", 0)] {
+            let (a, ends) = ending_backend();
+            let fe = free_port();
+            let conf = format!(
+                "global\n nbthread 1\ndefaults\n mode http\n timeout connect 1s\n timeout client 10s\n timeout server 10s\nfrontend f\n bind 127.0.0.1:{fe}\n default_backend b\nbackend b\n server a {a} pool-purge-delay {purge}\n"
+            );
+            let _px = Proxy::start(&bin, &conf, Ready::Port(fe));
+            for i in 0..6 {
+                let (mut s, mut r) = client(fe);
+                write!(
+                    s,
+                    "GET /{i} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                )
+                .unwrap();
+                assert_eq!(
+                    read_response(&mut r).0,
+                    200,
+                    "{}: request {i}",
+                    bin.display()
+                );
+            }
+            let who = format!("{} pool-purge-delay {purge}", bin.display());
+            let now = ends_after(&ends, 6 - kept);
+            assert_eq!(now, vec!["reset"; 6 - kept], "{who}: given up at once");
+            if kept == 1 {
+                // est_need decays over three purges, then the excess goes.
+                assert_eq!(ends_after(&ends, 6), vec!["reset"; 6], "{who}: purged");
+            }
+        }
+    }
+}

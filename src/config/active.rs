@@ -201,6 +201,10 @@ pub const ACTIVE: &[&str] = &[
     "server send-proxy",
     "server send-proxy-v2",
     "server pool-max-conn",
+    // `srv_add_to_idle_list()`'s admission, the purge of the excess and the takeover
+    // threshold (src/runtime/pool.rs IdleCap): tests/engine_http.rs idle_pool_*.
+    "server pool-low-conn",
+    "server pool-purge-delay",
     "mode tcp",
     "timeout connect",
     "timeout server",

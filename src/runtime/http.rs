@@ -176,6 +176,11 @@ pub struct HttpSession {
     client_seen: Instant,
     server_seen: Instant,
     linger_until: Option<Instant>,
+    /// The last transaction ended cleanly with nothing more from the client in sight: the
+    /// connection is closed right after our shutdown instead of draining (HAProxy's
+    /// `http_end_request()` stops reading such a request; a POST or `abortonclose` keep
+    /// reading, as a browser's trailing CRLF must not turn the close into a reset).
+    quick_close: bool,
     scratch: Vec<u8>,
     /// `-d`: the listener's descriptor and the current stream's trace id.
     listener_fd: i32,
@@ -469,6 +474,7 @@ impl HttpSession {
             client_seen: c.client_seen,
             server_seen: c.server_seen,
             linger_until: None,
+            quick_close: false,
             scratch: Vec::new(),
             listener_fd: c.listener_fd,
             listener: c.listener,
@@ -870,10 +876,20 @@ impl HttpSession {
         self.trimmed = true;
     }
 
+    /// See [`HttpSession::quick_close`]: nothing pipelined behind the request, not a POST,
+    /// no `abortonclose`.
+    fn may_close_at_once(&self, cx: &Ctx) -> bool {
+        let abort = self.be.is_some_and(|b| cx.shared.backends[b].abortonclose);
+        self.cin.is_empty() && !self.req.is_post() && !abort && !self.client.s.is_tls()
+    }
+
     /// After our last byte: shut our side and drain input until the peer closes or the
     /// linger time passes.
     fn linger(&mut self, cx: &mut Ctx) -> bool {
         self.client.shutdown_write();
+        if self.quick_close {
+            return false;
+        }
         if self.linger_until.is_none() {
             self.linger_until = Some(cx.now + LINGER);
         }
@@ -1981,6 +1997,7 @@ impl HttpSession {
             self.requests += 1;
             self.wait_since = std::time::Instant::now();
             if self.close_after {
+                self.quick_close = self.may_close_at_once(cx);
                 self.cin.clear();
                 self.st = St::Closing;
             } else {
@@ -2699,6 +2716,7 @@ impl HttpSession {
         self.requests += 1;
         self.wait_since = cx.now;
         if self.close_after {
+            self.quick_close = self.may_close_at_once(cx);
             self.cin.clear();
             self.st = St::Closing;
         } else {

@@ -161,6 +161,14 @@ pub struct Sock {
     /// mio reported an error or a hang-up: only then does a connect need `SO_ERROR` read
     /// (HAProxy's `sock_conn_check()` saves that syscall the same way).
     pub err_seen: bool,
+    /// `SO_LINGER` 0 is set: closing resets the connection unless the peer closed first.
+    /// HAProxy's `FD_LINGER_RISK` on server connections: a connection we give up (idle,
+    /// refused by the pool, aborted) leaves neither a FIN exchange nor a `TIME_WAIT`
+    /// socket behind.
+    nolinger: bool,
+    /// Counts this connection among its server's connections in use (`curr_used_conns`)
+    /// while a request holds it; `None` while idle or for a client connection.
+    pub used: Option<super::pool::UsedTicket>,
 }
 
 impl Sock {
@@ -173,7 +181,26 @@ impl Sock {
             write_closed: false,
             hup: false,
             err_seen: false,
+            nolinger: false,
+            used: None,
         }
+    }
+
+    /// Closing will reset the connection (see [`Sock::nolinger`]) until the peer's EOF.
+    pub fn arm_nolinger(&mut self) {
+        if !self.nolinger && self.s.set_nolinger(true) {
+            self.nolinger = true;
+        }
+    }
+
+    /// A socket re-wrapped (TLS) keeps what the plain one had armed.
+    pub fn carry_from(&mut self, nolinger: bool, used: Option<super::pool::UsedTicket>) {
+        self.nolinger = nolinger;
+        self.used = used;
+    }
+
+    pub fn nolinger(&self) -> bool {
+        self.nolinger
     }
 
     /// The stream, for a caller that wraps it (TLS).
@@ -230,6 +257,11 @@ impl Sock {
             return match r {
                 Ok(0) => {
                     self.read_closed = true;
+                    // The peer closed first: our close is a normal one (`conn_sock_read0()`).
+                    if self.nolinger {
+                        self.nolinger = false;
+                        self.s.set_nolinger(false);
+                    }
                     ReadOutcome::Eof
                 }
                 Ok(n) => ReadOutcome::Data(n),

@@ -5,7 +5,7 @@
 //! `aggressive`/`always`. A pooled connection the server closes is noticed and dropped.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,11 +37,25 @@ pub struct IdleConn {
     pub ticket: Option<IdleTicket>,
 }
 
-/// A server's `pool-max-conn`: idle connections to it over all workers (HAProxy's
-/// `max_idle_conns` against `curr_idle_conns`).
+/// A server's idle-connection accounting over all workers: `pool-max-conn` against the
+/// idle count (HAProxy's `max_idle_conns` / `curr_idle_conns`), the connections in use
+/// (`curr_used_conns`, and their peak since the last purge), the estimate of how many it
+/// needs (`est_need_conns`) and `pool-low-conn`. With these, `srv_add_to_idle_list()`
+/// decides whether a connection a request gives up is worth keeping, and the purge
+/// closes only what exceeds the need.
 pub struct IdleCap {
     max: Option<usize>,
+    low: usize,
+    /// `pool-purge-delay` in ms (0: no idle connection is kept).
+    pub purge_ms: u64,
     count: Arc<AtomicUsize>,
+    used: Arc<AtomicUsize>,
+    max_used: AtomicUsize,
+    est_need: AtomicUsize,
+    /// The purge period the estimate was last updated for, and how many idle
+    /// connections that purge found in excess (each worker closes its share).
+    epoch: AtomicU64,
+    exceed: AtomicUsize,
 }
 
 /// One idle connection counted under an [`IdleCap`].
@@ -53,16 +67,41 @@ impl Drop for IdleTicket {
     }
 }
 
+/// One connection in use counted under an [`IdleCap`] (see [`Sock::used`]).
+#[derive(Debug)]
+pub struct UsedTicket(Arc<AtomicUsize>);
+
+impl Drop for UsedTicket {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl IdleCap {
-    /// `pool-max-conn` as configured: -1 (the default) is no limit.
-    pub fn new(max: Option<i32>) -> IdleCap {
+    /// `pool-max-conn` as configured: -1 (the default) is no limit; `pool-low-conn`
+    /// defaults to 0.
+    pub fn new(max: Option<i32>, low: Option<i32>, purge_ms: Option<u32>) -> IdleCap {
         IdleCap {
             max: max.and_then(|m| usize::try_from(m).ok()),
+            low: low.and_then(|m| usize::try_from(m).ok()).unwrap_or(0),
+            purge_ms: purge_ms.map_or(PURGE_EVERY.as_millis() as u64, u64::from),
             count: Arc::default(),
+            used: Arc::default(),
+            max_used: AtomicUsize::new(0),
+            est_need: AtomicUsize::new(0),
+            epoch: AtomicU64::new(0),
+            exceed: AtomicUsize::new(0),
         }
     }
 
-    /// A place for one more idle connection, if the limit allows it.
+    /// A connection starts carrying a request (`srv_inc_need_conns()` and the peak).
+    pub fn use_one(&self) -> UsedTicket {
+        let n = self.used.fetch_add(1, Ordering::Relaxed) + 1;
+        self.max_used.fetch_max(n, Ordering::Relaxed);
+        UsedTicket(self.used.clone())
+    }
+
+    /// A place for one more idle connection, if `pool-max-conn` allows it.
     pub fn ticket(&self) -> Option<IdleTicket> {
         let max = self.max.unwrap_or(usize::MAX);
         self.count
@@ -72,12 +111,94 @@ impl IdleCap {
             .ok()
             .map(|_| IdleTicket(self.count.clone()))
     }
+
+    /// `srv_add_to_idle_list()`: whether a connection a request is giving up (still
+    /// counted in use) is kept idle. Always when this worker holds no reused ("safe")
+    /// connection to the server and either this one was reused or the worker holds no
+    /// idle one at all; else only while used + idle connections stay within the
+    /// estimated need plus `pool-low-conn`. HAProxy closes the others at once.
+    pub fn admit(&self, safe: bool, local: LocalIdle) -> Option<IdleTicket> {
+        if self.purge_ms == 0 {
+            return None;
+        }
+        let first = local.safe == 0 && (safe || local.idle == 0);
+        let used = self.used.load(Ordering::Relaxed);
+        let idle = self.count.load(Ordering::Relaxed);
+        let need = used.max(self.est_need.load(Ordering::Relaxed));
+        if first || used + idle <= need + self.low {
+            self.ticket()
+        } else {
+            None
+        }
+    }
+
+    /// Whether another worker's idle connection may be taken: not while the server has
+    /// fewer idle connections than `pool-low-conn` (`conn_backend_get()`).
+    pub fn may_take_over(&self) -> bool {
+        self.count.load(Ordering::Relaxed) >= self.low
+    }
+
+    /// The purge period we are in, counted from the process start in `pool-purge-delay`s.
+    pub fn epoch(&self) -> u64 {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let ms = START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_millis() as u64;
+        ms / self.purge_ms.max(1)
+    }
+
+    /// The purge of period `epoch` (`srv_cleanup_idle_conns()`): the first worker to get
+    /// here updates the estimate and works out the excess, half of which goes; then each
+    /// worker closes its share, `exceed * local / idle + 1`, as HAProxy spreads it over
+    /// threads.
+    pub fn to_purge(&self, epoch: u64, local: usize) -> usize {
+        let idle = self.count.load(Ordering::Relaxed);
+        let prev = self.epoch.load(Ordering::Relaxed);
+        if prev < epoch
+            && self
+                .epoch
+                .compare_exchange(prev, epoch, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let used = self.used.load(Ordering::Relaxed);
+            let max_used = self.max_used.load(Ordering::Relaxed);
+            let est = self.est_need.load(Ordering::Relaxed);
+            let excess = (used + idle).saturating_sub(max_used.max(est));
+            self.exceed
+                .store(excess / 2 + (excess & 1), Ordering::Relaxed);
+            self.est_need
+                .store(((est + max_used) / 2).max(max_used), Ordering::Relaxed);
+            self.max_used.store(used, Ordering::Relaxed);
+        }
+        let exceed = self.exceed.load(Ordering::Relaxed);
+        if exceed == 0 || idle == 0 || local == 0 {
+            return 0;
+        }
+        (exceed * local / idle + 1).min(local)
+    }
+}
+
+/// A worker's idle connections to one server: reused ones ("safe", HAProxy's
+/// `safe_conns`) and the others (`idle_conns`).
+#[derive(Clone, Copy, Default, Debug)]
+pub struct LocalIdle {
+    pub safe: usize,
+    pub idle: usize,
+}
+
+/// HAProxy's `is_safe` for a connection given back: it carried more than one request.
+pub fn is_safe(uses: u32) -> bool {
+    uses >= 2
 }
 
 #[derive(Default)]
 pub struct IdlePool {
     conns: Slab<IdleConn>,
     by_server: HashMap<(usize, usize), Vec<usize>>,
+    counts: HashMap<(usize, usize), LocalIdle>,
+    /// Per server, the last purge period this worker applied.
+    purged: HashMap<(usize, usize), u64>,
 }
 
 impl IdlePool {
@@ -87,6 +208,25 @@ impl IdlePool {
 
     pub fn is_empty(&self) -> bool {
         self.conns.is_empty()
+    }
+
+    /// This worker's idle connections to `(be, srv)`, reused or not.
+    pub fn local(&self, be: usize, srv: usize) -> LocalIdle {
+        self.counts.get(&(be, srv)).copied().unwrap_or_default()
+    }
+
+    fn count(&mut self, c: &IdleConn, add: bool) {
+        let e = self.counts.entry((c.be, c.srv)).or_default();
+        let n = if is_safe(c.uses) {
+            &mut e.safe
+        } else {
+            &mut e.idle
+        };
+        if add {
+            *n += 1;
+        } else {
+            *n = n.saturating_sub(1);
+        }
     }
 
     /// Adds an idle connection (or closes it when the pool is full) and returns its key.
@@ -106,7 +246,14 @@ impl IdlePool {
             return None;
         }
         self.by_server.entry((c.be, c.srv)).or_default().push(key);
-        e.insert(c);
+        let c = e.insert(c);
+        let (be, srv, uses) = (c.be, c.srv, c.uses);
+        let e = self.counts.entry((be, srv)).or_default();
+        if is_safe(uses) {
+            e.safe += 1;
+        } else {
+            e.idle += 1;
+        }
         Some(key)
     }
 
@@ -141,6 +288,7 @@ impl IdlePool {
         if let Some(v) = self.by_server.get_mut(&(c.be, c.srv)) {
             v.retain(|&k| k != key);
         }
+        self.count(&c, false);
     }
 
     /// Takes the connection to `(be, srv)` that the session parked (`own`: its pool key
@@ -175,7 +323,9 @@ impl IdlePool {
             (None, _) => keys.len().checked_sub(1)?,
         };
         let key = keys.remove(pos);
-        Some(self.conns.remove(key))
+        let c = self.conns.remove(key);
+        self.count(&c, false);
+        Some(c)
     }
 
     /// Closes every idle connection to `(be, srv)` (its address changed).
@@ -183,18 +333,39 @@ impl IdlePool {
         for key in self.by_server.remove(&(be, srv)).unwrap_or_default() {
             self.conns.remove(key);
         }
+        self.counts.remove(&(be, srv));
     }
 
-    /// HAProxy's `pool-purge-delay` pass: every period, close half of each server's idle
-    /// connections (the oldest first), so that a quiet proxy ends up holding none.
-    pub fn purge_half(&mut self) {
-        for keys in self.by_server.values_mut() {
-            let n = keys.len().div_ceil(2);
-            for key in keys.drain(..n) {
-                self.conns.remove(key);
+    /// HAProxy's `pool-purge-delay` pass: `quota(be, srv, local, last)` says how many
+    /// of this worker's `local` idle connections to a server go, `last` being the last
+    /// period this worker purged for it (see [`IdleCap::to_purge`]); never-reused ones
+    /// go first, the oldest first, then reused ones.
+    pub fn purge(&mut self, mut quota: impl FnMut(usize, usize, usize, &mut u64) -> usize) {
+        let servers: Vec<(usize, usize)> = self.by_server.keys().copied().collect();
+        for (be, srv) in servers {
+            let keys = &self.by_server[&(be, srv)];
+            let last = self.purged.entry((be, srv)).or_default();
+            let mut n = quota(be, srv, keys.len(), last);
+            if n == 0 {
+                continue;
+            }
+            let conns = &self.conns;
+            let mut order: Vec<usize> = keys
+                .iter()
+                .copied()
+                .filter(|&k| !is_safe(conns[k].uses))
+                .collect();
+            order.extend(keys.iter().copied().filter(|&k| is_safe(conns[k].uses)));
+            for key in order {
+                if n == 0 {
+                    break;
+                }
+                n -= 1;
+                self.remove(key);
             }
         }
         self.by_server.retain(|_, v| !v.is_empty());
+        self.counts.retain(|_, c| c.safe + c.idle > 0);
     }
 
     /// An event on pooled connection `key`: a close or stray bytes make it unusable.
@@ -260,11 +431,15 @@ mod tests {
             .take(0, 0, HttpReuse::Aggressive, true, None)
             .is_some_and(|c| c.uses >= 2));
         assert_eq!(pool.len(), 4);
-        // Server 0 has 3 left, server 1 has 1: a pass closes 2 + 1.
-        pool.purge_half();
+        // Server 0 has 3 left (two reused), server 1 has 1: a pass closing half of each
+        // closes 2 + 1, the never-reused one of server 0 first.
+        assert_eq!(pool.local(0, 0).safe + pool.local(0, 0).idle, 3);
+        let half = |_: usize, _: usize, n: usize, _: &mut u64| n.div_ceil(2);
+        pool.purge(half);
         assert_eq!(pool.len(), 1);
-        pool.purge_half();
+        pool.purge(half);
         assert!(pool.is_empty());
+        assert_eq!(pool.local(0, 0).safe + pool.local(0, 0).idle, 0);
         assert!(pool.take(0, 0, HttpReuse::Always, false, None).is_none());
     }
 }

@@ -377,6 +377,7 @@ impl ServerSide {
             };
             if ok {
                 super::counters::connecting(cx, self.be, srv, false);
+                sock.used = Some(cx.shared.backends[self.be].idle_cap[srv].use_one());
                 self.sock = Some(sock);
                 self.fresh = false;
                 self.uses = uses + 1;
@@ -396,10 +397,11 @@ impl ServerSide {
         let source = be.sources.get(srv).copied().flatten();
         super::counters::connecting(cx, self.be, srv, true);
         match start_connect(cx, &target, source) {
-            Ok(sock) => {
+            Ok(mut sock) => {
                 if let Some(ka) = &be.srv_ka {
                     sock.s.set_keepalive(ka);
                 }
+                sock.used = Some(be.idle_cap[srv].use_one());
                 self.sock = Some(sock);
                 self.phase = Phase::Connecting {
                     srv,
@@ -441,9 +443,10 @@ impl ServerSide {
             .and_then(|t| t.as_ref())
         {
             // `server … ssl`: the connection is established once the handshake is.
-            let Some(sock) = self.sock.take() else {
+            let Some(mut sock) = self.sock.take() else {
                 return Outcome::Pending;
             };
+            let (nolinger, used) = (sock.nolinger(), sock.used.take());
             let sni = cx.shared.backends[self.be].tls.uses_sni[srv]
                 .then_some(self.sni.as_deref())
                 .flatten();
@@ -452,7 +455,9 @@ impl ServerSide {
             }) else {
                 return self.conn_error(cx, srv, true);
             };
-            self.sock = Some(Sock::new(Stream::Tls(Box::new(stream))));
+            let mut sock = Sock::new(Stream::Tls(Box::new(stream)));
+            sock.carry_from(nolinger, used);
+            self.sock = Some(sock);
             return self.tls_step(cx, srv);
         }
         self.established(srv)
@@ -635,10 +640,14 @@ impl ServerSide {
         // it again and others may take it as `http-reuse` allows (HAProxy's idle lists).
         if reuse != HttpReuse::Never {
             self.disown(cx);
-            // `pool-max-conn` reached: closed (the session keeps none of its own).
-            let Some(ticket) = cx.shared.backends[self.be].idle_cap[srv].ticket() else {
+            // Not worth keeping, or `pool-max-conn` reached: closed (the session keeps
+            // none of its own).
+            let local = cx.pool.local(self.be, srv);
+            let cap = &cx.shared.backends[self.be].idle_cap[srv];
+            let Some(ticket) = cap.admit(super::pool::is_safe(self.uses), local) else {
                 return;
             };
+            sock.used = None;
             self.lent = cx.pool.put(
                 cx.registry,
                 IdleConn {
@@ -659,6 +668,7 @@ impl ServerSide {
             .or_else(|| self.idle.iter().position(Option::is_none))
             .unwrap_or(0);
         self.idle[i] = None;
+        sock.used = None;
         let tok = Token(cx.idle_token(i));
         if cx
             .registry
@@ -697,7 +707,9 @@ impl ServerSide {
         for e in self.idle.iter_mut() {
             if let Some((srv, sock, uses)) = e.take() {
                 if share {
-                    let Some(ticket) = cx.shared.backends[self.be].idle_cap[srv].ticket() else {
+                    let local = cx.pool.local(self.be, srv);
+                    let cap = &cx.shared.backends[self.be].idle_cap[srv];
+                    let Some(ticket) = cap.admit(super::pool::is_safe(uses), local) else {
                         continue;
                     };
                     let c = IdleConn {
@@ -743,6 +755,9 @@ fn take_over(
     first: bool,
 ) -> Option<(Sock, u32)> {
     if reuse == HttpReuse::Never || (reuse == HttpReuse::Safe && first) {
+        return None;
+    }
+    if !cx.shared.backends[be].idle_cap[srv].may_take_over() {
         return None;
     }
     for (w, peer) in cx.peers.iter().enumerate() {
@@ -800,6 +815,7 @@ fn start_connect(
         Interest::READABLE | Interest::WRITABLE,
     )?;
     let mut sock = Sock::new(s);
+    sock.arm_nolinger();
     // Connecting: not writable until mio says so.
     sock.writable = false;
     sock.readable = false;

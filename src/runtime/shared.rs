@@ -409,7 +409,7 @@ pub struct Backend {
     /// Per server, the PROXY protocol version to send first on each new connection (0 =
     /// none, `send-proxy` 1, `send-proxy-v2` 2).
     pub send_proxy: Vec<u8>,
-    /// Per server, `pool-max-conn`.
+    /// Per server, its idle-connection accounting (`pool-max-conn`, `pool-low-conn`).
     pub idle_cap: Vec<super::pool::IdleCap>,
     pub alg: Algorithm,
     pub connect: Option<Duration>,
@@ -968,7 +968,9 @@ fn compile_backend(
         idle_cap: px
             .servers
             .iter()
-            .map(|sv| super::pool::IdleCap::new(sv.pool_max_conn))
+            .map(|sv| {
+                super::pool::IdleCap::new(sv.pool_max_conn, sv.pool_low_conn, sv.pool_purge_delay)
+            })
             .collect(),
         rr_kind: matches!(alg, Algorithm::RoundRobin | Algorithm::StaticRr),
         alg,

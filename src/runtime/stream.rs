@@ -124,6 +124,18 @@ impl Stream {
         }
     }
 
+    /// `SO_LINGER` {1, 0} (`on`) or the default (see [`super::io::Sock::arm_nolinger`]);
+    /// false when the socket is not TCP or refused it.
+    pub fn set_nolinger(&self, on: bool) -> bool {
+        let linger = on.then_some(std::time::Duration::ZERO);
+        match self {
+            Stream::Tcp(s) => socket2::SockRef::from(s).set_linger(linger).is_ok(),
+            Stream::Tls(t) => t.io().set_nolinger(on),
+            // HAProxy clears the risk for UNIX sockets: no port to keep busy.
+            Stream::Unix(_) => false,
+        }
+    }
+
     pub fn set_nodelay(&self, on: bool) {
         match self {
             Stream::Tcp(s) => {

@@ -8,7 +8,7 @@ use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::event::Event;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
@@ -441,7 +441,17 @@ impl Worker {
         let mut events = Events::with_capacity(512);
         let mut wakes = Vec::new();
         let mut soft = false;
-        let mut next_purge = Instant::now() + PURGE_EVERY;
+        // The shortest `pool-purge-delay` paces the pass; each server is purged once per
+        // its own delay.
+        let purge_every = self
+            .shared
+            .backends
+            .iter()
+            .flat_map(|b| b.idle_cap.iter().map(|c| c.purge_ms))
+            .filter(|&ms| ms > 0)
+            .min()
+            .map_or(PURGE_EVERY, Duration::from_millis);
+        let mut next_purge = Instant::now() + purge_every;
         let res = loop {
             if self.ctl.stop.load(Ordering::SeqCst) {
                 break Ok(());
@@ -492,8 +502,19 @@ impl Worker {
             self.expire(Instant::now());
             let now = Instant::now();
             if now >= next_purge {
-                self.mailbox.lock_pool().purge_half();
-                next_purge = now + PURGE_EVERY;
+                let backends = &self.shared.backends;
+                self.mailbox.lock_pool().purge(|be, srv, local, last| {
+                    let Some(cap) = backends[be].idle_cap.get(srv) else {
+                        return local;
+                    };
+                    let epoch = cap.epoch();
+                    if epoch <= *last {
+                        return 0;
+                    }
+                    *last = epoch;
+                    cap.to_purge(epoch, local)
+                });
+                next_purge = now + purge_every;
             }
             if soft {
                 self.close_idle();
