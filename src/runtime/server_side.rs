@@ -402,11 +402,23 @@ impl ServerSide {
                     sock.s.set_keepalive(ka);
                 }
                 sock.used = Some(be.idle_cap[srv].use_one());
+                // On loopback the handshake is over when connect() returns: the request
+                // goes out now instead of after an epoll round (HAProxy waits for it).
+                // getpeername() tells a completed connect; a refused one fails it and is
+                // reported by its event as usual.
+                let done = matches!(target, Target::Inet(a) if a.ip().is_loopback())
+                    && sock.s.peer_inet().is_some();
+                if done {
+                    sock.writable = true;
+                }
                 self.sock = Some(sock);
                 self.phase = Phase::Connecting {
                     srv,
                     until: be.connect.map(|d| cx.now + d),
                 };
+                if done {
+                    return self.on_connect_event(cx);
+                }
                 Outcome::Pending
             }
             Err(_) => self.conn_error(cx, srv, true),
