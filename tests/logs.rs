@@ -253,6 +253,7 @@ fn options_config(
     f2: u16,
     f3: u16,
     f4: u16,
+    f5: u16,
     srv: u16,
     dead: u16,
 ) -> String {
@@ -306,6 +307,11 @@ backend bc
 backend nosrv
     retries 0
     server s2 127.0.0.1:{dead}
+frontend f5
+    bind 127.0.0.1:{f5}
+    option httplog
+    option http-buffer-request
+    default_backend be
 "#
     )
 }
@@ -319,8 +325,8 @@ fn run_options(bin: &str) -> Vec<String> {
     let log = udp.local_addr().unwrap().port();
     let (tx, _slow) = mpsc::channel();
     let srv = backend(tx);
-    let [probe, f1, f2, f3, f4, dead] = [(); 6].map(|_| free_port());
-    let cfg = options_config(log, probe, f1, f2, f3, f4, srv, dead);
+    let [probe, f1, f2, f3, f4, f5, dead] = [(); 7].map(|_| free_port());
+    let cfg = options_config(log, probe, f1, f2, f3, f4, f5, srv, dead);
     let _p = start(bin, &cfg, probe);
     let mut lines = Vec::new();
     let recv = |n: usize, lines: &mut Vec<String>| {
@@ -363,6 +369,30 @@ fn run_options(bin: &str) -> Vec<String> {
         let mut out = Vec::new();
         c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let _ = c.read_to_end(&mut out);
+    }
+    recv(2, &mut lines);
+    // `%r` is the start line as stored: single spaces whatever the client sent.
+    {
+        let mut c = TcpStream::connect(("127.0.0.1", f5)).unwrap();
+        c.write_all(b"GET  /ok  HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = Vec::new();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = c.read_to_end(&mut out);
+        assert!(out.starts_with(b"HTTP/1.1 200"));
+    }
+    recv(2, &mut lines);
+    // `http-buffer-request` and a client leaving before its body is complete: routed,
+    // no server, `CR--`.
+    {
+        let mut c = TcpStream::connect(("127.0.0.1", f5)).unwrap();
+        c.write_all(b"POST /2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n1\r\n0\r\n")
+            .unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        let mut out = Vec::new();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = c.read_to_end(&mut out);
+        assert!(out.is_empty(), "no response to a client that left");
     }
     recv(2, &mut lines);
     lines

@@ -800,7 +800,21 @@ impl HttpSession {
                     }
                 }
                 St::Skip => progress |= self.skip_body(cx),
-                St::WaitBody => progress |= self.wait_body(cx),
+                St::WaitBody => {
+                    progress |= self.wait_body(cx);
+                    if self.st == St::WaitBody && self.client.read_closed {
+                        // The body will not grow: HAProxy stops waiting, routes on (the
+                        // log names the backend, Tq ends here) and then finds the client
+                        // gone before any server: `CR`, no response.
+                        if self.be_pending < stats::STATS_PENDING {
+                            self.be = Some(self.be_pending);
+                        }
+                        if let Some(l) = self.lg.as_mut() {
+                            l.t_request = Some(cx.now);
+                        }
+                        return false;
+                    }
+                }
                 // Without `option abortonclose` a client that closed still gets its request
                 // forwarded; with it, leaving the queue or the connect ends everything.
                 St::WaitSrv => {

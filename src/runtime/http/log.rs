@@ -38,10 +38,20 @@ impl HttpSession {
         l.parsed = true;
         l.request.clear();
         let b = self.cin.bytes();
-        let end = b.iter().position(|&c| c == b'\n').unwrap_or(b.len());
-        let line = &b[..end];
-        l.request
-            .extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+        // HAProxy logs the start line as it stored it (`htx_fmt_req_line()`): method, URI
+        // and version joined by single spaces, whatever spacing the client used.
+        let h = &self.req.head;
+        let ver: &[u8] = if self.req.http10() {
+            b"HTTP/1.0"
+        } else {
+            b"HTTP/1.1"
+        };
+        for (i, part) in [h.method_raw.get(b), h.uri.get(b), ver].iter().enumerate() {
+            if i > 0 {
+                l.request.push(b' ');
+            }
+            l.request.extend_from_slice(part);
+        }
         l.in_adj = crate::log::htx_adjust(b.get(..self.req.head_len).unwrap_or(b));
         // `-d` numbered the stream already; else the same counter (HAProxy's `uniq_id`).
         l.stream_id = self.trace_id.unwrap_or_else(|| {
