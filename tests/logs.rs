@@ -555,3 +555,115 @@ fn idle_time_ends_at_the_first_request_byte() {
         }
     }
 }
+
+/// `option abortonclose`: a client leaving while queued is `CQ` (its queue time counted),
+/// one leaving while its request waits for the server's answer has its shutdown passed
+/// on, and when the server then closes without answering the line is 400 `CH`
+/// (HAProxy's "client abort with an abortonclose"). Timers are compared as "set or -1".
+fn run_abortonclose(bin: &str) -> Vec<String> {
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let log = udp.local_addr().unwrap().port();
+    // Reads a request head, then waits for the proxy's shutdown and closes unanswered.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let srv = l.local_addr().unwrap().port();
+    let (tx, got_head) = mpsc::channel();
+    thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(mut c) = c else { continue };
+            let tx = tx.clone();
+            thread::spawn(move || {
+                let mut b = [0u8; 4096];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match c.read(&mut b) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&b[..n]),
+                    }
+                }
+                let _ = tx.send(());
+                while matches!(c.read(&mut b), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    let fe = free_port();
+    let cfg = format!(
+        "global\n nbthread 1\n log 127.0.0.1:{log} local0\n stats socket @DIR@/s.sock level admin\n\
+         defaults\n mode http\n log global\n option httplog\n option dontlognull\n option abortonclose\n\
+         timeout connect 2s\n timeout client 10s\n timeout server 10s\n timeout queue 10s\n\
+         frontend fe\n bind 127.0.0.1:{fe}\n default_backend be\n\
+         backend be\n server s1 127.0.0.1:{srv} maxconn 1\n"
+    );
+    let p = Proxy::start(std::path::Path::new(bin), &cfg, Ready::Port(fe));
+    let mut c3 = TcpStream::connect(("127.0.0.1", fe)).unwrap();
+    c3.write_all(b"GET /c3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    got_head
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the server got /c3");
+    let mut c4 = TcpStream::connect(("127.0.0.1", fe)).unwrap();
+    c4.write_all(b"GET /c4 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    // Queued once the backend queue (`qcur`, third CSV field) says so.
+    let t0 = std::time::Instant::now();
+    while !p
+        .cli("s.sock", "show stat\n")
+        .lines()
+        .any(|l| l.starts_with("be,BACKEND,1,"))
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "/c4 never queued: {}",
+            p.cli("s.sock", "show stat\n")
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    drop(c4);
+    let mut lines = Vec::new();
+    let mut b = [0u8; 65536];
+    let k = udp.recv(&mut b).expect("the /c4 line");
+    lines.push(String::from_utf8_lossy(&b[..k]).into_owned());
+    c3.shutdown(Shutdown::Write).unwrap();
+    c3.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut out = Vec::new();
+    let _ = c3.read_to_end(&mut out);
+    let k = udp.recv(&mut b).expect("the /c3 line");
+    lines.push(String::from_utf8_lossy(&b[..k]).into_owned());
+    lines.push(
+        String::from_utf8_lossy(out.split(|&c| c == b'\r').next().unwrap_or(&[])).into_owned(),
+    );
+    lines
+}
+
+#[test]
+fn abortonclose_aborts_are_logged_like_haproxy() {
+    oracle_present();
+    let norm = |v: Vec<String>| -> Vec<String> {
+        let res = [
+            (r"^<\d+>\w{3} [ \d]\d \d\d:\d\d:\d\d [^:]+: ", ""),
+            (r"127\.0\.0\.1:\d+", "ADDR"),
+            (r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]", "[DATE]"),
+            // "-1 or not" of every number (timers, sizes, counters) is what is compared.
+            (r"\b\d+\b", "N"),
+        ];
+        v.iter()
+            .map(|l| {
+                let mut s = l.trim_end().to_string();
+                for (re, to) in res {
+                    s = regex::Regex::new(re)
+                        .unwrap()
+                        .replace_all(&s, to)
+                        .into_owned();
+                }
+                s
+            })
+            .collect()
+    };
+    let want = norm(run_abortonclose(ORACLE));
+    let got = norm(run_abortonclose(env!("CARGO_BIN_EXE_haproxy-rs")));
+    assert!(
+        want[0].contains("CQ--") && want[1].contains("CH--"),
+        "{want:?}"
+    );
+    assert_eq!(want, got);
+}

@@ -757,6 +757,14 @@ impl HttpSession {
             super::stick::client_gone(self.stk.as_deref(), !self.cin.is_empty());
         }
         if let Some(srv) = self.srv.as_mut() {
+            // Left while queued: `CQ` (the queue position is gone once released).
+            if self.st == St::WaitSrv && srv.queued() {
+                if let Some(l) = self.lg.as_mut() {
+                    l.set_term("CQ");
+                    // `Tw` runs until the abort (`back_handle_st_que()`).
+                    l.t_queue.get_or_insert(cx.now);
+                }
+            }
             srv.close(cx);
         }
         self.log_close(cx);
@@ -2366,6 +2374,24 @@ impl HttpSession {
             }
         }
         if !self.has_resp {
+            let abort = self.be.is_some_and(|b| cx.shared.backends[b].abortonclose);
+            if abort && self.client.read_closed && self.req_fwd.is_done() && self.sout.is_empty() {
+                // `option abortonclose`: the client's shutdown goes on to the server, which
+                // decides; if it then closes without answering, HAProxy's "client abort
+                // with an abortonclose": 400, `CH`.
+                if let Some(sock) = self.srv.as_mut().and_then(|s| s.sock.as_mut()) {
+                    if !sock.write_closed {
+                        sock.shutdown_write();
+                        progress = true;
+                    }
+                }
+                if server_eof && self.sin.is_empty() {
+                    self.log_term("CH");
+                    self.close_after = true;
+                    self.error(cx, 400);
+                    return Some(true);
+                }
+            }
             if server_eof {
                 // Closed before a complete response head: 502 (or a retry: an empty answer
                 // is `empty-response`, a cut head `junk-response`).

@@ -738,6 +738,11 @@ impl ServerSide {
         }
     }
 
+    /// Waiting in a queue (for the log's `CQ` when the client leaves then).
+    pub fn queued(&self) -> bool {
+        matches!(self.phase, Phase::Queued { .. })
+    }
+
     /// Marks the next request as its session's first or not (for `http-reuse safe`).
     pub fn set_first_request(&mut self, first: bool) {
         self.first_request = first;
